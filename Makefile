@@ -1,0 +1,50 @@
+# ILR Coordinator: `make run` to use it, `make test` to check it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+export FLASK_APP := app
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test deps venv system-deps bench seed-large clean
+
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+# What the tests need from the system: a browser, LibreOffice and poppler (installed only when missing).
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing fonts-dejavu-core fonts-liberation; \
+	fi
+
+deps: venv system-deps
+
+run: venv
+	ILR_ENV=development $(BIN)/flask db upgrade
+	ILR_ENV=development $(BIN)/flask seed-demo --if-empty
+	ILR_ENV=development $(BIN)/flask demo-logins
+	ILR_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# The whole suite on SQLite; then, when TEST_DATABASE_URL is set, the database tests on PostgreSQL.
+test: deps
+	$(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "--- again on PostgreSQL ($$TEST_DATABASE_URL), without browser and document tests"; \
+	  ILR_TEST_DB=postgresql $(BIN)/python -m pytest -m "not browser and not documents"; \
+	fi
+
+bench: venv
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

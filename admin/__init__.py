@@ -1,0 +1,9 @@
+"""Flask-Admin screens, one module per area; `register_views` adds them all."""
+from __future__ import annotations
+
+from admin import accounts
+
+
+def register_views(admin) -> None:
+    """Add every screen to the Admin instance (a new set per app: views cannot be shared)."""
+    accounts.register(admin)

@@ -1,0 +1,309 @@
+"""The secured Flask-Admin base views every screen inherits: sign-in, roles, row scope, safe exports."""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader, create_ajax_loader
+from flask_admin.contrib.sqla.tools import get_primary_key
+from flask_admin.model import typefmt
+from flask_admin.tools import iterdecode
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
+
+from access import NOBODY, READERS, STAFF, TEAM_LEAD, row_filters
+from models import LabelledEnum, db, utcnow
+from services import DomainError
+from timefmt import format_date, format_datetime
+
+log = logging.getLogger(__name__)
+
+#: Most rows one export may hold; a larger export must be narrowed with filters.
+EXPORT_MAX_ROWS = 10_000
+
+#: A cell starting with one of these is read as a formula by spreadsheet programs.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def neutralise_formula(value):
+    """Make a spreadsheet cell inert: text that would run as a formula gets a leading apostrophe."""
+    if isinstance(value, (int, float, Decimal)) or value is None:
+        return value
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def _enum_label(view, value, name=None):
+    return value.label
+
+
+def _date_uk(view, value, name=None):
+    return format_date(value)
+
+
+def _datetime_uk(view, value, name=None):
+    return format_datetime(value)
+
+
+def _bool_yes_no(view, value, name=None):
+    return "Yes" if value else "No"
+
+
+def _formatters(base: dict) -> dict:
+    """Ours first: Flask-Admin takes the first isinstance match (LabelledEnum before Enum, datetime before date)."""
+    ours = {LabelledEnum: _enum_label, datetime: _datetime_uk, date: _date_uk, bool: _bool_yes_no}
+    return ours | {k: v for k, v in base.items() if k not in ours}
+
+
+#: How values look in lists, record pages and exports: British dates, London times, enum labels.
+TYPE_FORMATTERS = _formatters(typefmt.BASE_FORMATTERS)
+DETAIL_TYPE_FORMATTERS = _formatters(typefmt.DETAIL_FORMATTERS)
+EXPORT_TYPE_FORMATTERS = _formatters(typefmt.EXPORT_FORMATTERS)
+
+
+def _signed_in() -> bool:
+    return current_user.is_authenticated and current_user.is_active
+
+
+def _to_sign_in():
+    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+class SecureIndexView(AdminIndexView):
+    """The admin home page: signed-in users only."""
+
+    def is_accessible(self) -> bool:
+        return _signed_in()
+
+    def inaccessible_callback(self, name, **kwargs):
+        return _to_sign_in()
+
+    @expose("/")
+    def index(self):
+        return self.render("admin/index.html")
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """Select-box look-ups limited to the rows the signed-in user may see."""
+
+    def get_query(self):
+        return super().get_query().filter(*row_filters(self.model, current_user))
+
+    def get_one(self, pk):
+        with db.session.no_autoflush:
+            return self.get_query().filter(getattr(self.model, self.pk) == pk).one_or_none()
+
+
+class SecureModelView(ModelView):
+    """A model screen that requires sign-in, applies role rules and the row scope everywhere."""
+
+    #: Roles that may open the list and record pages.
+    roles_view: frozenset = READERS
+    roles_create: frozenset = STAFF
+    roles_edit: frozenset = STAFF
+    #: Roles that may archive rows (only models with `archived_at`).
+    roles_archive: frozenset = STAFF
+    #: Roles that may bring archived rows back and see them.
+    roles_restore: frozenset = TEAM_LEAD
+    roles_export: frozenset = STAFF
+
+    form_base_class = FlaskForm
+    can_delete = False  # records are archived, never deleted
+    can_view_details = True
+    can_set_page_size = True
+    page_size = 25
+    page_size_options = (25, 50, 100)
+    named_filter_urls = True
+    export_types = ["csv", "xlsx"]
+    export_max_rows = EXPORT_MAX_ROWS
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
+    column_type_formatters_export = EXPORT_TYPE_FORMATTERS
+    list_template = "admin/model/ilr_list.html"
+
+    # --- role rules ---------------------------------------------------------------------------
+
+    def _allowed(self, roles: frozenset) -> bool:
+        return _signed_in() and current_user.role in roles
+
+    @property
+    def can_create(self) -> bool:
+        return self._allowed(self.roles_create)
+
+    @property
+    def can_edit(self) -> bool:
+        return self._allowed(self.roles_edit)
+
+    @property
+    def can_export(self) -> bool:
+        return self._allowed(self.roles_export)
+
+    @property
+    def archivable(self) -> bool:
+        return hasattr(self.model, "archived_at")
+
+    @property
+    def showing_archived(self) -> bool:
+        """True when the team lead asked the list for archived rows (`?archived=1`)."""
+        return self.archivable and request.args.get("archived") == "1" and self._allowed(self.roles_restore)
+
+    def is_accessible(self) -> bool:
+        return self._allowed(self.roles_view)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not _signed_in():
+            return _to_sign_in()
+        abort(403)
+
+    #: Which role set each Flask-Admin endpoint needs, beyond `roles_view`.
+    _ENDPOINT_RIGHTS = {
+        "create_view": "roles_create",
+        "edit_view": "roles_edit",
+        "ajax_update": "roles_edit",
+        "export": "roles_export",
+    }
+
+    def _handle_view(self, name, **kwargs):
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        if name == "delete_view" and not self.can_delete:
+            abort(403)
+        if name in self._ENDPOINT_RIGHTS and not self._allowed(getattr(self, self._ENDPOINT_RIGHTS[name])):
+            abort(403)
+        if name == "action_view" and not any(self.is_action_allowed(a) for a in self._actions_data):
+            abort(403)
+        if name == "ajax_lookup" and not (self.can_create or self.can_edit):
+            abort(403)
+        return None
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "archive":
+            return self.archivable and self._allowed(self.roles_archive)
+        if name == "restore":
+            return self.archivable and self._allowed(self.roles_restore)
+        return super().is_action_allowed(name)
+
+    def get_actions_list(self):
+        """Offer "Restore" on the archived list and "Archive" on the live one."""
+        actions, confirmations = super().get_actions_list()
+        hidden = "archive" if self.showing_archived else "restore"
+        return [a for a in actions if a[0] != hidden], confirmations
+
+    # --- row scope ----------------------------------------------------------------------------
+
+    def scope(self, query, include_archived: bool = False):
+        """Limit a query on this view's model to the signed-in user's rows."""
+        return query.filter(*row_filters(self.model, current_user, include_archived))
+
+    def get_query(self):
+        return self.scope(super().get_query(), self.showing_archived)
+
+    def get_count_query(self):
+        return self.scope(super().get_count_query(), self.showing_archived)
+
+    def get_one(self, id):
+        """One row by id, within the same scope as the list (the team lead also reaches archived rows)."""
+        key = iterdecode(id)
+        key = key[0] if len(key) == 1 else None
+        if key is None or not str(key).isdigit():
+            return None  # our keys are integers: anything else names no record
+        pk = getattr(self.model, get_primary_key(self.model))
+        query = self.scope(super().get_query(), include_archived=True)
+        return query.filter(pk == int(key)).one_or_none()
+
+    def _create_ajax_loader(self, name, options):
+        loader = create_ajax_loader(self.model, db.session, name, name, options)
+        return ScopedAjaxLoader(name, db.session, loader.model, **options)
+
+    def _get_list_url(self, view_args):
+        """Keep the team lead's "archived" view across paging, sorting and filtering."""
+        url = super()._get_list_url(view_args)
+        if self.showing_archived:
+            url += ("&" if "?" in url else "?") + "archived=1"
+        return url
+
+    # --- archive and restore ------------------------------------------------------------------
+
+    def _rows_for_action(self, ids, include_archived: bool):
+        pk = getattr(self.model, get_primary_key(self.model))
+        keys = [int(i) for i in ids if str(i).isdigit()]
+        return self.scope(db.session.query(self.model), include_archived).filter(pk.in_(keys)).all()
+
+    @action("archive", "Archive", "Archive the selected records? They leave lists, exports and reports.")
+    def action_archive(self, ids):
+        rows = [r for r in self._rows_for_action(ids, False) if r.archived_at is None]
+        for row in rows:
+            row.archived_at = utcnow()
+        db.session.commit()
+        flash(f"{len(rows)} record(s) archived.", "success")
+
+    @action("restore", "Restore", "Restore the selected records to lists and reports?")
+    def action_restore(self, ids):
+        rows = [r for r in self._rows_for_action(ids, True) if r.archived_at is not None]
+        for row in rows:
+            row.archived_at = None
+        db.session.commit()
+        flash(f"{len(rows)} record(s) restored.", "success")
+
+    # --- errors and exports -------------------------------------------------------------------
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        """Show a plain message for a failed save; SQL and exception text go to the log only."""
+        if isinstance(exc, DomainError):
+            flash(str(exc), "error")
+        elif isinstance(exc, SQLAlchemyError):
+            log.warning("Save refused by the database: %s", exc)
+            flash(
+                "This could not be saved: it clashes with a record already held (for example the same "
+                "code or email twice) or breaks a rule of the record. Check the values and try again.",
+                "error",
+            )
+        else:
+            log.exception("Save failed")
+            flash("Something went wrong and nothing was saved. Please try again.", "error")
+        return True
+
+    def get_export_value(self, model, name):
+        return neutralise_formula(super().get_export_value(model, name))
+
+    def get_export_name(self, export_type: str = "csv") -> str:
+        stamp = utcnow().strftime("%Y%m%d-%H%M")
+        return f"{self.endpoint}-{stamp}.{export_type}"
+
+
+def link_to(endpoint: str, label_attr: str | None = None):
+    """A list-column formatter that links a related record to its own page."""
+
+    def formatter(view, context, model, name):
+        related = getattr(model, name)
+        if related is None:
+            return ""
+        label = getattr(related, label_attr) if label_attr else str(related)
+        return Markup('<a href="{}">{}</a>').format(url_for(f"{endpoint}.details_view", id=related.id), label)
+
+    return formatter
+
+
+__all__ = [
+    "DomainError",
+    "SecureIndexView",
+    "SecureModelView",
+    "neutralise_formula",
+    "link_to",
+    "NOBODY",
+    "READERS",
+    "STAFF",
+    "TEAM_LEAD",
+]

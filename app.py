@@ -1,0 +1,145 @@
+"""ILR Coordinator: the application factory, its configuration and its command-line commands."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask, redirect, url_for
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+import auth
+import demo
+import security
+import services
+from admin import register_views
+from admin.base import SecureIndexView
+from models import Organisation, Role, db, install_sqlite_pragmas
+
+csrf = CSRFProtect()
+migrate = Migrate()
+
+#: Environments where a missing SECRET_KEY may be generated rather than refused.
+DEV_ENVIRONMENTS = {"development", "test"}
+
+
+def database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given in the common `postgres://` forms."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_config(app: Flask, config: dict | None) -> None:
+    """Configuration from the environment, then `config` (tests) on top."""
+    env = os.environ.get("ILR_ENV", "production")
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        ILR_ENV=env,
+        SQLALCHEMY_DATABASE_URI=database_url(os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'ilr.sqlite'}")),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        # A long meeting must not lose a form: the token lives as long as the session.
+        WTF_CSRF_TIME_LIMIT=None,
+        SECURE_EMAIL_DOMAINS=[d.strip().lower() for d in os.environ.get("SECURE_EMAIL_DOMAINS", "nhs.net").split(",") if d.strip()],
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+    )
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _dev_secret_key(app, instance)
+
+
+def _dev_secret_key(app: Flask, instance: Path) -> str:
+    """In development and tests, a random key kept in instance/; anywhere else, refuse to start."""
+    if app.config["ILR_ENV"] not in DEV_ENVIRONMENTS and not app.config.get("TESTING"):
+        raise RuntimeError("SECRET_KEY must be set (ILR_ENV is not development or test).")
+    key_file = instance / "dev_secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: config, extensions, screens, commands."""
+    app = Flask(__name__)
+    load_config(app, config)
+
+    db.init_app(app)
+    install_sqlite_pragmas()
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    auth.login_manager.init_app(app)
+    app.register_blueprint(auth.bp)
+    security.init_app(app)
+
+    admin = Admin(
+        app,
+        name="ILR Coordinator",
+        theme=Bootstrap4Theme(swatch="default", base_template="ilr/base.html", fluid=True),
+        index_view=SecureIndexView(name="Home", url="/admin"),
+        csp_nonce_generator=security.csp_nonce,
+    )
+    register_views(admin)
+
+    @app.route("/")
+    def home():
+        return redirect(url_for("admin.index"))
+
+    register_commands(app)
+    return app
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+    @click.option("--organisation", "ods", default=None, help="ODS code; defaults to the ILR team.")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def create_user_command(email, name, role, ods, password):
+        """Create a sign-in account."""
+        organisation = None
+        if ods:
+            organisation = db.session.scalars(db.select(Organisation).where(Organisation.ods_code == ods.upper())).first()
+            if organisation is None:
+                raise click.ClickException(f"No organisation has the ODS code {ods}.")
+        try:
+            user = services.create_user(email, name, role, password, organisation)
+        except services.DomainError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"Created {user.role.label} account for {user.email}.")
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
+    @click.option("--force", is_flag=True, help="Add demo data to a database that already has some.")
+    def seed_demo_command(if_empty, force):
+        """Load synthetic demo data (never real patients)."""
+        if not demo.database_is_empty():
+            if if_empty:
+                click.echo("The database already has data: demo data not loaded.")
+                return
+            if not force:
+                raise click.ClickException("The database is not empty: use --force to add demo data anyway.")
+        demo.seed_demo()
+        db.session.commit()
+        click.echo("Demo data loaded.")
+
+    @app.cli.command("demo-logins")
+    def demo_logins_command():
+        """Print the demo accounts and their password."""
+        click.echo("Demo sign-ins (password for all: %s):" % demo.DEMO_PASSWORD)
+        for email, name, role, _ in demo.DEMO_ACCOUNTS:
+            click.echo(f"  {role.label:<15} {email}")
+        click.echo("Open http://127.0.0.1:5000")

@@ -1,0 +1,29 @@
+/* ILR Coordinator: behaviour that Flask-Admin wires with inline handlers, which our CSP forbids. */
+(function () {
+  'use strict';
+  document.addEventListener('click', function (event) {
+    var target = event.target;
+    if (!(target instanceof Element)) { return; }
+
+    var bulk = target.closest('[data-ilr-action]');
+    if (bulk) {
+      event.preventDefault();
+      window.modelActions.execute(bulk.getAttribute('data-ilr-action'));
+      return;
+    }
+    var confirmable = target.closest('[data-confirm]');
+    if (confirmable && !window.confirm(confirmable.getAttribute('data-confirm'))) {
+      event.preventDefault();
+      return;
+    }
+    var inlineAdd = target.closest('[data-inline-add]');
+    if (inlineAdd) {
+      event.preventDefault();
+      window.faForm.addInlineField(inlineAdd, inlineAdd.getAttribute('data-inline-add'));
+      return;
+    }
+    // Flask-Admin's "current page" tabs and pager links go nowhere.
+    var inert = target.closest('a[href="#"], a[href^="javascript:"]');
+    if (inert) { event.preventDefault(); }
+  });
+}());

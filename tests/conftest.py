@@ -1,0 +1,213 @@
+"""Shared fixtures: an app on a database built by `flask db upgrade`, signed-in clients, factories."""
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from flask import has_app_context
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from models import Organisation, OrganisationType, Role, User, db
+
+ON_CI = os.environ.get("CI") == "true"
+USE_POSTGRES = os.environ.get("ILR_TEST_DB") == "postgresql"
+PASSWORD = "a-long-test-password"
+CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def base_config(url: str) -> dict:
+    return {
+        "TESTING": True,
+        "ILR_ENV": "test",
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing: tests create many accounts
+    }
+
+
+def migrate_to_head(url: str) -> None:
+    """Build the schema the way production does: the migrations, not create_all."""
+    app = create_app(base_config(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """A migrated database: a template SQLite file, or the PostgreSQL test database."""
+    if USE_POSTGRES:
+        url = os.environ.get("TEST_DATABASE_URL")
+        if not url:
+            pytest.fail("ILR_TEST_DB=postgresql needs TEST_DATABASE_URL")
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        migrate_to_head(url)
+        return url
+    template = tmp_path_factory.mktemp("db") / "template.sqlite"
+    migrate_to_head(f"sqlite:///{template}")
+    return f"sqlite:///{template}"
+
+
+def _empty_postgres(engine) -> None:
+    with engine.begin() as conn:
+        tables = [t for t in db.metadata.sorted_tables]
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """A fresh app on an empty migrated database (a copy of the template, or a truncated PostgreSQL)."""
+    if USE_POSTGRES:
+        url = database_url
+    else:
+        copy = tmp_path / "test.sqlite"
+        shutil.copy(database_url.removeprefix("sqlite:///"), copy)
+        url = f"sqlite:///{copy}"
+    app = create_app(base_config(url))
+    with app.app_context():
+        if USE_POSTGRES:
+            _empty_postgres(db.engine)
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_org(app):
+    counter = iter(range(1, 10_000))
+
+    def make(**overrides) -> Organisation:
+        n = next(counter)
+        values = dict(name=f"Organisation {n}", type=OrganisationType.other, ods_code=f"TST{n:03d}")
+        values.update(overrides)
+        org = Organisation(**values)
+        db.session.add(org)
+        db.session.commit()
+        return org
+
+    return make
+
+
+@pytest.fixture
+def make_user(app, make_org):
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role | str = Role.coordinator, **overrides) -> User:
+        role = Role(role)
+        n = next(counter)
+        org = overrides.pop("organisation", None) or make_org(name=f"{role.label} org {n}")
+        user = User(email=f"{role.value}{n}@example.nhs.net", name=f"{role.label} {n}", role=role, organisation=org)
+        for key, value in overrides.items():
+            setattr(user, key, value)
+        user.set_password(overrides.get("password", PASSWORD))
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+class _IsolatedHttp:
+    """Runs each request outside the test's app context, as a real request would be.
+
+    Without this the request would reuse the test's app context: its `g` (Flask-Login's cached
+    user) and its database session. The test's open transaction is committed first, so SQLite's
+    write lock is free and the test sees the request's changes afterwards.
+    """
+
+    def __init__(self, flask_client):
+        self._client = flask_client
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        return contextvars.Context().run(self._client.open, *args, **kwargs)
+
+    def get(self, *args, **kwargs):
+        return self.open(*args, method="GET", **kwargs)
+
+    def post(self, *args, **kwargs):
+        return self.open(*args, method="POST", **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+class Client:
+    """The Flask test client with the steps a person takes: sign in, post a form with its CSRF token."""
+
+    def __init__(self, flask_client):
+        self.http = _IsolatedHttp(flask_client)
+        self._token = None
+
+    def __getattr__(self, name):
+        return getattr(self.http, name)
+
+    def csrf_token(self) -> str:
+        if self._token is None:
+            page = self.http.get("/login")
+            if page.status_code == 302:
+                page = self.http.get("/admin/")
+            self._token = CSRF_INPUT.search(page.get_data(as_text=True)).group(1)
+        return self._token
+
+    def sign_in(self, user_or_email, password: str = PASSWORD):
+        email = getattr(user_or_email, "email", user_or_email)
+        response = self.http.post("/login", data={"email": email, "password": password, "csrf_token": self.csrf_token()})
+        self._token = None
+        return response
+
+    def sign_out(self):
+        response = self.http.post("/logout", data={"csrf_token": self.csrf_token()})
+        self._token = None
+        return response
+
+    def submit(self, url: str, data: dict | None = None, **kwargs):
+        """POST a form as the browser would, CSRF token included."""
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.http.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    return Client(app.test_client())
+
+
+@pytest.fixture
+def signed_in(app, make_user):
+    """A client signed in with a new account of the given role: `signed_in("team_lead")`."""
+
+    def sign_in(role: Role | str = Role.coordinator, **overrides) -> Client:
+        user = make_user(role, **overrides)
+        c = Client(app.test_client())
+        response = c.sign_in(user)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        c.user = user
+        return c
+
+    return sign_in
+
+
+def page_text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def require_tool(path: str, what: str) -> None:
+    """On CI a missing browser or LibreOffice fails the run; on a laptop it skips."""
+    if shutil.which(path) is None and not Path(path).exists():
+        if ON_CI:
+            pytest.fail(f"{what} ({path}) is missing on CI")
+        pytest.skip(f"{what} ({path}) is not installed")

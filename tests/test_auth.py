@@ -1,0 +1,120 @@
+"""Sign-in, sign-out, deactivated accounts, safe redirects, cookies and CSRF on the sign-in form."""
+from __future__ import annotations
+
+import pytest
+
+from auth import safe_next
+from models import Role, db
+from tests.conftest import PASSWORD, page_text
+
+
+def test_sign_in_and_out(client, make_user):
+    user = make_user(Role.coordinator)
+    response = client.sign_in(user)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/"
+    assert "Signed in as" in page_text(client.get("/admin/"))
+    db.session.refresh(user)
+    assert user.last_sign_in_at is not None and user.last_sign_in_at.tzinfo is not None
+
+    response = client.sign_out()
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 302
+
+
+def test_wrong_password_is_refused_with_one_plain_message(client, make_user):
+    user = make_user()
+    response = client.sign_in(user, "not-the-password")
+    assert response.status_code == 200
+    assert "The email address or password is not right" in page_text(response)
+    unknown = client.sign_in("nobody@example.nhs.net")
+    assert "The email address or password is not right" in page_text(unknown)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_deactivated_account_cannot_sign_in(client, make_user):
+    user = make_user(active=False)
+    response = client.sign_in(user)
+    assert response.status_code == 200
+    assert "not active" in page_text(response)
+
+
+def test_deactivation_ends_an_open_session(client, make_user):
+    user = make_user()
+    client.sign_in(user)
+    assert client.get("/admin/").status_code == 200
+    user.active = False
+    db.session.commit()
+    assert client.get("/admin/").status_code == 302
+
+
+def test_password_reset_ends_open_sessions(client, make_user):
+    user = make_user()
+    client.sign_in(user)
+    user.set_password("another-long-password")
+    db.session.commit()
+    assert client.get("/admin/").status_code == 302
+
+
+def test_sign_in_form_needs_its_csrf_token(client, make_user):
+    user = make_user()
+    response = client.http.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/admin/").status_code == 302
+
+
+def test_sign_out_is_a_post_with_csrf(client, make_user):
+    client.sign_in(make_user())
+    assert client.http.get("/logout").status_code == 405
+    assert client.http.post("/logout").status_code == 400
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/admin/user/", "/admin/user/"),
+        ("/admin/organisation/?search=x", "/admin/organisation/?search=x"),
+        ("https://evil.example/", "/admin/"),
+        ("//evil.example/", "/admin/"),
+        ("/\\evil.example/", "/admin/"),
+        ("javascript:alert(1)", "/admin/"),
+        ("admin/user/", "/admin/"),
+        ("", "/admin/"),
+    ],
+)
+def test_next_accepts_only_local_paths(app, target, expected):
+    with app.test_request_context():
+        assert safe_next(target) == expected
+
+
+def test_next_is_followed_after_sign_in(client, make_user):
+    user = make_user()
+    first = client.get("/admin/organisation/")
+    assert first.status_code == 302 and "/login?next=/admin/organisation/" in first.headers["Location"]
+    response = client.http.post(
+        "/login?next=https://evil.example/",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": client.csrf_token()},
+    )
+    assert response.headers["Location"] == "/admin/"
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client, make_user):
+    user = make_user()
+    response = client.sign_in(user)
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie
+
+
+def test_secure_cookie_is_configurable(app):
+    from app import create_app
+    from tests.conftest import base_config
+
+    secure = create_app(base_config(app.config["SQLALCHEMY_DATABASE_URI"]) | {"SESSION_COOKIE_SECURE": True})
+    assert secure.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_csrf_token_does_not_expire(app):
+    assert app.config["WTF_CSRF_TIME_LIMIT"] is None
