@@ -1,24 +1,30 @@
 """The secured Flask-Admin base views every screen inherits: sign-in, roles, row scope, safe exports."""
 from __future__ import annotations
 
+import io
 import logging
 import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model import filters
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader, create_ajax_loader
+from flask_admin.contrib.sqla.filters import FilterConverter
+from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.contrib.sqla.tools import get_primary_key
 from flask_admin.model import typefmt
+from flask_admin.model.form import converts
 from flask_admin.tools import iterdecode
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
+from exports import xlsx as exports_xlsx
 from access import NOBODY, READERS, STAFF, TEAM_LEAD, row_filters
 from models import LabelledEnum, db, utcnow
 from services import DomainError
@@ -72,6 +78,30 @@ DETAIL_TYPE_FORMATTERS = _formatters(typefmt.DETAIL_FORMATTERS)
 EXPORT_TYPE_FORMATTERS = _formatters(typefmt.EXPORT_FORMATTERS)
 
 
+class LabelledConverter(AdminModelConverter):
+    """Select boxes for our enums show their labels, not their stored values."""
+
+    @converts("sqlalchemy.sql.sqltypes.Enum")
+    def convert_enum(self, column, field_args, **extra):
+        field = super().convert_enum(column, field_args, **extra)
+        enum_class = getattr(column.type, "enum_class", None)
+        if enum_class is not None and issubclass(enum_class, LabelledEnum):
+            field.kwargs["choices"] = enum_class.choices()
+            field.kwargs["coerce"] = lambda v: v.value if isinstance(v, LabelledEnum) else str(v)
+        return field
+
+
+class LabelledFilterConverter(FilterConverter):
+    """Filters on our enums offer their labels."""
+
+    @filters.convert("enum")
+    def conv_enum(self, column, name, options=None, **kwargs):
+        enum_class = getattr(column.type, "enum_class", None)
+        if not options and enum_class is not None and issubclass(enum_class, LabelledEnum):
+            options = enum_class.choices()
+        return super().conv_enum(column, name, options, **kwargs)
+
+
 def _signed_in() -> bool:
     return current_user.is_authenticated and current_user.is_active
 
@@ -101,8 +131,10 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return super().get_query().filter(*row_filters(self.model, current_user))
 
     def get_one(self, pk):
+        if not str(pk).isdigit():
+            return None  # our keys are integers: anything else names no record
         with db.session.no_autoflush:
-            return self.get_query().filter(getattr(self.model, self.pk) == pk).one_or_none()
+            return self.get_query().filter(getattr(self.model, self.pk) == int(pk)).one_or_none()
 
 
 class SecureModelView(ModelView):
@@ -119,6 +151,8 @@ class SecureModelView(ModelView):
     roles_export: frozenset = STAFF
 
     form_base_class = FlaskForm
+    model_form_converter = LabelledConverter
+    filter_converter = LabelledFilterConverter()
     can_delete = False  # records are archived, never deleted
     can_view_details = True
     can_set_page_size = True
@@ -277,6 +311,22 @@ class SecureModelView(ModelView):
 
     def get_export_value(self, model, name):
         return neutralise_formula(super().get_export_value(model, name))
+
+    def _export_tablib(self, export_type, return_url):
+        """XLSX through openpyxl, keeping numbers and dates as real cells (Flask-Admin's makes all text)."""
+        if export_type != "xlsx":
+            abort(404)
+        _, rows = self._export_data()
+        columns = self._export_columns
+        body = exports_xlsx.workbook_bytes(
+            self.name, [label for _, label in columns], ([self.get_export_value(row, name) for name, _ in columns] for row in rows)
+        )
+        return send_file(
+            io.BytesIO(body),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            as_attachment=True,
+            download_name=self.get_export_name("xlsx"),
+        )
 
     def get_export_name(self, export_type: str = "csv") -> str:
         stamp = utcnow().strftime("%Y%m%d-%H%M")

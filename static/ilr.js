@@ -20,10 +20,15 @@
     if (inlineAdd) {
       event.preventDefault();
       window.faForm.addInlineField(inlineAdd, inlineAdd.getAttribute('data-inline-add'));
-      return;
     }
-    // Flask-Admin's "current page" tabs and pager links go nowhere.
-    var inert = target.closest('a[href="#"], a[href^="javascript:"]');
-    if (inert) { event.preventDefault(); }
   });
+  // Flask-Admin's menu toggles, "current page" tabs and pager links go nowhere. Caught while the
+  // click travels down (capture), because Flask-Admin's dropdown script stops it travelling back up,
+  // and a followed javascript: link is a CSP violation.
+  document.addEventListener('click', function (event) {
+    var target = event.target;
+    if (target instanceof Element && target.closest('a[href="#"], a[href^="javascript:"]')) {
+      event.preventDefault();
+    }
+  }, true);
 }());

@@ -133,6 +133,7 @@ class _IsolatedHttp:
     def open(self, *args, **kwargs):
         if has_app_context():
             db.session.commit()
+        kwargs.setdefault("buffered", True)  # a streamed body must be read inside the same context
         return contextvars.Context().run(self._client.open, *args, **kwargs)
 
     def get(self, *args, **kwargs):

@@ -1,0 +1,1 @@
+"""Word documents and spreadsheets: one module per output, plain data in, bytes out."""

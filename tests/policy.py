@@ -1,0 +1,118 @@
+"""The access policy, written by hand from DESIGN.md §2: who may call which endpoint, and how to call it.
+
+This table is the specification. `tests/test_access_policy.py` walks every URL rule of the app,
+makes the real request described here as each role, and compares the answer with the table, so
+it must never be derived from the view classes (`roles_view` and friends): that would only test
+the code against itself.
+
+Every (endpoint, method) the app serves needs an entry. A record id in a request is written as
+`"{name}"`; the test creates the named records and fills in their ids.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ANONYMOUS = "anonymous"
+COORDINATOR = "coordinator"
+TEAM_LEAD = "team_lead"
+PARTNER = "partner"
+READ_ONLY = "read_only"
+
+#: Every caller the walk tries: nobody signed in, then one account per role.
+CALLERS = (ANONYMOUS, COORDINATOR, TEAM_LEAD, PARTNER, READ_ONLY)
+
+EVERYONE = frozenset(CALLERS)
+SIGNED_IN = EVERYONE - {ANONYMOUS}
+STAFF = frozenset({COORDINATOR, TEAM_LEAD})
+#: Staff and observers: may read, never change or export.
+READERS = STAFF | {READ_ONLY}
+LEAD = frozenset({TEAM_LEAD})
+NOBODY: frozenset = frozenset()
+
+
+@dataclass(frozen=True)
+class Call:
+    """Who may make one request, and the request itself: `url_for` values and, for a POST, a form."""
+
+    allowed: frozenset
+    values: dict = field(default_factory=dict)
+    form: dict = field(default_factory=dict)
+    #: The request signs the caller out: the walk runs it last, and landing on the sign-in page is its success.
+    ends_session: bool = False
+    #: False for an endpoint Flask-Admin adds but this screen lacks (no look-up field, no inline editing):
+    #: nobody may use it, and past the role check Flask-Admin answers 404, which counts as refused here only.
+    offered: bool = True
+
+    def __post_init__(self):
+        if self.allowed and not self.offered:
+            raise ValueError("an endpoint the screen lacks is allowed to nobody")
+
+
+def model_view(
+    endpoint: str,
+    *,
+    view: frozenset,
+    create: frozenset = NOBODY,
+    edit: frozenset = NOBODY,
+    export: frozenset = NOBODY,
+    act: frozenset = NOBODY,
+    action: str = "archive",
+    ajax_field: str | None = None,
+    editable_column: str | None = None,
+    record: str | None = None,
+) -> dict[tuple[str, str], Call]:
+    """The standard Flask-Admin endpoints of one model screen.
+
+    `act` may run the bulk `action` (posted on the record); a select-box look-up (`ajax_field`)
+    serves whoever may create or edit; inline list editing (`editable_column`) whoever may edit.
+    A screen without a look-up or inline editing offers those endpoints to nobody. Records are
+    archived, never deleted, so nobody may delete.
+    """
+    row = "{%s}" % (record or endpoint)
+    return {
+        (f"{endpoint}.index_view", "GET"): Call(view),
+        (f"{endpoint}.details_view", "GET"): Call(view, {"id": row}),
+        (f"{endpoint}.create_view", "GET"): Call(create),
+        (f"{endpoint}.create_view", "POST"): Call(create),  # an empty form: reaches validation, saves nothing
+        (f"{endpoint}.edit_view", "GET"): Call(edit, {"id": row}),
+        (f"{endpoint}.edit_view", "POST"): Call(edit, {"id": row}),
+        (f"{endpoint}.delete_view", "POST"): Call(NOBODY, form={"id": row}),
+        (f"{endpoint}.action_view", "POST"): Call(act, form={"action": action, "rowid": row}),
+        (f"{endpoint}.export", "GET"): Call(export, {"export_type": "csv"}),
+        (f"{endpoint}.ajax_lookup", "GET"): (
+            Call(create | edit, {"name": ajax_field, "query": "a"})
+            if ajax_field
+            else Call(NOBODY, {"name": "none", "query": "a"}, offered=False)
+        ),
+        (f"{endpoint}.ajax_update", "POST"): (
+            Call(edit, form={"list_form_pk": row, editable_column: "Changed inline"})
+            if editable_column
+            else Call(NOBODY, form={"list_form_pk": row}, offered=False)
+        ),
+    }
+
+
+POLICY: dict[tuple[str, str], Call] = {
+    # --- pages outside the admin -----------------------------------------------------------------
+    ("home", "GET"): Call(EVERYONE),  # redirects to the admin home, which does its own check
+    ("static", "GET"): Call(EVERYONE, {"filename": "ilr.css"}),
+    ("admin.static", "GET"): Call(EVERYONE, {"filename": "admin/js/helpers.js"}),
+    ("auth.login", "GET"): Call(EVERYONE),
+    ("auth.login", "POST"): Call(EVERYONE),  # an empty form: refused by validation
+    ("auth.logout", "POST"): Call(SIGNED_IN, ends_session=True),
+    ("admin.index", "GET"): Call(SIGNED_IN),
+    # --- Settings ------------------------------------------------------------------------------
+    # Organisations are reference data staff keep up to date; only the team lead archives them.
+    **model_view("organisation", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=LEAD),
+    # User accounts are the team lead's alone (§2).
+    **model_view(
+        "user",
+        view=LEAD,
+        create=LEAD,
+        edit=LEAD,
+        export=LEAD,
+        act=LEAD,
+        action="deactivate",
+        ajax_field="organisation",
+    ),
+}

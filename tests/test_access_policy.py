@@ -1,0 +1,119 @@
+"""Every URL rule, every method, every role: the app's real answers against the policy in tests/policy.py."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from models import OrganisationType, Role
+from tests.conftest import PASSWORD, Client
+from tests.policy import ANONYMOUS, CALLERS, POLICY, Call
+
+#: Methods Flask answers by itself for every rule.
+AUTOMATIC_METHODS = {"HEAD", "OPTIONS"}
+REDIRECTS = {301, 302, 303, 307, 308}
+
+
+def served(app) -> list[tuple[str, str, object]]:
+    """Every (endpoint, method, rule) the app answers, HEAD and OPTIONS aside."""
+    return sorted(
+        ((rule.endpoint, method, rule) for rule in app.url_map.iter_rules() for method in rule.methods - AUTOMATIC_METHODS),
+        key=lambda item: (item[0], item[1], item[2].rule),
+    )
+
+
+def test_every_route_is_classified(app):
+    unclassified = sorted({(endpoint, method) for endpoint, method, _ in served(app)} - POLICY.keys())
+    assert not unclassified, "unclassified route(s): classify them in tests/policy.py:\n" + "\n".join(
+        f"  {endpoint} {method}" for endpoint, method in unclassified
+    )
+
+
+def test_policy_has_no_stale_entries(app):
+    stale = sorted(POLICY.keys() - {(endpoint, method) for endpoint, method, _ in served(app)})
+    assert not stale, "tests/policy.py names route(s) the app does not serve:\n" + "\n".join(
+        f"  {endpoint} {method}" for endpoint, method in stale
+    )
+
+
+@pytest.fixture
+def records(make_org, make_user) -> dict[str, int]:
+    """The rows the policy's requests name (`"{organisation}"`), by name; none of them signs in."""
+    organisation = make_org(name="Subject organisation", type=OrganisationType.social_services)
+    subject = make_user(Role.partner, organisation=organisation, name="Subject user")
+    return {"organisation": organisation.id, "user": subject.id}
+
+
+def client_for(app, make_user, caller: str) -> Client:
+    """One client for the whole walk: signed out, or signed in with a new account of the role."""
+    client = Client(app.test_client())
+    if caller != ANONYMOUS:
+        user = make_user(Role(caller))
+        response = client.http.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302 and urlsplit(response.headers["Location"]).path != "/login", caller
+    return client
+
+
+def build_url(rule, call: Call, ids: dict[str, int]) -> str:
+    """The rule's own URL with the call's values (record names replaced by ids); extra values become the query."""
+    values = {key: str(value).format_map(ids) for key, value in call.values.items()}
+    _, path = rule.build(values, append_unknown=True)
+    return path
+
+
+def verdict(call: Call, caller: str, response) -> str | None:
+    """Why the answer breaks the policy, or None when it keeps it."""
+    status = response.status_code
+    location = urlsplit(response.headers.get("Location", ""))
+    to_sign_in = status in REDIRECTS and location.path == "/login"
+    #: The sign-in wall always says where to come back to; a sign-out landing on the sign-in page does not.
+    sign_in_wall = to_sign_in and "next" in parse_qs(location.query)
+    if caller in call.allowed:
+        if call.ends_session:
+            return None if to_sign_in and not sign_in_wall else "expected allowed (sign-out)"
+        if status in (403, 404) or status >= 500 or to_sign_in:
+            return "expected allowed"
+        return None
+    if caller == ANONYMOUS:
+        return None if sign_in_wall else "expected denied (302 to /login?next=...)"
+    refused = status == 403 or (not call.offered and status == 404)
+    return None if refused else "expected denied (403)"
+
+
+def fetch(client: Client, method: str, url: str, form: dict):
+    """The response, read to the end and closed (so a streamed export runs), or what the request raised."""
+    try:
+        with client.http.open(url, method=method, data=form or None) as response:
+            response.get_data()
+        return response
+    except Exception as exc:  # noqa: BLE001 - a crash is one more finding, reported with the rest
+        return exc
+
+
+def answer(response) -> str:
+    location = response.headers.get("Location")
+    return f"{response.status_code}" + (f" -> {location}" if location else "")
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_every_route_keeps_the_policy(app, make_user, records, caller):
+    """Real requests with real ids; CSRF is off here so POSTs reach the role checks (CSRF has its own tests)."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = client_for(app, make_user, caller)
+    routes = [(endpoint, method, rule, POLICY.get((endpoint, method))) for endpoint, method, rule in served(app)]
+    # Reads before writes, and the sign-out last: the one client serves the whole walk.
+    routes.sort(key=lambda r: (r[3] is not None and r[3].ends_session, r[1] != "GET"))
+
+    problems = []
+    for endpoint, method, rule, call in routes:
+        if call is None:
+            problems.append(f"{endpoint} {method}: unclassified route: classify it in tests/policy.py")
+            continue
+        url = build_url(rule, call, records)
+        response = fetch(client, method, url, call.form)
+        if isinstance(response, Exception):
+            problems.append(f"{endpoint} {method} {url} as {caller}: raised {type(response).__name__}: {response}")
+        elif why := verdict(call, caller, response):
+            problems.append(f"{endpoint} {method} {url} as {caller}: {why}, got {answer(response)}")
+
+    assert not problems, f"{len(problems)} route(s) break tests/policy.py as {caller}:\n" + "\n".join(problems)

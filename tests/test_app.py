@@ -1,0 +1,125 @@
+"""The application factory, its configuration and the database set-up (both databases)."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app import create_app, database_url
+from models import Organisation, OrganisationType, Role, db
+from tests.conftest import USE_POSTGRES, base_config
+
+
+def test_secret_key_is_required_in_production(monkeypatch, tmp_path):
+    monkeypatch.setenv("ILR_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
+        create_app()
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    assert create_app().config["SECRET_KEY"] == "from-the-environment"
+
+
+def test_database_url_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ILR_ENV", "development")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    assert create_app().config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+    monkeypatch.delenv("DATABASE_URL")
+    assert create_app().config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_test_config_overrides(app):
+    assert app.testing
+    assert app.config["SECRET_KEY"] == "test-secret-key"
+
+
+def test_times_come_back_timezone_aware_in_utc(app):
+    london = timezone(timedelta(hours=1))
+    org = Organisation(name="Tz", type=OrganisationType.other, archived_at=datetime(2026, 6, 1, 12, 0, tzinfo=london))
+    db.session.add(org)
+    db.session.commit()
+    db.session.expire_all()
+    loaded = db.session.get(Organisation, org.id)
+    assert loaded.archived_at == datetime(2026, 6, 1, 11, 0, tzinfo=timezone.utc)
+    assert loaded.archived_at.utcoffset() == timedelta(0)
+    assert loaded.created_at.tzinfo is not None
+
+
+def test_naive_datetimes_are_refused(app):
+    db.session.add(Organisation(name="Naive", type=OrganisationType.other, archived_at=datetime(2026, 1, 1)))
+    with pytest.raises(Exception, match="naive datetime"):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_enums_are_stored_as_plain_strings(app, make_user):
+    make_user(Role.team_lead)
+    stored = db.session.execute(text("SELECT role FROM user_account")).scalar()
+    assert stored == "team_lead"
+    column_type = db.session.execute(
+        text("SELECT data_type FROM information_schema.columns WHERE table_name='user_account' AND column_name='role'")
+    ).scalar() if USE_POSTGRES else "character varying"
+    assert column_type == "character varying"
+
+
+@pytest.mark.skipif(USE_POSTGRES, reason="SQLite settings")
+def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(app):
+    assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
+
+
+@pytest.mark.skipif(USE_POSTGRES, reason="SQLite settings")
+def test_sqlite_foreign_keys_are_enforced(app):
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        db.session.execute(
+            text("INSERT INTO user_account (email, name, role, organisation_id, password_hash, session_token, active) "
+                 "VALUES ('x@y.z', 'X', 'coordinator', 999, 'h', 't', 1)")
+        )
+        db.session.commit()
+    db.session.rollback()
+
+
+@pytest.mark.skipif(USE_POSTGRES, reason="SQLite locking")
+def test_sqlite_read_then_write_waits_instead_of_failing(app):
+    """Two transactions that each read then write: with BEGIN IMMEDIATE the second waits for the
+    first rather than failing at once with "database is locked" (a deferred begin fails)."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    engine = create_engine(url)
+    errors: list[Exception] = []
+    first_has_read = threading.Event()
+
+    def writer(name: str, hold: float):
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("SELECT count(*) FROM organisation")).scalar()
+                if name == "first":
+                    first_has_read.set()
+                    threading.Event().wait(hold)
+                else:
+                    first_has_read.wait()
+                conn.execute(text(f"INSERT INTO organisation (name, type) VALUES ('{name}', 'other')"))
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=("first", 0.3)), threading.Thread(target=writer, args=("second", 0))]
+    threads[0].start()
+    first_has_read.wait(5)
+    threads[1].start()
+    for t in threads:
+        t.join(10)
+    engine.dispose()
+    assert errors == []
+    assert db.session.execute(text("SELECT count(*) FROM organisation WHERE name IN ('first', 'second')")).scalar() == 2
+
+
+def test_home_redirects_to_the_admin(client):
+    assert client.get("/").headers["Location"] == "/admin/"
+
+
+def test_admin_home_requires_sign_in(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
