@@ -117,6 +117,7 @@ def register_commands(app: Flask) -> None:
         try:
             user = services.create_user(email, name, role, password, organisation)
         except services.DomainError as exc:
+            db.session.rollback()
             raise click.ClickException(str(exc)) from None
         db.session.commit()
         click.echo(f"Created {user.role.label} account for {user.email}.")

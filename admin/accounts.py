@@ -60,7 +60,7 @@ class UserView(SecureModelView):
     column_default_sort = "name"
     column_details_list = ["name", "email", "role", "organisation", "active", "last_sign_in_at", "created_at"]
     column_export_list = ["name", "email", "role", "organisation", "active", "last_sign_in_at"]
-    form_columns = ["name", "email", "role", "organisation", "active"]
+    form_columns = ["name", "email", "role", "organisation", "active", "new_password"]
     form_extra_fields = {
         "new_password": PasswordField(
             "New password",

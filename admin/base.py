@@ -21,6 +21,7 @@ from flask_admin.model.form import converts
 from flask_admin.tools import iterdecode
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -76,6 +77,19 @@ def _formatters(base: dict) -> dict:
 TYPE_FORMATTERS = _formatters(typefmt.BASE_FORMATTERS)
 DETAIL_TYPE_FORMATTERS = _formatters(typefmt.DETAIL_FORMATTERS)
 EXPORT_TYPE_FORMATTERS = _formatters(typefmt.EXPORT_FORMATTERS)
+
+
+class AdminForm(FlaskForm):
+    """Flask-WTF's form (its CSRF token, checked by CSRFProtect) as the base of every admin form.
+
+    Flask-Admin's own SecureForm is not used: its token and CSRFProtect's reject each other.
+    `_obj` is kept as Flask-Admin's BaseForm does, for its Unique validator to skip the row
+    being edited; formdata keeps Flask-WTF's default of reading the request.
+    """
+
+    def __init__(self, formdata=_Auto, obj=None, prefix="", **kwargs):
+        self._obj = obj
+        super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
 
 
 class LabelledConverter(AdminModelConverter):
@@ -150,7 +164,7 @@ class SecureModelView(ModelView):
     roles_restore: frozenset = TEAM_LEAD
     roles_export: frozenset = STAFF
 
-    form_base_class = FlaskForm
+    form_base_class = AdminForm
     model_form_converter = LabelledConverter
     filter_converter = LabelledFilterConverter()
     can_delete = False  # records are archived, never deleted
