@@ -1,0 +1,168 @@
+"""The database object, column types and mixins every model shares."""
+from __future__ import annotations
+
+import enum
+import sqlite3
+from datetime import datetime, timezone
+from typing import Optional
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import (
+    DateTime,
+    Enum as SAEnum,
+    MetaData,
+    TypeDecorator,
+    event,
+    func,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+#: Milliseconds a writer waits for another writer's lock before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_connect(dbapi_connection, connection_record) -> None:
+    """WAL, foreign keys and a busy timeout; the driver's own transaction handling off (see below)."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    """Begin every transaction IMMEDIATE: a deferred one that reads then writes fails at once with
+    "database is locked" under a concurrent writer, whatever the busy timeout. Nearly every request
+    writes (the audit trail), so all transactions take the write lock up front."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def install_sqlite_pragmas() -> None:
+    """SQLAlchemy's pysqlite recipe for real transactions, on every SQLite engine."""
+    if not event.contains(Engine, "connect", _on_connect):
+        event.listen(Engine, "connect", _on_connect)
+        event.listen(Engine, "begin", _on_begin)
+
+
+def _on_connect(dbapi_connection, connection_record) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        _sqlite_connect(dbapi_connection, connection_record)
+
+
+def _on_begin(conn) -> None:
+    if conn.dialect.name == "sqlite":
+        _sqlite_begin(conn)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (the only zone the database holds)."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A datetime stored in UTC and returned timezone-aware on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given: times must be timezone-aware")
+        value = value.astimezone(timezone.utc)
+        # SQLite has no zone: store the UTC wall time and restore the zone on the way out.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class LabelledEnum(str, enum.Enum):
+    """A string enum whose members carry a display label: `member = "value", "Label"`."""
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    def __str__(self) -> str:
+        return self.label
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        """(value, label) pairs for select boxes and filters."""
+        return [(m.value, m.label) for m in cls]
+
+
+def enum_column(enum_cls: type[LabelledEnum], **kwargs) -> Mapped:
+    """A column storing an enum as a plain string (no native type: adding a value is a plain migration)."""
+    length = max(len(m.value) for m in enum_cls)
+    return mapped_column(
+        SAEnum(
+            enum_cls,
+            native_enum=False,
+            create_constraint=False,
+            length=max(length, 20),
+            values_callable=lambda e: [m.value for m in e],
+            validate_strings=True,
+        ),
+        **kwargs,
+    )
+
+
+class TimestampMixin:
+    """When a row was created and last changed (UTC)."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
+
+
+class ArchivableMixin:
+    """Clinical and reference records are archived, never deleted."""
+
+    #: When the record left lists, exports and KPIs; null while it is live.
+    archived_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class VersionedMixin:
+    """Records people edit carry a version: a save from a form opened on an older one is refused.
+
+    SQLAlchemy bumps it on every UPDATE and adds it to the WHERE clause, so two writers racing
+    past the form check still cannot both win; edit forms carry it in a hidden field.
+    """
+
+    version: Mapped[int] = mapped_column(server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.version}

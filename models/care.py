@@ -1,0 +1,199 @@
+"""The shared care plan (versioned, with the patient's goals), onward referrals and safeguarding."""
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, VersionedMixin, db, enum_column
+
+if TYPE_CHECKING:
+    from models.patients import Patient
+    from models.people import Organisation, User
+    from models.referrals import Episode
+
+
+class CarePlanState(LabelledEnum):
+    draft = "draft", "Draft"
+    agreed = "agreed", "Agreed"
+
+
+class CarePlan(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+    """One version of a patient's multi-agency shared care plan; agreed versions are frozen."""
+
+    __tablename__ = "care_plan"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "number", name="uq_care_plan_patient_number"),
+        CheckConstraint("state <> 'agreed' OR agreed_on IS NOT NULL", name="agreed_has_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    episode_id: Mapped[Optional[int]] = mapped_column(ForeignKey("episode.id"), index=True)
+    #: Version number for this patient: 1, 2, 3...
+    number: Mapped[int] = mapped_column(default=1)
+    state: Mapped[CarePlanState] = enum_column(CarePlanState, default=CarePlanState.draft, index=True)
+    about_me: Mapped[Optional[str]] = mapped_column(String(4000))
+    what_matters: Mapped[Optional[str]] = mapped_column(String(4000))
+    support_by_agency: Mapped[Optional[str]] = mapped_column(String(8000))
+    contingency_plan: Mapped[Optional[str]] = mapped_column(String(4000))
+    carers_and_contacts: Mapped[Optional[str]] = mapped_column(String(2000))
+    review_on: Mapped[Optional[date]]
+    agreed_on: Mapped[Optional[date]]
+    agreed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+
+    patient: Mapped["Patient"] = relationship()
+    episode: Mapped[Optional["Episode"]] = relationship()
+    agreed_by: Mapped[Optional["User"]] = relationship()
+    goals: Mapped[list["Goal"]] = relationship(back_populates="care_plan")
+    shares: Mapped[list["CarePlanShare"]] = relationship(back_populates="care_plan")
+
+    def __str__(self) -> str:
+        return f"Care plan v{self.number} ({self.state.label.lower()}) for {self.patient}"
+
+    def __repr__(self) -> str:
+        return f"<CarePlan {self.id} patient={self.patient_id} v{self.number}>"
+
+
+class GoalDomain(LabelledEnum):
+    physical = "physical", "Physical"
+    psychological = "psychological", "Psychological"
+    social = "social", "Social"
+    functional = "functional", "Functional"
+    environmental = "environmental", "Environmental"
+
+
+class GoalStatus(LabelledEnum):
+    proposed = "proposed", "Proposed"
+    in_progress = "in_progress", "In progress"
+    achieved = "achieved", "Achieved"
+    partly_achieved = "partly_achieved", "Partly achieved"
+    not_achieved = "not_achieved", "Not achieved"
+    no_longer_relevant = "no_longer_relevant", "No longer relevant"
+
+
+class Goal(TimestampMixin, VersionedMixin, db.Model):
+    """A goal in the patient's own words, on one care-plan version."""
+
+    __tablename__ = "goal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    care_plan_id: Mapped[int] = mapped_column(ForeignKey("care_plan.id"), index=True)
+    description: Mapped[str] = mapped_column(String(1000))
+    domain: Mapped[GoalDomain] = enum_column(GoalDomain)
+    target_on: Mapped[Optional[date]]
+    status: Mapped[GoalStatus] = enum_column(GoalStatus, default=GoalStatus.proposed, index=True)
+
+    care_plan: Mapped[CarePlan] = relationship(back_populates="goals")
+
+    def __str__(self) -> str:
+        return self.description if len(self.description) <= 60 else self.description[:57] + "..."
+
+    def __repr__(self) -> str:
+        return f"<Goal {self.id} {self.status.value if self.status else None}>"
+
+
+class CarePlanShare(TimestampMixin, db.Model):
+    """A care-plan version sent to the GP (or another agency): when, by whom."""
+
+    __tablename__ = "care_plan_share"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    care_plan_id: Mapped[int] = mapped_column(ForeignKey("care_plan.id"), index=True)
+    shared_on: Mapped[date] = mapped_column(index=True)
+    shared_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    shared_with_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    method: Mapped[Optional[str]] = mapped_column(String(100))
+
+    care_plan: Mapped[CarePlan] = relationship(back_populates="shares")
+    shared_by: Mapped["User"] = relationship()
+    shared_with: Mapped["Organisation"] = relationship()
+
+    def __str__(self) -> str:
+        return f"v{self.care_plan.number if self.care_plan else '?'} shared {self.shared_on:%d/%m/%Y}"
+
+    def __repr__(self) -> str:
+        return f"<CarePlanShare {self.id} plan={self.care_plan_id}>"
+
+
+class OnwardOutcome(LabelledEnum):
+    waiting = "waiting", "Waiting"
+    accepted = "accepted", "Accepted"
+    declined = "declined", "Declined"
+
+
+class OnwardReferral(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+    """A referral or signposting onward from the ILR, and what the receiving service decided."""
+
+    __tablename__ = "onward_referral"
+    __table_args__ = (
+        CheckConstraint("outcome = 'waiting' OR outcome_on IS NOT NULL", name="outcome_has_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    episode_id: Mapped[Optional[int]] = mapped_column(ForeignKey("episode.id"), index=True)
+    service: Mapped[str] = mapped_column(String(200), index=True)
+    organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"), index=True)
+    referred_on: Mapped[date] = mapped_column(index=True)
+    reason: Mapped[Optional[str]] = mapped_column(String(2000))
+    outcome: Mapped[OnwardOutcome] = enum_column(OnwardOutcome, default=OnwardOutcome.waiting)
+    outcome_on: Mapped[Optional[date]]
+
+    patient: Mapped["Patient"] = relationship()
+    episode: Mapped[Optional["Episode"]] = relationship()
+    organisation: Mapped[Optional["Organisation"]] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.service} ({self.referred_on:%d/%m/%Y})"
+
+    def __repr__(self) -> str:
+        return f"<OnwardReferral {self.id} {self.service!r}>"
+
+
+class SafeguardingCategory(LabelledEnum):
+    physical = "physical", "Physical"
+    sexual = "sexual", "Sexual"
+    psychological = "psychological", "Psychological"
+    financial = "financial", "Financial or material"
+    discriminatory = "discriminatory", "Discriminatory"
+    neglect = "neglect", "Neglect or acts of omission"
+    organisational = "organisational", "Organisational"
+    domestic_abuse = "domestic_abuse", "Domestic abuse"
+    modern_slavery = "modern_slavery", "Modern slavery"
+    self_neglect = "self_neglect", "Self-neglect"
+
+
+class SafeguardingConcern(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+    """A safeguarding concern raised about a patient (Care Act 2014 s42)."""
+
+    __tablename__ = "safeguarding_concern"
+    __table_args__ = (
+        CheckConstraint("referred_on IS NULL OR referred_on >= raised_on", name="referred_after_raised"),
+        CheckConstraint("closed_on IS NULL OR closed_on >= raised_on", name="closed_after_raised"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    raised_on: Mapped[date] = mapped_column(index=True)
+    raised_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    category: Mapped[SafeguardingCategory] = enum_column(SafeguardingCategory)
+    #: Care Act s42: care and support needs, experiencing or at risk of abuse, unable to protect themselves.
+    s42_criteria_met: Mapped[Optional[bool]]
+    referred_to: Mapped[Optional[str]] = mapped_column(String(200))
+    referred_on: Mapped[Optional[date]]
+    reference: Mapped[Optional[str]] = mapped_column(String(100))
+    outcome: Mapped[Optional[str]] = mapped_column(String(2000))
+    #: Null while the concern is open (it then counts in the risk rule).
+    closed_on: Mapped[Optional[date]] = mapped_column(index=True)
+
+    patient: Mapped["Patient"] = relationship()
+    raised_by: Mapped[Optional["User"]] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.category.label} concern raised {self.raised_on:%d/%m/%Y}"
+
+    def __repr__(self) -> str:
+        return f"<SafeguardingConcern {self.id} {self.category.value}>"

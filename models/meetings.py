@@ -1,0 +1,202 @@
+"""Meetings, their agenda of case discussions, attendance, and the actions agreed with their chasers."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, VersionedMixin, db, enum_column
+
+if TYPE_CHECKING:
+    from models.patients import Patient
+    from models.people import Contact, Locality, Organisation, User
+    from models.referrals import Episode, Referral
+
+
+class MeetingStatus(LabelledEnum):
+    planned = "planned", "Planned"
+    booked = "booked", "Booked"
+    held = "held", "Held"
+    cancelled = "cancelled", "Cancelled"
+
+
+class Meeting(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+    """A locality's ILR meeting on Teams."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (
+        CheckConstraint("duration_minutes > 0 AND duration_minutes <= 600", name="sensible_duration"),
+        Index("ix_meeting_locality_starts", "locality_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    duration_minutes: Mapped[int] = mapped_column(default=120, server_default="120")
+    chair_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contact.id"), index=True)
+    teams_link: Mapped[Optional[str]] = mapped_column(String(500))
+    status: Mapped[MeetingStatus] = enum_column(MeetingStatus, default=MeetingStatus.planned, index=True)
+    #: Calendar invitation SEQUENCE: raised each time the invitation changes.
+    ics_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    locality: Mapped["Locality"] = relationship()
+    chair: Mapped[Optional["Contact"]] = relationship()
+    agenda: Mapped[list["AgendaItem"]] = relationship(back_populates="meeting", order_by="AgendaItem.position")
+    attendance: Mapped[list["Attendance"]] = relationship(back_populates="meeting")
+
+    def __str__(self) -> str:
+        from timefmt import format_datetime
+
+        return f"{self.locality} ILR {format_datetime(self.starts_at)}" if self.locality else f"Meeting {self.id}"
+
+    def __repr__(self) -> str:
+        return f"<Meeting {self.id} {self.starts_at}>"
+
+
+class CaseStatus(LabelledEnum):
+    listed = "listed", "Listed"
+    discussed = "discussed", "Discussed"
+    not_reached = "not_reached", "Not reached"
+    rolled_over = "rolled_over", "Rolled over"
+    withdrawn = "withdrawn", "Withdrawn"
+
+
+class AgendaItem(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+    """A patient's case on a meeting's agenda and, once held, its discussion (one per patient per meeting)."""
+
+    __tablename__ = "agenda_item"
+    __table_args__ = (UniqueConstraint("meeting_id", "patient_id", name="uq_agenda_item_meeting_patient"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    episode_id: Mapped[Optional[int]] = mapped_column(ForeignKey("episode.id"), index=True)
+    referral_id: Mapped[Optional[int]] = mapped_column(ForeignKey("referral.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
+    slot_starts_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    presenter_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contact.id"), index=True)
+    #: Added after the cut-off before the meeting.
+    late_addition: Mapped[bool] = mapped_column(default=False, server_default="0")
+    status: Mapped[CaseStatus] = enum_column(CaseStatus, default=CaseStatus.listed, index=True)
+    summary: Mapped[Optional[str]] = mapped_column(String(4000))
+    discussion: Mapped[Optional[str]] = mapped_column(String(8000))
+    outcome: Mapped[Optional[str]] = mapped_column(String(4000))
+    decisions: Mapped[Optional[str]] = mapped_column(String(4000))
+
+    meeting: Mapped[Meeting] = relationship(back_populates="agenda")
+    patient: Mapped["Patient"] = relationship()
+    episode: Mapped[Optional["Episode"]] = relationship()
+    referral: Mapped[Optional["Referral"]] = relationship()
+    presenter: Mapped[Optional["Contact"]] = relationship()
+    actions: Mapped[list["Action"]] = relationship(back_populates="agenda_item")
+
+    def __str__(self) -> str:
+        return f"{self.patient} at {self.meeting}"
+
+    def __repr__(self) -> str:
+        return f"<AgendaItem {self.id} meeting={self.meeting_id} patient={self.patient_id}>"
+
+
+class AttendanceStatus(LabelledEnum):
+    invited = "invited", "Invited"
+    attended = "attended", "Attended"
+    apologies = "apologies", "Apologies"
+    absent = "absent", "Absent"
+
+
+class Attendance(TimestampMixin, db.Model):
+    """Whether a member came to a meeting."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "contact_id", name="uq_attendance_meeting_contact"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
+    status: Mapped[AttendanceStatus] = enum_column(AttendanceStatus, default=AttendanceStatus.invited)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="attendance")
+    contact: Mapped["Contact"] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.contact}: {self.status.label}"
+
+    def __repr__(self) -> str:
+        return f"<Attendance {self.id} {self.status.value}>"
+
+
+class ActionStatus(LabelledEnum):
+    open = "open", "Open"
+    in_progress = "in_progress", "In progress"
+    done = "done", "Done"
+    cancelled = "cancelled", "Cancelled"
+
+
+class Action(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+    """Something an agency agreed to do for a patient, chased until done."""
+
+    __tablename__ = "action"
+    __table_args__ = (
+        CheckConstraint("status <> 'done' OR completed_on IS NOT NULL", name="done_has_completion_date"),
+        Index("ix_action_status_due", "status", "due_on"),
+        Index("ix_action_owner_status", "owner_organisation_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agenda_item_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agenda_item.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    description: Mapped[str] = mapped_column(String(2000))
+    owner_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    owner_contact_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contact.id"), index=True)
+    due_on: Mapped[date] = mapped_column(index=True)
+    status: Mapped[ActionStatus] = enum_column(ActionStatus, default=ActionStatus.open)
+    completed_on: Mapped[Optional[date]]
+
+    agenda_item: Mapped[Optional[AgendaItem]] = relationship(back_populates="actions")
+    patient: Mapped["Patient"] = relationship()
+    owner_organisation: Mapped["Organisation"] = relationship()
+    owner_contact: Mapped[Optional["Contact"]] = relationship()
+    chases: Mapped[list["ActionChase"]] = relationship(back_populates="action", order_by="ActionChase.chased_at")
+
+    def __str__(self) -> str:
+        text = self.description if len(self.description) <= 60 else self.description[:57] + "..."
+        return f"{text} (due {self.due_on:%d/%m/%Y})"
+
+    def __repr__(self) -> str:
+        return f"<Action {self.id} {self.status.value if self.status else None}>"
+
+    def is_overdue(self, today: date) -> bool:
+        """Overdue is derived, never stored: still open after its due date."""
+        return self.status in (ActionStatus.open, ActionStatus.in_progress) and self.due_on < today
+
+
+class ChaseMethod(LabelledEnum):
+    email = "email", "Email"
+    phone = "phone", "Phone"
+    meeting = "meeting", "At the meeting"
+
+
+class ActionChase(TimestampMixin, db.Model):
+    """One chase of an action: when, how, by whom, what was said."""
+
+    __tablename__ = "action_chase"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id"), index=True)
+    chased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    chased_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    method: Mapped[ChaseMethod] = enum_column(ChaseMethod, default=ChaseMethod.email)
+    note: Mapped[Optional[str]] = mapped_column(String(1000))
+
+    action: Mapped[Action] = relationship(back_populates="chases")
+    chased_by: Mapped[Optional["User"]] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.method.label} chase of action {self.action_id}"
+
+    def __repr__(self) -> str:
+        return f"<ActionChase {self.id} action={self.action_id}>"
+
+

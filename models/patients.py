@@ -1,0 +1,164 @@
+"""Patients, their hospital events and the notes collated from other systems."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, VersionedMixin, db, enum_column
+from nhs import format_nhs_number
+
+if TYPE_CHECKING:
+    from models.people import Organisation, User
+
+
+class NhsNumberStatus(LabelledEnum):
+    """NHS England's NHS number verification status codes."""
+
+    verified = "01", "01 Number present and verified"
+    needs_tracing = "02", "02 Number present but not traced"
+    trace_required = "03", "03 Trace required"
+    trace_attempted = "04", "04 Trace attempted - no match or multiple match found"
+    trace_needs_resolution = "05", "05 Trace needs to be resolved"
+    trace_in_progress = "06", "06 Trace in progress"
+    not_present = "07", "07 Number not present and trace not required"
+    trace_postponed = "08", "08 Trace postponed (baby under six weeks old)"
+
+
+class Sex(LabelledEnum):
+    female = "female", "Female"
+    male = "male", "Male"
+    other = "other", "Other"
+    unknown = "unknown", "Not known"
+
+
+class RiskBand(LabelledEnum):
+    high = "high", "High"
+    medium = "medium", "Medium"
+    low = "low", "Low"
+
+
+class Patient(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+    """A person referred to the ILR, with what the risk rule and the team need to know."""
+
+    __tablename__ = "patient"
+    __table_args__ = (
+        CheckConstraint("nhs_number IS NULL OR length(nhs_number) = 10", name="nhs_number_ten_digits"),
+        CheckConstraint("cfs IS NULL OR (cfs >= 1 AND cfs <= 9)", name="cfs_one_to_nine"),
+        CheckConstraint("efi IS NULL OR (efi >= 0 AND efi <= 1)", name="efi_zero_to_one"),
+        CheckConstraint("date_of_death IS NULL OR date_of_death >= date_of_birth", name="death_after_birth"),
+        Index("ix_patient_risk", "risk_score", "id"),
+        Index("ix_patient_names", "family_name", "given_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Ten digits, no spaces; null when the referral came without one.
+    nhs_number: Mapped[Optional[str]] = mapped_column(String(10), unique=True)
+    nhs_number_status: Mapped[Optional[NhsNumberStatus]] = enum_column(NhsNumberStatus)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date] = mapped_column(index=True)
+    sex: Mapped[Sex] = enum_column(Sex, default=Sex.unknown)
+    address: Mapped[Optional[str]] = mapped_column(String(300))
+    postcode: Mapped[Optional[str]] = mapped_column(String(10), index=True)
+    phone: Mapped[Optional[str]] = mapped_column(String(40))
+    gp_practice_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"), index=True)
+    named_gp: Mapped[Optional[str]] = mapped_column(String(200))
+    carer_details: Mapped[Optional[str]] = mapped_column(String(1000))
+    next_of_kin: Mapped[Optional[str]] = mapped_column(String(500))
+    communication_needs: Mapped[Optional[str]] = mapped_column(String(1000))
+    #: Language when an interpreter is needed; blank when none is.
+    interpreter_language: Mapped[Optional[str]] = mapped_column(String(100))
+    #: One condition per line.
+    long_term_conditions: Mapped[Optional[str]] = mapped_column(String(2000))
+    #: Clinical Frailty Scale 2.0, 1-9.
+    cfs: Mapped[Optional[int]]
+    #: Electronic Frailty Index, 0-1.
+    efi: Mapped[Optional[Decimal]] = mapped_column(Numeric(4, 3))
+    date_of_death: Mapped[Optional[date]]
+    consent_withdrawn_on: Mapped[Optional[date]]
+    #: Priority from the risk rule (DESIGN.md §6), stored so lists sort by it.
+    risk_score: Mapped[int] = mapped_column(default=0, server_default="0")
+    risk_band: Mapped[RiskBand] = enum_column(RiskBand, default=RiskBand.low, server_default="low", index=True)
+    #: The rule's reasons, one per line: "CFS 7 living with severe frailty (3)".
+    risk_reasons: Mapped[Optional[str]] = mapped_column(Text)
+
+    gp_practice: Mapped[Optional["Organisation"]] = relationship()
+    hospital_events: Mapped[list["HospitalEvent"]] = relationship(back_populates="patient")
+    notes: Mapped[list["CollatedNote"]] = relationship(back_populates="patient")
+
+    def __str__(self) -> str:
+        number = format_nhs_number(self.nhs_number)
+        name = f"{self.family_name.upper()}, {self.given_name}"
+        return f"{name} ({number})" if number else name
+
+    def __repr__(self) -> str:
+        return f"<Patient {self.id} {self.nhs_number}>"
+
+    @property
+    def condition_count(self) -> int:
+        return len([line for line in (self.long_term_conditions or "").splitlines() if line.strip()])
+
+
+class HospitalEventKind(LabelledEnum):
+    admission = "admission", "Non-elective admission"
+    ae_attendance = "ae_attendance", "A&E attendance"
+
+
+class HospitalEvent(TimestampMixin, ArchivableMixin, db.Model):
+    """A dated non-elective admission or A&E attendance, for "last 12 months" and before/after counts."""
+
+    __tablename__ = "hospital_event"
+    __table_args__ = (
+        CheckConstraint("discharged_on IS NULL OR discharged_on >= occurred_on", name="discharge_after_admission"),
+        Index("ix_hospital_event_patient_date", "patient_id", "occurred_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    kind: Mapped[HospitalEventKind] = enum_column(HospitalEventKind)
+    occurred_on: Mapped[date]
+    discharged_on: Mapped[Optional[date]]
+    hospital: Mapped[Optional[str]] = mapped_column(String(200))
+    notes: Mapped[Optional[str]] = mapped_column(String(1000))
+
+    patient: Mapped[Patient] = relationship(back_populates="hospital_events")
+
+    def __str__(self) -> str:
+        return f"{self.kind.label} on {self.occurred_on:%d/%m/%Y}"
+
+    def __repr__(self) -> str:
+        return f"<HospitalEvent {self.id} {self.kind.value} {self.occurred_on}>"
+
+
+class NoteSource(LabelledEnum):
+    rio = "rio", "RIO"
+    emis = "emis", "EMIS"
+    ibis = "ibis", "IBIS"
+    shared_care_record = "shared_care_record", "Shared care record"
+    other = "other", "Other"
+
+
+class CollatedNote(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+    """A summary collated from another system, with who checked it and when."""
+
+    __tablename__ = "collated_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    source: Mapped[NoteSource] = enum_column(NoteSource)
+    summary: Mapped[str] = mapped_column(String(4000))
+    checked_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    checked_on: Mapped[Optional[date]]
+
+    patient: Mapped[Patient] = relationship(back_populates="notes")
+    checked_by: Mapped[Optional["User"]] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.source.label} note for {self.patient}"
+
+    def __repr__(self) -> str:
+        return f"<CollatedNote {self.id} {self.source.value}>"

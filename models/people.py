@@ -1,0 +1,191 @@
+"""Organisations, localities, sign-in accounts and the contacts who sit on meetings."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Optional
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, db, enum_column
+
+
+# --- Organisations and people -------------------------------------------------------------------
+
+
+class OrganisationType(LabelledEnum):
+    ilr_team = "ilr_team", "ILR team"
+    gp_practice = "gp_practice", "GP practice"
+    community_health = "community_health", "Community health"
+    acute_trust = "acute_trust", "Acute trust"
+    social_services = "social_services", "Social services"
+    pharmacy = "pharmacy", "Clinical pharmacy"
+    mental_health = "mental_health", "Mental health"
+    icb = "icb", "Integrated care board"
+    telecare = "telecare", "Telecare"
+    drug_alcohol = "drug_alcohol", "Drug and alcohol service"
+    ambulance = "ambulance", "Ambulance service"
+    fire_rescue = "fire_rescue", "Fire and rescue"
+    housing = "housing", "Housing"
+    voluntary = "voluntary", "Voluntary sector"
+    other = "other", "Other"
+
+
+class Locality(TimestampMixin, ArchivableMixin, db.Model):
+    """The area one ILR serves: a group of GP practices with its own weekly meeting."""
+
+    __tablename__ = "locality"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+
+    practices: Mapped[list["Organisation"]] = relationship(back_populates="locality")
+    members: Mapped[list["MeetingMember"]] = relationship(back_populates="locality")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Locality {self.id} {self.name!r}>"
+
+
+class Organisation(TimestampMixin, ArchivableMixin, db.Model):
+    """An agency, GP practice or the ILR team itself, identified by its ODS code."""
+
+    __tablename__ = "organisation"
+    __table_args__ = (CheckConstraint("length(name) > 0", name="name_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    type: Mapped[OrganisationType] = enum_column(OrganisationType, index=True)
+    #: NHS Organisation Data Service code, e.g. G82001 for a GP practice.
+    ods_code: Mapped[Optional[str]] = mapped_column(String(10), unique=True)
+    #: Address that may receive patient-identifiable email (checked against the allow-list).
+    secure_email: Mapped[Optional[str]] = mapped_column(String(254))
+    #: For a GP practice: the locality whose ILR it belongs to.
+    locality_id: Mapped[Optional[int]] = mapped_column(ForeignKey("locality.id"), index=True)
+
+    locality: Mapped[Optional[Locality]] = relationship(back_populates="practices")
+    users: Mapped[list["User"]] = relationship(back_populates="organisation")
+    contacts: Mapped[list["Contact"]] = relationship(back_populates="organisation")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.ods_code})" if self.ods_code else self.name
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.ods_code or self.name!r}>"
+
+
+class Role(LabelledEnum):
+    coordinator = "coordinator", "Coordinator"
+    team_lead = "team_lead", "Team lead"
+    partner = "partner", "Partner agency"
+    read_only = "read_only", "Read only"
+
+
+#: Shortest password accepted for an account.
+MIN_PASSWORD_LENGTH = 12
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    """A sign-in account: ILR staff, a partner agency's named member, or an observer."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = enum_column(Role, index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    #: Deactivated accounts cannot sign in; they are kept for the audit trail.
+    active: Mapped[bool] = mapped_column(default=True, server_default="1")
+    #: Changes on password reset or deactivation, which signs the account out everywhere.
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
+    last_sign_in_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="users")
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role.value if self.role else None}>"
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        """Flask-Login identity: the id plus a token, so a reset invalidates existing sessions."""
+        return f"{self.id}:{self.session_token}"
+
+    def set_password(self, password: str) -> None:
+        """Hash and store a new password, signing out other sessions."""
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise ValueError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+        self.password_hash = generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+        self.session_token = secrets.token_hex(16)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+class Contact(TimestampMixin, ArchivableMixin, db.Model):
+    """A person at an organisation with an email address: a meeting member, presenter or action owner."""
+
+    __tablename__ = "contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    job_title: Mapped[Optional[str]] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    phone: Mapped[Optional[str]] = mapped_column(String(40))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    #: The contact's own sign-in, when they have one (a partner or staff login).
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), unique=True)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="contacts")
+    user: Mapped[Optional[User]] = relationship()
+    memberships: Mapped[list["MeetingMember"]] = relationship(back_populates="contact")
+
+    def __str__(self) -> str:
+        org = self.organisation.name if self.organisation else ""
+        return f"{self.name} ({org})" if org else self.name
+
+    def __repr__(self) -> str:
+        return f"<Contact {self.id} {self.email}>"
+
+
+class MemberRole(LabelledEnum):
+    core = "core", "Core member"
+    optional = "optional", "Attends when relevant"
+    chair = "chair", "Chair"
+
+
+class MeetingMember(TimestampMixin, ArchivableMixin, db.Model):
+    """A contact's standing membership of a locality's ILR meeting."""
+
+    __tablename__ = "meeting_member"
+    __table_args__ = (UniqueConstraint("locality_id", "contact_id", name="uq_meeting_member_locality_contact"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
+    member_role: Mapped[MemberRole] = enum_column(MemberRole, default=MemberRole.core)
+
+    locality: Mapped[Locality] = relationship(back_populates="members")
+    contact: Mapped[Contact] = relationship(back_populates="memberships")
+
+    def __str__(self) -> str:
+        return f"{self.contact} - {self.locality}"
+
+    def __repr__(self) -> str:
+        return f"<MeetingMember {self.id} locality={self.locality_id} contact={self.contact_id}>"

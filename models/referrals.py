@@ -1,0 +1,174 @@
+"""Referrals in, the triage decisions on them, and the episodes (caseload) they open."""
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, VersionedMixin, db, enum_column
+
+if TYPE_CHECKING:
+    from models.patients import Patient
+    from models.people import Locality, Organisation, User
+
+
+class Consent(LabelledEnum):
+    given = "given", "Consent given"
+    best_interests = "best_interests", "Best-interests decision"
+    not_recorded = "not_recorded", "Not yet recorded"
+
+
+class ReferralStatus(LabelledEnum):
+    awaiting_triage = "awaiting_triage", "Awaiting triage"
+    more_information = "more_information", "More information needed"
+    accepted = "accepted", "Accepted"
+    advice_only = "advice_only", "Advice only"
+    declined = "declined", "Declined"
+    redirected = "redirected", "Redirected"
+
+
+class Referral(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+    """A referral from a GP or professional, with consent, criteria and signposting already tried."""
+
+    __tablename__ = "referral"
+    __table_args__ = (
+        CheckConstraint(
+            "consent <> 'best_interests' OR best_interests_reason IS NOT NULL", name="best_interests_has_reason"
+        ),
+        Index("ix_referral_status_received", "status", "received_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"), index=True)
+    received_on: Mapped[date] = mapped_column(index=True)
+    referrer_name: Mapped[str] = mapped_column(String(200))
+    referrer_role: Mapped[Optional[str]] = mapped_column(String(200))
+    referrer_organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"), index=True)
+    referrer_email: Mapped[Optional[str]] = mapped_column(String(254))
+    referrer_phone: Mapped[Optional[str]] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(4000))
+    #: The referrer's question for the ILR.
+    question: Mapped[Optional[str]] = mapped_column(String(2000))
+    criteria_multiple_ltcs: Mapped[bool] = mapped_column(default=False, server_default="0")
+    criteria_complex_needs: Mapped[bool] = mapped_column(default=False, server_default="0")
+    criteria_frailty: Mapped[bool] = mapped_column(default=False, server_default="0")
+    criteria_multi_agency: Mapped[bool] = mapped_column(default=False, server_default="0")
+    #: Recent discharge or high use of urgent care.
+    criteria_urgent_care: Mapped[bool] = mapped_column(default=False, server_default="0")
+    consent: Mapped[Consent] = enum_column(Consent, default=Consent.not_recorded)
+    consent_by: Mapped[Optional[str]] = mapped_column(String(200))
+    consent_on: Mapped[Optional[date]]
+    best_interests_reason: Mapped[Optional[str]] = mapped_column(String(2000))
+    #: Signposting already tried; required before acceptance.
+    signposting_tried: Mapped[Optional[str]] = mapped_column(String(2000))
+    patient_aware: Mapped[Optional[bool]]
+    status: Mapped[ReferralStatus] = enum_column(ReferralStatus, default=ReferralStatus.awaiting_triage, index=True)
+
+    patient: Mapped["Patient"] = relationship()
+    locality: Mapped["Locality"] = relationship()
+    referrer_organisation: Mapped[Optional["Organisation"]] = relationship()
+    decisions: Mapped[list["TriageDecision"]] = relationship(back_populates="referral", order_by="TriageDecision.decided_on")
+
+    def __str__(self) -> str:
+        return f"Referral {self.id} received {self.received_on:%d/%m/%Y}"
+
+    def __repr__(self) -> str:
+        return f"<Referral {self.id} patient={self.patient_id} {self.status.value if self.status else None}>"
+
+
+class TriageOutcome(LabelledEnum):
+    accept = "accept", "Accept"
+    more_information = "more_information", "More information needed"
+    advice_only = "advice_only", "Advice only"
+    decline = "decline", "Decline"
+    redirect = "redirect", "Redirect to another service"
+
+
+class DeclineReason(LabelledEnum):
+    criteria_not_met = "criteria_not_met", "Criteria not met"
+    no_consent = "no_consent", "No consent"
+    signposting_not_tried = "signposting_not_tried", "Signposting not yet tried"
+    better_met_elsewhere = "better_met_elsewhere", "Better met by another service"
+    patient_declined = "patient_declined", "Patient declined"
+    duplicate = "duplicate", "Duplicate"
+    other = "other", "Other"
+
+
+class TriageDecision(TimestampMixin, db.Model):
+    """One triage decision on a referral: who, when, what and why."""
+
+    __tablename__ = "triage_decision"
+    __table_args__ = (
+        CheckConstraint("outcome <> 'decline' OR decline_reason IS NOT NULL", name="decline_has_reason"),
+        CheckConstraint("decline_reason <> 'other' OR reason_text IS NOT NULL", name="other_reason_has_text"),
+        CheckConstraint("outcome <> 'redirect' OR redirected_to IS NOT NULL", name="redirect_has_service"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)
+    decided_on: Mapped[date] = mapped_column(index=True)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    outcome: Mapped[TriageOutcome] = enum_column(TriageOutcome, index=True)
+    decline_reason: Mapped[Optional[DeclineReason]] = enum_column(DeclineReason)
+    reason_text: Mapped[Optional[str]] = mapped_column(String(2000))
+    missing_information: Mapped[Optional[str]] = mapped_column(String(2000))
+    redirected_to: Mapped[Optional[str]] = mapped_column(String(200))
+
+    referral: Mapped[Referral] = relationship(back_populates="decisions")
+    decided_by: Mapped["User"] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.outcome.label} on {self.decided_on:%d/%m/%Y}"
+
+    def __repr__(self) -> str:
+        return f"<TriageDecision {self.id} {self.outcome.value}>"
+
+
+class ClosureReason(LabelledEnum):
+    goals_met = "goals_met", "Goals met"
+    transferred = "transferred", "Transferred to another service"
+    declined_input = "declined_input", "Declined further input"
+    died = "died", "Died"
+    moved_away = "moved_away", "Moved away"
+    other = "other", "Other"
+
+
+class Episode(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+    """A patient's time open to the ILR, from acceptance to closure."""
+
+    __tablename__ = "episode"
+    __table_args__ = (
+        CheckConstraint("closed_on IS NULL OR closure_reason IS NOT NULL", name="closure_has_reason"),
+        CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="closed_after_opened"),
+        Index("ix_episode_open_review", "closed_on", "review_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    referral_id: Mapped[Optional[int]] = mapped_column(ForeignKey("referral.id"), index=True)
+    locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"), index=True)
+    coordinator_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    opened_on: Mapped[date] = mapped_column(index=True)
+    review_on: Mapped[Optional[date]]
+    closed_on: Mapped[Optional[date]] = mapped_column(index=True)
+    closure_reason: Mapped[Optional[ClosureReason]] = enum_column(ClosureReason)
+    #: How far the patient's goals were met, in words, at closure.
+    goal_attainment: Mapped[Optional[str]] = mapped_column(String(2000))
+
+    patient: Mapped["Patient"] = relationship()
+    referral: Mapped[Optional[Referral]] = relationship()
+    locality: Mapped["Locality"] = relationship()
+    coordinator: Mapped[Optional["User"]] = relationship()
+
+    def __str__(self) -> str:
+        return f"Episode {self.id} opened {self.opened_on:%d/%m/%Y}"
+
+    def __repr__(self) -> str:
+        return f"<Episode {self.id} patient={self.patient_id}>"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None

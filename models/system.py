@@ -1,0 +1,141 @@
+"""What the tool itself keeps: outbound email, generated documents, the audit trail and settings."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import LabelledEnum, TimestampMixin, UTCDateTime, db, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from models.people import User
+
+
+class EmailStatus(LabelledEnum):
+    pending = "pending", "Waiting to send"
+    sent = "sent", "Sent"
+    failed = "failed", "Failed (will retry)"
+    given_up = "given_up", "Gave up"
+
+
+class OutboxEmail(TimestampMixin, db.Model):
+    """An email the tool sends, written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox_email"
+    __table_args__ = (Index("ix_outbox_email_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    #: An iCalendar attachment (text/calendar), for meeting invitations.
+    ics: Mapped[Optional[str]] = mapped_column(Text)
+    contains_patient_data: Mapped[bool] = mapped_column(default=False, server_default="0")
+    status: Mapped[EmailStatus] = enum_column(EmailStatus, default=EmailStatus.pending)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[Optional[str]] = mapped_column(String(1000))
+    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    patient_id: Mapped[Optional[int]] = mapped_column(ForeignKey("patient.id"), index=True)
+    meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("meeting.id"), index=True)
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {self.to_address}"
+
+    def __repr__(self) -> str:
+        return f"<OutboxEmail {self.id} {self.status.value if self.status else None}>"
+
+
+class DocumentKind(LabelledEnum):
+    agenda = "agenda", "Agenda"
+    minutes = "minutes", "Minutes"
+    action_log = "action_log", "Action log"
+    care_plan = "care_plan", "Shared care plan"
+    gp_letter = "gp_letter", "GP outcome letter"
+    kpi_report = "kpi_report", "KPI report"
+
+
+class GeneratedDocument(TimestampMixin, db.Model):
+    """A Word document the tool produced: what, for whom, by whom, when."""
+
+    __tablename__ = "generated_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[DocumentKind] = enum_column(DocumentKind, index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    generated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    patient_id: Mapped[Optional[int]] = mapped_column(ForeignKey("patient.id"), index=True)
+    meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("meeting.id"), index=True)
+    sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    size_bytes: Mapped[Optional[int]]
+
+    generated_by: Mapped[Optional["User"]] = relationship()
+
+    def __str__(self) -> str:
+        return self.filename
+
+    def __repr__(self) -> str:
+        return f"<GeneratedDocument {self.id} {self.kind.value if self.kind else None}>"
+
+
+class AuditAction(LabelledEnum):
+    create = "create", "Created"
+    update = "update", "Changed"
+    delete = "delete", "Deleted"
+    view = "view", "Opened"
+    list = "list", "Listed or searched"
+    export = "export", "Exported"
+    document = "document", "Document generated"
+    sign_in = "sign_in", "Signed in"
+    sign_in_failed = "sign_in_failed", "Sign-in failed"
+    sign_out = "sign_out", "Signed out"
+
+
+class AuditEntry(db.Model):
+    """One line of the audit trail. Never edited, never deleted."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        Index("ix_audit_entry_record", "table_name", "record_id"),
+        Index("ix_audit_entry_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    action: Mapped[AuditAction] = enum_column(AuditAction, index=True)
+    table_name: Mapped[Optional[str]] = mapped_column(String(60))
+    record_id: Mapped[Optional[int]]
+    patient_id: Mapped[Optional[int]] = mapped_column(ForeignKey("patient.id"), index=True)
+    #: JSON: {"field": [before, after]} for changes.
+    changes: Mapped[Optional[str]] = mapped_column(Text)
+    #: Why, when the workflow gives a reason.
+    reason: Mapped[Optional[str]] = mapped_column(String(1000))
+    #: What else matters: the filter and row count of a list or export, the email tried at sign-in.
+    detail: Mapped[Optional[str]] = mapped_column(String(2000))
+
+    user: Mapped[Optional["User"]] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.action.label} {self.table_name or ''} {self.record_id or ''}".strip()
+
+    def __repr__(self) -> str:
+        return f"<AuditEntry {self.id} {self.action.value if self.action else None}>"
+
+
+class Setting(TimestampMixin, db.Model):
+    """A team-lead setting (risk points and bands, cut-offs, thresholds), stored as JSON."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+
+    def __str__(self) -> str:
+        return self.key
+
+    def __repr__(self) -> str:
+        return f"<Setting {self.key}>"
