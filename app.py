@@ -12,6 +12,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
+import audit
 import auth
 import demo
 import security
@@ -82,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     auth.login_manager.init_app(app)
     app.register_blueprint(auth.bp)
     security.init_app(app)
+    audit.init_app(app)
 
     admin = Admin(
         app,

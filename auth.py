@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from models import User, db, utcnow
+import audit
+from models import AuditAction, User, db, utcnow
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -58,9 +59,12 @@ def login():
         if user is None or not user.is_active or not user.check_password(form.password.data):
             # One message for every failure, so the page does not reveal which accounts exist.
             flash("The email address or password is not right, or the account is not active.", "error")
+            audit.record(AuditAction.sign_in_failed, user_id=user.id if user else None, detail=f"email={email}")
+            db.session.commit()
         else:
             login_user(user)
             user.last_sign_in_at = utcnow()
+            audit.record(AuditAction.sign_in, user_id=user.id)
             db.session.commit()
             return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
@@ -69,6 +73,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    audit.record(AuditAction.sign_out)
+    db.session.commit()
     logout_user()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.login"))

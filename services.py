@@ -5,14 +5,10 @@ import secrets
 
 from sqlalchemy import func, select
 
-from models import Organisation, OrganisationType, Role, User, db
+from models import DomainError, Organisation, OrganisationType, Role, User, db
 
 #: The ILR team's own organisation: new accounts belong to it unless told otherwise.
 ILR_TEAM_ODS = "ILR001"
-
-
-class DomainError(Exception):
-    """A rule of the service refused a change; the message is shown to the user as it is."""
 
 
 def ilr_team() -> Organisation:

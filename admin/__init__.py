@@ -1,9 +1,10 @@
 """Flask-Admin screens, one module per area; `register_views` adds them all."""
 from __future__ import annotations
 
-from admin import accounts
+from admin import accounts, audit
 
 
 def register_views(admin) -> None:
     """Add every screen to the Admin instance (a new set per app: views cannot be shared)."""
     accounts.register(admin)
+    audit.register(admin)

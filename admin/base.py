@@ -1,13 +1,14 @@
 """The secured Flask-Admin base views every screen inherits: sign-in, roles, row scope, safe exports."""
 from __future__ import annotations
 
+import csv
 import io
 import logging
 import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import Response, abort, flash, redirect, request, send_file, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -24,17 +25,27 @@ from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import DateField, DateTimeLocalField, HiddenField
 
 from exports import xlsx as exports_xlsx
 from access import NOBODY, READERS, STAFF, TEAM_LEAD, row_filters
-from models import LabelledEnum, db, utcnow
-from services import DomainError
-from timefmt import format_date, format_datetime
+import audit
+from models import AuditAction, LabelledEnum, Patient, db, utcnow
+from models import DomainError
+from timefmt import LONDON, format_date, format_datetime, to_london
 
 log = logging.getLogger(__name__)
 
 #: Most rows one export may hold; a larger export must be narrowed with filters.
 EXPORT_MAX_ROWS = 10_000
+
+#: Shown when a save comes from a form opened before someone else saved the same record.
+STALE_EDIT_MESSAGE = (
+    "Someone else saved this record after you opened it, so your changes were not saved. "
+    "They are still in the form below: copy what you need, open the record again to see the latest "
+    "version, and make your changes there."
+)
 
 #: A cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -104,6 +115,34 @@ class LabelledConverter(AdminModelConverter):
             field.kwargs["coerce"] = lambda v: v.value if isinstance(v, LabelledEnum) else str(v)
         return field
 
+    @converts("UTCDateTime")
+    def convert_utc_datetime(self, column, field_args, **extra):
+        self._nullable_common(column, field_args)
+        return LondonDateTimeField(**field_args)
+
+    @converts("Date")
+    def convert_date(self, column, field_args, **extra):
+        """A native date input (the browser shows it as 25/11/2026 in en-GB)."""
+        self._nullable_common(column, field_args)
+        return DateField(**field_args)
+
+
+class LondonDateTimeField(DateTimeLocalField):
+    """A date and time typed and shown in Europe/London, stored as UTC."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format="%Y-%m-%dT%H:%M", **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and self.data.tzinfo is None:
+            self.data = self.data.replace(tzinfo=LONDON)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return to_london(self.data).strftime("%Y-%m-%dT%H:%M") if self.data else ""
+
 
 class LabelledFilterConverter(FilterConverter):
     """Filters on our enums offer their labels."""
@@ -114,6 +153,11 @@ class LabelledFilterConverter(FilterConverter):
         if not options and enum_class is not None and issubclass(enum_class, LabelledEnum):
             options = enum_class.choices()
         return super().conv_enum(column, name, options, **kwargs)
+
+    @filters.convert("UTCDateTime")
+    def conv_utc_datetime(self, column, name, **kwargs):
+        """Our zone-aware timestamps filter like any datetime (typed values are London time)."""
+        return [f(column, name, **kwargs) for f in self.datetime_filters]
 
 
 def _signed_in() -> bool:
@@ -232,7 +276,9 @@ class SecureModelView(ModelView):
             abort(403)
         if name == "action_view" and not any(self.is_action_allowed(a) for a in self._actions_data):
             abort(403)
-        if name == "ajax_lookup" and not (self.can_create or self.can_edit):
+        if name == "ajax_lookup" and not (self._form_ajax_refs and (self.can_create or self.can_edit)):
+            abort(403)
+        if name == "ajax_update" and not self.column_editable_list:
             abort(403)
         return None
 
@@ -255,11 +301,18 @@ class SecureModelView(ModelView):
         """Limit a query on this view's model to the signed-in user's rows."""
         return query.filter(*row_filters(self.model, current_user, include_archived))
 
+    def _list_scope(self, query):
+        """The list's rows: live ones, or on the team lead's archived view only the archived ones."""
+        query = self.scope(query, self.showing_archived)
+        if self.showing_archived:
+            query = query.filter(self.model.archived_at.is_not(None))
+        return query
+
     def get_query(self):
-        return self.scope(super().get_query(), self.showing_archived)
+        return self._list_scope(super().get_query())
 
     def get_count_query(self):
-        return self.scope(super().get_count_query(), self.showing_archived)
+        return self._list_scope(super().get_count_query())
 
     def get_one(self, id):
         """One row by id, within the same scope as the list (the team lead also reaches archived rows)."""
@@ -269,7 +322,28 @@ class SecureModelView(ModelView):
             return None  # our keys are integers: anything else names no record
         pk = getattr(self.model, get_primary_key(self.model))
         query = self.scope(super().get_query(), include_archived=True)
-        return query.filter(pk == int(key)).one_or_none()
+        row = query.filter(pk == int(key)).one_or_none()
+        if row is not None and request.method == "GET":
+            audit.record(AuditAction.view, table=self.model.__tablename__, record_id=row.id, patient_id=audit.patient_id_of(row))
+        return row
+
+    @property
+    def holds_patient_data(self) -> bool:
+        """Lists of these rows are about patients: each list or search is audited."""
+        return self.model is Patient or hasattr(self.model, "patient_id")
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
+        if self.holds_patient_data and request.endpoint == f"{self.endpoint}.index_view":
+            audit.record(AuditAction.list, table=self.model.__tablename__,
+                         detail=f"{audit.describe_request_filters()} rows={count}")
+        return count, rows
+
+    def _export_data(self):
+        count, rows = super()._export_data()
+        audit.record(AuditAction.export, table=self.model.__tablename__,
+                     detail=f"{request.view_args.get('export_type')} {audit.describe_request_filters()} rows={len(rows)} of {count}")
+        return count, rows
 
     def _create_ajax_loader(self, name, options):
         loader = create_ajax_loader(self.model, db.session, name, name, options)
@@ -281,6 +355,31 @@ class SecureModelView(ModelView):
         if self.showing_archived:
             url += ("&" if "?" in url else "?") + "archived=1"
         return url
+
+    # --- stale edits ---------------------------------------------------------------------------
+
+    @property
+    def versioned(self) -> bool:
+        return hasattr(self.model, "version")
+
+    def scaffold_form(self):
+        form_class = super().scaffold_form()
+        if self.versioned:
+            form_class.expected_version = HiddenField()
+        return form_class
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if self.versioned and obj is not None and request.method == "GET":
+            form.expected_version.data = obj.version
+        return form
+
+    def update_model(self, form, model):
+        """Refuse a save from a form opened before someone else's save; the form keeps what was typed."""
+        if self.versioned and str(model.version) != (form.expected_version.data or ""):
+            flash(STALE_EDIT_MESSAGE, "error")
+            return False
+        return super().update_model(form, model)
 
     # --- archive and restore ------------------------------------------------------------------
 
@@ -311,6 +410,8 @@ class SecureModelView(ModelView):
         """Show a plain message for a failed save; SQL and exception text go to the log only."""
         if isinstance(exc, DomainError):
             flash(str(exc), "error")
+        elif isinstance(exc, StaleDataError):
+            flash(STALE_EDIT_MESSAGE, "error")
         elif isinstance(exc, SQLAlchemyError):
             log.warning("Save refused by the database: %s", exc)
             flash(
@@ -325,6 +426,20 @@ class SecureModelView(ModelView):
 
     def get_export_value(self, model, name):
         return neutralise_formula(super().get_export_value(model, name))
+
+    def _export_csv(self, return_url):
+        """CSV built in full before the response (capped rows), so the audit commit cannot expire them mid-stream."""
+        _, rows = self._export_data()
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([label for _, label in self._export_columns])
+        for row in rows:
+            writer.writerow([self.get_export_value(row, name) for name, _ in self._export_columns])
+        return Response(
+            out.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename={self.get_export_name('csv')}"},
+        )
 
     def _export_tablib(self, export_type, return_url):
         """XLSX through openpyxl, keeping numbers and dates as real cells (Flask-Admin's makes all text)."""

@@ -2,6 +2,7 @@
 from models.base import (
     ArchivableMixin,
     Base,
+    DomainError,
     LabelledEnum,
     TimestampMixin,
     UTCDateTime,

@@ -18,6 +18,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from timefmt import LONDON
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -25,6 +27,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class DomainError(Exception):
+    """A rule of the service refused a change; the message is shown to the user as it is."""
 
 
 class Base(DeclarativeBase):
@@ -78,7 +84,10 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator):
-    """A datetime stored in UTC and returned timezone-aware on SQLite and PostgreSQL alike."""
+    """A datetime stored in UTC and returned timezone-aware on SQLite and PostgreSQL alike.
+
+    Aware values are converted to UTC; a naive value is taken as Europe/London wall time.
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -87,7 +96,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given: times must be timezone-aware")
+            # A naive time is what a person typed (a form, a list filter): London wall time.
+            value = value.replace(tzinfo=LONDON)
         value = value.astimezone(timezone.utc)
         # SQLite has no zone: store the UTC wall time and restore the zone on the way out.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, VersionedMixin, db, enum_column
+from models.base import ArchivableMixin, DomainError, LabelledEnum, TimestampMixin, VersionedMixin, db, enum_column
 
 if TYPE_CHECKING:
     from models.patients import Patient
@@ -34,7 +34,8 @@ class CarePlan(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     episode_id: Mapped[Optional[int]] = mapped_column(ForeignKey("episode.id"), index=True)
     #: Version number for this patient: 1, 2, 3...
     number: Mapped[int] = mapped_column(default=1)
-    state: Mapped[CarePlanState] = enum_column(CarePlanState, default=CarePlanState.draft, index=True)
+    #: active_history: the freeze rule needs the state before an unsaved change.
+    state: Mapped[CarePlanState] = enum_column(CarePlanState, default=CarePlanState.draft, index=True, active_history=True)
     about_me: Mapped[Optional[str]] = mapped_column(String(4000))
     what_matters: Mapped[Optional[str]] = mapped_column(String(4000))
     support_by_agency: Mapped[Optional[str]] = mapped_column(String(8000))
@@ -197,3 +198,28 @@ class SafeguardingConcern(TimestampMixin, ArchivableMixin, VersionedMixin, db.Mo
 
     def __repr__(self) -> str:
         return f"<SafeguardingConcern {self.id} {self.category.value}>"
+
+
+#: Columns that may still change on an agreed plan: archiving is not an edit of its content.
+_LIFECYCLE_COLUMNS = {"archived_at", "updated_at", "version"}
+
+
+def _was_agreed(plan: CarePlan) -> bool:
+    history = inspect(plan).attrs.state.history
+    before = history.deleted[0] if history.deleted else (history.unchanged[0] if history.unchanged else plan.state)
+    return before == CarePlanState.agreed
+
+
+@event.listens_for(Session, "before_flush")
+def _agreed_care_plans_are_frozen(session, flush_context, instances) -> None:
+    """An agreed care plan and its goals cannot change: a new draft starts from it instead."""
+    for obj in session.dirty:
+        if isinstance(obj, CarePlan) and _was_agreed(obj):
+            changed = {a.key for a in inspect(obj).mapper.column_attrs if inspect(obj).attrs[a.key].history.has_changes()}
+            if changed - _LIFECYCLE_COLUMNS:
+                raise DomainError("This care plan has been agreed and cannot change: start a new draft from it.")
+        if isinstance(obj, Goal) and session.is_modified(obj) and obj.care_plan is not None and _was_agreed(obj.care_plan):
+            raise DomainError("This goal belongs to an agreed care plan and cannot change: start a new draft.")
+    for obj in session.new:
+        if isinstance(obj, Goal) and obj.care_plan is not None and obj.care_plan not in session.new and _was_agreed(obj.care_plan):
+            raise DomainError("Goals cannot be added to an agreed care plan: start a new draft.")

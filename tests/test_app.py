@@ -48,11 +48,15 @@ def test_times_come_back_timezone_aware_in_utc(app):
     assert loaded.created_at.tzinfo is not None
 
 
-def test_naive_datetimes_are_refused(app):
-    db.session.add(Organisation(name="Naive", type=OrganisationType.other, archived_at=datetime(2026, 1, 1)))
-    with pytest.raises(Exception, match="naive datetime"):
-        db.session.commit()
-    db.session.rollback()
+def test_naive_datetimes_are_london_wall_time(app):
+    """What a person types (forms, filters) has no zone: it means London, BST or GMT as the date says."""
+    summer = Organisation(name="Summer", type=OrganisationType.other, archived_at=datetime(2026, 7, 1, 9, 0))
+    winter = Organisation(name="Winter", type=OrganisationType.other, archived_at=datetime(2026, 12, 1, 9, 0))
+    db.session.add_all([summer, winter])
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Organisation, summer.id).archived_at == datetime(2026, 7, 1, 8, 0, tzinfo=timezone.utc)
+    assert db.session.get(Organisation, winter.id).archived_at == datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 
 
 def test_enums_are_stored_as_plain_strings(app, make_user):

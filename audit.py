@@ -1,0 +1,173 @@
+"""The audit trail: one flush listener records every change; reads, exports and sign-ins are added here.
+
+Services give the *why* of a change with `with audit.reason("..."):`. Bulk `update()`/`delete()`
+statements on audited tables are refused, because they would bypass the listener.
+"""
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session
+
+from models import AuditAction, AuditEntry, Patient, db, utcnow
+
+#: Tables whose changes are not audited: the trail itself.
+UNAUDITED_TABLES = frozenset({"audit_entry", "alembic_version"})
+#: Columns whose values never enter the trail (only the fact that they changed).
+SECRET_COLUMNS = frozenset({"password_hash", "session_token"})
+#: Columns that change on every save and say nothing on their own.
+NOISE_COLUMNS = frozenset({"updated_at", "version", "last_sign_in_at"})
+
+
+class AuditTampering(Exception):
+    """Raised when code tries to change or delete the trail, or to bypass it with a bulk statement."""
+
+
+@contextmanager
+def reason(why: str, session: Session | None = None):
+    """Attach a reason to every change flushed inside the block."""
+    session = session or db.session()
+    previous = session.info.get("audit_reason")
+    session.info["audit_reason"] = why
+    try:
+        yield
+    finally:
+        session.info["audit_reason"] = previous
+
+
+def _acting_user_id(session: Session) -> int | None:
+    if "audit_user_id" in session.info:
+        return session.info["audit_user_id"]
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user.id
+    return None
+
+
+def _plain(value):
+    """A JSON-safe form of a column value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def patient_id_of(obj) -> int | None:
+    """The patient a row is about, when it is about one."""
+    if isinstance(obj, Patient):
+        return obj.id
+    return getattr(obj, "patient_id", None)
+
+
+def _changes(obj, kind: AuditAction) -> dict:
+    """{column: [before, after]} for the mapped columns that changed (all of them on create/delete)."""
+    state = inspect(obj)
+    changes = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in NOISE_COLUMNS:
+            continue
+        history = state.attrs[key].history
+        if kind is AuditAction.update and not history.has_changes():
+            continue
+        before = history.deleted[0] if history.deleted else (None if kind is AuditAction.create else history.unchanged[0] if history.unchanged else None)
+        after = None if kind is AuditAction.delete else getattr(obj, key)
+        if kind is AuditAction.create and after is None:
+            continue
+        if key in SECRET_COLUMNS:
+            changes[key] = ["(hidden)", "(changed)"]
+        else:
+            changes[key] = [_plain(before), _plain(after)]
+    return changes
+
+
+def _entries_for_flush(session: Session) -> list[dict]:
+    now = utcnow()
+    user_id = _acting_user_id(session)
+    why = session.info.get("audit_reason")
+    rows = []
+    for objects, kind in ((session.new, AuditAction.create), (session.dirty, AuditAction.update), (session.deleted, AuditAction.delete)):
+        for obj in objects:
+            table = getattr(obj, "__tablename__", None)
+            if table is None or table in UNAUDITED_TABLES:
+                continue
+            if kind is AuditAction.update and not session.is_modified(obj, include_collections=False):
+                continue
+            changes = _changes(obj, kind)
+            if kind is AuditAction.update and not changes:
+                continue  # only noise columns moved (e.g. a sign-in time)
+            key = inspect(obj).mapper.primary_key_from_instance(obj)
+            record_id = key[0] if len(key) == 1 and isinstance(key[0], int) else None
+            rows.append(
+                dict(at=now, user_id=user_id, action=kind, table_name=table, record_id=record_id,
+                     patient_id=patient_id_of(obj), changes=json.dumps(changes, default=str), reason=why)
+            )
+    return rows
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_tampering(session: Session, flush_context, instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEntry):
+            raise AuditTampering("Audit entries cannot be changed or deleted.")
+
+
+@event.listens_for(Session, "after_flush")
+def _record_changes(session: Session, flush_context) -> None:
+    """Write the trail in the same transaction, with a Core insert (the flush is already under way)."""
+    rows = _entries_for_flush(session)
+    if rows:
+        session.connection().execute(insert(AuditEntry), rows)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_statements(state) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    name = getattr(table, "name", None)
+    if name == "audit_entry" or (name and name not in UNAUDITED_TABLES):
+        raise AuditTampering(f"Bulk UPDATE/DELETE on the audited table {name!r} would bypass the audit trail.")
+
+
+def record(action: AuditAction, *, table: str | None = None, record_id: int | None = None, patient_id: int | None = None,
+           detail: str | None = None, reason: str | None = None, user_id: int | None = None) -> None:
+    """Add a trail entry for something that is not a change: a record opened, a list, an export, a sign-in.
+
+    The entry is committed at the end of the request (see `init_app`), with the request's other work.
+    """
+    session = db.session()
+    if user_id is None:
+        user_id = _acting_user_id(session)
+    session.add(AuditEntry(at=utcnow(), user_id=user_id, action=action, table_name=table, record_id=record_id,
+                           patient_id=patient_id, detail=detail[:2000] if detail else None, reason=reason))
+    session.info["audit_needs_commit"] = True
+
+
+def describe_request_filters() -> str:
+    """The list arguments of this request (search, filters, sort, page) as one line."""
+    if not has_request_context():
+        return ""
+    return "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
+
+
+def init_app(app) -> None:
+    @app.after_request
+    def commit_audit_entries(response):
+        """Reads write to the trail too: commit those entries once the request has succeeded."""
+        session = db.session()
+        if session.info.pop("audit_needs_commit", False):
+            if response.status_code < 400:
+                session.commit()
+            else:
+                session.rollback()
+        return response

@@ -1,0 +1,170 @@
+"""The audit trail: before/after of changes, reasons, reads, exports, sign-ins; nobody edits it."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from sqlalchemy import delete, update
+
+import audit
+from models import AuditAction, AuditEntry, Organisation, OrganisationType, Patient, Sex, db
+from tests.conftest import Client, page_text
+
+
+def _entries(**where):
+    query = db.select(AuditEntry).order_by(AuditEntry.id)
+    for key, value in where.items():
+        query = query.where(getattr(AuditEntry, key) == value)
+    return db.session.scalars(query).all()
+
+
+def _patient(**overrides) -> Patient:
+    values = dict(given_name="Ada", family_name="Lovelace", date_of_birth=date(1940, 1, 2), sex=Sex.female, nhs_number="9990000018")
+    values.update(overrides)
+    patient = Patient(**values)
+    db.session.add(patient)
+    db.session.commit()
+    return patient
+
+
+def test_edit_through_the_screen_records_before_and_after(signed_in, make_org):
+    org = make_org(name="Before Name", ods_code="AUD001")
+    lead = signed_in("team_lead")
+    response = lead.submit(f"/admin/organisation/edit/?id={org.id}",
+                           {"name": "After Name", "type": "other", "ods_code": "AUD001", "expected_version": ""})
+    assert response.status_code == 302, page_text(response)
+    [entry] = _entries(action=AuditAction.update, table_name="organisation", record_id=org.id)
+    assert entry.user_id == lead.user.id
+    assert json.loads(entry.changes)["name"] == ["Before Name", "After Name"]
+    screen = page_text(lead.get("/admin/audit/?flt1_table_name_equals=organisation"))
+    assert "Before Name" in screen and "After Name" in screen
+
+
+def test_create_records_the_new_values(app, make_org):
+    org = make_org(name="Brand New", ods_code="AUD002")
+    [entry] = _entries(action=AuditAction.create, table_name="organisation", record_id=org.id)
+    assert json.loads(entry.changes)["name"] == [None, "Brand New"]
+
+
+def test_a_service_reason_is_recorded(app, make_org):
+    org = make_org()
+    with audit.reason("Merged with the neighbouring practice"):
+        org.name = "Merged Practice"
+        db.session.commit()
+    [entry] = _entries(action=AuditAction.update, record_id=org.id, table_name="organisation")
+    assert entry.reason == "Merged with the neighbouring practice"
+
+
+def test_passwords_never_enter_the_trail(app, make_user):
+    user = make_user()
+    user.set_password("another-long-password")
+    db.session.commit()
+    for entry in _entries(table_name="user_account"):
+        assert user.password_hash not in (entry.changes or "")
+        assert "pbkdf2" not in (entry.changes or "")
+
+
+def test_patient_changes_carry_the_patient(app):
+    patient = _patient()
+    patient.postcode = "ME1 1AA"
+    db.session.commit()
+    entries = _entries(table_name="patient", record_id=patient.id)
+    assert [e.action for e in entries] == [AuditAction.create, AuditAction.update]
+    assert all(e.patient_id == patient.id for e in entries)
+
+
+def test_audit_entries_cannot_be_changed_or_deleted(app, make_org):
+    make_org()
+    entry = _entries()[0]
+    entry.detail = "rewritten"
+    with pytest.raises(audit.AuditTampering):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(_entries()[0])
+    with pytest.raises(audit.AuditTampering):
+        db.session.commit()
+    db.session.rollback()
+
+
+@pytest.mark.parametrize("statement", [
+    update(Organisation).values(name="x"),
+    delete(Organisation),
+    update(AuditEntry).values(detail="x"),
+    delete(AuditEntry),
+])
+def test_bulk_statements_on_audited_tables_are_refused(app, make_org, statement):
+    make_org()
+    with pytest.raises(audit.AuditTampering):
+        db.session.execute(statement)
+    db.session.rollback()
+
+
+def test_opening_a_record_page_is_audited(signed_in, make_org):
+    org = make_org()
+    coordinator = signed_in("coordinator")
+    assert coordinator.get(f"/admin/organisation/details/?id={org.id}").status_code == 200
+    [entry] = _entries(action=AuditAction.view, record_id=org.id)
+    assert entry.user_id == coordinator.user.id and entry.table_name == "organisation"
+
+
+def test_export_is_audited_with_its_filter_and_row_count(signed_in, make_org):
+    make_org(name="Exported One")
+    lead = signed_in("team_lead")
+    lead.get("/admin/organisation/export/csv/?search=Exported")
+    [entry] = _entries(action=AuditAction.export)
+    assert "search=Exported" in entry.detail and "rows=1" in entry.detail and entry.detail.startswith("csv")
+
+
+def test_sign_in_success_failure_and_sign_out_are_audited(app, make_user):
+    user = make_user()
+    client = Client(app.test_client())
+    client.sign_in(user, "wrong-password-here")
+    client.sign_in(user)
+    client.sign_out()
+    actions = [e.action for e in _entries(user_id=user.id)]
+    assert actions == [AuditAction.sign_in_failed, AuditAction.sign_in, AuditAction.sign_out]
+    failed = _entries(action=AuditAction.sign_in_failed)[0]
+    assert user.email in failed.detail
+
+
+def test_only_the_team_lead_sees_the_trail_and_nobody_edits_it(signed_in, make_org):
+    make_org()
+    entry_id = _entries()[0].id
+    assert signed_in("coordinator").get("/admin/audit/").status_code == 403
+    assert signed_in("read_only").get("/admin/audit/").status_code == 403
+    lead = signed_in("team_lead")
+    assert lead.get("/admin/audit/").status_code == 200
+    assert lead.get(f"/admin/audit/edit/?id={entry_id}").status_code == 403
+    assert lead.get("/admin/audit/new/").status_code == 403
+    assert lead.submit("/admin/audit/delete/", {"id": entry_id}).status_code == 403
+
+
+def test_audit_screen_filters_by_user_and_date(signed_in, make_org):
+    make_org(name="Filter Me")
+    lead = signed_in("team_lead")
+    text = page_text(lead.get(f"/admin/audit/?flt1_user_email_equals={lead.user.email}"))
+    assert "Signed in" in text
+    today = date.today().isoformat()
+    assert lead.get(f"/admin/audit/?flt1_at_between={today}+00:00:00+to+{today}+23:59:59").status_code == 200
+
+
+# --- stale edits --------------------------------------------------------------------------------
+
+
+def test_a_stale_edit_is_refused_and_keeps_the_text(app, signed_in):
+    """Two people open the same patient; the second save is refused with their text kept."""
+    patient = _patient()
+    first, second = signed_in("coordinator"), signed_in("coordinator")
+    form = {"given_name": "Ada", "family_name": "Lovelace", "date_of_birth": "1940-01-02", "sex": "female",
+            "expected_version": str(patient.version)}
+    assert 'name="expected_version"' in page_text(first.get(f"/admin/patient/edit/?id={patient.id}"))
+    one = first.submit(f"/admin/patient/edit/?id={patient.id}", form | {"address": "1 First Street"})
+    assert one.status_code == 302, page_text(one)
+    two = second.submit(f"/admin/patient/edit/?id={patient.id}", form | {"address": "2 Second Street"})
+    text = page_text(two)
+    assert two.status_code == 200
+    assert "Someone else saved this record after you opened it" in text
+    assert "2 Second Street" in text
+    db.session.expire_all()
+    assert db.session.get(Patient, patient.id).address == "1 First Street"
