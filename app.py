@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 import audit
 import auth
 import demo
+import risk  # noqa: F401 - registers the recompute-on-change listener
 import security
 import services
 from admin import register_views

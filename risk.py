@@ -1,0 +1,206 @@
+"""The risk rule (DESIGN.md §6): decision support for ordering the queue, not a clinical judgement.
+
+Points and band limits are team-lead settings; `DEFAULTS` are the design's. The score is stored on
+the patient, with its reasons, and recomputed whenever an input changes (see `_recompute_on_flush`).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import event, func, inspect, select
+from sqlalchemy.orm import Session
+
+from models import HospitalEvent, HospitalEventKind, Patient, RiskBand, SafeguardingConcern, Setting, db
+from nhs import CFS_LABELS, efi_category
+from timefmt import today
+
+SETTING_KEY = "risk_rule"
+
+DEFAULTS: dict[str, int] = {
+    "cfs_7_to_9": 3,
+    "cfs_5_to_6": 2,
+    "cfs_4": 1,
+    "efi_severe": 3,
+    "efi_moderate": 2,
+    "efi_mild": 1,
+    "admissions_3_plus": 3,
+    "admissions_1_to_2": 2,
+    "ae_3_plus": 2,
+    "ae_1_to_2": 1,
+    "conditions_5_plus": 2,
+    "conditions_3_to_4": 1,
+    "recent_discharge": 2,
+    "open_safeguarding": 2,
+    #: Lowest score in the high band.
+    "high_from": 8,
+    #: Lowest score in the medium band.
+    "medium_from": 4,
+}
+
+#: Labels for the settings screen.
+LABELS: dict[str, str] = {
+    "cfs_7_to_9": "CFS 7-9 (severe frailty or worse)",
+    "cfs_5_to_6": "CFS 5-6 (mild or moderate frailty)",
+    "cfs_4": "CFS 4 (very mild frailty)",
+    "efi_severe": "eFI severe (above 0.36)",
+    "efi_moderate": "eFI moderate (0.25-0.36)",
+    "efi_mild": "eFI mild (0.13-0.24)",
+    "admissions_3_plus": "3 or more non-elective admissions in 12 months",
+    "admissions_1_to_2": "1-2 non-elective admissions in 12 months",
+    "ae_3_plus": "3 or more A&E attendances in 12 months",
+    "ae_1_to_2": "1-2 A&E attendances in 12 months",
+    "conditions_5_plus": "5 or more long-term conditions",
+    "conditions_3_to_4": "3-4 long-term conditions",
+    "recent_discharge": "Discharged from hospital in the last 30 days",
+    "open_safeguarding": "An open safeguarding concern",
+    "high_from": "High band from (score)",
+    "medium_from": "Medium band from (score)",
+}
+
+
+@dataclass(frozen=True)
+class RiskInputs:
+    """Everything the rule looks at, gathered for one patient."""
+
+    cfs: int | None = None
+    efi: Decimal | float | None = None
+    admissions_12m: int = 0
+    ae_12m: int = 0
+    conditions: int = 0
+    discharged_within_30_days: bool = False
+    open_safeguarding: bool = False
+
+
+@dataclass(frozen=True)
+class RiskResult:
+    score: int
+    band: RiskBand
+    reasons: list[str]
+
+
+def assess(inputs: RiskInputs, points: dict[str, int] | None = None) -> RiskResult:
+    """Apply the rule: the points earned, the band they fall in, and why, in words."""
+    p = DEFAULTS | (points or {})
+    reasons: list[tuple[str, int]] = []
+
+    if inputs.cfs is not None:
+        label = f"CFS {inputs.cfs} {CFS_LABELS.get(inputs.cfs, '').lower()}".strip()
+        if inputs.cfs >= 7:
+            reasons.append((label, p["cfs_7_to_9"]))
+        elif inputs.cfs >= 5:
+            reasons.append((label, p["cfs_5_to_6"]))
+        elif inputs.cfs == 4:
+            reasons.append((label, p["cfs_4"]))
+    category = efi_category(inputs.efi)
+    if category in ("severe", "moderate", "mild"):
+        reasons.append((f"eFI {Decimal(str(inputs.efi)).normalize()} {category} frailty", p[f"efi_{category}"]))
+    if inputs.admissions_12m >= 3:
+        reasons.append((f"{inputs.admissions_12m} admissions in 12 months", p["admissions_3_plus"]))
+    elif inputs.admissions_12m >= 1:
+        reasons.append((f"{inputs.admissions_12m} admission{'s' if inputs.admissions_12m > 1 else ''} in 12 months", p["admissions_1_to_2"]))
+    if inputs.ae_12m >= 3:
+        reasons.append((f"{inputs.ae_12m} A&E attendances in 12 months", p["ae_3_plus"]))
+    elif inputs.ae_12m >= 1:
+        reasons.append((f"{inputs.ae_12m} A&E attendance{'s' if inputs.ae_12m > 1 else ''} in 12 months", p["ae_1_to_2"]))
+    if inputs.conditions >= 5:
+        reasons.append((f"{inputs.conditions} long-term conditions", p["conditions_5_plus"]))
+    elif inputs.conditions >= 3:
+        reasons.append((f"{inputs.conditions} long-term conditions", p["conditions_3_to_4"]))
+    if inputs.discharged_within_30_days:
+        reasons.append(("discharged from hospital in the last 30 days", p["recent_discharge"]))
+    if inputs.open_safeguarding:
+        reasons.append(("open safeguarding concern", p["open_safeguarding"]))
+
+    reasons = [(text, pts) for text, pts in reasons if pts]
+    score = sum(pts for _, pts in reasons)
+    band = RiskBand.high if score >= p["high_from"] else RiskBand.medium if score >= p["medium_from"] else RiskBand.low
+    return RiskResult(score, band, [f"{text} ({pts})" for text, pts in reasons])
+
+
+def current_points(session: Session | None = None) -> dict[str, int]:
+    """The team lead's points and bands, over the defaults."""
+    session = session or db.session()
+    setting = session.get(Setting, SETTING_KEY)
+    return DEFAULTS | (json.loads(setting.value) if setting else {})
+
+
+def inputs_for(patient: Patient, session: Session, on: date) -> RiskInputs:
+    """Gather the rule's inputs for one patient from the database as it stands in this transaction."""
+    year_ago = on - timedelta(days=365)
+    counts = dict(
+        session.execute(
+            select(HospitalEvent.kind, func.count())
+            .where(HospitalEvent.patient_id == patient.id, HospitalEvent.archived_at.is_(None),
+                   HospitalEvent.occurred_on > year_ago, HospitalEvent.occurred_on <= on)
+            .group_by(HospitalEvent.kind)
+        ).all()
+    )
+    recent_discharge = session.scalar(
+        select(func.count()).select_from(HospitalEvent).where(
+            HospitalEvent.patient_id == patient.id, HospitalEvent.archived_at.is_(None),
+            HospitalEvent.kind == HospitalEventKind.admission,
+            func.coalesce(HospitalEvent.discharged_on, HospitalEvent.occurred_on) > on - timedelta(days=30),
+            func.coalesce(HospitalEvent.discharged_on, HospitalEvent.occurred_on) <= on,
+        )
+    )
+    open_concern = session.scalar(
+        select(func.count()).select_from(SafeguardingConcern).where(
+            SafeguardingConcern.patient_id == patient.id, SafeguardingConcern.archived_at.is_(None),
+            SafeguardingConcern.closed_on.is_(None),
+        )
+    )
+    return RiskInputs(
+        cfs=patient.cfs, efi=patient.efi,
+        admissions_12m=counts.get(HospitalEventKind.admission, 0), ae_12m=counts.get(HospitalEventKind.ae_attendance, 0),
+        conditions=patient.condition_count, discharged_within_30_days=bool(recent_discharge), open_safeguarding=bool(open_concern),
+    )
+
+
+def recompute(patient: Patient, session: Session | None = None, points: dict[str, int] | None = None) -> RiskResult:
+    """Store the patient's score, band and reasons (changing only what differs, so the audit stays quiet)."""
+    session = session or db.session()
+    with session.no_autoflush:
+        result = assess(inputs_for(patient, session, today()), points or current_points(session))
+    reasons = "\n".join(result.reasons) or None
+    if (patient.risk_score, patient.risk_band, patient.risk_reasons) != (result.score, result.band, reasons):
+        patient.risk_score, patient.risk_band, patient.risk_reasons = result.score, result.band, reasons
+    return result
+
+
+#: Patient columns the rule reads.
+_PATIENT_INPUTS = ("cfs", "efi", "long_term_conditions")
+
+
+def _touched_patients(session: Session) -> set[int]:
+    ids: set[int] = set()
+
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Patient):
+            state = inspect(obj)
+            if obj in session.new or any(state.attrs[c].history.has_changes() for c in _PATIENT_INPUTS):
+                ids.add(obj.id)
+        elif isinstance(obj, (HospitalEvent, SafeguardingConcern)) and obj.patient_id:
+            ids.add(obj.patient_id)
+    return ids
+
+
+@event.listens_for(Session, "after_flush")
+def _note_inputs_changed(session: Session, flush_context) -> None:
+    session.info.setdefault("risk_recompute", set()).update(_touched_patients(session))
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _recompute_on_flush(session: Session, flush_context) -> None:
+    """Recompute the patients whose inputs just changed; their new scores go out with the next flush."""
+    pending = session.info.pop("risk_recompute", set())
+    if not pending:
+        return
+    with session.no_autoflush:
+        points = current_points(session)
+        for patient_id in pending:
+            patient = session.get(Patient, patient_id)
+            if patient is not None:
+                recompute(patient, session, points)
