@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from flask import flash
 from flask_admin.actions import action
@@ -84,7 +85,7 @@ class UserView(SecureModelView):
         if not is_created and model.id == current_user.id and not model.active:
             raise services.DomainError("You cannot deactivate your own account.")
         if not model.active:
-            model.session_token = services.secrets.token_hex(16)
+            model.session_token = secrets.token_hex(16)
 
     @action("deactivate", "Deactivate", "Deactivate the selected accounts? They will not be able to sign in.")
     def action_deactivate(self, ids):

@@ -1,4 +1,4 @@
-"""Domain operations, named for what the user does. Views call these; the request commits once."""
+"""Accounts: open, reset and deactivate sign-ins."""
 from __future__ import annotations
 
 import secrets
