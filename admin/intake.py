@@ -1,0 +1,172 @@
+"""A referral in a few minutes: find the patient (or add them), then the referral itself, on one page."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms import BooleanField, DateField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+import services
+from access import STAFF
+from admin.base import AdminForm, _signed_in, _to_sign_in
+from models import Consent, DomainError, Locality, Organisation, Patient, Sex, db
+from nhs import format_nhs_number, nhs_number_is_valid, normalise_nhs_number
+from timefmt import today
+
+NOT_IN_FUTURE = "The date cannot be in the future."
+
+
+def _not_in_future(form, field):
+    if field.data and field.data > today():
+        raise ValidationError(NOT_IN_FUTURE)
+
+
+def _valid_nhs_number(form, field):
+    digits = normalise_nhs_number(field.data)
+    if digits and not nhs_number_is_valid(digits):
+        raise ValidationError("This is not a valid NHS number: it must be 10 digits and pass the check-digit test.")
+
+
+class ReferralForm(AdminForm):
+    """The intake form: the patient (chosen, or new) and the referral."""
+
+    patient_id = HiddenField()
+    nhs_number = StringField("NHS number", validators=[Optional(), Length(max=13), _valid_nhs_number],
+                             description="With or without spaces, e.g. 999 123 4567. Leave blank if not known.")
+    given_name = StringField("First name", validators=[Optional(), Length(max=100)])
+    family_name = StringField("Surname", validators=[Optional(), Length(max=100)])
+    date_of_birth = DateField("Date of birth", validators=[Optional(), _not_in_future])
+    sex = SelectField("Sex", choices=Sex.choices(), default=Sex.unknown.value)
+    postcode = StringField("Postcode", validators=[Optional(), Length(max=10)])
+    gp_practice_ods = StringField("GP practice ODS code", validators=[Optional(), Length(max=10)])
+
+    locality_id = SelectField("Locality", coerce=int, validators=[DataRequired(message="Choose the locality.")])
+    received_on = DateField("Received", validators=[DataRequired(message="Enter the date received."), _not_in_future])
+    referrer_name = StringField("Referrer's name", validators=[DataRequired(message="Enter the referrer's name."), Length(max=200)])
+    referrer_role = StringField("Referrer's role", validators=[Optional(), Length(max=200)])
+    referrer_ods = StringField("Referrer's organisation (ODS code)", validators=[Optional(), Length(max=10)])
+    referrer_email = EmailField("Referrer's email", validators=[Optional(), Email(message="Enter a valid email address."), Length(max=254)])
+    referrer_phone = StringField("Referrer's phone", validators=[Optional(), Length(max=40)])
+    reason = TextAreaField("Reason for referral", validators=[DataRequired(message="Enter the reason for referral."), Length(max=4000)])
+    question = TextAreaField("Question for the ILR", validators=[Optional(), Length(max=2000)])
+    criteria_multiple_ltcs = BooleanField("Several long-term conditions")
+    criteria_complex_needs = BooleanField("Complex needs")
+    criteria_frailty = BooleanField("Frailty")
+    criteria_multi_agency = BooleanField("Needs span several agencies")
+    criteria_urgent_care = BooleanField("Recent discharge or high use of urgent care")
+    consent = RadioField("Consent", choices=Consent.choices(), default=Consent.not_recorded.value)
+    consent_by = StringField("Consent given by", validators=[Optional(), Length(max=200)])
+    consent_on = DateField("Consent given on", validators=[Optional(), _not_in_future])
+    best_interests_reason = TextAreaField("Best-interests decision: the reason", validators=[Length(max=2000)])
+    signposting_tried = TextAreaField("Signposting already tried", validators=[Optional(), Length(max=2000)])
+    patient_aware = SelectField("Does the patient know about the referral?", choices=[("", "Not known"), ("yes", "Yes"), ("no", "No")])
+
+    def validate_best_interests_reason(self, field):
+        if self.consent.data == Consent.best_interests.value and not (field.data or "").strip():
+            raise ValidationError("A best-interests decision needs its reason.")
+
+
+class IntakeView(BaseView):
+    """`/admin/intake/`: staff record referrals here."""
+
+    def is_accessible(self) -> bool:
+        return _signed_in() and current_user.role in STAFF
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not _signed_in():
+            return _to_sign_in()
+        abort(403)
+
+    def _form(self) -> ReferralForm:
+        form = ReferralForm()
+        form.locality_id.choices = [(l.id, l.name) for l in db.session.scalars(select(Locality).where(Locality.archived_at.is_(None)).order_by(Locality.name))]
+        if not form.is_submitted():
+            form.received_on.data = today()
+            form.patient_id.data = request.args.get("patient_id", "")
+        return form
+
+    def _matches(self) -> tuple[list[Patient], str | None]:
+        """Patients matching the search in the query string, and a message when the search is not usable."""
+        number, surname, born = request.args.get("nhs_number", ""), request.args.get("family_name", ""), request.args.get("date_of_birth", "")
+        if not (number or surname or born):
+            return [], None
+        try:
+            return services.find_patients(nhs_number=number or None, family_name=surname or None,
+                                          date_of_birth=date.fromisoformat(born) if born else None), None
+        except ValueError:
+            return [], "Enter the date of birth as day, month and year."
+        except DomainError as exc:
+            return [], str(exc)
+
+    def _chosen_patient(self, form) -> Patient | None:
+        if form.patient_id.data and str(form.patient_id.data).isdigit():
+            return db.session.scalars(select(Patient).where(Patient.id == int(form.patient_id.data), Patient.archived_at.is_(None))).first()
+        return None
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        form = self._form()
+        matches, search_error = self._matches()
+        chosen = self._chosen_patient(form)
+        if form.validate_on_submit():
+            try:
+                patient = chosen or self._new_patient(form)
+                referral, others = services.record_referral(patient, **self._referral_fields(form))
+            except DomainError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash(f"Referral recorded for {patient}.", "success")
+                if others:
+                    flash(Markup("This patient already has an open referral ({}): check this one is not a duplicate.").format(
+                        ", ".join(f"received {r.received_on:%d/%m/%Y}" for r in others)), "warning")
+                return redirect(url_for("triage.details_view", id=referral.id))
+        elif form.is_submitted():
+            flash("The referral was not saved: please correct the fields marked below.", "error")
+        return self.render("admin/intake.html", form=form, matches=matches, search_error=search_error, chosen=chosen,
+                           searched=bool(request.args), format_nhs_number=format_nhs_number)
+
+    def _new_patient(self, form) -> Patient:
+        """A patient from the form, refused when one already exists (choose them from the search instead)."""
+        missing = [f.label.text for f in (form.given_name, form.family_name, form.date_of_birth) if not f.data]
+        if missing:
+            raise DomainError("To add a new patient, enter: " + ", ".join(missing) + ". Or find and choose an existing patient.")
+        digits = normalise_nhs_number(form.nhs_number.data)
+        if digits and services.find_patients(nhs_number=digits):
+            raise DomainError(f"A patient with NHS number {format_nhs_number(digits)} already exists: find and choose them above.")
+        if not digits and services.find_patients(family_name=form.family_name.data, date_of_birth=form.date_of_birth.data):
+            raise DomainError("A patient with this surname and date of birth already exists: find and choose them above.")
+        practice = self._organisation(form.gp_practice_ods.data, "GP practice")
+        patient = Patient(nhs_number=digits, given_name=form.given_name.data.strip(), family_name=form.family_name.data.strip(),
+                          date_of_birth=form.date_of_birth.data, sex=Sex(form.sex.data), postcode=(form.postcode.data or "").upper() or None,
+                          gp_practice=practice)
+        db.session.add(patient)
+        return patient
+
+    def _organisation(self, ods: str | None, what: str) -> Organisation | None:
+        if not ods:
+            return None
+        org = db.session.scalars(select(Organisation).where(Organisation.ods_code == ods.strip().upper())).first()
+        if org is None:
+            raise DomainError(f"No organisation has the ODS code {ods.strip().upper()} ({what}). Check the code, or add the organisation first.")
+        return org
+
+    def _referral_fields(self, form) -> dict:
+        aware = {"yes": True, "no": False}.get(form.patient_aware.data)
+        fields = {name: getattr(form, name).data for name in (
+            "locality_id", "received_on", "referrer_name", "referrer_role", "referrer_email", "referrer_phone", "reason", "question",
+            "criteria_multiple_ltcs", "criteria_complex_needs", "criteria_frailty", "criteria_multi_agency", "criteria_urgent_care",
+            "consent_by", "consent_on", "best_interests_reason", "signposting_tried")}
+        fields = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in fields.items()}
+        return fields | {"consent": Consent(form.consent.data), "patient_aware": aware,
+                         "referrer_organisation": self._organisation(form.referrer_ods.data, "referrer")}
+
+
+def register(admin) -> None:
+    admin.add_view(IntakeView(name="New referral", category="Referrals", endpoint="intake", url="/admin/intake"))
