@@ -139,7 +139,7 @@ def test_queue_is_ordered_by_priority_then_waiting_time(signed_in, locality):
 
 def test_queue_filters_by_risk_band_and_searches_by_nhs_number(signed_in, locality):
     _referral(_patient(nhs_number="9990000042", family_name="Lowrisk"), locality)
-    _referral(_patient(nhs_number="9990000050", family_name="Highrisk", cfs=9, efi=0.5), locality)
+    _referral(_patient(nhs_number="9990000050", family_name="Highrisk", cfs=9, efi=0.5, long_term_conditions="A\nB\nC\nD\nE"), locality)  # 3+3+2 = 8: high
     client = signed_in("coordinator")
     found = page_text(client.get("/admin/triage/?search=9990000050"))
     assert "HIGHRISK" in found and "LOWRISK" not in found
