@@ -31,6 +31,10 @@ from models.meetings import (
     AgendaItem,
     Attendance,
     AttendanceStatus,
+    AvailabilityPoll,
+    PollInvitation,
+    PollSlot,
+    PollStatus,
     CaseStatus,
     ChaseMethod,
     Meeting,
@@ -58,6 +62,6 @@ from models.referrals import (
     TriageDecision,
     TriageOutcome,
 )
-from models.system import AuditAction, AuditEntry, DocumentKind, EmailStatus, GeneratedDocument, OutboxEmail, Setting
+from models.system import AuditAction, AuditEntry, DocumentKind, EmailAttempt, EmailStatus, GeneratedDocument, OutboxEmail, Setting
 
 __all__ = [name for name in dir() if not name.startswith("_")]

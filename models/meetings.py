@@ -200,3 +200,87 @@ class ActionChase(TimestampMixin, db.Model):
         return f"<ActionChase {self.id} action={self.action_id}>"
 
 
+
+
+class PollStatus(LabelledEnum):
+    open = "open", "Open"
+    booked = "booked", "Booked"
+    closed = "closed", "Closed"
+
+
+class AvailabilityPoll(TimestampMixin, db.Model):
+    """The coordinator's "are you free?" for a locality's meeting: candidate slots, one link per member."""
+
+    __tablename__ = "availability_poll"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    duration_minutes: Mapped[int] = mapped_column(default=120, server_default="120")
+    #: Links stop working after this time.
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[PollStatus] = enum_column(PollStatus, default=PollStatus.open)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: The meeting booked from the poll.
+    meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("meeting.id"), index=True)
+
+    locality: Mapped["Locality"] = relationship()
+    slots: Mapped[list["PollSlot"]] = relationship(back_populates="poll", order_by="PollSlot.starts_at")
+    invitations: Mapped[list["PollInvitation"]] = relationship(back_populates="poll")
+    meeting: Mapped[Optional[Meeting]] = relationship()
+
+    def __str__(self) -> str:
+        return self.title
+
+    def __repr__(self) -> str:
+        return f"<AvailabilityPoll {self.id}>"
+
+
+class PollSlot(TimestampMixin, db.Model):
+    """One candidate date and time in a poll."""
+
+    __tablename__ = "poll_slot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("availability_poll.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    poll: Mapped[AvailabilityPoll] = relationship(back_populates="slots")
+
+    def __str__(self) -> str:
+        from timefmt import format_datetime
+
+        return format_datetime(self.starts_at)
+
+    def __repr__(self) -> str:
+        return f"<PollSlot {self.id} {self.starts_at}>"
+
+
+class PollInvitation(TimestampMixin, db.Model):
+    """A member's personal link to a poll, and the slots they ticked."""
+
+    __tablename__ = "poll_invitation"
+    __table_args__ = (UniqueConstraint("poll_id", "contact_id", name="uq_poll_invitation_poll_contact"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("availability_poll.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
+    #: Random part of the member's link; the link itself is signed with the poll id (see services.polls).
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Ids of the slots the member can make, comma-separated; null until they answer.
+    available_slot_ids: Mapped[Optional[str]] = mapped_column(String(500))
+    answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    sent_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    poll: Mapped[AvailabilityPoll] = relationship(back_populates="invitations")
+    contact: Mapped["Contact"] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.contact} for {self.poll}"
+
+    def __repr__(self) -> str:
+        return f"<PollInvitation {self.id} poll={self.poll_id} contact={self.contact_id}>"
+
+    @property
+    def slot_ids(self) -> set[int]:
+        return {int(i) for i in (self.available_slot_ids or "").split(",") if i}

@@ -40,6 +40,10 @@ class OutboxEmail(TimestampMixin, db.Model):
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     patient_id: Mapped[Optional[int]] = mapped_column(ForeignKey("patient.id"), index=True)
     meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("meeting.id"), index=True)
+    #: The email's kind: availability, invitation, cancellation, agenda, minutes, chase, gp_feedback.
+    purpose: Mapped[Optional[str]] = mapped_column(String(40), index=True)
+
+    attempts_made: Mapped[list["EmailAttempt"]] = relationship(order_by="EmailAttempt.at")
 
     def __str__(self) -> str:
         return f"{self.subject} to {self.to_address}"
@@ -139,3 +143,21 @@ class Setting(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Setting {self.key}>"
+
+
+class EmailAttempt(db.Model):
+    """One try at sending an outbox email, and what the server said."""
+
+    __tablename__ = "email_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_id: Mapped[int] = mapped_column(ForeignKey("outbox_email.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    succeeded: Mapped[bool]
+    error: Mapped[Optional[str]] = mapped_column(String(1000))
+
+    def __str__(self) -> str:
+        return f"{'Sent' if self.succeeded else 'Failed'} at {self.at}"
+
+    def __repr__(self) -> str:
+        return f"<EmailAttempt {self.id} email={self.email_id} {self.succeeded}>"
