@@ -14,13 +14,15 @@ from flask_wtf.csrf import CSRFProtect
 
 import audit
 import auth
+import availability
 import demo
 import risk  # noqa: F401 - registers the recompute-on-change listener
 import security
 import services
+import timefmt
 from admin import register_views
 from admin.base import SecureIndexView
-from models import Organisation, Role, db, install_sqlite_pragmas
+from models import Organisation, OutboxEmail, Role, db, install_sqlite_pragmas
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -54,6 +56,9 @@ def load_config(app: Flask, config: dict | None) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         SECURE_EMAIL_DOMAINS=[d.strip().lower() for d in os.environ.get("SECURE_EMAIL_DOMAINS", "nhs.net").split(",") if d.strip()],
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        #: Where members reach the tool: links in emails are built on it.
+        PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        MEETING_ORGANISER=os.environ.get("MEETING_ORGANISER", os.environ.get("MAIL_FROM", "ilr-coordinator@localhost")),
     )
     if config:
         app.config.update(config)
@@ -83,6 +88,8 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(availability.bp)
+    app.jinja_env.filters.update(ukdate=timefmt.format_date, ukdatetime=timefmt.format_datetime)
     security.init_app(app)
     audit.init_app(app)
 
@@ -124,6 +131,19 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException(str(exc)) from None
         db.session.commit()
         click.echo(f"Created {user.role.label} account for {user.email}.")
+
+    @app.cli.command("send-outbox")
+    def send_outbox_command():
+        """Send the emails waiting in the outbox (SMTP settings from the environment); retries failures."""
+        from services.outbox import SmtpSettings, send_pending
+
+        settings = SmtpSettings.from_environment()
+        if settings is None:
+            waiting = db.session.scalar(db.select(db.func.count()).select_from(OutboxEmail).where(OutboxEmail.status.in_(["pending", "failed"])))
+            click.echo(f"SMTP is not configured (set SMTP_HOST): {waiting} email(s) wait in the outbox.")
+            return
+        sent, failed = send_pending(settings)
+        click.echo(f"Sent {sent}, failed {failed} (failures are retried later).")
 
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")

@@ -1,7 +1,7 @@
 """Flask-Admin screens, one module per area; `register_views` adds them all."""
 from __future__ import annotations
 
-from admin import accounts, audit, intake, patient_record, triage
+from admin import accounts, audit, intake, patient_record, scheduling, triage
 
 
 def register_views(admin) -> None:
@@ -11,3 +11,4 @@ def register_views(admin) -> None:
     intake.register(admin)
     triage.register(admin)
     patient_record.register(admin)
+    scheduling.register(admin)

@@ -1,0 +1,127 @@
+"""Meeting logistics: booking, moving and cancelling meetings, a weekly series, and the calendar invitations."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from icalendar import Calendar, Event, vCalAddress, vText
+from sqlalchemy import select
+
+import audit
+from models import Contact, DomainError, Locality, Meeting, MeetingMember, MeetingStatus, User, db, utcnow
+from services.outbox import queue_email
+from timefmt import LONDON, format_datetime
+
+PRODID = "-//ILR Coordinator//Meetings//EN"
+
+
+def members_of(locality: Locality) -> list[Contact]:
+    """The locality's standing members who have an email address."""
+    return list(db.session.scalars(
+        select(Contact).join(MeetingMember).where(MeetingMember.locality_id == locality.id, MeetingMember.archived_at.is_(None),
+                                                  Contact.archived_at.is_(None)).order_by(Contact.name)
+    ))
+
+
+def organiser_address() -> str:
+    return current_app.config.get("MEETING_ORGANISER", "ilr-coordinator@localhost")
+
+
+def meeting_ics(meeting: Meeting, attendees: list[Contact], method: str) -> str:
+    """An iCalendar object for the meeting: METHOD REQUEST or CANCEL, times in Europe/London."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    event = Event()
+    event.add("uid", f"ilr-meeting-{meeting.id}@{organiser_address().rsplit('@', 1)[-1]}")
+    event.add("dtstamp", utcnow())
+    start = meeting.starts_at.astimezone(LONDON)
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(minutes=meeting.duration_minutes))
+    event.add("summary", f"{meeting.locality.name} Integrated Locality Review")
+    if meeting.teams_link:
+        event.add("location", meeting.teams_link)
+    event.add("description", f"Join on Microsoft Teams: {meeting.teams_link or 'link to follow'}")
+    event.add("sequence", meeting.ics_sequence)
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    organiser = vCalAddress(f"mailto:{organiser_address()}")
+    organiser.params["cn"] = vText("ILR Coordinator")
+    event.add("organizer", organiser)
+    for contact in attendees:
+        attendee = vCalAddress(f"mailto:{contact.email}")
+        attendee.params["cn"] = vText(contact.name)
+        attendee.params["role"] = vText("REQ-PARTICIPANT")
+        attendee.params["partstat"] = vText("NEEDS-ACTION")
+        attendee.params["rsvp"] = vText("TRUE")
+        event.add("attendee", attendee, encode=0)
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical().decode()
+
+
+def _send_invitations(meeting: Meeting, method: str, subject: str, lead: str) -> int:
+    """One email per member, each with the calendar part. No patient data: any address may receive it."""
+    members = members_of(meeting.locality)
+    ics = meeting_ics(meeting, members, method)
+    when = format_datetime(meeting.starts_at)
+    for contact in members:
+        body = (f"Dear {contact.name},\n\n{lead}\n\nWhen: {when} (UK time), {meeting.duration_minutes} minutes\n"
+                f"Where: Microsoft Teams {meeting.teams_link or '(link to follow)'}\n\nILR Coordinator")
+        queue_email(contact.email, subject, body, purpose="invitation" if method == "REQUEST" else "cancellation",
+                    contains_patient_data=False, ics=ics, meeting=meeting)
+    return len(members)
+
+
+def book_meeting(locality: Locality, starts_at: datetime, by: User, *, duration_minutes: int = 120, teams_link: str | None = None,
+                 chair: Contact | None = None) -> Meeting:
+    """Book a meeting and invite every member (.ics METHOD:REQUEST)."""
+    if starts_at <= utcnow():
+        raise DomainError("A meeting can only be booked for a time in the future.")
+    meeting = Meeting(locality=locality, starts_at=starts_at, duration_minutes=duration_minutes, teams_link=teams_link,
+                      chair=chair, status=MeetingStatus.booked, ics_sequence=0)
+    db.session.add(meeting)
+    with audit.reason(f"Meeting booked by {by.name}"):
+        db.session.flush()
+    _send_invitations(meeting, "REQUEST", f"Invitation: {locality.name} ILR, {format_datetime(starts_at)}",
+                      f"You are invited to the {locality.name} Integrated Locality Review.")
+    return meeting
+
+
+def move_meeting(meeting: Meeting, starts_at: datetime, by: User) -> Meeting:
+    """A new time: the invitation goes again with a higher SEQUENCE, so calendars update it."""
+    if meeting.status in (MeetingStatus.cancelled, MeetingStatus.held):
+        raise DomainError(f"This meeting is {meeting.status.label.lower()}: it cannot be moved.")
+    if starts_at <= utcnow():
+        raise DomainError("A meeting can only be moved to a time in the future.")
+    with audit.reason(f"Meeting moved by {by.name}"):
+        meeting.starts_at = starts_at
+        meeting.ics_sequence += 1
+        db.session.flush()
+    _send_invitations(meeting, "REQUEST", f"Updated: {meeting.locality.name} ILR now {format_datetime(starts_at)}",
+                      f"The {meeting.locality.name} Integrated Locality Review has moved.")
+    return meeting
+
+
+def cancel_meeting(meeting: Meeting, by: User, why: str | None = None) -> Meeting:
+    """Cancel: members' calendars remove it (.ics METHOD:CANCEL)."""
+    if meeting.status in (MeetingStatus.cancelled, MeetingStatus.held):
+        raise DomainError(f"This meeting is already {meeting.status.label.lower()}.")
+    with audit.reason(f"Meeting cancelled by {by.name}" + (f": {why}" if why else "")):
+        meeting.status = MeetingStatus.cancelled
+        meeting.ics_sequence += 1
+        db.session.flush()
+    _send_invitations(meeting, "CANCEL", f"Cancelled: {meeting.locality.name} ILR, {format_datetime(meeting.starts_at)}",
+                      f"The {meeting.locality.name} Integrated Locality Review has been cancelled." + (f" {why}" if why else ""))
+    return meeting
+
+
+def book_weekly_series(locality: Locality, first_starts_at: datetime, weeks: int, by: User, **details) -> list[Meeting]:
+    """Book the same weekday and London time for several weeks (summer time handled: 10:00 stays 10:00)."""
+    if not 1 <= weeks <= 52:
+        raise DomainError("A series is 1 to 52 weeks.")
+    first_local = first_starts_at.astimezone(LONDON)
+    return [
+        book_meeting(locality, (first_local.replace(tzinfo=None) + timedelta(weeks=n)).replace(tzinfo=LONDON), by, **details)
+        for n in range(weeks)
+    ]
