@@ -116,3 +116,31 @@ POLICY: dict[tuple[str, str], Call] = {
         ajax_field="organisation",
     ),
 }
+
+POLICY.update({
+    # --- the audit trail: the team lead reads and exports it; nobody changes it ------------------
+    **model_view("audit", view=LEAD, export=LEAD, record="audit"),
+    # --- referrals: intake and the triage queue (decisions are staff's; observers may look) -------
+    ("intake.index", "GET"): Call(STAFF),
+    ("intake.index", "POST"): Call(STAFF),  # an empty form: refused by validation
+    **model_view("triage", view=READERS, export=STAFF, act=STAFF, action="triage_accept", record="referral"),
+    ("triage.decide", "POST"): Call(STAFF, {"id": "{referral}"}, form={"outcome": "advice_only", "triage_text": "Advice"}),
+    # --- the patient record page and its life events -------------------------------------------
+    ("record.index", "GET"): Call(READERS),
+    ("record.patient", "GET"): Call(READERS, {"patient_id": "{patient}"}),
+    ("record.record_death", "POST"): Call(STAFF, {"patient_id": "{patient}"}, form={"died_on": "2026-11-01"}),
+    ("record.withdraw_consent", "POST"): Call(STAFF, {"patient_id": "{patient}"}, form={"withdrawn_on": "2026-11-01"}),
+    # --- scheduling: polls, booking, moving, cancelling (staff only) -----------------------------
+    ("scheduling.index", "GET"): Call(STAFF),
+    ("scheduling.create_poll", "POST"): Call(STAFF),  # an empty form: refused with a message
+    ("scheduling.poll", "GET"): Call(STAFF, {"poll_id": "{poll}"}),
+    ("scheduling.resend", "POST"): Call(STAFF, {"poll_id": "{poll}", "invitation_id": "{invitation}"}),
+    ("scheduling.book", "POST"): Call(STAFF, {"poll_id": "{poll}", "slot_id": "{slot}"}),
+    ("scheduling.series", "POST"): Call(STAFF),
+    ("scheduling.meeting", "GET"): Call(STAFF, {"meeting_id": "{meeting}"}),
+    ("scheduling.move", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
+    ("scheduling.cancel", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
+    # --- a member's availability link: no sign-in, the signed token is the key ------------------
+    ("availability.answer", "GET"): Call(EVERYONE, {"poll_id": "{poll}", "token": "{poll_token}"}),
+    ("availability.answer", "POST"): Call(EVERYONE, {"poll_id": "{poll}", "token": "{poll_token}"}),
+})

@@ -4,8 +4,12 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from werkzeug.routing import Rule
 
-from models import OrganisationType, Role
+from datetime import date, timedelta
+
+from models import AuditEntry, Consent, Contact, Locality, MeetingMember, OrganisationType, Patient, Referral, Role, db, utcnow
+from services import meetings, polls
 from tests.conftest import PASSWORD, Client
 from tests.policy import ANONYMOUS, CALLERS, POLICY, Call
 
@@ -14,7 +18,7 @@ AUTOMATIC_METHODS = {"HEAD", "OPTIONS"}
 REDIRECTS = {301, 302, 303, 307, 308}
 
 
-def served(app) -> list[tuple[str, str, object]]:
+def served(app) -> list[tuple[str, str, Rule]]:
     """Every (endpoint, method, rule) the app answers, HEAD and OPTIONS aside."""
     return sorted(
         ((rule.endpoint, method, rule) for rule in app.url_map.iter_rules() for method in rule.methods - AUTOMATIC_METHODS),
@@ -36,12 +40,31 @@ def test_policy_has_no_stale_entries(app):
     )
 
 
+def test_policy_walks_every_role():
+    assert set(CALLERS) == {ANONYMOUS} | {role.value for role in Role}
+
+
 @pytest.fixture
-def records(make_org, make_user) -> dict[str, int]:
+def records(make_org, make_user) -> dict[str, int | str]:
     """The rows the policy's requests name (`"{organisation}"`), by name; none of them signs in."""
     organisation = make_org(name="Subject organisation", type=OrganisationType.social_services)
     subject = make_user(Role.partner, organisation=organisation, name="Subject user")
-    return {"organisation": organisation.id, "user": subject.id}
+    locality = Locality(name="Subject locality")
+    patient = Patient(given_name="Subject", family_name="Patient", date_of_birth=date(1940, 1, 1))
+    contact = Contact(name="Subject member", email="member@nhs.net", organisation=organisation)
+    db.session.add_all([locality, patient, contact, MeetingMember(locality=locality, contact=contact)])
+    db.session.flush()
+    referral = Referral(patient=patient, locality=locality, received_on=date(2026, 11, 1), referrer_name="Dr Subject", reason="Falls",
+                        consent=Consent.given, consent_by="Patient", consent_on=date(2026, 11, 1), signposting_tried="Age UK")
+    db.session.add(referral)
+    soon = utcnow() + timedelta(days=10)
+    poll = polls.create_poll(locality, [soon, soon + timedelta(days=1)], utcnow() + timedelta(days=5), subject)
+    meeting = meetings.book_meeting(locality, soon + timedelta(days=7), subject)
+    db.session.commit()
+    audit_entry = db.session.scalars(db.select(AuditEntry)).first()
+    return {"organisation": organisation.id, "user": subject.id, "patient": patient.id, "referral": referral.id, "poll": poll.id,
+            "invitation": poll.invitations[0].id, "slot": poll.slots[0].id, "poll_token": polls.link_token(poll.invitations[0]),
+            "meeting": meeting.id, "audit": audit_entry.id}
 
 
 def client_for(app, make_user, caller: str) -> Client:
@@ -54,11 +77,16 @@ def client_for(app, make_user, caller: str) -> Client:
     return client
 
 
-def build_url(rule, call: Call, ids: dict[str, int]) -> str:
+def build_url(rule: Rule, call: Call, ids: dict[str, int]) -> str:
     """The rule's own URL with the call's values (record names replaced by ids); extra values become the query."""
-    values = {key: str(value).format_map(ids) for key, value in call.values.items()}
-    _, path = rule.build(values, append_unknown=True)
-    return path
+    try:
+        values = {key: str(value).format_map(ids) for key, value in call.values.items()}
+    except KeyError as exc:
+        raise AssertionError(f"{rule.endpoint}: tests/policy.py names record {exc}; create it in `records`") from None
+    built = rule.build(values, append_unknown=True)
+    if built is None:
+        raise AssertionError(f"{rule.endpoint}: tests/policy.py gives no value for {sorted(rule.arguments)}")
+    return built[1]
 
 
 def verdict(call: Call, caller: str, response) -> str | None:
