@@ -1,7 +1,7 @@
 """Flask-Admin screens, one module per area; `register_views` adds them all."""
 from __future__ import annotations
 
-from admin import accounts, audit, intake, patient_record, scheduling, triage
+from admin import accounts, audit, intake, meeting_room, patient_record, scheduling, triage
 
 
 def register_views(admin) -> None:
@@ -12,3 +12,4 @@ def register_views(admin) -> None:
     triage.register(admin)
     patient_record.register(admin)
     scheduling.register(admin)
+    meeting_room.register(admin)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import LabelledEnum, TimestampMixin, UTCDateTime, db, enum_column, utcnow
@@ -42,6 +42,10 @@ class OutboxEmail(TimestampMixin, db.Model):
     meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("meeting.id"), index=True)
     #: The email's kind: availability, invitation, cancellation, agenda, minutes, chase, gp_feedback.
     purpose: Mapped[Optional[str]] = mapped_column(String(40), index=True)
+    #: A generated document sent as the attachment.
+    document_id: Mapped[Optional[int]] = mapped_column(ForeignKey("generated_document.id"), index=True)
+
+    document: Mapped[Optional["GeneratedDocument"]] = relationship()
 
     attempts_made: Mapped[list["EmailAttempt"]] = relationship(order_by="EmailAttempt.at")
 
@@ -74,6 +78,10 @@ class GeneratedDocument(TimestampMixin, db.Model):
     meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("meeting.id"), index=True)
     sha256: Mapped[Optional[str]] = mapped_column(String(64))
     size_bytes: Mapped[Optional[int]]
+    #: For whom: an agency's own extract names the agency.
+    organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"), index=True)
+    #: The document as generated, kept so an email can attach exactly what was recorded.
+    content: Mapped[Optional[bytes]] = mapped_column(LargeBinary, deferred=True)
 
     generated_by: Mapped[Optional["User"]] = relationship()
 

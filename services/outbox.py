@@ -85,6 +85,9 @@ def build_message(email: OutboxEmail, sender: str) -> EmailMessage:
     if email.ics:
         method = "CANCEL" if "METHOD:CANCEL" in email.ics else "REQUEST"
         message.add_alternative(email.ics, subtype="calendar", params={"method": method})
+    if email.document is not None:
+        message.add_attachment(email.document.content, maintype="application",
+                               subtype="vnd.openxmlformats-officedocument.wordprocessingml.document", filename=email.document.filename)
     return message
 
 

@@ -1,0 +1,149 @@
+"""What every Word document shares: the team's base document, the styles we need, safe text, page numbers."""
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from pathlib import Path
+
+from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt, RGBColor
+
+#: Characters Word cannot hold (XML 1.0 forbids them) and other invisible controls; tab and newline are kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def clean(text) -> str:
+    """Text made safe once, before it reaches a document: controls removed, right-to-left kept, NFC."""
+    if text is None:
+        return ""
+    return _CONTROL.sub("", unicodedata.normalize("NFC", str(text))).replace("\r\n", "\n").replace("\r", "\n")
+
+
+#: Paragraph styles the documents use, with their outline level (a real heading is one Word's navigation sees).
+HEADINGS = {"Title": None, "Heading 1": 0, "Heading 2": 1, "Heading 3": 2}
+
+
+def _ensure_styles(document) -> None:
+    """Add the styles the tool needs when the team's base document lacks them."""
+    styles = document.styles
+    names = {s.name for s in styles}
+    for name, level in HEADINGS.items():
+        if name in names:
+            continue
+        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = styles["Normal"]
+        style.font.bold = True
+        style.font.size = Pt({"Title": 20, "Heading 1": 16, "Heading 2": 13, "Heading 3": 11}[name])
+        style.font.color.rgb = RGBColor(0x00, 0x30, 0x87)
+        style.paragraph_format.space_before = Pt(12)
+        style.paragraph_format.keep_with_next = True
+        if level is not None:
+            outline = OxmlElement("w:outlineLvl")
+            outline.set(qn("w:val"), str(level))
+            style.element.get_or_add_pPr().append(outline)
+    if "Table Grid" not in names:
+        style = styles.add_style("Table Grid", WD_STYLE_TYPE.TABLE)
+        borders = OxmlElement("w:tblBorders")
+        for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+            element = OxmlElement(f"w:{edge}")
+            for key, value in (("val", "single"), ("sz", "4"), ("space", "0"), ("color", "000000")):
+                element.set(qn(f"w:{key}"), value)
+            borders.append(element)
+        table_pr = style.element.find(qn("w:tblPr"))
+        if table_pr is None:
+            table_pr = OxmlElement("w:tblPr")
+            style.element.append(table_pr)
+        table_pr.append(borders)
+    if "List Bullet" not in names:
+        styles.add_style("List Bullet", WD_STYLE_TYPE.PARAGRAPH).base_style = styles["Normal"]
+
+
+def _field(paragraph, instruction: str) -> None:
+    """A Word field (PAGE, NUMPAGES) that Word fills in when the document is shown or printed."""
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, instruction), ("separate", None), (None, "1"), ("end", None)):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        elif text == instruction:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = f" {instruction} "
+        else:
+            element = OxmlElement("w:t")
+            element.text = text
+        run._r.append(element)
+
+
+def new_document(title: str, base: Path | None = None):
+    """A document from the team's base (letterhead, logo, styles) or python-docx's own, with page numbers."""
+    document = Document(str(base)) if base and base.exists() else Document()
+    _ensure_styles(document)
+    document.core_properties.title = clean(title)
+    document.core_properties.author = "ILR Coordinator"
+    section = document.sections[0]
+    if not (base and base.exists()):
+        header = section.header.paragraphs[0]
+        header.text = "Integrated Locality Review"
+    footer = section.footer.paragraphs[0] if section.footer.paragraphs else section.footer.add_paragraph()
+    if not any(f in footer._p.xml for f in ("PAGE", "NUMPAGES")):
+        footer.add_run("OFFICIAL-SENSITIVE: personal information. Page ")
+        _field(footer, "PAGE")
+        footer.add_run(" of ")
+        _field(footer, "NUMPAGES")
+    # Strip the empty first paragraph a fresh document starts with, so the title comes first.
+    body = document.element.body
+    first = body[0] if len(body) else None
+    if first is not None and first.tag == qn("w:p") and not "".join(first.itertext()).strip():
+        body.remove(first)
+    document.add_paragraph(clean(title), style="Title")
+    return document
+
+
+def heading(document, text: str, level: int = 1):
+    return document.add_paragraph(clean(text), style=f"Heading {level}")
+
+
+def paragraph(document, text: str | None, label: str | None = None):
+    """A paragraph, with an optional bold label; line breaks in the text are kept."""
+    para = document.add_paragraph()
+    if label:
+        para.add_run(clean(label) + ": ").bold = True
+    lines = clean(text).split("\n") if text else [""]
+    for n, line in enumerate(lines):
+        run = para.add_run(line)
+        if n < len(lines) - 1:
+            run.add_break()
+    return para
+
+
+def table(document, header: list[str], rows: list[list], widths: list[float] | None = None):
+    """A bordered table whose header row repeats on every page and never splits."""
+    grid = document.add_table(rows=1, cols=len(header))
+    grid.style = document.styles["Table Grid"]
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    head = grid.rows[0]
+    row_pr = head._tr.get_or_add_trPr()
+    for tag in ("w:tblHeader", "w:cantSplit"):
+        element = OxmlElement(tag)
+        element.set(qn("w:val"), "true")
+        row_pr.append(element)
+    for cell, text in zip(head.cells, header):
+        cell.text = ""
+        cell.paragraphs[0].add_run(clean(text)).bold = True
+    for values in rows:
+        cells = grid.add_row().cells
+        for cell, value in zip(cells, values):
+            cell.text = clean(value)
+    return grid
+
+
+def to_bytes(document) -> bytes:
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

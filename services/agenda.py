@@ -1,0 +1,200 @@
+"""The meeting itself: agenda, attendance, minutes per case, actions agreed, rollover of cases not reached."""
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import holidays
+from sqlalchemy import func, select
+
+import audit
+from models import (
+    Action, ActionStatus, AgendaItem, Attendance, AttendanceStatus, CaseStatus, Contact, DomainError, Episode, Meeting,
+    MeetingStatus, Organisation, Patient, SafeguardingConcern, Setting, User, db,
+)
+from services.meetings import members_of
+from timefmt import LONDON, today
+
+CUTOFF_SETTING = "agenda_cutoff_working_days"
+DEFAULT_CUTOFF_WORKING_DAYS = 2
+
+
+def _bank_holidays(years: range):
+    return holidays.country_holidays("GB", subdiv="ENG", years=list(years))
+
+
+def working_days_before(day: date, count: int) -> date:
+    """The date `count` working days before `day` (weekends and England & Wales bank holidays skipped)."""
+    closed = _bank_holidays(range(day.year - 1, day.year + 1))
+    current = day
+    while count > 0:
+        current -= timedelta(days=1)
+        if current.weekday() < 5 and current not in closed:
+            count -= 1
+    return current
+
+
+def cutoff_for(meeting: Meeting) -> date:
+    """The last day for additions before they count as late (a team-lead setting, default two working days)."""
+    setting = db.session.get(Setting, CUTOFF_SETTING)
+    days = int(json.loads(setting.value)) if setting else DEFAULT_CUTOFF_WORKING_DAYS
+    return working_days_before(meeting.starts_at.astimezone(LONDON).date(), days)
+
+
+def is_late(meeting: Meeting, on: date) -> bool:
+    """Added after the cut-off day."""
+    return on > cutoff_for(meeting)
+
+
+def candidates_for(meeting: Meeting) -> list[Episode]:
+    """Open episodes in the meeting's locality that are new (never discussed) or due for review, not yet listed."""
+    meeting_day = meeting.starts_at.astimezone(LONDON).date()
+    listed = select(AgendaItem.patient_id).where(AgendaItem.meeting_id == meeting.id)
+    discussed = select(AgendaItem.episode_id).where(AgendaItem.status == CaseStatus.discussed, AgendaItem.episode_id.is_not(None))
+    return list(db.session.scalars(
+        select(Episode).join(Patient, Episode.patient_id == Patient.id).where(
+            Episode.locality_id == meeting.locality_id, Episode.closed_on.is_(None), Episode.archived_at.is_(None),
+            Episode.patient_id.not_in(listed), Patient.consent_withdrawn_on.is_(None), Patient.date_of_death.is_(None),
+            (Episode.id.not_in(discussed)) | (Episode.review_on <= meeting_day),
+        ).order_by(Patient.risk_score.desc(), Episode.opened_on)
+    ))
+
+
+def add_case(meeting: Meeting, episode: Episode, by: User, on: date | None = None) -> AgendaItem:
+    """List a case: flagged late after the cut-off; refused for a patient who died or withdrew consent."""
+    if meeting.status in (MeetingStatus.held, MeetingStatus.cancelled):
+        raise DomainError(f"This meeting is {meeting.status.label.lower()}: cases cannot be added.")
+    patient = episode.patient
+    if patient.date_of_death or patient.consent_withdrawn_on:
+        raise DomainError(f"{patient} cannot be listed: " + ("they have died." if patient.date_of_death else "consent has been withdrawn."))
+    if db.session.scalar(select(func.count()).select_from(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
+                                                                           AgendaItem.patient_id == patient.id)):
+        raise DomainError(f"{patient} is already on this agenda.")
+    position = (db.session.scalar(select(func.max(AgendaItem.position)).where(AgendaItem.meeting_id == meeting.id)) or 0) + 1
+    late = is_late(meeting, on or today())
+    item = AgendaItem(meeting=meeting, patient_id=patient.id, episode=episode, referral_id=episode.referral_id, position=position,
+                      late_addition=late)
+    db.session.add(item)
+    with audit.reason(f"Listed by {by.name}" + (" after the cut-off (late addition)" if late else "")):
+        db.session.flush()
+    return item
+
+
+def reorder(meeting: Meeting, item_ids: list[int], by: User) -> None:
+    """Put the cases in the given order (ids of this meeting's items)."""
+    items = {i.id: i for i in meeting.agenda}
+    if sorted(item_ids) != sorted(items):
+        raise DomainError("The new order must list every case on this agenda once.")
+    with audit.reason(f"Agenda reordered by {by.name}"):
+        for position, item_id in enumerate(item_ids, start=1):
+            if items[item_id].position != position:
+                items[item_id].position = position
+        db.session.flush()
+
+
+def open_safeguarding_patient_ids(patient_ids: list[int]) -> set[int]:
+    """Which of these patients have an open safeguarding concern (shown as a flag on their case)."""
+    if not patient_ids:
+        return set()
+    return set(db.session.scalars(select(SafeguardingConcern.patient_id).where(
+        SafeguardingConcern.patient_id.in_(patient_ids), SafeguardingConcern.closed_on.is_(None), SafeguardingConcern.archived_at.is_(None))))
+
+
+def next_meeting(meeting: Meeting) -> Meeting | None:
+    return db.session.scalars(select(Meeting).where(
+        Meeting.locality_id == meeting.locality_id, Meeting.starts_at > meeting.starts_at, Meeting.archived_at.is_(None),
+        Meeting.status.in_([MeetingStatus.planned, MeetingStatus.booked])).order_by(Meeting.starts_at)).first()
+
+
+def roll_over(meeting: Meeting, by: User) -> tuple[Meeting, list[AgendaItem]]:
+    """Cases listed but not discussed move to the locality's next meeting, in one step."""
+    target = next_meeting(meeting)
+    if target is None:
+        raise DomainError("There is no later meeting for this locality to roll cases over to. Book one first.")
+    moved = []
+    with audit.reason(f"Rolled over to the meeting of {target.starts_at.astimezone(LONDON):%d/%m/%Y} by {by.name}"):
+        already = set(db.session.scalars(select(AgendaItem.patient_id).where(AgendaItem.meeting_id == target.id)))
+        position = max([i.position for i in target.agenda], default=0)
+        for item in meeting.agenda:
+            if item.status not in (CaseStatus.listed, CaseStatus.not_reached) or item.archived_at:
+                continue
+            item.status = CaseStatus.rolled_over
+            if item.patient_id in already:
+                continue
+            position += 1
+            moved.append(AgendaItem(meeting=target, patient_id=item.patient_id, episode_id=item.episode_id, referral_id=item.referral_id,
+                                    position=position, presenter_id=item.presenter_id, summary=item.summary))
+        db.session.add_all(moved)
+        db.session.flush()
+    return target, moved
+
+
+def invite_members(meeting: Meeting) -> list[Attendance]:
+    """An attendance row ("invited") for every member not yet on the register."""
+    have = {a.contact_id for a in meeting.attendance}
+    rows = [Attendance(meeting=meeting, contact_id=c.id, status=AttendanceStatus.invited) for c in members_of(meeting.locality) if c.id not in have]
+    db.session.add_all(rows)
+    db.session.flush()
+    return rows
+
+
+def record_attendance(meeting: Meeting, statuses: dict[int, AttendanceStatus | str], by: User) -> None:
+    """Set attended / apologies / absent by contact id (adding anyone not yet on the register)."""
+    rows = {a.contact_id: a for a in meeting.attendance}
+    with audit.reason(f"Attendance recorded by {by.name}"):
+        for contact_id, status in statuses.items():
+            status = AttendanceStatus(status)
+            if contact_id in rows:
+                if rows[contact_id].status != status:
+                    rows[contact_id].status = status
+            else:
+                db.session.add(Attendance(meeting=meeting, contact_id=contact_id, status=status))
+        db.session.flush()
+
+
+#: The minute fields a coordinator types, in order.
+MINUTE_FIELDS = ("summary", "discussion", "outcome", "decisions")
+
+
+def save_minutes(item: AgendaItem, fields: dict[str, str], by: User, *, discussed: bool | None = None) -> AgendaItem:
+    """Keep what was typed for a case (called as the coordinator types, and on save)."""
+    if item.meeting.status == MeetingStatus.cancelled:
+        raise DomainError("This meeting was cancelled.")
+    with audit.reason(f"Minutes recorded by {by.name}"):
+        for name in MINUTE_FIELDS:
+            if name in fields:
+                value = (fields[name] or "").strip() or None
+                limit = AgendaItem.__table__.c[name].type.length
+                if value and len(value) > limit:
+                    raise DomainError(f"The {name} is too long: at most {limit} characters.")
+                if getattr(item, name) != value:
+                    setattr(item, name, value)
+        if discussed is not None:
+            item.status = CaseStatus.discussed if discussed else CaseStatus.not_reached
+        db.session.flush()
+    return item
+
+
+def add_action(item: AgendaItem, description: str, owner_organisation: Organisation, due_on: date, by: User,
+               owner_contact: Contact | None = None) -> Action:
+    """An action agreed in the discussion, owned by an agency (and a person there)."""
+    description = (description or "").strip()
+    if not description:
+        raise DomainError("Describe the action.")
+    if len(description) > 2000:
+        raise DomainError("The action is too long: at most 2000 characters.")
+    if owner_contact is not None and owner_contact.organisation_id != owner_organisation.id:
+        raise DomainError(f"{owner_contact.name} does not work for {owner_organisation.name}.")
+    action = Action(agenda_item=item, patient_id=item.patient_id, description=description, owner_organisation=owner_organisation,
+                    owner_contact=owner_contact, due_on=due_on, status=ActionStatus.open)
+    db.session.add(action)
+    with audit.reason(f"Action agreed at the meeting, recorded by {by.name}"):
+        db.session.flush()
+    return action
+
+
+def mark_held(meeting: Meeting, by: User) -> None:
+    with audit.reason(f"Meeting marked as held by {by.name}"):
+        meeting.status = MeetingStatus.held
+        db.session.flush()
+

@@ -1,0 +1,154 @@
+"""The meeting: agenda with late additions and flags, rollover, attendance, live minutes with drafts, actions."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from models import (
+    Action, AgendaItem, Attendance, AttendanceStatus, CaseStatus, DomainError, MeetingStatus, SafeguardingCategory,
+    SafeguardingConcern, db,
+)
+from services import agenda
+from tests.conftest import Client, page_text
+from tests.meeting_fixtures import build_world, meeting_at
+from timefmt import LONDON, today
+
+
+@pytest.fixture
+def world(make_user):
+    return build_world(make_user("coordinator"), cases=3)
+
+
+def test_cutoff_is_two_working_days_before_skipping_weekends_and_bank_holidays():
+    assert agenda.working_days_before(date(2026, 11, 25), 2) == date(2026, 11, 23)  # Wed -> Mon
+    assert agenda.working_days_before(date(2026, 11, 23), 2) == date(2026, 11, 19)  # Mon -> Thu
+    assert agenda.working_days_before(date(2026, 12, 29), 2) == date(2026, 12, 23)  # past Christmas and the Boxing Day holiday
+
+
+def test_late_addition_flag_at_the_cutoff_boundary(world, make_user):
+    """Meeting Thursday 14/01/2027: the cut-off is Tuesday 12/01; added that day is on time, the next day late."""
+    meeting = meeting_at(world.locality, datetime(2027, 1, 14, 10, 0, tzinfo=LONDON))
+    assert agenda.cutoff_for(meeting) == date(2027, 1, 12)
+    assert agenda.add_case(meeting, world.episodes[0], make_user(), on=date(2027, 1, 12)).late_addition is False
+    assert agenda.add_case(meeting, world.episodes[1], make_user(), on=date(2027, 1, 13)).late_addition is True
+
+
+def test_candidates_are_the_localitys_open_cases_not_yet_listed(world, make_user):
+    assert {e.id for e in agenda.candidates_for(world.meeting)} == {e.id for e in world.episodes}
+    agenda.add_case(world.meeting, world.episodes[0], make_user())
+    assert {e.id for e in agenda.candidates_for(world.meeting)} == {world.episodes[1].id, world.episodes[2].id}
+
+
+def test_a_patient_who_withdrew_consent_cannot_be_listed(world, make_user):
+    world.episodes[0].patient.consent_withdrawn_on = today()
+    db.session.commit()
+    with pytest.raises(DomainError, match="consent has been withdrawn"):
+        agenda.add_case(world.meeting, world.episodes[0], make_user())
+    assert world.episodes[0].id not in {e.id for e in agenda.candidates_for(world.meeting)}
+
+
+def test_open_safeguarding_concern_shows_as_a_flag(world, signed_in):
+    coordinator = signed_in("coordinator")
+    agenda.add_case(world.meeting, world.episodes[0], coordinator.user)
+    db.session.add(SafeguardingConcern(patient_id=world.episodes[0].patient_id, raised_on=today(), category=SafeguardingCategory.financial))
+    db.session.commit()
+    page = page_text(coordinator.get(f"/admin/meeting-room/{world.meeting.id}/"))
+    assert "Open safeguarding concern" in page
+
+
+def test_add_order_and_present_through_the_screen(world, signed_in):
+    coordinator = signed_in("coordinator")
+    url = f"/admin/meeting-room/{world.meeting.id}/"
+    coordinator.submit(url + "add", {"episode_id": [e.id for e in world.episodes]})
+    items = sorted(world.meeting.agenda, key=lambda i: i.position)
+    assert [i.episode_id for i in items] == [e.id for e in world.episodes]
+    first, second, third = items
+    coordinator.submit(url + "order", {f"position_{first.id}": 3, f"position_{second.id}": 1, f"position_{third.id}": 2,
+                                       f"slot_{second.id}": "10:00", f"presenter_{second.id}": world.members[0].id})
+    db.session.expire_all()
+    assert [i.id for i in sorted(world.meeting.agenda, key=lambda i: i.position)] == [second.id, third.id, first.id]
+    assert second.presenter_id == world.members[0].id
+    assert second.slot_starts_at.astimezone(LONDON).strftime("%H:%M") == "10:00"
+
+
+def test_rollover_moves_undiscussed_cases_to_the_next_meeting(world, make_user):
+    user = make_user()
+    items = [agenda.add_case(world.meeting, e, user) for e in world.episodes]
+    agenda.save_minutes(items[0], {"outcome": "Plan agreed"}, user, discussed=True)
+    agenda.save_minutes(items[1], {}, user, discussed=False)
+    later = meeting_at(world.locality, world.meeting.starts_at + timedelta(days=7))
+    target, moved = agenda.roll_over(world.meeting, user)
+    db.session.commit()
+    assert target.id == later.id
+    assert sorted(m.patient_id for m in moved) == sorted([items[1].patient_id, items[2].patient_id])
+    assert [i.status for i in items] == [CaseStatus.discussed, CaseStatus.rolled_over, CaseStatus.rolled_over]
+
+
+def test_rollover_needs_a_next_meeting(world, make_user):
+    with pytest.raises(DomainError, match="no later meeting"):
+        agenda.roll_over(world.meeting, make_user())
+
+
+def test_attendance_by_member(world, signed_in):
+    coordinator = signed_in("coordinator")
+    sam, mo, cat = world.members
+    coordinator.submit(f"/admin/meeting-room/{world.meeting.id}/attendance",
+                       {f"attendance_{sam.id}": "attended", f"attendance_{mo.id}": "apologies", f"attendance_{cat.id}": "absent"})
+    register = {a.contact_id: a.status for a in db.session.scalars(db.select(Attendance))}
+    assert register == {sam.id: AttendanceStatus.attended, mo.id: AttendanceStatus.apologies, cat.id: AttendanceStatus.absent}
+
+
+def test_draft_is_kept_across_a_new_sign_in(app, world, make_user):
+    user = make_user("coordinator")
+    item = agenda.add_case(world.meeting, world.episodes[0], user)
+    db.session.commit()
+    first = Client(app.test_client())
+    first.sign_in(user)
+    response = first.submit(f"/admin/meeting-room/case/{item.id}/draft", {"discussion": "Half-typed thoughts about the care package"})
+    assert response.get_json() == {"saved": True}
+    first.sign_out()
+    again = Client(app.test_client())
+    again.sign_in(user)
+    page = page_text(again.get(f"/admin/meeting-room/{world.meeting.id}/minutes"))
+    assert "Half-typed thoughts about the care package" in page
+
+
+def test_draft_refuses_over_long_text_with_a_message(world, signed_in):
+    coordinator = signed_in("coordinator")
+    item = agenda.add_case(world.meeting, world.episodes[0], coordinator.user)
+    db.session.commit()
+    response = coordinator.submit(f"/admin/meeting-room/case/{item.id}/draft", {"outcome": "x" * 4001})
+    assert response.status_code == 400 and "at most 4000 characters" in response.get_json()["message"]
+
+
+def test_record_outcome_and_an_action_from_the_minutes(world, signed_in):
+    coordinator = signed_in("coordinator")
+    item = agenda.add_case(world.meeting, world.episodes[0], coordinator.user)
+    db.session.commit()
+    coordinator.submit(f"/admin/meeting-room/case/{item.id}/save", {"summary": "S", "discussion": "D", "outcome": "Care package increased",
+                                                                     "decisions": "Review in 4 weeks", "discussed": "yes"})
+    due = (today() + timedelta(days=14)).isoformat()
+    coordinator.submit(f"/admin/meeting-room/case/{item.id}/action", {"description": "Increase care package", "owner_organisation_id": world.agencies["social"].id,
+                                                                       "owner_contact_id": world.members[0].id, "due_on": due})
+    db.session.refresh(item)
+    assert (item.status, item.outcome) == (CaseStatus.discussed, "Care package increased")
+    action = db.session.scalars(db.select(Action)).one()
+    assert (action.owner_organisation_id, action.owner_contact_id, action.patient_id) == (world.agencies["social"].id, world.members[0].id, item.patient_id)
+
+
+def test_action_owner_person_must_work_for_the_agency(world, signed_in):
+    coordinator = signed_in("coordinator")
+    item = agenda.add_case(world.meeting, world.episodes[0], coordinator.user)
+    db.session.commit()
+    response = coordinator.submit(f"/admin/meeting-room/case/{item.id}/action", {"description": "X", "owner_organisation_id": world.agencies["mental"].id,
+                                                                                  "owner_contact_id": world.members[0].id, "due_on": today().isoformat()})
+    assert "does not work for KMPT" in page_text(coordinator.get(response.headers["Location"].split("#")[0]))
+    assert db.session.scalar(db.select(db.func.count()).select_from(Action)) == 0
+
+
+@pytest.mark.parametrize("role", ["read_only", "partner"])
+def test_only_staff_run_the_meeting(world, signed_in, role):
+    client = signed_in(role)
+    assert client.get(f"/admin/meeting-room/{world.meeting.id}/").status_code == 403
+    assert client.get(f"/admin/meeting-room/{world.meeting.id}/minutes").status_code == 403
