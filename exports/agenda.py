@@ -19,7 +19,8 @@ def render(context: MeetingContext, base: Path | None = None) -> bytes:
          "; ".join(filter(None, ["Late addition" if c.late else "", "Open safeguarding concern" if c.safeguarding else ""]))]
         for c in context.cases
     ]
-    word.table(document, ["No.", "Time", "Patient", "NHS number", "Born", "Presenting", "Flags"], rows)
+    word.table(document, ["No.", "Time", "Patient", "NHS number", "Born", "Presenting", "Flags"], rows,
+               widths=[0.8, 1.1, 2.6, 1.9, 1.6, 2.1, 2.2])
     if not context.cases:
         word.paragraph(document, "No cases are listed yet.")
     return word.to_bytes(document)

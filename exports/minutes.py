@@ -19,7 +19,7 @@ def render(context: MeetingContext, base: Path | None = None) -> bytes:
         [agency] + ["; ".join(by_status.get(label, [])) for label in ATTENDANCE_ORDER[:3]]
         for agency, by_status in context.attendance.items()
     ]
-    word.table(document, ["Agency", "Attended", "Apologies", "Absent"], rows)
+    word.table(document, ["Agency", "Attended", "Apologies", "Absent"], rows, widths=[2, 2, 2, 2])
     for case in context.cases:
         word.heading(document, f"{case.position}. {case.patient} ({case.nhs_number or 'no NHS number'})", 1)
         word.paragraph(document, f"Born {case.born}" + (f"; GP practice {case.gp_practice}" if case.gp_practice else ""))
@@ -32,7 +32,7 @@ def render(context: MeetingContext, base: Path | None = None) -> bytes:
         if case.actions:
             word.heading(document, "Actions", 2)
             word.table(document, ["Action", "Owner", "Person", "Due"],
-                       [[a.description, a.owner_organisation, a.owner_person, a.due] for a in case.actions])
+                       [[a.description, a.owner_organisation, a.owner_person, a.due] for a in case.actions], widths=[4, 2.2, 1.8, 1.3])
     if not context.cases:
         word.paragraph(document, "No cases were discussed.")
     return word.to_bytes(document)

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import Cm, Pt, RGBColor
 
 #: Characters Word cannot hold (XML 1.0 forbids them) and other invisible controls; tab and newline are kept.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
@@ -23,6 +24,9 @@ def clean(text) -> str:
         return ""
     return _CONTROL.sub("", unicodedata.normalize("NFC", str(text))).replace("\r\n", "\n").replace("\r", "\n")
 
+
+#: Table text is a little smaller than body text, so dates and NHS numbers fit their columns.
+TABLE_TEXT = Pt(9)
 
 #: Paragraph styles the documents use, with their outline level (a real heading is one Word's navigation sees).
 HEADINGS = {"Title": None, "Heading 1": 0, "Heading 2": 1, "Heading 3": 2}
@@ -88,6 +92,9 @@ def new_document(title: str, base: Path | None = None):
     document.core_properties.author = "ILR Coordinator"
     section = document.sections[0]
     if not (base and base.exists()):
+        # UK paper: A4 with 2 cm margins (python-docx's own template is US Letter).
+        section.page_width, section.page_height = Cm(21), Cm(29.7)
+        section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Cm(2)
         header = section.header.paragraphs[0]
         header.text = "Integrated Locality Review"
     footer = section.footer.paragraphs[0] if section.footer.paragraphs else section.footer.add_paragraph()
@@ -122,11 +129,23 @@ def paragraph(document, text: str | None, label: str | None = None):
     return para
 
 
+def landscape(document) -> None:
+    """Turn the page for wide tables."""
+    section = document.sections[-1]
+    if section.orientation != WD_ORIENT.LANDSCAPE:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = section.page_height, section.page_width
+
+
 def table(document, header: list[str], rows: list[list], widths: list[float] | None = None):
-    """A bordered table whose header row repeats on every page and never splits."""
+    """A bordered table whose header row repeats on every page and never splits.
+
+    `widths` are relative (e.g. [1, 3, 2]): shares of the page's text width.
+    """
     grid = document.add_table(rows=1, cols=len(header))
     grid.style = document.styles["Table Grid"]
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid.autofit = False
     head = grid.rows[0]
     row_pr = head._tr.get_or_add_trPr()
     for tag in ("w:tblHeader", "w:cantSplit"):
@@ -135,11 +154,22 @@ def table(document, header: list[str], rows: list[list], widths: list[float] | N
         row_pr.append(element)
     for cell, text in zip(head.cells, header):
         cell.text = ""
-        cell.paragraphs[0].add_run(clean(text)).bold = True
+        run = cell.paragraphs[0].add_run(clean(text))
+        run.bold, run.font.size = True, TABLE_TEXT
     for values in rows:
         cells = grid.add_row().cells
         for cell, value in zip(cells, values):
-            cell.text = clean(value)
+            cell.text = ""
+            cell.paragraphs[0].add_run(clean(value)).font.size = TABLE_TEXT
+    if widths:
+        section = document.sections[-1]
+        usable = section.page_width - section.left_margin - section.right_margin
+        total = sum(widths)
+        for column, share in zip(grid.columns, widths):
+            width = int(usable * share / total)
+            column.width = width  # the grid, which LibreOffice follows
+            for cell in column.cells:  # and each cell, which Word follows
+                cell.width = width
     return grid
 
 
