@@ -1,7 +1,7 @@
 """Flask-Admin screens, one module per area; `register_views` adds them all."""
 from __future__ import annotations
 
-from admin import accounts, audit, intake, meeting_room, patient_record, scheduling, triage
+from admin import accounts, audit, caseload, intake, meeting_room, patient_record, scheduling, triage
 
 
 def register_views(admin) -> None:
@@ -10,6 +10,7 @@ def register_views(admin) -> None:
     audit.register(admin)
     intake.register(admin)
     triage.register(admin)
+    caseload.register(admin)
     patient_record.register(admin)
     scheduling.register(admin)
     meeting_room.register(admin)

@@ -125,6 +125,7 @@ POLICY.update({
     ("intake.index", "POST"): Call(STAFF),  # an empty form: refused by validation
     **model_view("triage", view=READERS, export=STAFF, act=STAFF, action="triage_accept", record="referral"),
     ("triage.decide", "POST"): Call(STAFF, {"id": "{referral}"}, form={"outcome": "advice_only", "triage_text": "Advice"}),
+    **model_view("caseload", view=READERS, export=STAFF, record="episode"),
     # --- the patient record page and its life events -------------------------------------------
     ("record.index", "GET"): Call(READERS),
     ("record.patient", "GET"): Call(READERS, {"patient_id": "{patient}"}),

@@ -277,3 +277,21 @@ def test_read_only_sees_the_record_but_records_no_life_events(signed_in):
     assert "HOPPER" in page and "Record death" not in page
     assert reader.submit(f"/admin/record/{patient.id}/death/", {"died_on": today().isoformat()}).status_code == 403
     assert signed_in("partner").get(f"/admin/record/{patient.id}/").status_code == 403
+
+
+def test_caseload_shows_open_cases_by_priority_with_reasons(signed_in, locality):
+    high = _patient(nhs_number="9990000050", family_name="Highrisk", cfs=8, efi=0.4, long_term_conditions="A\nB\nC\nD\nE")  # 3+3+2: high
+    low = _patient(nhs_number="9990000042", family_name="Lowrisk")
+    closed = _patient(nhs_number="9990000069", family_name="Closedcase")
+    for patient in (low, high, closed):
+        db.session.add(Episode(patient_id=patient.id, locality_id=locality.id, opened_on=today() - timedelta(days=10),
+                               review_on=today() - timedelta(days=1)))
+    db.session.commit()
+    episode = db.session.scalars(db.select(Episode).where(Episode.patient_id == closed.id)).one()
+    episode.closed_on, episode.closure_reason = today(), "goals_met"
+    db.session.commit()
+    page = page_text(signed_in("read_only").get("/admin/caseload/"))
+    assert page.index("HIGHRISK") < page.index("LOWRISK") and "CLOSEDCASE" not in page
+    assert "CFS 8 living with very severe frailty (3)" in page and "overdue" in page
+    filtered = page_text(signed_in("coordinator").get("/admin/caseload/?flt1_priority_band_equals=low"))
+    assert "LOWRISK" in filtered and "HIGHRISK" not in filtered
