@@ -38,6 +38,7 @@ class CaseloadView(SecureModelView):
     roles_create = NOBODY
     roles_edit = NOBODY
     roles_archive = NOBODY
+    roles_restore = NOBODY
     roles_export = STAFF
     can_view_details = False
     column_list = ["patient", "priority", "locality", "coordinator", "opened_on", "review_on"]

@@ -64,6 +64,7 @@ class MeetingRoomView(BaseView):
 
     @expose("/")
     def index(self):
+        self._staff_only()
         return redirect(url_for("scheduling.index"))
 
     @expose("/<int:meeting_id>/")

@@ -145,3 +145,21 @@ POLICY.update({
     ("availability.answer", "GET"): Call(EVERYONE, {"poll_id": "{poll}", "token": "{poll_token}"}),
     ("availability.answer", "POST"): Call(EVERYONE, {"poll_id": "{poll}", "token": "{poll_token}"}),
 })
+
+POLICY.update({
+    # --- the meeting itself: staff run it; a partner member only downloads their agency's action log
+    # (checked in tests/test_exports_documents.py: the walk's partner sits on no meeting, so is refused).
+    ("meeting_room.index", "GET"): Call(STAFF),
+    ("meeting_room.meeting", "GET"): Call(STAFF, {"meeting_id": "{meeting}"}),
+    ("meeting_room.add", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
+    ("meeting_room.order", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
+    ("meeting_room.attendance", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
+    ("meeting_room.roll_over", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
+    ("meeting_room.held", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
+    ("meeting_room.minutes", "GET"): Call(STAFF, {"meeting_id": "{meeting}"}),
+    ("meeting_room.draft", "POST"): Call(STAFF, {"item_id": "{item}"}, form={"summary": "Typed"}),
+    ("meeting_room.save_case", "POST"): Call(STAFF, {"item_id": "{item}"}),
+    ("meeting_room.add_action", "POST"): Call(STAFF, {"item_id": "{item}"}),
+    ("meeting_room.document", "GET"): Call(STAFF, {"meeting_id": "{meeting}", "kind": "minutes"}),
+    ("meeting_room.send", "POST"): Call(STAFF, {"meeting_id": "{meeting}", "kind": "agenda"}),
+})

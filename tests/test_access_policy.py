@@ -8,7 +8,7 @@ from werkzeug.routing import Rule
 
 from datetime import date, timedelta
 
-from models import AuditEntry, Consent, Contact, Episode, Locality, MeetingMember, OrganisationType, Patient, Referral, Role, db, utcnow
+from models import AgendaItem, AuditEntry, Consent, Contact, Episode, Locality, MeetingMember, OrganisationType, Patient, Referral, Role, db, utcnow
 from services import meetings, polls
 from tests.conftest import PASSWORD, Client
 from tests.policy import ANONYMOUS, CALLERS, POLICY, Call
@@ -61,12 +61,14 @@ def records(make_org, make_user) -> dict[str, int | str]:
     poll = polls.create_poll(locality, [soon, soon + timedelta(days=1)], utcnow() + timedelta(days=5), subject)
     meeting = meetings.book_meeting(locality, soon + timedelta(days=7), subject)
     episode = Episode(patient=patient, locality=locality, opened_on=date(2026, 11, 2))
-    db.session.add(episode)
+    item = AgendaItem(meeting=meeting, patient=patient, episode=episode)
+    db.session.add_all([episode, item])
     db.session.commit()
     audit_entry = db.session.scalars(db.select(AuditEntry)).first()
     return {"organisation": organisation.id, "user": subject.id, "patient": patient.id, "referral": referral.id, "poll": poll.id,
             "invitation": poll.invitations[0].id, "slot": poll.slots[0].id, "poll_token": polls.link_token(poll.invitations[0]),
-            "meeting": meeting.id, "audit": audit_entry.id, "episode": episode.id}
+            "meeting": meeting.id, "audit": audit_entry.id, "episode": episode.id,
+            "item": item.id}
 
 
 def client_for(app, make_user, caller: str) -> Client:
