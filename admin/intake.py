@@ -15,7 +15,7 @@ import services
 from access import STAFF
 from admin.base import AdminForm, _signed_in, _to_sign_in
 from models import Consent, DomainError, Locality, Organisation, Patient, Sex, db
-from nhs import format_nhs_number, nhs_number_is_valid, normalise_nhs_number
+from nhs import CFS_LABELS, format_nhs_number, nhs_number_is_valid, normalise_nhs_number
 from timefmt import today
 
 NOT_IN_FUTURE = "The date cannot be in the future."
@@ -44,6 +44,8 @@ class ReferralForm(AdminForm):
     sex = SelectField("Sex", choices=Sex.choices(), default=Sex.unknown.value)
     postcode = StringField("Postcode", validators=[Optional(), Length(max=10)])
     gp_practice_ods = StringField("GP practice ODS code", validators=[Optional(), Length(max=10)])
+    cfs = SelectField("Clinical Frailty Scale", choices=[("", "Not known")] + [(str(n), f"{n} {label}") for n, label in CFS_LABELS.items()])
+    long_term_conditions = TextAreaField("Long-term conditions (one per line)", validators=[Optional(), Length(max=2000)])
 
     locality_id = SelectField("Locality", coerce=int, validators=[DataRequired(message="Choose the locality.")])
     received_on = DateField("Received", validators=[DataRequired(message="Enter the date received."), _not_in_future])
@@ -145,7 +147,8 @@ class IntakeView(BaseView):
         practice = self._organisation(form.gp_practice_ods.data, "GP practice")
         patient = Patient(nhs_number=digits, given_name=form.given_name.data.strip(), family_name=form.family_name.data.strip(),
                           date_of_birth=form.date_of_birth.data, sex=Sex(form.sex.data), postcode=(form.postcode.data or "").upper() or None,
-                          gp_practice=practice)
+                          gp_practice=practice, cfs=int(form.cfs.data) if form.cfs.data else None,
+                          long_term_conditions=(form.long_term_conditions.data or "").replace("\r\n", "\n").strip() or None)
         db.session.add(patient)
         return patient
 

@@ -1,0 +1,260 @@
+"""The coordinator's main journeys in headless Chromium, with the CSP on and axe on every page:
+a referral to the caseload, an availability poll to a booked meeting, and a meeting to its minutes."""
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from docx import Document
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import make_server
+
+from app import create_app
+from models import (
+    Action, Consent, Contact, Episode, Locality, MeetingMember, Organisation, OrganisationType, OutboxEmail, Patient, Referral,
+    ReferralStatus, Role, User, db,
+)
+from services.polls import poll_link
+from tests.conftest import PASSWORD, USE_POSTGRES, base_config, require_tool
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, CSP_LISTENER, Visit
+from timefmt import LONDON
+
+pytestmark = pytest.mark.browser
+
+COORDINATOR = "casey@example.nhs.net"
+
+
+def _seed(app) -> None:
+    with app.app_context():
+        team = Organisation(name="ILR Team", type=OrganisationType.ilr_team, ods_code="ILR001")
+        locality = Locality(name="Riverside")
+        practice = Organisation(name="Hillview Surgery", type=OrganisationType.gp_practice, ods_code="G82001", locality=locality)
+        social = Organisation(name="County Social Services", type=OrganisationType.social_services, ods_code="SS0001")
+        mental = Organisation(name="Mental Health Trust", type=OrganisationType.mental_health, ods_code="MH0001")
+        db.session.add_all([team, locality, practice, social, mental])
+        user = User(email=COORDINATOR, name="Casey Coordinator", role=Role.coordinator, organisation=team)
+        user.set_password(PASSWORD)
+        members = [Contact(name="Sam Social", email="sam@social.gov.uk", organisation=social),
+                   Contact(name="Mo Mental", email="mo@nhs.net", organisation=mental),
+                   Contact(name="Gill GP", email="gill@nhs.net", organisation=practice)]
+        db.session.add_all([user, *members, *[MeetingMember(locality=locality, contact=c) for c in members]])
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture(scope="module")
+def server(database_url, tmp_path_factory):
+    """The app and its live address (the tests read emails from the database, as a member's inbox)."""
+    if USE_POSTGRES:
+        pytest.skip("browser tests run on SQLite")
+    require_tool(CHROMIUM, "Chromium")
+    copy = tmp_path_factory.mktemp("journeys") / "live.sqlite"
+    shutil.copy(database_url.removeprefix("sqlite:///"), copy)
+    app = create_app(base_config(f"sqlite:///{copy}"))
+    _seed(app)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{httpd.server_port}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app, app.config["PUBLIC_BASE_URL"]
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+        httpd.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def chromium(server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def tab(chromium, server, request):
+    _, base = server
+    context = chromium.new_context(base_url=base, viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    context.add_init_script(CSP_LISTENER)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    visit = Visit(page, base, "journey-" + request.node.name.removeprefix("test_"))
+    try:
+        yield visit
+        visit.assert_clean()
+    finally:
+        context.close()
+
+
+def sign_in(visit: Visit) -> None:
+    page = visit.goto("/login", "sign-in")
+    page.get_by_label("Email address").fill(COORDINATOR)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+
+def test_referral_for_a_new_patient_to_the_caseload(tab):
+    sign_in(tab)
+    page = tab.goto("/admin/intake/?nhs_number=9990000034", "intake-search")
+    expect(page.get_by_role("status")).to_contain_text("No patient found")
+    form = page.locator("form[method=post]")
+    form.get_by_label("NHS number").fill("999 000 0034")
+    form.get_by_label("First name").fill("Mary")
+    form.get_by_label("Surname").fill("Seacole")
+    form.get_by_label("Date of birth").fill("1941-03-04")
+    form.get_by_label("Clinical Frailty Scale").select_option("7")
+    form.get_by_label("Long-term conditions (one per line)").fill("COPD\nHeart failure\nDiabetes")
+    form.get_by_label("Locality").select_option(label="Riverside")
+    form.get_by_label("Referrer's name").fill("Dr Patel")
+    form.get_by_label("Reason for referral").fill("Three falls this winter; lives alone")
+    form.get_by_label("Frailty", exact=True).check()
+    form.get_by_label("Consent given", exact=True).check()
+    form.get_by_label("Consent given by").fill("Patient")
+    form.get_by_label("Consent given on").fill("2026-11-20")
+    form.get_by_label("Signposting already tried").fill("Age UK befriending")
+    tab.check("intake-filled")
+    form.get_by_role("button", name="Save referral").click()
+    page.wait_for_url(re.compile(r"/admin/triage/details/"))
+    tab.check("triage-referral")
+    expect(page.locator("body")).to_contain_text("CFS 7 living with severe frailty (3)")
+    page.get_by_label("Accept", exact=True).check()
+    page.get_by_role("button", name="Record decision").click()
+    page.wait_for_url(re.compile(r"/admin/triage/$"))
+    tab.check("triage-queue-after")
+    page = tab.goto("/admin/caseload/", "caseload")
+    row = page.locator("table.model-list tbody tr", has_text="SEACOLE")
+    expect(row).to_contain_text("Medium (4)")  # CFS 7 (3) + 3 conditions (1) = 4: medium
+    expect(row).to_contain_text("CFS 7 living with severe frailty (3)")
+    expect(row).to_contain_text("3 long-term conditions (1)")
+    row.get_by_role("link", name=re.compile("SEACOLE")).click()
+    page.wait_for_url(re.compile(r"/admin/record/\d+/"))
+    tab.check("patient-record")
+    expect(page.locator("body")).to_contain_text("999 000 0034")
+    expect(page.locator("body")).to_contain_text("Accept by Casey Coordinator")
+
+
+def _local_input(days: int, hour: int) -> str:
+    day = (datetime.now(LONDON) + timedelta(days=days)).date()
+    return f"{day.isoformat()}T{hour:02d}:00"
+
+
+def test_poll_answered_by_two_members_then_booked(tab, server, chromium):
+    app, base = server
+    sign_in(tab)
+    page = tab.goto("/admin/scheduling/", "scheduling")
+    page.locator("#poll-locality").select_option(label="Riverside")
+    for n, (days, hour) in enumerate([(20, 10), (21, 14), (22, 9)]):
+        page.locator(f"#slot_{n}").fill(_local_input(days, hour))
+    page.locator("#closes_at").fill(_local_input(15, 17))
+    page.get_by_role("button", name="Email the members their links").click()
+    page.wait_for_url(re.compile(r"/admin/scheduling/polls/\d+/"))
+    tab.check("poll-grid-empty")
+    poll_id = int(re.search(r"/polls/(\d+)/", page.url).group(1))
+
+    with app.app_context():
+        from models import AvailabilityPoll
+
+        poll = db.session.get(AvailabilityPoll, poll_id)
+        links = {i.contact.name: poll_link(i) for i in poll.invitations}
+        slots = [s.id for s in poll.slots]
+        db.session.remove()
+    # Two members answer through their own links, signed out, in their own browsers.
+    for name, ticks in (("Sam Social", [1, 2]), ("Mo Mental", [1])):
+        member_context = chromium.new_context()
+        member_context.add_init_script(CSP_LISTENER)
+        member = Visit(member_context.new_page(), base, f"journey-member-{name.split()[0].lower()}")
+        member.page.goto(links[name])
+        member.check("availability")
+        for index in ticks:
+            member.page.locator(f"#slot-{slots[index]}").check()
+        member.page.get_by_role("button", name="Save my answer").click()
+        expect(member.page.get_by_role("status")).to_contain_text("your answer is saved")
+        member.check("availability-saved")
+        member_context.close()
+
+    page.reload()
+    tab.check("poll-grid-answered")
+    expect(page.locator("tfoot")).to_contain_text("2 (most)")
+    best = page.get_by_role("button", name=re.compile(r"\(2 available\)"))
+    best.click()
+    page.wait_for_url(re.compile(r"/admin/scheduling/meetings/\d+/"))
+    tab.check("meeting-booked")
+    with app.app_context():
+        invitations = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.purpose == "invitation")).all()
+        assert sorted(e.to_address for e in invitations) == ["gill@nhs.net", "mo@nhs.net", "sam@social.gov.uk"]
+        assert all("METHOD:REQUEST" in e.ics for e in invitations)
+        db.session.remove()
+
+
+def test_agenda_attendance_outcome_action_and_minutes(tab, server):
+    app, _ = server
+    with app.app_context():
+        locality = db.session.scalars(db.select(Locality)).one()
+        coordinator = db.session.scalars(db.select(User).where(User.email == COORDINATOR)).one()
+        for surname in ("Ahmed", "Brown", "Clarke"):
+            patient = Patient(given_name="Pat", family_name=surname, date_of_birth=datetime(1935, 5, 5).date())
+            referral = Referral(patient=patient, locality=locality, received_on=datetime(2026, 11, 1).date(), referrer_name="Dr Jones",
+                                reason="Falls", consent=Consent.given, consent_by="Patient", consent_on=datetime(2026, 11, 1).date(),
+                                signposting_tried="Age UK", status=ReferralStatus.accepted)
+            db.session.add(Episode(patient=patient, referral=referral, locality=locality, coordinator=coordinator,
+                                   opened_on=datetime(2026, 11, 2).date()))
+        from services.meetings import book_meeting
+
+        day = (datetime.now(LONDON) + timedelta(days=30)).date()
+        meeting = book_meeting(locality, datetime(day.year, day.month, day.day, 10, 0, tzinfo=LONDON), coordinator)
+        db.session.commit()
+        meeting_id = meeting.id
+        db.session.remove()
+
+    sign_in(tab)
+    page = tab.goto(f"/admin/meeting-room/{meeting_id}/", "meeting")
+    for surname in ("AHMED", "BROWN", "CLARKE"):
+        page.get_by_label(re.compile(surname)).check()
+    page.get_by_role("button", name="Add to the agenda").click()
+    tab.check("agenda-built")
+    expect(page.locator("table").first).to_contain_text("CLARKE")
+    page.get_by_label("Sam Social: Attended").check()
+    page.get_by_label("Mo Mental: Apologies").check()
+    page.get_by_label("Gill GP: Attended").check()
+    page.get_by_role("button", name="Save attendance").click()
+    expect(page.get_by_role("status").first).to_contain_text("Attendance saved")
+    tab.check("attendance-saved")
+
+    page.get_by_role("link", name="Open the live minutes").click()
+    page.wait_for_url(re.compile(r"/minutes$"))
+    tab.check("minutes")
+    first = page.locator("section[id^=case-]").first
+    first.get_by_label("Discussion").fill("Falls at night; carer exhausted")
+    expect(page.locator("#autosave-status")).to_contain_text("saved at", timeout=10_000)
+    first.get_by_label("Outcome").fill("Night-time care package requested")
+    first.get_by_label("Discussed", exact=True).check()
+    first.get_by_role("button", name="Save this case").click()
+    first = page.locator("section[id^=case-]").first
+    first.get_by_label("New action").fill("Arrange night-sitting service")
+    first.get_by_label("Agency").select_option(label="County Social Services")
+    first.get_by_label("Due").fill((datetime.now(LONDON) + timedelta(days=40)).date().isoformat())
+    first.get_by_role("button", name="Add").click()
+    tab.check("minutes-with-action")
+    expect(page.locator("section[id^=case-]").first).to_contain_text("Arrange night-sitting service")
+
+    page = tab.goto(f"/admin/meeting-room/{meeting_id}/", "meeting-after")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download the minutes (.docx)").click()
+    document = Document(str(download_info.value.path()))
+    text = "\n".join([p.text for p in document.paragraphs] + [c.text for t in document.tables for r in t.rows for c in r.cells])
+    for expected in ("AHMED, Pat", "BROWN, Pat", "CLARKE, Pat", "Falls at night; carer exhausted", "Night-time care package requested",
+                     "Arrange night-sitting service", "Sam Social", "Mo Mental", "County Social Services"):
+        assert expected in text, expected
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Action)) == 1
+        db.session.remove()
