@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
-from models import HospitalEvent, HospitalEventKind, Patient, RiskBand, SafeguardingConcern, Setting, db
+from models import DomainError, HospitalEvent, HospitalEventKind, Patient, RiskBand, SafeguardingConcern, Setting, db
 from nhs import CFS_LABELS, efi_category
 from timefmt import today
 
@@ -204,3 +204,53 @@ def _recompute_on_flush(session: Session, flush_context) -> None:
             patient = session.get(Patient, patient_id)
             if patient is not None:
                 recompute(patient, session, points)
+
+
+def recompute_all(session: Session | None = None, batch: int = 2000) -> int:
+    """Recompute every live patient (after the team lead changes the points): a few grouped queries,
+    then only the patients whose score, band or reasons move are written. Returns how many moved."""
+    session = session or db.session()
+    points = current_points(session)
+    on = today()
+    year_ago = on - timedelta(days=365)
+    live_events = [HospitalEvent.archived_at.is_(None), HospitalEvent.occurred_on > year_ago, HospitalEvent.occurred_on <= on]
+    counts: dict[tuple[int, HospitalEventKind], int] = {
+        (pid, kind): n for pid, kind, n in session.execute(
+            select(HospitalEvent.patient_id, HospitalEvent.kind, func.count()).where(*live_events)
+            .group_by(HospitalEvent.patient_id, HospitalEvent.kind))
+    }
+    discharged_on = func.coalesce(HospitalEvent.discharged_on, HospitalEvent.occurred_on)
+    recent = set(session.scalars(select(HospitalEvent.patient_id).where(
+        HospitalEvent.archived_at.is_(None), HospitalEvent.kind == HospitalEventKind.admission,
+        discharged_on > on - timedelta(days=30), discharged_on <= on).distinct()))
+    concerns = set(session.scalars(select(SafeguardingConcern.patient_id).where(
+        SafeguardingConcern.archived_at.is_(None), SafeguardingConcern.closed_on.is_(None)).distinct()))
+    moved = 0
+    query = select(Patient).where(Patient.archived_at.is_(None)).order_by(Patient.id).execution_options(yield_per=batch)
+    with session.no_autoflush:
+        for patient in session.scalars(query):
+            result = assess(RiskInputs(
+                cfs=patient.cfs, efi=patient.efi, admissions_12m=counts.get((patient.id, HospitalEventKind.admission), 0),
+                ae_12m=counts.get((patient.id, HospitalEventKind.ae_attendance), 0), conditions=patient.condition_count,
+                discharged_within_30_days=patient.id in recent, open_safeguarding=patient.id in concerns), points)
+            reasons = "\n".join(result.reasons) or None
+            if (patient.risk_score, patient.risk_band, patient.risk_reasons) != (result.score, result.band, reasons):
+                patient.risk_score, patient.risk_band, patient.risk_reasons = result.score, result.band, reasons
+                moved += 1
+    session.flush()
+    return moved
+
+
+def save_points(points: dict[str, int], by_user_id: int, session: Session | None = None) -> int:
+    """Store the team lead's points and bands, then recompute every patient; returns how many moved."""
+    session = session or db.session()
+    unknown = set(points) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown risk settings: {sorted(unknown)}")
+    if points.get("high_from", DEFAULTS["high_from"]) <= points.get("medium_from", DEFAULTS["medium_from"]):
+        raise DomainError("The high band must start above the medium band.")
+    setting = session.get(Setting, SETTING_KEY) or Setting(key=SETTING_KEY)
+    setting.value, setting.updated_by_id = json.dumps(points, sort_keys=True), by_user_id
+    session.add(setting)
+    session.flush()
+    return recompute_all(session)

@@ -116,3 +116,31 @@ def test_settings_are_read_from_the_database(app):
     db.session.commit()
     patient = _patient(cfs=8)
     assert (patient.risk_score, patient.risk_band) == (9, RiskBand.high)
+
+
+def test_team_lead_changes_points_and_every_patient_is_recomputed(app, signed_in):
+    from admin.settings import settings_form  # noqa: F401 - the screen under test
+
+    severe = _patient(cfs=7)
+    mild = _patient(cfs=4)
+    lead = signed_in("team_lead")
+    form = {key: value for key, value in risk.DEFAULTS.items()} | {"cfs_7_to_9": 8, "cutoff_days": 2}
+    response = lead.submit("/admin/settings/", form)
+    assert response.status_code == 302
+    db.session.refresh(severe)
+    db.session.refresh(mild)
+    assert (severe.risk_score, severe.risk_band) == (8, RiskBand.high)
+    assert (mild.risk_score, mild.risk_band) == (1, RiskBand.low)
+    assert "CFS 7 living with severe frailty (8)" in severe.risk_reasons
+
+
+def test_settings_refuse_bands_out_of_order_and_save_nothing(app, signed_in):
+    lead = signed_in("team_lead")
+    response = lead.submit("/admin/settings/", dict(risk.DEFAULTS) | {"high_from": 4, "medium_from": 4, "cutoff_days": 2})
+    assert "The high band must start above the medium band" in response.get_data(as_text=True)
+    assert db.session.get(Setting, risk.SETTING_KEY) is None
+
+
+@pytest.mark.parametrize("role", ["coordinator", "read_only", "partner"])
+def test_only_the_team_lead_changes_settings(app, signed_in, role):
+    assert signed_in(role).get("/admin/settings/").status_code == 403
