@@ -38,6 +38,9 @@ def queue_email(to: str, subject: str, body: str, *, purpose: str, contains_pati
     to = (to or "").strip()
     if "@" not in to:
         raise DomainError(f"There is no valid email address for this recipient ({to or 'none'}).")
+    if patient is not None and (patient.date_of_death or patient.consent_withdrawn_on):
+        # DESIGN.md §3: after a death no letters or chasers go out; after consent is withdrawn, no sharing.
+        raise DomainError(f"Nothing is sent about {patient}: " + ("they have died." if patient.date_of_death else "consent has been withdrawn."))
     if contains_patient_data and not is_secure_address(to):
         raise DomainError(
             f"{to} is not a secure address: email with patient details only goes to {', '.join(secure_domains())} "

@@ -141,3 +141,17 @@ def test_without_smtp_the_emails_wait_and_are_counted(app, monkeypatch):
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["send-outbox"])
     assert "1 email(s) wait in the outbox" in result.output
+
+
+@pytest.mark.parametrize("event", ["date_of_death", "consent_withdrawn_on"])
+def test_nothing_is_sent_about_a_patient_who_died_or_withdrew_consent(app, event):
+    from datetime import date
+
+    from models import Patient
+
+    patient = Patient(given_name="A", family_name="B", date_of_birth=date(1940, 1, 1))
+    setattr(patient, event, date(2026, 11, 1))
+    db.session.add(patient)
+    db.session.flush()
+    with pytest.raises(DomainError, match="Nothing is sent about"):
+        queue_email("gp@nhs.net", "Chaser", "About the patient", purpose="chase", contains_patient_data=True, patient=patient)
