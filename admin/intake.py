@@ -44,7 +44,12 @@ class ReferralForm(AdminForm):
     sex = SelectField("Sex", choices=Sex.choices(), default=Sex.unknown.value)
     postcode = StringField("Postcode", validators=[Optional(), Length(max=10)])
     gp_practice_ods = StringField("GP practice ODS code", validators=[Optional(), Length(max=10)])
-    cfs = SelectField("Clinical Frailty Scale", choices=[("", "Not known")] + [(str(n), f"{n} {label}") for n, label in CFS_LABELS.items()])
+    cfs = SelectField("Clinical Frailty Scale", choices=[("", "Not known")] + [(str(n), f"{n} {label}") for n, label in CFS_LABELS.items()],
+                      validate_choice=False)
+
+    def validate_cfs(self, field):
+        if field.data and field.data not in {str(n) for n in CFS_LABELS}:
+            raise ValidationError("Choose a Clinical Frailty Scale score from 1 to 9, or Not known.")
     long_term_conditions = TextAreaField("Long-term conditions (one per line)", validators=[Optional(), Length(max=2000)])
 
     locality_id = SelectField("Locality", coerce=int, validators=[DataRequired(message="Choose the locality.")])
