@@ -1,16 +1,29 @@
 """Flask-Admin screens, one module per area; `register_views` adds them all."""
 from __future__ import annotations
 
-from admin import accounts, audit, caseload, intake, meeting_room, patient_record, scheduling, triage
+from admin import (
+    accounts, actions, audit, care_plans, caseload, intake, meeting_room, meetings, patient_record, patients, referrals, scheduling,
+    settings, system, triage,
+)
 
 
 def register_views(admin) -> None:
-    """Add every screen to the Admin instance (a new set per app: views cannot be shared)."""
-    accounts.register(admin)
-    audit.register(admin)
+    """Add every screen to the Admin instance (a new set per app: views cannot be shared).
+
+    The menu's categories appear in the order their first screen is added.
+    """
+    patients.register(admin)
     intake.register(admin)
     triage.register(admin)
     caseload.register(admin)
+    referrals.register(admin)
     patient_record.register(admin)
     scheduling.register(admin)
     meeting_room.register(admin)
+    meetings.register(admin)
+    actions.register(admin)
+    care_plans.register(admin)
+    system.register(admin)
+    accounts.register(admin)
+    audit.register(admin)
+    settings.register(admin)

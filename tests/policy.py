@@ -163,3 +163,41 @@ POLICY.update({
     ("meeting_room.document", "GET"): Call(STAFF, {"meeting_id": "{meeting}", "kind": "minutes"}),
     ("meeting_room.send", "POST"): Call(STAFF, {"meeting_id": "{meeting}", "kind": "agenda"}),
 })
+
+POLICY.update({
+    # --- the record screens (issue 3): staff keep clinical records, observers read them, partners see none yet --------------
+    # Patients
+    **model_view("patient", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="gp_practice"),
+    **model_view("hospital_event", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"),
+    **model_view("collated_note", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"),
+    # Referrals; triage decisions are made on the queue, so their screen only reads
+    **model_view("referral", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"),
+    **model_view("triage_decision", view=READERS, export=STAFF),
+    **model_view("episode", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="referral"),
+    # Meetings; localities and their members are the team lead's to change
+    **model_view("locality", view=READERS, create=LEAD, edit=LEAD, export=STAFF, act=LEAD),
+    **model_view("meeting_member", view=READERS, create=LEAD, edit=LEAD, export=STAFF, act=LEAD, ajax_field="contact"),
+    **model_view("contact", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=LEAD, ajax_field="organisation"),
+    **model_view("meeting", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="chair"),
+    **model_view("agenda_item", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="meeting", record="item"),
+    **model_view("attendance", view=READERS, create=STAFF, edit=STAFF, export=STAFF, ajax_field="contact"),
+    # Actions; chases are recorded by the chasing workflow
+    **model_view("action", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="agenda_item"),
+    **model_view("action_chase", view=READERS, export=STAFF),
+    # Care
+    **model_view("care_plan", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="episode"),
+    **model_view("goal", view=READERS, create=STAFF, edit=STAFF, export=STAFF, ajax_field="care_plan"),
+    **model_view("care_plan_share", view=READERS, create=STAFF, edit=STAFF, export=STAFF, ajax_field="care_plan"),
+    **model_view("onward_referral", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"),
+    **model_view("safeguarding_concern", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="raised_by"),
+    # What the tool keeps: the outbox is staff's to read; documents generated anyone but partners may see; settings the lead's
+    **model_view("outbox_email", view=STAFF),
+    **model_view("generated_document", view=READERS, export=STAFF),
+    **model_view("setting", view=READERS, export=LEAD),
+})
+
+POLICY.update({
+    # --- the team lead's settings (risk points and bands, agenda cut-off) ------------------------
+    ("settings.index", "GET"): Call(LEAD),
+    ("settings.index", "POST"): Call(LEAD),  # an empty form: refused by validation
+})

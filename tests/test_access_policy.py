@@ -8,7 +8,12 @@ from werkzeug.routing import Rule
 
 from datetime import date, timedelta
 
-from models import AgendaItem, AuditEntry, Consent, Contact, Episode, Locality, MeetingMember, OrganisationType, Patient, Referral, Role, db, utcnow
+from models import (
+    Action, ActionChase, AgendaItem, Attendance, AuditEntry, CarePlan, CarePlanShare, CollatedNote, Consent, Contact, DocumentKind,
+    Episode, GeneratedDocument, Goal, GoalDomain, HospitalEvent, HospitalEventKind, Locality, MeetingMember, NoteSource, OnwardReferral,
+    OrganisationType, OutboxEmail, Patient, Referral, Role, SafeguardingCategory, SafeguardingConcern, Setting, TriageDecision,
+    TriageOutcome, db, utcnow,
+)
 from services import meetings, polls
 from tests.conftest import PASSWORD, Client
 from tests.policy import ANONYMOUS, CALLERS, POLICY, Call
@@ -68,7 +73,37 @@ def records(make_org, make_user) -> dict[str, int | str]:
     return {"organisation": organisation.id, "user": subject.id, "patient": patient.id, "referral": referral.id, "poll": poll.id,
             "invitation": poll.invitations[0].id, "slot": poll.slots[0].id, "poll_token": polls.link_token(poll.invitations[0]),
             "meeting": meeting.id, "audit": audit_entry.id, "episode": episode.id,
-            "item": item.id}
+            "item": item.id, "locality": locality.id, "contact": contact.id,
+            **_record_screen_rows(subject, organisation, patient, referral, meeting, item, contact)}
+
+
+def _record_screen_rows(subject, organisation, patient, referral, meeting, item, contact) -> dict[str, int | str]:
+    """One row of each record the record screens (admin/patients.py and friends) name."""
+    day = date(2026, 11, 3)
+    member, email = db.session.scalars(db.select(MeetingMember)).first(), db.session.scalars(db.select(OutboxEmail)).first()
+    action = Action(patient=patient, agenda_item=item, description="Review medicines", owner_organisation=organisation, due_on=day)
+    plan = CarePlan(patient=patient, number=1)
+    rows = {
+        "hospital_event": HospitalEvent(patient=patient, kind=HospitalEventKind.admission, occurred_on=day),
+        "collated_note": CollatedNote(patient=patient, source=NoteSource.emis, summary="Seen by GP"),
+        "triage_decision": TriageDecision(referral=referral, decided_on=day, decided_by=subject, outcome=TriageOutcome.more_information,
+                                          missing_information="Consent"),
+        "meeting_member": member,
+        "attendance": Attendance(meeting=meeting, contact=contact),
+        "action": action,
+        "action_chase": ActionChase(action=action, chased_at=utcnow(), chased_by=subject),
+        "care_plan": plan,
+        "goal": Goal(care_plan=plan, description="Walk to the shops", domain=GoalDomain.functional),
+        "care_plan_share": CarePlanShare(care_plan=plan, shared_on=day, shared_by=subject, shared_with=organisation),
+        "onward_referral": OnwardReferral(patient=patient, service="Falls clinic", referred_on=day),
+        "safeguarding_concern": SafeguardingConcern(patient=patient, raised_on=day, category=SafeguardingCategory.self_neglect),
+        "outbox_email": email,
+        "generated_document": GeneratedDocument(kind=DocumentKind.agenda, filename="agenda.docx", generated_by=subject),
+        "setting": Setting(key="agenda_cutoff_working_days", value="2"),
+    }
+    db.session.add_all(rows.values())
+    db.session.commit()
+    return {name: row.key if isinstance(row, Setting) else row.id for name, row in rows.items()}
 
 
 def client_for(app, make_user, caller: str) -> Client:
