@@ -43,6 +43,8 @@ test: deps
 	  ILR_TEST_DB=postgresql $(BIN)/python -m pytest -m "not browser and not documents"; \
 	fi
 
+# List-screen timings and SQL query counts on a seeded SQLite database (built once, then reused); figures only.
+# make bench BENCH_ARGS="--patients 100000 --db /tmp/big.sqlite"   (python -m bench --help for the options)
 bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

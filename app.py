@@ -146,9 +146,12 @@ def register_commands(app: Flask) -> None:
         click.echo(f"Sent {sent}, failed {failed} (failures are retried later).")
 
     @app.cli.command("seed-demo")
+    @click.option("--patients", type=click.IntRange(min=0), default=demo.DEFAULT_PATIENTS, show_default=True,
+                  help="Patients to make, each with two years of referrals, meetings, actions and care plans.")
+    @click.option("--seed", type=int, default=demo.DEFAULT_SEED, show_default=True, help="Random seed: the same seed gives the same data.")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
     @click.option("--force", is_flag=True, help="Add demo data to a database that already has some.")
-    def seed_demo_command(if_empty, force):
+    def seed_demo_command(patients, seed, if_empty, force):
         """Load synthetic demo data (never real patients)."""
         if not demo.database_is_empty():
             if if_empty:
@@ -156,9 +159,11 @@ def register_commands(app: Flask) -> None:
                 return
             if not force:
                 raise click.ClickException("The database is not empty: use --force to add demo data anyway.")
-        demo.seed_demo()
+        report = demo.seed_demo(patients, seed)
         db.session.commit()
-        click.echo("Demo data loaded.")
+        for table, count in report.counts.items():
+            click.echo(f"  {table:<22} {count:>10,}")
+        click.echo(f"Demo data loaded: {sum(report.counts.values()):,} rows in {report.seconds:.1f} s.")
 
     @app.cli.command("demo-logins")
     def demo_logins_command():

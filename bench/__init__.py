@@ -1,0 +1,222 @@
+"""Timings and SQL query counts of the list screens on a seeded database: `python -m bench` or `make bench`.
+
+Builds (or reuses) a SQLite database seeded with `flask seed-demo`'s data at the given size, signs
+in as the demo team lead with the Flask test client, and times each list screen's first page, a
+filter and a search, plus the heaviest record pages (the busiest meeting, its minutes, a patient
+record). Figures only, no pass or fail: DESIGN.md §7 says what to aim for.
+
+List screens are found from the app itself (every Flask-Admin model view), so screens added later
+are picked up; `FILTERS` and `SEARCHES` choose a telling filter and search term for known ones.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, url_for
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import FilterEmpty
+from flask_migrate import upgrade
+from sqlalchemy import event, func, select
+
+import demo
+from models import Action, AgendaItem, Meeting, MeetingStatus, Patient, db
+
+#: A filter to time per screen (endpoint: (filter column, value)); other screens use their first filter with options.
+FILTERS = {
+    "organisation": ("type", "gp_practice"),
+    "user": ("role", "coordinator"),
+    "triage": ("patient.risk_band", "high"),
+    "caseload": ("patient.risk_band", "high"),
+    "audit": ("action", "list"),
+}
+#: A search term per screen; other screens search for a common surname.
+SEARCHES = {"organisation": "surgery", "user": "ilr", "audit": "rows"}
+DEFAULT_SEARCH = "smith"
+CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+@dataclass
+class Timing:
+    screen: str
+    variant: str
+    url: str
+    status: int
+    median_ms: float
+    p90_ms: float
+    queries: int
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=100_000, help="patients in the seeded database (default 100000)")
+    parser.add_argument("--db", type=Path, help="SQLite file to build or reuse (default /tmp/ilr-bench-<patients>.sqlite)")
+    parser.add_argument("--url", help="a database URL instead of --db (e.g. PostgreSQL); seeded when empty")
+    parser.add_argument("--runs", type=int, default=10, help="timed requests per URL, after one warm-up (default 10)")
+    parser.add_argument("--rebuild", action="store_true", help="delete the SQLite file first and seed afresh")
+    parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
+    return parser.parse_args(argv)
+
+
+def make_app(url: str) -> Flask:
+    from app import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "ILR_ENV": "development", "SECRET_KEY": "bench-only-secret"})
+
+
+def ensure_database(app: Flask, patients: int, seed: int) -> None:
+    """Migrate, then seed an empty database; a database already seeded at this size is reused."""
+    with app.app_context():
+        upgrade()
+        held = db.session.scalar(select(func.count()).select_from(Patient))
+        if held == patients:
+            print(f"Reusing the database: {held:,} patients.")
+            return
+        if held:
+            raise SystemExit(f"The database holds {held:,} patients, not {patients:,}: use --rebuild or another --db.")
+        print(f"Seeding {patients:,} patients (once; later runs reuse the database)...")
+        report = demo.seed_demo(patients, seed)
+        db.session.commit()
+        print(f"Seeded {sum(report.counts.values()):,} rows in {report.seconds:.1f} s "
+              f"({report.counts.get('action', 0):,} actions, {report.counts.get('meeting', 0):,} meetings).")
+
+
+class QueryCounter:
+    """Counts the SQL statements sent to the database (transaction control such as BEGIN not included)."""
+
+    def __init__(self, engine):
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            self.count += 1
+
+
+def sign_in(client, email: str, password: str) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    token = CSRF_INPUT.search(page).group(1)
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    if response.status_code != 302:
+        raise SystemExit(f"Could not sign in as {email} (status {response.status_code}).")
+
+
+def _filter_arg(view: ModelView, column: str | None, value: str | None) -> tuple[str, str] | None:
+    """The query argument for one of the view's filters: the named one, or else the first choice list (an enum)."""
+    for index, flt in enumerate(view._filters or []):
+        if isinstance(flt, FilterEmpty):
+            continue  # "is empty" says little about speed
+        options = [str(o[0]) for o in flt.get_options(view) or []]
+        if column is None and options:
+            return f"flt0_{view.get_filter_arg(index, flt)}", options[0]
+        if column is not None and str(flt.column).split(".")[-1] == column.split(".")[-1] and value in options:
+            return f"flt0_{view.get_filter_arg(index, flt)}", value
+    return None if column is None else _filter_arg(view, None, None)
+
+
+def list_screens(app: Flask) -> list[tuple[str, str, str]]:
+    """(screen, variant, url) for every model list: page 1, a filter and a search."""
+    urls = []
+    with app.test_request_context():
+        for admin in app.extensions["admin"]:
+            for view in admin._views:
+                if not isinstance(view, ModelView):
+                    continue
+                base = url_for(f"{view.endpoint}.index_view")
+                urls.append((view.endpoint, "page 1", base))
+                column, value = FILTERS.get(view.endpoint, (None, None))
+                arg = _filter_arg(view, column, value)
+                if arg:
+                    urls.append((view.endpoint, f"filter {arg[0].split('_', 1)[1]}={arg[1]}", f"{base}?{arg[0]}={arg[1]}"))
+                if view.column_searchable_list:
+                    term = SEARCHES.get(view.endpoint, DEFAULT_SEARCH)
+                    urls.append((view.endpoint, f"search {term!r}", f"{base}?search={term}"))
+    return urls
+
+
+#: DESIGN.md §7 sets its target for the minutes of a meeting of this many cases.
+TARGET_CASES = 25
+
+
+def record_pages(app: Flask) -> list[tuple[str, str, str]]:
+    """The heaviest single pages: a 25-case held meeting (page, minutes, Word minutes), the busiest one, a busy patient record."""
+    pages = []
+    with app.app_context():
+        cases = (select(AgendaItem.meeting_id, func.count().label("cases")).join(Meeting).where(Meeting.status == MeetingStatus.held)
+                 .group_by(AgendaItem.meeting_id).subquery())
+        typical = db.session.execute(select(cases).order_by(func.abs(cases.c.cases - TARGET_CASES), cases.c.meeting_id.desc()).limit(1)).first()
+        busiest = db.session.execute(select(cases).order_by(cases.c.cases.desc(), cases.c.meeting_id.desc()).limit(1)).first()
+        patient = db.session.execute(
+            select(Action.patient_id, func.count()).group_by(Action.patient_id).order_by(func.count().desc()).limit(1)
+        ).first()
+    rules = {rule.endpoint for rule in app.url_map.iter_rules()}
+    if "scheduling.index" in rules:
+        pages.append(("scheduling", "upcoming meetings", "/admin/scheduling/"))
+    if typical and "meeting_room.meeting" in rules:
+        meeting_id, count = typical
+        pages.append(("meeting_room", f"meeting, {count} cases", f"/admin/meeting-room/{meeting_id}/"))
+        pages.append(("meeting_room", f"minutes, {count} cases", f"/admin/meeting-room/{meeting_id}/minutes"))
+        pages.append(("meeting_room", f"minutes .docx, {count} cases", f"/admin/meeting-room/{meeting_id}/document/minutes"))
+    if busiest and typical and busiest[0] != typical[0] and "meeting_room.meeting" in rules:
+        pages.append(("meeting_room", f"busiest meeting, {busiest[1]} cases", f"/admin/meeting-room/{busiest[0]}/"))
+    if patient and "record.patient" in rules:
+        pages.append(("record", f"patient, {patient[1]} actions", f"/admin/record/{patient[0]}/"))
+    return pages
+
+
+def measure(client, counter: QueryCounter, url: str, runs: int) -> tuple[int, list[float], int]:
+    """One warm-up request, then `runs` timed ones: (status, times in ms, queries per request)."""
+    client.get(url)
+    times, queries, status = [], 0, 0
+    for _ in range(runs):
+        counter.count = 0
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        response.close()
+        status, queries = response.status_code, counter.count
+    return status, times, queries
+
+
+def nearest_rank(values: list[float], percent: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, -(-len(ordered) * percent // 100) - 1)] if ordered else 0.0
+
+
+def print_table(patients: int, runs: int, timings: list[Timing]) -> None:
+    print(f"\n{patients:,} patients, median and 90th percentile of {runs} requests (Flask test client, after a warm-up):\n")
+    width = max(len(f"{t.screen} {t.variant}") for t in timings)
+    print(f"{'screen':<{width}}  {'status':>6}  {'median ms':>9}  {'p90 ms':>8}  {'queries':>7}")
+    for t in timings:
+        print(f"{t.screen + ' ' + t.variant:<{width}}  {t.status:>6}  {t.median_ms:>9.1f}  {t.p90_ms:>8.1f}  {t.queries:>7}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.url:
+        url = args.url
+    else:
+        path = (args.db or Path(f"/tmp/ilr-bench-{args.patients}.sqlite")).resolve()
+        if args.rebuild:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    from app import database_url
+
+    app = make_app(database_url(url))
+    ensure_database(app, args.patients, args.seed)
+    with app.app_context():
+        counter = QueryCounter(db.engine)
+    client = app.test_client()
+    lead = next(email for email, _, role, _ in demo.DEMO_ACCOUNTS if role.value == "team_lead")
+    sign_in(client, lead, demo.DEMO_PASSWORD)
+    timings = []
+    for screen, variant, target in list_screens(app) + record_pages(app):
+        status, times, queries = measure(client, counter, target, args.runs)
+        timings.append(Timing(screen, variant, target, status, statistics.median(times), nearest_rank(times, 90), queries))
+    print_table(args.patients, args.runs, timings)
+    return 0

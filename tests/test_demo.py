@@ -1,0 +1,148 @@
+"""`flask seed-demo`: synthetic data for every record type, consistent with the rules the services keep."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import CheckConstraint, func, select, text
+
+import demo
+import risk
+from models import (
+    Action, ActionStatus, AgendaItem, CarePlan, CarePlanShare, CarePlanState, CaseStatus, ClosureReason, Episode, Meeting,
+    MeetingStatus, NhsNumberStatus, Organisation, OrganisationType, Patient, Referral, ReferralStatus, TriageDecision, db,
+)
+from nhs import nhs_number_is_valid
+from services.referrals import STATUS_AFTER, acceptance_gaps
+from tests.conftest import Client
+from timefmt import today
+
+PATIENTS = 40
+
+
+@pytest.fixture
+def seeded(app):
+    """The test database after `flask seed-demo --patients 40`."""
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--patients", str(PATIENTS)])
+    assert result.exit_code == 0, result.output
+    assert "Demo data loaded" in result.output
+    return result
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_every_table_has_rows(seeded):
+    empty = [t.name for t in db.metadata.sorted_tables if not db.session.scalar(select(func.count()).select_from(t))]
+    assert empty == []
+    assert _count(Patient) == PATIENTS
+
+
+def test_nhs_numbers_are_test_range_and_pass_the_check(seeded):
+    numbers = db.session.scalars(select(Patient.nhs_number).where(Patient.nhs_number.is_not(None))).all()
+    assert numbers and len(numbers) == len(set(numbers))
+    assert all(n.startswith("999") and nhs_number_is_valid(n) for n in numbers)
+    without = db.session.scalars(select(Patient.nhs_number_status).where(Patient.nhs_number.is_(None))).all()
+    assert set(without) <= {NhsNumberStatus.not_present, NhsNumberStatus.trace_required}
+
+
+def test_every_check_constraint_holds(seeded):
+    """The inserts would have failed otherwise; this says so constraint by constraint, on both databases."""
+    checked = 0
+    for table in db.metadata.sorted_tables:
+        for constraint in table.constraints:
+            if isinstance(constraint, CheckConstraint):
+                broken = db.session.scalar(text(f'SELECT count(*) FROM "{table.name}" WHERE NOT ({constraint.sqltext})'))
+                assert broken == 0, f"{table.name}: {constraint.name}"
+                checked += 1
+    assert checked >= 15
+    # The tables those constraints guard really hold rows of the kinds they constrain.
+    assert db.session.scalar(select(func.count()).where(Action.status == ActionStatus.done)) > 0
+    assert db.session.scalar(select(func.count()).where(Episode.closed_on.is_not(None))) > 0
+    assert db.session.scalar(select(func.count()).where(CarePlan.state == CarePlanState.agreed)) > 0
+
+
+def test_referral_status_follows_its_last_decision(seeded):
+    decisions: dict[int, list[TriageDecision]] = {}
+    for decision in db.session.scalars(select(TriageDecision).order_by(TriageDecision.decided_on, TriageDecision.id)):
+        decisions.setdefault(decision.referral_id, []).append(decision)
+    episodes = set(db.session.scalars(select(Episode.referral_id)))
+    for referral in db.session.scalars(select(Referral)):
+        made = decisions.get(referral.id, [])
+        expected = STATUS_AFTER[made[-1].outcome] if made else ReferralStatus.awaiting_triage
+        assert referral.status == expected, referral
+        assert all(d.decided_on >= referral.received_on and d.decided_on <= today() for d in made)
+        if referral.status == ReferralStatus.accepted:
+            assert acceptance_gaps(referral) == [] and referral.id in episodes
+
+
+def test_meetings_agendas_and_actions_are_consistent(seeded):
+    for item in db.session.scalars(select(AgendaItem).join(Meeting)):
+        assert item.meeting.status != MeetingStatus.cancelled
+        if item.status == CaseStatus.discussed:
+            assert item.meeting.status == MeetingStatus.held and item.discussion
+        if item.status == CaseStatus.listed:
+            assert item.meeting.status in (MeetingStatus.planned, MeetingStatus.booked)
+    assert db.session.scalar(select(func.count()).select_from(Meeting).where(Meeting.starts_at > func.now())) > 0
+    for action in db.session.scalars(select(Action).where(Action.completed_on.is_not(None))):
+        assert action.completed_on <= today()
+    for share in db.session.scalars(select(CarePlanShare)):
+        assert share.care_plan.state == CarePlanState.agreed and share.shared_on >= share.care_plan.agreed_on
+
+
+def test_a_death_or_withdrawal_stops_the_work(seeded):
+    """DESIGN.md §3: episodes close, no further chasers (actions left open are cancelled)."""
+    for episode in db.session.scalars(select(Episode).where(Episode.closure_reason == ClosureReason.died)):
+        assert episode.patient.date_of_death == episode.closed_on
+    ended = select(Patient).where(Patient.date_of_death.is_not(None) | Patient.consent_withdrawn_on.is_not(None))
+    for patient in db.session.scalars(ended):
+        stop = patient.date_of_death or patient.consent_withdrawn_on
+        actions = db.session.scalars(select(Action).where(Action.patient_id == patient.id)).all()
+        assert all(a.status in (ActionStatus.done, ActionStatus.cancelled) for a in actions)
+        assert all(c.chased_at.date() <= stop for a in actions for c in a.chases)
+        assert db.session.scalar(select(func.count()).select_from(Episode).where(Episode.patient_id == patient.id,
+                                                                                Episode.closed_on.is_(None))) == 0
+
+
+def test_stored_risk_is_the_rule(seeded):
+    """The seed computes the score in bulk; it must be what the real rule gives."""
+    points = risk.current_points()
+    for patient in db.session.scalars(select(Patient)):
+        result = risk.assess(risk.inputs_for(patient, db.session, today()), points)
+        assert (patient.risk_score, patient.risk_band) == (result.score, result.band), patient
+        assert (patient.risk_reasons or "") == "\n".join(result.reasons)
+
+
+def test_gp_practices_belong_to_localities(seeded):
+    practices = db.session.scalars(select(Organisation).where(Organisation.type == OrganisationType.gp_practice)).all()
+    assert practices and all(p.locality_id and p.ods_code for p in practices)
+    assert set(db.session.scalars(select(Organisation.type))) == set(OrganisationType)
+
+
+def test_an_account_per_role_signs_in(app, seeded):
+    for email, _, _, _ in demo.DEMO_ACCOUNTS:
+        client = Client(app.test_client())
+        assert client.sign_in(email, demo.DEMO_PASSWORD).status_code == 302, email
+
+
+def test_refuses_a_database_with_data_unless_forced(app, seeded):
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["seed-demo", "--patients", "5"])
+    assert refused.exit_code != 0 and "not empty" in refused.output
+    assert "already has data" in runner.invoke(args=["seed-demo", "--if-empty"]).output
+    assert _count(Patient) == PATIENTS
+
+    forced = runner.invoke(args=["seed-demo", "--patients", "5", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert _count(Patient) == PATIENTS + 5
+    # Reference data was reused, not duplicated; new ids did not collide with the first run's.
+    assert db.session.scalar(select(func.count()).select_from(Organisation).where(Organisation.ods_code == "DEMOSS")) == 1
+
+
+def test_the_app_can_still_add_records_after_seeding(seeded):
+    """Ids were given explicitly: on PostgreSQL the sequences must have been moved past them."""
+    patient = Patient(given_name="New", family_name="Patient", date_of_birth=date(1940, 1, 1))
+    db.session.add(patient)
+    db.session.commit()
+    assert patient.id == db.session.scalar(select(func.max(Patient.id)))

@@ -1,0 +1,149 @@
+"""List screens run a fixed number of SQL queries however full the page: no query per row (N+1)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from flask import g
+from flask_admin.contrib.sqla import ModelView
+from flask_login import login_user
+from sqlalchemy import event
+
+from models import (
+    AuditAction, AuditEntry, Consent, Episode, Locality, Patient, Referral, ReferralStatus, Role, db,
+)
+from timefmt import today
+
+PAGE_SIZE = 25
+#: Transaction control is not a query.
+_NOT_QUERIES = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+@pytest.fixture
+def sql_statements(app):
+    """Every SQL statement sent to the database while the test runs."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(_NOT_QUERIES):
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", record)
+
+
+def queries_for(client, statements: list[str], url: str) -> int:
+    """SQL statements one GET of `url` sends (after a warm-up request, so caches are as in steady use)."""
+    db.session.commit()
+    assert client.get(url).status_code == 200, url
+    statements.clear()
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return len(statements)
+
+
+def model_views(app) -> dict[str, ModelView]:
+    return {view.endpoint: view for admin in app.extensions["admin"] for view in admin._views if isinstance(view, ModelView)}
+
+
+def rows_listed(app, endpoint: str, user) -> int:
+    """How many rows the screen lists for `user` (its own count query, as the pager uses)."""
+    view = model_views(app)[endpoint]
+    with app.test_request_context(f"/admin/{endpoint}/"):
+        login_user(user)
+        total = view.get_count_query().scalar()
+    g.pop("_login_user", None)  # the request context shared the test's app context
+    return total
+
+
+# --- Factories: each row has its own related records, so a lazy load per row would show --------------
+
+
+def _organisations(make_org, make_user, n):
+    for _ in range(n):
+        make_org()
+
+
+def _users(make_org, make_user, n):
+    for _ in range(n):
+        make_user(Role.coordinator)
+
+
+_serial = iter(range(1, 100_000))
+
+
+def _patient_and_locality():
+    n = next(_serial)
+    locality = Locality(name=f"Locality {n}")
+    patient = Patient(given_name="Pat", family_name=f"Case{n}", date_of_birth=date(1940, 1, 1) + timedelta(days=n), risk_score=n % 9)
+    db.session.add_all([locality, patient])
+    return patient, locality
+
+
+def _referral(patient, locality, status):
+    return Referral(patient=patient, locality=locality, received_on=today() - timedelta(days=3), referrer_name="Dr Jones",
+                    reason="Falls", consent=Consent.given, consent_by="Patient", consent_on=today() - timedelta(days=4),
+                    signposting_tried="Age UK", status=status)
+
+
+def _triage(make_org, make_user, n):
+    for _ in range(n):
+        db.session.add(_referral(*_patient_and_locality(), ReferralStatus.awaiting_triage))
+    db.session.commit()
+
+
+def _caseload(make_org, make_user, n):
+    for _ in range(n):
+        patient, locality = _patient_and_locality()
+        referral = _referral(patient, locality, ReferralStatus.accepted)
+        db.session.add(Episode(patient=patient, referral=referral, locality=locality, coordinator=make_user(Role.coordinator),
+                               opened_on=today() - timedelta(days=10)))
+    db.session.commit()
+
+
+def _audit(make_org, make_user, n):
+    for _ in range(n):
+        user = make_user(Role.coordinator)
+        patient, _ = _patient_and_locality()
+        db.session.flush()
+        db.session.add(AuditEntry(user_id=user.id, action=AuditAction.view, table_name="patient", record_id=patient.id,
+                                  patient_id=patient.id, detail="opened"))
+    db.session.commit()
+
+
+FACTORIES = {"organisation": _organisations, "user": _users, "triage": _triage, "caseload": _caseload, "audit": _audit}
+
+
+@pytest.mark.parametrize("endpoint", sorted(FACTORIES))
+def test_a_full_page_costs_the_same_queries_as_a_short_one(app, signed_in, make_org, make_user, sql_statements, endpoint):
+    client = signed_in(Role.team_lead)
+    url = f"/admin/{endpoint}/"
+    FACTORIES[endpoint](make_org, make_user, 3)
+    assert 0 < rows_listed(app, endpoint, client.user) < PAGE_SIZE
+    short = queries_for(client, sql_statements, url)
+
+    FACTORIES[endpoint](make_org, make_user, PAGE_SIZE)
+    assert rows_listed(app, endpoint, client.user) > PAGE_SIZE
+    full = queries_for(client, sql_statements, url)
+    assert full == short, f"{url}: {short} queries for a few rows, {full} for a full page"
+
+
+def test_every_list_screen_is_flat_on_demo_data(app, signed_in, sql_statements):
+    """Every model list the app has (screens added later too): a full first page vs a part-filled last page."""
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--patients", "60"])
+    assert result.exit_code == 0, result.output
+    client = signed_in(Role.team_lead)
+    checked, differing = [], []
+    for endpoint in sorted(model_views(app)):
+        total = rows_listed(app, endpoint, client.user)
+        if total <= PAGE_SIZE or total % PAGE_SIZE == 0:
+            continue  # too few rows for two different fills (the factories above cover the short ones)
+        url = f"/admin/{endpoint}/"
+        full = queries_for(client, sql_statements, url)
+        last = queries_for(client, sql_statements, f"{url}?page={(total - 1) // PAGE_SIZE}")
+        checked.append(endpoint)
+        if full != last:
+            differing.append(f"{endpoint}: {full} queries for {PAGE_SIZE} rows, {last} for {total % PAGE_SIZE}")
+    assert len(checked) >= 3, checked
+    assert not differing, "; ".join(differing)
