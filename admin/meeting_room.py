@@ -71,7 +71,7 @@ class MeetingRoomView(BaseView):
     def meeting(self, meeting_id: int):
         self._staff_only()
         meeting = self._meeting(meeting_id)
-        items = [i for i in meeting.agenda if i.archived_at is None]
+        items = agenda.agenda_items(meeting)
         flagged = agenda.open_safeguarding_patient_ids([i.patient_id for i in items])
         register = {a.contact_id: a.status for a in meeting.attendance}
         return self.render("admin/meeting_room/meeting.html", meeting=meeting, items=items, flagged=flagged,
@@ -157,7 +157,7 @@ class MeetingRoomView(BaseView):
     def minutes(self, meeting_id: int):
         self._staff_only()
         meeting = self._meeting(meeting_id)
-        items = [i for i in meeting.agenda if i.archived_at is None and i.status.value != "withdrawn"]
+        items = [i for i in agenda.agenda_items(meeting) if i.status.value != "withdrawn"]
         contacts = db.session.scalars(select(Contact).where(Contact.archived_at.is_(None)).order_by(Contact.name)).all()
         return self.render("admin/meeting_room/minutes.html", meeting=meeting, items=items, owners=self._owners(), contacts=contacts,
                            flagged=agenda.open_safeguarding_patient_ids([i.patient_id for i in items]), today=today())

@@ -108,12 +108,19 @@ def new_document(title: str, base: Path | None = None):
     first = body[0] if len(body) else None
     if first is not None and first.tag == qn("w:p") and not "".join(first.itertext()).strip():
         body.remove(first)
-    document.add_paragraph(clean(title), style="Title")
+    document._ilr_style_ids = {s.name: s.style_id for s in document.styles}
+    styled(document.add_paragraph(clean(title)), document, "Title")
     return document
 
 
+def styled(paragraph, document, name: str):
+    """Give a paragraph a style by its cached id (python-docx's lookup by name rescans the styles each time)."""
+    paragraph._p.style = document._ilr_style_ids[name]
+    return paragraph
+
+
 def heading(document, text: str, level: int = 1):
-    return document.add_paragraph(clean(text), style=f"Heading {level}")
+    return styled(document.add_paragraph(clean(text)), document, f"Heading {level}")
 
 
 def paragraph(document, text: str | None, label: str | None = None):
@@ -137,39 +144,71 @@ def landscape(document) -> None:
         section.page_width, section.page_height = section.page_height, section.page_width
 
 
+def _cell(text: str, width: int | None, bold: bool = False):
+    """One table cell as XML: built directly, as python-docx's cell API is slow for hundreds of cells."""
+    cell = OxmlElement("w:tc")
+    if width:
+        properties = OxmlElement("w:tcPr")
+        cell_width = OxmlElement("w:tcW")
+        cell_width.set(qn("w:w"), str(width))
+        cell_width.set(qn("w:type"), "dxa")
+        properties.append(cell_width)
+        cell.append(properties)
+    para = OxmlElement("w:p")
+    run = OxmlElement("w:r")
+    run_pr = OxmlElement("w:rPr")
+    if bold:
+        run_pr.append(OxmlElement("w:b"))
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), str(int(TABLE_TEXT.pt * 2)))
+    run_pr.append(size)
+    run.append(run_pr)
+    for n, line in enumerate(clean(text).split("\n")):
+        if n:
+            run.append(OxmlElement("w:br"))
+        piece = OxmlElement("w:t")
+        piece.set(qn("xml:space"), "preserve")
+        piece.text = line
+        run.append(piece)
+    para.append(run)
+    cell.append(para)
+    return cell
+
+
 def table(document, header: list[str], rows: list[list], widths: list[float] | None = None):
     """A bordered table whose header row repeats on every page and never splits.
 
-    `widths` are relative (e.g. [1, 3, 2]): shares of the page's text width.
+    `widths` are relative (e.g. [1, 3, 2]): shares of the page's text width, fixed so that Word and
+    LibreOffice lay the table out alike.
     """
-    grid = document.add_table(rows=1, cols=len(header))
-    grid.style = document.styles["Table Grid"]
+    grid = document.add_table(rows=0, cols=len(header))
+    grid._tbl.tblPr.style = document._ilr_style_ids["Table Grid"]
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-    grid.autofit = False
-    head = grid.rows[0]
-    row_pr = head._tr.get_or_add_trPr()
-    for tag in ("w:tblHeader", "w:cantSplit"):
+    twips = [None] * len(header)
+    if widths:
+        section = document.sections[-1]
+        usable = (section.page_width - section.left_margin - section.right_margin) / 635  # EMU to twentieths of a point
+        twips = [int(usable * share / sum(widths)) for share in widths]
+        for column, width in zip(grid._tbl.tblGrid.gridCol_lst, twips):
+            column.set(qn("w:w"), str(width))
+        layout = OxmlElement("w:tblLayout")
+        layout.set(qn("w:type"), "fixed")
+        grid._tbl.tblPr.append(layout)
+    head = OxmlElement("w:tr")
+    row_pr = OxmlElement("w:trPr")
+    for tag in ("w:cantSplit", "w:tblHeader"):
         element = OxmlElement(tag)
         element.set(qn("w:val"), "true")
         row_pr.append(element)
-    for cell, text in zip(head.cells, header):
-        cell.text = ""
-        run = cell.paragraphs[0].add_run(clean(text))
-        run.bold, run.font.size = True, TABLE_TEXT
+    head.append(row_pr)
+    for text, width in zip(header, twips):
+        head.append(_cell(text, width, bold=True))
+    grid._tbl.append(head)
     for values in rows:
-        cells = grid.add_row().cells
-        for cell, value in zip(cells, values):
-            cell.text = ""
-            cell.paragraphs[0].add_run(clean(value)).font.size = TABLE_TEXT
-    if widths:
-        section = document.sections[-1]
-        usable = section.page_width - section.left_margin - section.right_margin
-        total = sum(widths)
-        for column, share in zip(grid.columns, widths):
-            width = int(usable * share / total)
-            column.width = width  # the grid, which LibreOffice follows
-            for cell in column.cells:  # and each cell, which Word follows
-                cell.width = width
+        row = OxmlElement("w:tr")
+        for value, width in zip(values, twips):
+            row.append(_cell(value, width))
+        grid._tbl.append(row)
     return grid
 
 

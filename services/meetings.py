@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 import audit
 from models import Contact, DomainError, Locality, Meeting, MeetingMember, MeetingStatus, User, db, utcnow
@@ -20,6 +21,7 @@ def members_of(locality: Locality) -> list[Contact]:
     return list(db.session.scalars(
         select(Contact).join(MeetingMember).where(MeetingMember.locality_id == locality.id, MeetingMember.archived_at.is_(None),
                                                   Contact.archived_at.is_(None)).order_by(Contact.name)
+        .options(selectinload(Contact.organisation))
     ))
 
 

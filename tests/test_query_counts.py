@@ -147,3 +147,21 @@ def test_every_list_screen_is_flat_on_demo_data(app, signed_in, sql_statements):
             differing.append(f"{endpoint}: {full} queries for {PAGE_SIZE} rows, {last} for {total % PAGE_SIZE}")
     assert len(checked) >= 3, checked
     assert not differing, "; ".join(differing)
+
+
+def test_meeting_pages_run_a_fixed_number_of_queries(app, make_user, signed_in, sql_statements):
+    """The meeting room and the live minutes: 3 cases or 9, the same queries (no per-case loading)."""
+    from services import agenda
+    from tests.meeting_fixtures import build_world
+
+    coordinator = signed_in("coordinator")
+    world = build_world(make_user("coordinator"), cases=9)
+    counts = []
+    for listed in (3, 9):
+        for episode in world.episodes[len(world.meeting.agenda):listed]:
+            item = agenda.add_case(world.meeting, episode, coordinator.user)
+            agenda.add_action(item, "Visit", world.agencies["social"], today() + timedelta(days=7), coordinator.user, world.members[0])
+        db.session.commit()
+        counts.append((queries_for(coordinator, sql_statements, f"/admin/meeting-room/{world.meeting.id}/"),
+                       queries_for(coordinator, sql_statements, f"/admin/meeting-room/{world.meeting.id}/minutes")))
+    assert counts[0] == counts[1], counts
