@@ -44,7 +44,7 @@ class CaseloadView(SecureModelView):
     column_list = ["patient", "priority", "locality", "coordinator", "opened_on", "review_on"]
     column_labels = {"patient": "Patient", "priority": "Priority", "locality": "Locality", "coordinator": "Coordinator",
                      "opened_on": "Open since", "review_on": "Review", "patient.risk_band": "Priority band", "locality.name": "Locality",
-                     "coordinator.name": "Coordinator"}
+                     "coordinator.name": "Coordinator", "patient.family_name": "Surname", "patient.nhs_number": "NHS number"}
     column_formatters = {"patient": _patient, "priority": _priority, "review_on": _review}
     column_formatters_export = {"patient": lambda v, c, m, n: str(m.patient), "priority": lambda v, c, m, n: m.patient.risk_score,
                                 "review_on": lambda v, c, m, n: m.review_on.strftime("%d/%m/%Y") if m.review_on else ""}

@@ -50,11 +50,12 @@ class TriageQueueView(SecureModelView):
     roles_create = NOBODY
     roles_edit = NOBODY
     roles_archive = NOBODY
+    roles_restore = NOBODY  # archived referrals are the referral screen's business, not the queue's
     roles_export = STAFF
     list_template = "admin/triage/queue.html"
     details_template = "admin/triage/referral.html"
     column_list = ["patient", "priority", "received_on", "days_waiting", "locality", "referrer_name", "reason", "gaps"]
-    column_labels = {"patient.risk_band": "Priority band", "locality.name": "Locality", "patient": "Patient", "priority": "Priority", "received_on": "Received", "days_waiting": "Days waiting",
+    column_labels = {"patient.family_name": "Surname", "patient.nhs_number": "NHS number", "patient.risk_band": "Priority band", "locality.name": "Locality", "patient": "Patient", "priority": "Priority", "received_on": "Received", "days_waiting": "Days waiting",
                      "locality": "Locality", "referrer_name": "Referrer", "reason": "Reason", "gaps": "Before acceptance"}
     column_formatters = {"patient": _patient, "priority": _priority, "days_waiting": _days_waiting, "gaps": _gaps}
     column_sortable_list = [("priority", "patient.risk_score"), "received_on"]
