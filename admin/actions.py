@@ -9,7 +9,7 @@ from wtforms.validators import ValidationError
 from access import NOBODY, READERS, STAFF
 from admin.base import SecureModelView
 from admin.fields import (
-    CONTACT, ORGANISATION, PATIENT, ByPatientLoader, RecordConverter, field_is, not_in_future, patient_link, required_when,
+    CONTACT, ORGANISATION, PATIENT, ByPatientLoader, field_is, not_in_future, patient_link, required_when,
     same_patient, short_text, under_live_parent,
 )
 from models import Action, ActionChase, ActionStatus, AgendaItem, Contact, db
@@ -47,7 +47,6 @@ def owner_works_there(form, field):
 class ActionView(SecureModelView):
     """Actions by owner organisation and due date; overdue is worked out from the status and due date."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF

@@ -26,7 +26,8 @@ from flask_wtf.form import _Auto
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms import DateField, DateTimeLocalField, HiddenField
+from wtforms import BooleanField, DateField, DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import ValidationError
 
 from exports import xlsx as exports_xlsx
 from access import NOBODY, READERS, STAFF, TEAM_LEAD, row_filters
@@ -127,6 +128,78 @@ class LabelledConverter(AdminModelConverter):
         return DateField(**field_args)
 
 
+#: Text columns at least this long are typed in a multi-line box.
+LONG_TEXT = 1000
+
+
+class MaxLength:
+    """A length limit that says what it is: "Enter at most 200 characters (this has 214)."."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.field_flags = {"maxlength": limit}
+
+    def __call__(self, form, field):
+        length = len(field.data or "")
+        if length > self.limit:
+            raise ValidationError(f"Enter at most {self.limit:,} characters (this has {length:,}).")
+
+
+class RecordConverter(LabelledConverter):
+    """Every text field gets its column's length limit with a plain message; long text is a multi-line box.
+
+    A view may name shorter columns that still read better on several lines in `form_textareas`.
+    """
+
+    @classmethod
+    def _string_common(cls, column, field_args, **extra):
+        length = getattr(column.type, "length", None)
+        if isinstance(length, int) and length:
+            field_args["validators"].append(MaxLength(length))
+        # Browsers send line breaks as CRLF but count them as one character against maxlength.
+        field_args["filters"] = [_one_character_line_breaks, *field_args.get("filters", [])]
+        cls._nullable_common(column, field_args)
+
+    @converts("String")
+    def conv_String(self, column, field_args, **extra):
+        self._string_common(column, field_args)
+        long_text = (column.type.length or 0) >= LONG_TEXT or column.key in getattr(self.view, "form_textareas", ())
+        return (TextAreaField if long_text else StringField)(**field_args)
+
+    @converts("Boolean")
+    def conv_Boolean(self, column, field_args, **extra):
+        """A nullable yes/no keeps "not known" (a tick box could only say no)."""
+        return (YesNoField if column.nullable else BooleanField)(**field_args)
+
+
+def _one_character_line_breaks(value):
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+class YesNoField(SelectField):
+    """A yes-or-no question whose answer may not be known yet (a nullable true/false column)."""
+
+    ANSWERS = {"": None, "yes": True, "no": False}
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.pop("coerce", None)
+        super().__init__(label, validators, choices=[("", "Not known"), ("yes", "Yes"), ("no", "No")], **kwargs)
+
+    def process_data(self, value):
+        self.data = value
+
+    def process_formdata(self, valuelist):
+        self.data = self.ANSWERS.get(valuelist[0]) if valuelist else None
+
+    def iter_choices(self):
+        chosen = {None: "", True: "yes", False: "no"}.get(self.data, "")
+        for value, label in self.choices:
+            yield value, label, value == chosen, {}
+
+    def pre_validate(self, form):
+        """Anything but yes or no means not known."""
+
+
 class LondonDateTimeField(DateTimeLocalField):
     """A date and time typed and shown in Europe/London, stored as UTC."""
 
@@ -209,7 +282,7 @@ class SecureModelView(ModelView):
     roles_export: frozenset = STAFF
 
     form_base_class = AdminForm
-    model_form_converter = LabelledConverter
+    model_form_converter = RecordConverter
     filter_converter = LabelledFilterConverter()
     can_delete = False  # records are archived, never deleted
     can_view_details = True

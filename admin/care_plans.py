@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from access import NOBODY, READERS, STAFF
 from admin.base import SecureModelView
 from admin.fields import (
-    ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader, RecordConverter, field_is, not_before, not_in_future, patient_link,
+    ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader, field_is, not_before, not_in_future, patient_link,
     required_when, same_patient, short_text, under_live_parent,
 )
 from models import (
@@ -29,7 +29,6 @@ def _me() -> User:
 class CarePlanView(SecureModelView):
     """Care-plan versions: a draft is edited until agreed; an agreed version is frozen and a new draft starts from it."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF
@@ -79,7 +78,6 @@ class CarePlanView(SecureModelView):
 class GoalView(SecureModelView):
     """Goals in the patient's own words, each on one care-plan version."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF
@@ -116,7 +114,6 @@ class GoalView(SecureModelView):
 class CarePlanShareView(SecureModelView):
     """Care-plan versions sent to the GP or another agency: when, which version, by whom (the person recording it)."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF
@@ -161,7 +158,6 @@ class CarePlanShareView(SecureModelView):
 class OnwardReferralView(SecureModelView):
     """Referrals and signposting onward from the ILR, and what the receiving service decided."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF
@@ -196,7 +192,6 @@ class OnwardReferralView(SecureModelView):
 class SafeguardingConcernView(SecureModelView):
     """Safeguarding concerns (Care Act 2014 s42); an open one counts in the risk rule."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF

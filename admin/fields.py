@@ -5,21 +5,18 @@ from datetime import datetime, timedelta
 
 from flask import url_for
 from flask_admin.contrib.sqla.ajax import DEFAULT_PAGE_SIZE
-from flask_admin.model.form import converts
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import and_, inspect, or_
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import StringField
 from wtforms.validators import StopValidation, ValidationError
 
 from access import STAFF, row_filters
-from admin.base import LabelledConverter, ScopedAjaxLoader
+from admin.base import ScopedAjaxLoader
 from models import Locality, Meeting, Patient, db
 from nhs import format_nhs_number, nhs_number_is_valid, normalise_nhs_number
 from timefmt import LONDON, today
 
-#: Text columns at least this long are typed in a multi-line box.
-LONG_TEXT = 1000
 
 NOT_IN_FUTURE = "The date cannot be in the future."
 INVALID_NHS_NUMBER = "This is not a valid NHS number: it must be 10 digits and pass the check-digit test."
@@ -27,74 +24,6 @@ DUPLICATE_NHS_NUMBER = "Another patient already has this NHS number."
 
 
 # --- form conversion --------------------------------------------------------------------------
-
-
-class MaxLength:
-    """A length limit that says what it is: "Enter at most 200 characters (this has 214)."."""
-
-    def __init__(self, limit: int):
-        self.limit = limit
-        self.field_flags = {"maxlength": limit}
-
-    def __call__(self, form, field):
-        length = len(field.data or "")
-        if length > self.limit:
-            raise ValidationError(f"Enter at most {self.limit:,} characters (this has {length:,}).")
-
-
-class RecordConverter(LabelledConverter):
-    """Every text field gets its column's length limit with a plain message; long text is a multi-line box.
-
-    A view may name shorter columns that still read better on several lines in `form_textareas`.
-    """
-
-    @classmethod
-    def _string_common(cls, column, field_args, **extra):
-        length = getattr(column.type, "length", None)
-        if isinstance(length, int) and length:
-            field_args["validators"].append(MaxLength(length))
-        # Browsers send line breaks as CRLF but count them as one character against maxlength.
-        field_args["filters"] = [_one_character_line_breaks, *field_args.get("filters", [])]
-        cls._nullable_common(column, field_args)
-
-    @converts("String")
-    def conv_String(self, column, field_args, **extra):
-        self._string_common(column, field_args)
-        long_text = (column.type.length or 0) >= LONG_TEXT or column.key in getattr(self.view, "form_textareas", ())
-        return (TextAreaField if long_text else StringField)(**field_args)
-
-    @converts("Boolean")
-    def conv_Boolean(self, column, field_args, **extra):
-        """A nullable yes/no keeps "not known" (a tick box could only say no)."""
-        return (YesNoField if column.nullable else BooleanField)(**field_args)
-
-
-def _one_character_line_breaks(value):
-    return value.replace("\r\n", "\n") if isinstance(value, str) else value
-
-
-class YesNoField(SelectField):
-    """A yes-or-no question whose answer may not be known yet (a nullable true/false column)."""
-
-    ANSWERS = {"": None, "yes": True, "no": False}
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.pop("coerce", None)
-        super().__init__(label, validators, choices=[("", "Not known"), ("yes", "Yes"), ("no", "No")], **kwargs)
-
-    def process_data(self, value):
-        self.data = value
-
-    def process_formdata(self, valuelist):
-        self.data = self.ANSWERS.get(valuelist[0]) if valuelist else None
-
-    def iter_choices(self):
-        chosen = {None: "", True: "yes", False: "no"}.get(self.data, "")
-        for value, label in self.choices:
-            yield value, label, value == chosen, {}
-
-    def pre_validate(self, form):
-        """Anything but yes or no means not known."""
 
 
 class NhsNumberField(StringField):

@@ -10,7 +10,7 @@ from wtforms.validators import URL, Email, NumberRange, Optional, ValidationErro
 from access import NOBODY, READERS, STAFF, TEAM_LEAD
 from admin.base import SecureModelView
 from admin.fields import (
-    CONTACT, ORGANISATION, PATIENT, USER, ByPatientLoader, MeetingLoader, RecordConverter, localities, not_taken, patient_link,
+    CONTACT, ORGANISATION, PATIENT, USER, ByPatientLoader, MeetingLoader, localities, not_taken, patient_link,
     same_patient, short_text, under_live_parent, unique,
 )
 from models import (
@@ -45,7 +45,6 @@ def meeting_after_referral(form, field):
 class LocalityView(SecureModelView):
     """The areas an ILR serves; the team lead keeps the list."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = TEAM_LEAD
     roles_edit = TEAM_LEAD
@@ -65,7 +64,6 @@ class LocalityView(SecureModelView):
 class ContactView(SecureModelView):
     """People at organisations with an email address: members, presenters, action owners."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF
@@ -93,7 +91,6 @@ class ContactView(SecureModelView):
 class MeetingMemberView(SecureModelView):
     """Who sits on each locality's meeting; the team lead keeps the list."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = TEAM_LEAD
     roles_edit = TEAM_LEAD
@@ -126,7 +123,6 @@ class MeetingMemberView(SecureModelView):
 class MeetingView(SecureModelView):
     """Every meeting. Booking, moving and cancelling, which email the members, happen on the Scheduling page."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF
@@ -177,7 +173,6 @@ class MeetingView(SecureModelView):
 class AgendaItemView(SecureModelView):
     """Cases on meetings' agendas and, once discussed, their minutes (one per patient per meeting)."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF
@@ -228,7 +223,6 @@ class AgendaItemView(SecureModelView):
 class AttendanceView(SecureModelView):
     """The register: who was invited, came, sent apologies or was absent."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF

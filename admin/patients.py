@@ -9,7 +9,7 @@ import services
 from access import READERS, STAFF
 from admin.base import SecureModelView
 from admin.fields import (
-    PATIENT, STAFF_USER, NhsNumberField, RecordConverter, field_filled, lookup, nhs_number, not_before, not_in_future,
+    PATIENT, STAFF_USER, NhsNumberField, field_filled, lookup, nhs_number, not_before, not_in_future,
     patient_link, required_when, short_text, unique_nhs_number, valid_nhs_number,
 )
 from models import CollatedNote, HospitalEvent, OrganisationType, Patient, User, db
@@ -33,7 +33,6 @@ def _before(model, attribute: str):
 class PatientView(SecureModelView):
     """Everyone referred to the ILR. Dying or withdrawing consent goes through the services that act on it."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF
@@ -120,7 +119,6 @@ class PatientView(SecureModelView):
 class HospitalEventView(SecureModelView):
     """Non-elective admissions and A&E attendances, dated, for the risk rule and before/after counts."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF
@@ -148,7 +146,6 @@ class HospitalEventView(SecureModelView):
 class CollatedNoteView(SecureModelView):
     """Summaries gathered from RIO, EMIS, IBIS and the shared care record, with who checked them and when."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF

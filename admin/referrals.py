@@ -9,7 +9,7 @@ import services
 from access import NOBODY, READERS, STAFF
 from admin.base import SecureModelView
 from admin.fields import (
-    ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader, RecordConverter, field_filled, field_is, localities, not_before,
+    ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader, field_filled, field_is, localities, not_before,
     not_in_future, patient_link, required_when, same_patient, short_text, under_live_parent,
 )
 from models import Consent, Episode, Referral, TriageDecision, db
@@ -31,7 +31,6 @@ REFERRAL_LABELS = {
 class ReferralView(SecureModelView):
     """Every referral, whatever its status. New ones usually come through the intake page; triage sets the status."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF
@@ -126,7 +125,6 @@ class TriageDecisionView(SecureModelView):
 class EpisodeView(SecureModelView):
     """The caseload: a patient open to the ILR from acceptance to closure."""
 
-    model_form_converter = RecordConverter
     roles_view = READERS
     roles_create = STAFF
     roles_edit = STAFF

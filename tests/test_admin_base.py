@@ -10,7 +10,7 @@ import pytest
 
 import admin.base
 from admin.base import neutralise_formula
-from models import Organisation, OrganisationType, db, utcnow
+from models import Organisation, db, utcnow
 from tests.conftest import page_text
 
 

@@ -1,7 +1,6 @@
 """The outbox, documents generated and settings screens."""
 from __future__ import annotations
 
-import json
 
 import pytest
 

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 
 from app import create_app, database_url
 from models import Organisation, OrganisationType, Role, db
-from tests.conftest import USE_POSTGRES, base_config
+from tests.conftest import USE_POSTGRES
 
 
 def test_secret_key_is_required_in_production(monkeypatch, tmp_path):

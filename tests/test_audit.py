@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete, update
 
 import audit
-from models import AuditAction, AuditEntry, Organisation, OrganisationType, Patient, Sex, db
+from models import AuditAction, AuditEntry, Organisation, Patient, Sex, db
 from tests.conftest import Client, page_text
 
 

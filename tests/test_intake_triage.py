@@ -8,7 +8,7 @@ import pytest
 
 from models import (
     Action, ActionStatus, AuditAction, AuditEntry, CollatedNote, Consent, Episode, HospitalEventKind, HospitalEvent, Locality,
-    NoteSource, Organisation, OrganisationType, Patient, Referral, ReferralStatus, SafeguardingCategory, SafeguardingConcern,
+    NoteSource, OrganisationType, Patient, Referral, ReferralStatus, SafeguardingCategory, SafeguardingConcern,
     TriageDecision, db,
 )
 from tests.conftest import page_text

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from models import (
-    Action, AgendaItem, Attendance, AttendanceStatus, CaseStatus, DomainError, MeetingStatus, SafeguardingCategory,
+    Action, Attendance, AttendanceStatus, CaseStatus, DomainError, SafeguardingCategory,
     SafeguardingConcern, db,
 )
 from services import agenda

@@ -119,7 +119,6 @@ def test_settings_are_read_from_the_database(app):
 
 
 def test_team_lead_changes_points_and_every_patient_is_recomputed(app, signed_in):
-    from admin.settings import settings_form  # noqa: F401 - the screen under test
 
     severe = _patient(cfs=7)
     mild = _patient(cfs=4)
