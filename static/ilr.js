@@ -32,3 +32,26 @@
     }
   }, true);
 }());
+
+/* Flask-Admin's filter rows are built by script without labels: name each control after its filter. */
+(function () {
+  'use strict';
+  function labelFilters(root) {
+    root.querySelectorAll('table.filters tr').forEach(function (row) {
+      var remove = row.querySelector('.remove-filter');
+      if (!remove) { return; }
+      var name = remove.textContent.replace(/\u00d7/g, '').trim();
+      remove.setAttribute('aria-label', 'Remove the filter on ' + name);
+      row.querySelectorAll('select.filter-op, .filter-op input').forEach(function (control) {
+        if (!control.getAttribute('aria-label')) { control.setAttribute('aria-label', 'Condition for ' + name); }
+      });
+      row.querySelectorAll('.filter-val, .select2-container input').forEach(function (control) {
+        if (!control.getAttribute('aria-label')) { control.setAttribute('aria-label', 'Value for ' + name); }
+      });
+    });
+  }
+  var table = document.querySelector('table.filters');
+  if (!table) { return; }
+  labelFilters(document);
+  new MutationObserver(function () { labelFilters(document); }).observe(table, { childList: true, subtree: true });
+}());

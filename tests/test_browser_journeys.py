@@ -189,6 +189,11 @@ def test_poll_answered_by_two_members_then_booked(tab, server, chromium):
     best.click()
     page.wait_for_url(re.compile(r"/admin/scheduling/meetings/\d+/"))
     tab.check("meeting-booked")
+    page = tab.goto("/admin/outbox_email/?flt1_kind_equals=invitation", "outbox-invitations")
+    rows = page.locator("table.model-list tbody tr")
+    expect(rows).to_have_count(3)
+    for address in ("gill@nhs.net", "mo@nhs.net", "sam@social.gov.uk"):
+        expect(page.locator("table.model-list")).to_contain_text(address)
     with app.app_context():
         invitations = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.purpose == "invitation")).all()
         assert sorted(e.to_address for e in invitations) == ["gill@nhs.net", "mo@nhs.net", "sam@social.gov.uk"]
