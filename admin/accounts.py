@@ -89,7 +89,7 @@ class UserView(SecureModelView):
 
     @action("deactivate", "Deactivate", "Deactivate the selected accounts? They will not be able to sign in.")
     def action_deactivate(self, ids):
-        users = self.scope(db.session.query(User)).filter(User.id.in_(ids)).all()
+        users = self._rows_for_action(ids, False)
         try:
             for user in users:
                 services.deactivate_user(user, by=current_user)
