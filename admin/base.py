@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Response, abort, flash, redirect, request, send_file, url_for
-from flask_admin import AdminIndexView, expose
+from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import filters
@@ -253,6 +253,21 @@ class SecureIndexView(AdminIndexView):
     @expose("/")
     def index(self):
         return self.render("admin/index.html")
+
+
+class SecureView(BaseView):
+    """A custom (non-model) page: sign-in required, then `roles` decide; anonymous users go to sign-in."""
+
+    #: Roles that may open the page; a view narrows single routes further where needed.
+    roles: frozenset = STAFF
+
+    def is_accessible(self) -> bool:
+        return _signed_in() and current_user.role in self.roles
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not _signed_in():
+            return _to_sign_in()
+        abort(403)
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):

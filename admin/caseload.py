@@ -1,27 +1,13 @@
 """The caseload: patients open to the ILR, highest priority first, with the reasons for their priority."""
 from __future__ import annotations
 
-from flask import url_for
 from markupsafe import Markup
 
 from access import NOBODY, READERS, STAFF
 from admin.base import SecureModelView
+from admin.triage import patient_column, priority_column
 from models import Episode, Patient, db
-from nhs import format_nhs_number
 from timefmt import today
-
-
-def _patient(view, context, model, name):
-    patient = model.patient
-    return Markup('<a href="{}">{}</a><br><small>{}</small>').format(
-        url_for("record.patient", patient_id=patient.id), f"{patient.family_name.upper()}, {patient.given_name}",
-        format_nhs_number(patient.nhs_number) or "No NHS number")
-
-
-def _priority(view, context, model, name):
-    patient = model.patient
-    reasons = (patient.risk_reasons or "No risk factors recorded").replace("\n", "; ")
-    return Markup("<strong>{} ({})</strong><br><small>{}</small>").format(patient.risk_band.label, patient.risk_score, reasons)
 
 
 def _review(view, context, model, name):
@@ -45,7 +31,7 @@ class CaseloadView(SecureModelView):
     column_labels = {"patient": "Patient", "priority": "Priority", "locality": "Locality", "coordinator": "Coordinator",
                      "opened_on": "Open since", "review_on": "Review", "patient.risk_band": "Priority band", "locality.name": "Locality",
                      "coordinator.name": "Coordinator", "patient.family_name": "Surname", "patient.nhs_number": "NHS number"}
-    column_formatters = {"patient": _patient, "priority": _priority, "review_on": _review}
+    column_formatters = {"patient": patient_column, "priority": priority_column, "review_on": _review}
     column_formatters_export = {"patient": lambda v, c, m, n: str(m.patient), "priority": lambda v, c, m, n: m.patient.risk_score,
                                 "review_on": lambda v, c, m, n: m.review_on.strftime("%d/%m/%Y") if m.review_on else ""}
     column_sortable_list = [("priority", "patient.risk_score"), "opened_on", "review_on"]

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
-from flask_login import current_user
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
@@ -13,7 +12,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 import services
 from access import STAFF
-from admin.base import AdminForm, _signed_in, _to_sign_in
+from admin.base import AdminForm, SecureView
 from models import Consent, DomainError, Locality, Organisation, Patient, Sex, db
 from nhs import CFS_LABELS, format_nhs_number, nhs_number_is_valid, normalise_nhs_number
 from timefmt import today
@@ -78,16 +77,10 @@ class ReferralForm(AdminForm):
             raise ValidationError("A best-interests decision needs its reason.")
 
 
-class IntakeView(BaseView):
+class IntakeView(SecureView):
     """`/admin/intake/`: staff record referrals here."""
 
-    def is_accessible(self) -> bool:
-        return _signed_in() and current_user.role in STAFF
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not _signed_in():
-            return _to_sign_in()
-        abort(403)
+    roles = STAFF
 
     def _form(self) -> ReferralForm:
         form = ReferralForm()

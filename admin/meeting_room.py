@@ -5,12 +5,12 @@ import io
 from datetime import date, datetime
 
 from flask import abort, flash, jsonify, redirect, request, send_file, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 
 from access import STAFF
-from admin.base import _signed_in, _to_sign_in
+from admin.base import SecureView
 from models import (
     AgendaItem, AttendanceStatus, Contact, DocumentKind, DomainError, Episode, Meeting, MeetingMember, Organisation, Role, db,
 )
@@ -20,16 +20,10 @@ from services.meetings import members_of
 from timefmt import LONDON, today
 
 
-class MeetingRoomView(BaseView):
+class MeetingRoomView(SecureView):
     """`/admin/meeting-room/<id>/`: staff run the meeting here; a partner member may only download their agency's actions."""
 
-    def is_accessible(self) -> bool:
-        return _signed_in() and current_user.role in STAFF | {Role.partner}
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not _signed_in():
-            return _to_sign_in()
-        abort(403)
+    roles = STAFF | {Role.partner}
 
     def is_visible(self) -> bool:
         return False

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 import audit
 import services
 from access import READERS, STAFF, row_filters
-from admin.base import _signed_in, _to_sign_in
+from admin.base import SecureView
 from models import (
     Action, ActionStatus, AgendaItem, AuditAction, CarePlan, CollatedNote, DomainError, Episode, GeneratedDocument,
     HospitalEvent, Meeting, OnwardReferral, Patient, Referral, SafeguardingConcern, db,
@@ -96,18 +96,10 @@ def actions_for(patient: Patient) -> list[Action]:
     )
 
 
-class PatientRecordView(BaseView):
+class PatientRecordView(SecureView):
     """`/admin/record/<id>/`: opening it is audited; staff record a death or consent withdrawn here."""
 
-    roles_view = READERS
-
-    def is_accessible(self) -> bool:
-        return _signed_in() and current_user.role in self.roles_view
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not _signed_in():
-            return _to_sign_in()
-        abort(403)
+    roles = READERS
 
     def is_visible(self) -> bool:
         return False  # reached from lists and the queue, not the menu

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 
 from access import STAFF
-from admin.base import _signed_in, _to_sign_in
+from admin.base import SecureView
 from models import AvailabilityPoll, DomainError, Locality, Meeting, MeetingStatus, PollInvitation, PollSlot, PollStatus, db
 from services import meetings, polls
 from timefmt import LONDON, today
@@ -26,16 +26,10 @@ def _london(value: str | None) -> datetime | None:
         return None
 
 
-class SchedulingView(BaseView):
+class SchedulingView(SecureView):
     """`/admin/scheduling/`: the coordinator's replacement for the round of "are you free?" emails."""
 
-    def is_accessible(self) -> bool:
-        return _signed_in() and current_user.role in STAFF
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not _signed_in():
-            return _to_sign_in()
-        abort(403)
+    roles = STAFF
 
     def _localities(self):
         return db.session.scalars(select(Locality).where(Locality.archived_at.is_(None)).order_by(Locality.name)).all()

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
 from flask_login import current_user
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
@@ -12,7 +12,7 @@ from wtforms.validators import InputRequired, NumberRange
 import audit
 import risk
 from access import TEAM_LEAD
-from admin.base import AdminForm, _signed_in, _to_sign_in
+from admin.base import AdminForm, SecureView
 from models import DomainError, Setting, db
 from services.agenda import CUTOFF_SETTING, DEFAULT_CUTOFF_WORKING_DAYS
 
@@ -30,16 +30,10 @@ def settings_form():
     return SettingsForm
 
 
-class SettingsView(BaseView):
+class SettingsView(SecureView):
     """`/admin/settings/`: changing the points recomputes every patient's priority at once."""
 
-    def is_accessible(self) -> bool:
-        return _signed_in() and current_user.role in TEAM_LEAD
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not _signed_in():
-            return _to_sign_in()
-        abort(403)
+    roles = TEAM_LEAD
 
     @expose("/", methods=("GET", "POST"))
     def index(self):

@@ -16,7 +16,8 @@ from services.referrals import OPEN_STATUSES
 from timefmt import today
 
 
-def _patient(view, context, model, name):
+def patient_column(view, context, model, name):
+    """The patient's name (to their record) and NHS number: for lists of rows with a `patient` (queue, caseload)."""
     patient = model.patient
     return Markup('<a href="{}">{}</a><br><small>{}</small>').format(
         url_for("record.patient", patient_id=patient.id), f"{patient.family_name.upper()}, {patient.given_name}",
@@ -24,7 +25,8 @@ def _patient(view, context, model, name):
     )
 
 
-def _priority(view, context, model, name):
+def priority_column(view, context, model, name):
+    """The patient's band and score, with the rule's reasons."""
     patient = model.patient
     reasons = (patient.risk_reasons or "No risk factors recorded").replace("\n", "; ")
     return Markup('<strong class="risk-{}">{} ({})</strong><br><small>{}</small>').format(
@@ -57,7 +59,7 @@ class TriageQueueView(SecureModelView):
     column_list = ["patient", "priority", "received_on", "days_waiting", "locality", "referrer_name", "reason", "gaps"]
     column_labels = {"patient.family_name": "Surname", "patient.nhs_number": "NHS number", "patient.risk_band": "Priority band", "locality.name": "Locality", "patient": "Patient", "priority": "Priority", "received_on": "Received", "days_waiting": "Days waiting",
                      "locality": "Locality", "referrer_name": "Referrer", "reason": "Reason", "gaps": "Before acceptance"}
-    column_formatters = {"patient": _patient, "priority": _priority, "days_waiting": _days_waiting, "gaps": _gaps}
+    column_formatters = {"patient": patient_column, "priority": priority_column, "days_waiting": _days_waiting, "gaps": _gaps}
     column_sortable_list = [("priority", "patient.risk_score"), "received_on"]
     column_filters = ["patient.risk_band", "locality.name", "status", "received_on", "referrer_name"]
     column_searchable_list = ["referrer_name", "patient.family_name", "patient.nhs_number"]
