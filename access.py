@@ -1,4 +1,5 @@
 """Who may see which rows: role groups and row scopes, shared by every view and look-up."""
+
 from __future__ import annotations
 
 from sqlalchemy.sql import ColumnElement

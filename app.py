@@ -1,4 +1,5 @@
 """ILR Coordinator: the application factory, its configuration and its command-line commands."""
+
 from __future__ import annotations
 
 import os
@@ -35,7 +36,7 @@ def database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs given in the common `postgres://` forms."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -54,7 +55,9 @@ def load_config(app: Flask, config: dict | None) -> None:
         REMEMBER_COOKIE_SAMESITE="Lax",
         # A long meeting must not lose a form: the token lives as long as the session.
         WTF_CSRF_TIME_LIMIT=None,
-        SECURE_EMAIL_DOMAINS=[d.strip().lower() for d in os.environ.get("SECURE_EMAIL_DOMAINS", "nhs.net").split(",") if d.strip()],
+        SECURE_EMAIL_DOMAINS=[
+            d.strip().lower() for d in os.environ.get("SECURE_EMAIL_DOMAINS", "nhs.net").split(",") if d.strip()
+        ],
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         #: Where members reach the tool: links in emails are built on it.
         PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
@@ -84,7 +87,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     install_sqlite_pragmas()
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True, compare_type=True
+    )
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     app.register_blueprint(auth.bp)
@@ -121,7 +126,9 @@ def register_commands(app: Flask) -> None:
         """Create a sign-in account."""
         organisation = None
         if ods:
-            organisation = db.session.scalars(db.select(Organisation).where(Organisation.ods_code == ods.upper())).first()
+            organisation = db.session.scalars(
+                db.select(Organisation).where(Organisation.ods_code == ods.upper())
+            ).first()
             if organisation is None:
                 raise click.ClickException(f"No organisation has the ODS code {ods}.")
         try:
@@ -139,16 +146,29 @@ def register_commands(app: Flask) -> None:
 
         settings = SmtpSettings.from_environment()
         if settings is None:
-            waiting = db.session.scalar(db.select(db.func.count()).select_from(OutboxEmail).where(OutboxEmail.status.in_(["pending", "failed"])))
+            waiting = db.session.scalar(
+                db.select(db.func.count()).select_from(OutboxEmail).where(OutboxEmail.status.in_(["pending", "failed"]))
+            )
             click.echo(f"SMTP is not configured (set SMTP_HOST): {waiting} email(s) wait in the outbox.")
             return
         sent, failed = send_pending(settings)
         click.echo(f"Sent {sent}, failed {failed} (failures are retried later).")
 
     @app.cli.command("seed-demo")
-    @click.option("--patients", type=click.IntRange(min=0), default=demo.DEFAULT_PATIENTS, show_default=True,
-                  help="Patients to make, each with two years of referrals, meetings, actions and care plans.")
-    @click.option("--seed", type=int, default=demo.DEFAULT_SEED, show_default=True, help="Random seed: the same seed gives the same data.")
+    @click.option(
+        "--patients",
+        type=click.IntRange(min=0),
+        default=demo.DEFAULT_PATIENTS,
+        show_default=True,
+        help="Patients to make, each with two years of referrals, meetings, actions and care plans.",
+    )
+    @click.option(
+        "--seed",
+        type=int,
+        default=demo.DEFAULT_SEED,
+        show_default=True,
+        help="Random seed: the same seed gives the same data.",
+    )
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
     @click.option("--force", is_flag=True, help="Add demo data to a database that already has some.")
     def seed_demo_command(patients, seed, if_empty, force):

@@ -3,6 +3,7 @@
 Services give the *why* of a change with `with audit.reason("..."):`. Bulk `update()`/`delete()`
 statements on audited tables are refused, because they would bypass the listener.
 """
+
 from __future__ import annotations
 
 import json
@@ -79,7 +80,11 @@ def _changes(obj, kind: AuditAction) -> dict:
         history = state.attrs[key].history
         if kind is AuditAction.update and not history.has_changes():
             continue
-        before = history.deleted[0] if history.deleted else (None if kind is AuditAction.create else history.unchanged[0] if history.unchanged else None)
+        before = (
+            history.deleted[0]
+            if history.deleted
+            else (None if kind is AuditAction.create else history.unchanged[0] if history.unchanged else None)
+        )
         after = None if kind is AuditAction.delete else getattr(obj, key)
         if kind is AuditAction.create and after is None:
             continue
@@ -95,7 +100,11 @@ def _entries_for_flush(session: Session) -> list[dict]:
     user_id = _acting_user_id(session)
     why = session.info.get("audit_reason")
     rows = []
-    for objects, kind in ((session.new, AuditAction.create), (session.dirty, AuditAction.update), (session.deleted, AuditAction.delete)):
+    for objects, kind in (
+        (session.new, AuditAction.create),
+        (session.dirty, AuditAction.update),
+        (session.deleted, AuditAction.delete),
+    ):
         for obj in objects:
             table = getattr(obj, "__tablename__", None)
             if table is None or table in UNAUDITED_TABLES:
@@ -108,8 +117,16 @@ def _entries_for_flush(session: Session) -> list[dict]:
             key = inspect(obj).mapper.primary_key_from_instance(obj)
             record_id = key[0] if len(key) == 1 and isinstance(key[0], int) else None
             rows.append(
-                dict(at=now, user_id=user_id, action=kind, table_name=table, record_id=record_id,
-                     patient_id=patient_id_of(obj), changes=json.dumps(changes, default=str), reason=why)
+                dict(
+                    at=now,
+                    user_id=user_id,
+                    action=kind,
+                    table_name=table,
+                    record_id=record_id,
+                    patient_id=patient_id_of(obj),
+                    changes=json.dumps(changes, default=str),
+                    reason=why,
+                )
             )
     return rows
 
@@ -139,8 +156,16 @@ def _refuse_bulk_statements(state) -> None:
         raise AuditTampering(f"Bulk UPDATE/DELETE on the audited table {name!r} would bypass the audit trail.")
 
 
-def record(action: AuditAction, *, table: str | None = None, record_id: int | None = None, patient_id: int | None = None,
-           detail: str | None = None, reason: str | None = None, user_id: int | None = None) -> None:
+def record(
+    action: AuditAction,
+    *,
+    table: str | None = None,
+    record_id: int | None = None,
+    patient_id: int | None = None,
+    detail: str | None = None,
+    reason: str | None = None,
+    user_id: int | None = None,
+) -> None:
     """Add a trail entry for something that is not a change: a record opened, a list, an export, a sign-in.
 
     The entry is committed at the end of the request (see `init_app`), with the request's other work.
@@ -148,8 +173,18 @@ def record(action: AuditAction, *, table: str | None = None, record_id: int | No
     session = db.session()
     if user_id is None:
         user_id = _acting_user_id(session)
-    session.add(AuditEntry(at=utcnow(), user_id=user_id, action=action, table_name=table, record_id=record_id,
-                           patient_id=patient_id, detail=detail[:2000] if detail else None, reason=reason))
+    session.add(
+        AuditEntry(
+            at=utcnow(),
+            user_id=user_id,
+            action=action,
+            table_name=table,
+            record_id=record_id,
+            patient_id=patient_id,
+            detail=detail[:2000] if detail else None,
+            reason=reason,
+        )
+    )
     session.info["audit_needs_commit"] = True
 
 

@@ -1,4 +1,5 @@
 """Sign-in and sign-out (Flask-Login with a Flask-WTF form)."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

@@ -1,4 +1,5 @@
 """Members answer an availability poll through their personal link: no sign-in, no patient data."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
@@ -15,7 +16,9 @@ def answer(poll_id: int, token: str):
     try:
         invitation = invitation_for_link(poll_id, token)
     except LinkRefused as refused:
-        return render_template("availability.html", refused=str(refused)), 410 if "expired" in str(refused) or "closed" in str(refused) else 404
+        return render_template("availability.html", refused=str(refused)), 410 if "expired" in str(
+            refused
+        ) or "closed" in str(refused) else 404
     saved = False
     if request.method == "POST":
         answer_poll(invitation, request.form.getlist("slot"))

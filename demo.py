@@ -15,6 +15,7 @@ Nothing here is real: organisations are "Demo ...", email addresses are on `*-de
 subdomains (which pass the secure allow-list but deliver nowhere) or `example.org`, phone numbers
 are Ofcom's drama ranges, and outbox emails are all already sent so `flask send-outbox` sends none.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,14 +35,63 @@ from werkzeug.security import generate_password_hash
 
 import risk
 from models import (
-    ActionStatus, AgendaItem, AttendanceStatus, AuditAction, CarePlanState, CaseStatus, ClosureReason, Consent, DeclineReason,
-    DocumentKind, EmailStatus, GoalDomain, GoalStatus, HospitalEventKind, MeetingStatus, MemberRole, NhsNumberStatus, NoteSource,
-    OnwardOutcome, OrganisationType, PollStatus, ReferralStatus, Role, SafeguardingCategory, Sex, TriageOutcome, User, db,
+    ActionStatus,
+    AgendaItem,
+    AttendanceStatus,
+    AuditAction,
+    CarePlanState,
+    CaseStatus,
+    ClosureReason,
+    Consent,
+    DeclineReason,
+    DocumentKind,
+    EmailStatus,
+    GoalDomain,
+    GoalStatus,
+    HospitalEventKind,
+    MeetingStatus,
+    MemberRole,
+    NhsNumberStatus,
+    NoteSource,
+    OnwardOutcome,
+    OrganisationType,
+    PollStatus,
+    ReferralStatus,
+    Role,
+    SafeguardingCategory,
+    Sex,
+    TriageOutcome,
+    User,
+    db,
 )
 from models import (
-    Action, ActionChase, Attendance, AuditEntry, AvailabilityPoll, CarePlan, CarePlanShare, CollatedNote, Contact, EmailAttempt,
-    Episode, GeneratedDocument, Goal, HospitalEvent, Locality, Meeting, MeetingMember, OnwardReferral, Organisation, OutboxEmail,
-    Patient, PollInvitation, PollSlot, Referral, SafeguardingConcern, Setting, TriageDecision,
+    Action,
+    ActionChase,
+    Attendance,
+    AuditEntry,
+    AvailabilityPoll,
+    CarePlan,
+    CarePlanShare,
+    CollatedNote,
+    Contact,
+    EmailAttempt,
+    Episode,
+    GeneratedDocument,
+    Goal,
+    HospitalEvent,
+    Locality,
+    Meeting,
+    MeetingMember,
+    OnwardReferral,
+    Organisation,
+    OutboxEmail,
+    Patient,
+    PollInvitation,
+    PollSlot,
+    Referral,
+    SafeguardingConcern,
+    Setting,
+    TriageDecision,
 )
 from nhs import with_check_digit
 from services.accounts import ILR_TEAM_ODS
@@ -79,16 +129,46 @@ UTC = timezone.utc
 
 #: (name, type, code, email domain, the address that may receive patient data)
 AGENCIES = [
-    ("Demo Community Health NHS Trust", OrganisationType.community_health, "DEMOCH", "community-demo.nhs.net", "ilr.referrals"),
-    ("Demo Hospitals NHS Foundation Trust", OrganisationType.acute_trust, "DEMOAT", "hospitals-demo.nhs.net", "frailty.team"),
+    (
+        "Demo Community Health NHS Trust",
+        OrganisationType.community_health,
+        "DEMOCH",
+        "community-demo.nhs.net",
+        "ilr.referrals",
+    ),
+    (
+        "Demo Hospitals NHS Foundation Trust",
+        OrganisationType.acute_trust,
+        "DEMOAT",
+        "hospitals-demo.nhs.net",
+        "frailty.team",
+    ),
     ("Demo County Council Adult Social Care", OrganisationType.social_services, "DEMOSS", "social-demo.gov.uk", None),
     ("Demo Borough Council Adult Social Care", OrganisationType.social_services, "DEMOS2", "borough.example.org", None),
-    ("Demo PCN Clinical Pharmacy Team", OrganisationType.pharmacy, "DEMOPH", "pharmacy-demo.nhs.net", "pcn.pharmacists"),
-    ("Demo Mental Health Partnership NHS Trust", OrganisationType.mental_health, "DEMOMH", "mh-demo.nhs.net", "older.adults"),
+    (
+        "Demo PCN Clinical Pharmacy Team",
+        OrganisationType.pharmacy,
+        "DEMOPH",
+        "pharmacy-demo.nhs.net",
+        "pcn.pharmacists",
+    ),
+    (
+        "Demo Mental Health Partnership NHS Trust",
+        OrganisationType.mental_health,
+        "DEMOMH",
+        "mh-demo.nhs.net",
+        "older.adults",
+    ),
     ("Demo Integrated Care Board", OrganisationType.icb, "DEMOIC", "icb-demo.nhs.net", "ilr.programme"),
     ("Demo Telecare Service", OrganisationType.telecare, "DEMOTC", "telecare.example.org", None),
     ("Demo Drug and Alcohol Service", OrganisationType.drug_alcohol, "DEMODA", "recovery.example.org", None),
-    ("Demo Ambulance Service NHS Trust", OrganisationType.ambulance, "DEMOAM", "ambulance-demo.nhs.net", "frequent.callers"),
+    (
+        "Demo Ambulance Service NHS Trust",
+        OrganisationType.ambulance,
+        "DEMOAM",
+        "ambulance-demo.nhs.net",
+        "frequent.callers",
+    ),
     ("Demo Fire and Rescue Service", OrganisationType.fire_rescue, "DEMOFR", "fire.example.org", None),
     ("Demo Homes Housing Association", OrganisationType.housing, "DEMOHO", "homes.example.org", None),
     ("Demo Council Housing Options", OrganisationType.housing, "DEMOH2", "housing.example.org", None),
@@ -120,18 +200,46 @@ MEMBERSHIP = {
 }
 
 CONDITIONS = [
-    "Type 2 diabetes", "COPD", "Heart failure", "Atrial fibrillation", "Hypertension", "Chronic kidney disease stage 3",
-    "Osteoarthritis", "Osteoporosis", "Dementia (Alzheimer's type)", "Vascular dementia", "Parkinson's disease",
-    "Previous stroke", "Ischaemic heart disease", "Depression", "Anxiety", "Asthma", "Hypothyroidism",
-    "Peripheral vascular disease", "Macular degeneration", "Chronic pain", "Urinary incontinence", "Hearing loss",
-    "Rheumatoid arthritis", "Cancer (in remission)", "Alcohol dependence",
+    "Type 2 diabetes",
+    "COPD",
+    "Heart failure",
+    "Atrial fibrillation",
+    "Hypertension",
+    "Chronic kidney disease stage 3",
+    "Osteoarthritis",
+    "Osteoporosis",
+    "Dementia (Alzheimer's type)",
+    "Vascular dementia",
+    "Parkinson's disease",
+    "Previous stroke",
+    "Ischaemic heart disease",
+    "Depression",
+    "Anxiety",
+    "Asthma",
+    "Hypothyroidism",
+    "Peripheral vascular disease",
+    "Macular degeneration",
+    "Chronic pain",
+    "Urinary incontinence",
+    "Hearing loss",
+    "Rheumatoid arthritis",
+    "Cancer (in remission)",
+    "Alcohol dependence",
 ]
-HOSPITALS = ["Riverside General Hospital", "Kingsmead Hospital", "St Aldhelm's Hospital", "Coastside Community Hospital"]
+HOSPITALS = [
+    "Riverside General Hospital",
+    "Kingsmead Hospital",
+    "St Aldhelm's Hospital",
+    "Coastside Community Hospital",
+]
 LANGUAGES = ["Polish", "Punjabi", "Nepali", "Romanian", "Lithuanian", "Turkish", "Bengali", "Urdu", "Portuguese"]
 COMMUNICATION = [
-    "Hard of hearing: face them and speak clearly.", "Registered blind: large print or phone calls.",
-    "Memory problems: involve daughter in all calls.", "Uses BSL; needs an interpreter for appointments.",
-    "Aphasia after stroke: allow time, use yes/no questions.", "Prefers contact by phone, not letter.",
+    "Hard of hearing: face them and speak clearly.",
+    "Registered blind: large print or phone calls.",
+    "Memory problems: involve daughter in all calls.",
+    "Uses BSL; needs an interpreter for appointments.",
+    "Aphasia after stroke: allow time, use yes/no questions.",
+    "Prefers contact by phone, not letter.",
 ]
 REFERRAL_REASONS = [
     "Three falls in two months and struggling to manage at home.",
@@ -153,19 +261,36 @@ QUESTIONS = [
     "Could a medication review and telecare reduce the falls?",
 ]
 SIGNPOSTING = [
-    "Age UK information and advice; falls prevention leaflet.", "Social prescriber contacted; carers' centre details given.",
-    "Community pharmacy medication use review.", "Fire service safe and well visit offered.", "Referred to falls clinic.",
+    "Age UK information and advice; falls prevention leaflet.",
+    "Social prescriber contacted; carers' centre details given.",
+    "Community pharmacy medication use review.",
+    "Fire service safe and well visit offered.",
+    "Referred to falls clinic.",
 ]
 MISSING = [
-    "Please confirm the patient's consent to the referral.", "Please send the current medication list.",
-    "Please say what signposting has already been tried.", "Please confirm the NHS number and current address.",
+    "Please confirm the patient's consent to the referral.",
+    "Please send the current medication list.",
+    "Please say what signposting has already been tried.",
+    "Please confirm the NHS number and current address.",
 ]
 ADVICE = [
-    "Advised GP to refer directly to the falls service.", "Suggested a structured medication review by the PCN pharmacist.",
-    "Advised carers' assessment via adult social care.", "Recommended memory clinic referral from the practice.",
+    "Advised GP to refer directly to the falls service.",
+    "Suggested a structured medication review by the PCN pharmacist.",
+    "Advised carers' assessment via adult social care.",
+    "Recommended memory clinic referral from the practice.",
 ]
-REDIRECT_SERVICES = ["Rapid response team", "Community mental health team", "Hospice at home", "Falls service", "Care home support team"]
-OTHER_DECLINE = ["Patient moved out of area before triage.", "Needs are being met by the virtual ward.", "Referred in error by the practice."]
+REDIRECT_SERVICES = [
+    "Rapid response team",
+    "Community mental health team",
+    "Hospice at home",
+    "Falls service",
+    "Care home support team",
+]
+OTHER_DECLINE = [
+    "Patient moved out of area before triage.",
+    "Needs are being met by the virtual ward.",
+    "Referred in error by the practice.",
+]
 CLOSURE_NOTES = {
     ClosureReason.goals_met: "Goals met: patient managing at home with the agreed support in place.",
     ClosureReason.transferred: "Transferred to the community mental health team for ongoing care.",
@@ -175,32 +300,62 @@ CLOSURE_NOTES = {
     ClosureReason.other: "Admitted to a nursing home; care home support team now involved.",
 }
 SUMMARY_BITS = [
-    "Lives alone in a first-floor flat.", "Daughter visits twice a week.", "Package of care twice daily.",
-    "Three falls since the last review.", "Two A&E attendances in the last quarter.", "Struggling with medication.",
-    "Wife is main carer and exhausted.", "Recently discharged after pneumonia.", "Weight has dropped by 5 kg.",
+    "Lives alone in a first-floor flat.",
+    "Daughter visits twice a week.",
+    "Package of care twice daily.",
+    "Three falls since the last review.",
+    "Two A&E attendances in the last quarter.",
+    "Struggling with medication.",
+    "Wife is main carer and exhausted.",
+    "Recently discharged after pneumonia.",
+    "Weight has dropped by 5 kg.",
 ]
 DISCUSSION_BITS = [
-    "GP reported the recent medication changes.", "Community matron has seen them weekly since discharge.",
+    "GP reported the recent medication changes.",
+    "Community matron has seen them weekly since discharge.",
     "Social worker noted the package of care is not meeting needs in the evenings.",
-    "Pharmacist recommended stopping the sedating antihistamine.", "Mental health nurse will assess mood and memory.",
-    "Geriatrician suggested a comprehensive geriatric assessment in clinic.", "Housing can fit grab rails within four weeks.",
-    "Fire service found no working smoke alarm and will fit one.", "Telecare pendant declined previously; to revisit.",
+    "Pharmacist recommended stopping the sedating antihistamine.",
+    "Mental health nurse will assess mood and memory.",
+    "Geriatrician suggested a comprehensive geriatric assessment in clinic.",
+    "Housing can fit grab rails within four weeks.",
+    "Fire service found no working smoke alarm and will fit one.",
+    "Telecare pendant declined previously; to revisit.",
     "Family are keen for more support but patient wants to stay independent.",
-    "Ambulance service reported four calls for falls without injury.", "Voluntary sector befriending offered weekly.",
+    "Ambulance service reported four calls for falls without injury.",
+    "Voluntary sector befriending offered weekly.",
 ]
 OUTCOMES = [
-    "Plan agreed: stay at home with increased support.", "Medication review and falls assessment to be completed.",
-    "Carers' assessment and respite to be arranged.", "Safeguarding concern to be raised with adult social care.",
-    "Review at the next meeting once assessments are back.", "Refer to memory clinic; GP to discuss with patient.",
+    "Plan agreed: stay at home with increased support.",
+    "Medication review and falls assessment to be completed.",
+    "Carers' assessment and respite to be arranged.",
+    "Safeguarding concern to be raised with adult social care.",
+    "Review at the next meeting once assessments are back.",
+    "Refer to memory clinic; GP to discuss with patient.",
 ]
 ACTION_TEMPLATES = {
-    OrganisationType.gp_practice: ["Discuss the ILR recommendations with the patient", "Medication review", "Refer to memory clinic",
-                                   "Repeat bloods and review renal function", "Complete advance care planning conversation"],
-    OrganisationType.community_health: ["District nurse visit to review pressure areas", "Occupational therapy home assessment",
-                                        "Falls assessment at home", "Continence assessment"],
-    OrganisationType.acute_trust: ["Comprehensive geriatric assessment in clinic", "Review discharge summary and follow-up"],
-    OrganisationType.social_services: ["Review the package of care", "Carers' assessment", "Care Act needs assessment",
-                                       "Explore respite options"],
+    OrganisationType.gp_practice: [
+        "Discuss the ILR recommendations with the patient",
+        "Medication review",
+        "Refer to memory clinic",
+        "Repeat bloods and review renal function",
+        "Complete advance care planning conversation",
+    ],
+    OrganisationType.community_health: [
+        "District nurse visit to review pressure areas",
+        "Occupational therapy home assessment",
+        "Falls assessment at home",
+        "Continence assessment",
+    ],
+    OrganisationType.acute_trust: [
+        "Comprehensive geriatric assessment in clinic",
+        "Review discharge summary and follow-up",
+    ],
+    OrganisationType.social_services: [
+        "Review the package of care",
+        "Carers' assessment",
+        "Care Act needs assessment",
+        "Explore respite options",
+    ],
     OrganisationType.pharmacy: ["Structured medication review", "Arrange blister packs with community pharmacy"],
     OrganisationType.mental_health: ["Mood and memory assessment", "Review antidepressant with GP"],
     OrganisationType.icb: ["Check continuing healthcare eligibility"],
@@ -211,28 +366,52 @@ ACTION_TEMPLATES = {
     OrganisationType.housing: ["Assess for stairlift and grab rails", "Discuss move to ground-floor flat"],
     OrganisationType.voluntary: ["Befriending referral", "Help with attendance allowance claim"],
 }
-CHASE_NOTES = ["No reply yet; chased by email.", "Spoke to the team: visit booked.", "Raised at the meeting; owner to update.",
-               "Left voicemail for the owner."]
+CHASE_NOTES = [
+    "No reply yet; chased by email.",
+    "Spoke to the team: visit booked.",
+    "Raised at the meeting; owner to update.",
+    "Left voicemail for the owner.",
+]
 GOALS = {
-    GoalDomain.physical: ["I want to walk to the corner shop again", "I want to stop falling", "I want to breathe more easily"],
+    GoalDomain.physical: [
+        "I want to walk to the corner shop again",
+        "I want to stop falling",
+        "I want to breathe more easily",
+    ],
     GoalDomain.psychological: ["I want to feel less low", "I want to stop worrying about my memory"],
     GoalDomain.social: ["I want to see my friends at the lunch club", "I want my daughter to have a break"],
     GoalDomain.functional: ["I want to wash and dress myself", "I want to manage my own tablets"],
     GoalDomain.environmental: ["I want to stay in my own home", "I want to be able to use the stairs safely"],
 }
-ABOUT_ME = ["I was a bus driver for 30 years and love my garden.", "I have lived in this town all my life; my cat matters to me.",
-            "I used to sing in the church choir.", "I like to do the crossword every morning."]
+ABOUT_ME = [
+    "I was a bus driver for 30 years and love my garden.",
+    "I have lived in this town all my life; my cat matters to me.",
+    "I used to sing in the church choir.",
+    "I like to do the crossword every morning.",
+]
 ONWARD_SERVICES = [
-    ("Falls service", OrganisationType.community_health), ("Memory assessment service", OrganisationType.mental_health),
-    ("Occupational therapy", OrganisationType.community_health), ("Telecare assessment", OrganisationType.telecare),
-    ("Befriending", OrganisationType.voluntary), ("Carers' support", OrganisationType.voluntary),
-    ("Safe and well visit", OrganisationType.fire_rescue), ("Housing adaptations", OrganisationType.housing),
-    ("Dietetics", None), ("Continence service", None), ("Hospice at home", OrganisationType.other),
+    ("Falls service", OrganisationType.community_health),
+    ("Memory assessment service", OrganisationType.mental_health),
+    ("Occupational therapy", OrganisationType.community_health),
+    ("Telecare assessment", OrganisationType.telecare),
+    ("Befriending", OrganisationType.voluntary),
+    ("Carers' support", OrganisationType.voluntary),
+    ("Safe and well visit", OrganisationType.fire_rescue),
+    ("Housing adaptations", OrganisationType.housing),
+    ("Dietetics", None),
+    ("Continence service", None),
+    ("Hospice at home", OrganisationType.other),
 ]
 SAFEGUARDING_WEIGHTS = {
-    SafeguardingCategory.self_neglect: 30, SafeguardingCategory.neglect: 18, SafeguardingCategory.financial: 15,
-    SafeguardingCategory.psychological: 10, SafeguardingCategory.domestic_abuse: 9, SafeguardingCategory.physical: 8,
-    SafeguardingCategory.organisational: 4, SafeguardingCategory.discriminatory: 2, SafeguardingCategory.sexual: 2,
+    SafeguardingCategory.self_neglect: 30,
+    SafeguardingCategory.neglect: 18,
+    SafeguardingCategory.financial: 15,
+    SafeguardingCategory.psychological: 10,
+    SafeguardingCategory.domestic_abuse: 9,
+    SafeguardingCategory.physical: 8,
+    SafeguardingCategory.organisational: 4,
+    SafeguardingCategory.discriminatory: 2,
+    SafeguardingCategory.sexual: 2,
     SafeguardingCategory.modern_slavery: 2,
 }
 NOTE_SUMMARIES = {
@@ -307,7 +486,7 @@ class _Rows:
         for table in db.metadata.sorted_tables:
             rows = self.pending.pop(table.name, None)
             for start in range(0, len(rows or ()), CHUNK_ROWS):
-                self._insert(table, rows[start:start + CHUNK_ROWS])
+                self._insert(table, rows[start : start + CHUNK_ROWS])
             if rows:
                 self.counts[table.name] += len(rows)
 
@@ -324,8 +503,15 @@ class _Rows:
             compiled = insert(table).compile(dialect=connection.dialect)
             names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
             dialect = connection.dialect
-            processors = [(i, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for i, name in enumerate(names)]
-            plan = self._plans[table.name] = (str(compiled), names, [(i, p) for i, p in processors if p], compiled.positional)
+            processors = [
+                (i, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for i, name in enumerate(names)
+            ]
+            plan = self._plans[table.name] = (
+                str(compiled),
+                names,
+                [(i, p) for i, p in processors if p],
+                compiled.positional,
+            )
         sql, names, processors, positional = plan
         params = []
         for row in rows:
@@ -470,8 +656,12 @@ class DemoSeeder:
         self.orgs_by_code = self._ids_by(Organisation, "ods_code")
         self.users_by_email = self._ids_by(User, "email")
         self.contact_of_user = self._ids_by(Contact, "user_id")
-        self.used_members = {tuple(row) for row in db.session.execute(select(MeetingMember.locality_id, MeetingMember.contact_id))}
-        self.password_hash = generate_password_hash(DEMO_PASSWORD, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+        self.used_members = {
+            tuple(row) for row in db.session.execute(select(MeetingMember.locality_id, MeetingMember.contact_id))
+        }
+        self.password_hash = generate_password_hash(
+            DEMO_PASSWORD, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        )
         self._organisations()
         self._people()
 
@@ -479,8 +669,16 @@ class DemoSeeder:
         org_id = self.orgs_by_code.get(code)
         if org_id is None:
             org_id = self.orgs_by_code[code] = self.rows.next_id(Organisation)
-            self.rows.add(Organisation, id=org_id, name=name, type=type_, ods_code=code, locality_id=locality_id,
-                          secure_email=f"{secure}@{domain}" if secure else None, **self.stamp(self.made))
+            self.rows.add(
+                Organisation,
+                id=org_id,
+                name=name,
+                type=type_,
+                ods_code=code,
+                locality_id=locality_id,
+                secure_email=f"{secure}@{domain}" if secure else None,
+                **self.stamp(self.made),
+            )
         self.org_domain[org_id] = domain
         self.orgs_by_type[type_].append(org_id)
         return org_id
@@ -499,15 +697,24 @@ class DemoSeeder:
             if loc_id is None:
                 loc_id = self.rows.next_id(Locality)
                 self.rows.add(Locality, id=loc_id, name=name, **self.stamp(self.made))
-            loc = _Locality(loc_id, name, weight=LOCALITY_WEIGHTS[index], towns=rng.sample(self.towns, 3),
-                            postcode_areas=rng.sample(self.outward, 4))
+            loc = _Locality(
+                loc_id,
+                name,
+                weight=LOCALITY_WEIGHTS[index],
+                towns=rng.sample(self.towns, 3),
+                postcode_areas=rng.sample(self.outward, 4),
+            )
             for _ in range(practices_each):
                 practice_no += 1
                 code = f"Z{81000 + practice_no}"  # ODS-like (a letter and five digits), outside real practice codes
                 style = rng.choice(["{} Surgery", "{} Medical Centre", "The {} Practice", "{} Health Centre"])
                 label = style.format(rng.choice([rng.choice(self.streets).split()[0], rng.choice(loc.towns)]))
-                org_id = self._organisation(label, OrganisationType.gp_practice, code, "gp-demo.nhs.net", f"{code.lower()}.admin", loc_id)
-                loc.practices.append({"id": org_id, "gps": [f"Dr {self.person()[1]}" for _ in range(rng.randint(3, 6))]})
+                org_id = self._organisation(
+                    label, OrganisationType.gp_practice, code, "gp-demo.nhs.net", f"{code.lower()}.admin", loc_id
+                )
+                loc.practices.append(
+                    {"id": org_id, "gps": [f"Dr {self.person()[1]}" for _ in range(rng.randint(3, 6))]}
+                )
             loc.council_id = self.orgs_by_type[OrganisationType.social_services][index % 2]
             self.localities.append(loc)
 
@@ -516,16 +723,35 @@ class DemoSeeder:
         if user_id is None:
             user_id = self.users_by_email[email] = self.rows.next_id(User)
             # One hash for every demo account (they share the password): hashing is deliberately slow.
-            self.rows.add(User, id=user_id, email=email, name=name, role=role, organisation_id=org_id, password_hash=self.password_hash,
-                          active=True, session_token=secrets.token_hex(16), **self.stamp(self.made))
+            self.rows.add(
+                User,
+                id=user_id,
+                email=email,
+                name=name,
+                role=role,
+                organisation_id=org_id,
+                password_hash=self.password_hash,
+                active=True,
+                session_token=secrets.token_hex(16),
+                **self.stamp(self.made),
+            )
         return user_id
 
     def _contact(self, name: str, title: str, email: str, org_id: int, user_id: int | None = None) -> int:
         if user_id is not None and user_id in self.contact_of_user:
             return self.contact_of_user[user_id]
         contact_id = self.rows.next_id(Contact)
-        self.rows.add(Contact, id=contact_id, name=name, job_title=title, email=email, phone=self.rng.choice(self.phones),
-                      organisation_id=org_id, user_id=user_id, **self.stamp(self.made))
+        self.rows.add(
+            Contact,
+            id=contact_id,
+            name=name,
+            job_title=title,
+            email=email,
+            phone=self.rng.choice(self.phones),
+            organisation_id=org_id,
+            user_id=user_id,
+            **self.stamp(self.made),
+        )
         if user_id is not None:
             self.contact_of_user[user_id] = contact_id
         return contact_id
@@ -534,8 +760,14 @@ class DemoSeeder:
         """A standing member of the locality's meeting, and how reliably they come."""
         if (loc.id, contact_id) not in self.used_members:
             self.used_members.add((loc.id, contact_id))
-            self.rows.add(MeetingMember, id=self.rows.next_id(MeetingMember), locality_id=loc.id, contact_id=contact_id,
-                          member_role=role, **self.stamp(self.made))
+            self.rows.add(
+                MeetingMember,
+                id=self.rows.next_id(MeetingMember),
+                locality_id=loc.id,
+                contact_id=contact_id,
+                member_role=role,
+                **self.stamp(self.made),
+            )
         loc.members.append((contact_id, attends, role != MemberRole.optional))
 
     def _email_for(self, given: str, family: str, tag, domain: str) -> str:
@@ -543,10 +775,14 @@ class DemoSeeder:
 
     def _people(self) -> None:
         """The demo accounts, a coordinator per locality, and each locality's members: a GP chair and one per agency."""
-        demo_ids = {role: self._user(email, name, role, self.orgs_by_code[code] if code else self.team_id)
-                    for email, name, role, code in DEMO_ACCOUNTS}
+        demo_ids = {
+            role: self._user(email, name, role, self.orgs_by_code[code] if code else self.team_id)
+            for email, name, role, code in DEMO_ACCOUNTS
+        }
         self.lead_id = demo_ids[Role.team_lead]
-        lead_contact = self._contact("Lindsay Lead", "ILR team lead", "lead@ilr-demo.nhs.net", self.team_id, self.lead_id)
+        lead_contact = self._contact(
+            "Lindsay Lead", "ILR team lead", "lead@ilr-demo.nhs.net", self.team_id, self.lead_id
+        )
         for index, loc in enumerate(self.localities):
             if index == 0:
                 given, family, email = "Casey", "Coordinator", "coordinator@ilr-demo.nhs.net"
@@ -556,13 +792,21 @@ class DemoSeeder:
                 email = self._email_for(given, family, index, "ilr-demo.nhs.net")
                 loc.coordinator_id = self._user(email, f"{given} {family}", Role.coordinator, self.team_id)
             self.coordinators.append(loc.coordinator_id)
-            self._member(loc, self._contact(f"{given} {family}", "ILR coordinator", email, self.team_id, loc.coordinator_id),
-                         MemberRole.core, 0.97)
+            self._member(
+                loc,
+                self._contact(f"{given} {family}", "ILR coordinator", email, self.team_id, loc.coordinator_id),
+                MemberRole.core,
+                0.97,
+            )
             self._member(loc, lead_contact, MemberRole.optional, 0.5)
             for n, practice in enumerate(loc.practices):
                 given, family = self.person()
-                practice["contact"] = self._contact(f"Dr {given} {family}", "GP partner",
-                                                    self._email_for(given, family, practice["id"], "gp-demo.nhs.net"), practice["id"])
+                practice["contact"] = self._contact(
+                    f"Dr {given} {family}",
+                    "GP partner",
+                    self._email_for(given, family, practice["id"], "gp-demo.nhs.net"),
+                    practice["id"],
+                )
                 loc.member_of[practice["id"]] = practice["contact"]
                 if n == 0:  # the chair: a GP from one of the locality's practices
                     loc.chair_id = practice["contact"]
@@ -607,13 +851,25 @@ class DemoSeeder:
                     if starts < self.now:
                         status = MeetingStatus.cancelled if rng.random() < 0.03 else MeetingStatus.held
                     else:
-                        status = MeetingStatus.booked if day <= self.today + timedelta(days=14) else MeetingStatus.planned
+                        status = (
+                            MeetingStatus.booked if day <= self.today + timedelta(days=14) else MeetingStatus.planned
+                        )
                     meeting_id = rows.next_id(Meeting)
                     booked_on = day - timedelta(days=28)
-                    rows.add(Meeting, id=meeting_id, locality_id=loc.id, starts_at=starts, duration_minutes=120, chair_id=loc.chair_id,
-                             teams_link=f"https://teams.example.org/l/meetup-join/ilr-demo-{meeting_id}", status=status,
-                             ics_sequence=0 if status == MeetingStatus.planned else rng.choice([0, 0, 0, 1]),
-                             **self.stamp(booked_on, day if status in (MeetingStatus.held, MeetingStatus.cancelled) else None))
+                    rows.add(
+                        Meeting,
+                        id=meeting_id,
+                        locality_id=loc.id,
+                        starts_at=starts,
+                        duration_minutes=120,
+                        chair_id=loc.chair_id,
+                        teams_link=f"https://teams.example.org/l/meetup-join/ilr-demo-{meeting_id}",
+                        status=status,
+                        ics_sequence=0 if status == MeetingStatus.planned else rng.choice([0, 0, 0, 1]),
+                        **self.stamp(
+                            booked_on, day if status in (MeetingStatus.held, MeetingStatus.cancelled) else None
+                        ),
+                    )
                     if status != MeetingStatus.cancelled:
                         loc.meeting_days.append(day)
                         loc.meeting_ids.append(meeting_id)
@@ -634,10 +890,21 @@ class DemoSeeder:
                 state = AttendanceStatus.invited
             else:
                 roll = self.rng.random()
-                state = (AttendanceStatus.attended if roll < attends else
-                         AttendanceStatus.apologies if roll < attends + (1 - attends) * (0.6 if core else 0.3) else AttendanceStatus.absent)
-            self.rows.add(Attendance, id=self.rows.next_id(Attendance), meeting_id=meeting_id, contact_id=contact_id, status=state,
-                          **self.stamp(day - timedelta(days=28), day))
+                state = (
+                    AttendanceStatus.attended
+                    if roll < attends
+                    else AttendanceStatus.apologies
+                    if roll < attends + (1 - attends) * (0.6 if core else 0.3)
+                    else AttendanceStatus.absent
+                )
+            self.rows.add(
+                Attendance,
+                id=self.rows.next_id(Attendance),
+                meeting_id=meeting_id,
+                contact_id=contact_id,
+                status=state,
+                **self.stamp(day - timedelta(days=28), day),
+            )
 
     def meeting_on_or_after(self, loc: _Locality, day: date, patient_id: int) -> int | None:
         """Index of one of the week's meetings from `day` on that does not already list the patient (None past the schedule)."""
@@ -680,8 +947,13 @@ class DemoSeeder:
         concerns_open = self._safeguarding(story)
         self._notes(story)
         inputs = risk.RiskInputs(
-            cfs=cfs, efi=efi, admissions_12m=events["admissions_12m"], ae_12m=events["ae_12m"], conditions=len(conditions),
-            discharged_within_30_days=events["recent_discharge"], open_safeguarding=concerns_open,
+            cfs=cfs,
+            efi=efi,
+            admissions_12m=events["admissions_12m"],
+            ae_12m=events["ae_12m"],
+            conditions=len(conditions),
+            discharged_within_30_days=events["recent_discharge"],
+            open_safeguarding=concerns_open,
         )
         result = risk.assess(inputs, self.points)
 
@@ -698,15 +970,32 @@ class DemoSeeder:
             carer = f"{carer_given} {family} ({rng.choice(['wife', 'husband', 'daughter', 'son', 'neighbour'])}), {rng.choice(self.phones)}"
         kin_given, _ = self.person()
         rows.add(
-            Patient, id=pid, nhs_number=number, nhs_number_status=status, given_name=given, family_name=family, date_of_birth=born,
-            sex=sex, address=f"{rng.randint(1, 180)} {street}, {rng.choice(loc.towns)}", postcode=postcode, phone=rng.choice(self.phones),
-            gp_practice_id=practice["id"], named_gp=rng.choice(practice["gps"]), carer_details=carer,
+            Patient,
+            id=pid,
+            nhs_number=number,
+            nhs_number_status=status,
+            given_name=given,
+            family_name=family,
+            date_of_birth=born,
+            sex=sex,
+            address=f"{rng.randint(1, 180)} {street}, {rng.choice(loc.towns)}",
+            postcode=postcode,
+            phone=rng.choice(self.phones),
+            gp_practice_id=practice["id"],
+            named_gp=rng.choice(practice["gps"]),
+            carer_details=carer,
             next_of_kin=f"{kin_given} {family}, {rng.choice(self.phones)}" if rng.random() < 0.75 else None,
             communication_needs=rng.choice(COMMUNICATION) if rng.random() < 0.15 else None,
             interpreter_language=rng.choice(LANGUAGES) if rng.random() < 0.03 else None,
-            long_term_conditions="\n".join(conditions), cfs=cfs, efi=efi, date_of_death=story.died_on,
-            consent_withdrawn_on=story.withdrawn_on, risk_score=result.score, risk_band=result.band,
-            risk_reasons="\n".join(result.reasons) or None, **self.stamp(created, story.last_change),
+            long_term_conditions="\n".join(conditions),
+            cfs=cfs,
+            efi=efi,
+            date_of_death=story.died_on,
+            consent_withdrawn_on=story.withdrawn_on,
+            risk_score=result.score,
+            risk_band=result.band,
+            risk_reasons="\n".join(result.reasons) or None,
+            **self.stamp(created, story.last_change),
         )
 
     def _second_referral_date(self, story: "_Story", first: date) -> date | None:
@@ -746,37 +1035,75 @@ class DemoSeeder:
         outcomes = [(d, o, r) for d, o, r in outcomes if d <= self.today]
         final = outcomes[-1][1] if outcomes else None
         if final == TriageOutcome.decline and outcomes[-1][2] is None:
-            outcomes[-1] = (outcomes[-1][0], final, self.pick({
-                DeclineReason.criteria_not_met: 30, DeclineReason.no_consent: 15, DeclineReason.signposting_not_tried: 20,
-                DeclineReason.better_met_elsewhere: 15, DeclineReason.patient_declined: 10, DeclineReason.other: 10}))
+            outcomes[-1] = (
+                outcomes[-1][0],
+                final,
+                self.pick(
+                    {
+                        DeclineReason.criteria_not_met: 30,
+                        DeclineReason.no_consent: 15,
+                        DeclineReason.signposting_not_tried: 20,
+                        DeclineReason.better_met_elsewhere: 15,
+                        DeclineReason.patient_declined: 10,
+                        DeclineReason.other: 10,
+                    }
+                ),
+            )
         reason = outcomes[-1][2] if outcomes else None
 
         # Consent and signposting agree with the decision: acceptance needs both (services.acceptance_gaps).
         accepted = final == TriageOutcome.accept
         consent = Consent.not_recorded
-        if accepted or (final is not None and reason != DeclineReason.no_consent and rng.random() < 0.85) or (final is None and rng.random() < 0.6):
+        if (
+            accepted
+            or (final is not None and reason != DeclineReason.no_consent and rng.random() < 0.85)
+            or (final is None and rng.random() < 0.6)
+        ):
             consent = Consent.best_interests if rng.random() < 0.1 else Consent.given
         signposting = None
         if accepted or (reason != DeclineReason.signposting_not_tried and rng.random() < 0.8):
             signposting = rng.choice(SIGNPOSTING)
-        status = {None: ReferralStatus.awaiting_triage, TriageOutcome.accept: ReferralStatus.accepted,
-                  TriageOutcome.more_information: ReferralStatus.more_information, TriageOutcome.advice_only: ReferralStatus.advice_only,
-                  TriageOutcome.decline: ReferralStatus.declined, TriageOutcome.redirect: ReferralStatus.redirected}[final]
+        status = {
+            None: ReferralStatus.awaiting_triage,
+            TriageOutcome.accept: ReferralStatus.accepted,
+            TriageOutcome.more_information: ReferralStatus.more_information,
+            TriageOutcome.advice_only: ReferralStatus.advice_only,
+            TriageOutcome.decline: ReferralStatus.declined,
+            TriageOutcome.redirect: ReferralStatus.redirected,
+        }[final]
         criteria = [rng.random() < p for p in (0.8, 0.6, 0.7, 0.75, 0.5)]
         if reason == DeclineReason.criteria_not_met:
             criteria = [False, rng.random() < 0.3, False, False, False]
         domain = self.org_domain.get(org, "gp-demo.nhs.net")
         rows.add(
-            Referral, id=rid, patient_id=story.pid, locality_id=loc.id, received_on=received, referrer_name=referrer,
-            referrer_role=role, referrer_organisation_id=org,
+            Referral,
+            id=rid,
+            patient_id=story.pid,
+            locality_id=loc.id,
+            received_on=received,
+            referrer_name=referrer,
+            referrer_role=role,
+            referrer_organisation_id=org,
             referrer_email=f"{referrer.replace('Dr ', '').replace(' ', '.').lower().replace(chr(39), '')}@{domain}",
-            referrer_phone=rng.choice(self.phones), reason=rng.choice(REFERRAL_REASONS), question=rng.choice(QUESTIONS),
-            criteria_multiple_ltcs=criteria[0], criteria_complex_needs=criteria[1], criteria_frailty=criteria[2],
-            criteria_multi_agency=criteria[3], criteria_urgent_care=criteria[4], consent=consent,
-            consent_by=("Patient" if consent == Consent.given else "Dr " + self.person()[1]) if consent != Consent.not_recorded else None,
+            referrer_phone=rng.choice(self.phones),
+            reason=rng.choice(REFERRAL_REASONS),
+            question=rng.choice(QUESTIONS),
+            criteria_multiple_ltcs=criteria[0],
+            criteria_complex_needs=criteria[1],
+            criteria_frailty=criteria[2],
+            criteria_multi_agency=criteria[3],
+            criteria_urgent_care=criteria[4],
+            consent=consent,
+            consent_by=("Patient" if consent == Consent.given else "Dr " + self.person()[1])
+            if consent != Consent.not_recorded
+            else None,
             consent_on=received - self.days(0, 10) if consent != Consent.not_recorded else None,
-            best_interests_reason="Lacks capacity to decide about the referral; daughter consulted." if consent == Consent.best_interests else None,
-            signposting_tried=signposting, patient_aware=rng.random() < 0.92, status=status,
+            best_interests_reason="Lacks capacity to decide about the referral; daughter consulted."
+            if consent == Consent.best_interests
+            else None,
+            signposting_tried=signposting,
+            patient_aware=rng.random() < 0.92,
+            status=status,
             **self.stamp(received, outcomes[-1][0] if outcomes else None),
         )
         story.touch(received)
@@ -787,13 +1114,25 @@ class DemoSeeder:
             self._episode(story, rid, outcomes[-1][0])
 
     def _outcome(self) -> TriageOutcome:
-        return self.pick({TriageOutcome.accept: 70, TriageOutcome.decline: 14, TriageOutcome.advice_only: 8, TriageOutcome.redirect: 8})
+        return self.pick(
+            {
+                TriageOutcome.accept: 70,
+                TriageOutcome.decline: 14,
+                TriageOutcome.advice_only: 8,
+                TriageOutcome.redirect: 8,
+            }
+        )
 
-    def _decision(self, referral_id: int, on: date, outcome: TriageOutcome, reason: DeclineReason | None, loc: _Locality) -> None:
+    def _decision(
+        self, referral_id: int, on: date, outcome: TriageOutcome, reason: DeclineReason | None, loc: _Locality
+    ) -> None:
         rng = self.rng
         details = {}
         if outcome == TriageOutcome.decline:
-            details = {"decline_reason": reason, "reason_text": rng.choice(OTHER_DECLINE) if reason == DeclineReason.other else None}
+            details = {
+                "decline_reason": reason,
+                "reason_text": rng.choice(OTHER_DECLINE) if reason == DeclineReason.other else None,
+            }
         elif outcome == TriageOutcome.more_information:
             details = {"missing_information": rng.choice(MISSING)}
         elif outcome == TriageOutcome.advice_only:
@@ -801,8 +1140,16 @@ class DemoSeeder:
         elif outcome == TriageOutcome.redirect:
             details = {"redirected_to": rng.choice(REDIRECT_SERVICES)}
         by = loc.coordinator_id if rng.random() < 0.7 else self.lead_id
-        self.rows.add(TriageDecision, id=self.rows.next_id(TriageDecision), referral_id=referral_id, decided_on=on, decided_by_id=by,
-                      outcome=outcome, **details, **self.stamp(on))
+        self.rows.add(
+            TriageDecision,
+            id=self.rows.next_id(TriageDecision),
+            referral_id=referral_id,
+            decided_on=on,
+            decided_by_id=by,
+            outcome=outcome,
+            **details,
+            **self.stamp(on),
+        )
 
     def _episode(self, story: "_Story", referral_id: int, opened: date) -> None:
         rng, rows = self.rng, self.rows
@@ -813,21 +1160,46 @@ class DemoSeeder:
         if closed >= self.today:
             closed = None
         else:
-            reason = self.pick({ClosureReason.goals_met: 45, ClosureReason.transferred: 16, ClosureReason.declined_input: 8,
-                                ClosureReason.died: 10, ClosureReason.moved_away: 6, ClosureReason.other: 15})
+            reason = self.pick(
+                {
+                    ClosureReason.goals_met: 45,
+                    ClosureReason.transferred: 16,
+                    ClosureReason.declined_input: 8,
+                    ClosureReason.died: 10,
+                    ClosureReason.moved_away: 6,
+                    ClosureReason.other: 15,
+                }
+            )
             if reason == ClosureReason.died and closed >= story.born:
                 story.died_on = closed
             elif reason == ClosureReason.declined_input and rng.random() < 0.3:
                 story.withdrawn_on = closed  # consent withdrawn: off agendas, no further sharing
         coordinator = story.loc.coordinator_id if rng.random() < 0.85 else rng.choice(self.coordinators)
-        episode = {"id": eid, "opened_on": opened, "closed_on": closed, "referral_id": referral_id, "coordinator": coordinator}
+        episode = {
+            "id": eid,
+            "opened_on": opened,
+            "closed_on": closed,
+            "referral_id": referral_id,
+            "coordinator": coordinator,
+        }
         story.last_episode = episode
         discussed = self._discussions(story, episode)
         last = max([d for d in discussed if d <= self.today], default=opened)
         review = last + self.days(42, 84) if closed is None else min(closed, last + self.days(42, 84))
-        rows.add(Episode, id=eid, patient_id=story.pid, referral_id=referral_id, locality_id=story.loc.id, coordinator_id=coordinator,
-                 opened_on=opened, review_on=review, closed_on=closed, closure_reason=reason,
-                 goal_attainment=CLOSURE_NOTES[reason] if reason else None, **self.stamp(opened, closed or last))
+        rows.add(
+            Episode,
+            id=eid,
+            patient_id=story.pid,
+            referral_id=referral_id,
+            locality_id=story.loc.id,
+            coordinator_id=coordinator,
+            opened_on=opened,
+            review_on=review,
+            closed_on=closed,
+            closure_reason=reason,
+            goal_attainment=CLOSURE_NOTES[reason] if reason else None,
+            **self.stamp(opened, closed or last),
+        )
         story.touch(closed or last)
 
     def _discussions(self, story: "_Story", episode: dict) -> list[date]:
@@ -875,11 +1247,21 @@ class DemoSeeder:
         # Cases go on the agenda in the order they are listed, each with a time slot.
         self.positions[meeting_id] += 1
         position = self.positions[meeting_id]
-        slot = loc.meeting_starts[index] + timedelta(minutes=min(position - 1, 110 // self.slot_minutes) * self.slot_minutes)
+        slot = loc.meeting_starts[index] + timedelta(
+            minutes=min(position - 1, 110 // self.slot_minutes) * self.slot_minutes
+        )
         self.rows.add(
-            AgendaItem, id=item_id, meeting_id=meeting_id, patient_id=story.pid, episode_id=episode["id"], referral_id=episode["referral_id"],
-            position=position, slot_starts_at=slot, presenter_id=story.practice["contact"] if rng.random() < 0.6 else loc.member_of[rng.choice(loc.owners)[0]],
-            late_addition=rng.random() < 0.06, status=case,
+            AgendaItem,
+            id=item_id,
+            meeting_id=meeting_id,
+            patient_id=story.pid,
+            episode_id=episode["id"],
+            referral_id=episode["referral_id"],
+            position=position,
+            slot_starts_at=slot,
+            presenter_id=story.practice["contact"] if rng.random() < 0.6 else loc.member_of[rng.choice(loc.owners)[0]],
+            late_addition=rng.random() < 0.06,
+            status=case,
             summary=" ".join(rng.sample(SUMMARY_BITS, 3)),
             discussion=" ".join(rng.sample(DISCUSSION_BITS, rng.randint(3, 5))) if held else None,
             outcome=rng.choice(OUTCOMES) if held else None,
@@ -906,18 +1288,35 @@ class DemoSeeder:
                 if status == ActionStatus.done:
                     completed = min(self.today, meeting_day + self.days(1, 14))
             else:
-                status = self.pick({ActionStatus.done: 86, ActionStatus.cancelled: 4, ActionStatus.in_progress: 4, ActionStatus.open: 6})
+                status = self.pick(
+                    {
+                        ActionStatus.done: 86,
+                        ActionStatus.cancelled: 4,
+                        ActionStatus.in_progress: 4,
+                        ActionStatus.open: 6,
+                    }
+                )
                 if status == ActionStatus.done:
                     late = rng.random() < 0.15
                     completed = due + self.days(1, 30) if late else max(meeting_day, due - self.days(0, 14))
                     completed = min(completed, self.today)
             agreed_at = min(meeting_at + timedelta(hours=2), self.now)
-            story.actions.append(rows.add(
-                Action, id=rows.next_id(Action), agenda_item_id=item_id, patient_id=story.pid,
-                description=rng.choice(ACTION_TEMPLATES[type_]), owner_organisation_id=owner,
-                owner_contact_id=loc.member_of.get(owner) if rng.random() < 0.85 else None, due_on=due, status=status,
-                completed_on=completed, created_at=agreed_at, updated_at=agreed_at,
-            ))
+            story.actions.append(
+                rows.add(
+                    Action,
+                    id=rows.next_id(Action),
+                    agenda_item_id=item_id,
+                    patient_id=story.pid,
+                    description=rng.choice(ACTION_TEMPLATES[type_]),
+                    owner_organisation_id=owner,
+                    owner_contact_id=loc.member_of.get(owner) if rng.random() < 0.85 else None,
+                    due_on=due,
+                    status=status,
+                    completed_on=completed,
+                    created_at=agreed_at,
+                    updated_at=agreed_at,
+                )
+            )
 
     def _settle_actions(self, story: "_Story") -> None:
         """Once the story is known: a death or consent withdrawal stops the work (open actions cancelled,
@@ -941,9 +1340,16 @@ class DemoSeeder:
             for _ in range(rng.choice([1, 1, 2, 3])):
                 if chased > chase_until:
                     break
-                rows.add(ActionChase, id=rows.next_id(ActionChase), action_id=action["id"], chased_at=self.at(chased),
-                         chased_by_id=story.loc.coordinator_id, method=self.pick({"email": 60, "phone": 25, "meeting": 15}),
-                         note=rng.choice(CHASE_NOTES), **self.stamp(chased))
+                rows.add(
+                    ActionChase,
+                    id=rows.next_id(ActionChase),
+                    action_id=action["id"],
+                    chased_at=self.at(chased),
+                    chased_by_id=story.loc.coordinator_id,
+                    method=self.pick({"email": 60, "phone": 25, "meeting": 15}),
+                    note=rng.choice(CHASE_NOTES),
+                    **self.stamp(chased),
+                )
                 chased += self.days(5, 10)
 
     def _care_plan(self, story: "_Story", episode: dict, discussed_on: date) -> None:
@@ -951,33 +1357,83 @@ class DemoSeeder:
         story.plans += 1
         plan_id = rows.next_id(CarePlan)
         agreed_on = discussed_on + self.days(1, 14)
-        agreed = agreed_on <= self.today and (episode["closed_on"] is None or agreed_on <= episode["closed_on"]) and rng.random() < 0.92
+        agreed = (
+            agreed_on <= self.today
+            and (episode["closed_on"] is None or agreed_on <= episode["closed_on"])
+            and rng.random() < 0.92
+        )
         closed = episode["closed_on"]
-        rows.add(CarePlan, id=plan_id, patient_id=story.pid, episode_id=episode["id"], number=story.plans,
-                 state=CarePlanState.agreed if agreed else CarePlanState.draft, about_me=rng.choice(ABOUT_ME),
-                 what_matters=f"{rng.choice(GOALS[GoalDomain.environmental])}; {rng.choice(GOALS[GoalDomain.social]).lower()}.",
-                 support_by_agency="\n".join(f"{MEMBERSHIP[t][0]}: {rng.choice(ACTION_TEMPLATES[t]).lower()}" for _, t in rng.sample(story.loc.owners, 3)),
-                 contingency_plan="If unwell out of hours call 111; if a fall with injury call 999. Key safe code with the ambulance service.",
-                 carers_and_contacts="Next of kin and named GP as recorded.", review_on=discussed_on + self.days(56, 112),
-                 agreed_on=agreed_on if agreed else None, agreed_by_id=episode["coordinator"] if agreed else None,
-                 **self.stamp(discussed_on, agreed_on if agreed else None))
+        rows.add(
+            CarePlan,
+            id=plan_id,
+            patient_id=story.pid,
+            episode_id=episode["id"],
+            number=story.plans,
+            state=CarePlanState.agreed if agreed else CarePlanState.draft,
+            about_me=rng.choice(ABOUT_ME),
+            what_matters=f"{rng.choice(GOALS[GoalDomain.environmental])}; {rng.choice(GOALS[GoalDomain.social]).lower()}.",
+            support_by_agency="\n".join(
+                f"{MEMBERSHIP[t][0]}: {rng.choice(ACTION_TEMPLATES[t]).lower()}"
+                for _, t in rng.sample(story.loc.owners, 3)
+            ),
+            contingency_plan="If unwell out of hours call 111; if a fall with injury call 999. Key safe code with the ambulance service.",
+            carers_and_contacts="Next of kin and named GP as recorded.",
+            review_on=discussed_on + self.days(56, 112),
+            agreed_on=agreed_on if agreed else None,
+            agreed_by_id=episode["coordinator"] if agreed else None,
+            **self.stamp(discussed_on, agreed_on if agreed else None),
+        )
         for _ in range(rng.randint(2, 4)):
             domain = rng.choice(list(GoalDomain))
             if closed is not None and agreed:
-                status = self.pick({GoalStatus.achieved: 40, GoalStatus.partly_achieved: 25, GoalStatus.not_achieved: 15,
-                                    GoalStatus.no_longer_relevant: 10, GoalStatus.in_progress: 10})
+                status = self.pick(
+                    {
+                        GoalStatus.achieved: 40,
+                        GoalStatus.partly_achieved: 25,
+                        GoalStatus.not_achieved: 15,
+                        GoalStatus.no_longer_relevant: 10,
+                        GoalStatus.in_progress: 10,
+                    }
+                )
             elif agreed:
-                status = self.pick({GoalStatus.in_progress: 60, GoalStatus.proposed: 20, GoalStatus.achieved: 15, GoalStatus.partly_achieved: 5})
+                status = self.pick(
+                    {
+                        GoalStatus.in_progress: 60,
+                        GoalStatus.proposed: 20,
+                        GoalStatus.achieved: 15,
+                        GoalStatus.partly_achieved: 5,
+                    }
+                )
             else:
                 status = GoalStatus.proposed
-            rows.add(Goal, id=rows.next_id(Goal), care_plan_id=plan_id, description=rng.choice(GOALS[domain]), domain=domain,
-                     target_on=discussed_on + self.days(42, 120), status=status, **self.stamp(discussed_on))
+            rows.add(
+                Goal,
+                id=rows.next_id(Goal),
+                care_plan_id=plan_id,
+                description=rng.choice(GOALS[domain]),
+                domain=domain,
+                target_on=discussed_on + self.days(42, 120),
+                status=status,
+                **self.stamp(discussed_on),
+            )
         shared_on = agreed_on + self.days(0, 12)
         no_sharing_after = story.withdrawn_on or story.died_on
-        if agreed and shared_on <= self.today and rng.random() < 0.88 and (no_sharing_after is None or shared_on <= no_sharing_after):
-            rows.add(CarePlanShare, id=rows.next_id(CarePlanShare), care_plan_id=plan_id, shared_on=shared_on,
-                     shared_by_id=episode["coordinator"], shared_with_id=story.practice["id"],
-                     method=rng.choice(["Email (nhs.net)", "EMIS task", "Post"]), **self.stamp(shared_on))
+        if (
+            agreed
+            and shared_on <= self.today
+            and rng.random() < 0.88
+            and (no_sharing_after is None or shared_on <= no_sharing_after)
+        ):
+            rows.add(
+                CarePlanShare,
+                id=rows.next_id(CarePlanShare),
+                care_plan_id=plan_id,
+                shared_on=shared_on,
+                shared_by_id=episode["coordinator"],
+                shared_with_id=story.practice["id"],
+                method=rng.choice(["Email (nhs.net)", "EMIS task", "Post"]),
+                **self.stamp(shared_on),
+            )
 
     def _onward_referral(self, story: "_Story", episode: dict, discussed_on: date) -> None:
         rng = self.rng
@@ -989,10 +1445,19 @@ class DemoSeeder:
         else:
             outcome, outcome_on = self.pick({OnwardOutcome.accepted: 78, OnwardOutcome.declined: 22}), decided
         orgs = self.orgs_by_type.get(type_) if type_ else None
-        self.rows.add(OnwardReferral, id=self.rows.next_id(OnwardReferral), patient_id=story.pid, episode_id=episode["id"], service=service,
-                      organisation_id=rng.choice(orgs) if orgs else None, referred_on=referred,
-                      reason=f"Agreed at the ILR: {rng.choice(OUTCOMES).lower()}", outcome=outcome, outcome_on=outcome_on,
-                      **self.stamp(referred, outcome_on))
+        self.rows.add(
+            OnwardReferral,
+            id=self.rows.next_id(OnwardReferral),
+            patient_id=story.pid,
+            episode_id=episode["id"],
+            service=service,
+            organisation_id=rng.choice(orgs) if orgs else None,
+            referred_on=referred,
+            reason=f"Agreed at the ILR: {rng.choice(OUTCOMES).lower()}",
+            outcome=outcome,
+            outcome_on=outcome_on,
+            **self.stamp(referred, outcome_on),
+        )
 
     def _hospital_events(self, story: "_Story", cfs: int | None, first: date) -> dict:
         """Non-elective admissions and A&E attendances, more for the frailer; counted for the risk rule."""
@@ -1013,13 +1478,33 @@ class DemoSeeder:
                 discharged = day + self.days(1, 21)
                 if discharged > self.today:
                     discharged = None  # still in hospital
-            self.rows.add(HospitalEvent, id=self.rows.next_id(HospitalEvent), patient_id=story.pid, kind=kind, occurred_on=day,
-                          discharged_on=discharged, hospital=rng.choice(HOSPITALS),
-                          notes=rng.choice(["Fall at home", "Chest infection", "Shortness of breath", "Urinary tract infection",
-                                            "Confusion", "Dizziness", None]), **self.stamp(discharged or day))
+            self.rows.add(
+                HospitalEvent,
+                id=self.rows.next_id(HospitalEvent),
+                patient_id=story.pid,
+                kind=kind,
+                occurred_on=day,
+                discharged_on=discharged,
+                hospital=rng.choice(HOSPITALS),
+                notes=rng.choice(
+                    [
+                        "Fall at home",
+                        "Chest infection",
+                        "Shortness of breath",
+                        "Urinary tract infection",
+                        "Confusion",
+                        "Dizziness",
+                        None,
+                    ]
+                ),
+                **self.stamp(discharged or day),
+            )
             if self.today - timedelta(days=365) < day <= self.today:
                 counts["admissions_12m" if kind == HospitalEventKind.admission else "ae_12m"] += 1
-            if kind == HospitalEventKind.admission and self.today - timedelta(days=30) < (discharged or day) <= self.today:
+            if (
+                kind == HospitalEventKind.admission
+                and self.today - timedelta(days=30) < (discharged or day) <= self.today
+            ):
                 counts["recent_discharge"] = True
         return counts
 
@@ -1027,7 +1512,10 @@ class DemoSeeder:
         """A concern for about one patient in twenty-five on the caseload (and at least one, however few
         patients); True when it is still open."""
         rng, episode = self.rng, story.last_episode
-        if episode is None or (rng.random() > 0.04 and self.rows.counts["safeguarding_concern"] + len(self.rows.pending["safeguarding_concern"])):
+        if episode is None or (
+            rng.random() > 0.04
+            and self.rows.counts["safeguarding_concern"] + len(self.rows.pending["safeguarding_concern"])
+        ):
             return False
         end = episode["closed_on"] or self.today
         raised = episode["opened_on"] + self.days(0, max(0, (end - episode["opened_on"]).days))
@@ -1036,27 +1524,60 @@ class DemoSeeder:
             referred = None
         closed = raised + self.days(20, 150)
         closed = closed if closed <= self.today else None
-        council = "Demo County Council" if story.loc.council_id == self.orgs_by_type[OrganisationType.social_services][0] else "Demo Borough Council"
+        council = (
+            "Demo County Council"
+            if story.loc.council_id == self.orgs_by_type[OrganisationType.social_services][0]
+            else "Demo Borough Council"
+        )
         self.rows.add(
-            SafeguardingConcern, id=self.rows.next_id(SafeguardingConcern), patient_id=story.pid, raised_on=raised,
-            raised_by_id=episode["coordinator"], category=self.pick(SAFEGUARDING_WEIGHTS), s42_criteria_met=rng.choice([True, True, False, None]),
-            referred_to=f"Adult safeguarding team, {council}" if referred else None, referred_on=referred,
+            SafeguardingConcern,
+            id=self.rows.next_id(SafeguardingConcern),
+            patient_id=story.pid,
+            raised_on=raised,
+            raised_by_id=episode["coordinator"],
+            category=self.pick(SAFEGUARDING_WEIGHTS),
+            s42_criteria_met=rng.choice([True, True, False, None]),
+            referred_to=f"Adult safeguarding team, {council}" if referred else None,
+            referred_on=referred,
             reference=f"SG-{raised.year}-{rng.randint(1000, 99999)}" if referred else None,
-            outcome=rng.choice(["Section 42 enquiry: protection plan agreed.", "No further action; support via care management.",
-                                "Enquiry ongoing."]) if closed else None,
-            closed_on=closed, **self.stamp(raised, closed),
+            outcome=rng.choice(
+                [
+                    "Section 42 enquiry: protection plan agreed.",
+                    "No further action; support via care management.",
+                    "Enquiry ongoing.",
+                ]
+            )
+            if closed
+            else None,
+            closed_on=closed,
+            **self.stamp(raised, closed),
         )
         return closed is None
 
     def _notes(self, story: "_Story") -> None:
         rng = self.rng
         for _ in range(rng.choice([0, 0, 1, 1, 1, 2])):
-            source = self.pick({NoteSource.emis: 35, NoteSource.shared_care_record: 25, NoteSource.rio: 20, NoteSource.ibis: 10, NoteSource.other: 10})
+            source = self.pick(
+                {
+                    NoteSource.emis: 35,
+                    NoteSource.shared_care_record: 25,
+                    NoteSource.rio: 20,
+                    NoteSource.ibis: 10,
+                    NoteSource.other: 10,
+                }
+            )
             made = min(self.start + self.days(0, HISTORY_DAYS), story.died_on or self.today)
             checked = rng.random() < 0.8
-            self.rows.add(CollatedNote, id=self.rows.next_id(CollatedNote), patient_id=story.pid, source=source, summary=NOTE_SUMMARIES[source],
-                          checked_by_id=story.loc.coordinator_id if checked else None,
-                          checked_on=min(self.today, made + self.days(0, 5)) if checked else None, **self.stamp(made))
+            self.rows.add(
+                CollatedNote,
+                id=self.rows.next_id(CollatedNote),
+                patient_id=story.pid,
+                source=source,
+                summary=NOTE_SUMMARIES[source],
+                checked_by_id=story.loc.coordinator_id if checked else None,
+                checked_on=min(self.today, made + self.days(0, 5)) if checked else None,
+                **self.stamp(made),
+            )
 
     # -- what the tool itself keeps --
 
@@ -1070,25 +1591,60 @@ class DemoSeeder:
                 for kind in (DocumentKind.agenda, DocumentKind.minutes):
                     doc_id = rows.next_id(GeneratedDocument)
                     # Recorded, as every generated document is; the bytes are not kept for demo rows.
-                    rows.add(GeneratedDocument, id=doc_id, kind=kind, filename=f"{kind.value}-{loc.name.lower().replace(' ', '-')}-{day:%Y-%m-%d}.docx",
-                             generated_by_id=loc.coordinator_id, meeting_id=meeting_id, **self.stamp(day))
-                    self._email(f"ILR {kind.label.lower()}: {loc.name}, {day:%d/%m/%Y}", "lead@ilr-demo.nhs.net", kind.value, day, meeting_id,
-                                True, doc_id)
+                    rows.add(
+                        GeneratedDocument,
+                        id=doc_id,
+                        kind=kind,
+                        filename=f"{kind.value}-{loc.name.lower().replace(' ', '-')}-{day:%Y-%m-%d}.docx",
+                        generated_by_id=loc.coordinator_id,
+                        meeting_id=meeting_id,
+                        **self.stamp(day),
+                    )
+                    self._email(
+                        f"ILR {kind.label.lower()}: {loc.name}, {day:%d/%m/%Y}",
+                        "lead@ilr-demo.nhs.net",
+                        kind.value,
+                        day,
+                        meeting_id,
+                        True,
+                        doc_id,
+                    )
             if loc.meeting_ids:
                 upcoming = [i for i, s in enumerate(loc.meeting_status) if s == MeetingStatus.booked][:1]
                 for index in upcoming:
                     for contact_email in ("coordinator@ilr-demo.nhs.net", "lead@ilr-demo.nhs.net"):
-                        self._email(f"Invitation: {loc.name} Integrated Locality Review", contact_email, "invitation",
-                                    loc.meeting_days[index] - timedelta(days=20), loc.meeting_ids[index], False)
+                        self._email(
+                            f"Invitation: {loc.name} Integrated Locality Review",
+                            contact_email,
+                            "invitation",
+                            loc.meeting_days[index] - timedelta(days=20),
+                            loc.meeting_ids[index],
+                            False,
+                        )
             self._poll(loc)
-        self._email("Action overdue: please update", "nobody@unreachable.example.org", "chase", self.today - timedelta(days=3), None, False,
-                    failed=True)
+        self._email(
+            "Action overdue: please update",
+            "nobody@unreachable.example.org",
+            "chase",
+            self.today - timedelta(days=3),
+            None,
+            False,
+            failed=True,
+        )
         for key, value in ((risk.SETTING_KEY, risk.DEFAULTS), (CUTOFF_SETTING, DEFAULT_CUTOFF_WORKING_DAYS)):
             if db.session.get(Setting, key) is None:
-                rows.add(Setting, key=key, value=json.dumps(value), updated_by_id=self.lead_id, **self.stamp(self.start))
+                rows.add(
+                    Setting, key=key, value=json.dumps(value), updated_by_id=self.lead_id, **self.stamp(self.start)
+                )
         rows.flush()
-        rows.add(AuditEntry, id=rows.next_id(AuditEntry), at=self.now, user_id=None, action=AuditAction.create,
-                 detail=f"Synthetic demo data loaded by flask seed-demo ({self.n} patients); bulk rows are not audited one by one.")
+        rows.add(
+            AuditEntry,
+            id=rows.next_id(AuditEntry),
+            at=self.now,
+            user_id=None,
+            action=AuditAction.create,
+            detail=f"Synthetic demo data loaded by flask seed-demo ({self.n} patients); bulk rows are not audited one by one.",
+        )
 
     def _email(self, subject, to, purpose, day, meeting_id, patient_data, document_id=None, failed=False) -> None:
         """An email already sent (or given up): nothing here is waiting for `flask send-outbox`."""
@@ -1096,35 +1652,72 @@ class DemoSeeder:
         email_id = rows.next_id(OutboxEmail)
         sent_at = self.at(min(day, self.today))
         attempts = 5 if failed else 1
-        rows.add(OutboxEmail, id=email_id, to_address=to, subject=subject,
-                 body_text=f"{subject}\n\nThis is synthetic demo data.\n\nILR Coordinator", contains_patient_data=patient_data,
-                 status=EmailStatus.given_up if failed else EmailStatus.sent, attempts=attempts,
-                 last_error="550 5.1.1 Recipient address rejected" if failed else None, next_attempt_at=None,
-                 sent_at=None if failed else min(sent_at, self.now), meeting_id=meeting_id, purpose=purpose, document_id=document_id,
-                 **self.stamp(min(day, self.today)))
+        rows.add(
+            OutboxEmail,
+            id=email_id,
+            to_address=to,
+            subject=subject,
+            body_text=f"{subject}\n\nThis is synthetic demo data.\n\nILR Coordinator",
+            contains_patient_data=patient_data,
+            status=EmailStatus.given_up if failed else EmailStatus.sent,
+            attempts=attempts,
+            last_error="550 5.1.1 Recipient address rejected" if failed else None,
+            next_attempt_at=None,
+            sent_at=None if failed else min(sent_at, self.now),
+            meeting_id=meeting_id,
+            purpose=purpose,
+            document_id=document_id,
+            **self.stamp(min(day, self.today)),
+        )
         for n in range(attempts):
-            rows.add(EmailAttempt, id=rows.next_id(EmailAttempt), email_id=email_id, at=min(sent_at + timedelta(minutes=n * 20), self.now),
-                     succeeded=not failed, error="550 5.1.1 Recipient address rejected" if failed else None)
+            rows.add(
+                EmailAttempt,
+                id=rows.next_id(EmailAttempt),
+                email_id=email_id,
+                at=min(sent_at + timedelta(minutes=n * 20), self.now),
+                succeeded=not failed,
+                error="550 5.1.1 Recipient address rejected" if failed else None,
+            )
 
     def _poll(self, loc: _Locality) -> None:
         """An open availability poll for an extra complex-case meeting, some members already answered."""
         rng, rows = self.rng, self.rows
         poll_id = rows.next_id(AvailabilityPoll)
-        rows.add(AvailabilityPoll, id=poll_id, locality_id=loc.id, title=f"{loc.name}: extra complex-case review", duration_minutes=90,
-                 closes_at=self.now + timedelta(days=7), status=PollStatus.open, created_by_id=loc.coordinator_id,
-                 **self.stamp(self.today - timedelta(days=2)))
+        rows.add(
+            AvailabilityPoll,
+            id=poll_id,
+            locality_id=loc.id,
+            title=f"{loc.name}: extra complex-case review",
+            duration_minutes=90,
+            closes_at=self.now + timedelta(days=7),
+            status=PollStatus.open,
+            created_by_id=loc.coordinator_id,
+            **self.stamp(self.today - timedelta(days=2)),
+        )
         slot_ids = []
         for offset in (21, 22, 24):
             day = self.today + timedelta(days=offset)
             slot_ids.append(rows.next_id(PollSlot))
-            rows.add(PollSlot, id=slot_ids[-1], poll_id=poll_id, starts_at=self.at(day, 14, 0), **self.stamp(self.today - timedelta(days=2)))
+            rows.add(
+                PollSlot,
+                id=slot_ids[-1],
+                poll_id=poll_id,
+                starts_at=self.at(day, 14, 0),
+                **self.stamp(self.today - timedelta(days=2)),
+            )
         for contact_id, _, _ in loc.members:
             answered = rng.random() < 0.5
-            rows.add(PollInvitation, id=rows.next_id(PollInvitation), poll_id=poll_id, contact_id=contact_id,
-                     token=secrets.token_urlsafe(24), sent_count=1,
-                     available_slot_ids=",".join(str(s) for s in slot_ids if rng.random() < 0.6) if answered else None,
-                     answered_at=self.now - timedelta(hours=rng.randint(1, 40)) if answered else None,
-                     **self.stamp(self.today - timedelta(days=2)))
+            rows.add(
+                PollInvitation,
+                id=rows.next_id(PollInvitation),
+                poll_id=poll_id,
+                contact_id=contact_id,
+                token=secrets.token_urlsafe(24),
+                sent_count=1,
+                available_slot_ids=",".join(str(s) for s in slot_ids if rng.random() < 0.6) if answered else None,
+                answered_at=self.now - timedelta(hours=rng.randint(1, 40)) if answered else None,
+                **self.stamp(self.today - timedelta(days=2)),
+            )
 
     def _advance_sequences(self) -> None:
         """PostgreSQL: ids were given explicitly, so move each sequence past them or the next ORM insert collides."""
@@ -1133,7 +1726,11 @@ class DemoSeeder:
             return
         for table in db.metadata.sorted_tables:
             if "id" in table.columns and self.rows.counts.get(table.name):
-                session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM \"{table.name}\"))"))
+                session.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM \"{table.name}\"))"
+                    )
+                )
 
 
 @dataclass

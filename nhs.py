@@ -1,4 +1,5 @@
 """NHS standards: the NHS number check and the frailty scales (DESIGN.md §6)."""
+
 from __future__ import annotations
 
 import re

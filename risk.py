@@ -3,6 +3,7 @@
 Points and band limits are team-lead settings; `DEFAULTS` are the design's. The score is stored on
 the patient, with its reasons, and recomputed whenever an input changes (see `_recompute_on_flush`).
 """
+
 from __future__ import annotations
 
 import json
@@ -100,11 +101,18 @@ def assess(inputs: RiskInputs, points: dict[str, int] | None = None) -> RiskResu
     if inputs.admissions_12m >= 3:
         reasons.append((f"{inputs.admissions_12m} admissions in 12 months", p["admissions_3_plus"]))
     elif inputs.admissions_12m >= 1:
-        reasons.append((f"{inputs.admissions_12m} admission{'s' if inputs.admissions_12m > 1 else ''} in 12 months", p["admissions_1_to_2"]))
+        reasons.append(
+            (
+                f"{inputs.admissions_12m} admission{'s' if inputs.admissions_12m > 1 else ''} in 12 months",
+                p["admissions_1_to_2"],
+            )
+        )
     if inputs.ae_12m >= 3:
         reasons.append((f"{inputs.ae_12m} A&E attendances in 12 months", p["ae_3_plus"]))
     elif inputs.ae_12m >= 1:
-        reasons.append((f"{inputs.ae_12m} A&E attendance{'s' if inputs.ae_12m > 1 else ''} in 12 months", p["ae_1_to_2"]))
+        reasons.append(
+            (f"{inputs.ae_12m} A&E attendance{'s' if inputs.ae_12m > 1 else ''} in 12 months", p["ae_1_to_2"])
+        )
     if inputs.conditions >= 5:
         reasons.append((f"{inputs.conditions} long-term conditions", p["conditions_5_plus"]))
     elif inputs.conditions >= 3:
@@ -133,29 +141,43 @@ def inputs_for(patient: Patient, session: Session, on: date) -> RiskInputs:
     counts = dict(
         session.execute(
             select(HospitalEvent.kind, func.count())
-            .where(HospitalEvent.patient_id == patient.id, HospitalEvent.archived_at.is_(None),
-                   HospitalEvent.occurred_on > year_ago, HospitalEvent.occurred_on <= on)
+            .where(
+                HospitalEvent.patient_id == patient.id,
+                HospitalEvent.archived_at.is_(None),
+                HospitalEvent.occurred_on > year_ago,
+                HospitalEvent.occurred_on <= on,
+            )
             .group_by(HospitalEvent.kind)
         ).all()
     )
     recent_discharge = session.scalar(
-        select(func.count()).select_from(HospitalEvent).where(
-            HospitalEvent.patient_id == patient.id, HospitalEvent.archived_at.is_(None),
+        select(func.count())
+        .select_from(HospitalEvent)
+        .where(
+            HospitalEvent.patient_id == patient.id,
+            HospitalEvent.archived_at.is_(None),
             HospitalEvent.kind == HospitalEventKind.admission,
             func.coalesce(HospitalEvent.discharged_on, HospitalEvent.occurred_on) > on - timedelta(days=30),
             func.coalesce(HospitalEvent.discharged_on, HospitalEvent.occurred_on) <= on,
         )
     )
     open_concern = session.scalar(
-        select(func.count()).select_from(SafeguardingConcern).where(
-            SafeguardingConcern.patient_id == patient.id, SafeguardingConcern.archived_at.is_(None),
+        select(func.count())
+        .select_from(SafeguardingConcern)
+        .where(
+            SafeguardingConcern.patient_id == patient.id,
+            SafeguardingConcern.archived_at.is_(None),
             SafeguardingConcern.closed_on.is_(None),
         )
     )
     return RiskInputs(
-        cfs=patient.cfs, efi=patient.efi,
-        admissions_12m=counts.get(HospitalEventKind.admission, 0), ae_12m=counts.get(HospitalEventKind.ae_attendance, 0),
-        conditions=patient.condition_count, discharged_within_30_days=bool(recent_discharge), open_safeguarding=bool(open_concern),
+        cfs=patient.cfs,
+        efi=patient.efi,
+        admissions_12m=counts.get(HospitalEventKind.admission, 0),
+        ae_12m=counts.get(HospitalEventKind.ae_attendance, 0),
+        conditions=patient.condition_count,
+        discharged_within_30_days=bool(recent_discharge),
+        open_safeguarding=bool(open_concern),
     )
 
 
@@ -213,26 +235,55 @@ def recompute_all(session: Session | None = None, batch: int = 2000) -> int:
     points = current_points(session)
     on = today()
     year_ago = on - timedelta(days=365)
-    live_events = [HospitalEvent.archived_at.is_(None), HospitalEvent.occurred_on > year_ago, HospitalEvent.occurred_on <= on]
+    live_events = [
+        HospitalEvent.archived_at.is_(None),
+        HospitalEvent.occurred_on > year_ago,
+        HospitalEvent.occurred_on <= on,
+    ]
     counts: dict[tuple[int, HospitalEventKind], int] = {
-        (pid, kind): n for pid, kind, n in session.execute(
-            select(HospitalEvent.patient_id, HospitalEvent.kind, func.count()).where(*live_events)
-            .group_by(HospitalEvent.patient_id, HospitalEvent.kind))
+        (pid, kind): n
+        for pid, kind, n in session.execute(
+            select(HospitalEvent.patient_id, HospitalEvent.kind, func.count())
+            .where(*live_events)
+            .group_by(HospitalEvent.patient_id, HospitalEvent.kind)
+        )
     }
     discharged_on = func.coalesce(HospitalEvent.discharged_on, HospitalEvent.occurred_on)
-    recent = set(session.scalars(select(HospitalEvent.patient_id).where(
-        HospitalEvent.archived_at.is_(None), HospitalEvent.kind == HospitalEventKind.admission,
-        discharged_on > on - timedelta(days=30), discharged_on <= on).distinct()))
-    concerns = set(session.scalars(select(SafeguardingConcern.patient_id).where(
-        SafeguardingConcern.archived_at.is_(None), SafeguardingConcern.closed_on.is_(None)).distinct()))
+    recent = set(
+        session.scalars(
+            select(HospitalEvent.patient_id)
+            .where(
+                HospitalEvent.archived_at.is_(None),
+                HospitalEvent.kind == HospitalEventKind.admission,
+                discharged_on > on - timedelta(days=30),
+                discharged_on <= on,
+            )
+            .distinct()
+        )
+    )
+    concerns = set(
+        session.scalars(
+            select(SafeguardingConcern.patient_id)
+            .where(SafeguardingConcern.archived_at.is_(None), SafeguardingConcern.closed_on.is_(None))
+            .distinct()
+        )
+    )
     moved = 0
     query = select(Patient).where(Patient.archived_at.is_(None)).order_by(Patient.id).execution_options(yield_per=batch)
     with session.no_autoflush:
         for patient in session.scalars(query):
-            result = assess(RiskInputs(
-                cfs=patient.cfs, efi=patient.efi, admissions_12m=counts.get((patient.id, HospitalEventKind.admission), 0),
-                ae_12m=counts.get((patient.id, HospitalEventKind.ae_attendance), 0), conditions=patient.condition_count,
-                discharged_within_30_days=patient.id in recent, open_safeguarding=patient.id in concerns), points)
+            result = assess(
+                RiskInputs(
+                    cfs=patient.cfs,
+                    efi=patient.efi,
+                    admissions_12m=counts.get((patient.id, HospitalEventKind.admission), 0),
+                    ae_12m=counts.get((patient.id, HospitalEventKind.ae_attendance), 0),
+                    conditions=patient.condition_count,
+                    discharged_within_30_days=patient.id in recent,
+                    open_safeguarding=patient.id in concerns,
+                ),
+                points,
+            )
             reasons = "\n".join(result.reasons) or None
             if (patient.risk_score, patient.risk_band, patient.risk_reasons) != (result.score, result.band, reasons):
                 patient.risk_score, patient.risk_band, patient.risk_reasons = result.score, result.band, reasons

@@ -1,4 +1,5 @@
 """Response hardening: a nonce-based Content-Security-Policy and the other security headers."""
+
 from __future__ import annotations
 
 import secrets

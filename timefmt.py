@@ -1,4 +1,5 @@
 """British dates and Europe/London times, the only way the tool shows them."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone

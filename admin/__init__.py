@@ -1,9 +1,23 @@
 """Flask-Admin screens, one module per area; `register_views` adds them all."""
+
 from __future__ import annotations
 
 from admin import (
-    accounts, actions, audit, care_plans, caseload, intake, meeting_room, meetings, patient_record, patients, referrals, scheduling,
-    settings, system, triage,
+    accounts,
+    actions,
+    audit,
+    care_plans,
+    caseload,
+    intake,
+    meeting_room,
+    meetings,
+    patient_record,
+    patients,
+    referrals,
+    scheduling,
+    settings,
+    system,
+    triage,
 )
 
 

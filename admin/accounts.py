@@ -1,4 +1,5 @@
 """Screens for the team lead: organisations and user accounts."""
+
 from __future__ import annotations
 
 import re
@@ -107,7 +108,7 @@ class UserView(SecureModelView):
 
 
 def register(admin) -> None:
-    admin.add_view(OrganisationView(Organisation, db, name="Organisations", category="Settings", endpoint="organisation"))
+    admin.add_view(
+        OrganisationView(Organisation, db, name="Organisations", category="Settings", endpoint="organisation")
+    )
     admin.add_view(UserView(User, db, name="User accounts", category="Settings", endpoint="user"))
-
-

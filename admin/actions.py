@@ -1,4 +1,5 @@
 """Screens for the actions agreed at meetings and the chases that follow them up."""
+
 from __future__ import annotations
 
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
@@ -9,8 +10,17 @@ from wtforms.validators import ValidationError
 from access import NOBODY, READERS, STAFF
 from admin.base import SecureModelView
 from admin.fields import (
-    CONTACT, ORGANISATION, PATIENT, ByPatientLoader, field_is, not_in_future, patient_link, required_when,
-    same_patient, short_text, under_live_parent,
+    CONTACT,
+    ORGANISATION,
+    PATIENT,
+    ByPatientLoader,
+    field_is,
+    not_in_future,
+    patient_link,
+    required_when,
+    same_patient,
+    short_text,
+    under_live_parent,
 )
 from models import Action, ActionChase, ActionStatus, AgendaItem, Contact, db
 from timefmt import today
@@ -41,7 +51,9 @@ def owner_works_there(form, field):
     """The named owner must work for the owning organisation."""
     organisation = form["owner_organisation"].data
     if field.data is not None and organisation is not None and field.data.organisation_id != organisation.id:
-        raise ValidationError(f"{field.data.name} does not work for {organisation.name}: choose someone there, or leave it blank.")
+        raise ValidationError(
+            f"{field.data.name} does not work for {organisation.name}: choose someone there, or leave it blank."
+        )
 
 
 class ActionView(SecureModelView):
@@ -53,30 +65,92 @@ class ActionView(SecureModelView):
     roles_archive = STAFF
     roles_export = STAFF
 
-    column_list = ["patient", "description", "owner_organisation", "owner_contact", "due_on", "status", "overdue", "completed_on"]
+    column_list = [
+        "patient",
+        "description",
+        "owner_organisation",
+        "owner_contact",
+        "due_on",
+        "status",
+        "overdue",
+        "completed_on",
+    ]
     column_labels = {
-        "patient": "Patient", "agenda_item": "From the discussion", "description": "Action", "owner_organisation": "Owner organisation",
-        "owner_organisation.name": "Owner organisation", "owner_contact": "Owner", "owner_contact.name": "Owner", "due_on": "Due",
-        "status": "Status", "overdue": "Overdue", "completed_on": "Completed", "patient.family_name": "Patient surname",
-        "patient.nhs_number": "Patient NHS number", "created_at": "Added", "updated_at": "Last changed", "archived_at": "Archived",
+        "patient": "Patient",
+        "agenda_item": "From the discussion",
+        "description": "Action",
+        "owner_organisation": "Owner organisation",
+        "owner_organisation.name": "Owner organisation",
+        "owner_contact": "Owner",
+        "owner_contact.name": "Owner",
+        "due_on": "Due",
+        "status": "Status",
+        "overdue": "Overdue",
+        "completed_on": "Completed",
+        "patient.family_name": "Patient surname",
+        "patient.nhs_number": "Patient NHS number",
+        "created_at": "Added",
+        "updated_at": "Last changed",
+        "archived_at": "Archived",
     }
     column_formatters = {"patient": patient_link, "description": short_text(), "overdue": _overdue}
     column_formatters_detail = {"patient": patient_link, "overdue": _overdue}
     column_formatters_export = {"overdue": _overdue}
     column_searchable_list = ["description", "patient.family_name", "patient.nhs_number", "owner_organisation.name"]
-    column_filters = ["status", "owner_organisation.name", "due_on", OverdueFilter(), "completed_on", "owner_contact.name"]
+    column_filters = [
+        "status",
+        "owner_organisation.name",
+        "due_on",
+        OverdueFilter(),
+        "completed_on",
+        "owner_contact.name",
+    ]
     column_sortable_list = ["due_on", "status", "completed_on", ("owner_organisation", "owner_organisation.name")]
     column_default_sort = [("due_on", False), ("id", False)]
-    column_details_list = ["patient", "agenda_item", "description", "owner_organisation", "owner_contact", "due_on", "status", "overdue",
-                           "completed_on", "chases", "created_at", "updated_at", "archived_at"]
-    column_export_list = ["patient", "description", "owner_organisation", "owner_contact", "due_on", "status", "overdue", "completed_on"]
-    form_columns = ["patient", "agenda_item", "description", "owner_organisation", "owner_contact", "due_on", "status", "completed_on"]
+    column_details_list = [
+        "patient",
+        "agenda_item",
+        "description",
+        "owner_organisation",
+        "owner_contact",
+        "due_on",
+        "status",
+        "overdue",
+        "completed_on",
+        "chases",
+        "created_at",
+        "updated_at",
+        "archived_at",
+    ]
+    column_export_list = [
+        "patient",
+        "description",
+        "owner_organisation",
+        "owner_contact",
+        "due_on",
+        "status",
+        "overdue",
+        "completed_on",
+    ]
+    form_columns = [
+        "patient",
+        "agenda_item",
+        "description",
+        "owner_organisation",
+        "owner_contact",
+        "due_on",
+        "status",
+        "completed_on",
+    ]
     form_args = {
         "agenda_item": {"validators": [same_patient("discussion")]},
         "owner_contact": {"validators": [owner_works_there]},
-        "completed_on": {"validators": [
-            required_when(field_is("status", ActionStatus.done), "Enter the date the action was completed."), not_in_future,
-        ]},
+        "completed_on": {
+            "validators": [
+                required_when(field_is("status", ActionStatus.done), "Enter the date the action was completed."),
+                not_in_future,
+            ]
+        },
     }
     form_ajax_refs = {
         "patient": PATIENT,
@@ -100,8 +174,16 @@ class ActionChaseView(SecureModelView):
     roles_export = STAFF
 
     column_list = ["chased_at", "action", "method", "chased_by", "note"]
-    column_labels = {"chased_at": "Chased", "action": "Action", "action.description": "Action", "method": "How",
-                     "chased_by": "Chased by", "chased_by.name": "Chased by", "note": "Note", "created_at": "Recorded"}
+    column_labels = {
+        "chased_at": "Chased",
+        "action": "Action",
+        "action.description": "Action",
+        "method": "How",
+        "chased_by": "Chased by",
+        "chased_by.name": "Chased by",
+        "note": "Note",
+        "created_at": "Recorded",
+    }
     column_formatters = {"note": short_text()}
     column_formatters_detail = column_formatters_export = {}
     column_searchable_list = ["note", "action.description"]

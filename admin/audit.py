@@ -1,4 +1,5 @@
 """The team lead's audit screen: every change, record opened, list, export and sign-in. Read only."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,9 @@ def _changes(view, context, model, name):
     if not model.changes:
         return ""
     lines = [
-        Markup("<li><strong>{}</strong>: {} &rarr; {}</li>").format(field, before if before is not None else "(blank)", after if after is not None else "(blank)")
+        Markup("<li><strong>{}</strong>: {} &rarr; {}</li>").format(
+            field, before if before is not None else "(blank)", after if after is not None else "(blank)"
+        )
         for field, (before, after) in json.loads(model.changes).items()
     ]
     return Markup("<ul class='list-unstyled mb-0'>") + Markup("").join(lines) + Markup("</ul>")
@@ -31,14 +34,33 @@ class AuditView(SecureModelView):
     roles_export = TEAM_LEAD
     can_view_details = True
     column_list = ["at", "user", "action", "table_name", "record_id", "patient_id", "reason", "detail", "changes"]
-    column_labels = {"at": "When", "user": "Who", "action": "What", "table_name": "Record type", "record_id": "Record",
-                     "patient_id": "Patient", "reason": "Why", "detail": "Detail", "changes": "Before → after"}
+    column_labels = {
+        "at": "When",
+        "user": "Who",
+        "action": "What",
+        "table_name": "Record type",
+        "record_id": "Record",
+        "patient_id": "Patient",
+        "reason": "Why",
+        "detail": "Detail",
+        "changes": "Before → after",
+    }
     column_filters = ["user.name", "user.email", "action", "table_name", "record_id", "patient_id", "at"]
     column_searchable_list = ["detail", "reason"]
     column_default_sort = ("at", True)
     column_formatters = {"changes": _changes}
     column_formatters_detail = {"changes": _changes}
-    column_export_list = ["at", "user", "action", "table_name", "record_id", "patient_id", "reason", "detail", "changes"]
+    column_export_list = [
+        "at",
+        "user",
+        "action",
+        "table_name",
+        "record_id",
+        "patient_id",
+        "reason",
+        "detail",
+        "changes",
+    ]
 
     @property
     def holds_patient_data(self) -> bool:

@@ -1,4 +1,5 @@
 """The secured Flask-Admin base views every screen inherits: sign-in, roles, row scope, safe exports."""
+
 from __future__ import annotations
 
 import csv
@@ -412,7 +413,9 @@ class SecureModelView(ModelView):
         query = self.scope(super().get_query(), include_archived=True)
         row = query.filter(pk == int(key)).one_or_none()
         if row is not None and request.method == "GET":
-            audit.record(AuditAction.view, table=self.model.__tablename__, record_id=row.id, patient_id=audit.patient_id_of(row))
+            audit.record(
+                AuditAction.view, table=self.model.__tablename__, record_id=row.id, patient_id=audit.patient_id_of(row)
+            )
         return row
 
     @property
@@ -423,14 +426,20 @@ class SecureModelView(ModelView):
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
         if self.holds_patient_data and request.endpoint == f"{self.endpoint}.index_view":
-            audit.record(AuditAction.list, table=self.model.__tablename__,
-                         detail=f"{audit.describe_request_filters()} rows={count}")
+            audit.record(
+                AuditAction.list,
+                table=self.model.__tablename__,
+                detail=f"{audit.describe_request_filters()} rows={count}",
+            )
         return count, rows
 
     def _export_data(self):
         count, rows = super()._export_data()
-        audit.record(AuditAction.export, table=self.model.__tablename__,
-                     detail=f"{request.view_args.get('export_type')} {audit.describe_request_filters()} rows={len(rows)} of {count}")
+        audit.record(
+            AuditAction.export,
+            table=self.model.__tablename__,
+            detail=f"{request.view_args.get('export_type')} {audit.describe_request_filters()} rows={len(rows)} of {count}",
+        )
         return count, rows
 
     def _create_ajax_loader(self, name, options):
@@ -536,7 +545,9 @@ class SecureModelView(ModelView):
         _, rows = self._export_data()
         columns = self._export_columns
         body = exports_xlsx.workbook_bytes(
-            self.name, [label for _, label in columns], ([self.get_export_value(row, name) for name, _ in columns] for row in rows)
+            self.name,
+            [label for _, label in columns],
+            ([self.get_export_value(row, name) for name, _ in columns] for row in rows),
         )
         return send_file(
             io.BytesIO(body),

@@ -1,4 +1,5 @@
 """Screens for shared care plans and their goals, sharing with the GP, onward referrals and safeguarding."""
+
 from __future__ import annotations
 
 from flask_login import current_user
@@ -8,11 +9,31 @@ from sqlalchemy.orm import joinedload
 from access import NOBODY, READERS, STAFF
 from admin.base import SecureModelView
 from admin.fields import (
-    ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader, field_is, not_before, not_in_future, patient_link,
-    required_when, same_patient, short_text, under_live_parent,
+    ORGANISATION,
+    PATIENT,
+    STAFF_USER,
+    ByPatientLoader,
+    field_is,
+    not_before,
+    not_in_future,
+    patient_link,
+    required_when,
+    same_patient,
+    short_text,
+    under_live_parent,
 )
 from models import (
-    CarePlan, CarePlanShare, CarePlanState, DomainError, Episode, Goal, OnwardOutcome, OnwardReferral, SafeguardingConcern, User, db,
+    CarePlan,
+    CarePlanShare,
+    CarePlanState,
+    DomainError,
+    Episode,
+    Goal,
+    OnwardOutcome,
+    OnwardReferral,
+    SafeguardingConcern,
+    User,
+    db,
 )
 from services.patients import may_contact_about
 
@@ -37,31 +58,77 @@ class CarePlanView(SecureModelView):
 
     column_list = ["patient", "number", "state", "review_on", "agreed_on", "agreed_by", "updated_at"]
     column_labels = {
-        "patient": "Patient", "episode": "Episode", "number": "Version", "state": "State", "about_me": "About me",
-        "what_matters": "What matters to me", "support_by_agency": "Support and actions by agency",
-        "contingency_plan": "Contingency and crisis plan", "carers_and_contacts": "Carers and key contacts", "review_on": "Review due",
-        "agreed_on": "Agreed on", "agreed_by": "Agreed by", "agreed_by.name": "Agreed by", "goals": "Goals", "shares": "Shared",
-        "patient.family_name": "Patient surname", "patient.nhs_number": "Patient NHS number", "created_at": "Started",
-        "updated_at": "Last changed", "archived_at": "Archived",
+        "patient": "Patient",
+        "episode": "Episode",
+        "number": "Version",
+        "state": "State",
+        "about_me": "About me",
+        "what_matters": "What matters to me",
+        "support_by_agency": "Support and actions by agency",
+        "contingency_plan": "Contingency and crisis plan",
+        "carers_and_contacts": "Carers and key contacts",
+        "review_on": "Review due",
+        "agreed_on": "Agreed on",
+        "agreed_by": "Agreed by",
+        "agreed_by.name": "Agreed by",
+        "goals": "Goals",
+        "shares": "Shared",
+        "patient.family_name": "Patient surname",
+        "patient.nhs_number": "Patient NHS number",
+        "created_at": "Started",
+        "updated_at": "Last changed",
+        "archived_at": "Archived",
     }
-    column_descriptions = {"agreed_by": "Left blank when agreeing, it is you.",
-                           "state": "Once agreed, nothing in this version can change: start a new draft instead."}
+    column_descriptions = {
+        "agreed_by": "Left blank when agreeing, it is you.",
+        "state": "Once agreed, nothing in this version can change: start a new draft instead.",
+    }
     column_formatters = {"patient": patient_link}
     column_formatters_export = {}
     column_searchable_list = ["patient.family_name", "patient.nhs_number"]
     column_filters = ["state", "review_on", "agreed_on", "agreed_by.name"]
     column_sortable_list = ["number", "state", "review_on", "agreed_on", "updated_at"]
     column_default_sort = [("updated_at", True), ("id", True)]
-    column_details_list = ["patient", "episode", "number", "state", "about_me", "what_matters", "goals", "support_by_agency",
-                           "contingency_plan", "carers_and_contacts", "review_on", "agreed_on", "agreed_by", "shares", "created_at",
-                           "updated_at", "archived_at"]
-    form_columns = ["patient", "episode", "state", "about_me", "what_matters", "support_by_agency", "contingency_plan",
-                    "carers_and_contacts", "review_on", "agreed_on", "agreed_by"]
+    column_details_list = [
+        "patient",
+        "episode",
+        "number",
+        "state",
+        "about_me",
+        "what_matters",
+        "goals",
+        "support_by_agency",
+        "contingency_plan",
+        "carers_and_contacts",
+        "review_on",
+        "agreed_on",
+        "agreed_by",
+        "shares",
+        "created_at",
+        "updated_at",
+        "archived_at",
+    ]
+    form_columns = [
+        "patient",
+        "episode",
+        "state",
+        "about_me",
+        "what_matters",
+        "support_by_agency",
+        "contingency_plan",
+        "carers_and_contacts",
+        "review_on",
+        "agreed_on",
+        "agreed_by",
+    ]
     form_args = {
         "episode": {"validators": [same_patient("episode")]},
-        "agreed_on": {"validators": [
-            required_when(field_is("state", CarePlanState.agreed), "Enter the date the plan was agreed."), not_in_future,
-        ]},
+        "agreed_on": {
+            "validators": [
+                required_when(field_is("state", CarePlanState.agreed), "Enter the date the plan was agreed."),
+                not_in_future,
+            ]
+        },
     }
     form_ajax_refs = {"patient": PATIENT, "episode": EPISODE, "agreed_by": STAFF_USER}
 
@@ -69,7 +136,9 @@ class CarePlanView(SecureModelView):
         """A new plan is the patient's next version; agreeing without naming who means the signed-in user."""
         if is_created:
             with db.session.no_autoflush:  # the new plan must not be counted before it has its number
-                latest = db.session.scalar(db.select(func.max(CarePlan.number)).where(CarePlan.patient_id == model.patient.id))
+                latest = db.session.scalar(
+                    db.select(func.max(CarePlan.number)).where(CarePlan.patient_id == model.patient.id)
+                )
             model.number = (latest or 0) + 1
         if model.state == CarePlanState.agreed and model.agreed_by is None:
             model.agreed_by = _me()
@@ -85,8 +154,15 @@ class GoalView(SecureModelView):
     roles_export = STAFF
 
     column_list = ["care_plan", "description", "domain", "target_on", "status"]
-    column_labels = {"care_plan": "Care plan", "description": "Goal", "domain": "Domain", "target_on": "Target date", "status": "Status",
-                     "created_at": "Added", "updated_at": "Last changed"}
+    column_labels = {
+        "care_plan": "Care plan",
+        "description": "Goal",
+        "domain": "Domain",
+        "target_on": "Target date",
+        "status": "Status",
+        "created_at": "Added",
+        "updated_at": "Last changed",
+    }
     column_descriptions = {"description": "In the patient's own words."}
     column_formatters = {"description": short_text()}
     column_formatters_detail = column_formatters_export = {}
@@ -121,8 +197,16 @@ class CarePlanShareView(SecureModelView):
     roles_export = STAFF
 
     column_list = ["care_plan", "shared_on", "shared_with", "method", "shared_by"]
-    column_labels = {"care_plan": "Care plan", "shared_on": "Shared on", "shared_with": "Shared with", "shared_with.name": "Shared with",
-                     "shared_by": "Shared by", "shared_by.name": "Shared by", "method": "How", "created_at": "Recorded"}
+    column_labels = {
+        "care_plan": "Care plan",
+        "shared_on": "Shared on",
+        "shared_with": "Shared with",
+        "shared_with.name": "Shared with",
+        "shared_by": "Shared by",
+        "shared_by.name": "Shared by",
+        "method": "How",
+        "created_at": "Recorded",
+    }
     column_descriptions = {"method": "For example secure email or letter."}
     column_filters = ["shared_on", "shared_with.name", "shared_by.name", "method"]
     column_searchable_list = ["shared_with.name", "method"]
@@ -152,7 +236,9 @@ class CarePlanShareView(SecureModelView):
             with db.session.no_autoflush:
                 patient = model.care_plan.patient
             if not may_contact_about(patient):
-                raise DomainError("This patient has died or withdrawn consent: their care plan is not shared any further.")
+                raise DomainError(
+                    "This patient has died or withdrawn consent: their care plan is not shared any further."
+                )
 
 
 class OnwardReferralView(SecureModelView):
@@ -165,26 +251,55 @@ class OnwardReferralView(SecureModelView):
     roles_export = STAFF
 
     column_list = ["patient", "service", "organisation", "referred_on", "outcome", "outcome_on"]
-    column_labels = {"patient": "Patient", "episode": "Episode", "service": "Service", "organisation": "Organisation",
-                     "organisation.name": "Organisation", "referred_on": "Referred on", "reason": "Why", "outcome": "Outcome",
-                     "outcome_on": "Outcome on", "patient.family_name": "Patient surname", "patient.nhs_number": "Patient NHS number",
-                     "created_at": "Added", "updated_at": "Last changed", "archived_at": "Archived"}
+    column_labels = {
+        "patient": "Patient",
+        "episode": "Episode",
+        "service": "Service",
+        "organisation": "Organisation",
+        "organisation.name": "Organisation",
+        "referred_on": "Referred on",
+        "reason": "Why",
+        "outcome": "Outcome",
+        "outcome_on": "Outcome on",
+        "patient.family_name": "Patient surname",
+        "patient.nhs_number": "Patient NHS number",
+        "created_at": "Added",
+        "updated_at": "Last changed",
+        "archived_at": "Archived",
+    }
     column_formatters = {"patient": patient_link}
     column_formatters_export = {}
     column_searchable_list = ["service", "patient.family_name", "patient.nhs_number"]
     column_filters = ["outcome", "referred_on", "service", "organisation.name", "outcome_on"]
     column_sortable_list = ["service", "referred_on", "outcome", "outcome_on"]
     column_default_sort = [("referred_on", True), ("id", True)]
-    column_details_list = ["patient", "episode", "service", "organisation", "referred_on", "reason", "outcome", "outcome_on",
-                           "created_at", "updated_at", "archived_at"]
+    column_details_list = [
+        "patient",
+        "episode",
+        "service",
+        "organisation",
+        "referred_on",
+        "reason",
+        "outcome",
+        "outcome_on",
+        "created_at",
+        "updated_at",
+        "archived_at",
+    ]
     form_columns = ["patient", "episode", "service", "organisation", "referred_on", "reason", "outcome", "outcome_on"]
     form_args = {
         "episode": {"validators": [same_patient("episode")]},
         "referred_on": {"validators": [not_in_future]},
-        "outcome_on": {"validators": [
-            required_when(field_is("outcome", OnwardOutcome.accepted, OnwardOutcome.declined), "Enter the date of the outcome."),
-            not_in_future, not_before("referred_on", "The outcome cannot be before the referral."),
-        ]},
+        "outcome_on": {
+            "validators": [
+                required_when(
+                    field_is("outcome", OnwardOutcome.accepted, OnwardOutcome.declined),
+                    "Enter the date of the outcome.",
+                ),
+                not_in_future,
+                not_before("referred_on", "The outcome cannot be before the referral."),
+            ]
+        },
     }
     form_ajax_refs = {"patient": PATIENT, "episode": EPISODE, "organisation": ORGANISATION}
 
@@ -200,10 +315,22 @@ class SafeguardingConcernView(SecureModelView):
 
     column_list = ["patient", "raised_on", "category", "s42_criteria_met", "referred_to", "referred_on", "closed_on"]
     column_labels = {
-        "patient": "Patient", "raised_on": "Raised on", "raised_by": "Raised by", "raised_by.name": "Raised by", "category": "Category",
-        "s42_criteria_met": "Care Act s42 criteria met", "referred_to": "Referred to", "referred_on": "Referred on",
-        "reference": "Reference", "outcome": "Outcome", "closed_on": "Closed on", "patient.family_name": "Patient surname",
-        "patient.nhs_number": "Patient NHS number", "created_at": "Added", "updated_at": "Last changed", "archived_at": "Archived",
+        "patient": "Patient",
+        "raised_on": "Raised on",
+        "raised_by": "Raised by",
+        "raised_by.name": "Raised by",
+        "category": "Category",
+        "s42_criteria_met": "Care Act s42 criteria met",
+        "referred_to": "Referred to",
+        "referred_on": "Referred on",
+        "reference": "Reference",
+        "outcome": "Outcome",
+        "closed_on": "Closed on",
+        "patient.family_name": "Patient surname",
+        "patient.nhs_number": "Patient NHS number",
+        "created_at": "Added",
+        "updated_at": "Last changed",
+        "archived_at": "Archived",
     }
     column_descriptions = {
         "s42_criteria_met": "Care and support needs; experiencing or at risk of abuse or neglect; unable to protect themselves.",
@@ -216,14 +343,44 @@ class SafeguardingConcernView(SecureModelView):
     column_filters = ["category", "raised_on", "s42_criteria_met", "referred_on", "closed_on", "raised_by.name"]
     column_sortable_list = ["raised_on", "category", "referred_on", "closed_on"]
     column_default_sort = [("raised_on", True), ("id", True)]
-    column_details_list = ["patient", "raised_on", "raised_by", "category", "s42_criteria_met", "referred_to", "referred_on",
-                           "reference", "outcome", "closed_on", "created_at", "updated_at", "archived_at"]
-    form_columns = ["patient", "raised_on", "raised_by", "category", "s42_criteria_met", "referred_to", "referred_on", "reference",
-                    "outcome", "closed_on"]
+    column_details_list = [
+        "patient",
+        "raised_on",
+        "raised_by",
+        "category",
+        "s42_criteria_met",
+        "referred_to",
+        "referred_on",
+        "reference",
+        "outcome",
+        "closed_on",
+        "created_at",
+        "updated_at",
+        "archived_at",
+    ]
+    form_columns = [
+        "patient",
+        "raised_on",
+        "raised_by",
+        "category",
+        "s42_criteria_met",
+        "referred_to",
+        "referred_on",
+        "reference",
+        "outcome",
+        "closed_on",
+    ]
     form_args = {
         "raised_on": {"validators": [not_in_future]},
-        "referred_on": {"validators": [not_in_future, not_before("raised_on", "The referral cannot be before the concern was raised.")]},
-        "closed_on": {"validators": [not_in_future, not_before("raised_on", "A concern cannot close before it was raised.")]},
+        "referred_on": {
+            "validators": [
+                not_in_future,
+                not_before("raised_on", "The referral cannot be before the concern was raised."),
+            ]
+        },
+        "closed_on": {
+            "validators": [not_in_future, not_before("raised_on", "A concern cannot close before it was raised.")]
+        },
     }
     form_ajax_refs = {"patient": PATIENT, "raised_by": STAFF_USER}
 
@@ -236,7 +393,14 @@ class SafeguardingConcernView(SecureModelView):
 def register(admin) -> None:
     admin.add_view(CarePlanView(CarePlan, db, name="Care plans", category="Care", endpoint="care_plan"))
     admin.add_view(GoalView(Goal, db, name="Goals", category="Care", endpoint="goal"))
-    admin.add_view(CarePlanShareView(CarePlanShare, db, name="Care plans shared", category="Care", endpoint="care_plan_share"))
-    admin.add_view(OnwardReferralView(OnwardReferral, db, name="Onward referrals", category="Care", endpoint="onward_referral"))
-    admin.add_view(SafeguardingConcernView(SafeguardingConcern, db, name="Safeguarding concerns", category="Care",
-                                           endpoint="safeguarding_concern"))
+    admin.add_view(
+        CarePlanShareView(CarePlanShare, db, name="Care plans shared", category="Care", endpoint="care_plan_share")
+    )
+    admin.add_view(
+        OnwardReferralView(OnwardReferral, db, name="Onward referrals", category="Care", endpoint="onward_referral")
+    )
+    admin.add_view(
+        SafeguardingConcernView(
+            SafeguardingConcern, db, name="Safeguarding concerns", category="Care", endpoint="safeguarding_concern"
+        )
+    )

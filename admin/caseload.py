@@ -1,4 +1,5 @@
 """The caseload: patients open to the ILR, highest priority first, with the reasons for their priority."""
+
 from __future__ import annotations
 
 from markupsafe import Markup
@@ -28,12 +29,25 @@ class CaseloadView(SecureModelView):
     roles_export = STAFF
     can_view_details = False
     column_list = ["patient", "priority", "locality", "coordinator", "opened_on", "review_on"]
-    column_labels = {"patient": "Patient", "priority": "Priority", "locality": "Locality", "coordinator": "Coordinator",
-                     "opened_on": "Open since", "review_on": "Review", "patient.risk_band": "Priority band", "locality.name": "Locality",
-                     "coordinator.name": "Coordinator", "patient.family_name": "Surname", "patient.nhs_number": "NHS number"}
+    column_labels = {
+        "patient": "Patient",
+        "priority": "Priority",
+        "locality": "Locality",
+        "coordinator": "Coordinator",
+        "opened_on": "Open since",
+        "review_on": "Review",
+        "patient.risk_band": "Priority band",
+        "locality.name": "Locality",
+        "coordinator.name": "Coordinator",
+        "patient.family_name": "Surname",
+        "patient.nhs_number": "NHS number",
+    }
     column_formatters = {"patient": patient_column, "priority": priority_column, "review_on": _review}
-    column_formatters_export = {"patient": lambda v, c, m, n: str(m.patient), "priority": lambda v, c, m, n: m.patient.risk_score,
-                                "review_on": lambda v, c, m, n: m.review_on.strftime("%d/%m/%Y") if m.review_on else ""}
+    column_formatters_export = {
+        "patient": lambda v, c, m, n: str(m.patient),
+        "priority": lambda v, c, m, n: m.patient.risk_score,
+        "review_on": lambda v, c, m, n: m.review_on.strftime("%d/%m/%Y") if m.review_on else "",
+    }
     column_sortable_list = [("priority", "patient.risk_score"), "opened_on", "review_on"]
     column_filters = ["patient.risk_band", "locality.name", "coordinator.name", "review_on", "opened_on"]
     column_searchable_list = ["patient.family_name", "patient.nhs_number"]
@@ -51,4 +65,6 @@ class CaseloadView(SecureModelView):
 
 
 def register(admin) -> None:
-    admin.add_view(CaseloadView(Episode, db, name="Caseload", category="Referrals", endpoint="caseload", url="/admin/caseload"))
+    admin.add_view(
+        CaseloadView(Episode, db, name="Caseload", category="Referrals", endpoint="caseload", url="/admin/caseload")
+    )

@@ -1,4 +1,5 @@
 """What the record screens share: form conversion, validators, column formatters and select-box look-ups."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -195,7 +196,9 @@ ORGANISATION = lookup("name", "ods_code")
 CONTACT = lookup("name", "email")
 USER = lookup("name", "email")
 #: ILR staff only (a coordinator, who checked a note, who agreed a plan).
-STAFF_USER = lookup("name", "email", filters=[f"role IN ({', '.join(repr(role.value) for role in sorted(STAFF))})", "active"])
+STAFF_USER = lookup(
+    "name", "email", filters=[f"role IN ({', '.join(repr(role.value) for role in sorted(STAFF))})", "active"]
+)
 
 
 class ByPatientLoader(ScopedAjaxLoader):
@@ -217,7 +220,13 @@ class ByPatientLoader(ScopedAjaxLoader):
         matches = [Patient.family_name.ilike(f"%{term}%"), Patient.given_name.ilike(f"%{term}%")]
         if digits.isdigit():
             matches.append(Patient.nhs_number.like(f"%{digits}%"))
-        return query.filter(or_(*matches)).order_by(Patient.family_name, self.model.id.desc()).offset(offset).limit(limit).all()
+        return (
+            query.filter(or_(*matches))
+            .order_by(Patient.family_name, self.model.id.desc())
+            .offset(offset)
+            .limit(limit)
+            .all()
+        )
 
 
 class MeetingLoader(ScopedAjaxLoader):

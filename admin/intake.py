@@ -1,4 +1,5 @@
 """A referral in a few minutes: find the patient (or add them), then the referral itself, on one page."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -7,7 +8,16 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from markupsafe import Markup
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 import services
@@ -35,30 +45,45 @@ class ReferralForm(AdminForm):
     """The intake form: the patient (chosen, or new) and the referral."""
 
     patient_id = HiddenField()
-    nhs_number = StringField("NHS number", validators=[Optional(), Length(max=13), _valid_nhs_number],
-                             description="With or without spaces, e.g. 999 123 4567. Leave blank if not known.")
+    nhs_number = StringField(
+        "NHS number",
+        validators=[Optional(), Length(max=13), _valid_nhs_number],
+        description="With or without spaces, e.g. 999 123 4567. Leave blank if not known.",
+    )
     given_name = StringField("First name", validators=[Optional(), Length(max=100)])
     family_name = StringField("Surname", validators=[Optional(), Length(max=100)])
     date_of_birth = DateField("Date of birth", validators=[Optional(), _not_in_future])
     sex = SelectField("Sex", choices=Sex.choices(), default=Sex.unknown.value)
     postcode = StringField("Postcode", validators=[Optional(), Length(max=10)])
     gp_practice_ods = StringField("GP practice ODS code", validators=[Optional(), Length(max=10)])
-    cfs = SelectField("Clinical Frailty Scale", choices=[("", "Not known")] + [(str(n), f"{n} {label}") for n, label in CFS_LABELS.items()],
-                      validate_choice=False)
+    cfs = SelectField(
+        "Clinical Frailty Scale",
+        choices=[("", "Not known")] + [(str(n), f"{n} {label}") for n, label in CFS_LABELS.items()],
+        validate_choice=False,
+    )
 
     def validate_cfs(self, field):
         if field.data and field.data not in {str(n) for n in CFS_LABELS}:
             raise ValidationError("Choose a Clinical Frailty Scale score from 1 to 9, or Not known.")
-    long_term_conditions = TextAreaField("Long-term conditions (one per line)", validators=[Optional(), Length(max=2000)])
+
+    long_term_conditions = TextAreaField(
+        "Long-term conditions (one per line)", validators=[Optional(), Length(max=2000)]
+    )
 
     locality_id = SelectField("Locality", coerce=int, validators=[DataRequired(message="Choose the locality.")])
     received_on = DateField("Received", validators=[DataRequired(message="Enter the date received."), _not_in_future])
-    referrer_name = StringField("Referrer's name", validators=[DataRequired(message="Enter the referrer's name."), Length(max=200)])
+    referrer_name = StringField(
+        "Referrer's name", validators=[DataRequired(message="Enter the referrer's name."), Length(max=200)]
+    )
     referrer_role = StringField("Referrer's role", validators=[Optional(), Length(max=200)])
     referrer_ods = StringField("Referrer's organisation (ODS code)", validators=[Optional(), Length(max=10)])
-    referrer_email = EmailField("Referrer's email", validators=[Optional(), Email(message="Enter a valid email address."), Length(max=254)])
+    referrer_email = EmailField(
+        "Referrer's email", validators=[Optional(), Email(message="Enter a valid email address."), Length(max=254)]
+    )
     referrer_phone = StringField("Referrer's phone", validators=[Optional(), Length(max=40)])
-    reason = TextAreaField("Reason for referral", validators=[DataRequired(message="Enter the reason for referral."), Length(max=4000)])
+    reason = TextAreaField(
+        "Reason for referral", validators=[DataRequired(message="Enter the reason for referral."), Length(max=4000)]
+    )
     question = TextAreaField("Question for the ILR", validators=[Optional(), Length(max=2000)])
     criteria_multiple_ltcs = BooleanField("Several long-term conditions")
     criteria_complex_needs = BooleanField("Complex needs")
@@ -70,7 +95,9 @@ class ReferralForm(AdminForm):
     consent_on = DateField("Consent given on", validators=[Optional(), _not_in_future])
     best_interests_reason = TextAreaField("Best-interests decision: the reason", validators=[Length(max=2000)])
     signposting_tried = TextAreaField("Signposting already tried", validators=[Optional(), Length(max=2000)])
-    patient_aware = SelectField("Does the patient know about the referral?", choices=[("", "Not known"), ("yes", "Yes"), ("no", "No")])
+    patient_aware = SelectField(
+        "Does the patient know about the referral?", choices=[("", "Not known"), ("yes", "Yes"), ("no", "No")]
+    )
 
     def validate_best_interests_reason(self, field):
         if self.consent.data == Consent.best_interests.value and not (field.data or "").strip():
@@ -84,7 +111,10 @@ class IntakeView(SecureView):
 
     def _form(self) -> ReferralForm:
         form = ReferralForm()
-        form.locality_id.choices = [(l.id, l.name) for l in db.session.scalars(select(Locality).where(Locality.archived_at.is_(None)).order_by(Locality.name))]
+        form.locality_id.choices = [
+            (l.id, l.name)
+            for l in db.session.scalars(select(Locality).where(Locality.archived_at.is_(None)).order_by(Locality.name))
+        ]
         if not form.is_submitted():
             form.received_on.data = today()
             form.patient_id.data = request.args.get("patient_id", "")
@@ -92,12 +122,19 @@ class IntakeView(SecureView):
 
     def _matches(self) -> tuple[list[Patient], str | None]:
         """Patients matching the search in the query string, and a message when the search is not usable."""
-        number, surname, born = request.args.get("nhs_number", ""), request.args.get("family_name", ""), request.args.get("date_of_birth", "")
+        number, surname, born = (
+            request.args.get("nhs_number", ""),
+            request.args.get("family_name", ""),
+            request.args.get("date_of_birth", ""),
+        )
         if not (number or surname or born):
             return [], None
         try:
-            return services.find_patients(nhs_number=number or None, family_name=surname or None,
-                                          date_of_birth=date.fromisoformat(born) if born else None), None
+            return services.find_patients(
+                nhs_number=number or None,
+                family_name=surname or None,
+                date_of_birth=date.fromisoformat(born) if born else None,
+            ), None
         except ValueError:
             return [], "Enter the date of birth as day, month and year."
         except DomainError as exc:
@@ -105,7 +142,9 @@ class IntakeView(SecureView):
 
     def _chosen_patient(self, form) -> Patient | None:
         if form.patient_id.data and str(form.patient_id.data).isdigit():
-            return db.session.scalars(select(Patient).where(Patient.id == int(form.patient_id.data), Patient.archived_at.is_(None))).first()
+            return db.session.scalars(
+                select(Patient).where(Patient.id == int(form.patient_id.data), Patient.archived_at.is_(None))
+            ).first()
         return None
 
     @expose("/", methods=("GET", "POST"))
@@ -124,29 +163,55 @@ class IntakeView(SecureView):
                 db.session.commit()
                 flash(f"Referral recorded for {patient}.", "success")
                 if others:
-                    flash(Markup("This patient already has an open referral ({}): check this one is not a duplicate.").format(
-                        ", ".join(f"received {r.received_on:%d/%m/%Y}" for r in others)), "warning")
+                    flash(
+                        Markup(
+                            "This patient already has an open referral ({}): check this one is not a duplicate."
+                        ).format(", ".join(f"received {r.received_on:%d/%m/%Y}" for r in others)),
+                        "warning",
+                    )
                 return redirect(url_for("triage.details_view", id=referral.id))
         elif form.is_submitted():
             flash("The referral was not saved: please correct the fields marked below.", "error")
-        return self.render("admin/intake.html", form=form, matches=matches, search_error=search_error, chosen=chosen,
-                           searched=bool(request.args), format_nhs_number=format_nhs_number)
+        return self.render(
+            "admin/intake.html",
+            form=form,
+            matches=matches,
+            search_error=search_error,
+            chosen=chosen,
+            searched=bool(request.args),
+            format_nhs_number=format_nhs_number,
+        )
 
     def _new_patient(self, form) -> Patient:
         """A patient from the form, refused when one already exists (choose them from the search instead)."""
         missing = [f.label.text for f in (form.given_name, form.family_name, form.date_of_birth) if not f.data]
         if missing:
-            raise DomainError("To add a new patient, enter: " + ", ".join(missing) + ". Or find and choose an existing patient.")
+            raise DomainError(
+                "To add a new patient, enter: " + ", ".join(missing) + ". Or find and choose an existing patient."
+            )
         digits = normalise_nhs_number(form.nhs_number.data)
         if digits and services.find_patients(nhs_number=digits):
-            raise DomainError(f"A patient with NHS number {format_nhs_number(digits)} already exists: find and choose them above.")
-        if not digits and services.find_patients(family_name=form.family_name.data, date_of_birth=form.date_of_birth.data):
-            raise DomainError("A patient with this surname and date of birth already exists: find and choose them above.")
+            raise DomainError(
+                f"A patient with NHS number {format_nhs_number(digits)} already exists: find and choose them above."
+            )
+        if not digits and services.find_patients(
+            family_name=form.family_name.data, date_of_birth=form.date_of_birth.data
+        ):
+            raise DomainError(
+                "A patient with this surname and date of birth already exists: find and choose them above."
+            )
         practice = self._organisation(form.gp_practice_ods.data, "GP practice")
-        patient = Patient(nhs_number=digits, given_name=form.given_name.data.strip(), family_name=form.family_name.data.strip(),
-                          date_of_birth=form.date_of_birth.data, sex=Sex(form.sex.data), postcode=(form.postcode.data or "").upper() or None,
-                          gp_practice=practice, cfs=int(form.cfs.data) if form.cfs.data else None,
-                          long_term_conditions=(form.long_term_conditions.data or "").replace("\r\n", "\n").strip() or None)
+        patient = Patient(
+            nhs_number=digits,
+            given_name=form.given_name.data.strip(),
+            family_name=form.family_name.data.strip(),
+            date_of_birth=form.date_of_birth.data,
+            sex=Sex(form.sex.data),
+            postcode=(form.postcode.data or "").upper() or None,
+            gp_practice=practice,
+            cfs=int(form.cfs.data) if form.cfs.data else None,
+            long_term_conditions=(form.long_term_conditions.data or "").replace("\r\n", "\n").strip() or None,
+        )
         db.session.add(patient)
         return patient
 
@@ -155,18 +220,41 @@ class IntakeView(SecureView):
             return None
         org = db.session.scalars(select(Organisation).where(Organisation.ods_code == ods.strip().upper())).first()
         if org is None:
-            raise DomainError(f"No organisation has the ODS code {ods.strip().upper()} ({what}). Check the code, or add the organisation first.")
+            raise DomainError(
+                f"No organisation has the ODS code {ods.strip().upper()} ({what}). Check the code, or add the organisation first."
+            )
         return org
 
     def _referral_fields(self, form) -> dict:
         aware = {"yes": True, "no": False}.get(form.patient_aware.data)
-        fields = {name: getattr(form, name).data for name in (
-            "locality_id", "received_on", "referrer_name", "referrer_role", "referrer_email", "referrer_phone", "reason", "question",
-            "criteria_multiple_ltcs", "criteria_complex_needs", "criteria_frailty", "criteria_multi_agency", "criteria_urgent_care",
-            "consent_by", "consent_on", "best_interests_reason", "signposting_tried")}
+        fields = {
+            name: getattr(form, name).data
+            for name in (
+                "locality_id",
+                "received_on",
+                "referrer_name",
+                "referrer_role",
+                "referrer_email",
+                "referrer_phone",
+                "reason",
+                "question",
+                "criteria_multiple_ltcs",
+                "criteria_complex_needs",
+                "criteria_frailty",
+                "criteria_multi_agency",
+                "criteria_urgent_care",
+                "consent_by",
+                "consent_on",
+                "best_interests_reason",
+                "signposting_tried",
+            )
+        }
         fields = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in fields.items()}
-        return fields | {"consent": Consent(form.consent.data), "patient_aware": aware,
-                         "referrer_organisation": self._organisation(form.referrer_ods.data, "referrer")}
+        return fields | {
+            "consent": Consent(form.consent.data),
+            "patient_aware": aware,
+            "referrer_organisation": self._organisation(form.referrer_ods.data, "referrer"),
+        }
 
 
 def register(admin) -> None:

@@ -1,4 +1,5 @@
 """The meeting itself: build the agenda, take the register, minute case by case, produce and send the documents."""
+
 from __future__ import annotations
 
 import io
@@ -12,7 +13,17 @@ from sqlalchemy import select
 from access import STAFF
 from admin.base import SecureView
 from models import (
-    AgendaItem, AttendanceStatus, Contact, DocumentKind, DomainError, Episode, Meeting, MeetingMember, Organisation, Role, db,
+    AgendaItem,
+    AttendanceStatus,
+    Contact,
+    DocumentKind,
+    DomainError,
+    Episode,
+    Meeting,
+    MeetingMember,
+    Organisation,
+    Role,
+    db,
 )
 from services import agenda, documents
 from services.documents import DOCX
@@ -68,12 +79,24 @@ class MeetingRoomView(SecureView):
         items = agenda.agenda_items(meeting)
         flagged = agenda.open_safeguarding_patient_ids([i.patient_id for i in items])
         register = {a.contact_id: a.status for a in meeting.attendance}
-        return self.render("admin/meeting_room/meeting.html", meeting=meeting, items=items, flagged=flagged,
-                           candidates=agenda.candidates_for(meeting), cutoff=agenda.cutoff_for(meeting), members=members_of(meeting.locality),
-                           register=register, statuses=AttendanceStatus, owners=self._owners(), next_meeting=agenda.next_meeting(meeting))
+        return self.render(
+            "admin/meeting_room/meeting.html",
+            meeting=meeting,
+            items=items,
+            flagged=flagged,
+            candidates=agenda.candidates_for(meeting),
+            cutoff=agenda.cutoff_for(meeting),
+            members=members_of(meeting.locality),
+            register=register,
+            statuses=AttendanceStatus,
+            owners=self._owners(),
+            next_meeting=agenda.next_meeting(meeting),
+        )
 
     def _owners(self):
-        return db.session.scalars(select(Organisation).where(Organisation.archived_at.is_(None)).order_by(Organisation.name)).all()
+        return db.session.scalars(
+            select(Organisation).where(Organisation.archived_at.is_(None)).order_by(Organisation.name)
+        ).all()
 
     @expose("/<int:meeting_id>/add", methods=("POST",))
     def add(self, meeting_id: int):
@@ -127,7 +150,9 @@ class MeetingRoomView(SecureView):
     def attendance(self, meeting_id: int):
         self._staff_only()
         meeting = self._meeting(meeting_id)
-        statuses = {int(k.removeprefix("attendance_")): v for k, v in request.form.items() if k.startswith("attendance_") and v}
+        statuses = {
+            int(k.removeprefix("attendance_")): v for k, v in request.form.items() if k.startswith("attendance_") and v
+        }
         self._run(lambda: agenda.record_attendance(meeting, statuses, current_user), "Attendance saved.")
         return redirect(url_for(".meeting", meeting_id=meeting_id))
 
@@ -135,7 +160,9 @@ class MeetingRoomView(SecureView):
     def roll_over(self, meeting_id: int):
         self._staff_only()
         meeting = self._meeting(meeting_id)
-        self._run(lambda: agenda.roll_over(meeting, current_user), "Cases not discussed have moved to the next meeting.")
+        self._run(
+            lambda: agenda.roll_over(meeting, current_user), "Cases not discussed have moved to the next meeting."
+        )
         return redirect(url_for(".meeting", meeting_id=meeting_id))
 
     @expose("/<int:meeting_id>/held", methods=("POST",))
@@ -153,8 +180,15 @@ class MeetingRoomView(SecureView):
         meeting = self._meeting(meeting_id)
         items = [i for i in agenda.agenda_items(meeting) if i.status.value != "withdrawn"]
         contacts = db.session.scalars(select(Contact).where(Contact.archived_at.is_(None)).order_by(Contact.name)).all()
-        return self.render("admin/meeting_room/minutes.html", meeting=meeting, items=items, owners=self._owners(), contacts=contacts,
-                           flagged=agenda.open_safeguarding_patient_ids([i.patient_id for i in items]), today=today())
+        return self.render(
+            "admin/meeting_room/minutes.html",
+            meeting=meeting,
+            items=items,
+            owners=self._owners(),
+            contacts=contacts,
+            flagged=agenda.open_safeguarding_patient_ids([i.patient_id for i in items]),
+            today=today(),
+        )
 
     @expose("/case/<int:item_id>/draft", methods=("POST",))
     def draft(self, item_id: int):
@@ -162,7 +196,9 @@ class MeetingRoomView(SecureView):
         self._staff_only()
         item = self._item(item_id)
         try:
-            agenda.save_minutes(item, {k: request.form.get(k, "") for k in agenda.MINUTE_FIELDS if k in request.form}, current_user)
+            agenda.save_minutes(
+                item, {k: request.form.get(k, "") for k in agenda.MINUTE_FIELDS if k in request.form}, current_user
+            )
         except DomainError as exc:
             db.session.rollback()
             return jsonify(saved=False, message=str(exc)), 400
@@ -175,8 +211,12 @@ class MeetingRoomView(SecureView):
         item = self._item(item_id)
         discussed = request.form.get("discussed")
         fields = {k: request.form.get(k, "") for k in agenda.MINUTE_FIELDS}
-        self._run(lambda: agenda.save_minutes(item, fields, current_user, discussed={"yes": True, "no": False}.get(discussed)),
-                  f"Minutes saved for {item.patient}.")
+        self._run(
+            lambda: agenda.save_minutes(
+                item, fields, current_user, discussed={"yes": True, "no": False}.get(discussed)
+            ),
+            f"Minutes saved for {item.patient}.",
+        )
         return redirect(url_for(".minutes", meeting_id=item.meeting_id) + f"#case-{item.id}")
 
     @expose("/case/<int:item_id>/action", methods=("POST",))
@@ -185,10 +225,18 @@ class MeetingRoomView(SecureView):
         item = self._item(item_id)
 
         def add():
-            owner = db.session.get(Organisation, int(request.form["owner_organisation_id"])) if request.form.get("owner_organisation_id", "").isdigit() else None
+            owner = (
+                db.session.get(Organisation, int(request.form["owner_organisation_id"]))
+                if request.form.get("owner_organisation_id", "").isdigit()
+                else None
+            )
             if owner is None:
                 raise DomainError("Choose the agency that owns the action.")
-            person = db.session.get(Contact, int(request.form["owner_contact_id"])) if request.form.get("owner_contact_id", "").isdigit() else None
+            person = (
+                db.session.get(Contact, int(request.form["owner_contact_id"]))
+                if request.form.get("owner_contact_id", "").isdigit()
+                else None
+            )
             try:
                 due = date.fromisoformat(request.form.get("due_on", ""))
             except ValueError:
@@ -210,8 +258,15 @@ class MeetingRoomView(SecureView):
         organisation = None
         if current_user.role == Role.partner:
             # A partner: only their own agency's action log, and only for a meeting of a locality they sit on.
-            member = db.session.scalar(select(MeetingMember.id).join(Contact).where(
-                MeetingMember.locality_id == meeting.locality_id, Contact.user_id == current_user.id, MeetingMember.archived_at.is_(None)))
+            member = db.session.scalar(
+                select(MeetingMember.id)
+                .join(Contact)
+                .where(
+                    MeetingMember.locality_id == meeting.locality_id,
+                    Contact.user_id == current_user.id,
+                    MeetingMember.archived_at.is_(None),
+                )
+            )
             if kind != DocumentKind.action_log or member is None:
                 abort(403)
             organisation = current_user.organisation
@@ -219,7 +274,9 @@ class MeetingRoomView(SecureView):
             organisation = db.session.get(Organisation, int(request.args["organisation"]))
         generated = documents.generate(kind, meeting, current_user, organisation)
         db.session.commit()
-        return send_file(io.BytesIO(generated.content), mimetype=DOCX, as_attachment=True, download_name=generated.filename)
+        return send_file(
+            io.BytesIO(generated.content), mimetype=DOCX, as_attachment=True, download_name=generated.filename
+        )
 
     @expose("/<int:meeting_id>/send/<kind>", methods=("POST",))
     def send(self, meeting_id: int, kind: str):
@@ -237,8 +294,11 @@ class MeetingRoomView(SecureView):
                 report = documents.send_to_members(DocumentKind(kind), meeting, current_user)
 
         if self._run(send_it):
-            flash(f"Queued for {len(report.sent_to)} address(es)." + (f" Not sent (no secure address): {', '.join(report.refused)}." if report.refused else ""),
-                  "success" if not report.refused else "warning")
+            flash(
+                f"Queued for {len(report.sent_to)} address(es)."
+                + (f" Not sent (no secure address): {', '.join(report.refused)}." if report.refused else ""),
+                "success" if not report.refused else "warning",
+            )
         return redirect(url_for(".meeting", meeting_id=meeting_id))
 
 

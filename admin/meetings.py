@@ -1,4 +1,5 @@
 """Screens for localities and their members, meetings, agendas (case discussions) and attendance."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -10,16 +11,39 @@ from wtforms.validators import URL, Email, NumberRange, Optional, ValidationErro
 from access import NOBODY, READERS, STAFF, TEAM_LEAD
 from admin.base import SecureModelView
 from admin.fields import (
-    CONTACT, ORGANISATION, PATIENT, USER, ByPatientLoader, MeetingLoader, localities, not_taken, patient_link,
-    same_patient, short_text, under_live_parent, unique,
+    CONTACT,
+    ORGANISATION,
+    PATIENT,
+    USER,
+    ByPatientLoader,
+    MeetingLoader,
+    localities,
+    not_taken,
+    patient_link,
+    same_patient,
+    short_text,
+    under_live_parent,
+    unique,
 )
 from models import (
-    AgendaItem, Attendance, Contact, DomainError, Episode, Locality, Meeting, MeetingMember, MeetingStatus, Referral, db,
+    AgendaItem,
+    Attendance,
+    Contact,
+    DomainError,
+    Episode,
+    Locality,
+    Meeting,
+    MeetingMember,
+    MeetingStatus,
+    Referral,
+    db,
 )
 from timefmt import LONDON
 
 MEETING = MeetingLoader("meeting")
-BOOKED_ELSEWHERE = "Members have been invited to this meeting: {}, from the meeting's Scheduling page, so their calendars are updated."
+BOOKED_ELSEWHERE = (
+    "Members have been invited to this meeting: {}, from the meeting's Scheduling page, so their calendars are updated."
+)
 
 
 def meeting_day(meeting: Meeting) -> date:
@@ -71,15 +95,35 @@ class ContactView(SecureModelView):
     roles_export = STAFF
 
     column_list = ["name", "job_title", "organisation", "email", "phone"]
-    column_labels = {"name": "Name", "job_title": "Job title", "organisation": "Organisation", "organisation.name": "Organisation",
-                     "organisation.type": "Type of organisation", "email": "Email", "phone": "Phone", "user": "Sign-in account",
-                     "created_at": "Added", "updated_at": "Last changed", "archived_at": "Archived"}
+    column_labels = {
+        "name": "Name",
+        "job_title": "Job title",
+        "organisation": "Organisation",
+        "organisation.name": "Organisation",
+        "organisation.type": "Type of organisation",
+        "email": "Email",
+        "phone": "Phone",
+        "user": "Sign-in account",
+        "created_at": "Added",
+        "updated_at": "Last changed",
+        "archived_at": "Archived",
+    }
     column_descriptions = {"user": "The contact's own sign-in, when they have one."}
     column_searchable_list = ["name", "email", "organisation.name"]
     column_filters = ["organisation.name", "organisation.type", "job_title"]
     column_sortable_list = ["name", "email", ("organisation", "organisation.name")]
     column_default_sort = "name"
-    column_details_list = ["name", "job_title", "organisation", "email", "phone", "user", "created_at", "updated_at", "archived_at"]
+    column_details_list = [
+        "name",
+        "job_title",
+        "organisation",
+        "email",
+        "phone",
+        "user",
+        "created_at",
+        "updated_at",
+        "archived_at",
+    ]
     form_columns = ["name", "job_title", "organisation", "email", "phone", "user"]
     form_args = {
         "email": {"validators": [Email(message="Enter a valid email address.")]},
@@ -98,9 +142,17 @@ class MeetingMemberView(SecureModelView):
     roles_export = STAFF
 
     column_list = ["locality", "contact", "member_role"]
-    column_labels = {"locality": "Locality", "locality.name": "Locality", "contact": "Member", "contact.name": "Member",
-                     "contact.email": "Member's email", "member_role": "Role", "created_at": "Added", "updated_at": "Last changed",
-                     "archived_at": "Archived"}
+    column_labels = {
+        "locality": "Locality",
+        "locality.name": "Locality",
+        "contact": "Member",
+        "contact.name": "Member",
+        "contact.email": "Member's email",
+        "member_role": "Role",
+        "created_at": "Added",
+        "updated_at": "Last changed",
+        "archived_at": "Archived",
+    }
     column_searchable_list = ["contact.name", "contact.email"]
     column_filters = ["locality.name", "member_role", "contact.name"]
     column_sortable_list = [("locality", "locality.name"), ("contact", "contact.name"), "member_role"]
@@ -109,9 +161,16 @@ class MeetingMemberView(SecureModelView):
     form_columns = ["locality", "contact", "member_role"]
     form_args = {
         "locality": {"query_factory": localities},
-        "contact": {"validators": [not_taken(MeetingMember, "locality",
-                                             "This contact is already a member of this locality's meeting (perhaps archived: "
-                                             "the team lead can restore it).")]},
+        "contact": {
+            "validators": [
+                not_taken(
+                    MeetingMember,
+                    "locality",
+                    "This contact is already a member of this locality's meeting (perhaps archived: "
+                    "the team lead can restore it).",
+                )
+            ]
+        },
     }
     form_ajax_refs = {"contact": CONTACT}
 
@@ -130,20 +189,42 @@ class MeetingView(SecureModelView):
     roles_export = STAFF
 
     column_list = ["starts_at", "locality", "status", "duration_minutes", "chair"]
-    column_labels = {"starts_at": "Date and time", "locality": "Locality", "locality.name": "Locality", "status": "Status",
-                     "duration_minutes": "Length (minutes)", "chair": "Chair", "teams_link": "Teams link", "created_at": "Added",
-                     "updated_at": "Last changed", "archived_at": "Archived"}
-    column_descriptions = {"status": "Book, move or cancel a meeting on the Scheduling page so members are invited or told."}
+    column_labels = {
+        "starts_at": "Date and time",
+        "locality": "Locality",
+        "locality.name": "Locality",
+        "status": "Status",
+        "duration_minutes": "Length (minutes)",
+        "chair": "Chair",
+        "teams_link": "Teams link",
+        "created_at": "Added",
+        "updated_at": "Last changed",
+        "archived_at": "Archived",
+    }
+    column_descriptions = {
+        "status": "Book, move or cancel a meeting on the Scheduling page so members are invited or told."
+    }
     column_searchable_list = ["locality.name"]
     column_filters = ["locality.name", "status", "starts_at"]
     column_sortable_list = ["starts_at", "status", ("locality", "locality.name")]
     column_default_sort = [("starts_at", True), ("id", True)]
-    column_details_list = ["starts_at", "locality", "status", "duration_minutes", "chair", "teams_link", "created_at", "updated_at",
-                           "archived_at"]
+    column_details_list = [
+        "starts_at",
+        "locality",
+        "status",
+        "duration_minutes",
+        "chair",
+        "teams_link",
+        "created_at",
+        "updated_at",
+        "archived_at",
+    ]
     form_columns = ["locality", "starts_at", "duration_minutes", "chair", "teams_link", "status"]
     form_args = {
         "locality": {"query_factory": localities},
-        "duration_minutes": {"validators": [NumberRange(min=1, max=600, message="A meeting lasts from 1 to 600 minutes.")]},
+        "duration_minutes": {
+            "validators": [NumberRange(min=1, max=600, message="A meeting lasts from 1 to 600 minutes.")]
+        },
         "teams_link": {"validators": [Optional(), URL(message="Enter the whole Teams link, starting https://.")]},
     }
     form_ajax_refs = {"chair": CONTACT}
@@ -156,7 +237,9 @@ class MeetingView(SecureModelView):
         """Invitations are the Scheduling page's work: this screen does not book, move or cancel a booked meeting."""
         if is_created:
             if model.status == MeetingStatus.booked:
-                raise DomainError("Book a meeting on the Scheduling page, which invites the members; here it can be planned or held.")
+                raise DomainError(
+                    "Book a meeting on the Scheduling page, which invites the members; here it can be planned or held."
+                )
             return
         state = inspect(model).attrs
         was = state.status.history.deleted[0] if state.status.history.deleted else model.status
@@ -181,12 +264,27 @@ class AgendaItemView(SecureModelView):
 
     column_list = ["meeting", "position", "patient", "status", "late_addition", "presenter", "outcome"]
     column_labels = {
-        "meeting": "Meeting", "meeting.starts_at": "Meeting date", "meeting.locality.name": "Locality", "patient": "Patient",
-        "episode": "Episode", "referral": "Referral",
-        "position": "Order", "slot_starts_at": "Time slot", "presenter": "Presenting professional", "presenter.name": "Presenter",
-        "late_addition": "Late addition", "status": "Status", "summary": "Summary", "discussion": "Discussion", "outcome": "Outcome",
-        "decisions": "Decisions", "patient.family_name": "Patient surname", "patient.nhs_number": "Patient NHS number",
-        "created_at": "Added", "updated_at": "Last changed", "archived_at": "Archived",
+        "meeting": "Meeting",
+        "meeting.starts_at": "Meeting date",
+        "meeting.locality.name": "Locality",
+        "patient": "Patient",
+        "episode": "Episode",
+        "referral": "Referral",
+        "position": "Order",
+        "slot_starts_at": "Time slot",
+        "presenter": "Presenting professional",
+        "presenter.name": "Presenter",
+        "late_addition": "Late addition",
+        "status": "Status",
+        "summary": "Summary",
+        "discussion": "Discussion",
+        "outcome": "Outcome",
+        "decisions": "Decisions",
+        "patient.family_name": "Patient surname",
+        "patient.nhs_number": "Patient NHS number",
+        "created_at": "Added",
+        "updated_at": "Last changed",
+        "archived_at": "Archived",
     }
     column_descriptions = {"late_addition": "Added after the cut-off before the meeting."}
     column_formatters = {"patient": patient_link, "outcome": short_text()}
@@ -196,13 +294,53 @@ class AgendaItemView(SecureModelView):
     column_filters = ["status", "late_addition", "meeting.starts_at", "meeting.locality.name", "presenter.name"]
     column_sortable_list = ["position", "status", ("meeting", "meeting.starts_at")]
     column_default_sort = [("meeting_id", True), ("position", False)]
-    column_details_list = ["meeting", "patient", "episode", "referral", "position", "slot_starts_at", "presenter", "late_addition",
-                           "status", "summary", "discussion", "outcome", "decisions", "created_at", "updated_at", "archived_at"]
-    column_export_list = ["meeting", "position", "patient", "status", "late_addition", "presenter", "outcome", "decisions"]
-    form_columns = ["meeting", "patient", "episode", "referral", "position", "slot_starts_at", "presenter", "late_addition", "status",
-                    "summary", "discussion", "outcome", "decisions"]
+    column_details_list = [
+        "meeting",
+        "patient",
+        "episode",
+        "referral",
+        "position",
+        "slot_starts_at",
+        "presenter",
+        "late_addition",
+        "status",
+        "summary",
+        "discussion",
+        "outcome",
+        "decisions",
+        "created_at",
+        "updated_at",
+        "archived_at",
+    ]
+    column_export_list = [
+        "meeting",
+        "position",
+        "patient",
+        "status",
+        "late_addition",
+        "presenter",
+        "outcome",
+        "decisions",
+    ]
+    form_columns = [
+        "meeting",
+        "patient",
+        "episode",
+        "referral",
+        "position",
+        "slot_starts_at",
+        "presenter",
+        "late_addition",
+        "status",
+        "summary",
+        "discussion",
+        "outcome",
+        "decisions",
+    ]
     form_args = {
-        "patient": {"validators": [not_taken(AgendaItem, "meeting", "This patient is already on this meeting's agenda.")]},
+        "patient": {
+            "validators": [not_taken(AgendaItem, "meeting", "This patient is already on this meeting's agenda.")]
+        },
         "episode": {"validators": [same_patient("episode")]},
         "referral": {"validators": [same_patient("referral"), meeting_after_referral]},
     }
@@ -216,8 +354,14 @@ class AgendaItemView(SecureModelView):
 
     def get_query(self):
         """What each row shows, loaded with the page (not one query per row)."""
-        return super().get_query().options(joinedload(AgendaItem.meeting).joinedload(Meeting.locality),
-                                           joinedload(AgendaItem.presenter).joinedload(Contact.organisation))
+        return (
+            super()
+            .get_query()
+            .options(
+                joinedload(AgendaItem.meeting).joinedload(Meeting.locality),
+                joinedload(AgendaItem.presenter).joinedload(Contact.organisation),
+            )
+        )
 
 
 class AttendanceView(SecureModelView):
@@ -230,16 +374,28 @@ class AttendanceView(SecureModelView):
     roles_export = STAFF
 
     column_list = ["meeting", "contact", "status"]
-    column_labels = {"meeting": "Meeting", "meeting.starts_at": "Meeting date", "meeting.locality.name": "Locality", "contact": "Member",
-                     "contact.name": "Member",
-                     "contact.email": "Member's email", "status": "Attendance", "created_at": "Added", "updated_at": "Last changed"}
+    column_labels = {
+        "meeting": "Meeting",
+        "meeting.starts_at": "Meeting date",
+        "meeting.locality.name": "Locality",
+        "contact": "Member",
+        "contact.name": "Member",
+        "contact.email": "Member's email",
+        "status": "Attendance",
+        "created_at": "Added",
+        "updated_at": "Last changed",
+    }
     column_searchable_list = ["contact.name", "contact.email"]
     column_filters = ["status", "meeting.starts_at", "meeting.locality.name", "contact.name"]
     column_sortable_list = ["status", ("meeting", "meeting.starts_at"), ("contact", "contact.name")]
     column_default_sort = [("meeting_id", True), ("id", False)]
     column_details_list = ["meeting", "contact", "status", "created_at", "updated_at"]
     form_columns = ["meeting", "contact", "status"]
-    form_args = {"contact": {"validators": [not_taken(Attendance, "meeting", "This member is already on this meeting's register.")]}}
+    form_args = {
+        "contact": {
+            "validators": [not_taken(Attendance, "meeting", "This member is already on this meeting's register.")]
+        }
+    }
     form_ajax_refs = {"meeting": MEETING, "contact": CONTACT}
 
     def scope(self, query, include_archived: bool = False):
@@ -248,14 +404,24 @@ class AttendanceView(SecureModelView):
 
     def get_query(self):
         """What each row shows, loaded with the page (not one query per row)."""
-        return super().get_query().options(joinedload(Attendance.meeting).joinedload(Meeting.locality),
-                                           joinedload(Attendance.contact).joinedload(Contact.organisation))
+        return (
+            super()
+            .get_query()
+            .options(
+                joinedload(Attendance.meeting).joinedload(Meeting.locality),
+                joinedload(Attendance.contact).joinedload(Contact.organisation),
+            )
+        )
 
 
 def register(admin) -> None:
     admin.add_view(MeetingView(Meeting, db, name="Meetings", category="Meetings", endpoint="meeting"))
-    admin.add_view(AgendaItemView(AgendaItem, db, name="Agenda items and minutes", category="Meetings", endpoint="agenda_item"))
+    admin.add_view(
+        AgendaItemView(AgendaItem, db, name="Agenda items and minutes", category="Meetings", endpoint="agenda_item")
+    )
     admin.add_view(AttendanceView(Attendance, db, name="Attendance", category="Meetings", endpoint="attendance"))
     admin.add_view(LocalityView(Locality, db, name="Localities", category="Meetings", endpoint="locality"))
-    admin.add_view(MeetingMemberView(MeetingMember, db, name="Meeting members", category="Meetings", endpoint="meeting_member"))
+    admin.add_view(
+        MeetingMemberView(MeetingMember, db, name="Meeting members", category="Meetings", endpoint="meeting_member")
+    )
     admin.add_view(ContactView(Contact, db, name="Contacts", category="Meetings", endpoint="contact"))

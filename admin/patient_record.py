@@ -1,4 +1,5 @@
 """The patient record on one page: who they are, frailty and risk, and a timeline of everything known."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,8 +16,22 @@ import services
 from access import READERS, STAFF, row_filters
 from admin.base import SecureView
 from models import (
-    Action, ActionStatus, AgendaItem, AuditAction, CarePlan, CollatedNote, DomainError, Episode, GeneratedDocument,
-    HospitalEvent, Meeting, OnwardReferral, Patient, Referral, SafeguardingConcern, db,
+    Action,
+    ActionStatus,
+    AgendaItem,
+    AuditAction,
+    CarePlan,
+    CollatedNote,
+    DomainError,
+    Episode,
+    GeneratedDocument,
+    HospitalEvent,
+    Meeting,
+    OnwardReferral,
+    Patient,
+    Referral,
+    SafeguardingConcern,
+    db,
 )
 from nhs import CFS_LABELS, efi_category, format_nhs_number
 from timefmt import LONDON, today
@@ -47,38 +62,124 @@ def timeline(patient: Patient) -> list[Event]:
     pid = patient.id
     live = lambda model: [model.patient_id == pid, model.archived_at.is_(None)]  # noqa: E731
     events: list[Event] = []
-    for referral in db.session.scalars(select(Referral).where(*live(Referral)).options(selectinload(Referral.decisions))):
-        events.append(Event(referral.received_on, "Referral", f"Referral from {referral.referrer_name}", referral.reason,
-                            url_for("triage.details_view", id=referral.id) if referral.status.value in ("awaiting_triage", "more_information") else None))
+    for referral in db.session.scalars(
+        select(Referral).where(*live(Referral)).options(selectinload(Referral.decisions))
+    ):
+        events.append(
+            Event(
+                referral.received_on,
+                "Referral",
+                f"Referral from {referral.referrer_name}",
+                referral.reason,
+                url_for("triage.details_view", id=referral.id)
+                if referral.status.value in ("awaiting_triage", "more_information")
+                else None,
+            )
+        )
         for decision in referral.decisions:
-            detail = "; ".join(filter(None, [decision.decline_reason.label if decision.decline_reason else None, decision.reason_text,
-                                             decision.missing_information, decision.redirected_to]))
-            events.append(Event(decision.decided_on, "Triage", f"{decision.outcome.label} by {decision.decided_by.name}", detail))
+            detail = "; ".join(
+                filter(
+                    None,
+                    [
+                        decision.decline_reason.label if decision.decline_reason else None,
+                        decision.reason_text,
+                        decision.missing_information,
+                        decision.redirected_to,
+                    ],
+                )
+            )
+            events.append(
+                Event(decision.decided_on, "Triage", f"{decision.outcome.label} by {decision.decided_by.name}", detail)
+            )
     for episode in db.session.scalars(select(Episode).where(*live(Episode))):
-        events.append(Event(episode.opened_on, "Episode", f"Opened to the ILR ({episode.locality})",
-                            f"Coordinator: {episode.coordinator.name}" if episode.coordinator else ""))
+        events.append(
+            Event(
+                episode.opened_on,
+                "Episode",
+                f"Opened to the ILR ({episode.locality})",
+                f"Coordinator: {episode.coordinator.name}" if episode.coordinator else "",
+            )
+        )
         if episode.closed_on:
-            events.append(Event(episode.closed_on, "Episode", f"Closed: {episode.closure_reason.label}", episode.goal_attainment or ""))
-    items = db.session.scalars(select(AgendaItem).where(*live(AgendaItem)).join(Meeting).options(selectinload(AgendaItem.meeting)))
+            events.append(
+                Event(
+                    episode.closed_on,
+                    "Episode",
+                    f"Closed: {episode.closure_reason.label}",
+                    episode.goal_attainment or "",
+                )
+            )
+    items = db.session.scalars(
+        select(AgendaItem).where(*live(AgendaItem)).join(Meeting).options(selectinload(AgendaItem.meeting))
+    )
     for item in items:
-        events.append(Event(_day(item.meeting.starts_at), "Discussion", f"{item.status.label} at {item.meeting}",
-                            " ".join(filter(None, [item.outcome, item.decisions]))))
+        events.append(
+            Event(
+                _day(item.meeting.starts_at),
+                "Discussion",
+                f"{item.status.label} at {item.meeting}",
+                " ".join(filter(None, [item.outcome, item.decisions])),
+            )
+        )
     for plan in db.session.scalars(select(CarePlan).where(*live(CarePlan)).options(selectinload(CarePlan.shares))):
-        events.append(Event(_day(plan.agreed_on or plan.created_at), "Care plan", f"Care plan version {plan.number} ({plan.state.label.lower()})"))
+        events.append(
+            Event(
+                _day(plan.agreed_on or plan.created_at),
+                "Care plan",
+                f"Care plan version {plan.number} ({plan.state.label.lower()})",
+            )
+        )
         for share in plan.shares:
-            events.append(Event(share.shared_on, "Care plan", f"Version {plan.number} shared with {share.shared_with.name}"))
+            events.append(
+                Event(share.shared_on, "Care plan", f"Version {plan.number} shared with {share.shared_with.name}")
+            )
     for onward in db.session.scalars(select(OnwardReferral).where(*live(OnwardReferral))):
-        events.append(Event(onward.referred_on, "Onward referral", f"Referred to {onward.service}: {onward.outcome.label.lower()}", onward.reason or ""))
+        events.append(
+            Event(
+                onward.referred_on,
+                "Onward referral",
+                f"Referred to {onward.service}: {onward.outcome.label.lower()}",
+                onward.reason or "",
+            )
+        )
     for concern in db.session.scalars(select(SafeguardingConcern).where(*live(SafeguardingConcern))):
         status = "closed" if concern.closed_on else "open"
-        events.append(Event(concern.raised_on, "Safeguarding", f"{concern.category.label} concern ({status})",
-                            "; ".join(filter(None, [concern.referred_to and f"referred to {concern.referred_to}", concern.reference, concern.outcome])),
-                            flag=None if concern.closed_on else "open"))
+        events.append(
+            Event(
+                concern.raised_on,
+                "Safeguarding",
+                f"{concern.category.label} concern ({status})",
+                "; ".join(
+                    filter(
+                        None,
+                        [
+                            concern.referred_to and f"referred to {concern.referred_to}",
+                            concern.reference,
+                            concern.outcome,
+                        ],
+                    )
+                ),
+                flag=None if concern.closed_on else "open",
+            )
+        )
     for event in db.session.scalars(select(HospitalEvent).where(*live(HospitalEvent))):
         events.append(Event(event.occurred_on, "Hospital", event.kind.label, event.hospital or ""))
-    for note in db.session.scalars(select(CollatedNote).where(*live(CollatedNote)).options(selectinload(CollatedNote.checked_by))):
-        checked = f"checked by {note.checked_by.name} on {note.checked_on:%d/%m/%Y}" if note.checked_by and note.checked_on else "not yet checked"
-        events.append(Event(note.checked_on or _day(note.created_at), "Collated note", f"{note.source.label} ({checked})", note.summary))
+    for note in db.session.scalars(
+        select(CollatedNote).where(*live(CollatedNote)).options(selectinload(CollatedNote.checked_by))
+    ):
+        checked = (
+            f"checked by {note.checked_by.name} on {note.checked_on:%d/%m/%Y}"
+            if note.checked_by and note.checked_on
+            else "not yet checked"
+        )
+        events.append(
+            Event(
+                note.checked_on or _day(note.created_at),
+                "Collated note",
+                f"{note.source.label} ({checked})",
+                note.summary,
+            )
+        )
     for doc in db.session.scalars(select(GeneratedDocument).where(GeneratedDocument.patient_id == pid)):
         events.append(Event(_day(doc.created_at), "Document", f"{doc.kind.label}: {doc.filename}"))
     return sorted(events, key=lambda e: e.on, reverse=True)
@@ -87,7 +188,8 @@ def timeline(patient: Patient) -> list[Event]:
 def actions_for(patient: Patient) -> list[Action]:
     """Open actions first (earliest due first), then the rest, newest first."""
     rows = db.session.scalars(
-        select(Action).where(Action.patient_id == patient.id, Action.archived_at.is_(None))
+        select(Action)
+        .where(Action.patient_id == patient.id, Action.archived_at.is_(None))
         .options(selectinload(Action.owner_organisation), selectinload(Action.owner_contact))
     ).all()
     still_open = (ActionStatus.open, ActionStatus.in_progress)
@@ -120,12 +222,20 @@ class PatientRecordView(SecureView):
     @expose("/<int:patient_id>/")
     def patient(self, patient_id: int):
         patient = self._patient(patient_id)
-        audit.record(AuditAction.view, table="patient", record_id=patient.id, patient_id=patient.id, detail="patient record page")
+        audit.record(
+            AuditAction.view, table="patient", record_id=patient.id, patient_id=patient.id, detail="patient record page"
+        )
         on = today()
         return self.render(
-            "admin/patient_record.html", patient=patient, nhs_number=format_nhs_number(patient.nhs_number),
-            age=_age(patient.date_of_birth, patient.date_of_death or on), cfs_label=CFS_LABELS.get(patient.cfs),
-            efi_band=efi_category(patient.efi), events=timeline(patient), actions=actions_for(patient), today=on,
+            "admin/patient_record.html",
+            patient=patient,
+            nhs_number=format_nhs_number(patient.nhs_number),
+            age=_age(patient.date_of_birth, patient.date_of_death or on),
+            cfs_label=CFS_LABELS.get(patient.cfs),
+            efi_band=efi_category(patient.efi),
+            events=timeline(patient),
+            actions=actions_for(patient),
+            today=on,
             can_change=current_user.role in STAFF,
         )
 
@@ -135,7 +245,9 @@ class PatientRecordView(SecureView):
 
     @expose("/<int:patient_id>/consent-withdrawn/", methods=("POST",))
     def withdraw_consent(self, patient_id: int):
-        return self._life_event(patient_id, services.withdraw_consent, "withdrawn_on", "Consent withdrawal has been recorded.")
+        return self._life_event(
+            patient_id, services.withdraw_consent, "withdrawn_on", "Consent withdrawal has been recorded."
+        )
 
     def _life_event(self, patient_id: int, operation, field: str, done: str):
         if current_user.role not in STAFF:

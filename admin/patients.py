@@ -1,4 +1,5 @@
 """Screens for patients, their hospital events and the notes collated from other systems."""
+
 from __future__ import annotations
 
 from flask_login import current_user
@@ -9,8 +10,19 @@ import services
 from access import READERS, STAFF
 from admin.base import SecureModelView
 from admin.fields import (
-    PATIENT, STAFF_USER, NhsNumberField, field_filled, lookup, nhs_number, not_before, not_in_future,
-    patient_link, required_when, short_text, unique_nhs_number, valid_nhs_number,
+    PATIENT,
+    STAFF_USER,
+    NhsNumberField,
+    field_filled,
+    lookup,
+    nhs_number,
+    not_before,
+    not_in_future,
+    patient_link,
+    required_when,
+    short_text,
+    unique_nhs_number,
+    valid_nhs_number,
 )
 from models import CollatedNote, HospitalEvent, OrganisationType, Patient, User, db
 from nhs import CFS_LABELS, normalise_nhs_number
@@ -39,15 +51,44 @@ class PatientView(SecureModelView):
     roles_archive = STAFF
     roles_export = STAFF
 
-    column_list = ["nhs_number", "family_name", "given_name", "date_of_birth", "gp_practice", "cfs", "risk_band", "risk_score", "postcode"]
+    column_list = [
+        "nhs_number",
+        "family_name",
+        "given_name",
+        "date_of_birth",
+        "gp_practice",
+        "cfs",
+        "risk_band",
+        "risk_score",
+        "postcode",
+    ]
     column_labels = {
-        "nhs_number": "NHS number", "nhs_number_status": "NHS number status", "given_name": "First name", "family_name": "Surname",
-        "date_of_birth": "Date of birth", "sex": "Sex", "address": "Address", "postcode": "Postcode", "phone": "Phone",
-        "gp_practice": "GP practice", "gp_practice.name": "GP practice", "named_gp": "Named GP", "carer_details": "Carer",
-        "next_of_kin": "Next of kin", "communication_needs": "Communication needs", "interpreter_language": "Interpreter needed (language)",
-        "long_term_conditions": "Long-term conditions", "cfs": "Clinical Frailty Scale", "efi": "eFI",
-        "date_of_death": "Date of death", "consent_withdrawn_on": "Consent withdrawn on", "risk_score": "Risk score",
-        "risk_band": "Priority band", "risk_reasons": "Risk reasons", "created_at": "Added", "updated_at": "Last changed",
+        "nhs_number": "NHS number",
+        "nhs_number_status": "NHS number status",
+        "given_name": "First name",
+        "family_name": "Surname",
+        "date_of_birth": "Date of birth",
+        "sex": "Sex",
+        "address": "Address",
+        "postcode": "Postcode",
+        "phone": "Phone",
+        "gp_practice": "GP practice",
+        "gp_practice.name": "GP practice",
+        "named_gp": "Named GP",
+        "carer_details": "Carer",
+        "next_of_kin": "Next of kin",
+        "communication_needs": "Communication needs",
+        "interpreter_language": "Interpreter needed (language)",
+        "long_term_conditions": "Long-term conditions",
+        "cfs": "Clinical Frailty Scale",
+        "efi": "eFI",
+        "date_of_death": "Date of death",
+        "consent_withdrawn_on": "Consent withdrawn on",
+        "risk_score": "Risk score",
+        "risk_band": "Priority band",
+        "risk_reasons": "Risk reasons",
+        "created_at": "Added",
+        "updated_at": "Last changed",
         "archived_at": "Archived",
     }
     column_descriptions = {
@@ -63,40 +104,126 @@ class PatientView(SecureModelView):
     column_formatters_detail = {"nhs_number": nhs_number}
     column_formatters_export = {"nhs_number": nhs_number}
     column_searchable_list = ["family_name", "given_name", "nhs_number", "postcode"]
-    column_filters = ["risk_band", "gp_practice.name", "cfs", "nhs_number_status", "sex", "date_of_birth", "postcode", "date_of_death"]
-    column_sortable_list = ["family_name", "given_name", "date_of_birth", "cfs", "risk_score", "postcode", ("gp_practice", "gp_practice.name")]
+    column_filters = [
+        "risk_band",
+        "gp_practice.name",
+        "cfs",
+        "nhs_number_status",
+        "sex",
+        "date_of_birth",
+        "postcode",
+        "date_of_death",
+    ]
+    column_sortable_list = [
+        "family_name",
+        "given_name",
+        "date_of_birth",
+        "cfs",
+        "risk_score",
+        "postcode",
+        ("gp_practice", "gp_practice.name"),
+    ]
     column_default_sort = [("family_name", False), ("given_name", False)]
     column_details_list = [
-        "nhs_number", "nhs_number_status", "family_name", "given_name", "date_of_birth", "sex", "address", "postcode", "phone",
-        "gp_practice", "named_gp", "carer_details", "next_of_kin", "communication_needs", "interpreter_language",
-        "long_term_conditions", "cfs", "efi", "risk_band", "risk_score", "risk_reasons", "date_of_death", "consent_withdrawn_on",
-        "created_at", "updated_at", "archived_at",
+        "nhs_number",
+        "nhs_number_status",
+        "family_name",
+        "given_name",
+        "date_of_birth",
+        "sex",
+        "address",
+        "postcode",
+        "phone",
+        "gp_practice",
+        "named_gp",
+        "carer_details",
+        "next_of_kin",
+        "communication_needs",
+        "interpreter_language",
+        "long_term_conditions",
+        "cfs",
+        "efi",
+        "risk_band",
+        "risk_score",
+        "risk_reasons",
+        "date_of_death",
+        "consent_withdrawn_on",
+        "created_at",
+        "updated_at",
+        "archived_at",
     ]
     column_export_list = [
-        "nhs_number", "nhs_number_status", "family_name", "given_name", "date_of_birth", "sex", "postcode", "gp_practice", "named_gp",
-        "cfs", "efi", "risk_band", "risk_score", "date_of_death", "consent_withdrawn_on",
+        "nhs_number",
+        "nhs_number_status",
+        "family_name",
+        "given_name",
+        "date_of_birth",
+        "sex",
+        "postcode",
+        "gp_practice",
+        "named_gp",
+        "cfs",
+        "efi",
+        "risk_band",
+        "risk_score",
+        "date_of_death",
+        "consent_withdrawn_on",
     ]
 
     form_columns = [
-        "nhs_number", "nhs_number_status", "given_name", "family_name", "date_of_birth", "sex", "address", "postcode", "phone",
-        "gp_practice", "named_gp", "carer_details", "next_of_kin", "communication_needs", "interpreter_language",
-        "long_term_conditions", "cfs", "efi", "date_of_death", "consent_withdrawn_on",
+        "nhs_number",
+        "nhs_number_status",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "sex",
+        "address",
+        "postcode",
+        "phone",
+        "gp_practice",
+        "named_gp",
+        "carer_details",
+        "next_of_kin",
+        "communication_needs",
+        "interpreter_language",
+        "long_term_conditions",
+        "cfs",
+        "efi",
+        "date_of_death",
+        "consent_withdrawn_on",
     ]
     form_textareas = ("address", "next_of_kin")
     form_overrides = {"nhs_number": NhsNumberField}
     form_args = {
         "nhs_number": {"validators": [valid_nhs_number, unique_nhs_number]},
-        "nhs_number_status": {"validators": [
-            required_when(field_filled("nhs_number"), "Choose the NHS number's verification status."),
-        ]},
+        "nhs_number_status": {
+            "validators": [
+                required_when(field_filled("nhs_number"), "Choose the NHS number's verification status."),
+            ]
+        },
         "date_of_birth": {"validators": [not_in_future]},
         "postcode": {"filters": [_upper]},
-        "cfs": {"validators": [NumberRange(min=1, max=9, message="The Clinical Frailty Scale runs from 1 (very fit) to 9 (terminally ill).")]},
-        "efi": {"validators": [NumberRange(min=0, max=1, message="The eFI is a number from 0 to 1, for example 0.27.")]},
-        "date_of_death": {"validators": [not_in_future, not_before("date_of_birth", "The date of death cannot be before the date of birth.")]},
+        "cfs": {
+            "validators": [
+                NumberRange(
+                    min=1, max=9, message="The Clinical Frailty Scale runs from 1 (very fit) to 9 (terminally ill)."
+                )
+            ]
+        },
+        "efi": {
+            "validators": [NumberRange(min=0, max=1, message="The eFI is a number from 0 to 1, for example 0.27.")]
+        },
+        "date_of_death": {
+            "validators": [
+                not_in_future,
+                not_before("date_of_birth", "The date of death cannot be before the date of birth."),
+            ]
+        },
         "consent_withdrawn_on": {"validators": [not_in_future]},
     }
-    form_ajax_refs = {"gp_practice": lookup("name", "ods_code", filters=[f"type = '{OrganisationType.gp_practice.value}'"])}
+    form_ajax_refs = {
+        "gp_practice": lookup("name", "ods_code", filters=[f"type = '{OrganisationType.gp_practice.value}'"])
+    }
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """An NHS number searched with spaces (999 123 4567) finds the stored digits."""
@@ -109,7 +236,10 @@ class PatientView(SecureModelView):
         """A death or consent withdrawal newly recorded on an existing patient runs its service (episodes close, agendas clear)."""
         if is_created:
             return
-        for attribute, service in (("date_of_death", services.record_death), ("consent_withdrawn_on", services.withdraw_consent)):
+        for attribute, service in (
+            ("date_of_death", services.record_death),
+            ("consent_withdrawn_on", services.withdraw_consent),
+        ):
             on = getattr(model, attribute)
             if on is not None and _before(model, attribute) is None:
                 setattr(model, attribute, None)
@@ -126,19 +256,39 @@ class HospitalEventView(SecureModelView):
     roles_export = STAFF
 
     column_list = ["patient", "kind", "occurred_on", "discharged_on", "hospital"]
-    column_labels = {"patient": "Patient", "kind": "Type", "occurred_on": "Date", "discharged_on": "Discharged",
-                     "hospital": "Hospital", "notes": "Notes", "patient.family_name": "Patient surname",
-                     "patient.nhs_number": "Patient NHS number", "created_at": "Added", "updated_at": "Last changed"}
+    column_labels = {
+        "patient": "Patient",
+        "kind": "Type",
+        "occurred_on": "Date",
+        "discharged_on": "Discharged",
+        "hospital": "Hospital",
+        "notes": "Notes",
+        "patient.family_name": "Patient surname",
+        "patient.nhs_number": "Patient NHS number",
+        "created_at": "Added",
+        "updated_at": "Last changed",
+    }
     column_formatters = {"patient": patient_link}
     column_formatters_export = {}
     column_searchable_list = ["patient.family_name", "patient.nhs_number", "hospital"]
     column_filters = ["kind", "occurred_on", "hospital"]
     column_default_sort = ("occurred_on", True)
-    column_details_list = ["patient", "kind", "occurred_on", "discharged_on", "hospital", "notes", "created_at", "updated_at"]
+    column_details_list = [
+        "patient",
+        "kind",
+        "occurred_on",
+        "discharged_on",
+        "hospital",
+        "notes",
+        "created_at",
+        "updated_at",
+    ]
     form_columns = ["patient", "kind", "occurred_on", "discharged_on", "hospital", "notes"]
     form_args = {
         "occurred_on": {"validators": [not_in_future]},
-        "discharged_on": {"validators": [not_in_future, not_before("occurred_on", "The discharge cannot be before the admission.")]},
+        "discharged_on": {
+            "validators": [not_in_future, not_before("occurred_on", "The discharge cannot be before the admission.")]
+        },
     }
     form_ajax_refs = {"patient": PATIENT}
 
@@ -153,9 +303,18 @@ class CollatedNoteView(SecureModelView):
     roles_export = STAFF
 
     column_list = ["patient", "source", "summary", "checked_by", "checked_on"]
-    column_labels = {"patient": "Patient", "source": "Source", "summary": "Summary", "checked_by": "Checked by",
-                     "checked_on": "Checked on", "checked_by.name": "Checked by", "patient.family_name": "Patient surname",
-                     "patient.nhs_number": "Patient NHS number", "created_at": "Added", "updated_at": "Last changed"}
+    column_labels = {
+        "patient": "Patient",
+        "source": "Source",
+        "summary": "Summary",
+        "checked_by": "Checked by",
+        "checked_on": "Checked on",
+        "checked_by.name": "Checked by",
+        "patient.family_name": "Patient surname",
+        "patient.nhs_number": "Patient NHS number",
+        "created_at": "Added",
+        "updated_at": "Last changed",
+    }
     column_formatters = {"patient": patient_link, "summary": short_text()}
     column_formatters_detail = {"patient": patient_link}
     column_formatters_export = {}
@@ -165,7 +324,11 @@ class CollatedNoteView(SecureModelView):
     column_details_list = ["patient", "source", "summary", "checked_by", "checked_on", "created_at", "updated_at"]
     form_columns = ["patient", "source", "summary", "checked_by", "checked_on"]
     column_descriptions = {"checked_by": "Left blank with a date, it is you."}
-    form_args = {"checked_on": {"validators": [not_in_future, required_when(field_filled("checked_by"), "Enter the date it was checked.")]}}
+    form_args = {
+        "checked_on": {
+            "validators": [not_in_future, required_when(field_filled("checked_by"), "Enter the date it was checked.")]
+        }
+    }
     form_ajax_refs = {"patient": PATIENT, "checked_by": STAFF_USER}
 
     def on_model_change(self, form, model, is_created):
@@ -177,5 +340,9 @@ class CollatedNoteView(SecureModelView):
 
 def register(admin) -> None:
     admin.add_view(PatientView(Patient, db, name="Patients", category="Patients", endpoint="patient"))
-    admin.add_view(HospitalEventView(HospitalEvent, db, name="Hospital events", category="Patients", endpoint="hospital_event"))
-    admin.add_view(CollatedNoteView(CollatedNote, db, name="Collated notes", category="Patients", endpoint="collated_note"))
+    admin.add_view(
+        HospitalEventView(HospitalEvent, db, name="Hospital events", category="Patients", endpoint="hospital_event")
+    )
+    admin.add_view(
+        CollatedNoteView(CollatedNote, db, name="Collated notes", category="Patients", endpoint="collated_note")
+    )

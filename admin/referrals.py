@@ -1,4 +1,5 @@
 """Screens for referrals, the triage decisions on them and the episodes (caseload) they open."""
+
 from __future__ import annotations
 
 from flask import flash
@@ -9,22 +10,53 @@ import services
 from access import NOBODY, READERS, STAFF
 from admin.base import SecureModelView
 from admin.fields import (
-    ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader, field_filled, field_is, localities, not_before,
-    not_in_future, patient_link, required_when, same_patient, short_text, under_live_parent,
+    ORGANISATION,
+    PATIENT,
+    STAFF_USER,
+    ByPatientLoader,
+    field_filled,
+    field_is,
+    localities,
+    not_before,
+    not_in_future,
+    patient_link,
+    required_when,
+    same_patient,
+    short_text,
+    under_live_parent,
 )
 from models import Consent, Episode, Referral, TriageDecision, db
 
 REFERRAL_LABELS = {
-    "patient": "Patient", "locality": "Locality", "locality.name": "Locality", "received_on": "Received",
-    "referrer_name": "Referrer", "referrer_role": "Referrer's role", "referrer_organisation": "Referrer's organisation",
-    "referrer_organisation.name": "Referrer's organisation", "referrer_email": "Referrer's email", "referrer_phone": "Referrer's phone",
-    "reason": "Reason for referral", "question": "Question for the ILR", "criteria_multiple_ltcs": "Several long-term conditions",
-    "criteria_complex_needs": "Complex needs", "criteria_frailty": "Frailty", "criteria_multi_agency": "Needs span several agencies",
-    "criteria_urgent_care": "Recent discharge or high use of urgent care", "consent": "Consent", "consent_by": "Consent given by",
-    "consent_on": "Consent given on", "best_interests_reason": "Best-interests decision: the reason",
-    "signposting_tried": "Signposting already tried", "patient_aware": "Patient aware of the referral", "status": "Status",
-    "patient.family_name": "Patient surname", "patient.nhs_number": "Patient NHS number", "created_at": "Added",
-    "updated_at": "Last changed", "archived_at": "Archived",
+    "patient": "Patient",
+    "locality": "Locality",
+    "locality.name": "Locality",
+    "received_on": "Received",
+    "referrer_name": "Referrer",
+    "referrer_role": "Referrer's role",
+    "referrer_organisation": "Referrer's organisation",
+    "referrer_organisation.name": "Referrer's organisation",
+    "referrer_email": "Referrer's email",
+    "referrer_phone": "Referrer's phone",
+    "reason": "Reason for referral",
+    "question": "Question for the ILR",
+    "criteria_multiple_ltcs": "Several long-term conditions",
+    "criteria_complex_needs": "Complex needs",
+    "criteria_frailty": "Frailty",
+    "criteria_multi_agency": "Needs span several agencies",
+    "criteria_urgent_care": "Recent discharge or high use of urgent care",
+    "consent": "Consent",
+    "consent_by": "Consent given by",
+    "consent_on": "Consent given on",
+    "best_interests_reason": "Best-interests decision: the reason",
+    "signposting_tried": "Signposting already tried",
+    "patient_aware": "Patient aware of the referral",
+    "status": "Status",
+    "patient.family_name": "Patient surname",
+    "patient.nhs_number": "Patient NHS number",
+    "created_at": "Added",
+    "updated_at": "Last changed",
+    "archived_at": "Archived",
 }
 
 
@@ -42,22 +74,76 @@ class ReferralView(SecureModelView):
     column_formatters = {"patient": patient_link}
     column_formatters_export = {}
     column_searchable_list = ["referrer_name", "patient.family_name", "patient.nhs_number"]
-    column_filters = ["status", "locality.name", "received_on", "consent", "referrer_organisation.name", "criteria_frailty",
-                      "criteria_urgent_care"]
+    column_filters = [
+        "status",
+        "locality.name",
+        "received_on",
+        "consent",
+        "referrer_organisation.name",
+        "criteria_frailty",
+        "criteria_urgent_care",
+    ]
     column_sortable_list = ["received_on", "referrer_name", "status", ("locality", "locality.name")]
     column_default_sort = [("received_on", True), ("id", True)]
     column_details_list = [
-        "patient", "status", "received_on", "locality", "referrer_name", "referrer_role", "referrer_organisation", "referrer_email",
-        "referrer_phone", "reason", "question", "criteria_multiple_ltcs", "criteria_complex_needs", "criteria_frailty",
-        "criteria_multi_agency", "criteria_urgent_care", "consent", "consent_by", "consent_on", "best_interests_reason",
-        "signposting_tried", "patient_aware", "created_at", "updated_at", "archived_at",
+        "patient",
+        "status",
+        "received_on",
+        "locality",
+        "referrer_name",
+        "referrer_role",
+        "referrer_organisation",
+        "referrer_email",
+        "referrer_phone",
+        "reason",
+        "question",
+        "criteria_multiple_ltcs",
+        "criteria_complex_needs",
+        "criteria_frailty",
+        "criteria_multi_agency",
+        "criteria_urgent_care",
+        "consent",
+        "consent_by",
+        "consent_on",
+        "best_interests_reason",
+        "signposting_tried",
+        "patient_aware",
+        "created_at",
+        "updated_at",
+        "archived_at",
     ]
-    column_export_list = ["id", "patient", "received_on", "locality", "referrer_name", "referrer_organisation", "consent", "status"]
+    column_export_list = [
+        "id",
+        "patient",
+        "received_on",
+        "locality",
+        "referrer_name",
+        "referrer_organisation",
+        "consent",
+        "status",
+    ]
     form_columns = [
-        "patient", "locality", "received_on", "referrer_name", "referrer_role", "referrer_organisation", "referrer_email",
-        "referrer_phone", "reason", "question", "criteria_multiple_ltcs", "criteria_complex_needs", "criteria_frailty",
-        "criteria_multi_agency", "criteria_urgent_care", "consent", "consent_by", "consent_on", "best_interests_reason",
-        "signposting_tried", "patient_aware",
+        "patient",
+        "locality",
+        "received_on",
+        "referrer_name",
+        "referrer_role",
+        "referrer_organisation",
+        "referrer_email",
+        "referrer_phone",
+        "reason",
+        "question",
+        "criteria_multiple_ltcs",
+        "criteria_complex_needs",
+        "criteria_frailty",
+        "criteria_multi_agency",
+        "criteria_urgent_care",
+        "consent",
+        "consent_by",
+        "consent_on",
+        "best_interests_reason",
+        "signposting_tried",
+        "patient_aware",
     ]
     column_descriptions = {"signposting_tried": "Needed before the referral can be accepted."}
     form_args = {
@@ -65,9 +151,13 @@ class ReferralView(SecureModelView):
         "received_on": {"validators": [not_in_future]},
         "referrer_email": {"validators": [Optional(), Email(message="Enter a valid email address.")]},
         "consent_on": {"validators": [not_in_future]},
-        "best_interests_reason": {"validators": [
-            required_when(field_is("consent", Consent.best_interests), "A best-interests decision needs its reason."),
-        ]},
+        "best_interests_reason": {
+            "validators": [
+                required_when(
+                    field_is("consent", Consent.best_interests), "A best-interests decision needs its reason."
+                ),
+            ]
+        },
     }
     form_ajax_refs = {"patient": PATIENT, "referrer_organisation": ORGANISATION}
 
@@ -76,9 +166,12 @@ class ReferralView(SecureModelView):
         if is_created:
             others = services.open_referrals_for(model.patient, excluding=model)
             if others:
-                flash("This patient already has an open referral ("
-                      + ", ".join(f"received {r.received_on:%d/%m/%Y}" for r in others) + "): check this one is not a duplicate.",
-                      "warning")
+                flash(
+                    "This patient already has an open referral ("
+                    + ", ".join(f"received {r.received_on:%d/%m/%Y}" for r in others)
+                    + "): check this one is not a duplicate.",
+                    "warning",
+                )
 
 
 def _referral(view, context, model, name):
@@ -97,17 +190,34 @@ class TriageDecisionView(SecureModelView):
 
     column_list = ["decided_on", "referral", "outcome", "decline_reason", "reason_text", "redirected_to", "decided_by"]
     column_labels = {
-        "decided_on": "Decided on", "referral": "Referral", "outcome": "Decision", "decline_reason": "Reason for declining",
-        "reason_text": "Reason or advice", "missing_information": "Information asked for", "redirected_to": "Redirected to",
-        "decided_by": "Decided by", "decided_by.name": "Decided by", "referral.referrer_name": "Referrer", "created_at": "Recorded",
+        "decided_on": "Decided on",
+        "referral": "Referral",
+        "outcome": "Decision",
+        "decline_reason": "Reason for declining",
+        "reason_text": "Reason or advice",
+        "missing_information": "Information asked for",
+        "redirected_to": "Redirected to",
+        "decided_by": "Decided by",
+        "decided_by.name": "Decided by",
+        "referral.referrer_name": "Referrer",
+        "created_at": "Recorded",
     }
     column_formatters = {"referral": _referral, "reason_text": short_text()}
     column_formatters_detail = column_formatters_export = {"referral": _referral}
     column_searchable_list = ["reason_text", "redirected_to", "referral.referrer_name"]
     column_filters = ["outcome", "decline_reason", "decided_on", "decided_by.name"]
     column_default_sort = [("decided_on", True), ("id", True)]
-    column_details_list = ["referral", "decided_on", "decided_by", "outcome", "decline_reason", "reason_text", "missing_information",
-                           "redirected_to", "created_at"]
+    column_details_list = [
+        "referral",
+        "decided_on",
+        "decided_by",
+        "outcome",
+        "decline_reason",
+        "reason_text",
+        "missing_information",
+        "redirected_to",
+        "created_at",
+    ]
 
     @property
     def holds_patient_data(self) -> bool:
@@ -133,11 +243,22 @@ class EpisodeView(SecureModelView):
 
     column_list = ["patient", "locality", "opened_on", "coordinator", "review_on", "closed_on", "closure_reason"]
     column_labels = {
-        "patient": "Patient", "referral": "Referral", "locality": "Locality", "locality.name": "Locality", "coordinator": "Coordinator",
-        "coordinator.name": "Coordinator", "opened_on": "Opened", "review_on": "Review due", "closed_on": "Closed",
-        "closure_reason": "Reason for closure", "goal_attainment": "Goals attained at closure",
-        "patient.family_name": "Patient surname", "patient.nhs_number": "Patient NHS number", "created_at": "Added",
-        "updated_at": "Last changed", "archived_at": "Archived",
+        "patient": "Patient",
+        "referral": "Referral",
+        "locality": "Locality",
+        "locality.name": "Locality",
+        "coordinator": "Coordinator",
+        "coordinator.name": "Coordinator",
+        "opened_on": "Opened",
+        "review_on": "Review due",
+        "closed_on": "Closed",
+        "closure_reason": "Reason for closure",
+        "goal_attainment": "Goals attained at closure",
+        "patient.family_name": "Patient surname",
+        "patient.nhs_number": "Patient NHS number",
+        "created_at": "Added",
+        "updated_at": "Last changed",
+        "archived_at": "Archived",
     }
     column_formatters = {"patient": patient_link}
     column_formatters_export = {}
@@ -145,24 +266,54 @@ class EpisodeView(SecureModelView):
     column_filters = ["locality.name", "opened_on", "review_on", "closed_on", "closure_reason", "coordinator.name"]
     column_sortable_list = ["opened_on", "review_on", "closed_on", ("locality", "locality.name")]
     column_default_sort = [("opened_on", True), ("id", True)]
-    column_details_list = ["patient", "referral", "locality", "coordinator", "opened_on", "review_on", "closed_on", "closure_reason",
-                           "goal_attainment", "created_at", "updated_at", "archived_at"]
-    form_columns = ["patient", "referral", "locality", "coordinator", "opened_on", "review_on", "closed_on", "closure_reason",
-                    "goal_attainment"]
+    column_details_list = [
+        "patient",
+        "referral",
+        "locality",
+        "coordinator",
+        "opened_on",
+        "review_on",
+        "closed_on",
+        "closure_reason",
+        "goal_attainment",
+        "created_at",
+        "updated_at",
+        "archived_at",
+    ]
+    form_columns = [
+        "patient",
+        "referral",
+        "locality",
+        "coordinator",
+        "opened_on",
+        "review_on",
+        "closed_on",
+        "closure_reason",
+        "goal_attainment",
+    ]
     form_args = {
         "referral": {"validators": [same_patient("referral")]},
         "locality": {"query_factory": localities},
         "opened_on": {"validators": [not_in_future]},
-        "closed_on": {"validators": [
-            required_when(field_filled("closure_reason"), "Enter the date the episode closed."),
-            not_in_future, not_before("opened_on", "An episode cannot close before it opened."),
-        ]},
-        "closure_reason": {"validators": [required_when(field_filled("closed_on"), "Choose the reason the episode closed.")]},
+        "closed_on": {
+            "validators": [
+                required_when(field_filled("closure_reason"), "Enter the date the episode closed."),
+                not_in_future,
+                not_before("opened_on", "An episode cannot close before it opened."),
+            ]
+        },
+        "closure_reason": {
+            "validators": [required_when(field_filled("closed_on"), "Choose the reason the episode closed.")]
+        },
     }
     form_ajax_refs = {"patient": PATIENT, "referral": ByPatientLoader("referral", Referral), "coordinator": STAFF_USER}
 
 
 def register(admin) -> None:
     admin.add_view(ReferralView(Referral, db, name="All referrals", category="Referrals", endpoint="referral"))
-    admin.add_view(TriageDecisionView(TriageDecision, db, name="Triage decisions", category="Referrals", endpoint="triage_decision"))
+    admin.add_view(
+        TriageDecisionView(
+            TriageDecision, db, name="Triage decisions", category="Referrals", endpoint="triage_decision"
+        )
+    )
     admin.add_view(EpisodeView(Episode, db, name="Episodes (caseload)", category="Referrals", endpoint="episode"))

@@ -1,4 +1,5 @@
 """Scheduling: availability polls and their answers, booking, moving and cancelling meetings, weekly series."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,7 +11,17 @@ from sqlalchemy import select
 
 from access import STAFF
 from admin.base import SecureView
-from models import AvailabilityPoll, DomainError, Locality, Meeting, MeetingStatus, PollInvitation, PollSlot, PollStatus, db
+from models import (
+    AvailabilityPoll,
+    DomainError,
+    Locality,
+    Meeting,
+    MeetingStatus,
+    PollInvitation,
+    PollSlot,
+    PollStatus,
+    db,
+)
 from services import meetings, polls
 from timefmt import LONDON, today
 
@@ -35,19 +46,36 @@ class SchedulingView(SecureView):
         return db.session.scalars(select(Locality).where(Locality.archived_at.is_(None)).order_by(Locality.name)).all()
 
     def _locality(self) -> Locality:
-        locality = db.session.get(Locality, int(request.form["locality_id"])) if request.form.get("locality_id", "").isdigit() else None
+        locality = (
+            db.session.get(Locality, int(request.form["locality_id"]))
+            if request.form.get("locality_id", "").isdigit()
+            else None
+        )
         if locality is None:
             raise DomainError("Choose the locality.")
         return locality
 
     @expose("/")
     def index(self):
-        open_polls = db.session.scalars(select(AvailabilityPoll).where(AvailabilityPoll.status == PollStatus.open)
-                                        .order_by(AvailabilityPoll.closes_at)).all()
-        upcoming = db.session.scalars(select(Meeting).where(Meeting.status.in_([MeetingStatus.planned, MeetingStatus.booked]),
-                                                            Meeting.archived_at.is_(None)).order_by(Meeting.starts_at).limit(30)).all()
-        return self.render("admin/scheduling/index.html", localities=self._localities(), open_polls=open_polls, upcoming=upcoming,
-                           slot_inputs=SLOT_INPUTS, today=today())
+        open_polls = db.session.scalars(
+            select(AvailabilityPoll)
+            .where(AvailabilityPoll.status == PollStatus.open)
+            .order_by(AvailabilityPoll.closes_at)
+        ).all()
+        upcoming = db.session.scalars(
+            select(Meeting)
+            .where(Meeting.status.in_([MeetingStatus.planned, MeetingStatus.booked]), Meeting.archived_at.is_(None))
+            .order_by(Meeting.starts_at)
+            .limit(30)
+        ).all()
+        return self.render(
+            "admin/scheduling/index.html",
+            localities=self._localities(),
+            open_polls=open_polls,
+            upcoming=upcoming,
+            slot_inputs=SLOT_INPUTS,
+            today=today(),
+        )
 
     def _run(self, operation, success: str):
         """Run a service: commit and say so, or roll back and show its message (then None)."""
@@ -70,8 +98,13 @@ class SchedulingView(SecureView):
             return redirect(url_for(".index"))
 
         def create():
-            return polls.create_poll(self._locality(), [s for s in starts if s], closes_at, current_user,
-                                     duration_minutes=int(request.form.get("duration_minutes") or 120))
+            return polls.create_poll(
+                self._locality(),
+                [s for s in starts if s],
+                closes_at,
+                current_user,
+                duration_minutes=int(request.form.get("duration_minutes") or 120),
+            )
 
         poll = self._run(create, "Poll created: each member has been emailed their own link (see the outbox).")
         return redirect(url_for(".poll", poll_id=poll.id) if poll else url_for(".index"))
@@ -95,8 +128,10 @@ class SchedulingView(SecureView):
     def book(self, poll_id: int, slot_id: int):
         poll = db.session.get(AvailabilityPoll, poll_id) or abort(404)
         slot = db.session.get(PollSlot, slot_id) or abort(404)
-        meeting = self._run(lambda: polls.book_from_poll(poll, slot, current_user, teams_link=request.form.get("teams_link") or None),
-                            "Meeting booked: every member has been sent an invitation.")
+        meeting = self._run(
+            lambda: polls.book_from_poll(poll, slot, current_user, teams_link=request.form.get("teams_link") or None),
+            "Meeting booked: every member has been sent an invitation.",
+        )
         return redirect(url_for(".meeting", meeting_id=meeting.id) if meeting else url_for(".poll", poll_id=poll_id))
 
     @expose("/series/", methods=("POST",))
@@ -106,15 +141,20 @@ class SchedulingView(SecureView):
             flash("Enter the date and time of the first meeting.", "error")
             return redirect(url_for(".index"))
         weeks = int(request.form["weeks"]) if request.form.get("weeks", "").isdigit() else 0
-        self._run(lambda: meetings.book_weekly_series(self._locality(), first, weeks, current_user,
-                                                      teams_link=request.form.get("teams_link") or None),
-                  f"{weeks} weekly meetings booked and invitations sent.")
+        self._run(
+            lambda: meetings.book_weekly_series(
+                self._locality(), first, weeks, current_user, teams_link=request.form.get("teams_link") or None
+            ),
+            f"{weeks} weekly meetings booked and invitations sent.",
+        )
         return redirect(url_for(".index"))
 
     @expose("/meetings/<int:meeting_id>/")
     def meeting(self, meeting_id: int):
         meeting = db.session.get(Meeting, meeting_id) or abort(404)
-        return self.render("admin/scheduling/meeting.html", meeting=meeting, members=meetings.members_of(meeting.locality))
+        return self.render(
+            "admin/scheduling/meeting.html", meeting=meeting, members=meetings.members_of(meeting.locality)
+        )
 
     @expose("/meetings/<int:meeting_id>/move", methods=("POST",))
     def move(self, meeting_id: int):
@@ -124,17 +164,23 @@ class SchedulingView(SecureView):
         if starts_at is None:
             flash("Enter the new date and time.", "error")
             return redirect(back)
-        self._run(lambda: meetings.move_meeting(meeting, starts_at, current_user), "Meeting moved: updated invitations sent.")
+        self._run(
+            lambda: meetings.move_meeting(meeting, starts_at, current_user), "Meeting moved: updated invitations sent."
+        )
         return redirect(back)
 
     @expose("/meetings/<int:meeting_id>/cancel", methods=("POST",))
     def cancel(self, meeting_id: int):
         meeting = db.session.get(Meeting, meeting_id) or abort(404)
         back = url_for(".meeting", meeting_id=meeting_id)
-        self._run(lambda: meetings.cancel_meeting(meeting, current_user, request.form.get("why") or None),
-                  "Meeting cancelled: members have been sent the cancellation.")
+        self._run(
+            lambda: meetings.cancel_meeting(meeting, current_user, request.form.get("why") or None),
+            "Meeting cancelled: members have been sent the cancellation.",
+        )
         return redirect(back)
 
 
 def register(admin) -> None:
-    admin.add_view(SchedulingView(name="Scheduling", category="Meetings", endpoint="scheduling", url="/admin/scheduling"))
+    admin.add_view(
+        SchedulingView(name="Scheduling", category="Meetings", endpoint="scheduling", url="/admin/scheduling")
+    )

@@ -1,4 +1,5 @@
 """The team lead's settings: the risk rule's points and bands, and the agenda cut-off."""
+
 from __future__ import annotations
 
 import json
@@ -21,12 +22,23 @@ def settings_form():
     """A form with one whole-number field per risk setting, plus the cut-off, labelled from `risk.LABELS`."""
 
     class SettingsForm(AdminForm):
-        cutoff_days = IntegerField("Agenda cut-off (working days before the meeting)", validators=[
-            InputRequired(message="Enter a number."), NumberRange(0, 10, message="Between 0 and 10 working days.")])
+        cutoff_days = IntegerField(
+            "Agenda cut-off (working days before the meeting)",
+            validators=[
+                InputRequired(message="Enter a number."),
+                NumberRange(0, 10, message="Between 0 and 10 working days."),
+            ],
+        )
 
     for key, label in risk.LABELS.items():
-        setattr(SettingsForm, key, IntegerField(label, validators=[InputRequired(message="Enter a number."),
-                                                                  NumberRange(0, 50, message="Between 0 and 50.")]))
+        setattr(
+            SettingsForm,
+            key,
+            IntegerField(
+                label,
+                validators=[InputRequired(message="Enter a number."), NumberRange(0, 50, message="Between 0 and 50.")],
+            ),
+        )
     return SettingsForm
 
 
@@ -63,4 +75,6 @@ class SettingsView(SecureView):
 
 
 def register(admin) -> None:
-    admin.add_view(SettingsView(name="Risk and agenda settings", category="Settings", endpoint="settings", url="/admin/settings"))
+    admin.add_view(
+        SettingsView(name="Risk and agenda settings", category="Settings", endpoint="settings", url="/admin/settings")
+    )

@@ -1,4 +1,5 @@
 """The triage queue: referrals awaiting a decision, highest priority first, decided one by one or in bulk."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
@@ -20,7 +21,8 @@ def patient_column(view, context, model, name):
     """The patient's name (to their record) and NHS number: for lists of rows with a `patient` (queue, caseload)."""
     patient = model.patient
     return Markup('<a href="{}">{}</a><br><small>{}</small>').format(
-        url_for("record.patient", patient_id=patient.id), f"{patient.family_name.upper()}, {patient.given_name}",
+        url_for("record.patient", patient_id=patient.id),
+        f"{patient.family_name.upper()}, {patient.given_name}",
         format_nhs_number(patient.nhs_number) or "No NHS number",
     )
 
@@ -42,7 +44,11 @@ def _gaps(view, context, model, name):
     gaps = services.acceptance_gaps(model)
     if not gaps:
         return Markup('<span class="text-success">Ready to accept</span>')
-    return Markup('<ul class="ilr-flag list-unstyled mb-0">') + Markup("").join(Markup("<li>{}</li>").format(g) for g in gaps) + Markup("</ul>")
+    return (
+        Markup('<ul class="ilr-flag list-unstyled mb-0">')
+        + Markup("").join(Markup("<li>{}</li>").format(g) for g in gaps)
+        + Markup("</ul>")
+    )
 
 
 class TriageQueueView(SecureModelView):
@@ -57,9 +63,26 @@ class TriageQueueView(SecureModelView):
     list_template = "admin/triage/queue.html"
     details_template = "admin/triage/referral.html"
     column_list = ["patient", "priority", "received_on", "days_waiting", "locality", "referrer_name", "reason", "gaps"]
-    column_labels = {"patient.family_name": "Surname", "patient.nhs_number": "NHS number", "patient.risk_band": "Priority band", "locality.name": "Locality", "patient": "Patient", "priority": "Priority", "received_on": "Received", "days_waiting": "Days waiting",
-                     "locality": "Locality", "referrer_name": "Referrer", "reason": "Reason", "gaps": "Before acceptance"}
-    column_formatters = {"patient": patient_column, "priority": priority_column, "days_waiting": _days_waiting, "gaps": _gaps}
+    column_labels = {
+        "patient.family_name": "Surname",
+        "patient.nhs_number": "NHS number",
+        "patient.risk_band": "Priority band",
+        "locality.name": "Locality",
+        "patient": "Patient",
+        "priority": "Priority",
+        "received_on": "Received",
+        "days_waiting": "Days waiting",
+        "locality": "Locality",
+        "referrer_name": "Referrer",
+        "reason": "Reason",
+        "gaps": "Before acceptance",
+    }
+    column_formatters = {
+        "patient": patient_column,
+        "priority": priority_column,
+        "days_waiting": _days_waiting,
+        "gaps": _gaps,
+    }
     column_sortable_list = [("priority", "patient.risk_score"), "received_on"]
     column_filters = ["patient.risk_band", "locality.name", "status", "received_on", "referrer_name"]
     column_searchable_list = ["referrer_name", "patient.family_name", "patient.nhs_number"]
@@ -100,8 +123,13 @@ class TriageQueueView(SecureModelView):
         referrals = self._rows_for_action(ids, False)
         try:
             for referral in referrals:
-                services.triage_referral(referral, current_user, outcome, reason=request.form.get("decline_reason"),
-                                         text=request.form.get("triage_text"))
+                services.triage_referral(
+                    referral,
+                    current_user,
+                    outcome,
+                    reason=request.form.get("decline_reason"),
+                    text=request.form.get("triage_text"),
+                )
         except DomainError as exc:
             db.session.rollback()
             flash(f"Nothing was changed. Referral for {referral.patient}: {exc}", "error")
@@ -139,8 +167,13 @@ class TriageQueueView(SecureModelView):
             flash("That referral is no longer awaiting triage.", "error")
             return redirect(url_for(".index_view"))
         try:
-            services.triage_referral(referral, current_user, request.form.get("outcome", ""), reason=request.form.get("decline_reason"),
-                                     text=request.form.get("triage_text"))
+            services.triage_referral(
+                referral,
+                current_user,
+                request.form.get("outcome", ""),
+                reason=request.form.get("decline_reason"),
+                text=request.form.get("triage_text"),
+            )
         except (DomainError, ValueError) as exc:
             db.session.rollback()
             flash(str(exc) if isinstance(exc, DomainError) else "Choose a decision.", "error")
@@ -150,9 +183,13 @@ class TriageQueueView(SecureModelView):
         return redirect(url_for(".index_view"))
 
     def render(self, template, **kwargs):
-        kwargs.update(outcomes=TriageOutcome, decline_reasons=DeclineReason, bands=RiskBand, gaps_for=services.acceptance_gaps)
+        kwargs.update(
+            outcomes=TriageOutcome, decline_reasons=DeclineReason, bands=RiskBand, gaps_for=services.acceptance_gaps
+        )
         return super().render(template, **kwargs)
 
 
 def register(admin) -> None:
-    admin.add_view(TriageQueueView(Referral, db, name="Triage queue", category="Referrals", endpoint="triage", url="/admin/triage"))
+    admin.add_view(
+        TriageQueueView(Referral, db, name="Triage queue", category="Referrals", endpoint="triage", url="/admin/triage")
+    )

@@ -8,6 +8,7 @@ record). Figures only, no pass or fail: DESIGN.md §7 says what to aim for.
 List screens are found from the app itself (every Flask-Admin model view), so screens added later
 are picked up; `FILTERS` and `SEARCHES` choose a telling filter and search term for known ones.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,8 +54,12 @@ class Timing:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=100_000, help="patients in the seeded database (default 100000)")
-    parser.add_argument("--db", type=Path, help="SQLite file to build or reuse (default /tmp/ilr-bench-<patients>.sqlite)")
+    parser.add_argument(
+        "--patients", type=int, default=100_000, help="patients in the seeded database (default 100000)"
+    )
+    parser.add_argument(
+        "--db", type=Path, help="SQLite file to build or reuse (default /tmp/ilr-bench-<patients>.sqlite)"
+    )
     parser.add_argument("--url", help="a database URL instead of --db (e.g. PostgreSQL); seeded when empty")
     parser.add_argument("--runs", type=int, default=10, help="timed requests per URL, after one warm-up (default 10)")
     parser.add_argument("--rebuild", action="store_true", help="delete the SQLite file first and seed afresh")
@@ -81,8 +86,10 @@ def ensure_database(app: Flask, patients: int, seed: int) -> None:
         print(f"Seeding {patients:,} patients (once; later runs reuse the database)...")
         report = demo.seed_demo(patients, seed)
         db.session.commit()
-        print(f"Seeded {sum(report.counts.values()):,} rows in {report.seconds:.1f} s "
-              f"({report.counts.get('action', 0):,} actions, {report.counts.get('meeting', 0):,} meetings).")
+        print(
+            f"Seeded {sum(report.counts.values()):,} rows in {report.seconds:.1f} s "
+            f"({report.counts.get('action', 0):,} actions, {report.counts.get('meeting', 0):,} meetings)."
+        )
 
 
 class QueryCounter:
@@ -131,7 +138,9 @@ def list_screens(app: Flask) -> list[tuple[str, str, str]]:
                 column, value = FILTERS.get(view.endpoint, (None, None))
                 arg = _filter_arg(view, column, value)
                 if arg:
-                    urls.append((view.endpoint, f"filter {arg[0].split('_', 1)[1]}={arg[1]}", f"{base}?{arg[0]}={arg[1]}"))
+                    urls.append(
+                        (view.endpoint, f"filter {arg[0].split('_', 1)[1]}={arg[1]}", f"{base}?{arg[0]}={arg[1]}")
+                    )
                 if view.column_searchable_list:
                     term = SEARCHES.get(view.endpoint, DEFAULT_SEARCH)
                     urls.append((view.endpoint, f"search {term!r}", f"{base}?search={term}"))
@@ -146,10 +155,19 @@ def record_pages(app: Flask) -> list[tuple[str, str, str]]:
     """The heaviest single pages: a 25-case held meeting (page, minutes, Word minutes), the busiest one, a busy patient record."""
     pages = []
     with app.app_context():
-        cases = (select(AgendaItem.meeting_id, func.count().label("cases")).join(Meeting).where(Meeting.status == MeetingStatus.held)
-                 .group_by(AgendaItem.meeting_id).subquery())
-        typical = db.session.execute(select(cases).order_by(func.abs(cases.c.cases - TARGET_CASES), cases.c.meeting_id.desc()).limit(1)).first()
-        busiest = db.session.execute(select(cases).order_by(cases.c.cases.desc(), cases.c.meeting_id.desc()).limit(1)).first()
+        cases = (
+            select(AgendaItem.meeting_id, func.count().label("cases"))
+            .join(Meeting)
+            .where(Meeting.status == MeetingStatus.held)
+            .group_by(AgendaItem.meeting_id)
+            .subquery()
+        )
+        typical = db.session.execute(
+            select(cases).order_by(func.abs(cases.c.cases - TARGET_CASES), cases.c.meeting_id.desc()).limit(1)
+        ).first()
+        busiest = db.session.execute(
+            select(cases).order_by(cases.c.cases.desc(), cases.c.meeting_id.desc()).limit(1)
+        ).first()
         patient = db.session.execute(
             select(Action.patient_id, func.count()).group_by(Action.patient_id).order_by(func.count().desc()).limit(1)
         ).first()
@@ -160,7 +178,9 @@ def record_pages(app: Flask) -> list[tuple[str, str, str]]:
         meeting_id, count = typical
         pages.append(("meeting_room", f"meeting, {count} cases", f"/admin/meeting-room/{meeting_id}/"))
         pages.append(("meeting_room", f"minutes, {count} cases", f"/admin/meeting-room/{meeting_id}/minutes"))
-        pages.append(("meeting_room", f"minutes .docx, {count} cases", f"/admin/meeting-room/{meeting_id}/document/minutes"))
+        pages.append(
+            ("meeting_room", f"minutes .docx, {count} cases", f"/admin/meeting-room/{meeting_id}/document/minutes")
+        )
     if busiest and typical and busiest[0] != typical[0] and "meeting_room.meeting" in rules:
         pages.append(("meeting_room", f"busiest meeting, {busiest[1]} cases", f"/admin/meeting-room/{busiest[0]}/"))
     if patient and "record.patient" in rules:
@@ -188,11 +208,15 @@ def nearest_rank(values: list[float], percent: float) -> float:
 
 
 def print_table(patients: int, runs: int, timings: list[Timing]) -> None:
-    print(f"\n{patients:,} patients, median and 90th percentile of {runs} requests (Flask test client, after a warm-up):\n")
+    print(
+        f"\n{patients:,} patients, median and 90th percentile of {runs} requests (Flask test client, after a warm-up):\n"
+    )
     width = max(len(f"{t.screen} {t.variant}") for t in timings)
     print(f"{'screen':<{width}}  {'status':>6}  {'median ms':>9}  {'p90 ms':>8}  {'queries':>7}")
     for t in timings:
-        print(f"{t.screen + ' ' + t.variant:<{width}}  {t.status:>6}  {t.median_ms:>9.1f}  {t.p90_ms:>8.1f}  {t.queries:>7}")
+        print(
+            f"{t.screen + ' ' + t.variant:<{width}}  {t.status:>6}  {t.median_ms:>9.1f}  {t.p90_ms:>8.1f}  {t.queries:>7}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     timings = []
     for screen, variant, target in list_screens(app) + record_pages(app):
         status, times, queries = measure(client, counter, target, args.runs)
-        timings.append(Timing(screen, variant, target, status, statistics.median(times), nearest_rank(times, 90), queries))
+        timings.append(
+            Timing(screen, variant, target, status, statistics.median(times), nearest_rank(times, 90), queries)
+        )
     print_table(args.patients, args.runs, timings)
     return 0

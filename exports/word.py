@@ -1,4 +1,5 @@
 """What every Word document shares: the team's base document, the styles we need, safe text, page numbers."""
+
 from __future__ import annotations
 
 import io

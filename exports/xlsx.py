@@ -1,4 +1,5 @@
 """A spreadsheet from a header row and value rows, formulas already neutralised by the caller."""
+
 from __future__ import annotations
 
 import io

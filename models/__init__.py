@@ -1,4 +1,5 @@
 """Database models: every record the ILR team keeps (DESIGN.md §3), one module per area."""
+
 from models.base import (
     ArchivableMixin,
     Base,
@@ -40,7 +41,16 @@ from models.meetings import (
     Meeting,
     MeetingStatus,
 )
-from models.patients import CollatedNote, HospitalEvent, HospitalEventKind, NhsNumberStatus, NoteSource, Patient, RiskBand, Sex
+from models.patients import (
+    CollatedNote,
+    HospitalEvent,
+    HospitalEventKind,
+    NhsNumberStatus,
+    NoteSource,
+    Patient,
+    RiskBand,
+    Sex,
+)
 from models.people import (
     MIN_PASSWORD_LENGTH,
     Contact,
@@ -62,6 +72,15 @@ from models.referrals import (
     TriageDecision,
     TriageOutcome,
 )
-from models.system import AuditAction, AuditEntry, DocumentKind, EmailAttempt, EmailStatus, GeneratedDocument, OutboxEmail, Setting
+from models.system import (
+    AuditAction,
+    AuditEntry,
+    DocumentKind,
+    EmailAttempt,
+    EmailStatus,
+    GeneratedDocument,
+    OutboxEmail,
+    Setting,
+)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,4 +1,5 @@
 """The database object, column types and mixins every model shares."""
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """The shared care plan (versioned, with the patient's goals), onward referrals and safeguarding."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -35,7 +36,9 @@ class CarePlan(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     #: Version number for this patient: 1, 2, 3...
     number: Mapped[int] = mapped_column(default=1)
     #: active_history: the freeze rule needs the state before an unsaved change.
-    state: Mapped[CarePlanState] = enum_column(CarePlanState, default=CarePlanState.draft, index=True, active_history=True)
+    state: Mapped[CarePlanState] = enum_column(
+        CarePlanState, default=CarePlanState.draft, index=True, active_history=True
+    )
     about_me: Mapped[Optional[str]] = mapped_column(String(4000))
     what_matters: Mapped[Optional[str]] = mapped_column(String(4000))
     support_by_agency: Mapped[Optional[str]] = mapped_column(String(8000))
@@ -129,9 +132,7 @@ class OnwardReferral(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     """A referral or signposting onward from the ILR, and what the receiving service decided."""
 
     __tablename__ = "onward_referral"
-    __table_args__ = (
-        CheckConstraint("outcome = 'waiting' OR outcome_on IS NOT NULL", name="outcome_has_date"),
-    )
+    __table_args__ = (CheckConstraint("outcome = 'waiting' OR outcome_on IS NOT NULL", name="outcome_has_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
@@ -215,11 +216,23 @@ def _agreed_care_plans_are_frozen(session, flush_context, instances) -> None:
     """An agreed care plan and its goals cannot change: a new draft starts from it instead."""
     for obj in session.dirty:
         if isinstance(obj, CarePlan) and _was_agreed(obj):
-            changed = {a.key for a in inspect(obj).mapper.column_attrs if inspect(obj).attrs[a.key].history.has_changes()}
+            changed = {
+                a.key for a in inspect(obj).mapper.column_attrs if inspect(obj).attrs[a.key].history.has_changes()
+            }
             if changed - _LIFECYCLE_COLUMNS:
                 raise DomainError("This care plan has been agreed and cannot change: start a new draft from it.")
-        if isinstance(obj, Goal) and session.is_modified(obj) and obj.care_plan is not None and _was_agreed(obj.care_plan):
+        if (
+            isinstance(obj, Goal)
+            and session.is_modified(obj)
+            and obj.care_plan is not None
+            and _was_agreed(obj.care_plan)
+        ):
             raise DomainError("This goal belongs to an agreed care plan and cannot change: start a new draft.")
     for obj in session.new:
-        if isinstance(obj, Goal) and obj.care_plan is not None and obj.care_plan not in session.new and _was_agreed(obj.care_plan):
+        if (
+            isinstance(obj, Goal)
+            and obj.care_plan is not None
+            and obj.care_plan not in session.new
+            and _was_agreed(obj.care_plan)
+        ):
             raise DomainError("Goals cannot be added to an agreed care plan: start a new draft.")

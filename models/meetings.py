@@ -1,4 +1,5 @@
 """Meetings, their agenda of case discussions, attendance, and the actions agreed with their chasers."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -204,8 +205,6 @@ class ActionChase(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<ActionChase {self.id} action={self.action_id}>"
-
-
 
 
 class PollStatus(LabelledEnum):

@@ -1,4 +1,5 @@
 """Patients, their hospital events and the notes collated from other systems."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,5 @@
 """Organisations, localities, sign-in accounts and the contacts who sit on meetings."""
+
 from __future__ import annotations
 
 import secrets
@@ -128,7 +129,9 @@ class User(UserMixin, TimestampMixin, db.Model):
         """Hash and store a new password, signing out other sessions."""
         if len(password) < MIN_PASSWORD_LENGTH:
             raise ValueError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
-        self.password_hash = generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+        self.password_hash = generate_password_hash(
+            password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        )
         self.session_token = secrets.token_hex(16)
 
     def check_password(self, password: str) -> bool:

@@ -1,4 +1,5 @@
 """Referrals in, the triage decisions on them, and the episodes (caseload) they open."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -70,7 +71,9 @@ class Referral(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     patient: Mapped["Patient"] = relationship()
     locality: Mapped["Locality"] = relationship()
     referrer_organisation: Mapped[Optional["Organisation"]] = relationship()
-    decisions: Mapped[list["TriageDecision"]] = relationship(back_populates="referral", order_by="TriageDecision.decided_on")
+    decisions: Mapped[list["TriageDecision"]] = relationship(
+        back_populates="referral", order_by="TriageDecision.decided_on"
+    )
 
     def __str__(self) -> str:
         return f"Referral {self.id} received {self.received_on:%d/%m/%Y}"

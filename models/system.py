@@ -1,4 +1,5 @@
 """What the tool itself keeps: outbound email, generated documents, the audit trail and settings."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -2,6 +2,7 @@
 
 Each operation changes, flushes and gives the audit trail its reason (`audit.reason`); none commits.
 """
+
 from models import DomainError
 from services.accounts import ILR_TEAM_ODS, create_user, deactivate_user, ilr_team, reset_password
 from services.patients import find_patients, record_death, withdraw_consent

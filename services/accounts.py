@@ -1,4 +1,5 @@
 """Accounts: open, reset and deactivate sign-ins."""
+
 from __future__ import annotations
 
 import secrets
@@ -15,13 +16,17 @@ def ilr_team() -> Organisation:
     """The ILR team's organisation, created on first use."""
     team = db.session.scalars(select(Organisation).where(Organisation.ods_code == ILR_TEAM_ODS)).first()
     if team is None:
-        team = Organisation(name="Integrated Locality Review team", type=OrganisationType.ilr_team, ods_code=ILR_TEAM_ODS)
+        team = Organisation(
+            name="Integrated Locality Review team", type=OrganisationType.ilr_team, ods_code=ILR_TEAM_ODS
+        )
         db.session.add(team)
         db.session.flush()
     return team
 
 
-def create_user(email: str, name: str, role: Role | str, password: str, organisation: Organisation | None = None) -> User:
+def create_user(
+    email: str, name: str, role: Role | str, password: str, organisation: Organisation | None = None
+) -> User:
     """Open a sign-in account; the email must be new and the password long enough."""
     email = email.strip().lower()
     if db.session.scalar(select(func.count()).select_from(User).where(func.lower(User.email) == email)):

@@ -1,4 +1,5 @@
 """The meeting itself: agenda, attendance, minutes per case, actions agreed, rollover of cases not reached."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,23 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 import audit
 from models import (
-    Action, ActionStatus, AgendaItem, Attendance, AttendanceStatus, CaseStatus, Contact, DomainError, Episode, Meeting,
-    MeetingStatus, Organisation, Patient, SafeguardingConcern, Setting, User, db,
+    Action,
+    ActionStatus,
+    AgendaItem,
+    Attendance,
+    AttendanceStatus,
+    CaseStatus,
+    Contact,
+    DomainError,
+    Episode,
+    Meeting,
+    MeetingStatus,
+    Organisation,
+    Patient,
+    SafeguardingConcern,
+    Setting,
+    User,
+    db,
 )
 from services.meetings import members_of
 from timefmt import LONDON, today
@@ -51,25 +67,43 @@ def candidates_for(meeting: Meeting) -> list[Episode]:
     """Open episodes in the meeting's locality that are new (never discussed) or due for review, not yet listed."""
     meeting_day = meeting.starts_at.astimezone(LONDON).date()
     listed = select(AgendaItem.patient_id).where(AgendaItem.meeting_id == meeting.id)
-    discussed = select(AgendaItem.episode_id).where(AgendaItem.status == CaseStatus.discussed, AgendaItem.episode_id.is_not(None))
-    return list(db.session.scalars(
-        select(Episode).join(Patient, Episode.patient_id == Patient.id).where(
-            Episode.locality_id == meeting.locality_id, Episode.closed_on.is_(None), Episode.archived_at.is_(None),
-            Episode.patient_id.not_in(listed), Patient.consent_withdrawn_on.is_(None), Patient.date_of_death.is_(None),
-            (Episode.id.not_in(discussed)) | (Episode.review_on <= meeting_day),
-        ).order_by(Patient.risk_score.desc(), Episode.opened_on).options(contains_eager(Episode.patient))
-    ))
+    discussed = select(AgendaItem.episode_id).where(
+        AgendaItem.status == CaseStatus.discussed, AgendaItem.episode_id.is_not(None)
+    )
+    return list(
+        db.session.scalars(
+            select(Episode)
+            .join(Patient, Episode.patient_id == Patient.id)
+            .where(
+                Episode.locality_id == meeting.locality_id,
+                Episode.closed_on.is_(None),
+                Episode.archived_at.is_(None),
+                Episode.patient_id.not_in(listed),
+                Patient.consent_withdrawn_on.is_(None),
+                Patient.date_of_death.is_(None),
+                (Episode.id.not_in(discussed)) | (Episode.review_on <= meeting_day),
+            )
+            .order_by(Patient.risk_score.desc(), Episode.opened_on)
+            .options(contains_eager(Episode.patient))
+        )
+    )
 
 
 def agenda_items(meeting: Meeting) -> list[AgendaItem]:
     """The meeting's live cases in order, with their patients and presenters loaded in one go."""
-    return list(db.session.scalars(
-        select(AgendaItem).where(AgendaItem.meeting_id == meeting.id, AgendaItem.archived_at.is_(None))
-        .order_by(AgendaItem.position, AgendaItem.id)
-        .options(selectinload(AgendaItem.patient), selectinload(AgendaItem.presenter),
-                 selectinload(AgendaItem.actions).selectinload(Action.owner_organisation),
-                 selectinload(AgendaItem.actions).selectinload(Action.owner_contact))
-    ))
+    return list(
+        db.session.scalars(
+            select(AgendaItem)
+            .where(AgendaItem.meeting_id == meeting.id, AgendaItem.archived_at.is_(None))
+            .order_by(AgendaItem.position, AgendaItem.id)
+            .options(
+                selectinload(AgendaItem.patient),
+                selectinload(AgendaItem.presenter),
+                selectinload(AgendaItem.actions).selectinload(Action.owner_organisation),
+                selectinload(AgendaItem.actions).selectinload(Action.owner_contact),
+            )
+        )
+    )
 
 
 def add_case(meeting: Meeting, episode: Episode, by: User, on: date | None = None) -> AgendaItem:
@@ -78,14 +112,28 @@ def add_case(meeting: Meeting, episode: Episode, by: User, on: date | None = Non
         raise DomainError(f"This meeting is {meeting.status.label.lower()}: cases cannot be added.")
     patient = episode.patient
     if patient.date_of_death or patient.consent_withdrawn_on:
-        raise DomainError(f"{patient} cannot be listed: " + ("they have died." if patient.date_of_death else "consent has been withdrawn."))
-    if db.session.scalar(select(func.count()).select_from(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
-                                                                           AgendaItem.patient_id == patient.id)):
+        raise DomainError(
+            f"{patient} cannot be listed: "
+            + ("they have died." if patient.date_of_death else "consent has been withdrawn.")
+        )
+    if db.session.scalar(
+        select(func.count())
+        .select_from(AgendaItem)
+        .where(AgendaItem.meeting_id == meeting.id, AgendaItem.patient_id == patient.id)
+    ):
         raise DomainError(f"{patient} is already on this agenda.")
-    position = (db.session.scalar(select(func.max(AgendaItem.position)).where(AgendaItem.meeting_id == meeting.id)) or 0) + 1
+    position = (
+        db.session.scalar(select(func.max(AgendaItem.position)).where(AgendaItem.meeting_id == meeting.id)) or 0
+    ) + 1
     late = is_late(meeting, on or today())
-    item = AgendaItem(meeting=meeting, patient_id=patient.id, episode=episode, referral_id=episode.referral_id, position=position,
-                      late_addition=late)
+    item = AgendaItem(
+        meeting=meeting,
+        patient_id=patient.id,
+        episode=episode,
+        referral_id=episode.referral_id,
+        position=position,
+        late_addition=late,
+    )
     db.session.add(item)
     with audit.reason(f"Listed by {by.name}" + (" after the cut-off (late addition)" if late else "")):
         db.session.flush()
@@ -108,14 +156,28 @@ def open_safeguarding_patient_ids(patient_ids: list[int]) -> set[int]:
     """Which of these patients have an open safeguarding concern (shown as a flag on their case)."""
     if not patient_ids:
         return set()
-    return set(db.session.scalars(select(SafeguardingConcern.patient_id).where(
-        SafeguardingConcern.patient_id.in_(patient_ids), SafeguardingConcern.closed_on.is_(None), SafeguardingConcern.archived_at.is_(None))))
+    return set(
+        db.session.scalars(
+            select(SafeguardingConcern.patient_id).where(
+                SafeguardingConcern.patient_id.in_(patient_ids),
+                SafeguardingConcern.closed_on.is_(None),
+                SafeguardingConcern.archived_at.is_(None),
+            )
+        )
+    )
 
 
 def next_meeting(meeting: Meeting) -> Meeting | None:
-    return db.session.scalars(select(Meeting).where(
-        Meeting.locality_id == meeting.locality_id, Meeting.starts_at > meeting.starts_at, Meeting.archived_at.is_(None),
-        Meeting.status.in_([MeetingStatus.planned, MeetingStatus.booked])).order_by(Meeting.starts_at)).first()
+    return db.session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.locality_id == meeting.locality_id,
+            Meeting.starts_at > meeting.starts_at,
+            Meeting.archived_at.is_(None),
+            Meeting.status.in_([MeetingStatus.planned, MeetingStatus.booked]),
+        )
+        .order_by(Meeting.starts_at)
+    ).first()
 
 
 def roll_over(meeting: Meeting, by: User) -> tuple[Meeting, list[AgendaItem]]:
@@ -134,8 +196,17 @@ def roll_over(meeting: Meeting, by: User) -> tuple[Meeting, list[AgendaItem]]:
             if item.patient_id in already:
                 continue
             position += 1
-            moved.append(AgendaItem(meeting=target, patient_id=item.patient_id, episode_id=item.episode_id, referral_id=item.referral_id,
-                                    position=position, presenter_id=item.presenter_id, summary=item.summary))
+            moved.append(
+                AgendaItem(
+                    meeting=target,
+                    patient_id=item.patient_id,
+                    episode_id=item.episode_id,
+                    referral_id=item.referral_id,
+                    position=position,
+                    presenter_id=item.presenter_id,
+                    summary=item.summary,
+                )
+            )
         db.session.add_all(moved)
         db.session.flush()
     return target, moved
@@ -144,7 +215,11 @@ def roll_over(meeting: Meeting, by: User) -> tuple[Meeting, list[AgendaItem]]:
 def invite_members(meeting: Meeting) -> list[Attendance]:
     """An attendance row ("invited") for every member not yet on the register."""
     have = {a.contact_id for a in meeting.attendance}
-    rows = [Attendance(meeting=meeting, contact_id=c.id, status=AttendanceStatus.invited) for c in members_of(meeting.locality) if c.id not in have]
+    rows = [
+        Attendance(meeting=meeting, contact_id=c.id, status=AttendanceStatus.invited)
+        for c in members_of(meeting.locality)
+        if c.id not in have
+    ]
     db.session.add_all(rows)
     db.session.flush()
     return rows
@@ -187,8 +262,14 @@ def save_minutes(item: AgendaItem, fields: dict[str, str], by: User, *, discusse
     return item
 
 
-def add_action(item: AgendaItem, description: str, owner_organisation: Organisation, due_on: date, by: User,
-               owner_contact: Contact | None = None) -> Action:
+def add_action(
+    item: AgendaItem,
+    description: str,
+    owner_organisation: Organisation,
+    due_on: date,
+    by: User,
+    owner_contact: Contact | None = None,
+) -> Action:
     """An action agreed in the discussion, owned by an agency (and a person there)."""
     description = (description or "").strip()
     if not description:
@@ -197,8 +278,15 @@ def add_action(item: AgendaItem, description: str, owner_organisation: Organisat
         raise DomainError("The action is too long: at most 2000 characters.")
     if owner_contact is not None and owner_contact.organisation_id != owner_organisation.id:
         raise DomainError(f"{owner_contact.name} does not work for {owner_organisation.name}.")
-    action = Action(agenda_item=item, patient_id=item.patient_id, description=description, owner_organisation=owner_organisation,
-                    owner_contact=owner_contact, due_on=due_on, status=ActionStatus.open)
+    action = Action(
+        agenda_item=item,
+        patient_id=item.patient_id,
+        description=description,
+        owner_organisation=owner_organisation,
+        owner_contact=owner_contact,
+        due_on=due_on,
+        status=ActionStatus.open,
+    )
     db.session.add(action)
     with audit.reason(f"Action agreed at the meeting, recorded by {by.name}"):
         db.session.flush()
@@ -209,4 +297,3 @@ def mark_held(meeting: Meeting, by: User) -> None:
     with audit.reason(f"Meeting marked as held by {by.name}"):
         meeting.status = MeetingStatus.held
         db.session.flush()
-

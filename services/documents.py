@@ -1,4 +1,5 @@
 """Meeting documents: generated, recorded (who, when, for what), audited, and sent through the outbox."""
+
 from __future__ import annotations
 
 import hashlib
@@ -49,18 +50,31 @@ def generate(kind: DocumentKind, meeting: Meeting, by: User, organisation: Organ
     elif kind == DocumentKind.minutes:
         content = minutes.render(context, base)
     elif kind == DocumentKind.action_log:
-        content = action_log.render(context, base, organisation.id if organisation else None, organisation.name if organisation else None)
+        content = action_log.render(
+            context, base, organisation.id if organisation else None, organisation.name if organisation else None
+        )
     else:
         raise DomainError(f"{kind.label} is not a meeting document.")
     suffix = f"-{organisation.ods_code or organisation.id}" if organisation else ""
     filename = f"{context.filename_stem}-{kind.value.replace('_', '-')}{suffix}.docx"
-    record = GeneratedDocument(kind=kind, filename=filename, generated_by_id=by.id, meeting_id=meeting.id,
-                               organisation_id=organisation.id if organisation else None,
-                               sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content), content=content)
+    record = GeneratedDocument(
+        kind=kind,
+        filename=filename,
+        generated_by_id=by.id,
+        meeting_id=meeting.id,
+        organisation_id=organisation.id if organisation else None,
+        sha256=hashlib.sha256(content).hexdigest(),
+        size_bytes=len(content),
+        content=content,
+    )
     db.session.add(record)
     db.session.flush()
-    audit.record(AuditAction.document, table="generated_document", record_id=record.id,
-                 detail=f"{kind.label} for meeting {meeting.id}" + (f" ({organisation.name})" if organisation else ""))
+    audit.record(
+        AuditAction.document,
+        table="generated_document",
+        record_id=record.id,
+        detail=f"{kind.label} for meeting {meeting.id}" + (f" ({organisation.name})" if organisation else ""),
+    )
     return Generated(record, content)
 
 
@@ -81,8 +95,14 @@ def send_to_members(kind: DocumentKind, meeting: Meeting, by: User) -> SendRepor
         raise DomainError("No member has a secure email address: nothing was sent.")
     document = generate(kind, meeting, by)
     for contact in secure:
-        queue_email(contact.email, f"{kind.label}: {meeting}", f"Dear {contact.name},\n\nPlease find the {kind.label.lower()} attached.\n\nILR Coordinator",
-                    purpose=kind.value, contains_patient_data=True, meeting=meeting).document = document.record
+        queue_email(
+            contact.email,
+            f"{kind.label}: {meeting}",
+            f"Dear {contact.name},\n\nPlease find the {kind.label.lower()} attached.\n\nILR Coordinator",
+            purpose=kind.value,
+            contains_patient_data=True,
+            meeting=meeting,
+        ).document = document.record
     return SendReport([c.email for c in secure], refused)
 
 
@@ -91,16 +111,30 @@ def send_action_extracts(meeting: Meeting, by: User) -> SendReport:
     context = _context(meeting)
     owners = {line.owner_organisation_id for line in context.actions}
     sent, refused = [], []
-    for organisation in db.session.scalars(select(Organisation).where(Organisation.id.in_(owners)).order_by(Organisation.name)):
-        addresses = [organisation.secure_email] if organisation.secure_email and is_secure_address(organisation.secure_email) else [
-            c.email for c in members_of(meeting.locality) if c.organisation_id == organisation.id and is_secure_address(c.email)]
+    for organisation in db.session.scalars(
+        select(Organisation).where(Organisation.id.in_(owners)).order_by(Organisation.name)
+    ):
+        addresses = (
+            [organisation.secure_email]
+            if organisation.secure_email and is_secure_address(organisation.secure_email)
+            else [
+                c.email
+                for c in members_of(meeting.locality)
+                if c.organisation_id == organisation.id and is_secure_address(c.email)
+            ]
+        )
         if not addresses:
             refused.append(organisation.name)
             continue
         document = generate(DocumentKind.action_log, meeting, by, organisation)
         for address in addresses:
-            queue_email(address, f"Your actions from {meeting}", f"Please find {organisation.name}'s actions from the meeting attached.\n\nILR Coordinator",
-                        purpose="action_log", contains_patient_data=True, meeting=meeting).document = document.record
+            queue_email(
+                address,
+                f"Your actions from {meeting}",
+                f"Please find {organisation.name}'s actions from the meeting attached.\n\nILR Coordinator",
+                purpose="action_log",
+                contains_patient_data=True,
+                meeting=meeting,
+            ).document = document.record
             sent.append(address)
     return SendReport(sent, refused)
-

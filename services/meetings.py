@@ -1,4 +1,5 @@
 """Meeting logistics: booking, moving and cancelling meetings, a weekly series, and the calendar invitations."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -18,11 +19,19 @@ PRODID = "-//ILR Coordinator//Meetings//EN"
 
 def members_of(locality: Locality) -> list[Contact]:
     """The locality's standing members who have an email address."""
-    return list(db.session.scalars(
-        select(Contact).join(MeetingMember).where(MeetingMember.locality_id == locality.id, MeetingMember.archived_at.is_(None),
-                                                  Contact.archived_at.is_(None)).order_by(Contact.name)
-        .options(selectinload(Contact.organisation))
-    ))
+    return list(
+        db.session.scalars(
+            select(Contact)
+            .join(MeetingMember)
+            .where(
+                MeetingMember.locality_id == locality.id,
+                MeetingMember.archived_at.is_(None),
+                Contact.archived_at.is_(None),
+            )
+            .order_by(Contact.name)
+            .options(selectinload(Contact.organisation))
+        )
+    )
 
 
 def organiser_address() -> str:
@@ -68,25 +77,52 @@ def _send_invitations(meeting: Meeting, method: str, subject: str, lead: str) ->
     ics = meeting_ics(meeting, members, method)
     when = format_datetime(meeting.starts_at)
     for contact in members:
-        body = (f"Dear {contact.name},\n\n{lead}\n\nWhen: {when} (UK time), {meeting.duration_minutes} minutes\n"
-                f"Where: Microsoft Teams {meeting.teams_link or '(link to follow)'}\n\nILR Coordinator")
-        queue_email(contact.email, subject, body, purpose="invitation" if method == "REQUEST" else "cancellation",
-                    contains_patient_data=False, ics=ics, meeting=meeting)
+        body = (
+            f"Dear {contact.name},\n\n{lead}\n\nWhen: {when} (UK time), {meeting.duration_minutes} minutes\n"
+            f"Where: Microsoft Teams {meeting.teams_link or '(link to follow)'}\n\nILR Coordinator"
+        )
+        queue_email(
+            contact.email,
+            subject,
+            body,
+            purpose="invitation" if method == "REQUEST" else "cancellation",
+            contains_patient_data=False,
+            ics=ics,
+            meeting=meeting,
+        )
     return len(members)
 
 
-def book_meeting(locality: Locality, starts_at: datetime, by: User, *, duration_minutes: int = 120, teams_link: str | None = None,
-                 chair: Contact | None = None) -> Meeting:
+def book_meeting(
+    locality: Locality,
+    starts_at: datetime,
+    by: User,
+    *,
+    duration_minutes: int = 120,
+    teams_link: str | None = None,
+    chair: Contact | None = None,
+) -> Meeting:
     """Book a meeting and invite every member (.ics METHOD:REQUEST)."""
     if starts_at <= utcnow():
         raise DomainError("A meeting can only be booked for a time in the future.")
-    meeting = Meeting(locality=locality, starts_at=starts_at, duration_minutes=duration_minutes, teams_link=teams_link,
-                      chair=chair, status=MeetingStatus.booked, ics_sequence=0)
+    meeting = Meeting(
+        locality=locality,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        teams_link=teams_link,
+        chair=chair,
+        status=MeetingStatus.booked,
+        ics_sequence=0,
+    )
     db.session.add(meeting)
     with audit.reason(f"Meeting booked by {by.name}"):
         db.session.flush()
-    _send_invitations(meeting, "REQUEST", f"Invitation: {locality.name} ILR, {format_datetime(starts_at)}",
-                      f"You are invited to the {locality.name} Integrated Locality Review.")
+    _send_invitations(
+        meeting,
+        "REQUEST",
+        f"Invitation: {locality.name} ILR, {format_datetime(starts_at)}",
+        f"You are invited to the {locality.name} Integrated Locality Review.",
+    )
     return meeting
 
 
@@ -100,8 +136,12 @@ def move_meeting(meeting: Meeting, starts_at: datetime, by: User) -> Meeting:
         meeting.starts_at = starts_at
         meeting.ics_sequence += 1
         db.session.flush()
-    _send_invitations(meeting, "REQUEST", f"Updated: {meeting.locality.name} ILR now {format_datetime(starts_at)}",
-                      f"The {meeting.locality.name} Integrated Locality Review has moved.")
+    _send_invitations(
+        meeting,
+        "REQUEST",
+        f"Updated: {meeting.locality.name} ILR now {format_datetime(starts_at)}",
+        f"The {meeting.locality.name} Integrated Locality Review has moved.",
+    )
     return meeting
 
 
@@ -113,8 +153,12 @@ def cancel_meeting(meeting: Meeting, by: User, why: str | None = None) -> Meetin
         meeting.status = MeetingStatus.cancelled
         meeting.ics_sequence += 1
         db.session.flush()
-    _send_invitations(meeting, "CANCEL", f"Cancelled: {meeting.locality.name} ILR, {format_datetime(meeting.starts_at)}",
-                      f"The {meeting.locality.name} Integrated Locality Review has been cancelled." + (f" {why}" if why else ""))
+    _send_invitations(
+        meeting,
+        "CANCEL",
+        f"Cancelled: {meeting.locality.name} ILR, {format_datetime(meeting.starts_at)}",
+        f"The {meeting.locality.name} Integrated Locality Review has been cancelled." + (f" {why}" if why else ""),
+    )
     return meeting
 
 
@@ -124,6 +168,8 @@ def book_weekly_series(locality: Locality, first_starts_at: datetime, weeks: int
         raise DomainError("A series is 1 to 52 weeks.")
     first_local = first_starts_at.astimezone(LONDON)
     return [
-        book_meeting(locality, (first_local.replace(tzinfo=None) + timedelta(weeks=n)).replace(tzinfo=LONDON), by, **details)
+        book_meeting(
+            locality, (first_local.replace(tzinfo=None) + timedelta(weeks=n)).replace(tzinfo=LONDON), by, **details
+        )
         for n in range(weeks)
     ]

@@ -1,4 +1,5 @@
 """Outbound email: queued in the same transaction as the change that caused it, sent later with retries."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,17 @@ def is_secure_address(address: str) -> bool:
     return any(domain == allowed or domain.endswith("." + allowed) for allowed in secure_domains())
 
 
-def queue_email(to: str, subject: str, body: str, *, purpose: str, contains_patient_data: bool, ics: str | None = None,
-                patient: Patient | None = None, meeting: Meeting | None = None) -> OutboxEmail:
+def queue_email(
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    purpose: str,
+    contains_patient_data: bool,
+    ics: str | None = None,
+    patient: Patient | None = None,
+    meeting: Meeting | None = None,
+) -> OutboxEmail:
     """Write an email to the outbox (sent after commit, by `flask send-outbox`).
 
     Patient-identifiable email only goes to the secure-domain allow-list: anything else is refused
@@ -40,15 +50,26 @@ def queue_email(to: str, subject: str, body: str, *, purpose: str, contains_pati
         raise DomainError(f"There is no valid email address for this recipient ({to or 'none'}).")
     if patient is not None and (patient.date_of_death or patient.consent_withdrawn_on):
         # DESIGN.md §3: after a death no letters or chasers go out; after consent is withdrawn, no sharing.
-        raise DomainError(f"Nothing is sent about {patient}: " + ("they have died." if patient.date_of_death else "consent has been withdrawn."))
+        raise DomainError(
+            f"Nothing is sent about {patient}: "
+            + ("they have died." if patient.date_of_death else "consent has been withdrawn.")
+        )
     if contains_patient_data and not is_secure_address(to):
         raise DomainError(
             f"{to} is not a secure address: email with patient details only goes to {', '.join(secure_domains())} "
             "addresses. Ask for the person's secure address, or share the document another way."
         )
-    email = OutboxEmail(to_address=to, subject=subject, body_text=body, ics=ics, purpose=purpose,
-                        contains_patient_data=contains_patient_data, patient_id=patient.id if patient else None,
-                        meeting_id=meeting.id if meeting else None, next_attempt_at=utcnow())
+    email = OutboxEmail(
+        to_address=to,
+        subject=subject,
+        body_text=body,
+        ics=ics,
+        purpose=purpose,
+        contains_patient_data=contains_patient_data,
+        patient_id=patient.id if patient else None,
+        meeting_id=meeting.id if meeting else None,
+        next_attempt_at=utcnow(),
+    )
     db.session.add(email)
     db.session.flush()
     return email
@@ -72,9 +93,15 @@ class SmtpSettings:
         host = os.environ.get("SMTP_HOST")
         if not host:
             return None
-        return cls(host=host, port=int(os.environ.get("SMTP_PORT", "587")), username=os.environ.get("SMTP_USERNAME"),
-                   password=os.environ.get("SMTP_PASSWORD"), starttls=os.environ.get("SMTP_STARTTLS", "1") == "1",
-                   sender=os.environ.get("MAIL_FROM", "ilr-coordinator@localhost"), ca_file=os.environ.get("SMTP_CA_FILE"))
+        return cls(
+            host=host,
+            port=int(os.environ.get("SMTP_PORT", "587")),
+            username=os.environ.get("SMTP_USERNAME"),
+            password=os.environ.get("SMTP_PASSWORD"),
+            starttls=os.environ.get("SMTP_STARTTLS", "1") == "1",
+            sender=os.environ.get("MAIL_FROM", "ilr-coordinator@localhost"),
+            ca_file=os.environ.get("SMTP_CA_FILE"),
+        )
 
 
 def build_message(email: OutboxEmail, sender: str) -> EmailMessage:
@@ -89,16 +116,22 @@ def build_message(email: OutboxEmail, sender: str) -> EmailMessage:
         method = "CANCEL" if "METHOD:CANCEL" in email.ics else "REQUEST"
         message.add_alternative(email.ics, subtype="calendar", params={"method": method})
     if email.document is not None:
-        message.add_attachment(email.document.content, maintype="application",
-                               subtype="vnd.openxmlformats-officedocument.wordprocessingml.document", filename=email.document.filename)
+        message.add_attachment(
+            email.document.content,
+            maintype="application",
+            subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
+            filename=email.document.filename,
+        )
     return message
 
 
 def _due(now):
     return (
         select(OutboxEmail)
-        .where(OutboxEmail.status.in_([EmailStatus.pending, EmailStatus.failed]),
-               or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now))
+        .where(
+            OutboxEmail.status.in_([EmailStatus.pending, EmailStatus.failed]),
+            or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now),
+        )
         .order_by(OutboxEmail.id)
         .with_for_update(skip_locked=True)  # several workers on PostgreSQL never send one email twice
     )

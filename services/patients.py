@@ -1,4 +1,5 @@
 """Patients: finding them, and the life events that change what the team may do."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -6,12 +7,26 @@ from datetime import date
 from sqlalchemy import func, select
 
 import audit
-from models import AgendaItem, CaseStatus, ClosureReason, DomainError, Episode, Meeting, MeetingStatus, Patient, User, db, utcnow
+from models import (
+    AgendaItem,
+    CaseStatus,
+    ClosureReason,
+    DomainError,
+    Episode,
+    Meeting,
+    MeetingStatus,
+    Patient,
+    User,
+    db,
+    utcnow,
+)
 from nhs import nhs_number_is_valid, normalise_nhs_number
 from timefmt import today
 
 
-def find_patients(nhs_number: str | None = None, family_name: str | None = None, date_of_birth: date | None = None) -> list[Patient]:
+def find_patients(
+    nhs_number: str | None = None, family_name: str | None = None, date_of_birth: date | None = None
+) -> list[Patient]:
     """Live patients matching an NHS number, or a surname and date of birth."""
     query = select(Patient).where(Patient.archived_at.is_(None))
     digits = normalise_nhs_number(nhs_number)
@@ -20,21 +35,30 @@ def find_patients(nhs_number: str | None = None, family_name: str | None = None,
             raise DomainError("That NHS number is not valid: it must be 10 digits and pass the check-digit test.")
         return list(db.session.scalars(query.where(Patient.nhs_number == digits)))
     if family_name and date_of_birth:
-        return list(db.session.scalars(
-            query.where(func.lower(Patient.family_name) == family_name.strip().lower(), Patient.date_of_birth == date_of_birth)
-        ))
+        return list(
+            db.session.scalars(
+                query.where(
+                    func.lower(Patient.family_name) == family_name.strip().lower(),
+                    Patient.date_of_birth == date_of_birth,
+                )
+            )
+        )
     raise DomainError("Give an NHS number, or a surname and date of birth.")
 
 
 def _future_agenda_items(patient: Patient) -> list[AgendaItem]:
-    return list(db.session.scalars(
-        select(AgendaItem).join(Meeting).where(
-            AgendaItem.patient_id == patient.id,
-            AgendaItem.status == CaseStatus.listed,
-            Meeting.status.in_([MeetingStatus.planned, MeetingStatus.booked]),
-            Meeting.starts_at > utcnow(),
+    return list(
+        db.session.scalars(
+            select(AgendaItem)
+            .join(Meeting)
+            .where(
+                AgendaItem.patient_id == patient.id,
+                AgendaItem.status == CaseStatus.listed,
+                Meeting.status.in_([MeetingStatus.planned, MeetingStatus.booked]),
+                Meeting.starts_at > utcnow(),
+            )
         )
-    ))
+    )
 
 
 def record_death(patient: Patient, died_on: date, by: User) -> list[Episode]:
@@ -46,7 +70,9 @@ def record_death(patient: Patient, died_on: date, by: User) -> list[Episode]:
     closed = []
     with audit.reason(f"Death recorded ({died_on:%d/%m/%Y}) by {by.name}"):
         patient.date_of_death = died_on
-        for episode in db.session.scalars(select(Episode).where(Episode.patient_id == patient.id, Episode.closed_on.is_(None))):
+        for episode in db.session.scalars(
+            select(Episode).where(Episode.patient_id == patient.id, Episode.closed_on.is_(None))
+        ):
             episode.closed_on = max(died_on, episode.opened_on)
             episode.closure_reason = ClosureReason.died
             closed.append(episode)

@@ -1,4 +1,5 @@
 """Availability polls: candidate slots, a personal link per member (no sign-in), the answers as a grid."""
+
 from __future__ import annotations
 
 import secrets
@@ -10,7 +11,17 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 import audit
 from models import (
-    AvailabilityPoll, Contact, DomainError, Locality, Meeting, PollInvitation, PollSlot, PollStatus, User, db, utcnow,
+    AvailabilityPoll,
+    Contact,
+    DomainError,
+    Locality,
+    Meeting,
+    PollInvitation,
+    PollSlot,
+    PollStatus,
+    User,
+    db,
+    utcnow,
 )
 from services.meetings import book_meeting, members_of
 from services.outbox import queue_email
@@ -53,23 +64,39 @@ def invitation_for_link(poll_id: int, token: str) -> PollInvitation:
     if poll.status != PollStatus.open:
         raise LinkRefused("This poll has closed: the meeting has been booked. Your invitation will arrive separately.")
     if poll.closes_at <= utcnow():
-        raise LinkRefused("This link has expired. Please contact the ILR coordinator if you still want to give your availability.")
+        raise LinkRefused(
+            "This link has expired. Please contact the ILR coordinator if you still want to give your availability."
+        )
     return invitation
 
 
 def _send_link(invitation: PollInvitation) -> None:
     poll = invitation.poll
     slots = "\n".join(f"  - {format_datetime(s.starts_at)}" for s in poll.slots)
-    body = (f"Dear {invitation.contact.name},\n\nWe are arranging the {poll.locality.name} Integrated Locality Review. "
-            f"Please tick the times you can make:\n\n{poll_link(invitation)}\n\nThe times offered (UK time):\n{slots}\n\n"
-            f"The link works until {format_datetime(poll.closes_at)} and needs no sign-in.\n\nILR Coordinator")
-    queue_email(invitation.contact.email, f"When can you make the {poll.locality.name} ILR?", body, purpose="availability",
-                contains_patient_data=False)
+    body = (
+        f"Dear {invitation.contact.name},\n\nWe are arranging the {poll.locality.name} Integrated Locality Review. "
+        f"Please tick the times you can make:\n\n{poll_link(invitation)}\n\nThe times offered (UK time):\n{slots}\n\n"
+        f"The link works until {format_datetime(poll.closes_at)} and needs no sign-in.\n\nILR Coordinator"
+    )
+    queue_email(
+        invitation.contact.email,
+        f"When can you make the {poll.locality.name} ILR?",
+        body,
+        purpose="availability",
+        contains_patient_data=False,
+    )
     invitation.sent_count += 1
 
 
-def create_poll(locality: Locality, starts: list[datetime], closes_at: datetime, by: User, *, title: str | None = None,
-                duration_minutes: int = 120) -> AvailabilityPoll:
+def create_poll(
+    locality: Locality,
+    starts: list[datetime],
+    closes_at: datetime,
+    by: User,
+    *,
+    title: str | None = None,
+    duration_minutes: int = 120,
+) -> AvailabilityPoll:
     """Propose slots and email every member their own link. No patient data goes in these emails."""
     starts = sorted(set(starts))
     if len(starts) < 2:
@@ -81,8 +108,14 @@ def create_poll(locality: Locality, starts: list[datetime], closes_at: datetime,
     members = members_of(locality)
     if not members:
         raise DomainError(f"{locality.name} has no meeting members to ask. Add members first.")
-    poll = AvailabilityPoll(locality=locality, title=title or f"{locality.name} ILR", closes_at=closes_at, created_by_id=by.id,
-                            duration_minutes=duration_minutes, slots=[PollSlot(starts_at=s) for s in starts])
+    poll = AvailabilityPoll(
+        locality=locality,
+        title=title or f"{locality.name} ILR",
+        closes_at=closes_at,
+        created_by_id=by.id,
+        duration_minutes=duration_minutes,
+        slots=[PollSlot(starts_at=s) for s in starts],
+    )
     poll.invitations = [PollInvitation(contact=c, token=secrets.token_urlsafe(24)) for c in members]
     db.session.add(poll)
     with audit.reason(f"Availability poll created by {by.name}"):
@@ -121,7 +154,10 @@ class GridRow:
 
 def poll_grid(poll: AvailabilityPoll) -> tuple[list[GridRow], dict[int, int]]:
     """Who can make which slot, and how many can make each."""
-    rows = [GridRow(i.contact, i.answered_at is not None, i.slot_ids, i) for i in sorted(poll.invitations, key=lambda i: i.contact.name)]
+    rows = [
+        GridRow(i.contact, i.answered_at is not None, i.slot_ids, i)
+        for i in sorted(poll.invitations, key=lambda i: i.contact.name)
+    ]
     counts = {s.id: sum(s.id in r.available for r in rows) for s in poll.slots}
     return rows, counts
 
@@ -132,7 +168,9 @@ def book_from_poll(poll: AvailabilityPoll, slot: PollSlot, by: User, *, teams_li
         raise DomainError("This poll is already closed.")
     if slot.poll_id != poll.id:
         raise DomainError("That time is not one of this poll's.")
-    meeting = book_meeting(poll.locality, slot.starts_at, by, duration_minutes=poll.duration_minutes, teams_link=teams_link)
+    meeting = book_meeting(
+        poll.locality, slot.starts_at, by, duration_minutes=poll.duration_minutes, teams_link=teams_link
+    )
     with audit.reason(f"Poll booked as meeting {meeting.id} by {by.name}"):
         poll.status = PollStatus.booked
         poll.meeting = meeting

@@ -1,4 +1,5 @@
 """Referral intake and triage: the decisions, the acceptance gate, and the episode acceptance opens."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -7,7 +8,17 @@ from sqlalchemy import select
 
 import audit
 from models import (
-    Consent, DeclineReason, DomainError, Episode, Patient, Referral, ReferralStatus, TriageDecision, TriageOutcome, User, db,
+    Consent,
+    DeclineReason,
+    DomainError,
+    Episode,
+    Patient,
+    Referral,
+    ReferralStatus,
+    TriageDecision,
+    TriageOutcome,
+    User,
+    db,
 )
 from timefmt import today
 
@@ -26,9 +37,13 @@ STATUS_AFTER = {
 
 def open_referrals_for(patient: Patient, *, excluding: Referral | None = None) -> list[Referral]:
     """The patient's referrals awaiting triage or more information, and any accepted one with an open episode."""
-    query = select(Referral).where(Referral.patient_id == patient.id, Referral.archived_at.is_(None), Referral.status.in_(OPEN_STATUSES))
+    query = select(Referral).where(
+        Referral.patient_id == patient.id, Referral.archived_at.is_(None), Referral.status.in_(OPEN_STATUSES)
+    )
     rows = list(db.session.scalars(query))
-    open_episode = db.session.scalars(select(Episode).where(Episode.patient_id == patient.id, Episode.closed_on.is_(None))).first()
+    open_episode = db.session.scalars(
+        select(Episode).where(Episode.patient_id == patient.id, Episode.closed_on.is_(None))
+    ).first()
     if open_episode and open_episode.referral:
         rows.append(open_episode.referral)
     return [r for r in rows if r is not excluding]
@@ -39,7 +54,10 @@ def record_referral(patient: Patient, **fields) -> tuple[Referral, list[Referral
     existing = open_referrals_for(patient)
     referral = Referral(patient=patient, **fields)
     db.session.add(referral)
-    with audit.reason("Referral received" + (f"; possible duplicate of referral {', '.join(str(r.id) for r in existing)}" if existing else "")):
+    with audit.reason(
+        "Referral received"
+        + (f"; possible duplicate of referral {', '.join(str(r.id) for r in existing)}" if existing else "")
+    ):
         db.session.flush()
     return referral, existing
 
@@ -58,7 +76,9 @@ def acceptance_gaps(referral: Referral) -> list[str]:
     return gaps
 
 
-def _decide(referral: Referral, by: User, outcome: TriageOutcome, why: str, on: date | None = None, **details) -> TriageDecision:
+def _decide(
+    referral: Referral, by: User, outcome: TriageOutcome, why: str, on: date | None = None, **details
+) -> TriageDecision:
     if referral.status not in OPEN_STATUSES:
         raise DomainError(f"This referral has already been triaged ({referral.status.label.lower()}).")
     decision = TriageDecision(referral=referral, decided_on=on or today(), decided_by=by, outcome=outcome, **details)
@@ -75,15 +95,22 @@ def accept_referral(referral: Referral, by: User, coordinator: User | None = Non
     if gaps:
         raise DomainError("This referral cannot be accepted yet. " + " ".join(gaps))
     _decide(referral, by, TriageOutcome.accept, f"Accepted by {by.name}", on)
-    episode = Episode(patient_id=referral.patient_id, referral=referral, locality_id=referral.locality_id,
-                      coordinator=coordinator or by, opened_on=on or today())
+    episode = Episode(
+        patient_id=referral.patient_id,
+        referral=referral,
+        locality_id=referral.locality_id,
+        coordinator=coordinator or by,
+        opened_on=on or today(),
+    )
     db.session.add(episode)
     with audit.reason(f"Episode opened on acceptance of referral {referral.id}"):
         db.session.flush()
     return episode
 
 
-def decline_referral(referral: Referral, by: User, reason: DeclineReason | str, text: str | None = None, on: date | None = None) -> TriageDecision:
+def decline_referral(
+    referral: Referral, by: User, reason: DeclineReason | str, text: str | None = None, on: date | None = None
+) -> TriageDecision:
     """Decline with a reason from the list; "other" needs words."""
     try:
         reason = DeclineReason(reason)
@@ -92,8 +119,15 @@ def decline_referral(referral: Referral, by: User, reason: DeclineReason | str, 
     text = (text or "").strip() or None
     if reason == DeclineReason.other and not text:
         raise DomainError('Say why the referral is declined: "Other" needs a reason in words.')
-    return _decide(referral, by, TriageOutcome.decline, f"Declined: {reason.label}" + (f" ({text})" if text else ""), on,
-                   decline_reason=reason, reason_text=text)
+    return _decide(
+        referral,
+        by,
+        TriageOutcome.decline,
+        f"Declined: {reason.label}" + (f" ({text})" if text else ""),
+        on,
+        decline_reason=reason,
+        reason_text=text,
+    )
 
 
 def request_more_information(referral: Referral, by: User, missing: str, on: date | None = None) -> TriageDecision:
@@ -101,7 +135,14 @@ def request_more_information(referral: Referral, by: User, missing: str, on: dat
     missing = (missing or "").strip()
     if not missing:
         raise DomainError("Say what information is missing.")
-    return _decide(referral, by, TriageOutcome.more_information, f"More information requested: {missing}", on, missing_information=missing)
+    return _decide(
+        referral,
+        by,
+        TriageOutcome.more_information,
+        f"More information requested: {missing}",
+        on,
+        missing_information=missing,
+    )
 
 
 def give_advice_only(referral: Referral, by: User, advice: str, on: date | None = None) -> TriageDecision:
@@ -118,7 +159,9 @@ def redirect_referral(referral: Referral, by: User, service: str, on: date | Non
     return _decide(referral, by, TriageOutcome.redirect, f"Redirected to {service}", on, redirected_to=service)
 
 
-def triage_referral(referral: Referral, by: User, outcome: TriageOutcome | str, *, reason=None, text=None, coordinator=None):
+def triage_referral(
+    referral: Referral, by: User, outcome: TriageOutcome | str, *, reason=None, text=None, coordinator=None
+):
     """One entry point for the triage forms and the queue's bulk actions."""
     outcome = TriageOutcome(outcome)
     if outcome == TriageOutcome.accept:

@@ -1,4 +1,5 @@
 """Shared fixtures: an app on a database built by `flask db upgrade`, signed-in clients, factories."""
+
 from __future__ import annotations
 
 import contextvars
@@ -166,7 +167,9 @@ class Client:
 
     def sign_in(self, user_or_email, password: str = PASSWORD):
         email = getattr(user_or_email, "email", user_or_email)
-        response = self.http.post("/login", data={"email": email, "password": password, "csrf_token": self.csrf_token()})
+        response = self.http.post(
+            "/login", data={"email": email, "password": password, "csrf_token": self.csrf_token()}
+        )
         self._token = None
         return response
 

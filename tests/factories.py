@@ -3,6 +3,7 @@
 Each makes one valid row, committed, with sensible defaults; pass a field to change it. Import the
 fixtures a test module uses (`from tests.factories import create_patient  # noqa: F401`).
 """
+
 from __future__ import annotations
 
 import html
@@ -12,7 +13,19 @@ from itertools import count
 import pytest
 
 from models import (
-    Action, AgendaItem, CarePlan, Consent, Contact, Episode, Locality, Meeting, MeetingStatus, OrganisationType, Patient, Referral, db,
+    Action,
+    AgendaItem,
+    CarePlan,
+    Consent,
+    Contact,
+    Episode,
+    Locality,
+    Meeting,
+    MeetingStatus,
+    OrganisationType,
+    Patient,
+    Referral,
+    db,
 )
 from nhs import with_check_digit
 from timefmt import LONDON, today
@@ -62,8 +75,15 @@ def create_patient(app):
 @pytest.fixture
 def create_referral(create_patient, create_locality):
     def create(**overrides) -> Referral:
-        values = dict(received_on=today() - timedelta(days=10), referrer_name="Dr Jones", reason="Falls", consent=Consent.given,
-                      consent_by="Patient", consent_on=today() - timedelta(days=11), signposting_tried="Age UK")
+        values = dict(
+            received_on=today() - timedelta(days=10),
+            referrer_name="Dr Jones",
+            reason="Falls",
+            consent=Consent.given,
+            consent_by="Patient",
+            consent_on=today() - timedelta(days=11),
+            signposting_tried="Age UK",
+        )
         values.update(overrides)
         _default(values, "patient", create_patient)
         _default(values, "locality", create_locality)
@@ -99,7 +119,9 @@ def create_contact(make_org):
 def create_meeting(create_locality):
     def create(**overrides) -> Meeting:
         day = today() + timedelta(days=7)
-        values = dict(starts_at=datetime(day.year, day.month, day.day, 10, 0, tzinfo=LONDON), status=MeetingStatus.planned)
+        values = dict(
+            starts_at=datetime(day.year, day.month, day.day, 10, 0, tzinfo=LONDON), status=MeetingStatus.planned
+        )
         values.update(overrides)
         _default(values, "locality", create_locality)
         return _save(Meeting(**values))

@@ -8,6 +8,7 @@ the code against itself.
 Every (endpoint, method) the app serves needs an entry. A record id in a request is written as
 `"{name}"`; the test creates the named records and fills in their ids.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -117,87 +118,132 @@ POLICY: dict[tuple[str, str], Call] = {
     ),
 }
 
-POLICY.update({
-    # --- the audit trail: the team lead reads and exports it; nobody changes it ------------------
-    **model_view("audit", view=LEAD, export=LEAD, record="audit"),
-    # --- referrals: intake and the triage queue (decisions are staff's; observers may look) -------
-    ("intake.index", "GET"): Call(STAFF),
-    ("intake.index", "POST"): Call(STAFF),  # an empty form: refused by validation
-    **model_view("triage", view=READERS, export=STAFF, act=STAFF, action="triage_accept", record="referral"),
-    ("triage.decide", "POST"): Call(STAFF, {"id": "{referral}"}, form={"outcome": "advice_only", "triage_text": "Advice"}),
-    **model_view("caseload", view=READERS, export=STAFF, record="episode"),
-    # --- the patient record page and its life events -------------------------------------------
-    ("record.index", "GET"): Call(READERS),
-    ("record.patient", "GET"): Call(READERS, {"patient_id": "{patient}"}),
-    ("record.record_death", "POST"): Call(STAFF, {"patient_id": "{patient}"}, form={"died_on": "2026-11-01"}),
-    ("record.withdraw_consent", "POST"): Call(STAFF, {"patient_id": "{patient}"}, form={"withdrawn_on": "2026-11-01"}),
-    # --- scheduling: polls, booking, moving, cancelling (staff only) -----------------------------
-    ("scheduling.index", "GET"): Call(STAFF),
-    ("scheduling.create_poll", "POST"): Call(STAFF),  # an empty form: refused with a message
-    ("scheduling.poll", "GET"): Call(STAFF, {"poll_id": "{poll}"}),
-    ("scheduling.resend", "POST"): Call(STAFF, {"poll_id": "{poll}", "invitation_id": "{invitation}"}),
-    ("scheduling.book", "POST"): Call(STAFF, {"poll_id": "{poll}", "slot_id": "{slot}"}),
-    ("scheduling.series", "POST"): Call(STAFF),
-    ("scheduling.meeting", "GET"): Call(STAFF, {"meeting_id": "{meeting}"}),
-    ("scheduling.move", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
-    ("scheduling.cancel", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
-    # --- a member's availability link: no sign-in, the signed token is the key ------------------
-    ("availability.answer", "GET"): Call(EVERYONE, {"poll_id": "{poll}", "token": "{poll_token}"}),
-    ("availability.answer", "POST"): Call(EVERYONE, {"poll_id": "{poll}", "token": "{poll_token}"}),
-})
+POLICY.update(
+    {
+        # --- the audit trail: the team lead reads and exports it; nobody changes it ------------------
+        **model_view("audit", view=LEAD, export=LEAD, record="audit"),
+        # --- referrals: intake and the triage queue (decisions are staff's; observers may look) -------
+        ("intake.index", "GET"): Call(STAFF),
+        ("intake.index", "POST"): Call(STAFF),  # an empty form: refused by validation
+        **model_view("triage", view=READERS, export=STAFF, act=STAFF, action="triage_accept", record="referral"),
+        ("triage.decide", "POST"): Call(
+            STAFF, {"id": "{referral}"}, form={"outcome": "advice_only", "triage_text": "Advice"}
+        ),
+        **model_view("caseload", view=READERS, export=STAFF, record="episode"),
+        # --- the patient record page and its life events -------------------------------------------
+        ("record.index", "GET"): Call(READERS),
+        ("record.patient", "GET"): Call(READERS, {"patient_id": "{patient}"}),
+        ("record.record_death", "POST"): Call(STAFF, {"patient_id": "{patient}"}, form={"died_on": "2026-11-01"}),
+        ("record.withdraw_consent", "POST"): Call(
+            STAFF, {"patient_id": "{patient}"}, form={"withdrawn_on": "2026-11-01"}
+        ),
+        # --- scheduling: polls, booking, moving, cancelling (staff only) -----------------------------
+        ("scheduling.index", "GET"): Call(STAFF),
+        ("scheduling.create_poll", "POST"): Call(STAFF),  # an empty form: refused with a message
+        ("scheduling.poll", "GET"): Call(STAFF, {"poll_id": "{poll}"}),
+        ("scheduling.resend", "POST"): Call(STAFF, {"poll_id": "{poll}", "invitation_id": "{invitation}"}),
+        ("scheduling.book", "POST"): Call(STAFF, {"poll_id": "{poll}", "slot_id": "{slot}"}),
+        ("scheduling.series", "POST"): Call(STAFF),
+        ("scheduling.meeting", "GET"): Call(STAFF, {"meeting_id": "{meeting}"}),
+        ("scheduling.move", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
+        ("scheduling.cancel", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
+        # --- a member's availability link: no sign-in, the signed token is the key ------------------
+        ("availability.answer", "GET"): Call(EVERYONE, {"poll_id": "{poll}", "token": "{poll_token}"}),
+        ("availability.answer", "POST"): Call(EVERYONE, {"poll_id": "{poll}", "token": "{poll_token}"}),
+    }
+)
 
-POLICY.update({
-    # --- the meeting itself: staff run it; a partner member only downloads their agency's action log
-    # (checked in tests/test_exports_documents.py: the walk's partner sits on no meeting, so is refused).
-    ("meeting_room.index", "GET"): Call(STAFF),
-    ("meeting_room.meeting", "GET"): Call(STAFF, {"meeting_id": "{meeting}"}),
-    ("meeting_room.add", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
-    ("meeting_room.order", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
-    ("meeting_room.attendance", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
-    ("meeting_room.roll_over", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
-    ("meeting_room.held", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
-    ("meeting_room.minutes", "GET"): Call(STAFF, {"meeting_id": "{meeting}"}),
-    ("meeting_room.draft", "POST"): Call(STAFF, {"item_id": "{item}"}, form={"summary": "Typed"}),
-    ("meeting_room.save_case", "POST"): Call(STAFF, {"item_id": "{item}"}),
-    ("meeting_room.add_action", "POST"): Call(STAFF, {"item_id": "{item}"}),
-    ("meeting_room.document", "GET"): Call(STAFF, {"meeting_id": "{meeting}", "kind": "minutes"}),
-    ("meeting_room.send", "POST"): Call(STAFF, {"meeting_id": "{meeting}", "kind": "agenda"}),
-})
+POLICY.update(
+    {
+        # --- the meeting itself: staff run it; a partner member only downloads their agency's action log
+        # (checked in tests/test_exports_documents.py: the walk's partner sits on no meeting, so is refused).
+        ("meeting_room.index", "GET"): Call(STAFF),
+        ("meeting_room.meeting", "GET"): Call(STAFF, {"meeting_id": "{meeting}"}),
+        ("meeting_room.add", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
+        ("meeting_room.order", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
+        ("meeting_room.attendance", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
+        ("meeting_room.roll_over", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
+        ("meeting_room.held", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
+        ("meeting_room.minutes", "GET"): Call(STAFF, {"meeting_id": "{meeting}"}),
+        ("meeting_room.draft", "POST"): Call(STAFF, {"item_id": "{item}"}, form={"summary": "Typed"}),
+        ("meeting_room.save_case", "POST"): Call(STAFF, {"item_id": "{item}"}),
+        ("meeting_room.add_action", "POST"): Call(STAFF, {"item_id": "{item}"}),
+        ("meeting_room.document", "GET"): Call(STAFF, {"meeting_id": "{meeting}", "kind": "minutes"}),
+        ("meeting_room.send", "POST"): Call(STAFF, {"meeting_id": "{meeting}", "kind": "agenda"}),
+    }
+)
 
-POLICY.update({
-    # --- the record screens (issue 3): staff keep clinical records, observers read them, partners see none yet --------------
-    # Patients
-    **model_view("patient", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="gp_practice"),
-    **model_view("hospital_event", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"),
-    **model_view("collated_note", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"),
-    # Referrals; triage decisions are made on the queue, so their screen only reads
-    **model_view("referral", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"),
-    **model_view("triage_decision", view=READERS, export=STAFF),
-    **model_view("episode", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="referral"),
-    # Meetings; localities and their members are the team lead's to change
-    **model_view("locality", view=READERS, create=LEAD, edit=LEAD, export=STAFF, act=LEAD),
-    **model_view("meeting_member", view=READERS, create=LEAD, edit=LEAD, export=STAFF, act=LEAD, ajax_field="contact"),
-    **model_view("contact", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=LEAD, ajax_field="organisation"),
-    **model_view("meeting", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="chair"),
-    **model_view("agenda_item", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="meeting", record="item"),
-    **model_view("attendance", view=READERS, create=STAFF, edit=STAFF, export=STAFF, ajax_field="contact"),
-    # Actions; chases are recorded by the chasing workflow
-    **model_view("action", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="agenda_item"),
-    **model_view("action_chase", view=READERS, export=STAFF),
-    # Care
-    **model_view("care_plan", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="episode"),
-    **model_view("goal", view=READERS, create=STAFF, edit=STAFF, export=STAFF, ajax_field="care_plan"),
-    **model_view("care_plan_share", view=READERS, create=STAFF, edit=STAFF, export=STAFF, ajax_field="care_plan"),
-    **model_view("onward_referral", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"),
-    **model_view("safeguarding_concern", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="raised_by"),
-    # What the tool keeps: the outbox is staff's to read; documents generated anyone but partners may see; settings the lead's
-    **model_view("outbox_email", view=STAFF),
-    **model_view("generated_document", view=READERS, export=STAFF),
-    **model_view("setting", view=READERS, export=LEAD),
-})
+POLICY.update(
+    {
+        # --- the record screens (issue 3): staff keep clinical records, observers read them, partners see none yet --------------
+        # Patients
+        **model_view(
+            "patient", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="gp_practice"
+        ),
+        **model_view(
+            "hospital_event", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"
+        ),
+        **model_view(
+            "collated_note", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"
+        ),
+        # Referrals; triage decisions are made on the queue, so their screen only reads
+        **model_view("referral", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"),
+        **model_view("triage_decision", view=READERS, export=STAFF),
+        **model_view("episode", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="referral"),
+        # Meetings; localities and their members are the team lead's to change
+        **model_view("locality", view=READERS, create=LEAD, edit=LEAD, export=STAFF, act=LEAD),
+        **model_view(
+            "meeting_member", view=READERS, create=LEAD, edit=LEAD, export=STAFF, act=LEAD, ajax_field="contact"
+        ),
+        **model_view(
+            "contact", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=LEAD, ajax_field="organisation"
+        ),
+        **model_view("meeting", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="chair"),
+        **model_view(
+            "agenda_item",
+            view=READERS,
+            create=STAFF,
+            edit=STAFF,
+            export=STAFF,
+            act=STAFF,
+            ajax_field="meeting",
+            record="item",
+        ),
+        **model_view("attendance", view=READERS, create=STAFF, edit=STAFF, export=STAFF, ajax_field="contact"),
+        # Actions; chases are recorded by the chasing workflow
+        **model_view(
+            "action", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="agenda_item"
+        ),
+        **model_view("action_chase", view=READERS, export=STAFF),
+        # Care
+        **model_view(
+            "care_plan", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="episode"
+        ),
+        **model_view("goal", view=READERS, create=STAFF, edit=STAFF, export=STAFF, ajax_field="care_plan"),
+        **model_view("care_plan_share", view=READERS, create=STAFF, edit=STAFF, export=STAFF, ajax_field="care_plan"),
+        **model_view(
+            "onward_referral", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"
+        ),
+        **model_view(
+            "safeguarding_concern",
+            view=READERS,
+            create=STAFF,
+            edit=STAFF,
+            export=STAFF,
+            act=STAFF,
+            ajax_field="raised_by",
+        ),
+        # What the tool keeps: the outbox is staff's to read; documents generated anyone but partners may see; settings the lead's
+        **model_view("outbox_email", view=STAFF),
+        **model_view("generated_document", view=READERS, export=STAFF),
+        **model_view("setting", view=READERS, export=LEAD),
+    }
+)
 
-POLICY.update({
-    # --- the team lead's settings (risk points and bands, agenda cut-off) ------------------------
-    ("settings.index", "GET"): Call(LEAD),
-    ("settings.index", "POST"): Call(LEAD),  # an empty form: refused by validation
-})
+POLICY.update(
+    {
+        # --- the team lead's settings (risk points and bands, agenda cut-off) ------------------------
+        ("settings.index", "GET"): Call(LEAD),
+        ("settings.index", "POST"): Call(LEAD),  # an empty form: refused by validation
+    }
+)

@@ -1,4 +1,5 @@
 """Every URL rule, every method, every role: the app's real answers against the policy in tests/policy.py."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
@@ -9,10 +10,39 @@ from werkzeug.routing import Rule
 from datetime import date, timedelta
 
 from models import (
-    Action, ActionChase, AgendaItem, Attendance, AuditEntry, CarePlan, CarePlanShare, CollatedNote, Consent, Contact, DocumentKind,
-    Episode, GeneratedDocument, Goal, GoalDomain, HospitalEvent, HospitalEventKind, Locality, MeetingMember, NoteSource, OnwardReferral,
-    OrganisationType, OutboxEmail, Patient, Referral, Role, SafeguardingCategory, SafeguardingConcern, Setting, TriageDecision,
-    TriageOutcome, db, utcnow,
+    Action,
+    ActionChase,
+    AgendaItem,
+    Attendance,
+    AuditEntry,
+    CarePlan,
+    CarePlanShare,
+    CollatedNote,
+    Consent,
+    Contact,
+    DocumentKind,
+    Episode,
+    GeneratedDocument,
+    Goal,
+    GoalDomain,
+    HospitalEvent,
+    HospitalEventKind,
+    Locality,
+    MeetingMember,
+    NoteSource,
+    OnwardReferral,
+    OrganisationType,
+    OutboxEmail,
+    Patient,
+    Referral,
+    Role,
+    SafeguardingCategory,
+    SafeguardingConcern,
+    Setting,
+    TriageDecision,
+    TriageOutcome,
+    db,
+    utcnow,
 )
 from services import meetings, polls
 from tests.conftest import PASSWORD, Client
@@ -26,7 +56,11 @@ REDIRECTS = {301, 302, 303, 307, 308}
 def served(app) -> list[tuple[str, str, Rule]]:
     """Every (endpoint, method, rule) the app answers, HEAD and OPTIONS aside."""
     return sorted(
-        ((rule.endpoint, method, rule) for rule in app.url_map.iter_rules() for method in rule.methods - AUTOMATIC_METHODS),
+        (
+            (rule.endpoint, method, rule)
+            for rule in app.url_map.iter_rules()
+            for method in rule.methods - AUTOMATIC_METHODS
+        ),
         key=lambda item: (item[0], item[1], item[2].rule),
     )
 
@@ -59,8 +93,17 @@ def records(make_org, make_user) -> dict[str, int | str]:
     contact = Contact(name="Subject member", email="member@nhs.net", organisation=organisation)
     db.session.add_all([locality, patient, contact, MeetingMember(locality=locality, contact=contact)])
     db.session.flush()
-    referral = Referral(patient=patient, locality=locality, received_on=date(2026, 11, 1), referrer_name="Dr Subject", reason="Falls",
-                        consent=Consent.given, consent_by="Patient", consent_on=date(2026, 11, 1), signposting_tried="Age UK")
+    referral = Referral(
+        patient=patient,
+        locality=locality,
+        received_on=date(2026, 11, 1),
+        referrer_name="Dr Subject",
+        reason="Falls",
+        consent=Consent.given,
+        consent_by="Patient",
+        consent_on=date(2026, 11, 1),
+        signposting_tried="Age UK",
+    )
     db.session.add(referral)
     soon = utcnow() + timedelta(days=10)
     poll = polls.create_poll(locality, [soon, soon + timedelta(days=1)], utcnow() + timedelta(days=5), subject)
@@ -70,24 +113,46 @@ def records(make_org, make_user) -> dict[str, int | str]:
     db.session.add_all([episode, item])
     db.session.commit()
     audit_entry = db.session.scalars(db.select(AuditEntry)).first()
-    return {"organisation": organisation.id, "user": subject.id, "patient": patient.id, "referral": referral.id, "poll": poll.id,
-            "invitation": poll.invitations[0].id, "slot": poll.slots[0].id, "poll_token": polls.link_token(poll.invitations[0]),
-            "meeting": meeting.id, "audit": audit_entry.id, "episode": episode.id,
-            "item": item.id, "locality": locality.id, "contact": contact.id,
-            **_record_screen_rows(subject, organisation, patient, referral, meeting, item, contact)}
+    return {
+        "organisation": organisation.id,
+        "user": subject.id,
+        "patient": patient.id,
+        "referral": referral.id,
+        "poll": poll.id,
+        "invitation": poll.invitations[0].id,
+        "slot": poll.slots[0].id,
+        "poll_token": polls.link_token(poll.invitations[0]),
+        "meeting": meeting.id,
+        "audit": audit_entry.id,
+        "episode": episode.id,
+        "item": item.id,
+        "locality": locality.id,
+        "contact": contact.id,
+        **_record_screen_rows(subject, organisation, patient, referral, meeting, item, contact),
+    }
 
 
 def _record_screen_rows(subject, organisation, patient, referral, meeting, item, contact) -> dict[str, int | str]:
     """One row of each record the record screens (admin/patients.py and friends) name."""
     day = date(2026, 11, 3)
-    member, email = db.session.scalars(db.select(MeetingMember)).first(), db.session.scalars(db.select(OutboxEmail)).first()
-    action = Action(patient=patient, agenda_item=item, description="Review medicines", owner_organisation=organisation, due_on=day)
+    member, email = (
+        db.session.scalars(db.select(MeetingMember)).first(),
+        db.session.scalars(db.select(OutboxEmail)).first(),
+    )
+    action = Action(
+        patient=patient, agenda_item=item, description="Review medicines", owner_organisation=organisation, due_on=day
+    )
     plan = CarePlan(patient=patient, number=1)
     rows = {
         "hospital_event": HospitalEvent(patient=patient, kind=HospitalEventKind.admission, occurred_on=day),
         "collated_note": CollatedNote(patient=patient, source=NoteSource.emis, summary="Seen by GP"),
-        "triage_decision": TriageDecision(referral=referral, decided_on=day, decided_by=subject, outcome=TriageOutcome.more_information,
-                                          missing_information="Consent"),
+        "triage_decision": TriageDecision(
+            referral=referral,
+            decided_on=day,
+            decided_by=subject,
+            outcome=TriageOutcome.more_information,
+            missing_information="Consent",
+        ),
         "meeting_member": member,
         "attendance": Attendance(meeting=meeting, contact=contact),
         "action": action,
@@ -96,7 +161,9 @@ def _record_screen_rows(subject, organisation, patient, referral, meeting, item,
         "goal": Goal(care_plan=plan, description="Walk to the shops", domain=GoalDomain.functional),
         "care_plan_share": CarePlanShare(care_plan=plan, shared_on=day, shared_by=subject, shared_with=organisation),
         "onward_referral": OnwardReferral(patient=patient, service="Falls clinic", referred_on=day),
-        "safeguarding_concern": SafeguardingConcern(patient=patient, raised_on=day, category=SafeguardingCategory.self_neglect),
+        "safeguarding_concern": SafeguardingConcern(
+            patient=patient, raised_on=day, category=SafeguardingCategory.self_neglect
+        ),
         "outbox_email": email,
         "generated_document": GeneratedDocument(kind=DocumentKind.agenda, filename="agenda.docx", generated_by=subject),
         "setting": Setting(key="agenda_cutoff_working_days", value="2"),

@@ -1,4 +1,5 @@
 """The team lead's screens for user accounts and organisations, and `flask create-user`."""
+
 from __future__ import annotations
 
 from models import Organisation, Role, User, db
@@ -14,8 +15,14 @@ def test_team_lead_creates_an_account_that_can_sign_in(app, signed_in, make_org)
     lead = signed_in("team_lead")
     response = lead.submit(
         "/admin/user/new/",
-        {"name": "Sam Social", "email": "Sam.Social@Example.gov.uk", "role": "partner",
-         "organisation": org.id, "active": "y", "new_password": "a-long-enough-password"},
+        {
+            "name": "Sam Social",
+            "email": "Sam.Social@Example.gov.uk",
+            "role": "partner",
+            "organisation": org.id,
+            "active": "y",
+            "new_password": "a-long-enough-password",
+        },
     )
     assert response.status_code == 302, page_text(response)
     user = _user("sam.social@example.gov.uk")
@@ -30,7 +37,13 @@ def test_new_account_needs_a_long_password(signed_in, make_org):
     for password, message in [("", "Set a password"), ("short", "at least 12 characters")]:
         response = lead.submit(
             "/admin/user/new/",
-            {"name": "No Pw", "email": "nopw@example.nhs.net", "role": "coordinator", "organisation": org.id, "new_password": password},
+            {
+                "name": "No Pw",
+                "email": "nopw@example.nhs.net",
+                "role": "coordinator",
+                "organisation": org.id,
+                "new_password": password,
+            },
         )
         assert message in page_text(response)
         assert 'value="No Pw"' in page_text(response)
@@ -42,8 +55,14 @@ def test_team_lead_changes_role_and_resets_password(app, signed_in, make_user):
     lead = signed_in("team_lead")
     response = lead.submit(
         f"/admin/user/edit/?id={person.id}",
-        {"name": person.name, "email": person.email, "role": "team_lead", "organisation": person.organisation_id,
-         "active": "y", "new_password": "brand-new-password-1"},
+        {
+            "name": person.name,
+            "email": person.email,
+            "role": "team_lead",
+            "organisation": person.organisation_id,
+            "active": "y",
+            "new_password": "brand-new-password-1",
+        },
     )
     assert response.status_code == 302, page_text(response)
     db.session.refresh(person)
@@ -57,7 +76,13 @@ def test_edit_without_password_keeps_the_old_one(app, signed_in, make_user):
     lead = signed_in("team_lead")
     lead.submit(
         f"/admin/user/edit/?id={person.id}",
-        {"name": "Renamed", "email": person.email, "role": "coordinator", "organisation": person.organisation_id, "active": "y"},
+        {
+            "name": "Renamed",
+            "email": person.email,
+            "role": "coordinator",
+            "organisation": person.organisation_id,
+            "active": "y",
+        },
     )
     db.session.refresh(person)
     assert person.name == "Renamed" and person.password_hash == old_hash
@@ -79,7 +104,12 @@ def test_team_lead_cannot_deactivate_themselves(signed_in):
     assert db.session.get(User, lead.user.id).active
     response = lead.submit(
         f"/admin/user/edit/?id={lead.user.id}",
-        {"name": lead.user.name, "email": lead.user.email, "role": "team_lead", "organisation": lead.user.organisation_id},
+        {
+            "name": lead.user.name,
+            "email": lead.user.email,
+            "role": "team_lead",
+            "organisation": lead.user.organisation_id,
+        },
     )
     assert "You cannot deactivate your own account" in page_text(response)
     assert db.session.get(User, lead.user.id).active
@@ -88,7 +118,12 @@ def test_team_lead_cannot_deactivate_themselves(signed_in):
 def test_user_pages_never_show_password_hashes(signed_in, make_user):
     person = make_user()
     lead = signed_in("team_lead")
-    for url in ["/admin/user/", f"/admin/user/details/?id={person.id}", f"/admin/user/edit/?id={person.id}", "/admin/user/export/csv/"]:
+    for url in [
+        "/admin/user/",
+        f"/admin/user/details/?id={person.id}",
+        f"/admin/user/edit/?id={person.id}",
+        "/admin/user/export/csv/",
+    ]:
         text = page_text(lead.get(url))
         assert person.password_hash not in text and "pbkdf2" not in text and person.session_token not in text
 
@@ -97,7 +132,9 @@ def test_coordinator_cannot_manage_accounts(signed_in, make_user):
     person = make_user()
     coordinator = signed_in("coordinator")
     assert coordinator.get("/admin/user/").status_code == 403
-    assert coordinator.submit(f"/admin/user/edit/?id={person.id}", {"name": "x", "role": "team_lead"}).status_code == 403
+    assert (
+        coordinator.submit(f"/admin/user/edit/?id={person.id}", {"name": "x", "role": "team_lead"}).status_code == 403
+    )
     assert coordinator.submit("/admin/user/action/", {"action": "deactivate", "rowid": person.id}).status_code == 403
     assert db.session.get(User, person.id).role == Role.coordinator
 
@@ -105,7 +142,8 @@ def test_coordinator_cannot_manage_accounts(signed_in, make_user):
 def test_coordinator_adds_an_organisation(signed_in):
     coordinator = signed_in("coordinator")
     response = coordinator.submit(
-        "/admin/organisation/new/", {"name": "Kent Fire", "type": "fire_rescue", "ods_code": "kfr01", "secure_email": "safe@fire.gov.uk"}
+        "/admin/organisation/new/",
+        {"name": "Kent Fire", "type": "fire_rescue", "ods_code": "kfr01", "secure_email": "safe@fire.gov.uk"},
     )
     assert response.status_code == 302
     org = db.session.scalars(db.select(Organisation).where(Organisation.name == "Kent Fire")).one()
@@ -120,12 +158,36 @@ def test_organisation_form_shows_type_labels(signed_in):
 def test_cli_create_user(app, make_org):
     make_org(ods_code="G82001", name="Practice")
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["create-user", "--email", "cli@example.nhs.net", "--name", "Cli User", "--role", "coordinator",
-                                 "--password", "cli-password-long"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "cli@example.nhs.net",
+            "--name",
+            "Cli User",
+            "--role",
+            "coordinator",
+            "--password",
+            "cli-password-long",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert _user("cli@example.nhs.net").organisation.ods_code == "ILR001"
-    result = runner.invoke(args=["create-user", "--email", "gp@example.nhs.net", "--name", "Gp", "--role", "partner",
-                                 "--organisation", "g82001", "--password", "cli-password-long"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "gp@example.nhs.net",
+            "--name",
+            "Gp",
+            "--role",
+            "partner",
+            "--organisation",
+            "g82001",
+            "--password",
+            "cli-password-long",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert _user("gp@example.nhs.net").organisation.ods_code == "G82001"
 
@@ -142,12 +204,49 @@ def test_cli_create_user_prompts_for_the_password(app):
 def test_cli_create_user_refuses_bad_input(app, make_user):
     existing = make_user()
     runner = app.test_cli_runner()
-    short = runner.invoke(args=["create-user", "--email", "s@example.nhs.net", "--name", "S", "--role", "coordinator", "--password", "short"])
+    short = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "s@example.nhs.net",
+            "--name",
+            "S",
+            "--role",
+            "coordinator",
+            "--password",
+            "short",
+        ]
+    )
     assert short.exit_code != 0 and "at least 12 characters" in short.output
-    dup = runner.invoke(args=["create-user", "--email", existing.email, "--name", "D", "--role", "coordinator", "--password", "long-enough-pass"])
+    dup = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            existing.email,
+            "--name",
+            "D",
+            "--role",
+            "coordinator",
+            "--password",
+            "long-enough-pass",
+        ]
+    )
     assert dup.exit_code != 0 and "already exists" in dup.output
-    org = runner.invoke(args=["create-user", "--email", "o@example.nhs.net", "--name", "O", "--role", "coordinator",
-                              "--organisation", "NOPE1", "--password", "long-enough-pass"])
+    org = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "o@example.nhs.net",
+            "--name",
+            "O",
+            "--role",
+            "coordinator",
+            "--organisation",
+            "NOPE1",
+            "--password",
+            "long-enough-pass",
+        ]
+    )
     assert org.exit_code != 0 and "No organisation has the ODS code" in org.output
 
 

@@ -1,4 +1,5 @@
 """The action and chase screens."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -6,7 +7,15 @@ from datetime import timedelta
 import pytest
 
 from models import Action, ActionChase, ActionStatus, ChaseMethod, OrganisationType, db, utcnow
-from tests.factories import create_action, create_agenda_item, create_contact, create_meeting, create_locality, create_patient, shown  # noqa: F401
+from tests.factories import (
+    create_action,
+    create_agenda_item,
+    create_contact,
+    create_meeting,
+    create_locality,
+    create_patient,
+    shown,
+)  # noqa: F401
 from timefmt import today
 
 
@@ -16,8 +25,13 @@ def _actions() -> list[Action]:
 
 
 def _form(patient, organisation, **overrides) -> dict:
-    form = {"patient": patient.id, "description": "Medication review for falls risk", "owner_organisation": organisation.id,
-            "due_on": (today() + timedelta(days=14)).isoformat(), "status": "open"}
+    form = {
+        "patient": patient.id,
+        "description": "Medication review for falls risk",
+        "owner_organisation": organisation.id,
+        "due_on": (today() + timedelta(days=14)).isoformat(),
+        "status": "open",
+    }
     form.update(overrides)
     return form
 
@@ -38,7 +52,11 @@ def test_staff_record_an_action_from_a_discussion(signed_in, create_agenda_item,
     response = signed_in(role).submit("/admin/action/new/", form)
     assert response.status_code == 302, shown(response)
     [action] = _actions()
-    assert action.agenda_item_id == item.id and action.patient_id == item.patient_id and action.owner_contact_id == owner.id
+    assert (
+        action.agenda_item_id == item.id
+        and action.patient_id == item.patient_id
+        and action.owner_contact_id == owner.id
+    )
     assert action.due_on == today() + timedelta(days=14) and action.status == ActionStatus.open
 
 
@@ -49,8 +67,12 @@ def test_observers_and_partners_cannot_record_actions(signed_in, create_patient,
 
 
 def test_a_done_action_needs_its_completion_date(signed_in, create_patient, make_org):
-    _refused(signed_in("coordinator"), "/admin/action/new/", _form(create_patient(), make_org(), status="done"),
-             "Enter the date the action was completed.")
+    _refused(
+        signed_in("coordinator"),
+        "/admin/action/new/",
+        _form(create_patient(), make_org(), status="done"),
+        "Enter the date the action was completed.",
+    )
     assert _actions() == []
 
 
@@ -76,8 +98,13 @@ def test_an_action_from_another_patients_discussion_is_refused(signed_in, create
 
 def test_marking_an_action_done(signed_in, create_action):
     action = create_action()
-    form = _form(action.patient, action.owner_organisation, status="done", completed_on=today().isoformat(),
-                 expected_version=str(action.version))
+    form = _form(
+        action.patient,
+        action.owner_organisation,
+        status="done",
+        completed_on=today().isoformat(),
+        expected_version=str(action.version),
+    )
     assert signed_in("coordinator").submit(f"/admin/action/edit/?id={action.id}", form).status_code == 302
     [action] = _actions()
     assert action.status == ActionStatus.done and action.completed_on == today()
@@ -87,8 +114,13 @@ def test_action_list_filters_by_status_owner_due_date_and_overdue(signed_in, cre
     pharmacy, council = make_org(name="Medway Pharmacy"), make_org(name="Medway Council")
     create_action(description="Late pharmacy review", owner_organisation=pharmacy, due_on=today() - timedelta(days=3))
     create_action(description="Council care package", owner_organisation=council, due_on=today() + timedelta(days=30))
-    create_action(description="Finished long ago", owner_organisation=council, due_on=today() - timedelta(days=40),
-                  status=ActionStatus.done, completed_on=today() - timedelta(days=41))
+    create_action(
+        description="Finished long ago",
+        owner_organisation=council,
+        due_on=today() - timedelta(days=40),
+        status=ActionStatus.done,
+        completed_on=today() - timedelta(days=41),
+    )
     reader = signed_in("read_only")
     page = shown(reader.get("/admin/action/?flt0_overdue_is=1"))
     assert "Late pharmacy review" in page and "Council care package" not in page and "Finished long ago" not in page
@@ -104,8 +136,12 @@ def test_action_list_filters_by_status_owner_due_date_and_overdue(signed_in, cre
 
 
 def test_an_over_long_description_is_refused(signed_in, create_patient, make_org):
-    _refused(signed_in("coordinator"), "/admin/action/new/", _form(create_patient(), make_org(), description="a" * 2001),
-             "Enter at most 2,000 characters (this has 2,001).")
+    _refused(
+        signed_in("coordinator"),
+        "/admin/action/new/",
+        _form(create_patient(), make_org(), description="a" * 2001),
+        "Enter at most 2,000 characters (this has 2,001).",
+    )
     assert _actions() == []
 
 
@@ -115,8 +151,18 @@ def test_an_over_long_description_is_refused(signed_in, create_patient, make_org
 def test_chases_are_listed_but_recorded_by_the_workflow(signed_in, create_action, make_user):
     action = create_action(description="Chased action")
     archived = create_action(description="Archived action", archived_at=utcnow())
-    db.session.add_all([ActionChase(action=action, chased_at=utcnow(), chased_by=make_user(), method=ChaseMethod.phone, note="Left a message"),
-                        ActionChase(action=archived, chased_at=utcnow(), method=ChaseMethod.email, note="Hidden chase")])
+    db.session.add_all(
+        [
+            ActionChase(
+                action=action,
+                chased_at=utcnow(),
+                chased_by=make_user(),
+                method=ChaseMethod.phone,
+                note="Left a message",
+            ),
+            ActionChase(action=archived, chased_at=utcnow(), method=ChaseMethod.email, note="Hidden chase"),
+        ]
+    )
     db.session.commit()
     page = shown(signed_in("read_only").get("/admin/action_chase/?flt0_how_equals=phone"))
     assert "Left a message" in page and "Phone" in page

@@ -1,4 +1,5 @@
 """The secured base view: CSRF, row scope, plain error messages, safe capped exports, headers."""
+
 from __future__ import annotations
 
 import csv
@@ -106,11 +107,20 @@ def test_ajax_lookup_cannot_attach_an_out_of_scope_row(signed_in, make_org):
     lead = signed_in("team_lead")
     response = lead.submit(
         "/admin/user/new/",
-        {"name": "New Person", "email": "new.person@example.nhs.net", "role": "coordinator",
-         "organisation": hidden.id, "active": "y", "new_password": "a-long-enough-password"},
+        {
+            "name": "New Person",
+            "email": "new.person@example.nhs.net",
+            "role": "coordinator",
+            "organisation": hidden.id,
+            "active": "y",
+            "new_password": "a-long-enough-password",
+        },
     )
     assert response.status_code == 200  # the form comes back with an error
-    assert db.session.scalars(db.select(admin.accounts.User).where(admin.accounts.User.name == "New Person")).first() is None
+    assert (
+        db.session.scalars(db.select(admin.accounts.User).where(admin.accounts.User.name == "New Person")).first()
+        is None
+    )
 
 
 # --- failed saves -----------------------------------------------------------------------------
@@ -121,7 +131,10 @@ def test_duplicate_is_named_on_its_field(signed_in, make_org):
     lead = signed_in("team_lead")
     response = lead.submit("/admin/organisation/new/", {"name": "Second", "type": "other", "ods_code": "abc123"})
     assert "Already exists." in page_text(response)
-    assert db.session.scalar(db.select(db.func.count()).select_from(Organisation).where(Organisation.name == "Second")) == 0
+    assert (
+        db.session.scalar(db.select(db.func.count()).select_from(Organisation).where(Organisation.name == "Second"))
+        == 0
+    )
 
 
 def test_database_refusal_shows_a_plain_message_not_sql(signed_in, monkeypatch):
@@ -139,7 +152,10 @@ def test_database_refusal_shows_a_plain_message_not_sql(signed_in, monkeypatch):
     for leak in ("CHECK", "IntegrityError", "ck_organisation", "INSERT", "constraint", "sqlite", "psycopg"):
         assert leak not in text, leak
     assert 'value="Second"' in text  # what was typed is still on screen
-    assert db.session.scalar(db.select(db.func.count()).select_from(Organisation).where(Organisation.name == "Second")) == 0
+    assert (
+        db.session.scalar(db.select(db.func.count()).select_from(Organisation).where(Organisation.name == "Second"))
+        == 0
+    )
 
 
 def test_unexpected_error_shows_a_plain_message(signed_in, monkeypatch):
@@ -167,7 +183,7 @@ def test_invalid_ods_code_gets_a_clear_message(signed_in):
 @pytest.mark.parametrize(
     "value, expected",
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+44 1234", "'+44 1234"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
@@ -242,7 +258,9 @@ def test_read_only_sees_but_cannot_change(signed_in, make_org):
     assert "Visible" in listing
     assert "/admin/organisation/new/" not in listing
     assert reader.get("/admin/organisation/new/").status_code == 403
-    assert reader.submit(f"/admin/organisation/edit/?id={org.id}", {"name": "Changed", "type": "other"}).status_code == 403
+    assert (
+        reader.submit(f"/admin/organisation/edit/?id={org.id}", {"name": "Changed", "type": "other"}).status_code == 403
+    )
     assert reader.submit("/admin/organisation/action/", {"action": "archive", "rowid": org.id}).status_code == 403
     assert db.session.get(Organisation, org.id).name == "Visible"
 
@@ -287,7 +305,13 @@ def test_security_headers_on_every_response(client, signed_in):
 def test_pages_have_no_inline_event_handlers(signed_in, make_org):
     make_org()
     lead = signed_in("team_lead")
-    for url in ["/admin/", "/admin/organisation/", "/admin/organisation/new/", "/admin/user/", "/admin/organisation/?archived=1"]:
+    for url in [
+        "/admin/",
+        "/admin/organisation/",
+        "/admin/organisation/new/",
+        "/admin/user/",
+        "/admin/organisation/?archived=1",
+    ]:
         text = page_text(lead.get(url))
         assert not re.search(r"\son[a-z]+=", text), url
         assert 'lang="en-GB"' in text

@@ -1,4 +1,5 @@
 """The care plan, goal, sharing, onward referral and safeguarding screens."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -6,8 +7,17 @@ from datetime import timedelta
 import pytest
 
 from models import (
-    CarePlan, CarePlanShare, CarePlanState, Goal, GoalDomain, OnwardOutcome, OnwardReferral, OrganisationType, SafeguardingCategory,
-    SafeguardingConcern, db,
+    CarePlan,
+    CarePlanShare,
+    CarePlanState,
+    Goal,
+    GoalDomain,
+    OnwardOutcome,
+    OnwardReferral,
+    OrganisationType,
+    SafeguardingCategory,
+    SafeguardingConcern,
+    db,
 )
 from tests.factories import create_care_plan, create_patient, shown  # noqa: F401
 from timefmt import today
@@ -29,8 +39,13 @@ def _refused(client, url: str, form: dict, message: str) -> str:
 
 
 def _plan_form(patient, **overrides) -> dict:
-    form = {"patient": patient.id, "state": "draft", "about_me": "Retired teacher, loves her garden",
-            "what_matters": "Staying at home", "review_on": (today() + timedelta(days=90)).isoformat()}
+    form = {
+        "patient": patient.id,
+        "state": "draft",
+        "about_me": "Retired teacher, loves her garden",
+        "what_matters": "Staying at home",
+        "review_on": (today() + timedelta(days=90)).isoformat(),
+    }
     form.update(overrides)
     return form
 
@@ -39,7 +54,9 @@ def test_staff_start_care_plans_numbered_per_patient(signed_in, create_patient):
     patient = create_patient()
     coordinator = signed_in("coordinator")
     assert coordinator.submit("/admin/care_plan/new/", _plan_form(patient)).status_code == 302
-    assert coordinator.submit("/admin/care_plan/new/", _plan_form(patient, about_me="Second version")).status_code == 302
+    assert (
+        coordinator.submit("/admin/care_plan/new/", _plan_form(patient, about_me="Second version")).status_code == 302
+    )
     plans = _all(CarePlan)
     assert [(p.number, p.about_me) for p in plans] == [(1, "Retired teacher, loves her garden"), (2, "Second version")]
     assert plans[0].what_matters == "Staying at home" and plans[0].state == CarePlanState.draft
@@ -58,8 +75,19 @@ def test_agreeing_a_plan_needs_the_date_and_records_who(signed_in, create_care_p
 
 def test_an_agreed_plan_cannot_change_and_keeps_the_text(signed_in, create_care_plan, make_user):
     plan = create_care_plan(state=CarePlanState.agreed, agreed_on=today(), agreed_by=make_user())
-    form = _plan_form(plan.patient, state="agreed", agreed_on=today().isoformat(), about_me="Rewritten", expected_version=str(plan.version))
-    page = _refused(signed_in("coordinator"), f"/admin/care_plan/edit/?id={plan.id}", form, "This care plan has been agreed and cannot change")
+    form = _plan_form(
+        plan.patient,
+        state="agreed",
+        agreed_on=today().isoformat(),
+        about_me="Rewritten",
+        expected_version=str(plan.version),
+    )
+    page = _refused(
+        signed_in("coordinator"),
+        f"/admin/care_plan/edit/?id={plan.id}",
+        form,
+        "This care plan has been agreed and cannot change",
+    )
     assert "Rewritten" in page
     assert _all(CarePlan)[0].about_me == "Likes gardening"
 
@@ -76,7 +104,12 @@ def test_observers_and_partners_cannot_write_care_plans_or_goals(signed_in, crea
 
 def test_care_plan_list_filters_by_state_and_searches_patients(signed_in, create_care_plan, create_patient, make_user):
     create_care_plan(patient=create_patient(family_name="Drafty"))
-    create_care_plan(patient=create_patient(family_name="Agreeable"), state=CarePlanState.agreed, agreed_on=today(), agreed_by=make_user())
+    create_care_plan(
+        patient=create_patient(family_name="Agreeable"),
+        state=CarePlanState.agreed,
+        agreed_on=today(),
+        agreed_by=make_user(),
+    )
     reader = signed_in("read_only")
     page = shown(reader.get("/admin/care_plan/?flt0_state_equals=agreed"))
     assert "AGREEABLE" in page and "DRAFTY" not in page
@@ -86,14 +119,23 @@ def test_care_plan_list_filters_by_state_and_searches_patients(signed_in, create
 
 def test_goals_go_on_drafts_only(signed_in, create_care_plan, make_user):
     draft = create_care_plan()
-    agreed = create_care_plan(patient=draft.patient, number=2, state=CarePlanState.agreed, agreed_on=today(), agreed_by=make_user())
+    agreed = create_care_plan(
+        patient=draft.patient, number=2, state=CarePlanState.agreed, agreed_on=today(), agreed_by=make_user()
+    )
     coordinator = signed_in("coordinator")
-    goal = {"care_plan": draft.id, "description": "Walk to the shop and back", "domain": "functional", "status": "proposed",
-            "target_on": (today() + timedelta(days=60)).isoformat()}
+    goal = {
+        "care_plan": draft.id,
+        "description": "Walk to the shop and back",
+        "domain": "functional",
+        "status": "proposed",
+        "target_on": (today() + timedelta(days=60)).isoformat(),
+    }
     assert coordinator.submit("/admin/goal/new/", goal).status_code == 302
     [saved] = _all(Goal)
     assert saved.care_plan_id == draft.id and saved.domain == GoalDomain.functional
-    _refused(coordinator, "/admin/goal/new/", goal | {"care_plan": agreed.id}, "Goals cannot be added to an agreed care plan")
+    _refused(
+        coordinator, "/admin/goal/new/", goal | {"care_plan": agreed.id}, "Goals cannot be added to an agreed care plan"
+    )
     assert len(_all(Goal)) == 1
     page = shown(signed_in("read_only").get("/admin/goal/?flt0_domain_equals=functional"))
     assert "Walk to the shop and back" in page
@@ -111,11 +153,18 @@ def test_a_goal_over_the_limit_is_refused(signed_in, create_care_plan):
 def test_sharing_a_plan_records_who_shared_it(signed_in, create_care_plan, make_org):
     plan, practice = create_care_plan(), make_org(name="Riverside Surgery", type=OrganisationType.gp_practice)
     coordinator = signed_in("coordinator")
-    form = {"care_plan": plan.id, "shared_on": today().isoformat(), "shared_with": practice.id, "method": "Secure email"}
+    form = {
+        "care_plan": plan.id,
+        "shared_on": today().isoformat(),
+        "shared_with": practice.id,
+        "method": "Secure email",
+    }
     response = coordinator.submit("/admin/care_plan_share/new/", form)
     assert response.status_code == 302, shown(response)
     [share] = _all(CarePlanShare)
-    assert share.shared_by_id == coordinator.user.id and share.shared_with_id == practice.id and share.shared_on == today()
+    assert (
+        share.shared_by_id == coordinator.user.id and share.shared_with_id == practice.id and share.shared_on == today()
+    )
     assert "Riverside Surgery" in shown(signed_in("read_only").get("/admin/care_plan_share/"))
     for role in ["read_only", "partner"]:
         assert signed_in(role).submit("/admin/care_plan_share/new/", form).status_code == 403
@@ -133,8 +182,13 @@ def test_nothing_is_shared_after_consent_is_withdrawn(signed_in, create_care_pla
 
 
 def _onward_form(patient, **overrides) -> dict:
-    form = {"patient": patient.id, "service": "Falls clinic", "referred_on": (today() - timedelta(days=7)).isoformat(),
-            "reason": "Three falls", "outcome": "waiting"}
+    form = {
+        "patient": patient.id,
+        "service": "Falls clinic",
+        "referred_on": (today() - timedelta(days=7)).isoformat(),
+        "reason": "Three falls",
+        "outcome": "waiting",
+    }
     form.update(overrides)
     return form
 
@@ -148,13 +202,23 @@ def test_staff_record_an_onward_referral_and_its_outcome(signed_in, create_patie
     accepted = _onward_form(patient, outcome="accepted", expected_version=str(onward.version))
     _refused(coordinator, f"/admin/onward_referral/edit/?id={onward.id}", accepted, "Enter the date of the outcome.")
     early = accepted | {"outcome_on": (today() - timedelta(days=30)).isoformat()}
-    _refused(coordinator, f"/admin/onward_referral/edit/?id={onward.id}", early, "The outcome cannot be before the referral.")
-    assert coordinator.submit(f"/admin/onward_referral/edit/?id={onward.id}", accepted | {"outcome_on": today().isoformat()}).status_code == 302
+    _refused(
+        coordinator, f"/admin/onward_referral/edit/?id={onward.id}", early, "The outcome cannot be before the referral."
+    )
+    assert (
+        coordinator.submit(
+            f"/admin/onward_referral/edit/?id={onward.id}", accepted | {"outcome_on": today().isoformat()}
+        ).status_code
+        == 302
+    )
     assert _all(OnwardReferral)[0].outcome == OnwardOutcome.accepted
     page = shown(signed_in("read_only").get("/admin/onward_referral/?flt0_outcome_equals=accepted"))
     assert "Falls clinic" in page
     for role in ["read_only", "partner"]:
-        assert signed_in(role).submit("/admin/onward_referral/new/", _onward_form(patient, service="Other")).status_code == 403
+        assert (
+            signed_in(role).submit("/admin/onward_referral/new/", _onward_form(patient, service="Other")).status_code
+            == 403
+        )
     assert len(_all(OnwardReferral)) == 1
 
 
@@ -162,8 +226,13 @@ def test_staff_record_an_onward_referral_and_its_outcome(signed_in, create_patie
 
 
 def _concern_form(patient, **overrides) -> dict:
-    form = {"patient": patient.id, "raised_on": (today() - timedelta(days=3)).isoformat(), "category": "self_neglect",
-            "s42_criteria_met": "yes", "referred_to": "Medway adult safeguarding"}
+    form = {
+        "patient": patient.id,
+        "raised_on": (today() - timedelta(days=3)).isoformat(),
+        "category": "self_neglect",
+        "s42_criteria_met": "yes",
+        "referred_to": "Medway adult safeguarding",
+    }
     form.update(overrides)
     return form
 
@@ -171,7 +240,9 @@ def _concern_form(patient, **overrides) -> dict:
 def test_staff_raise_a_safeguarding_concern(signed_in, create_patient):
     patient = create_patient()
     coordinator = signed_in("coordinator")
-    response = coordinator.submit("/admin/safeguarding_concern/new/", _concern_form(patient, referred_on=today().isoformat()))
+    response = coordinator.submit(
+        "/admin/safeguarding_concern/new/", _concern_form(patient, referred_on=today().isoformat())
+    )
     assert response.status_code == 302, shown(response)
     [concern] = _all(SafeguardingConcern)
     assert concern.raised_by_id == coordinator.user.id and concern.category == SafeguardingCategory.self_neglect
@@ -181,26 +252,40 @@ def test_staff_raise_a_safeguarding_concern(signed_in, create_patient):
 
 
 def test_s42_criteria_may_be_not_yet_known(signed_in, create_patient):
-    response = signed_in("coordinator").submit("/admin/safeguarding_concern/new/", _concern_form(create_patient(), s42_criteria_met=""))
+    response = signed_in("coordinator").submit(
+        "/admin/safeguarding_concern/new/", _concern_form(create_patient(), s42_criteria_met="")
+    )
     assert response.status_code == 302, shown(response)
     assert _all(SafeguardingConcern)[0].s42_criteria_met is None
 
 
 def test_a_concern_referred_before_it_was_raised_is_refused(signed_in, create_patient):
     form = _concern_form(create_patient(), referred_on=(today() - timedelta(days=10)).isoformat())
-    _refused(signed_in("coordinator"), "/admin/safeguarding_concern/new/", form, "The referral cannot be before the concern was raised.")
+    _refused(
+        signed_in("coordinator"),
+        "/admin/safeguarding_concern/new/",
+        form,
+        "The referral cannot be before the concern was raised.",
+    )
     assert _all(SafeguardingConcern) == []
 
 
 @pytest.mark.parametrize("role", ["read_only", "partner"])
 def test_observers_and_partners_cannot_raise_concerns(signed_in, create_patient, role):
-    assert signed_in(role).submit("/admin/safeguarding_concern/new/", _concern_form(create_patient())).status_code == 403
+    assert (
+        signed_in(role).submit("/admin/safeguarding_concern/new/", _concern_form(create_patient())).status_code == 403
+    )
     assert _all(SafeguardingConcern) == []
 
 
 def test_safeguarding_list_filters_by_category(signed_in, create_patient):
-    for surname, category in [("Neglected", SafeguardingCategory.self_neglect), ("Defrauded", SafeguardingCategory.financial)]:
-        db.session.add(SafeguardingConcern(patient=create_patient(family_name=surname), raised_on=today(), category=category))
+    for surname, category in [
+        ("Neglected", SafeguardingCategory.self_neglect),
+        ("Defrauded", SafeguardingCategory.financial),
+    ]:
+        db.session.add(
+            SafeguardingConcern(patient=create_patient(family_name=surname), raised_on=today(), category=category)
+        )
     db.session.commit()
     reader = signed_in("read_only")
     page = shown(reader.get("/admin/safeguarding_concern/?flt0_category_equals=financial"))

@@ -1,4 +1,5 @@
 """The locality, contact, member, meeting, agenda item and attendance screens."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -6,10 +7,26 @@ from datetime import datetime, timedelta
 import pytest
 
 from models import (
-    AgendaItem, Attendance, AttendanceStatus, CaseStatus, Contact, Locality, Meeting, MeetingMember, MeetingStatus, MemberRole, db,
+    AgendaItem,
+    Attendance,
+    AttendanceStatus,
+    CaseStatus,
+    Contact,
+    Locality,
+    Meeting,
+    MeetingMember,
+    MeetingStatus,
+    MemberRole,
+    db,
 )
 from tests.factories import (  # noqa: F401
-    create_agenda_item, create_contact, create_locality, create_meeting, create_patient, create_referral, shown,
+    create_agenda_item,
+    create_contact,
+    create_locality,
+    create_meeting,
+    create_patient,
+    create_referral,
+    shown,
 )
 from timefmt import LONDON, today
 
@@ -47,18 +64,28 @@ def test_the_team_lead_adds_a_locality_and_nobody_else_may(signed_in):
 
 def test_staff_add_a_contact(signed_in, make_org):
     org = make_org(name="Medway Council")
-    response = signed_in("coordinator").submit("/admin/contact/new/", {"name": "Sam Social", "job_title": "Social worker",
-                                                                      "organisation": org.id, "email": "sam@medway.gov.uk"})
+    response = signed_in("coordinator").submit(
+        "/admin/contact/new/",
+        {"name": "Sam Social", "job_title": "Social worker", "organisation": org.id, "email": "sam@medway.gov.uk"},
+    )
     assert response.status_code == 302, shown(response)
     [contact] = _all(Contact)
-    assert contact.organisation_id == org.id and contact.email == "sam@medway.gov.uk" and contact.job_title == "Social worker"
+    assert (
+        contact.organisation_id == org.id
+        and contact.email == "sam@medway.gov.uk"
+        and contact.job_title == "Social worker"
+    )
     page = shown(signed_in("read_only").get("/admin/contact/?flt0_organisation_contains=Medway"))
     assert "Sam Social" in page
 
 
 def test_a_contact_needs_a_real_email_address(signed_in, make_org):
-    _refused(signed_in("coordinator"), "/admin/contact/new/", {"name": "No Mail", "organisation": make_org().id, "email": "not-an-email"},
-             "Enter a valid email address.")
+    _refused(
+        signed_in("coordinator"),
+        "/admin/contact/new/",
+        {"name": "No Mail", "organisation": make_org().id, "email": "not-an-email"},
+        "Enter a valid email address.",
+    )
     assert _all(Contact) == []
 
 
@@ -76,7 +103,9 @@ def test_the_team_lead_adds_a_member_once(signed_in, create_locality, create_con
     lead = signed_in("team_lead")
     assert lead.submit("/admin/meeting_member/new/", form).status_code == 302
     [member] = _all(MeetingMember)
-    assert member.locality_id == locality.id and member.contact_id == contact.id and member.member_role == MemberRole.chair
+    assert (
+        member.locality_id == locality.id and member.contact_id == contact.id and member.member_role == MemberRole.chair
+    )
     _refused(lead, "/admin/meeting_member/new/", form, "This contact is already a member of this locality's meeting")
     assert len(_all(MeetingMember)) == 1
     assert "Sam Social" in shown(signed_in("read_only").get("/admin/meeting_member/"))
@@ -86,8 +115,13 @@ def test_the_team_lead_adds_a_member_once(signed_in, create_locality, create_con
 
 
 def _meeting_form(locality, **overrides) -> dict:
-    form = {"locality": locality.id, "starts_at": _local(today() + timedelta(days=14)), "duration_minutes": "120", "status": "planned",
-            "teams_link": "https://teams.microsoft.com/l/meetup-join/abc"}
+    form = {
+        "locality": locality.id,
+        "starts_at": _local(today() + timedelta(days=14)),
+        "duration_minutes": "120",
+        "status": "planned",
+        "teams_link": "https://teams.microsoft.com/l/meetup-join/abc",
+    }
     form.update(overrides)
     return form
 
@@ -112,23 +146,41 @@ def test_observers_and_partners_cannot_plan_meetings(signed_in, create_locality,
 
 def test_booking_and_moving_belong_to_the_scheduling_page(signed_in, create_locality, create_meeting):
     coordinator = signed_in("coordinator")
-    _refused(coordinator, "/admin/meeting/new/", _meeting_form(create_locality(), status="booked"), "Book a meeting on the Scheduling page")
+    _refused(
+        coordinator,
+        "/admin/meeting/new/",
+        _meeting_form(create_locality(), status="booked"),
+        "Book a meeting on the Scheduling page",
+    )
     booked = create_meeting(status=MeetingStatus.booked)
-    moved = _meeting_form(booked.locality, starts_at=_local(today() + timedelta(days=21)), status="booked",
-                          expected_version=str(booked.version))
+    moved = _meeting_form(
+        booked.locality,
+        starts_at=_local(today() + timedelta(days=21)),
+        status="booked",
+        expected_version=str(booked.version),
+    )
     _refused(coordinator, f"/admin/meeting/edit/?id={booked.id}", moved, "from the meeting's Scheduling page")
     db.session.expire_all()
     assert booked.starts_at.astimezone(LONDON).date() == today() + timedelta(days=7)
-    relinked = _meeting_form(booked.locality, starts_at=_local(today() + timedelta(days=7)), status="booked",
-                             teams_link="https://teams.microsoft.com/l/new", expected_version=str(booked.version))
+    relinked = _meeting_form(
+        booked.locality,
+        starts_at=_local(today() + timedelta(days=7)),
+        status="booked",
+        teams_link="https://teams.microsoft.com/l/new",
+        expected_version=str(booked.version),
+    )
     assert coordinator.submit(f"/admin/meeting/edit/?id={booked.id}", relinked).status_code == 302
     db.session.expire_all()
     assert booked.teams_link == "https://teams.microsoft.com/l/new"
 
 
 def test_a_meeting_length_must_be_sensible(signed_in, create_locality):
-    _refused(signed_in("coordinator"), "/admin/meeting/new/", _meeting_form(create_locality(), duration_minutes="0"),
-             "A meeting lasts from 1 to 600 minutes.")
+    _refused(
+        signed_in("coordinator"),
+        "/admin/meeting/new/",
+        _meeting_form(create_locality(), duration_minutes="0"),
+        "A meeting lasts from 1 to 600 minutes.",
+    )
     assert _all(Meeting) == []
 
 
@@ -150,8 +202,15 @@ def test_meeting_list_filters_by_status_and_locality(signed_in, create_meeting, 
 def test_staff_list_a_case_and_minute_it(signed_in, create_meeting, create_referral):
     referral = create_referral()
     meeting = create_meeting()
-    form = {"meeting": meeting.id, "patient": referral.patient_id, "referral": referral.id, "position": "1", "status": "discussed",
-            "discussion": "Agreed a falls review", "outcome": "Falls clinic referral"}
+    form = {
+        "meeting": meeting.id,
+        "patient": referral.patient_id,
+        "referral": referral.id,
+        "position": "1",
+        "status": "discussed",
+        "discussion": "Agreed a falls review",
+        "outcome": "Falls clinic referral",
+    }
     response = signed_in("coordinator").submit("/admin/agenda_item/new/", form)
     assert response.status_code == 302, shown(response)
     [item] = _all(AgendaItem)
@@ -159,30 +218,47 @@ def test_staff_list_a_case_and_minute_it(signed_in, create_meeting, create_refer
     assert item.discussion == "Agreed a falls review"
     reader = signed_in("read_only")
     assert "Falls clinic referral" in shown(reader.get("/admin/agenda_item/?flt0_status_equals=discussed"))
-    assert "Falls clinic referral" in shown(reader.get(f"/admin/agenda_item/?flt0_locality_equals={meeting.locality.name}"))
+    assert "Falls clinic referral" in shown(
+        reader.get(f"/admin/agenda_item/?flt0_locality_equals={meeting.locality.name}")
+    )
     assert "Falls clinic referral" not in shown(reader.get("/admin/agenda_item/?flt0_locality_equals=Elsewhere"))
 
 
 def test_a_meeting_before_the_referral_is_refused(signed_in, create_meeting, create_referral):
     referral = create_referral(received_on=today() - timedelta(days=2))
     before = today() - timedelta(days=5)
-    meeting = create_meeting(starts_at=datetime(before.year, before.month, before.day, 10, tzinfo=LONDON), status=MeetingStatus.held)
+    meeting = create_meeting(
+        starts_at=datetime(before.year, before.month, before.day, 10, tzinfo=LONDON), status=MeetingStatus.held
+    )
     form = {"meeting": meeting.id, "patient": referral.patient_id, "referral": referral.id, "status": "listed"}
-    _refused(signed_in("coordinator"), "/admin/agenda_item/new/", form,
-             f"This meeting ({before:%d/%m/%Y}) is before the referral was received ({referral.received_on:%d/%m/%Y})")
+    _refused(
+        signed_in("coordinator"),
+        "/admin/agenda_item/new/",
+        form,
+        f"This meeting ({before:%d/%m/%Y}) is before the referral was received ({referral.received_on:%d/%m/%Y})",
+    )
     assert _all(AgendaItem) == []
 
 
 def test_a_patient_is_listed_once_per_meeting(signed_in, create_agenda_item):
     item = create_agenda_item()
     form = {"meeting": item.meeting_id, "patient": item.patient_id, "status": "listed"}
-    _refused(signed_in("coordinator"), "/admin/agenda_item/new/", form, "This patient is already on this meeting's agenda.")
+    _refused(
+        signed_in("coordinator"), "/admin/agenda_item/new/", form, "This patient is already on this meeting's agenda."
+    )
     assert len(_all(AgendaItem)) == 1
 
 
 def test_over_long_minutes_are_refused(signed_in, create_meeting, create_patient):
-    form = {"meeting": create_meeting().id, "patient": create_patient().id, "status": "discussed", "discussion": "d" * 8001}
-    _refused(signed_in("coordinator"), "/admin/agenda_item/new/", form, "Enter at most 8,000 characters (this has 8,001).")
+    form = {
+        "meeting": create_meeting().id,
+        "patient": create_patient().id,
+        "status": "discussed",
+        "discussion": "d" * 8001,
+    }
+    _refused(
+        signed_in("coordinator"), "/admin/agenda_item/new/", form, "Enter at most 8,000 characters (this has 8,001)."
+    )
     assert _all(AgendaItem) == []
 
 
@@ -200,7 +276,9 @@ def test_meeting_look_up_finds_by_locality_or_date(signed_in, create_meeting, cr
     by_name = coordinator.get("/admin/agenda_item/ajax/lookup/?name=meeting&query=medway").get_json()
     assert [row[0] for row in by_name] == [meeting.id]
     day = meeting.starts_at.astimezone(LONDON).strftime("%d/%m/%Y")
-    by_date = coordinator.get("/admin/agenda_item/ajax/lookup/", query_string={"name": "meeting", "query": day}).get_json()
+    by_date = coordinator.get(
+        "/admin/agenda_item/ajax/lookup/", query_string={"name": "meeting", "query": day}
+    ).get_json()
     assert len(by_date) == 2
 
 

@@ -1,4 +1,5 @@
 """The patient, hospital event and collated note screens: who may change them, what they refuse, how they list."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -6,7 +7,15 @@ from datetime import timedelta
 import pytest
 
 from models import CaseStatus, ClosureReason, CollatedNote, HospitalEvent, OrganisationType, Patient, RiskBand, db
-from tests.factories import create_agenda_item, create_episode, create_locality, create_meeting, create_patient, nhs_number, shown  # noqa: F401
+from tests.factories import (
+    create_agenda_item,
+    create_episode,
+    create_locality,
+    create_meeting,
+    create_patient,
+    nhs_number,
+    shown,
+)  # noqa: F401
 from timefmt import today
 
 
@@ -16,8 +25,14 @@ def _patients(**where) -> list[Patient]:
 
 
 def _form(**overrides) -> dict:
-    form = {"given_name": "Mary", "family_name": "Seacole", "date_of_birth": "1935-11-23", "sex": "female",
-            "nhs_number_status": "01", "long_term_conditions": "COPD\nHeart failure"}
+    form = {
+        "given_name": "Mary",
+        "family_name": "Seacole",
+        "date_of_birth": "1935-11-23",
+        "sex": "female",
+        "nhs_number_status": "01",
+        "long_term_conditions": "COPD\nHeart failure",
+    }
     form.update(overrides)
     return form
 
@@ -30,8 +45,10 @@ def test_staff_add_a_patient_typing_the_nhs_number_with_spaces(signed_in, make_o
     practice = make_org(name="Riverside Surgery", type=OrganisationType.gp_practice)
     number = nhs_number()
     spaced = f"{number[:3]} {number[3:6]} {number[6:]}"
-    response = signed_in(role).submit("/admin/patient/new/", _form(nhs_number=spaced, gp_practice=practice.id, cfs="6", efi="0.31",
-                                                                   postcode="me1 1aa"))
+    response = signed_in(role).submit(
+        "/admin/patient/new/",
+        _form(nhs_number=spaced, gp_practice=practice.id, cfs="6", efi="0.31", postcode="me1 1aa"),
+    )
     assert response.status_code == 302, shown(response)
     [patient] = _patients(family_name="Seacole")
     assert patient.nhs_number == number  # stored as ten digits
@@ -98,7 +115,12 @@ def test_saving_a_patient_keeps_their_own_nhs_number(signed_in, create_patient):
     patient = create_patient(family_name="Keeps")
     response = signed_in("coordinator").submit(
         f"/admin/patient/edit/?id={patient.id}",
-        _form(family_name="Keeps", nhs_number=patient.nhs_number, phone="01634 000000", expected_version=str(patient.version)),
+        _form(
+            family_name="Keeps",
+            nhs_number=patient.nhs_number,
+            phone="01634 000000",
+            expected_version=str(patient.version),
+        ),
     )
     assert response.status_code == 302, shown(response)
     assert _patients(family_name="Keeps")[0].phone == "01634 000000"
@@ -111,27 +133,40 @@ def test_the_nhs_number_may_be_left_blank(signed_in):
 
 
 def test_a_date_of_birth_in_the_future_is_refused(signed_in):
-    _refused(signed_in("coordinator"), _form(date_of_birth=(today() + timedelta(days=1)).isoformat()), "The date cannot be in the future.")
+    _refused(
+        signed_in("coordinator"),
+        _form(date_of_birth=(today() + timedelta(days=1)).isoformat()),
+        "The date cannot be in the future.",
+    )
     assert _patients(family_name="Seacole") == []
 
 
 def test_a_death_before_birth_is_refused(signed_in):
-    _refused(signed_in("coordinator"), _form(date_of_death="1930-01-01"), "The date of death cannot be before the date of birth.")
+    _refused(
+        signed_in("coordinator"),
+        _form(date_of_death="1930-01-01"),
+        "The date of death cannot be before the date of birth.",
+    )
     assert _patients(family_name="Seacole") == []
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("cfs", "10", "The Clinical Frailty Scale runs from 1 (very fit) to 9 (terminally ill)."),
-    ("cfs", "0", "The Clinical Frailty Scale runs from 1 (very fit) to 9 (terminally ill)."),
-    ("efi", "1.2", "The eFI is a number from 0 to 1"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("cfs", "10", "The Clinical Frailty Scale runs from 1 (very fit) to 9 (terminally ill)."),
+        ("cfs", "0", "The Clinical Frailty Scale runs from 1 (very fit) to 9 (terminally ill)."),
+        ("efi", "1.2", "The eFI is a number from 0 to 1"),
+    ],
+)
 def test_frailty_scores_out_of_range_are_refused(signed_in, field, value, message):
     _refused(signed_in("coordinator"), _form(**{field: value}), message)
     assert _patients(family_name="Seacole") == []
 
 
 def test_over_long_text_is_refused_with_the_limit(signed_in):
-    page = _refused(signed_in("coordinator"), _form(family_name="S" * 101), "Enter at most 100 characters (this has 101).")
+    page = _refused(
+        signed_in("coordinator"), _form(family_name="S" * 101), "Enter at most 100 characters (this has 101)."
+    )
     assert 'maxlength="100"' in page
     assert _patients(given_name="Mary") == []
 
@@ -145,14 +180,21 @@ def test_long_text_is_typed_in_a_text_area(signed_in):
 # --- life events go through their services ---------------------------------------------------------
 
 
-def test_recording_a_death_on_the_form_closes_open_episodes(signed_in, create_patient, create_episode, create_agenda_item):
+def test_recording_a_death_on_the_form_closes_open_episodes(
+    signed_in, create_patient, create_episode, create_agenda_item
+):
     patient = create_patient(family_name="Departed")
     episode = create_episode(patient=patient)
     item = create_agenda_item(patient=patient)
     died = today() - timedelta(days=1)
     response = signed_in("coordinator").submit(
         f"/admin/patient/edit/?id={patient.id}",
-        _form(family_name="Departed", nhs_number=patient.nhs_number, date_of_death=died.isoformat(), expected_version=str(patient.version)),
+        _form(
+            family_name="Departed",
+            nhs_number=patient.nhs_number,
+            date_of_death=died.isoformat(),
+            expected_version=str(patient.version),
+        ),
     )
     assert response.status_code == 302, shown(response)
     db.session.expire_all()
@@ -195,9 +237,16 @@ def test_patient_names_link_to_the_record_page(signed_in, create_patient):
 def test_staff_record_a_hospital_admission(signed_in, create_patient):
     patient = create_patient()
     occurred = today() - timedelta(days=20)
-    response = signed_in("coordinator").submit("/admin/hospital_event/new/", {
-        "patient": patient.id, "kind": "admission", "occurred_on": occurred.isoformat(),
-        "discharged_on": (occurred + timedelta(days=4)).isoformat(), "hospital": "Medway Maritime"})
+    response = signed_in("coordinator").submit(
+        "/admin/hospital_event/new/",
+        {
+            "patient": patient.id,
+            "kind": "admission",
+            "occurred_on": occurred.isoformat(),
+            "discharged_on": (occurred + timedelta(days=4)).isoformat(),
+            "hospital": "Medway Maritime",
+        },
+    )
     assert response.status_code == 302, shown(response)
     event = db.session.scalars(db.select(HospitalEvent)).one()
     assert event.patient_id == patient.id and event.occurred_on == occurred and event.hospital == "Medway Maritime"
@@ -207,9 +256,12 @@ def test_staff_record_a_hospital_admission(signed_in, create_patient):
 
 def test_a_discharge_before_the_admission_is_refused(signed_in, create_patient):
     patient = create_patient()
-    _refused(signed_in("coordinator"), {"patient": patient.id, "kind": "admission", "occurred_on": "2026-01-10",
-                                        "discharged_on": "2026-01-09"},
-             "The discharge cannot be before the admission.", "/admin/hospital_event/new/")
+    _refused(
+        signed_in("coordinator"),
+        {"patient": patient.id, "kind": "admission", "occurred_on": "2026-01-10", "discharged_on": "2026-01-09"},
+        "The discharge cannot be before the admission.",
+        "/admin/hospital_event/new/",
+    )
     assert db.session.scalars(db.select(HospitalEvent)).all() == []
 
 
@@ -217,17 +269,36 @@ def test_a_discharge_before_the_admission_is_refused(signed_in, create_patient):
 def test_observers_and_partners_cannot_record_hospital_events_or_notes(signed_in, create_patient, role):
     patient = create_patient()
     client = signed_in(role)
-    assert client.submit("/admin/hospital_event/new/", {"patient": patient.id, "kind": "admission",
-                                                        "occurred_on": "2026-01-10"}).status_code == 403
-    assert client.submit("/admin/collated_note/new/", {"patient": patient.id, "source": "emis", "summary": "x"}).status_code == 403
-    assert db.session.scalars(db.select(HospitalEvent)).all() == [] and db.session.scalars(db.select(CollatedNote)).all() == []
+    assert (
+        client.submit(
+            "/admin/hospital_event/new/", {"patient": patient.id, "kind": "admission", "occurred_on": "2026-01-10"}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.submit(
+            "/admin/collated_note/new/", {"patient": patient.id, "source": "emis", "summary": "x"}
+        ).status_code
+        == 403
+    )
+    assert (
+        db.session.scalars(db.select(HospitalEvent)).all() == []
+        and db.session.scalars(db.select(CollatedNote)).all() == []
+    )
 
 
 def test_a_collated_note_checked_today_is_checked_by_whoever_records_it(signed_in, create_patient):
     patient = create_patient()
     coordinator = signed_in("coordinator")
-    response = coordinator.submit("/admin/collated_note/new/", {"patient": patient.id, "source": "emis",
-                                                                "summary": "On warfarin; INR stable", "checked_on": today().isoformat()})
+    response = coordinator.submit(
+        "/admin/collated_note/new/",
+        {
+            "patient": patient.id,
+            "source": "emis",
+            "summary": "On warfarin; INR stable",
+            "checked_on": today().isoformat(),
+        },
+    )
     assert response.status_code == 302, shown(response)
     note = db.session.scalars(db.select(CollatedNote)).one()
     assert note.checked_by_id == coordinator.user.id and note.summary == "On warfarin; INR stable"
@@ -237,6 +308,10 @@ def test_a_collated_note_checked_today_is_checked_by_whoever_records_it(signed_i
 
 def test_a_note_summary_over_the_limit_is_refused(signed_in, create_patient):
     patient = create_patient()
-    _refused(signed_in("coordinator"), {"patient": patient.id, "source": "rio", "summary": "x" * 4001},
-             "Enter at most 4,000 characters (this has 4,001).", "/admin/collated_note/new/")
+    _refused(
+        signed_in("coordinator"),
+        {"patient": patient.id, "source": "rio", "summary": "x" * 4001},
+        "Enter at most 4,000 characters (this has 4,001).",
+        "/admin/collated_note/new/",
+    )
     assert db.session.scalars(db.select(CollatedNote)).all() == []

@@ -1,4 +1,5 @@
 """The referral, triage decision and episode screens."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,9 +22,20 @@ def _episodes() -> list[Episode]:
 
 
 def _referral_form(patient, locality, **overrides) -> dict:
-    form = {"patient": patient.id, "locality": locality.id, "received_on": today().isoformat(), "referrer_name": "Dr Okafor",
-            "referrer_role": "GP", "reason": "Three falls since June", "criteria_frailty": "y", "consent": "given",
-            "consent_by": "Patient", "consent_on": today().isoformat(), "signposting_tried": "Falls service", "patient_aware": "yes"}
+    form = {
+        "patient": patient.id,
+        "locality": locality.id,
+        "received_on": today().isoformat(),
+        "referrer_name": "Dr Okafor",
+        "referrer_role": "GP",
+        "reason": "Three falls since June",
+        "criteria_frailty": "y",
+        "consent": "given",
+        "consent_by": "Patient",
+        "consent_on": today().isoformat(),
+        "signposting_tried": "Falls service",
+        "patient_aware": "yes",
+    }
     form.update(overrides)
     return form
 
@@ -45,13 +57,19 @@ def test_staff_record_a_referral(signed_in, create_patient, create_locality, rol
     assert response.status_code == 302, shown(response)
     [referral] = _referrals(referrer_name="Dr Okafor")
     assert referral.patient_id == patient.id and referral.locality_id == locality.id and referral.received_on == today()
-    assert referral.reason == "Three falls since June" and referral.criteria_frailty and not referral.criteria_complex_needs
+    assert (
+        referral.reason == "Three falls since June"
+        and referral.criteria_frailty
+        and not referral.criteria_complex_needs
+    )
     assert referral.patient_aware is True and referral.status == ReferralStatus.awaiting_triage
 
 
 def test_a_second_open_referral_is_flagged(signed_in, create_referral):
     first = create_referral()
-    response = signed_in("coordinator").submit("/admin/referral/new/", _referral_form(first.patient, first.locality), follow_redirects=True)
+    response = signed_in("coordinator").submit(
+        "/admin/referral/new/", _referral_form(first.patient, first.locality), follow_redirects=True
+    )
     assert "already has an open referral" in shown(response)
 
 
@@ -76,12 +94,16 @@ def test_a_referral_received_tomorrow_is_refused(signed_in, create_patient, crea
 
 def test_an_over_long_reason_is_refused_and_kept(signed_in, create_patient, create_locality):
     form = _referral_form(create_patient(), create_locality(), reason="r" * 4001)
-    page = _refused(signed_in("coordinator"), "/admin/referral/new/", form, "Enter at most 4,000 characters (this has 4,001).")
+    page = _refused(
+        signed_in("coordinator"), "/admin/referral/new/", form, "Enter at most 4,000 characters (this has 4,001)."
+    )
     assert "r" * 4001 in page
     assert _referrals() == []
 
 
-def test_referral_list_filters_by_status_and_locality_and_searches_referrers(signed_in, create_referral, create_locality):
+def test_referral_list_filters_by_status_and_locality_and_searches_referrers(
+    signed_in, create_referral, create_locality
+):
     north, south = create_locality(name="Medway North"), create_locality(name="Swale South")
     create_referral(referrer_name="Dr Waiting", locality=north)
     create_referral(referrer_name="Dr Accepted", locality=south, status=ReferralStatus.accepted)
@@ -101,8 +123,15 @@ def test_referral_list_filters_by_status_and_locality_and_searches_referrers(sig
 
 def test_triage_decisions_are_listed_but_not_made_here(signed_in, create_referral, make_user):
     referral = create_referral()
-    db.session.add(TriageDecision(referral=referral, decided_on=today(), decided_by=make_user(), outcome=TriageOutcome.redirect,
-                                  redirected_to="Community falls team"))
+    db.session.add(
+        TriageDecision(
+            referral=referral,
+            decided_on=today(),
+            decided_by=make_user(),
+            outcome=TriageOutcome.redirect,
+            redirected_to="Community falls team",
+        )
+    )
     db.session.commit()
     reader = signed_in("read_only")
     page = shown(reader.get("/admin/triage_decision/?flt0_decision_equals=redirect"))
@@ -116,8 +145,15 @@ def test_triage_decisions_are_listed_but_not_made_here(signed_in, create_referra
 
 def test_decisions_on_archived_referrals_leave_the_list(signed_in, create_referral, make_user):
     referral = create_referral(archived_at=utcnow())
-    db.session.add(TriageDecision(referral=referral, decided_on=today(), decided_by=make_user(), outcome=TriageOutcome.redirect,
-                                  redirected_to="Archived service"))
+    db.session.add(
+        TriageDecision(
+            referral=referral,
+            decided_on=today(),
+            decided_by=make_user(),
+            outcome=TriageOutcome.redirect,
+            redirected_to="Archived service",
+        )
+    )
     db.session.commit()
     assert "Archived service" not in shown(signed_in("coordinator").get("/admin/triage_decision/"))
 
@@ -126,8 +162,12 @@ def test_decisions_on_archived_referrals_leave_the_list(signed_in, create_referr
 
 
 def _episode_form(patient, locality, **overrides) -> dict:
-    form = {"patient": patient.id, "locality": locality.id, "opened_on": (today() - timedelta(days=30)).isoformat(),
-            "review_on": (today() + timedelta(days=30)).isoformat()}
+    form = {
+        "patient": patient.id,
+        "locality": locality.id,
+        "opened_on": (today() - timedelta(days=30)).isoformat(),
+        "review_on": (today() + timedelta(days=30)).isoformat(),
+    }
     form.update(overrides)
     return form
 
@@ -139,20 +179,29 @@ def test_staff_open_and_close_an_episode(signed_in, create_referral, make_user):
     assert coordinator.submit("/admin/episode/new/", form).status_code == 302
     [episode] = _episodes()
     assert episode.referral_id == referral.id and episode.coordinator_id == coordinator.user.id and episode.is_open
-    closing = form | {"closed_on": today().isoformat(), "closure_reason": "goals_met", "goal_attainment": "Walking to the shop again",
-                      "expected_version": str(episode.version)}
+    closing = form | {
+        "closed_on": today().isoformat(),
+        "closure_reason": "goals_met",
+        "goal_attainment": "Walking to the shop again",
+        "expected_version": str(episode.version),
+    }
     response = coordinator.submit(f"/admin/episode/edit/?id={episode.id}", closing)
     assert response.status_code == 302, shown(response)
     [episode] = _episodes()
     assert episode.closed_on == today() and episode.closure_reason == ClosureReason.goals_met
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"closed_on": "today"}, "Choose the reason the episode closed."),
-    ({"closure_reason": "moved_away"}, "Enter the date the episode closed."),
-    ({"closed_on": "long ago", "closure_reason": "moved_away"}, "An episode cannot close before it opened."),
-])
-def test_closing_an_episode_needs_a_reason_and_a_sensible_date(signed_in, create_patient, create_locality, change, message):
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"closed_on": "today"}, "Choose the reason the episode closed."),
+        ({"closure_reason": "moved_away"}, "Enter the date the episode closed."),
+        ({"closed_on": "long ago", "closure_reason": "moved_away"}, "An episode cannot close before it opened."),
+    ],
+)
+def test_closing_an_episode_needs_a_reason_and_a_sensible_date(
+    signed_in, create_patient, create_locality, change, message
+):
     dates = {"today": today().isoformat(), "long ago": (today() - timedelta(days=400)).isoformat()}
     change = {k: dates.get(v, v) for k, v in change.items()}
     form = _episode_form(create_patient(), create_locality(), **change)
@@ -169,14 +218,23 @@ def test_an_episode_refuses_another_patients_referral(signed_in, create_patient,
 
 @pytest.mark.parametrize("role", ["read_only", "partner"])
 def test_observers_and_partners_cannot_open_episodes(signed_in, create_patient, create_locality, role):
-    assert signed_in(role).submit("/admin/episode/new/", _episode_form(create_patient(), create_locality())).status_code == 403
+    assert (
+        signed_in(role).submit("/admin/episode/new/", _episode_form(create_patient(), create_locality())).status_code
+        == 403
+    )
     assert _episodes() == []
 
 
-def test_episode_list_filters_by_locality_and_open_or_closed(signed_in, create_episode, create_locality, create_patient):
+def test_episode_list_filters_by_locality_and_open_or_closed(
+    signed_in, create_episode, create_locality, create_patient
+):
     create_episode(patient=create_patient(family_name="Stillopen"), locality=create_locality(name="Medway North"))
-    create_episode(patient=create_patient(family_name="Nowclosed"), locality=create_locality(name="Swale South"),
-                   closed_on=today(), closure_reason=ClosureReason.died)
+    create_episode(
+        patient=create_patient(family_name="Nowclosed"),
+        locality=create_locality(name="Swale South"),
+        closed_on=today(),
+        closure_reason=ClosureReason.died,
+    )
     reader = signed_in("read_only")
     page = shown(reader.get("/admin/episode/?flt0_locality_contains=Swale"))
     assert "NOWCLOSED" in page and "STILLOPEN" not in page

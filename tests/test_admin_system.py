@@ -1,4 +1,5 @@
 """The outbox, documents generated and settings screens."""
+
 from __future__ import annotations
 
 
@@ -9,8 +10,13 @@ from tests.factories import shown
 
 
 def _email(**overrides) -> OutboxEmail:
-    values = dict(to_address="gp@nhs.net", subject="Minutes: Medway North ILR", body_text="Dear colleague,\nThe minutes are attached.",
-                  purpose="minutes", contains_patient_data=True)
+    values = dict(
+        to_address="gp@nhs.net",
+        subject="Minutes: Medway North ILR",
+        body_text="Dear colleague,\nThe minutes are attached.",
+        purpose="minutes",
+        contains_patient_data=True,
+    )
     values.update(overrides)
     email = OutboxEmail(**values)
     db.session.add(email)
@@ -28,8 +34,13 @@ def _settings() -> dict[str, str]:
 
 def test_staff_read_the_outbox(signed_in):
     email = _email()
-    _email(to_address="sam@medway.gov.uk", subject="Are you free?", purpose="availability", status=EmailStatus.sent,
-           contains_patient_data=False)
+    _email(
+        to_address="sam@medway.gov.uk",
+        subject="Are you free?",
+        purpose="availability",
+        status=EmailStatus.sent,
+        contains_patient_data=False,
+    )
     coordinator = signed_in("coordinator")
     page = shown(coordinator.get("/admin/outbox_email/?flt0_status_equals=pending"))
     assert "Minutes: Medway North ILR" in page and "Are you free?" not in page and "Waiting to send" in page
@@ -51,7 +62,12 @@ def test_nobody_writes_or_edits_emails_by_hand(signed_in):
     email = _email()
     lead = signed_in("team_lead")
     assert lead.get("/admin/outbox_email/new/").status_code == 403
-    assert lead.submit("/admin/outbox_email/new/", {"to_address": "x@nhs.net", "subject": "Forged", "body_text": "x"}).status_code == 403
+    assert (
+        lead.submit(
+            "/admin/outbox_email/new/", {"to_address": "x@nhs.net", "subject": "Forged", "body_text": "x"}
+        ).status_code
+        == 403
+    )
     assert lead.submit(f"/admin/outbox_email/edit/?id={email.id}", {"subject": "Changed"}).status_code == 403
     db.session.expire_all()
     assert [e.subject for e in db.session.scalars(db.select(OutboxEmail))] == ["Minutes: Medway North ILR"]
@@ -61,17 +77,29 @@ def test_nobody_writes_or_edits_emails_by_hand(signed_in):
 
 
 def test_documents_generated_are_listed_read_only(signed_in, make_user):
-    db.session.add_all([GeneratedDocument(kind=DocumentKind.minutes, filename="minutes-2026-11-25.docx", generated_by=make_user(), size_bytes=2048),
-                        GeneratedDocument(kind=DocumentKind.agenda, filename="agenda-2026-11-25.docx")])
+    db.session.add_all(
+        [
+            GeneratedDocument(
+                kind=DocumentKind.minutes, filename="minutes-2026-11-25.docx", generated_by=make_user(), size_bytes=2048
+            ),
+            GeneratedDocument(kind=DocumentKind.agenda, filename="agenda-2026-11-25.docx"),
+        ]
+    )
     db.session.commit()
     reader = signed_in("read_only")
     page = shown(reader.get("/admin/generated_document/?flt0_document_equals=minutes"))
     assert "minutes-2026-11-25.docx" in page and "agenda-2026-11-25.docx" not in page
     coordinator = signed_in("coordinator")
     assert coordinator.get("/admin/generated_document/new/").status_code == 403
-    assert coordinator.submit("/admin/generated_document/new/", {"kind": "minutes", "filename": "forged.docx"}).status_code == 403
+    assert (
+        coordinator.submit("/admin/generated_document/new/", {"kind": "minutes", "filename": "forged.docx"}).status_code
+        == 403
+    )
     assert signed_in("partner").get("/admin/generated_document/").status_code == 403
-    assert db.session.scalars(db.select(GeneratedDocument).where(GeneratedDocument.filename == "forged.docx")).first() is None
+    assert (
+        db.session.scalars(db.select(GeneratedDocument).where(GeneratedDocument.filename == "forged.docx")).first()
+        is None
+    )
 
 
 # --- settings -------------------------------------------------------------------------------------
@@ -83,7 +111,12 @@ def test_settings_are_listed_read_only_and_changed_on_their_own_page(signed_in):
     lead = signed_in("team_lead")
     assert "agenda_cutoff_working_days" in shown(lead.get("/admin/setting/"))
     assert lead.submit("/admin/setting/new/", {"key": "risk_rule", "value": "{}"}).status_code == 403
-    assert lead.submit("/admin/setting/edit/?id=agenda_cutoff_working_days", {"key": "agenda_cutoff_working_days", "value": "9"}).status_code == 403
+    assert (
+        lead.submit(
+            "/admin/setting/edit/?id=agenda_cutoff_working_days", {"key": "agenda_cutoff_working_days", "value": "9"}
+        ).status_code
+        == 403
+    )
     assert _settings() == {"agenda_cutoff_working_days": "2"}
     assert lead.get("/admin/settings/").status_code == 200  # where they are changed (tests/test_risk.py)
 

@@ -1,4 +1,5 @@
 """The application factory, its configuration and the database set-up (both databases)."""
+
 from __future__ import annotations
 
 import threading
@@ -63,9 +64,15 @@ def test_enums_are_stored_as_plain_strings(app, make_user):
     make_user(Role.team_lead)
     stored = db.session.execute(text("SELECT role FROM user_account")).scalar()
     assert stored == "team_lead"
-    column_type = db.session.execute(
-        text("SELECT data_type FROM information_schema.columns WHERE table_name='user_account' AND column_name='role'")
-    ).scalar() if USE_POSTGRES else "character varying"
+    column_type = (
+        db.session.execute(
+            text(
+                "SELECT data_type FROM information_schema.columns WHERE table_name='user_account' AND column_name='role'"
+            )
+        ).scalar()
+        if USE_POSTGRES
+        else "character varying"
+    )
     assert column_type == "character varying"
 
 
@@ -80,8 +87,10 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(app):
 def test_sqlite_foreign_keys_are_enforced(app):
     with pytest.raises(Exception, match="FOREIGN KEY"):
         db.session.execute(
-            text("INSERT INTO user_account (email, name, role, organisation_id, password_hash, session_token, active) "
-                 "VALUES ('x@y.z', 'X', 'coordinator', 999, 'h', 't', 1)")
+            text(
+                "INSERT INTO user_account (email, name, role, organisation_id, password_hash, session_token, active) "
+                "VALUES ('x@y.z', 'X', 'coordinator', 999, 'h', 't', 1)"
+            )
         )
         db.session.commit()
     db.session.rollback()
@@ -109,7 +118,10 @@ def test_sqlite_read_then_write_waits_instead_of_failing(app):
         except Exception as exc:  # noqa: BLE001 - the test reports any failure
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=("first", 0.3)), threading.Thread(target=writer, args=("second", 0))]
+    threads = [
+        threading.Thread(target=writer, args=("first", 0.3)),
+        threading.Thread(target=writer, args=("second", 0)),
+    ]
     threads[0].start()
     first_has_read.wait(5)
     threads[1].start()

@@ -1,4 +1,5 @@
 """The audit trail: before/after of changes, reasons, reads, exports, sign-ins; nobody edits it."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,13 @@ def _entries(**where):
 
 
 def _patient(**overrides) -> Patient:
-    values = dict(given_name="Ada", family_name="Lovelace", date_of_birth=date(1940, 1, 2), sex=Sex.female, nhs_number="9990000018")
+    values = dict(
+        given_name="Ada",
+        family_name="Lovelace",
+        date_of_birth=date(1940, 1, 2),
+        sex=Sex.female,
+        nhs_number="9990000018",
+    )
     values.update(overrides)
     patient = Patient(**values)
     db.session.add(patient)
@@ -31,8 +38,10 @@ def _patient(**overrides) -> Patient:
 def test_edit_through_the_screen_records_before_and_after(signed_in, make_org):
     org = make_org(name="Before Name", ods_code="AUD001")
     lead = signed_in("team_lead")
-    response = lead.submit(f"/admin/organisation/edit/?id={org.id}",
-                           {"name": "After Name", "type": "other", "ods_code": "AUD001", "expected_version": ""})
+    response = lead.submit(
+        f"/admin/organisation/edit/?id={org.id}",
+        {"name": "After Name", "type": "other", "ods_code": "AUD001", "expected_version": ""},
+    )
     assert response.status_code == 302, page_text(response)
     [entry] = _entries(action=AuditAction.update, table_name="organisation", record_id=org.id)
     assert entry.user_id == lead.user.id
@@ -87,12 +96,15 @@ def test_audit_entries_cannot_be_changed_or_deleted(app, make_org):
     db.session.rollback()
 
 
-@pytest.mark.parametrize("statement", [
-    update(Organisation).values(name="x"),
-    delete(Organisation),
-    update(AuditEntry).values(detail="x"),
-    delete(AuditEntry),
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        update(Organisation).values(name="x"),
+        delete(Organisation),
+        update(AuditEntry).values(detail="x"),
+        delete(AuditEntry),
+    ],
+)
 def test_bulk_statements_on_audited_tables_are_refused(app, make_org, statement):
     make_org()
     with pytest.raises(audit.AuditTampering):
@@ -156,8 +168,13 @@ def test_a_stale_edit_is_refused_and_keeps_the_text(app, signed_in):
     """Two people open the same patient; the second save is refused with their text kept."""
     patient = _patient()
     first, second = signed_in("coordinator"), signed_in("coordinator")
-    form = {"given_name": "Ada", "family_name": "Lovelace", "date_of_birth": "1940-01-02", "sex": "female",
-            "expected_version": str(patient.version)}
+    form = {
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+        "date_of_birth": "1940-01-02",
+        "sex": "female",
+        "expected_version": str(patient.version),
+    }
     assert 'name="expected_version"' in page_text(first.get(f"/admin/patient/edit/?id={patient.id}"))
     one = first.submit(f"/admin/patient/edit/?id={patient.id}", form | {"address": "1 First Street"})
     assert one.status_code == 302, page_text(one)

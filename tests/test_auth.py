@@ -1,4 +1,5 @@
 """Sign-in, sign-out, deactivated accounts, safe redirects, cookies and CSRF on the sign-in form."""
+
 from __future__ import annotations
 
 import pytest

@@ -4,6 +4,7 @@ Every page a test visits is checked the same way: no Content-Security-Policy vio
 JavaScript error, no axe-core violation of impact "serious" or "critical", and a screenshot in
 test-artifacts/ for a person to look at.
 """
+
 from __future__ import annotations
 
 import re

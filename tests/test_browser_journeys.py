@@ -1,5 +1,6 @@
 """The coordinator's main journeys in headless Chromium, with the CSP on and axe on every page:
 a referral to the caseload, an availability poll to a booked meeting, and a meeting to its minutes."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,21 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from models import (
-    Action, Consent, Contact, Episode, Locality, MeetingMember, Organisation, OrganisationType, OutboxEmail, Patient, Referral,
-    ReferralStatus, Role, User, db,
+    Action,
+    Consent,
+    Contact,
+    Episode,
+    Locality,
+    MeetingMember,
+    Organisation,
+    OrganisationType,
+    OutboxEmail,
+    Patient,
+    Referral,
+    ReferralStatus,
+    Role,
+    User,
+    db,
 )
 from services.polls import poll_link
 from tests.conftest import PASSWORD, USE_POSTGRES, base_config, require_tool
@@ -31,15 +45,19 @@ def _seed(app) -> None:
     with app.app_context():
         team = Organisation(name="ILR Team", type=OrganisationType.ilr_team, ods_code="ILR001")
         locality = Locality(name="Riverside")
-        practice = Organisation(name="Hillview Surgery", type=OrganisationType.gp_practice, ods_code="G82001", locality=locality)
+        practice = Organisation(
+            name="Hillview Surgery", type=OrganisationType.gp_practice, ods_code="G82001", locality=locality
+        )
         social = Organisation(name="County Social Services", type=OrganisationType.social_services, ods_code="SS0001")
         mental = Organisation(name="Mental Health Trust", type=OrganisationType.mental_health, ods_code="MH0001")
         db.session.add_all([team, locality, practice, social, mental])
         user = User(email=COORDINATOR, name="Casey Coordinator", role=Role.coordinator, organisation=team)
         user.set_password(PASSWORD)
-        members = [Contact(name="Sam Social", email="sam@social.gov.uk", organisation=social),
-                   Contact(name="Mo Mental", email="mo@nhs.net", organisation=mental),
-                   Contact(name="Gill GP", email="gill@nhs.net", organisation=practice)]
+        members = [
+            Contact(name="Sam Social", email="sam@social.gov.uk", organisation=social),
+            Contact(name="Mo Mental", email="mo@nhs.net", organisation=mental),
+            Contact(name="Gill GP", email="gill@nhs.net", organisation=practice),
+        ]
         db.session.add_all([user, *members, *[MeetingMember(locality=locality, contact=c) for c in members]])
         db.session.commit()
         db.session.remove()
@@ -208,11 +226,27 @@ def test_agenda_attendance_outcome_action_and_minutes(tab, server):
         coordinator = db.session.scalars(db.select(User).where(User.email == COORDINATOR)).one()
         for surname in ("Ahmed", "Brown", "Clarke"):
             patient = Patient(given_name="Pat", family_name=surname, date_of_birth=datetime(1935, 5, 5).date())
-            referral = Referral(patient=patient, locality=locality, received_on=datetime(2026, 11, 1).date(), referrer_name="Dr Jones",
-                                reason="Falls", consent=Consent.given, consent_by="Patient", consent_on=datetime(2026, 11, 1).date(),
-                                signposting_tried="Age UK", status=ReferralStatus.accepted)
-            db.session.add(Episode(patient=patient, referral=referral, locality=locality, coordinator=coordinator,
-                                   opened_on=datetime(2026, 11, 2).date()))
+            referral = Referral(
+                patient=patient,
+                locality=locality,
+                received_on=datetime(2026, 11, 1).date(),
+                referrer_name="Dr Jones",
+                reason="Falls",
+                consent=Consent.given,
+                consent_by="Patient",
+                consent_on=datetime(2026, 11, 1).date(),
+                signposting_tried="Age UK",
+                status=ReferralStatus.accepted,
+            )
+            db.session.add(
+                Episode(
+                    patient=patient,
+                    referral=referral,
+                    locality=locality,
+                    coordinator=coordinator,
+                    opened_on=datetime(2026, 11, 2).date(),
+                )
+            )
         from services.meetings import book_meeting
 
         day = (datetime.now(LONDON) + timedelta(days=30)).date()
@@ -256,9 +290,20 @@ def test_agenda_attendance_outcome_action_and_minutes(tab, server):
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the minutes (.docx)").click()
     document = Document(str(download_info.value.path()))
-    text = "\n".join([p.text for p in document.paragraphs] + [c.text for t in document.tables for r in t.rows for c in r.cells])
-    for expected in ("AHMED, Pat", "BROWN, Pat", "CLARKE, Pat", "Falls at night; carer exhausted", "Night-time care package requested",
-                     "Arrange night-sitting service", "Sam Social", "Mo Mental", "County Social Services"):
+    text = "\n".join(
+        [p.text for p in document.paragraphs] + [c.text for t in document.tables for r in t.rows for c in r.cells]
+    )
+    for expected in (
+        "AHMED, Pat",
+        "BROWN, Pat",
+        "CLARKE, Pat",
+        "Falls at night; carer exhausted",
+        "Night-time care package requested",
+        "Arrange night-sitting service",
+        "Sam Social",
+        "Mo Mental",
+        "County Social Services",
+    ):
         assert expected in text, expected
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Action)) == 1

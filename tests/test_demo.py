@@ -1,4 +1,5 @@
 """`flask seed-demo`: synthetic data for every record type, consistent with the rules the services keep."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -9,8 +10,25 @@ from sqlalchemy import CheckConstraint, func, select, text
 import demo
 import risk
 from models import (
-    Action, ActionStatus, AgendaItem, CarePlan, CarePlanShare, CarePlanState, CaseStatus, ClosureReason, Episode, Meeting,
-    MeetingStatus, NhsNumberStatus, Organisation, OrganisationType, Patient, Referral, ReferralStatus, TriageDecision, db,
+    Action,
+    ActionStatus,
+    AgendaItem,
+    CarePlan,
+    CarePlanShare,
+    CarePlanState,
+    CaseStatus,
+    ClosureReason,
+    Episode,
+    Meeting,
+    MeetingStatus,
+    NhsNumberStatus,
+    Organisation,
+    OrganisationType,
+    Patient,
+    Referral,
+    ReferralStatus,
+    TriageDecision,
+    db,
 )
 from nhs import nhs_number_is_valid
 from services.referrals import STATUS_AFTER, acceptance_gaps
@@ -53,7 +71,9 @@ def test_every_check_constraint_holds(seeded):
     for table in db.metadata.sorted_tables:
         for constraint in table.constraints:
             if isinstance(constraint, CheckConstraint):
-                broken = db.session.scalar(text(f'SELECT count(*) FROM "{table.name}" WHERE NOT ({constraint.sqltext})'))
+                broken = db.session.scalar(
+                    text(f'SELECT count(*) FROM "{table.name}" WHERE NOT ({constraint.sqltext})')
+                )
                 assert broken == 0, f"{table.name}: {constraint.name}"
                 checked += 1
     assert checked >= 15
@@ -101,8 +121,14 @@ def test_a_death_or_withdrawal_stops_the_work(seeded):
         actions = db.session.scalars(select(Action).where(Action.patient_id == patient.id)).all()
         assert all(a.status in (ActionStatus.done, ActionStatus.cancelled) for a in actions)
         assert all(c.chased_at.date() <= stop for a in actions for c in a.chases)
-        assert db.session.scalar(select(func.count()).select_from(Episode).where(Episode.patient_id == patient.id,
-                                                                                Episode.closed_on.is_(None))) == 0
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Episode)
+                .where(Episode.patient_id == patient.id, Episode.closed_on.is_(None))
+            )
+            == 0
+        )
 
 
 def test_stored_risk_is_the_rule(seeded):
@@ -137,7 +163,9 @@ def test_refuses_a_database_with_data_unless_forced(app, seeded):
     assert forced.exit_code == 0, forced.output
     assert _count(Patient) == PATIENTS + 5
     # Reference data was reused, not duplicated; new ids did not collide with the first run's.
-    assert db.session.scalar(select(func.count()).select_from(Organisation).where(Organisation.ods_code == "DEMOSS")) == 1
+    assert (
+        db.session.scalar(select(func.count()).select_from(Organisation).where(Organisation.ods_code == "DEMOSS")) == 1
+    )
 
 
 def test_the_app_can_still_add_records_after_seeding(seeded):

@@ -1,4 +1,5 @@
 """The meeting's Word documents: reopened with python-docx and checked, converted by LibreOffice, sent by agency."""
+
 from __future__ import annotations
 
 import io
@@ -11,8 +12,17 @@ from docx.enum.style import WD_STYLE_TYPE
 
 from exports.word import clean
 from models import (
-    AttendanceStatus, AuditAction, AuditEntry, DocumentKind, GeneratedDocument, OutboxEmail, Role, SafeguardingCategory,
-    SafeguardingConcern, User, db,
+    AttendanceStatus,
+    AuditAction,
+    AuditEntry,
+    DocumentKind,
+    GeneratedDocument,
+    OutboxEmail,
+    Role,
+    SafeguardingCategory,
+    SafeguardingConcern,
+    User,
+    db,
 )
 from services import agenda
 from tests.conftest import Client, require_tool
@@ -31,14 +41,36 @@ def held_meeting(make_user):
     world = build_world(user, names=["Ahmed", "Brown", "Clarke"])
     world.episodes[0].patient.nhs_number = "9990000026"
     items = [agenda.add_case(world.meeting, e, user) for e in world.episodes]
-    agenda.save_minutes(items[0], {"summary": "Lives alone", "discussion": TRICKY, "outcome": "Care package increased",
-                                   "decisions": "Review in four weeks"}, user, discussed=True)
+    agenda.save_minutes(
+        items[0],
+        {
+            "summary": "Lives alone",
+            "discussion": TRICKY,
+            "outcome": "Care package increased",
+            "decisions": "Review in four weeks",
+        },
+        user,
+        discussed=True,
+    )
     agenda.save_minutes(items[1], {"outcome": "Referred to falls clinic"}, user, discussed=True)
-    agenda.add_action(items[0], "Increase care package to four calls a day", world.agencies["social"], today() + timedelta(days=14), user, world.members[0])
+    agenda.add_action(
+        items[0],
+        "Increase care package to four calls a day",
+        world.agencies["social"],
+        today() + timedelta(days=14),
+        user,
+        world.members[0],
+    )
     agenda.add_action(items[1], "Medication review", world.agencies["mental"], today() + timedelta(days=7), user)
     sam, mo, cat = world.members
-    agenda.record_attendance(world.meeting, {sam.id: AttendanceStatus.attended, mo.id: AttendanceStatus.apologies, cat.id: AttendanceStatus.attended}, user)
-    db.session.add(SafeguardingConcern(patient_id=items[1].patient_id, raised_on=today(), category=SafeguardingCategory.neglect))
+    agenda.record_attendance(
+        world.meeting,
+        {sam.id: AttendanceStatus.attended, mo.id: AttendanceStatus.apologies, cat.id: AttendanceStatus.attended},
+        user,
+    )
+    db.session.add(
+        SafeguardingConcern(patient_id=items[1].patient_id, raised_on=today(), category=SafeguardingCategory.neglect)
+    )
     db.session.commit()
     world.user = user
     return world
@@ -64,10 +96,24 @@ def _all_text(document) -> str:
 def test_minutes_hold_every_case_outcome_action_and_attendee(app, held_meeting):
     document, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{held_meeting.meeting.id}/document/minutes")
     text = _all_text(document)
-    for expected in ["Minutes: Medway North Integrated Locality Review", "AHMED, Pat", "BROWN, Pat", "CLARKE, Pat", "999 000 0026",
-                     "Care package increased", "Referred to falls clinic", "Review in four weeks",
-                     "Increase care package to four calls a day", "Medication review", "Sam Social", "Mo Mental", "Cat Community",
-                     "Medway Social Services", "KMPT", "Open safeguarding concern"]:
+    for expected in [
+        "Minutes: Medway North Integrated Locality Review",
+        "AHMED, Pat",
+        "BROWN, Pat",
+        "CLARKE, Pat",
+        "999 000 0026",
+        "Care package increased",
+        "Referred to falls clinic",
+        "Review in four weeks",
+        "Increase care package to four calls a day",
+        "Medication review",
+        "Sam Social",
+        "Mo Mental",
+        "Cat Community",
+        "Medway Social Services",
+        "KMPT",
+        "Open safeguarding concern",
+    ]:
         assert expected in text, expected
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert headings[0] == "Attendance and apologies" and headings[1].startswith("1. AHMED, Pat (999 000 0026)")
@@ -98,7 +144,15 @@ def test_text_is_sanitised_once_keeping_accents_emoji_and_right_to_left(app, hel
 def test_agenda_lists_cases_with_flags(app, held_meeting):
     document, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{held_meeting.meeting.id}/document/agenda")
     table = document.tables[0]
-    assert [c.text for c in table.rows[0].cells] == ["No.", "Time", "Patient", "NHS number", "Born", "Presenting", "Flags"]
+    assert [c.text for c in table.rows[0].cells] == [
+        "No.",
+        "Time",
+        "Patient",
+        "NHS number",
+        "Born",
+        "Presenting",
+        "Flags",
+    ]
     assert [r.cells[2].text for r in table.rows[1:]] == ["AHMED, Pat", "BROWN, Pat", "CLARKE, Pat"]
     assert "Open safeguarding concern" in table.rows[2].cells[6].text
 
@@ -108,7 +162,9 @@ def test_action_log_whole_and_one_agencys_extract(app, held_meeting):
     whole, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{meeting_id}/document/action_log")
     assert len(whole.tables[0].rows) == 3
     social = held_meeting.agencies["social"].id
-    extract, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{meeting_id}/document/action_log?organisation={social}")
+    extract, _ = _download(
+        app, held_meeting.user, f"/admin/meeting-room/{meeting_id}/document/action_log?organisation={social}"
+    )
     rows = extract.tables[0].rows[1:]
     assert [r.cells[2].text for r in rows] == ["Increase care package to four calls a day"]
 
@@ -116,7 +172,11 @@ def test_action_log_whole_and_one_agencys_extract(app, held_meeting):
 def test_generation_is_recorded_and_audited(app, held_meeting):
     _download(app, held_meeting.user, f"/admin/meeting-room/{held_meeting.meeting.id}/document/minutes")
     record = db.session.scalars(db.select(GeneratedDocument)).one()
-    assert (record.kind, record.generated_by_id, record.meeting_id) == (DocumentKind.minutes, held_meeting.user.id, held_meeting.meeting.id)
+    assert (record.kind, record.generated_by_id, record.meeting_id) == (
+        DocumentKind.minutes,
+        held_meeting.user.id,
+        held_meeting.meeting.id,
+    )
     assert record.filename.endswith("-minutes.docx") and record.size_bytes > 1000
     entry = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == AuditAction.document)).one()
     assert entry.record_id == record.id and entry.user_id == held_meeting.user.id
@@ -140,20 +200,38 @@ def test_a_base_document_without_the_needed_styles(app, held_meeting, tmp_path):
     assert "w:tblBorders" in document.styles["Table Grid"].element.xml
 
 
-@pytest.mark.parametrize("kind, expected", [
-    ("agenda", ["Agenda: Medway North", "AHMED, Pat", "999 000 0026"]),
-    ("minutes", ["Minutes: Medway North", "Care package increased", "Increase care package", "مرحبا"]),
-    ("action_log", ["Action log", "Medication review", "KMPT"]),
-])
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        ("agenda", ["Agenda: Medway North", "AHMED, Pat", "999 000 0026"]),
+        ("minutes", ["Minutes: Medway North", "Care package increased", "Increase care package", "مرحبا"]),
+        ("action_log", ["Action log", "Medication review", "KMPT"]),
+    ],
+)
 def test_libreoffice_converts_each_document_and_the_text_survives(app, held_meeting, tmp_path, kind, expected):
     require_tool("soffice", "LibreOffice")
     require_tool("pdftotext", "poppler-utils")
     _, data = _download(app, held_meeting.user, f"/admin/meeting-room/{held_meeting.meeting.id}/document/{kind}")
     source = tmp_path / f"{kind}.docx"
     source.write_bytes(data)
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--convert-to", "pdf",
-                    "--outdir", str(tmp_path), str(source)], check=True, capture_output=True, timeout=180)
-    text = subprocess.run(["pdftotext", str(tmp_path / f"{kind}.pdf"), "-"], check=True, capture_output=True, text=True).stdout
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / f"{kind}.pdf"), "-"], check=True, capture_output=True, text=True
+    ).stdout
     text = " ".join(text.split())  # table cells wrap: compare words, not line breaks
     for fragment in expected:
         assert fragment in text, (fragment, text[:2000])

@@ -1,4 +1,5 @@
 """Referral intake, the triage queue (one by one and in bulk) and the patient record page."""
+
 from __future__ import annotations
 
 import re
@@ -7,9 +8,25 @@ from datetime import date, timedelta
 import pytest
 
 from models import (
-    Action, ActionStatus, AuditAction, AuditEntry, CollatedNote, Consent, Episode, HospitalEventKind, HospitalEvent, Locality,
-    NoteSource, OrganisationType, Patient, Referral, ReferralStatus, SafeguardingCategory, SafeguardingConcern,
-    TriageDecision, db,
+    Action,
+    ActionStatus,
+    AuditAction,
+    AuditEntry,
+    CollatedNote,
+    Consent,
+    Episode,
+    HospitalEventKind,
+    HospitalEvent,
+    Locality,
+    NoteSource,
+    OrganisationType,
+    Patient,
+    Referral,
+    ReferralStatus,
+    SafeguardingCategory,
+    SafeguardingConcern,
+    TriageDecision,
+    db,
 )
 from tests.conftest import page_text
 from timefmt import today
@@ -33,9 +50,17 @@ def _patient(**overrides) -> Patient:
 
 
 def _referral(patient, locality, **overrides) -> Referral:
-    values = dict(patient_id=patient.id, locality_id=locality.id, received_on=today() - timedelta(days=3), referrer_name="Dr Jones",
-                  reason="Falls", consent=Consent.given, consent_by="Patient", consent_on=today() - timedelta(days=4),
-                  signposting_tried="Age UK")
+    values = dict(
+        patient_id=patient.id,
+        locality_id=locality.id,
+        received_on=today() - timedelta(days=3),
+        referrer_name="Dr Jones",
+        reason="Falls",
+        consent=Consent.given,
+        consent_by="Patient",
+        consent_on=today() - timedelta(days=4),
+        signposting_tried="Age UK",
+    )
     values.update(overrides)
     referral = Referral(**values)
     db.session.add(referral)
@@ -44,10 +69,21 @@ def _referral(patient, locality, **overrides) -> Referral:
 
 
 def _form(locality, **overrides) -> dict:
-    data = {"locality_id": locality.id, "received_on": today().isoformat(), "referrer_name": "Dr Patel", "referrer_role": "GP",
-            "reason": "Repeated falls, lives alone", "question": "Can we keep her at home?", "criteria_frailty": "y",
-            "consent": "given", "consent_by": "Patient", "consent_on": today().isoformat(), "signposting_tried": "Falls clinic",
-            "patient_aware": "yes", "sex": "female"}
+    data = {
+        "locality_id": locality.id,
+        "received_on": today().isoformat(),
+        "referrer_name": "Dr Patel",
+        "referrer_role": "GP",
+        "reason": "Repeated falls, lives alone",
+        "question": "Can we keep her at home?",
+        "criteria_frailty": "y",
+        "consent": "given",
+        "consent_by": "Patient",
+        "consent_on": today().isoformat(),
+        "signposting_tried": "Falls clinic",
+        "patient_aware": "yes",
+        "sex": "female",
+    }
     data.update(overrides)
     return data
 
@@ -57,13 +93,22 @@ def _form(locality, **overrides) -> dict:
 
 def test_referral_for_a_new_patient(signed_in, locality):
     coordinator = signed_in("coordinator")
-    response = coordinator.submit("/admin/intake/", _form(locality, nhs_number="999 000 0034", given_name="Mary",
-                                                          family_name="Seacole", date_of_birth="1940-03-04"))
+    response = coordinator.submit(
+        "/admin/intake/",
+        _form(
+            locality, nhs_number="999 000 0034", given_name="Mary", family_name="Seacole", date_of_birth="1940-03-04"
+        ),
+    )
     assert response.status_code == 302, page_text(response)
     patient = db.session.scalars(db.select(Patient).where(Patient.family_name == "Seacole")).one()
     assert patient.nhs_number == "9990000034"
     referral = db.session.scalars(db.select(Referral).where(Referral.patient_id == patient.id)).one()
-    assert (referral.status, referral.consent, referral.patient_aware, referral.criteria_frailty) == (ReferralStatus.awaiting_triage, Consent.given, True, True)
+    assert (referral.status, referral.consent, referral.patient_aware, referral.criteria_frailty) == (
+        ReferralStatus.awaiting_triage,
+        Consent.given,
+        True,
+        True,
+    )
     assert response.headers["Location"].endswith(f"/admin/triage/details/?id={referral.id}")
 
 
@@ -80,8 +125,10 @@ def test_referral_for_an_existing_patient_found_by_number(signed_in, locality):
 
 def test_existing_patient_is_not_created_twice(signed_in, locality):
     _patient()
-    response = signed_in("coordinator").submit("/admin/intake/", _form(locality, nhs_number="9990000026", given_name="G",
-                                                                        family_name="Hopper", date_of_birth="1936-12-09"))
+    response = signed_in("coordinator").submit(
+        "/admin/intake/",
+        _form(locality, nhs_number="9990000026", given_name="G", family_name="Hopper", date_of_birth="1936-12-09"),
+    )
     assert "already exists: find and choose them" in page_text(response)
     assert db.session.scalar(db.select(db.func.count()).select_from(Referral)) == 0
 
@@ -96,15 +143,36 @@ def test_second_open_referral_is_flagged(signed_in, locality):
     assert db.session.scalar(db.select(db.func.count()).select_from(Referral)) == 2
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (dict(nhs_number="999 000 0027", given_name="A", family_name="B", date_of_birth="1950-01-01"), "not a valid NHS number"),
-    (dict(given_name="A", family_name="B", date_of_birth=(today() + timedelta(days=1)).isoformat()), "cannot be in the future"),
-    (dict(given_name="A", family_name="B", date_of_birth="1950-01-01", reason=""), "Enter the reason for referral"),
-    (dict(given_name="A", family_name="B", date_of_birth="1950-01-01", reason="x" * 4001), "4000 characters"),
-    (dict(given_name="A", family_name="B", date_of_birth="1950-01-01", consent="best_interests", best_interests_reason=""), "needs its reason"),
-    (dict(given_name="A", family_name="B", date_of_birth="1950-01-01", referrer_ods="NOPE9"), "No organisation has the ODS code NOPE9"),
-    (dict(given_name="A"), "To add a new patient, enter"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            dict(nhs_number="999 000 0027", given_name="A", family_name="B", date_of_birth="1950-01-01"),
+            "not a valid NHS number",
+        ),
+        (
+            dict(given_name="A", family_name="B", date_of_birth=(today() + timedelta(days=1)).isoformat()),
+            "cannot be in the future",
+        ),
+        (dict(given_name="A", family_name="B", date_of_birth="1950-01-01", reason=""), "Enter the reason for referral"),
+        (dict(given_name="A", family_name="B", date_of_birth="1950-01-01", reason="x" * 4001), "4000 characters"),
+        (
+            dict(
+                given_name="A",
+                family_name="B",
+                date_of_birth="1950-01-01",
+                consent="best_interests",
+                best_interests_reason="",
+            ),
+            "needs its reason",
+        ),
+        (
+            dict(given_name="A", family_name="B", date_of_birth="1950-01-01", referrer_ods="NOPE9"),
+            "No organisation has the ODS code NOPE9",
+        ),
+        (dict(given_name="A"), "To add a new patient, enter"),
+    ],
+)
 def test_bad_input_gets_a_message_and_saves_nothing(signed_in, locality, overrides, message):
     response = signed_in("coordinator").submit("/admin/intake/", _form(locality, **overrides))
     assert response.status_code == 200
@@ -117,7 +185,12 @@ def test_bad_input_gets_a_message_and_saves_nothing(signed_in, locality, overrid
 def test_intake_is_for_staff(signed_in, locality, role):
     client = signed_in(role)
     assert client.get("/admin/intake/").status_code == 403
-    assert client.submit("/admin/intake/", _form(locality, given_name="A", family_name="B", date_of_birth="1950-01-01")).status_code == 403
+    assert (
+        client.submit(
+            "/admin/intake/", _form(locality, given_name="A", family_name="B", date_of_birth="1950-01-01")
+        ).status_code
+        == 403
+    )
 
 
 # --- triage queue ---------------------------------------------------------------------------------
@@ -127,7 +200,11 @@ def test_queue_is_ordered_by_priority_then_waiting_time(signed_in, locality):
     low = _patient(nhs_number="9990000042", family_name="Lowrisk")
     high = _patient(nhs_number="9990000050", family_name="Highrisk", cfs=7)
     for _ in range(3):
-        db.session.add(HospitalEvent(patient_id=high.id, kind=HospitalEventKind.admission, occurred_on=today() - timedelta(days=60)))
+        db.session.add(
+            HospitalEvent(
+                patient_id=high.id, kind=HospitalEventKind.admission, occurred_on=today() - timedelta(days=60)
+            )
+        )
     db.session.commit()
     _referral(low, locality, received_on=today() - timedelta(days=20))
     _referral(high, locality, received_on=today() - timedelta(days=2))
@@ -139,7 +216,10 @@ def test_queue_is_ordered_by_priority_then_waiting_time(signed_in, locality):
 
 def test_queue_filters_by_risk_band_and_searches_by_nhs_number(signed_in, locality):
     _referral(_patient(nhs_number="9990000042", family_name="Lowrisk"), locality)
-    _referral(_patient(nhs_number="9990000050", family_name="Highrisk", cfs=9, efi=0.5, long_term_conditions="A\nB\nC\nD\nE"), locality)  # 3+3+2 = 8: high
+    _referral(
+        _patient(nhs_number="9990000050", family_name="Highrisk", cfs=9, efi=0.5, long_term_conditions="A\nB\nC\nD\nE"),
+        locality,
+    )  # 3+3+2 = 8: high
     client = signed_in("coordinator")
     found = page_text(client.get("/admin/triage/?search=9990000050"))
     assert "HIGHRISK" in found and "LOWRISK" not in found
@@ -164,7 +244,9 @@ def test_accept_from_the_referral_page(signed_in, locality):
 
 
 def test_acceptance_gate_shows_what_is_missing_and_changes_nothing(signed_in, locality):
-    referral = _referral(_patient(), locality, consent=Consent.not_recorded, consent_by=None, consent_on=None, signposting_tried=None)
+    referral = _referral(
+        _patient(), locality, consent=Consent.not_recorded, consent_by=None, consent_on=None, signposting_tried=None
+    )
     coordinator = signed_in("coordinator")
     response = coordinator.submit(f"/admin/triage/decide/?id={referral.id}", {"outcome": "accept"})
     page = page_text(coordinator.get(response.headers["Location"]))
@@ -179,11 +261,19 @@ def test_decline_from_the_page_needs_a_reason(signed_in, locality):
     coordinator = signed_in("coordinator")
     response = coordinator.submit(f"/admin/triage/decide/?id={referral.id}", {"outcome": "decline"})
     assert "Choose a reason for declining" in page_text(coordinator.get(response.headers["Location"]))
-    coordinator.submit(f"/admin/triage/decide/?id={referral.id}", {"outcome": "decline", "decline_reason": "other", "triage_text": "Moved to Scotland"})
+    coordinator.submit(
+        f"/admin/triage/decide/?id={referral.id}",
+        {"outcome": "decline", "decline_reason": "other", "triage_text": "Moved to Scotland"},
+    )
     db.session.refresh(referral)
     assert referral.status == ReferralStatus.declined
-    entry = db.session.scalars(db.select(AuditEntry).where(AuditEntry.table_name == "referral", AuditEntry.record_id == referral.id,
-                                                          AuditEntry.reason.like("Declined%"))).one()
+    entry = db.session.scalars(
+        db.select(AuditEntry).where(
+            AuditEntry.table_name == "referral",
+            AuditEntry.record_id == referral.id,
+            AuditEntry.reason.like("Declined%"),
+        )
+    ).one()
     assert "Moved to Scotland" in entry.reason and entry.user_id == coordinator.user.id
 
 
@@ -215,7 +305,9 @@ def test_partner_and_read_only_cannot_triage(signed_in, locality, role):
     referral = _referral(_patient(), locality)
     client = signed_in(role)
     assert client.submit(f"/admin/triage/decide/?id={referral.id}", {"outcome": "accept"}).status_code == 403
-    assert client.submit("/admin/triage/action/", {"action": "triage_accept", "rowid": [referral.id]}).status_code == 403
+    assert (
+        client.submit("/admin/triage/action/", {"action": "triage_accept", "rowid": [referral.id]}).status_code == 403
+    )
     db.session.refresh(referral)
     assert referral.status == ReferralStatus.awaiting_triage
 
@@ -228,24 +320,68 @@ def test_patient_page_shows_each_related_record_and_is_audited(signed_in, locali
     referral = _referral(patient, locality)
     org = make_org(name="Kent Social Services", type=OrganisationType.social_services)
     checker = make_user("coordinator")
-    db.session.add_all([
-        Action(patient_id=patient.id, description="Overdue care review", owner_organisation_id=org.id, due_on=today() - timedelta(days=5)),
-        Action(patient_id=patient.id, description="Finished key safe", owner_organisation_id=org.id, due_on=today() - timedelta(days=9),
-               status=ActionStatus.done, completed_on=today() - timedelta(days=8)),
-        SafeguardingConcern(patient_id=patient.id, raised_on=today() - timedelta(days=4), category=SafeguardingCategory.self_neglect),
-        CollatedNote(patient_id=patient.id, source=NoteSource.emis, summary="On 9 medicines", checked_by_id=checker.id, checked_on=today()),
-        HospitalEvent(patient_id=patient.id, kind=HospitalEventKind.ae_attendance, occurred_on=today() - timedelta(days=30), hospital="Medway Maritime"),
-    ])
+    db.session.add_all(
+        [
+            Action(
+                patient_id=patient.id,
+                description="Overdue care review",
+                owner_organisation_id=org.id,
+                due_on=today() - timedelta(days=5),
+            ),
+            Action(
+                patient_id=patient.id,
+                description="Finished key safe",
+                owner_organisation_id=org.id,
+                due_on=today() - timedelta(days=9),
+                status=ActionStatus.done,
+                completed_on=today() - timedelta(days=8),
+            ),
+            SafeguardingConcern(
+                patient_id=patient.id, raised_on=today() - timedelta(days=4), category=SafeguardingCategory.self_neglect
+            ),
+            CollatedNote(
+                patient_id=patient.id,
+                source=NoteSource.emis,
+                summary="On 9 medicines",
+                checked_by_id=checker.id,
+                checked_on=today(),
+            ),
+            HospitalEvent(
+                patient_id=patient.id,
+                kind=HospitalEventKind.ae_attendance,
+                occurred_on=today() - timedelta(days=30),
+                hospital="Medway Maritime",
+            ),
+        ]
+    )
     db.session.commit()
     coordinator = signed_in("coordinator")
     page = page_text(coordinator.get(f"/admin/record/{patient.id}/"))
-    for expected in ["999 000 0026", "Polish", "CFS 7 living with severe frailty (3)", "Referral from Dr Jones",
-                     "Self-neglect concern (open)", "EMIS", "On 9 medicines", "A&amp;E attendance", "Overdue care review", "overdue",
-                     "Finished key safe"]:
+    for expected in [
+        "999 000 0026",
+        "Polish",
+        "CFS 7 living with severe frailty (3)",
+        "Referral from Dr Jones",
+        "Self-neglect concern (open)",
+        "EMIS",
+        "On 9 medicines",
+        "A&amp;E attendance",
+        "Overdue care review",
+        "overdue",
+        "Finished key safe",
+    ]:
         assert expected in page, expected
     assert page.index("Overdue care review") < page.index("Finished key safe")  # open actions first
-    assert db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == AuditAction.view, AuditEntry.patient_id == patient.id,
-                                                          AuditEntry.user_id == coordinator.user.id)).first() is not None
+    assert (
+        db.session.scalars(
+            db.select(AuditEntry).where(
+                AuditEntry.action == AuditAction.view,
+                AuditEntry.patient_id == patient.id,
+                AuditEntry.user_id == coordinator.user.id,
+            )
+        ).first()
+        is not None
+    )
 
 
 def test_recording_a_death_from_the_record(signed_in, locality):
@@ -280,12 +416,20 @@ def test_read_only_sees_the_record_but_records_no_life_events(signed_in):
 
 
 def test_caseload_shows_open_cases_by_priority_with_reasons(signed_in, locality):
-    high = _patient(nhs_number="9990000050", family_name="Highrisk", cfs=8, efi=0.4, long_term_conditions="A\nB\nC\nD\nE")  # 3+3+2: high
+    high = _patient(
+        nhs_number="9990000050", family_name="Highrisk", cfs=8, efi=0.4, long_term_conditions="A\nB\nC\nD\nE"
+    )  # 3+3+2: high
     low = _patient(nhs_number="9990000042", family_name="Lowrisk")
     closed = _patient(nhs_number="9990000069", family_name="Closedcase")
     for patient in (low, high, closed):
-        db.session.add(Episode(patient_id=patient.id, locality_id=locality.id, opened_on=today() - timedelta(days=10),
-                               review_on=today() - timedelta(days=1)))
+        db.session.add(
+            Episode(
+                patient_id=patient.id,
+                locality_id=locality.id,
+                opened_on=today() - timedelta(days=10),
+                review_on=today() - timedelta(days=1),
+            )
+        )
     db.session.commit()
     episode = db.session.scalars(db.select(Episode).where(Episode.patient_id == closed.id)).one()
     episode.closed_on, episode.closure_reason = today(), "goals_met"

@@ -1,4 +1,5 @@
 """The meeting: agenda with late additions and flags, rollover, attendance, live minutes with drafts, actions."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -6,8 +7,14 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from models import (
-    Action, Attendance, AttendanceStatus, CaseStatus, DomainError, SafeguardingCategory,
-    SafeguardingConcern, db,
+    Action,
+    Attendance,
+    AttendanceStatus,
+    CaseStatus,
+    DomainError,
+    SafeguardingCategory,
+    SafeguardingConcern,
+    db,
 )
 from services import agenda
 from tests.conftest import Client, page_text
@@ -23,7 +30,9 @@ def world(make_user):
 def test_cutoff_is_two_working_days_before_skipping_weekends_and_bank_holidays():
     assert agenda.working_days_before(date(2026, 11, 25), 2) == date(2026, 11, 23)  # Wed -> Mon
     assert agenda.working_days_before(date(2026, 11, 23), 2) == date(2026, 11, 19)  # Mon -> Thu
-    assert agenda.working_days_before(date(2026, 12, 29), 2) == date(2026, 12, 23)  # past Christmas and the Boxing Day holiday
+    assert agenda.working_days_before(date(2026, 12, 29), 2) == date(
+        2026, 12, 23
+    )  # past Christmas and the Boxing Day holiday
 
 
 def test_late_addition_flag_at_the_cutoff_boundary(world, make_user):
@@ -51,7 +60,11 @@ def test_a_patient_who_withdrew_consent_cannot_be_listed(world, make_user):
 def test_open_safeguarding_concern_shows_as_a_flag(world, signed_in):
     coordinator = signed_in("coordinator")
     agenda.add_case(world.meeting, world.episodes[0], coordinator.user)
-    db.session.add(SafeguardingConcern(patient_id=world.episodes[0].patient_id, raised_on=today(), category=SafeguardingCategory.financial))
+    db.session.add(
+        SafeguardingConcern(
+            patient_id=world.episodes[0].patient_id, raised_on=today(), category=SafeguardingCategory.financial
+        )
+    )
     db.session.commit()
     page = page_text(coordinator.get(f"/admin/meeting-room/{world.meeting.id}/"))
     assert "Open safeguarding concern" in page
@@ -64,8 +77,16 @@ def test_add_order_and_present_through_the_screen(world, signed_in):
     items = sorted(world.meeting.agenda, key=lambda i: i.position)
     assert [i.episode_id for i in items] == [e.id for e in world.episodes]
     first, second, third = items
-    coordinator.submit(url + "order", {f"position_{first.id}": 3, f"position_{second.id}": 1, f"position_{third.id}": 2,
-                                       f"slot_{second.id}": "10:00", f"presenter_{second.id}": world.members[0].id})
+    coordinator.submit(
+        url + "order",
+        {
+            f"position_{first.id}": 3,
+            f"position_{second.id}": 1,
+            f"position_{third.id}": 2,
+            f"slot_{second.id}": "10:00",
+            f"presenter_{second.id}": world.members[0].id,
+        },
+    )
     db.session.expire_all()
     assert [i.id for i in sorted(world.meeting.agenda, key=lambda i: i.position)] == [second.id, third.id, first.id]
     assert second.presenter_id == world.members[0].id
@@ -93,10 +114,16 @@ def test_rollover_needs_a_next_meeting(world, make_user):
 def test_attendance_by_member(world, signed_in):
     coordinator = signed_in("coordinator")
     sam, mo, cat = world.members
-    coordinator.submit(f"/admin/meeting-room/{world.meeting.id}/attendance",
-                       {f"attendance_{sam.id}": "attended", f"attendance_{mo.id}": "apologies", f"attendance_{cat.id}": "absent"})
+    coordinator.submit(
+        f"/admin/meeting-room/{world.meeting.id}/attendance",
+        {f"attendance_{sam.id}": "attended", f"attendance_{mo.id}": "apologies", f"attendance_{cat.id}": "absent"},
+    )
     register = {a.contact_id: a.status for a in db.session.scalars(db.select(Attendance))}
-    assert register == {sam.id: AttendanceStatus.attended, mo.id: AttendanceStatus.apologies, cat.id: AttendanceStatus.absent}
+    assert register == {
+        sam.id: AttendanceStatus.attended,
+        mo.id: AttendanceStatus.apologies,
+        cat.id: AttendanceStatus.absent,
+    }
 
 
 def test_draft_is_kept_across_a_new_sign_in(app, world, make_user):
@@ -105,7 +132,9 @@ def test_draft_is_kept_across_a_new_sign_in(app, world, make_user):
     db.session.commit()
     first = Client(app.test_client())
     first.sign_in(user)
-    response = first.submit(f"/admin/meeting-room/case/{item.id}/draft", {"discussion": "Half-typed thoughts about the care package"})
+    response = first.submit(
+        f"/admin/meeting-room/case/{item.id}/draft", {"discussion": "Half-typed thoughts about the care package"}
+    )
     assert response.get_json() == {"saved": True}
     first.sign_out()
     again = Client(app.test_client())
@@ -126,23 +155,49 @@ def test_record_outcome_and_an_action_from_the_minutes(world, signed_in):
     coordinator = signed_in("coordinator")
     item = agenda.add_case(world.meeting, world.episodes[0], coordinator.user)
     db.session.commit()
-    coordinator.submit(f"/admin/meeting-room/case/{item.id}/save", {"summary": "S", "discussion": "D", "outcome": "Care package increased",
-                                                                     "decisions": "Review in 4 weeks", "discussed": "yes"})
+    coordinator.submit(
+        f"/admin/meeting-room/case/{item.id}/save",
+        {
+            "summary": "S",
+            "discussion": "D",
+            "outcome": "Care package increased",
+            "decisions": "Review in 4 weeks",
+            "discussed": "yes",
+        },
+    )
     due = (today() + timedelta(days=14)).isoformat()
-    coordinator.submit(f"/admin/meeting-room/case/{item.id}/action", {"description": "Increase care package", "owner_organisation_id": world.agencies["social"].id,
-                                                                       "owner_contact_id": world.members[0].id, "due_on": due})
+    coordinator.submit(
+        f"/admin/meeting-room/case/{item.id}/action",
+        {
+            "description": "Increase care package",
+            "owner_organisation_id": world.agencies["social"].id,
+            "owner_contact_id": world.members[0].id,
+            "due_on": due,
+        },
+    )
     db.session.refresh(item)
     assert (item.status, item.outcome) == (CaseStatus.discussed, "Care package increased")
     action = db.session.scalars(db.select(Action)).one()
-    assert (action.owner_organisation_id, action.owner_contact_id, action.patient_id) == (world.agencies["social"].id, world.members[0].id, item.patient_id)
+    assert (action.owner_organisation_id, action.owner_contact_id, action.patient_id) == (
+        world.agencies["social"].id,
+        world.members[0].id,
+        item.patient_id,
+    )
 
 
 def test_action_owner_person_must_work_for_the_agency(world, signed_in):
     coordinator = signed_in("coordinator")
     item = agenda.add_case(world.meeting, world.episodes[0], coordinator.user)
     db.session.commit()
-    response = coordinator.submit(f"/admin/meeting-room/case/{item.id}/action", {"description": "X", "owner_organisation_id": world.agencies["mental"].id,
-                                                                                  "owner_contact_id": world.members[0].id, "due_on": today().isoformat()})
+    response = coordinator.submit(
+        f"/admin/meeting-room/case/{item.id}/action",
+        {
+            "description": "X",
+            "owner_organisation_id": world.agencies["mental"].id,
+            "owner_contact_id": world.members[0].id,
+            "due_on": today().isoformat(),
+        },
+    )
     assert "does not work for KMPT" in page_text(coordinator.get(response.headers["Location"].split("#")[0]))
     assert db.session.scalar(db.select(db.func.count()).select_from(Action)) == 0
 

@@ -1,4 +1,5 @@
 """The migrations are the schema: autogenerate must find nothing to add, on either database."""
+
 from __future__ import annotations
 
 from pathlib import Path

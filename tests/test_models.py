@@ -1,4 +1,5 @@
 """Invariants the database and the models keep, whatever screen or service writes."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -7,8 +8,22 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from models import (
-    Action, ActionStatus, CarePlan, CarePlanState, DeclineReason, DomainError, Goal, GoalDomain, Locality, Organisation,
-    OrganisationType, Patient, Referral, TriageDecision, TriageOutcome, db,
+    Action,
+    ActionStatus,
+    CarePlan,
+    CarePlanState,
+    DeclineReason,
+    DomainError,
+    Goal,
+    GoalDomain,
+    Locality,
+    Organisation,
+    OrganisationType,
+    Patient,
+    Referral,
+    TriageDecision,
+    TriageOutcome,
+    db,
 )
 
 
@@ -30,8 +45,16 @@ def _fails(obj, name: str):
 
 def test_done_action_needs_a_completion_date(patient, make_org):
     org = make_org()
-    _fails(Action(patient_id=patient.id, description="Visit", owner_organisation_id=org.id, due_on=date(2026, 1, 1),
-                  status=ActionStatus.done), "done_has_completion_date")
+    _fails(
+        Action(
+            patient_id=patient.id,
+            description="Visit",
+            owner_organisation_id=org.id,
+            due_on=date(2026, 1, 1),
+            status=ActionStatus.done,
+        ),
+        "done_has_completion_date",
+    )
 
 
 def test_declined_referral_decision_needs_a_reason(patient, make_user):
@@ -39,13 +62,31 @@ def test_declined_referral_decision_needs_a_reason(patient, make_user):
     locality = Locality(name="North")
     db.session.add(locality)
     db.session.commit()
-    referral = Referral(patient_id=patient.id, locality_id=locality.id, received_on=date(2026, 1, 1), referrer_name="Dr A", reason="Falls")
+    referral = Referral(
+        patient_id=patient.id,
+        locality_id=locality.id,
+        received_on=date(2026, 1, 1),
+        referrer_name="Dr A",
+        reason="Falls",
+    )
     db.session.add(referral)
     db.session.commit()
-    _fails(TriageDecision(referral_id=referral.id, decided_on=date(2026, 1, 2), decided_by_id=user.id, outcome=TriageOutcome.decline),
-           "decline_has_reason")
-    _fails(TriageDecision(referral_id=referral.id, decided_on=date(2026, 1, 2), decided_by_id=user.id, outcome=TriageOutcome.decline,
-                          decline_reason=DeclineReason.other), "other_reason_has_text")
+    _fails(
+        TriageDecision(
+            referral_id=referral.id, decided_on=date(2026, 1, 2), decided_by_id=user.id, outcome=TriageOutcome.decline
+        ),
+        "decline_has_reason",
+    )
+    _fails(
+        TriageDecision(
+            referral_id=referral.id,
+            decided_on=date(2026, 1, 2),
+            decided_by_id=user.id,
+            outcome=TriageOutcome.decline,
+            decline_reason=DeclineReason.other,
+        ),
+        "other_reason_has_text",
+    )
 
 
 def test_cfs_must_be_one_to_nine(app):

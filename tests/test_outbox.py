@@ -1,5 +1,6 @@
 """The outbox: queued with the change that caused it, sent through a real SMTP server with STARTTLS,
 retried after a failure; patient data only to the secure-domain allow-list."""
+
 from __future__ import annotations
 
 import socket
@@ -39,9 +40,28 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(folder / "key.pem"), "-out",
-                    str(folder / "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(folder / "key.pem"),
+            "-out",
+            str(folder / "cert.pem"),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return folder / "cert.pem", folder / "key.pem"
 
 
@@ -55,10 +75,19 @@ def smtp_server(tls_files):
 
     def start(refuse_first: int = 0):
         handler = Recorder(refuse_first)
-        controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), tls_context=context, require_starttls=True)
+        controller = Controller(
+            handler, hostname="127.0.0.1", port=_free_port(), tls_context=context, require_starttls=True
+        )
         controller.start()
         started.append(controller)
-        return handler, SmtpSettings(host="127.0.0.1", port=controller.port, starttls=True, ca_file=str(cert), sender="ilr@example.nhs.net", timeout=5)
+        return handler, SmtpSettings(
+            host="127.0.0.1",
+            port=controller.port,
+            starttls=True,
+            ca_file=str(cert),
+            sender="ilr@example.nhs.net",
+            timeout=5,
+        )
 
     yield start
     for controller in started:
@@ -119,18 +148,30 @@ def test_email_and_the_change_that_caused_it_commit_together(app):
     queue_email("x@nhs.net", "About the change", "Body", purpose="chase", contains_patient_data=False)
     db.session.rollback()
     assert db.session.scalar(db.select(db.func.count()).select_from(OutboxEmail)) == 0
-    assert db.session.scalar(db.select(db.func.count()).select_from(Organisation).where(Organisation.name == "Together")) == 0
+    assert (
+        db.session.scalar(db.select(db.func.count()).select_from(Organisation).where(Organisation.name == "Together"))
+        == 0
+    )
 
 
 def test_patient_data_is_refused_outside_the_allow_list(app):
     with pytest.raises(DomainError, match="not a secure address"):
         queue_email("someone@gmail.com", "Minutes", "Patient details", purpose="minutes", contains_patient_data=True)
-    queue_email("someone@gmail.com", "Availability", "No patient data", purpose="availability", contains_patient_data=False)
+    queue_email(
+        "someone@gmail.com", "Availability", "No patient data", purpose="availability", contains_patient_data=False
+    )
 
 
-@pytest.mark.parametrize("address, secure", [
-    ("gp@nhs.net", True), ("GP@NHS.NET", True), ("x@kent.nhs.net", True), ("x@fakenhs.net", False), ("x@nhs.net.evil.com", False),
-])
+@pytest.mark.parametrize(
+    "address, secure",
+    [
+        ("gp@nhs.net", True),
+        ("GP@NHS.NET", True),
+        ("x@kent.nhs.net", True),
+        ("x@fakenhs.net", False),
+        ("x@nhs.net.evil.com", False),
+    ],
+)
 def test_allow_list_matches_domains_and_subdomains(app, address, secure):
     assert is_secure_address(address) is secure
 
@@ -154,4 +195,6 @@ def test_nothing_is_sent_about_a_patient_who_died_or_withdrew_consent(app, event
     db.session.add(patient)
     db.session.flush()
     with pytest.raises(DomainError, match="Nothing is sent about"):
-        queue_email("gp@nhs.net", "Chaser", "About the patient", purpose="chase", contains_patient_data=True, patient=patient)
+        queue_email(
+            "gp@nhs.net", "Chaser", "About the patient", purpose="chase", contains_patient_data=True, patient=patient
+        )

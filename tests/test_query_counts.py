@@ -1,4 +1,5 @@
 """List screens run a fixed number of SQL queries however full the page: no query per row (N+1)."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -10,7 +11,16 @@ from flask_login import login_user
 from sqlalchemy import event
 
 from models import (
-    AuditAction, AuditEntry, Consent, Episode, Locality, Patient, Referral, ReferralStatus, Role, db,
+    AuditAction,
+    AuditEntry,
+    Consent,
+    Episode,
+    Locality,
+    Patient,
+    Referral,
+    ReferralStatus,
+    Role,
+    db,
 )
 from timefmt import today
 
@@ -44,7 +54,9 @@ def queries_for(client, statements: list[str], url: str) -> int:
 
 
 def model_views(app) -> dict[str, ModelView]:
-    return {view.endpoint: view for admin in app.extensions["admin"] for view in admin._views if isinstance(view, ModelView)}
+    return {
+        view.endpoint: view for admin in app.extensions["admin"] for view in admin._views if isinstance(view, ModelView)
+    }
 
 
 def rows_listed(app, endpoint: str, user) -> int:
@@ -76,15 +88,26 @@ _serial = iter(range(1, 100_000))
 def _patient_and_locality():
     n = next(_serial)
     locality = Locality(name=f"Locality {n}")
-    patient = Patient(given_name="Pat", family_name=f"Case{n}", date_of_birth=date(1940, 1, 1) + timedelta(days=n), risk_score=n % 9)
+    patient = Patient(
+        given_name="Pat", family_name=f"Case{n}", date_of_birth=date(1940, 1, 1) + timedelta(days=n), risk_score=n % 9
+    )
     db.session.add_all([locality, patient])
     return patient, locality
 
 
 def _referral(patient, locality, status):
-    return Referral(patient=patient, locality=locality, received_on=today() - timedelta(days=3), referrer_name="Dr Jones",
-                    reason="Falls", consent=Consent.given, consent_by="Patient", consent_on=today() - timedelta(days=4),
-                    signposting_tried="Age UK", status=status)
+    return Referral(
+        patient=patient,
+        locality=locality,
+        received_on=today() - timedelta(days=3),
+        referrer_name="Dr Jones",
+        reason="Falls",
+        consent=Consent.given,
+        consent_by="Patient",
+        consent_on=today() - timedelta(days=4),
+        signposting_tried="Age UK",
+        status=status,
+    )
 
 
 def _triage(make_org, make_user, n):
@@ -97,8 +120,15 @@ def _caseload(make_org, make_user, n):
     for _ in range(n):
         patient, locality = _patient_and_locality()
         referral = _referral(patient, locality, ReferralStatus.accepted)
-        db.session.add(Episode(patient=patient, referral=referral, locality=locality, coordinator=make_user(Role.coordinator),
-                               opened_on=today() - timedelta(days=10)))
+        db.session.add(
+            Episode(
+                patient=patient,
+                referral=referral,
+                locality=locality,
+                coordinator=make_user(Role.coordinator),
+                opened_on=today() - timedelta(days=10),
+            )
+        )
     db.session.commit()
 
 
@@ -107,8 +137,16 @@ def _audit(make_org, make_user, n):
         user = make_user(Role.coordinator)
         patient, _ = _patient_and_locality()
         db.session.flush()
-        db.session.add(AuditEntry(user_id=user.id, action=AuditAction.view, table_name="patient", record_id=patient.id,
-                                  patient_id=patient.id, detail="opened"))
+        db.session.add(
+            AuditEntry(
+                user_id=user.id,
+                action=AuditAction.view,
+                table_name="patient",
+                record_id=patient.id,
+                patient_id=patient.id,
+                detail="opened",
+            )
+        )
     db.session.commit()
 
 
@@ -116,7 +154,9 @@ FACTORIES = {"organisation": _organisations, "user": _users, "triage": _triage, 
 
 
 @pytest.mark.parametrize("endpoint", sorted(FACTORIES))
-def test_a_full_page_costs_the_same_queries_as_a_short_one(app, signed_in, make_org, make_user, sql_statements, endpoint):
+def test_a_full_page_costs_the_same_queries_as_a_short_one(
+    app, signed_in, make_org, make_user, sql_statements, endpoint
+):
     client = signed_in(Role.team_lead)
     url = f"/admin/{endpoint}/"
     FACTORIES[endpoint](make_org, make_user, 3)
@@ -158,10 +198,16 @@ def test_meeting_pages_run_a_fixed_number_of_queries(app, make_user, signed_in, 
     world = build_world(make_user("coordinator"), cases=9)
     counts = []
     for listed in (3, 9):
-        for episode in world.episodes[len(world.meeting.agenda):listed]:
+        for episode in world.episodes[len(world.meeting.agenda) : listed]:
             item = agenda.add_case(world.meeting, episode, coordinator.user)
-            agenda.add_action(item, "Visit", world.agencies["social"], today() + timedelta(days=7), coordinator.user, world.members[0])
+            agenda.add_action(
+                item, "Visit", world.agencies["social"], today() + timedelta(days=7), coordinator.user, world.members[0]
+            )
         db.session.commit()
-        counts.append((queries_for(coordinator, sql_statements, f"/admin/meeting-room/{world.meeting.id}/"),
-                       queries_for(coordinator, sql_statements, f"/admin/meeting-room/{world.meeting.id}/minutes")))
+        counts.append(
+            (
+                queries_for(coordinator, sql_statements, f"/admin/meeting-room/{world.meeting.id}/"),
+                queries_for(coordinator, sql_statements, f"/admin/meeting-room/{world.meeting.id}/minutes"),
+            )
+        )
     assert counts[0] == counts[1], counts

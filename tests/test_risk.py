@@ -1,4 +1,5 @@
 """The risk rule at every boundary, with expected values written out, and recomputation on change."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,16 @@ from decimal import Decimal
 import pytest
 
 import risk
-from models import HospitalEvent, HospitalEventKind, Patient, RiskBand, SafeguardingCategory, SafeguardingConcern, Setting, db
+from models import (
+    HospitalEvent,
+    HospitalEventKind,
+    Patient,
+    RiskBand,
+    SafeguardingCategory,
+    SafeguardingConcern,
+    Setting,
+    db,
+)
 from risk import RiskInputs, assess
 from timefmt import today
 
@@ -44,7 +54,19 @@ from timefmt import today
         (RiskInputs(cfs=7, ae_12m=1), 4, RiskBand.medium),
         (RiskInputs(cfs=7, ae_12m=1, admissions_12m=3), 7, RiskBand.medium),
         (RiskInputs(cfs=7, ae_12m=1, admissions_12m=3, conditions=3), 8, RiskBand.high),
-        (RiskInputs(cfs=8, efi=Decimal("0.5"), admissions_12m=4, ae_12m=5, conditions=6, discharged_within_30_days=True, open_safeguarding=True), 17, RiskBand.high),
+        (
+            RiskInputs(
+                cfs=8,
+                efi=Decimal("0.5"),
+                admissions_12m=4,
+                ae_12m=5,
+                conditions=6,
+                discharged_within_30_days=True,
+                open_safeguarding=True,
+            ),
+            17,
+            RiskBand.high,
+        ),
     ],
 )
 def test_rule_and_bands(inputs, score, band):
@@ -75,8 +97,14 @@ def test_stored_on_the_patient_and_recomputed_when_an_input_changes(app):
     assert patient.risk_reasons == "CFS 7 living with severe frailty (3)"
 
     for days_ago in (10, 100, 200):
-        db.session.add(HospitalEvent(patient_id=patient.id, kind=HospitalEventKind.admission,
-                                     occurred_on=today() - timedelta(days=days_ago), discharged_on=today() - timedelta(days=days_ago - 2)))
+        db.session.add(
+            HospitalEvent(
+                patient_id=patient.id,
+                kind=HospitalEventKind.admission,
+                occurred_on=today() - timedelta(days=days_ago),
+                discharged_on=today() - timedelta(days=days_ago - 2),
+            )
+        )
     db.session.commit()
     db.session.refresh(patient)
     # CFS 7 (3) + 3 admissions (3) + discharged in the last 30 days (2) = 8
@@ -91,8 +119,14 @@ def test_stored_on_the_patient_and_recomputed_when_an_input_changes(app):
 
 def test_an_old_admission_does_not_count(app):
     patient = _patient()
-    db.session.add(HospitalEvent(patient_id=patient.id, kind=HospitalEventKind.admission, occurred_on=today() - timedelta(days=400),
-                                 discharged_on=today() - timedelta(days=395)))
+    db.session.add(
+        HospitalEvent(
+            patient_id=patient.id,
+            kind=HospitalEventKind.admission,
+            occurred_on=today() - timedelta(days=400),
+            discharged_on=today() - timedelta(days=395),
+        )
+    )
     db.session.commit()
     db.session.refresh(patient)
     assert patient.risk_score == 0
@@ -135,7 +169,9 @@ def test_team_lead_changes_points_and_every_patient_is_recomputed(app, signed_in
 
 def test_settings_refuse_bands_out_of_order_and_save_nothing(app, signed_in):
     lead = signed_in("team_lead")
-    response = lead.submit("/admin/settings/", dict(risk.DEFAULTS) | {"high_from": 4, "medium_from": 4, "cutoff_days": 2})
+    response = lead.submit(
+        "/admin/settings/", dict(risk.DEFAULTS) | {"high_from": 4, "medium_from": 4, "cutoff_days": 2}
+    )
     assert "The high band must start above the medium band" in response.get_data(as_text=True)
     assert db.session.get(Setting, risk.SETTING_KEY) is None
 

@@ -1,4 +1,5 @@
 """Availability polls and their links, booking with .ics invitations, moving, cancelling, weekly series."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -7,8 +8,19 @@ import pytest
 from icalendar import Calendar
 
 from models import (
-    AvailabilityPoll, Contact, Locality, Meeting, MeetingMember, MeetingStatus, Organisation, OrganisationType, OutboxEmail,
-    PollInvitation, PollStatus, db, utcnow,
+    AvailabilityPoll,
+    Contact,
+    Locality,
+    Meeting,
+    MeetingMember,
+    MeetingStatus,
+    Organisation,
+    OrganisationType,
+    OutboxEmail,
+    PollInvitation,
+    PollStatus,
+    db,
+    utcnow,
 )
 from services import meetings, polls
 from tests.conftest import page_text
@@ -47,11 +59,17 @@ def _link_parts(invitation) -> tuple[int, str]:
 
 def test_poll_emails_each_member_a_personal_link_without_patient_data(poll):
     emails = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.purpose == "availability")).all()
-    assert sorted(e.to_address for e in emails) == ["mo@nhs.net", "sam@medway.gov.uk"]  # not nhs.net is fine: no patient data
+    assert sorted(e.to_address for e in emails) == [
+        "mo@nhs.net",
+        "sam@medway.gov.uk",
+    ]  # not nhs.net is fine: no patient data
     assert all(not e.contains_patient_data for e in emails)
     with_app_links = [e for e in emails if "/availability/" in e.body_text]
     assert len(with_app_links) == 2
-    assert emails[0].body_text.split("/availability/")[1].split()[0] != emails[1].body_text.split("/availability/")[1].split()[0]
+    assert (
+        emails[0].body_text.split("/availability/")[1].split()[0]
+        != emails[1].body_text.split("/availability/")[1].split()[0]
+    )
 
 
 def test_member_answers_through_the_link_without_signing_in(poll, client):
@@ -117,7 +135,14 @@ def test_link_can_be_resent(poll, signed_in):
     coordinator.submit(f"/admin/scheduling/polls/{poll.id}/resend/{invitation.id}")
     db.session.refresh(invitation)
     assert invitation.sent_count == 2
-    assert db.session.scalar(db.select(db.func.count()).select_from(OutboxEmail).where(OutboxEmail.to_address == invitation.contact.email)) == 2
+    assert (
+        db.session.scalar(
+            db.select(db.func.count())
+            .select_from(OutboxEmail)
+            .where(OutboxEmail.to_address == invitation.contact.email)
+        )
+        == 2
+    )
 
 
 def _ics(email: OutboxEmail):
@@ -128,7 +153,9 @@ def _ics(email: OutboxEmail):
 
 def test_booking_sends_an_ics_request_to_every_member(poll, signed_in):
     coordinator = signed_in("coordinator")
-    response = coordinator.submit(f"/admin/scheduling/polls/{poll.id}/book/{poll.slots[1].id}", {"teams_link": "https://teams.example/meet/1"})
+    response = coordinator.submit(
+        f"/admin/scheduling/polls/{poll.id}/book/{poll.slots[1].id}", {"teams_link": "https://teams.example/meet/1"}
+    )
     assert response.status_code == 302
     meeting = db.session.scalars(db.select(Meeting)).one()
     assert meeting.status == MeetingStatus.booked and meeting.starts_at == poll.slots[1].starts_at
@@ -141,7 +168,9 @@ def test_booking_sends_an_ics_request_to_every_member(poll, signed_in):
     assert str(event["ORGANIZER"]).startswith("mailto:")
     attendees = sorted(str(a) for a in event["ATTENDEE"])
     assert attendees == ["mailto:mo@nhs.net", "mailto:sam@medway.gov.uk"]
-    assert event["LOCATION"] == "https://teams.example/meet/1" and "https://teams.example/meet/1" in event["DESCRIPTION"]
+    assert (
+        event["LOCATION"] == "https://teams.example/meet/1" and "https://teams.example/meet/1" in event["DESCRIPTION"]
+    )
     assert event.decoded("DTSTART").tzinfo.key == "Europe/London"
     assert event.decoded("DTSTART") == poll.slots[1].starts_at
     assert int(event["SEQUENCE"]) == 0
@@ -154,7 +183,9 @@ def test_moving_resends_with_a_higher_sequence_and_cancelling_sends_cancel(local
     meetings.move_meeting(meeting, _in(21), user)
     meetings.cancel_meeting(meeting, user, "Bank holiday")
     db.session.commit()
-    sam_emails = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.to_address == "sam@medway.gov.uk").order_by(OutboxEmail.id)).all()
+    sam_emails = db.session.scalars(
+        db.select(OutboxEmail).where(OutboxEmail.to_address == "sam@medway.gov.uk").order_by(OutboxEmail.id)
+    ).all()
     parsed = [_ics(e) for e in sam_emails]
     assert [(c["METHOD"], int(e["SEQUENCE"])) for c, e in parsed] == [("REQUEST", 0), ("REQUEST", 1), ("CANCEL", 2)]
     assert parsed[1][1].decoded("DTSTART") == _in(21)
@@ -167,7 +198,11 @@ def test_weekly_series_keeps_the_london_time_across_the_clock_change(locality, m
     # 20/10/2027 10:00 BST then weekly past 31/10/2027 (clocks go back): still 10:00 London time.
     first = datetime(2027, 10, 20, 10, 0, tzinfo=LONDON)
     series = meetings.book_weekly_series(locality, first, 3, make_user("coordinator"))
-    assert [m.starts_at.astimezone(LONDON).strftime("%d/%m/%Y %H:%M") for m in series] == ["20/10/2027 10:00", "27/10/2027 10:00", "03/11/2027 10:00"]
+    assert [m.starts_at.astimezone(LONDON).strftime("%d/%m/%Y %H:%M") for m in series] == [
+        "20/10/2027 10:00",
+        "27/10/2027 10:00",
+        "03/11/2027 10:00",
+    ]
     assert [m.starts_at.astimezone(timezone.utc).hour for m in series] == [9, 9, 10]
 
 
@@ -189,12 +224,22 @@ def test_poll_needs_future_times_and_members(locality, make_user):
 def test_poll_form_through_the_screen(locality, signed_in):
     coordinator = signed_in("coordinator")
     fmt = "%Y-%m-%dT%H:%M"
-    response = coordinator.submit("/admin/scheduling/polls/", {"locality_id": locality.id, "slot_0": _in(8).strftime(fmt),
-                                                               "slot_1": _in(9).strftime(fmt), "closes_at": _in(4).strftime(fmt)})
+    response = coordinator.submit(
+        "/admin/scheduling/polls/",
+        {
+            "locality_id": locality.id,
+            "slot_0": _in(8).strftime(fmt),
+            "slot_1": _in(9).strftime(fmt),
+            "closes_at": _in(4).strftime(fmt),
+        },
+    )
     poll = db.session.scalars(db.select(AvailabilityPoll)).one()
     assert response.headers["Location"].endswith(f"/admin/scheduling/polls/{poll.id}/")
     assert [s.starts_at for s in poll.slots] == [_in(8), _in(9)]
-    bad = coordinator.submit("/admin/scheduling/polls/", {"locality_id": locality.id, "slot_0": _in(8).strftime(fmt), "closes_at": _in(4).strftime(fmt)})
+    bad = coordinator.submit(
+        "/admin/scheduling/polls/",
+        {"locality_id": locality.id, "slot_0": _in(8).strftime(fmt), "closes_at": _in(4).strftime(fmt)},
+    )
     assert "Offer at least two times" in page_text(coordinator.get(bad.headers["Location"]))
 
 

@@ -1,5 +1,6 @@
 """Referral intake and triage services: the acceptance gate, each outcome with its audit entry,
 the duplicate flag, and the effects of death and consent withdrawal."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -8,8 +9,23 @@ import pytest
 
 import services
 from models import (
-    AgendaItem, AuditEntry, CaseStatus, ClosureReason, Consent, DeclineReason, DomainError, Episode, Locality, Meeting,
-    MeetingStatus, Patient, Referral, ReferralStatus, TriageDecision, TriageOutcome, db,
+    AgendaItem,
+    AuditEntry,
+    CaseStatus,
+    ClosureReason,
+    Consent,
+    DeclineReason,
+    DomainError,
+    Episode,
+    Locality,
+    Meeting,
+    MeetingStatus,
+    Patient,
+    Referral,
+    ReferralStatus,
+    TriageDecision,
+    TriageOutcome,
+    db,
 )
 
 
@@ -32,17 +48,31 @@ def patient(app):
 @pytest.fixture
 def referral(patient, locality):
     def make(**overrides) -> Referral:
-        values = dict(locality_id=locality.id, received_on=date(2026, 11, 20), referrer_name="Dr Jones", reason="Falls and isolation",
-                      consent=Consent.given, consent_by="Patient", consent_on=date(2026, 11, 19), signposting_tried="Age UK befriending")
+        values = dict(
+            locality_id=locality.id,
+            received_on=date(2026, 11, 20),
+            referrer_name="Dr Jones",
+            reason="Falls and isolation",
+            consent=Consent.given,
+            consent_by="Patient",
+            consent_on=date(2026, 11, 19),
+            signposting_tried="Age UK befriending",
+        )
         values.update(overrides)
         made, _ = services.record_referral(patient, **values)
         db.session.commit()
         return made
+
     return make
 
 
 def _reasons(table: str, record_id: int) -> list[str]:
-    return [e.reason for e in db.session.scalars(db.select(AuditEntry).where(AuditEntry.table_name == table, AuditEntry.record_id == record_id))]
+    return [
+        e.reason
+        for e in db.session.scalars(
+            db.select(AuditEntry).where(AuditEntry.table_name == table, AuditEntry.record_id == record_id)
+        )
+    ]
 
 
 @pytest.mark.parametrize(
@@ -66,7 +96,12 @@ def test_acceptance_gate_names_what_is_missing_and_changes_nothing(referral, mak
 
 
 def test_best_interests_decision_is_enough_for_acceptance(referral, make_user):
-    made = referral(consent=Consent.best_interests, consent_by=None, consent_on=None, best_interests_reason="Lacks capacity; family agree")
+    made = referral(
+        consent=Consent.best_interests,
+        consent_by=None,
+        consent_on=None,
+        best_interests_reason="Lacks capacity; family agree",
+    )
     episode = services.accept_referral(made, make_user("coordinator"))
     assert episode.referral_id == made.id
 
@@ -86,11 +121,36 @@ def test_accept_opens_an_episode_in_the_referrals_locality(referral, make_user, 
 @pytest.mark.parametrize(
     "call, status, outcome, reason_fragment",
     [
-        (lambda r, u: services.decline_referral(r, u, DeclineReason.criteria_not_met), ReferralStatus.declined, TriageOutcome.decline, "Declined: Criteria not met"),
-        (lambda r, u: services.decline_referral(r, u, "other", "Lives out of area"), ReferralStatus.declined, TriageOutcome.decline, "Lives out of area"),
-        (lambda r, u: services.request_more_information(r, u, "Current medication list"), ReferralStatus.more_information, TriageOutcome.more_information, "Current medication list"),
-        (lambda r, u: services.give_advice_only(r, u, "Suggest a pharmacy review"), ReferralStatus.advice_only, TriageOutcome.advice_only, "Advice only"),
-        (lambda r, u: services.redirect_referral(r, u, "Community falls service"), ReferralStatus.redirected, TriageOutcome.redirect, "Redirected to Community falls service"),
+        (
+            lambda r, u: services.decline_referral(r, u, DeclineReason.criteria_not_met),
+            ReferralStatus.declined,
+            TriageOutcome.decline,
+            "Declined: Criteria not met",
+        ),
+        (
+            lambda r, u: services.decline_referral(r, u, "other", "Lives out of area"),
+            ReferralStatus.declined,
+            TriageOutcome.decline,
+            "Lives out of area",
+        ),
+        (
+            lambda r, u: services.request_more_information(r, u, "Current medication list"),
+            ReferralStatus.more_information,
+            TriageOutcome.more_information,
+            "Current medication list",
+        ),
+        (
+            lambda r, u: services.give_advice_only(r, u, "Suggest a pharmacy review"),
+            ReferralStatus.advice_only,
+            TriageOutcome.advice_only,
+            "Advice only",
+        ),
+        (
+            lambda r, u: services.redirect_referral(r, u, "Community falls service"),
+            ReferralStatus.redirected,
+            TriageOutcome.redirect,
+            "Redirected to Community falls service",
+        ),
     ],
 )
 def test_each_triage_outcome_with_its_audit_entry(referral, make_user, call, status, outcome, reason_fragment):
@@ -127,8 +187,13 @@ def test_more_information_can_be_followed_by_acceptance(referral, make_user):
 
 def test_second_open_referral_is_flagged(referral, patient, locality):
     first = referral()
-    second, existing = services.record_referral(patient, locality_id=locality.id, received_on=date(2026, 11, 24),
-                                                referrer_name="Nurse Smith", reason="Carer strain")
+    second, existing = services.record_referral(
+        patient,
+        locality_id=locality.id,
+        received_on=date(2026, 11, 24),
+        referrer_name="Nurse Smith",
+        reason="Carer strain",
+    )
     assert existing == [first]
     assert "possible duplicate of referral" in _reasons("referral", second.id)[0]
 
@@ -141,7 +206,9 @@ def test_find_patients_by_number_or_name_and_birth(patient):
 
 
 def _future_meeting(locality) -> Meeting:
-    meeting = Meeting(locality_id=locality.id, starts_at=datetime.now(timezone.utc) + timedelta(days=7), status=MeetingStatus.booked)
+    meeting = Meeting(
+        locality_id=locality.id, starts_at=datetime.now(timezone.utc) + timedelta(days=7), status=MeetingStatus.booked
+    )
     db.session.add(meeting)
     db.session.commit()
     return meeting
