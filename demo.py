@@ -95,7 +95,7 @@ from models import (
 )
 from nhs import with_check_digit
 from services.accounts import ILR_TEAM_ODS
-from services.agenda import CUTOFF_SETTING, DEFAULT_CUTOFF_WORKING_DAYS
+from services.meeting_room import CUTOFF_SETTING, DEFAULT_CUTOFF_WORKING_DAYS
 from timefmt import LONDON, today as london_today
 
 #: The demo accounts `make run` prints; their shared password is for the demo database only.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from admin import (
     accounts,
     actions,
-    audit,
+    audit_trail,
     care_plans,
     caseload,
     intake,
@@ -39,5 +39,5 @@ def register_views(admin) -> None:
     care_plans.register(admin)
     system.register(admin)
     accounts.register(admin)
-    audit.register(admin)
+    audit_trail.register(admin)
     settings.register(admin)

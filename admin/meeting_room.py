@@ -25,9 +25,9 @@ from models import (
     Role,
     db,
 )
-from services import agenda, documents
+from services import documents, meeting_room
 from services.documents import DOCX
-from services.meetings import members_of
+from services.scheduling import members_of
 from timefmt import LONDON, today
 
 
@@ -76,21 +76,21 @@ class MeetingRoomView(SecureView):
     def meeting(self, meeting_id: int):
         self._staff_only()
         meeting = self._meeting(meeting_id)
-        items = agenda.agenda_items(meeting)
-        flagged = agenda.open_safeguarding_patient_ids([i.patient_id for i in items])
+        items = meeting_room.agenda_items(meeting)
+        flagged = meeting_room.open_safeguarding_patient_ids([i.patient_id for i in items])
         register = {a.contact_id: a.status for a in meeting.attendance}
         return self.render(
             "admin/meeting_room/meeting.html",
             meeting=meeting,
             items=items,
             flagged=flagged,
-            candidates=agenda.candidates_for(meeting),
-            cutoff=agenda.cutoff_for(meeting),
+            candidates=meeting_room.candidates_for(meeting),
+            cutoff=meeting_room.cutoff_for(meeting),
             members=members_of(meeting.locality),
             register=register,
             statuses=AttendanceStatus,
             owners=self._owners(),
-            next_meeting=agenda.next_meeting(meeting),
+            next_meeting=meeting_room.next_meeting(meeting),
         )
 
     def _owners(self):
@@ -109,7 +109,7 @@ class MeetingRoomView(SecureView):
             if not episodes:
                 raise DomainError("Choose the cases to add.")
             for episode in episodes:
-                agenda.add_case(meeting, episode, current_user)
+                meeting_room.add_case(meeting, episode, current_user)
 
         self._run(add_all, f"{len(episodes)} case(s) added to the agenda.")
         return redirect(url_for(".meeting", meeting_id=meeting_id))
@@ -141,7 +141,7 @@ class MeetingRoomView(SecureView):
                     when = datetime(start.year, start.month, start.day, int(hour), int(minute), tzinfo=LONDON)
                     if item.slot_starts_at != when:
                         item.slot_starts_at = when
-            agenda.reorder(meeting, sorted(positions, key=lambda i: (positions[i], i)), current_user)
+            meeting_room.reorder(meeting, sorted(positions, key=lambda i: (positions[i], i)), current_user)
 
         self._run(save, "Agenda saved.")
         return redirect(url_for(".meeting", meeting_id=meeting_id))
@@ -153,7 +153,7 @@ class MeetingRoomView(SecureView):
         statuses = {
             int(k.removeprefix("attendance_")): v for k, v in request.form.items() if k.startswith("attendance_") and v
         }
-        self._run(lambda: agenda.record_attendance(meeting, statuses, current_user), "Attendance saved.")
+        self._run(lambda: meeting_room.record_attendance(meeting, statuses, current_user), "Attendance saved.")
         return redirect(url_for(".meeting", meeting_id=meeting_id))
 
     @expose("/<int:meeting_id>/roll-over", methods=("POST",))
@@ -161,7 +161,7 @@ class MeetingRoomView(SecureView):
         self._staff_only()
         meeting = self._meeting(meeting_id)
         self._run(
-            lambda: agenda.roll_over(meeting, current_user), "Cases not discussed have moved to the next meeting."
+            lambda: meeting_room.roll_over(meeting, current_user), "Cases not discussed have moved to the next meeting."
         )
         return redirect(url_for(".meeting", meeting_id=meeting_id))
 
@@ -169,7 +169,7 @@ class MeetingRoomView(SecureView):
     def held(self, meeting_id: int):
         self._staff_only()
         meeting = self._meeting(meeting_id)
-        self._run(lambda: agenda.mark_held(meeting, current_user), "The meeting is marked as held.")
+        self._run(lambda: meeting_room.mark_held(meeting, current_user), "The meeting is marked as held.")
         return redirect(url_for(".meeting", meeting_id=meeting_id))
 
     # --- live minutes ----------------------------------------------------------------------------
@@ -178,7 +178,7 @@ class MeetingRoomView(SecureView):
     def minutes(self, meeting_id: int):
         self._staff_only()
         meeting = self._meeting(meeting_id)
-        items = [i for i in agenda.agenda_items(meeting) if i.status.value != "withdrawn"]
+        items = [i for i in meeting_room.agenda_items(meeting) if i.status.value != "withdrawn"]
         contacts = db.session.scalars(select(Contact).where(Contact.archived_at.is_(None)).order_by(Contact.name)).all()
         return self.render(
             "admin/meeting_room/minutes.html",
@@ -186,7 +186,7 @@ class MeetingRoomView(SecureView):
             items=items,
             owners=self._owners(),
             contacts=contacts,
-            flagged=agenda.open_safeguarding_patient_ids([i.patient_id for i in items]),
+            flagged=meeting_room.open_safeguarding_patient_ids([i.patient_id for i in items]),
             today=today(),
         )
 
@@ -196,8 +196,8 @@ class MeetingRoomView(SecureView):
         self._staff_only()
         item = self._item(item_id)
         try:
-            agenda.save_minutes(
-                item, {k: request.form.get(k, "") for k in agenda.MINUTE_FIELDS if k in request.form}, current_user
+            meeting_room.save_minutes(
+                item, {k: request.form.get(k, "") for k in meeting_room.MINUTE_FIELDS if k in request.form}, current_user
             )
         except DomainError as exc:
             db.session.rollback()
@@ -210,9 +210,9 @@ class MeetingRoomView(SecureView):
         self._staff_only()
         item = self._item(item_id)
         discussed = request.form.get("discussed")
-        fields = {k: request.form.get(k, "") for k in agenda.MINUTE_FIELDS}
+        fields = {k: request.form.get(k, "") for k in meeting_room.MINUTE_FIELDS}
         self._run(
-            lambda: agenda.save_minutes(
+            lambda: meeting_room.save_minutes(
                 item, fields, current_user, discussed={"yes": True, "no": False}.get(discussed)
             ),
             f"Minutes saved for {item.patient}.",
@@ -241,7 +241,7 @@ class MeetingRoomView(SecureView):
                 due = date.fromisoformat(request.form.get("due_on", ""))
             except ValueError:
                 raise DomainError("Enter the due date.") from None
-            agenda.add_action(item, request.form.get("description", ""), owner, due, current_user, person)
+            meeting_room.add_action(item, request.form.get("description", ""), owner, due, current_user, person)
 
         self._run(add, "Action added.")
         return redirect(url_for(".minutes", meeting_id=item.meeting_id) + f"#case-{item.id}")

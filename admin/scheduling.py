@@ -22,7 +22,7 @@ from models import (
     PollStatus,
     db,
 )
-from services import meetings, polls
+from services import polls, scheduling
 from timefmt import LONDON, today
 
 #: Candidate times offered on the new-poll form.
@@ -142,7 +142,7 @@ class SchedulingView(SecureView):
             return redirect(url_for(".index"))
         weeks = int(request.form["weeks"]) if request.form.get("weeks", "").isdigit() else 0
         self._run(
-            lambda: meetings.book_weekly_series(
+            lambda: scheduling.book_weekly_series(
                 self._locality(), first, weeks, current_user, teams_link=request.form.get("teams_link") or None
             ),
             f"{weeks} weekly meetings booked and invitations sent.",
@@ -153,7 +153,7 @@ class SchedulingView(SecureView):
     def meeting(self, meeting_id: int):
         meeting = db.session.get(Meeting, meeting_id) or abort(404)
         return self.render(
-            "admin/scheduling/meeting.html", meeting=meeting, members=meetings.members_of(meeting.locality)
+            "admin/scheduling/meeting.html", meeting=meeting, members=scheduling.members_of(meeting.locality)
         )
 
     @expose("/meetings/<int:meeting_id>/move", methods=("POST",))
@@ -165,7 +165,7 @@ class SchedulingView(SecureView):
             flash("Enter the new date and time.", "error")
             return redirect(back)
         self._run(
-            lambda: meetings.move_meeting(meeting, starts_at, current_user), "Meeting moved: updated invitations sent."
+            lambda: scheduling.move_meeting(meeting, starts_at, current_user), "Meeting moved: updated invitations sent."
         )
         return redirect(back)
 
@@ -174,7 +174,7 @@ class SchedulingView(SecureView):
         meeting = db.session.get(Meeting, meeting_id) or abort(404)
         back = url_for(".meeting", meeting_id=meeting_id)
         self._run(
-            lambda: meetings.cancel_meeting(meeting, current_user, request.form.get("why") or None),
+            lambda: scheduling.cancel_meeting(meeting, current_user, request.form.get("why") or None),
             "Meeting cancelled: members have been sent the cancellation.",
         )
         return redirect(back)

@@ -15,7 +15,7 @@ import risk
 from access import TEAM_LEAD
 from admin.base import AdminForm, SecureView
 from models import DomainError, Setting, db
-from services.agenda import CUTOFF_SETTING, DEFAULT_CUTOFF_WORKING_DAYS
+from services.meeting_room import CUTOFF_SETTING, DEFAULT_CUTOFF_WORKING_DAYS
 
 
 def settings_form():

@@ -13,8 +13,8 @@ import audit
 from exports import action_log, agenda, minutes
 from exports.meeting_context import meeting_context
 from models import AuditAction, DocumentKind, DomainError, GeneratedDocument, Meeting, Organisation, User, db
-from services.agenda import open_safeguarding_patient_ids
-from services.meetings import members_of
+from services.meeting_room import open_safeguarding_patient_ids
+from services.scheduling import members_of
 from services.outbox import is_secure_address, queue_email
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

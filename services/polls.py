@@ -23,7 +23,7 @@ from models import (
     db,
     utcnow,
 )
-from services.meetings import book_meeting, members_of
+from services.scheduling import book_meeting, members_of
 from services.outbox import queue_email
 from timefmt import format_datetime
 

@@ -16,6 +16,9 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from models import Organisation, OrganisationType, Role, User, db
 
+#: The factory fixtures (`create_patient(**overrides)` and friends) for every test module.
+pytest_plugins = ["tests.factories"]
+
 ON_CI = os.environ.get("CI") == "true"
 USE_POSTGRES = os.environ.get("ILR_TEST_DB") == "postgresql"
 PASSWORD = "a-long-test-password"

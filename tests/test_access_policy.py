@@ -44,7 +44,7 @@ from models import (
     db,
     utcnow,
 )
-from services import meetings, polls
+from services import polls, scheduling
 from tests.conftest import PASSWORD, Client
 from tests.policy import ANONYMOUS, CALLERS, POLICY, Call
 
@@ -107,7 +107,7 @@ def records(make_org, make_user) -> dict[str, int | str]:
     db.session.add(referral)
     soon = utcnow() + timedelta(days=10)
     poll = polls.create_poll(locality, [soon, soon + timedelta(days=1)], utcnow() + timedelta(days=5), subject)
-    meeting = meetings.book_meeting(locality, soon + timedelta(days=7), subject)
+    meeting = scheduling.book_meeting(locality, soon + timedelta(days=7), subject)
     episode = Episode(patient=patient, locality=locality, opened_on=date(2026, 11, 2))
     item = AgendaItem(meeting=meeting, patient=patient, episode=episode)
     db.session.add_all([episode, item])

@@ -247,7 +247,7 @@ def test_agenda_attendance_outcome_action_and_minutes(tab, server):
                     opened_on=datetime(2026, 11, 2).date(),
                 )
             )
-        from services.meetings import book_meeting
+        from services.scheduling import book_meeting
 
         day = (datetime.now(LONDON) + timedelta(days=30)).date()
         meeting = book_meeting(locality, datetime(day.year, day.month, day.day, 10, 0, tzinfo=LONDON), coordinator)

@@ -24,7 +24,7 @@ from models import (
     User,
     db,
 )
-from services import agenda
+from services import meeting_room
 from tests.conftest import Client, require_tool
 from tests.meeting_fixtures import build_world
 from timefmt import today
@@ -40,8 +40,8 @@ def held_meeting(make_user):
     user = make_user("coordinator")
     world = build_world(user, names=["Ahmed", "Brown", "Clarke"])
     world.episodes[0].patient.nhs_number = "9990000026"
-    items = [agenda.add_case(world.meeting, e, user) for e in world.episodes]
-    agenda.save_minutes(
+    items = [meeting_room.add_case(world.meeting, e, user) for e in world.episodes]
+    meeting_room.save_minutes(
         items[0],
         {
             "summary": "Lives alone",
@@ -52,8 +52,8 @@ def held_meeting(make_user):
         user,
         discussed=True,
     )
-    agenda.save_minutes(items[1], {"outcome": "Referred to falls clinic"}, user, discussed=True)
-    agenda.add_action(
+    meeting_room.save_minutes(items[1], {"outcome": "Referred to falls clinic"}, user, discussed=True)
+    meeting_room.add_action(
         items[0],
         "Increase care package to four calls a day",
         world.agencies["social"],
@@ -61,9 +61,9 @@ def held_meeting(make_user):
         user,
         world.members[0],
     )
-    agenda.add_action(items[1], "Medication review", world.agencies["mental"], today() + timedelta(days=7), user)
+    meeting_room.add_action(items[1], "Medication review", world.agencies["mental"], today() + timedelta(days=7), user)
     sam, mo, cat = world.members
-    agenda.record_attendance(
+    meeting_room.record_attendance(
         world.meeting,
         {sam.id: AttendanceStatus.attended, mo.id: AttendanceStatus.apologies, cat.id: AttendanceStatus.attended},
         user,

@@ -16,7 +16,7 @@ from models import (
     SafeguardingConcern,
     db,
 )
-from services import agenda
+from services import meeting_room
 from tests.conftest import Client, page_text
 from tests.meeting_fixtures import build_world, meeting_at
 from timefmt import LONDON, today
@@ -28,9 +28,9 @@ def world(make_user):
 
 
 def test_cutoff_is_two_working_days_before_skipping_weekends_and_bank_holidays():
-    assert agenda.working_days_before(date(2026, 11, 25), 2) == date(2026, 11, 23)  # Wed -> Mon
-    assert agenda.working_days_before(date(2026, 11, 23), 2) == date(2026, 11, 19)  # Mon -> Thu
-    assert agenda.working_days_before(date(2026, 12, 29), 2) == date(
+    assert meeting_room.working_days_before(date(2026, 11, 25), 2) == date(2026, 11, 23)  # Wed -> Mon
+    assert meeting_room.working_days_before(date(2026, 11, 23), 2) == date(2026, 11, 19)  # Mon -> Thu
+    assert meeting_room.working_days_before(date(2026, 12, 29), 2) == date(
         2026, 12, 23
     )  # past Christmas and the Boxing Day holiday
 
@@ -38,28 +38,28 @@ def test_cutoff_is_two_working_days_before_skipping_weekends_and_bank_holidays()
 def test_late_addition_flag_at_the_cutoff_boundary(world, make_user):
     """Meeting Thursday 14/01/2027: the cut-off is Tuesday 12/01; added that day is on time, the next day late."""
     meeting = meeting_at(world.locality, datetime(2027, 1, 14, 10, 0, tzinfo=LONDON))
-    assert agenda.cutoff_for(meeting) == date(2027, 1, 12)
-    assert agenda.add_case(meeting, world.episodes[0], make_user(), on=date(2027, 1, 12)).late_addition is False
-    assert agenda.add_case(meeting, world.episodes[1], make_user(), on=date(2027, 1, 13)).late_addition is True
+    assert meeting_room.cutoff_for(meeting) == date(2027, 1, 12)
+    assert meeting_room.add_case(meeting, world.episodes[0], make_user(), on=date(2027, 1, 12)).late_addition is False
+    assert meeting_room.add_case(meeting, world.episodes[1], make_user(), on=date(2027, 1, 13)).late_addition is True
 
 
 def test_candidates_are_the_localitys_open_cases_not_yet_listed(world, make_user):
-    assert {e.id for e in agenda.candidates_for(world.meeting)} == {e.id for e in world.episodes}
-    agenda.add_case(world.meeting, world.episodes[0], make_user())
-    assert {e.id for e in agenda.candidates_for(world.meeting)} == {world.episodes[1].id, world.episodes[2].id}
+    assert {e.id for e in meeting_room.candidates_for(world.meeting)} == {e.id for e in world.episodes}
+    meeting_room.add_case(world.meeting, world.episodes[0], make_user())
+    assert {e.id for e in meeting_room.candidates_for(world.meeting)} == {world.episodes[1].id, world.episodes[2].id}
 
 
 def test_a_patient_who_withdrew_consent_cannot_be_listed(world, make_user):
     world.episodes[0].patient.consent_withdrawn_on = today()
     db.session.commit()
     with pytest.raises(DomainError, match="consent has been withdrawn"):
-        agenda.add_case(world.meeting, world.episodes[0], make_user())
-    assert world.episodes[0].id not in {e.id for e in agenda.candidates_for(world.meeting)}
+        meeting_room.add_case(world.meeting, world.episodes[0], make_user())
+    assert world.episodes[0].id not in {e.id for e in meeting_room.candidates_for(world.meeting)}
 
 
 def test_open_safeguarding_concern_shows_as_a_flag(world, signed_in):
     coordinator = signed_in("coordinator")
-    agenda.add_case(world.meeting, world.episodes[0], coordinator.user)
+    meeting_room.add_case(world.meeting, world.episodes[0], coordinator.user)
     db.session.add(
         SafeguardingConcern(
             patient_id=world.episodes[0].patient_id, raised_on=today(), category=SafeguardingCategory.financial
@@ -95,11 +95,11 @@ def test_add_order_and_present_through_the_screen(world, signed_in):
 
 def test_rollover_moves_undiscussed_cases_to_the_next_meeting(world, make_user):
     user = make_user()
-    items = [agenda.add_case(world.meeting, e, user) for e in world.episodes]
-    agenda.save_minutes(items[0], {"outcome": "Plan agreed"}, user, discussed=True)
-    agenda.save_minutes(items[1], {}, user, discussed=False)
+    items = [meeting_room.add_case(world.meeting, e, user) for e in world.episodes]
+    meeting_room.save_minutes(items[0], {"outcome": "Plan agreed"}, user, discussed=True)
+    meeting_room.save_minutes(items[1], {}, user, discussed=False)
     later = meeting_at(world.locality, world.meeting.starts_at + timedelta(days=7))
-    target, moved = agenda.roll_over(world.meeting, user)
+    target, moved = meeting_room.roll_over(world.meeting, user)
     db.session.commit()
     assert target.id == later.id
     assert sorted(m.patient_id for m in moved) == sorted([items[1].patient_id, items[2].patient_id])
@@ -108,7 +108,7 @@ def test_rollover_moves_undiscussed_cases_to_the_next_meeting(world, make_user):
 
 def test_rollover_needs_a_next_meeting(world, make_user):
     with pytest.raises(DomainError, match="no later meeting"):
-        agenda.roll_over(world.meeting, make_user())
+        meeting_room.roll_over(world.meeting, make_user())
 
 
 def test_attendance_by_member(world, signed_in):
@@ -128,7 +128,7 @@ def test_attendance_by_member(world, signed_in):
 
 def test_draft_is_kept_across_a_new_sign_in(app, world, make_user):
     user = make_user("coordinator")
-    item = agenda.add_case(world.meeting, world.episodes[0], user)
+    item = meeting_room.add_case(world.meeting, world.episodes[0], user)
     db.session.commit()
     first = Client(app.test_client())
     first.sign_in(user)
@@ -145,7 +145,7 @@ def test_draft_is_kept_across_a_new_sign_in(app, world, make_user):
 
 def test_draft_refuses_over_long_text_with_a_message(world, signed_in):
     coordinator = signed_in("coordinator")
-    item = agenda.add_case(world.meeting, world.episodes[0], coordinator.user)
+    item = meeting_room.add_case(world.meeting, world.episodes[0], coordinator.user)
     db.session.commit()
     response = coordinator.submit(f"/admin/meeting-room/case/{item.id}/draft", {"outcome": "x" * 4001})
     assert response.status_code == 400 and "at most 4000 characters" in response.get_json()["message"]
@@ -153,7 +153,7 @@ def test_draft_refuses_over_long_text_with_a_message(world, signed_in):
 
 def test_record_outcome_and_an_action_from_the_minutes(world, signed_in):
     coordinator = signed_in("coordinator")
-    item = agenda.add_case(world.meeting, world.episodes[0], coordinator.user)
+    item = meeting_room.add_case(world.meeting, world.episodes[0], coordinator.user)
     db.session.commit()
     coordinator.submit(
         f"/admin/meeting-room/case/{item.id}/save",
@@ -187,7 +187,7 @@ def test_record_outcome_and_an_action_from_the_minutes(world, signed_in):
 
 def test_action_owner_person_must_work_for_the_agency(world, signed_in):
     coordinator = signed_in("coordinator")
-    item = agenda.add_case(world.meeting, world.episodes[0], coordinator.user)
+    item = meeting_room.add_case(world.meeting, world.episodes[0], coordinator.user)
     db.session.commit()
     response = coordinator.submit(
         f"/admin/meeting-room/case/{item.id}/action",

@@ -191,7 +191,7 @@ def test_every_list_screen_is_flat_on_demo_data(app, signed_in, sql_statements):
 
 def test_meeting_pages_run_a_fixed_number_of_queries(app, make_user, signed_in, sql_statements):
     """The meeting room and the live minutes: 3 cases or 9, the same queries (no per-case loading)."""
-    from services import agenda
+    from services import meeting_room
     from tests.meeting_fixtures import build_world
 
     coordinator = signed_in("coordinator")
@@ -199,8 +199,8 @@ def test_meeting_pages_run_a_fixed_number_of_queries(app, make_user, signed_in, 
     counts = []
     for listed in (3, 9):
         for episode in world.episodes[len(world.meeting.agenda) : listed]:
-            item = agenda.add_case(world.meeting, episode, coordinator.user)
-            agenda.add_action(
+            item = meeting_room.add_case(world.meeting, episode, coordinator.user)
+            meeting_room.add_action(
                 item, "Visit", world.agencies["social"], today() + timedelta(days=7), coordinator.user, world.members[0]
             )
         db.session.commit()

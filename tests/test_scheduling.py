@@ -22,7 +22,7 @@ from models import (
     db,
     utcnow,
 )
-from services import meetings, polls
+from services import polls, scheduling
 from tests.conftest import page_text
 from timefmt import LONDON
 
@@ -179,9 +179,9 @@ def test_booking_sends_an_ics_request_to_every_member(poll, signed_in):
 
 def test_moving_resends_with_a_higher_sequence_and_cancelling_sends_cancel(locality, make_user):
     user = make_user("coordinator")
-    meeting = meetings.book_meeting(locality, _in(20), user, teams_link="https://teams.example/m")
-    meetings.move_meeting(meeting, _in(21), user)
-    meetings.cancel_meeting(meeting, user, "Bank holiday")
+    meeting = scheduling.book_meeting(locality, _in(20), user, teams_link="https://teams.example/m")
+    scheduling.move_meeting(meeting, _in(21), user)
+    scheduling.cancel_meeting(meeting, user, "Bank holiday")
     db.session.commit()
     sam_emails = db.session.scalars(
         db.select(OutboxEmail).where(OutboxEmail.to_address == "sam@medway.gov.uk").order_by(OutboxEmail.id)
@@ -197,7 +197,7 @@ def test_moving_resends_with_a_higher_sequence_and_cancelling_sends_cancel(local
 def test_weekly_series_keeps_the_london_time_across_the_clock_change(locality, make_user):
     # 20/10/2027 10:00 BST then weekly past 31/10/2027 (clocks go back): still 10:00 London time.
     first = datetime(2027, 10, 20, 10, 0, tzinfo=LONDON)
-    series = meetings.book_weekly_series(locality, first, 3, make_user("coordinator"))
+    series = scheduling.book_weekly_series(locality, first, 3, make_user("coordinator"))
     assert [m.starts_at.astimezone(LONDON).strftime("%d/%m/%Y %H:%M") for m in series] == [
         "20/10/2027 10:00",
         "27/10/2027 10:00",

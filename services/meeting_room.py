@@ -29,7 +29,7 @@ from models import (
     User,
     db,
 )
-from services.meetings import members_of
+from services.scheduling import members_of
 from timefmt import LONDON, today
 
 CUTOFF_SETTING = "agenda_cutoff_working_days"
