@@ -65,22 +65,54 @@ def test_nhs_numbers_are_test_range_and_pass_the_check(seeded):
     assert set(without) <= {NhsNumberStatus.not_present, NhsNumberStatus.trace_required}
 
 
-def test_every_check_constraint_holds(seeded):
-    """The inserts would have failed otherwise; this says so constraint by constraint, on both databases."""
-    checked = 0
-    for table in db.metadata.sorted_tables:
-        for constraint in table.constraints:
-            if isinstance(constraint, CheckConstraint):
-                broken = db.session.scalar(
-                    text(f'SELECT count(*) FROM "{table.name}" WHERE NOT ({constraint.sqltext})')
-                )
-                assert broken == 0, f"{table.name}: {constraint.name}"
-                checked += 1
-    assert checked >= 15
+@pytest.fixture
+def seeded_unchecked(app):
+    """The demo data loaded with the database's CHECK enforcement off, so a row that breaks one is kept, not refused."""
+    connection = db.session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
+    else:
+        # PostgreSQL cannot switch checks off, but DDL is transactional: the rollback below restores them.
+        for table, constraint in _check_constraints():
+            connection.exec_driver_sql(f'ALTER TABLE "{table.name}" DROP CONSTRAINT "{constraint.name}"')
+    demo.seed_demo(PATIENTS)
+    yield
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
+    db.session.rollback()
+
+
+def _check_constraints() -> list[tuple]:
+    """(table, constraint) for every CHECK constraint the models declare."""
+    return [
+        (table, constraint)
+        for table in db.metadata.sorted_tables
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint)
+    ]
+
+
+def _broken_check_constraints() -> list[str]:
+    """`table: constraint` for every CHECK constraint some stored row breaks."""
+    return [
+        f"{table.name}: {constraint.name}"
+        for table, constraint in _check_constraints()
+        if db.session.scalar(text(f'SELECT count(*) FROM "{table.name}" WHERE NOT ({constraint.sqltext})'))
+    ]
+
+
+def test_every_check_constraint_holds(seeded_unchecked):
+    """Every stored row keeps every CHECK constraint: found in the data, as enforcement was off for the load."""
+    assert len(_check_constraints()) >= 15
+    assert _broken_check_constraints() == []
     # The tables those constraints guard really hold rows of the kinds they constrain.
     assert db.session.scalar(select(func.count()).where(Action.status == ActionStatus.done)) > 0
     assert db.session.scalar(select(func.count()).where(Episode.closed_on.is_not(None))) > 0
     assert db.session.scalar(select(func.count()).where(CarePlan.state == CarePlanState.agreed)) > 0
+    # And the check can fail: enforcement really is off, and a row that breaks a constraint is named.
+    db.session.execute(text("UPDATE patient SET cfs = 10 WHERE id = (SELECT min(id) FROM patient)"))
+    assert _broken_check_constraints() == ["patient: ck_patient_cfs_one_to_nine"]
 
 
 def test_referral_status_follows_its_last_decision(seeded):

@@ -1,0 +1,92 @@
+"""Synthetic demo data: two years of an ILR service (Faker en_GB; NHS numbers from the 999 test range only).
+
+`seed_demo(patients=N)` builds every kind of record the tool keeps, for N patients, fast enough for
+100,000 patients and a million actions on SQLite in a few minutes:
+
+- rows are plain dicts written with Core `insert()` in chunks (`demo.bulk`), with primary keys assigned
+  here, so children reference parents without a round trip and no ORM object is made per row;
+- Faker is slow, so it only fills small pools of names and streets; `random.Random(seed)` picks
+  from them, which also makes the data the same on every run for the same N, seed and day;
+- Core inserts bypass the session's flush listeners (the audit trail, the risk recompute): that is
+  what a bulk load wants. The trail gets one entry saying the demo data was loaded, and the risk
+  score is computed here with the real rule (`risk.assess`, default points).
+
+The seeders run in this order, sharing one `demo.context.Context`: `organisations`, `people`, `meetings`
+(the schedule), then per patient `patients` (which calls `referrals`, `meetings` for the agendas,
+`actions` and `care`), and last `system` (documents, emails, polls, settings). Reference data is in
+`demo.reference`.
+
+Nothing here is real: organisations are "Demo ...", email addresses are on `*-demo.nhs.net`
+subdomains (which pass the secure allow-list but deliver nowhere) or `example.org`, phone numbers
+are Ofcom's drama ranges, and outbox emails are all already sent so `flask send-outbox` sends none.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, text
+
+import risk
+from demo.bulk import advance_sequences
+from demo.context import Context
+from demo.meetings import seed_meetings
+from demo.organisations import seed_organisations
+from demo.patients import draw_nhs_numbers, seed_patient
+from demo.people import seed_people
+from demo.reference import DEMO_ACCOUNTS, DEMO_PASSWORD
+from demo.system import seed_system_records
+from models import User, db
+
+__all__ = [
+    "DEFAULT_PATIENTS",
+    "DEFAULT_SEED",
+    "DEMO_ACCOUNTS",
+    "DEMO_PASSWORD",
+    "SeedReport",
+    "database_is_empty",
+    "seed_demo",
+]
+
+#: Patients `flask seed-demo` makes by default: enough for a few cases on each weekly agenda.
+DEFAULT_PATIENTS = 1000
+DEFAULT_SEED = 2026
+#: Patients generated before their rows are written, parents first.
+BLOCK_PATIENTS = 2_000
+
+
+@dataclass
+class SeedReport:
+    """Rows inserted per table, and how long it took."""
+
+    counts: dict[str, int]
+    seconds: float
+
+
+def database_is_empty() -> bool:
+    """True when there is no account yet: `flask seed-demo` refuses to add to a database in use unless forced."""
+    return not db.session.scalar(select(func.count()).select_from(User))
+
+
+def seed_demo(patients: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED) -> SeedReport:
+    """Load synthetic demo data for `patients` patients (the caller commits)."""
+    started = time.perf_counter()
+    ctx = Context(patients, seed)
+    session = db.session()
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA cache_size=-262144"))  # 256 MB of page cache for the load
+    ctx.points = risk.current_points(session)
+    ctx.nhs_numbers = draw_nhs_numbers(ctx)
+    seed_organisations(ctx)
+    seed_people(ctx)
+    seed_meetings(ctx)
+    ctx.rows.flush()
+    for first in range(0, ctx.n, BLOCK_PATIENTS):
+        for _ in range(first, min(first + BLOCK_PATIENTS, ctx.n)):
+            seed_patient(ctx)
+        ctx.rows.flush()
+    seed_system_records(ctx)
+    ctx.rows.flush()
+    advance_sequences(session, ctx.rows.counts)
+    return SeedReport(dict(ctx.rows.counts), time.perf_counter() - started)

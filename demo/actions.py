@@ -1,0 +1,97 @@
+"""The actions agreed at each discussion, and the chasers sent for them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from demo.context import Context, Story
+from demo.reference import ACTION_TEMPLATES, CHASE_NOTES
+from models import Action, ActionChase, ActionStatus, OrganisationType
+
+#: Actions agreed per patient over the two years (DESIGN.md §7: 1,000,000 at 100,000 patients).
+ACTIONS_PER_PATIENT = 10
+#: Discussed cases per patient, measured: sets how many actions each discussion agrees.
+DISCUSSED_PER_PATIENT = 1.93
+
+
+def agree_actions(ctx: Context, story: Story, item_id: int, index: int) -> None:
+    """What the agencies agreed at the discussion; statuses follow the due dates (done ones have a completion date)."""
+    rng, rows, loc = ctx.rng, ctx.rows, story.loc
+    meeting_day = loc.meeting_days[index]
+    meeting_at = loc.meeting_starts[index]
+    mean = ACTIONS_PER_PATIENT * ctx.n / max(1.0, ctx.n * DISCUSSED_PER_PATIENT)
+    for _ in range(rng.randint(max(1, round(mean * 0.4)), max(1, round(mean * 1.6)))):
+        if rng.random() < 0.3:
+            owner, type_ = story.practice["id"], OrganisationType.gp_practice
+        else:
+            owner, type_ = rng.choice(loc.owners)
+        due = meeting_day + timedelta(days=rng.choice([7, 14, 14, 21, 28, 28, 42, 56]))
+        completed = None
+        if due > ctx.today:
+            status = ctx.pick({ActionStatus.open: 55, ActionStatus.in_progress: 35, ActionStatus.done: 10})
+            if status == ActionStatus.done:
+                completed = min(ctx.today, meeting_day + ctx.days(1, 14))
+        else:
+            status = ctx.pick(
+                {
+                    ActionStatus.done: 86,
+                    ActionStatus.cancelled: 4,
+                    ActionStatus.in_progress: 4,
+                    ActionStatus.open: 6,
+                }
+            )
+            if status == ActionStatus.done:
+                late = rng.random() < 0.15
+                completed = due + ctx.days(1, 30) if late else max(meeting_day, due - ctx.days(0, 14))
+                completed = min(completed, ctx.today)
+        agreed_at = min(meeting_at + timedelta(hours=2), ctx.now)
+        story.actions.append(
+            rows.add(
+                Action,
+                id=rows.next_id(Action),
+                agenda_item_id=item_id,
+                patient_id=story.pid,
+                description=rng.choice(ACTION_TEMPLATES[type_]),
+                owner_organisation_id=owner,
+                owner_contact_id=loc.member_of.get(owner) if rng.random() < 0.85 else None,
+                due_on=due,
+                status=status,
+                completed_on=completed,
+                created_at=agreed_at,
+                updated_at=agreed_at,
+            )
+        )
+
+
+def settle_actions(ctx: Context, story: Story) -> None:
+    """Once the story's end is known: a death or withdrawal cancels what is open; late actions were chased."""
+    rng, rows = ctx.rng, ctx.rows
+    ended = story.died_on or story.withdrawn_on
+    for action in story.actions:
+        status, due, completed = action["status"], action["due_on"], action["completed_on"]
+        if ended is not None and status != ActionStatus.cancelled and (completed is None or completed > ended):
+            action["status"], action["completed_on"] = status, completed = ActionStatus.cancelled, None
+            action["updated_at"] = max(action["created_at"], min(ctx.at(ended), ctx.now))
+        elif completed is not None:
+            action["updated_at"] = max(action["created_at"], min(ctx.at(completed), ctx.now))
+        overdue = status in (ActionStatus.open, ActionStatus.in_progress) and due < ctx.today
+        done_late = completed is not None and completed > due
+        stopped = ended is not None and status == ActionStatus.cancelled and due < ended
+        if not (overdue or done_late or stopped) or rng.random() > 0.7:
+            continue
+        chase_until = min(completed or ctx.today, ctx.today, ended or ctx.today)
+        chased = due + timedelta(days=3)
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            if chased > chase_until:
+                break
+            rows.add(
+                ActionChase,
+                id=rows.next_id(ActionChase),
+                action_id=action["id"],
+                chased_at=ctx.at(chased),
+                chased_by_id=story.loc.coordinator_id,
+                method=ctx.pick({"email": 60, "phone": 25, "meeting": 15}),
+                note=rng.choice(CHASE_NOTES),
+                **ctx.stamp(chased),
+            )
+            chased += ctx.days(5, 10)

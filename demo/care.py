@@ -1,0 +1,124 @@
+"""Care plans with their goals and shares, and onward referrals to other services."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from demo.context import Context, Story
+from demo.reference import ABOUT_ME, ACTION_TEMPLATES, GOALS, MEMBERSHIP, ONWARD_SERVICES, OUTCOMES
+from models import CarePlan, CarePlanShare, CarePlanState, Goal, GoalDomain, GoalStatus, OnwardOutcome, OnwardReferral
+
+CONTINGENCY = (
+    "If unwell out of hours call 111; if a fall with injury call 999. Key safe code with the ambulance service."
+)
+
+
+def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> None:
+    """A care plan drafted after a discussion, usually agreed and shared with the GP, with two to four goals."""
+    rng, rows = ctx.rng, ctx.rows
+    story.plans += 1
+    plan_id = rows.next_id(CarePlan)
+    agreed_on = discussed_on + ctx.days(1, 14)
+    agreed = (
+        agreed_on <= ctx.today
+        and (episode["closed_on"] is None or agreed_on <= episode["closed_on"])
+        and rng.random() < 0.92
+    )
+    closed = episode["closed_on"]
+    rows.add(
+        CarePlan,
+        id=plan_id,
+        patient_id=story.pid,
+        episode_id=episode["id"],
+        number=story.plans,
+        state=CarePlanState.agreed if agreed else CarePlanState.draft,
+        about_me=rng.choice(ABOUT_ME),
+        what_matters=f"{rng.choice(GOALS[GoalDomain.environmental])}; {rng.choice(GOALS[GoalDomain.social]).lower()}.",
+        support_by_agency="\n".join(
+            f"{MEMBERSHIP[t][0]}: {rng.choice(ACTION_TEMPLATES[t]).lower()}" for _, t in rng.sample(story.loc.owners, 3)
+        ),
+        contingency_plan=CONTINGENCY,
+        carers_and_contacts="Next of kin and named GP as recorded.",
+        review_on=discussed_on + ctx.days(56, 112),
+        agreed_on=agreed_on if agreed else None,
+        agreed_by_id=episode["coordinator"] if agreed else None,
+        **ctx.stamp(discussed_on, agreed_on if agreed else None),
+    )
+    for _ in range(rng.randint(2, 4)):
+        domain = rng.choice(list(GoalDomain))
+        if closed is not None and agreed:
+            status = ctx.pick(
+                {
+                    GoalStatus.achieved: 40,
+                    GoalStatus.partly_achieved: 25,
+                    GoalStatus.not_achieved: 15,
+                    GoalStatus.no_longer_relevant: 10,
+                    GoalStatus.in_progress: 10,
+                }
+            )
+        elif agreed:
+            status = ctx.pick(
+                {
+                    GoalStatus.in_progress: 60,
+                    GoalStatus.proposed: 20,
+                    GoalStatus.achieved: 15,
+                    GoalStatus.partly_achieved: 5,
+                }
+            )
+        else:
+            status = GoalStatus.proposed
+        rows.add(
+            Goal,
+            id=rows.next_id(Goal),
+            care_plan_id=plan_id,
+            description=rng.choice(GOALS[domain]),
+            domain=domain,
+            target_on=discussed_on + ctx.days(42, 120),
+            status=status,
+            **ctx.stamp(discussed_on),
+        )
+    shared_on = agreed_on + ctx.days(0, 12)
+    # Nothing is shared after a death or a withdrawal of consent.
+    no_sharing_after = story.withdrawn_on or story.died_on
+    if (
+        agreed
+        and shared_on <= ctx.today
+        and rng.random() < 0.88
+        and (no_sharing_after is None or shared_on <= no_sharing_after)
+    ):
+        rows.add(
+            CarePlanShare,
+            id=rows.next_id(CarePlanShare),
+            care_plan_id=plan_id,
+            shared_on=shared_on,
+            shared_by_id=episode["coordinator"],
+            shared_with_id=story.practice["id"],
+            method=rng.choice(["Email (nhs.net)", "EMIS task", "Post"]),
+            **ctx.stamp(shared_on),
+        )
+
+
+def onward_referral(ctx: Context, story: Story, episode: dict, discussed_on: date) -> None:
+    """A referral to another service agreed at the discussion, most of them answered within weeks."""
+    rng = ctx.rng
+    service, type_ = rng.choice(ONWARD_SERVICES)
+    referred = min(ctx.today, discussed_on + ctx.days(0, 7))
+    decided = referred + ctx.days(5, 45)
+    if decided > ctx.today or rng.random() < 0.08:
+        outcome, outcome_on = OnwardOutcome.waiting, None
+    else:
+        outcome, outcome_on = ctx.pick({OnwardOutcome.accepted: 78, OnwardOutcome.declined: 22}), decided
+    orgs = ctx.orgs_by_type.get(type_) if type_ else None
+    ctx.rows.add(
+        OnwardReferral,
+        id=ctx.rows.next_id(OnwardReferral),
+        patient_id=story.pid,
+        episode_id=episode["id"],
+        service=service,
+        organisation_id=rng.choice(orgs) if orgs else None,
+        referred_on=referred,
+        reason=f"Agreed at the ILR: {rng.choice(OUTCOMES).lower()}",
+        outcome=outcome,
+        outcome_on=outcome_on,
+        **ctx.stamp(referred, outcome_on),
+    )

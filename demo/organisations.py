@@ -1,0 +1,64 @@
+"""The ILR team, an agency of every kind, and the localities with their GP practices."""
+
+from __future__ import annotations
+
+from demo.bulk import existing_ids
+from demo.context import Context, Locality
+from demo.reference import AGENCIES, ILR_TEAM, LOCALITIES, LOCALITY_WEIGHTS
+from models import Locality as LocalityRow
+from models import Organisation, OrganisationType
+
+
+def seed_organisations(ctx: Context) -> None:
+    """The ILR team, every agency, and 3-4 localities with 4-12 GP practices each."""
+    rng = ctx.rng
+    ctx.orgs_by_code = existing_ids(Organisation, "ods_code")
+    ctx.team_id = _organisation(ctx, *ILR_TEAM)
+    for agency in AGENCIES:
+        _organisation(ctx, *agency)
+    localities_by_name = existing_ids(LocalityRow, "name")
+    practices_each = max(4, min(12, ctx.n // 2500))
+    practice_no = 0
+    for index, name in enumerate(LOCALITIES[: 4 if ctx.n >= 5000 else 3]):
+        loc_id = localities_by_name.get(name)
+        if loc_id is None:
+            loc_id = ctx.rows.next_id(LocalityRow)
+            ctx.rows.add(LocalityRow, id=loc_id, name=name, **ctx.stamp(ctx.set_up_on))
+        loc = Locality(
+            loc_id,
+            name,
+            weight=LOCALITY_WEIGHTS[index],
+            towns=rng.sample(ctx.towns, 3),
+            postcode_areas=rng.sample(ctx.outward, 4),
+        )
+        for _ in range(practices_each):
+            practice_no += 1
+            code = f"Z{81000 + practice_no}"  # ODS-like (a letter and five digits), outside real practice codes
+            style = rng.choice(["{} Surgery", "{} Medical Centre", "The {} Practice", "{} Health Centre"])
+            label = style.format(rng.choice([rng.choice(ctx.streets).split()[0], rng.choice(loc.towns)]))
+            org_id = _organisation(
+                ctx, label, OrganisationType.gp_practice, code, "gp-demo.nhs.net", f"{code.lower()}.admin", loc_id
+            )
+            loc.practices.append({"id": org_id, "gps": [f"Dr {ctx.person()[1]}" for _ in range(rng.randint(3, 6))]})
+        loc.council_id = ctx.orgs_by_type[OrganisationType.social_services][index % 2]
+        ctx.localities.append(loc)
+
+
+def _organisation(ctx: Context, name, type_, code, domain, secure, locality_id=None) -> int:
+    """The organisation with this ODS code: reused when a forced seed finds it already held."""
+    org_id = ctx.orgs_by_code.get(code)
+    if org_id is None:
+        org_id = ctx.orgs_by_code[code] = ctx.rows.next_id(Organisation)
+        ctx.rows.add(
+            Organisation,
+            id=org_id,
+            name=name,
+            type=type_,
+            ods_code=code,
+            locality_id=locality_id,
+            secure_email=f"{secure}@{domain}" if secure else None,
+            **ctx.stamp(ctx.set_up_on),
+        )
+    ctx.org_domain[org_id] = domain
+    ctx.orgs_by_type[type_].append(org_id)
+    return org_id

@@ -1,0 +1,163 @@
+"""The demo accounts, a coordinator per locality, and each locality's meeting members."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from demo.bulk import existing_ids
+from demo.context import Context, Locality
+from demo.reference import DEMO_ACCOUNTS, DEMO_PASSWORD, MEMBERSHIP
+from models import Contact, MeetingMember, MemberRole, OrganisationType, Role, User, db
+
+
+@dataclass
+class _Directory:
+    """The people already held (a forced second seed reuses them) and the one password hash they share."""
+
+    users_by_email: dict[str, int]
+    contact_of_user: dict[int, int]
+    used_members: set[tuple[int, int]]
+    password_hash: str
+
+
+def seed_people(ctx: Context) -> None:
+    """The demo accounts, a coordinator per locality, and each locality's members: a GP chair and one per agency."""
+    people = _Directory(
+        users_by_email=existing_ids(User, "email"),
+        contact_of_user=existing_ids(Contact, "user_id"),
+        used_members={
+            tuple(row) for row in db.session.execute(select(MeetingMember.locality_id, MeetingMember.contact_id))
+        },
+        # One hash for every demo account (they share the password): hashing is deliberately slow.
+        password_hash=generate_password_hash(
+            DEMO_PASSWORD, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        ),
+    )
+    demo_ids = {
+        role: _user(ctx, people, email, name, role, ctx.orgs_by_code[code] if code else ctx.team_id)
+        for email, name, role, code in DEMO_ACCOUNTS
+    }
+    ctx.lead_id = demo_ids[Role.team_lead]
+    lead_contact = _contact(
+        ctx, people, "Lindsay Lead", "ILR team lead", "lead@ilr-demo.nhs.net", ctx.team_id, ctx.lead_id
+    )
+    for index, loc in enumerate(ctx.localities):
+        if index == 0:
+            given, family, email = "Casey", "Coordinator", "coordinator@ilr-demo.nhs.net"
+            loc.coordinator_id = demo_ids[Role.coordinator]
+        else:
+            given, family = ctx.person()
+            email = _email_for(given, family, index, "ilr-demo.nhs.net")
+            loc.coordinator_id = _user(ctx, people, email, f"{given} {family}", Role.coordinator, ctx.team_id)
+        ctx.coordinators.append(loc.coordinator_id)
+        coordinator = _contact(
+            ctx, people, f"{given} {family}", "ILR coordinator", email, ctx.team_id, loc.coordinator_id
+        )
+        _member(ctx, people, loc, coordinator, MemberRole.core, 0.97)
+        _member(ctx, people, loc, lead_contact, MemberRole.optional, 0.5)
+        _gp_members(ctx, people, loc)
+        _agency_members(ctx, people, loc, index, demo_ids)
+
+
+def _gp_members(ctx: Context, people: _Directory, loc: Locality) -> None:
+    """A GP partner of each practice, as a contact; the first practice's chairs the meeting."""
+    for n, practice in enumerate(loc.practices):
+        given, family = ctx.person()
+        practice["contact"] = _contact(
+            ctx,
+            people,
+            f"Dr {given} {family}",
+            "GP partner",
+            _email_for(given, family, practice["id"], "gp-demo.nhs.net"),
+            practice["id"],
+        )
+        loc.member_of[practice["id"]] = practice["contact"]
+        if n == 0:
+            loc.chair_id = practice["contact"]
+            _member(ctx, people, loc, loc.chair_id, MemberRole.chair, 0.95)
+
+
+def _agency_members(ctx: Context, people: _Directory, loc: Locality, index: int, demo_ids: dict[Role, int]) -> None:
+    """One member per kind of agency; they own the actions agreed at this locality's meetings."""
+    for type_, (title, role, attends) in MEMBERSHIP.items():
+        choices = ctx.orgs_by_type[type_]
+        org_id = loc.council_id if type_ == OrganisationType.social_services else choices[index % len(choices)]
+        given, family = ctx.person()
+        email, login = _email_for(given, family, index, ctx.org_domain[org_id]), None
+        if index == 0 and org_id == loc.council_id:
+            # The demo partner sits on the first locality's meeting as its social worker.
+            given, family, email, login = "Pat", "Partner", "partner@social-demo.gov.uk", demo_ids[Role.partner]
+        elif index < 2 and type_ in (OrganisationType.fire_rescue, OrganisationType.housing):
+            login = _user(ctx, people, email, f"{given} {family}", Role.partner, org_id)  # more partner logins
+        contact_id = _contact(ctx, people, f"{given} {family}", title, email, org_id, login)
+        _member(ctx, people, loc, contact_id, role, attends)
+        loc.member_of[org_id] = contact_id
+        loc.owners.append((org_id, type_))
+
+
+def _user(ctx: Context, people: _Directory, email: str, name: str, role: Role, org_id: int) -> int:
+    """The account with this email: reused when already held."""
+    user_id = people.users_by_email.get(email)
+    if user_id is None:
+        user_id = people.users_by_email[email] = ctx.rows.next_id(User)
+        ctx.rows.add(
+            User,
+            id=user_id,
+            email=email,
+            name=name,
+            role=role,
+            organisation_id=org_id,
+            password_hash=people.password_hash,
+            active=True,
+            session_token=secrets.token_hex(16),
+            **ctx.stamp(ctx.set_up_on),
+        )
+    return user_id
+
+
+def _contact(
+    ctx: Context, people: _Directory, name: str, title: str, email: str, org_id: int, user_id: int | None = None
+) -> int:
+    """A contact; an account's own contact is made once and reused."""
+    if user_id is not None and user_id in people.contact_of_user:
+        return people.contact_of_user[user_id]
+    contact_id = ctx.rows.next_id(Contact)
+    ctx.rows.add(
+        Contact,
+        id=contact_id,
+        name=name,
+        job_title=title,
+        email=email,
+        phone=ctx.rng.choice(ctx.phones),
+        organisation_id=org_id,
+        user_id=user_id,
+        **ctx.stamp(ctx.set_up_on),
+    )
+    if user_id is not None:
+        people.contact_of_user[user_id] = contact_id
+    return contact_id
+
+
+def _member(ctx: Context, people: _Directory, loc: Locality, contact_id: int, role: MemberRole, attends: float) -> None:
+    """A standing member of the locality's meeting, and how reliably they come."""
+    if (loc.id, contact_id) not in people.used_members:
+        people.used_members.add((loc.id, contact_id))
+        ctx.rows.add(
+            MeetingMember,
+            id=ctx.rows.next_id(MeetingMember),
+            locality_id=loc.id,
+            contact_id=contact_id,
+            member_role=role,
+            **ctx.stamp(ctx.set_up_on),
+        )
+    loc.members.append((contact_id, attends, role != MemberRole.optional))
+
+
+def _email_for(given: str, family: str, tag, domain: str) -> str:
+    """A made-up address on the organisation's demo domain."""
+    return f"{given}.{family}.{tag}@{domain}".lower().replace("'", "").replace(" ", "")

@@ -1,0 +1,344 @@
+"""Reference data: the (made-up) agencies, localities, meeting members and the phrases records are made of."""
+
+from __future__ import annotations
+
+from models import (
+    ClosureReason,
+    GoalDomain,
+    MemberRole,
+    NoteSource,
+    OrganisationType,
+    Role,
+    SafeguardingCategory,
+)
+from services.accounts import ILR_TEAM_ODS
+
+#: The demo accounts' shared password: for the demo database only.
+DEMO_PASSWORD = "demo-password-2026"
+#: The demo accounts `make run` prints: (email, name, role, ODS code of their organisation, None for the ILR team).
+DEMO_ACCOUNTS = [
+    ("coordinator@ilr-demo.nhs.net", "Casey Coordinator", Role.coordinator, None),
+    ("lead@ilr-demo.nhs.net", "Lindsay Lead", Role.team_lead, None),
+    ("partner@social-demo.gov.uk", "Pat Partner", Role.partner, "DEMOSS"),
+    ("observer@ilr-demo.nhs.net", "Oakley Observer", Role.read_only, None),
+]
+
+#: (name, type, code, email domain, the address that may receive patient data)
+AGENCIES = [
+    (
+        "Demo Community Health NHS Trust",
+        OrganisationType.community_health,
+        "DEMOCH",
+        "community-demo.nhs.net",
+        "ilr.referrals",
+    ),
+    (
+        "Demo Hospitals NHS Foundation Trust",
+        OrganisationType.acute_trust,
+        "DEMOAT",
+        "hospitals-demo.nhs.net",
+        "frailty.team",
+    ),
+    ("Demo County Council Adult Social Care", OrganisationType.social_services, "DEMOSS", "social-demo.gov.uk", None),
+    ("Demo Borough Council Adult Social Care", OrganisationType.social_services, "DEMOS2", "borough.example.org", None),
+    (
+        "Demo PCN Clinical Pharmacy Team",
+        OrganisationType.pharmacy,
+        "DEMOPH",
+        "pharmacy-demo.nhs.net",
+        "pcn.pharmacists",
+    ),
+    (
+        "Demo Mental Health Partnership NHS Trust",
+        OrganisationType.mental_health,
+        "DEMOMH",
+        "mh-demo.nhs.net",
+        "older.adults",
+    ),
+    ("Demo Integrated Care Board", OrganisationType.icb, "DEMOIC", "icb-demo.nhs.net", "ilr.programme"),
+    ("Demo Telecare Service", OrganisationType.telecare, "DEMOTC", "telecare.example.org", None),
+    ("Demo Drug and Alcohol Service", OrganisationType.drug_alcohol, "DEMODA", "recovery.example.org", None),
+    (
+        "Demo Ambulance Service NHS Trust",
+        OrganisationType.ambulance,
+        "DEMOAM",
+        "ambulance-demo.nhs.net",
+        "frequent.callers",
+    ),
+    ("Demo Fire and Rescue Service", OrganisationType.fire_rescue, "DEMOFR", "fire.example.org", None),
+    ("Demo Homes Housing Association", OrganisationType.housing, "DEMOHO", "homes.example.org", None),
+    ("Demo Council Housing Options", OrganisationType.housing, "DEMOH2", "housing.example.org", None),
+    ("Demo Age Concern", OrganisationType.voluntary, "DEMOVA", "ageconcern.example.org", None),
+    ("Demo Carers' Centre", OrganisationType.voluntary, "DEMOVC", "carers.example.org", None),
+    ("Demo Good Neighbours", OrganisationType.voluntary, "DEMOVG", "neighbours.example.org", None),
+    ("Demo Hospice", OrganisationType.other, "DEMOOT", "hospice.example.org", None),
+]
+#: The ILR team itself, in the same shape: the demo coordinators and the lead belong to it.
+ILR_TEAM = ("Integrated Locality Review team", OrganisationType.ilr_team, ILR_TEAM_ODS, "ilr-demo.nhs.net", "ilr.team")
+
+#: The localities: the first three, and the fourth from 5,000 patients.
+LOCALITIES = ["Riverside", "Northdown", "Wealden Vale", "Coastside"]
+#: Relative sizes: patients are spread, and weekly meeting slots sized, in these proportions.
+LOCALITY_WEIGHTS = [4, 3, 3, 2]
+
+#: Meeting member per agency type: (job title, member role, chance of attending a held meeting).
+MEMBERSHIP = {
+    OrganisationType.community_health: ("Community matron", MemberRole.core, 0.92),
+    OrganisationType.acute_trust: ("Consultant geriatrician", MemberRole.core, 0.80),
+    OrganisationType.social_services: ("Senior social worker", MemberRole.core, 0.85),
+    OrganisationType.pharmacy: ("Clinical pharmacist", MemberRole.core, 0.88),
+    OrganisationType.mental_health: ("Older adults mental health nurse", MemberRole.core, 0.62),
+    OrganisationType.icb: ("ILR programme manager", MemberRole.core, 0.70),
+    OrganisationType.telecare: ("Telecare assessor", MemberRole.optional, 0.45),
+    OrganisationType.drug_alcohol: ("Recovery worker", MemberRole.optional, 0.30),
+    OrganisationType.ambulance: ("Frequent caller lead", MemberRole.optional, 0.35),
+    OrganisationType.fire_rescue: ("Safe and well officer", MemberRole.optional, 0.40),
+    OrganisationType.housing: ("Tenancy sustainment officer", MemberRole.optional, 0.50),
+    OrganisationType.voluntary: ("Community navigator", MemberRole.optional, 0.55),
+}
+
+CONDITIONS = [
+    "Type 2 diabetes",
+    "COPD",
+    "Heart failure",
+    "Atrial fibrillation",
+    "Hypertension",
+    "Chronic kidney disease stage 3",
+    "Osteoarthritis",
+    "Osteoporosis",
+    "Dementia (Alzheimer's type)",
+    "Vascular dementia",
+    "Parkinson's disease",
+    "Previous stroke",
+    "Ischaemic heart disease",
+    "Depression",
+    "Anxiety",
+    "Asthma",
+    "Hypothyroidism",
+    "Peripheral vascular disease",
+    "Macular degeneration",
+    "Chronic pain",
+    "Urinary incontinence",
+    "Hearing loss",
+    "Rheumatoid arthritis",
+    "Cancer (in remission)",
+    "Alcohol dependence",
+]
+HOSPITALS = [
+    "Riverside General Hospital",
+    "Kingsmead Hospital",
+    "St Aldhelm's Hospital",
+    "Coastside Community Hospital",
+]
+LANGUAGES = ["Polish", "Punjabi", "Nepali", "Romanian", "Lithuanian", "Turkish", "Bengali", "Urdu", "Portuguese"]
+COMMUNICATION = [
+    "Hard of hearing: face them and speak clearly.",
+    "Registered blind: large print or phone calls.",
+    "Memory problems: involve daughter in all calls.",
+    "Uses BSL; needs an interpreter for appointments.",
+    "Aphasia after stroke: allow time, use yes/no questions.",
+    "Prefers contact by phone, not letter.",
+]
+REFERRAL_REASONS = [
+    "Three falls in two months and struggling to manage at home.",
+    "Frequent A&E attendances with breathlessness; lives alone.",
+    "Carer breakdown: wife admitted to hospital, patient now alone.",
+    "Recent discharge after a long admission; poor mobility and missed medication.",
+    "Escalating care needs and repeated calls to the ambulance service.",
+    "Weight loss, self-neglect concerns and declining support.",
+    "Memory worsening; family worried about safety at home (cooker left on).",
+    "Complex polypharmacy with recent admission for a fall on anticoagulants.",
+    "Housing no longer suitable: cannot manage the stairs.",
+    "Low mood, isolated, not engaging with community services.",
+]
+QUESTIONS = [
+    "Can the agencies agree one plan to keep them safely at home?",
+    "Is a care home placement now in their best interests?",
+    "What support would reduce the A&E attendances?",
+    "Who should lead on the safeguarding concerns?",
+    "Could a medication review and telecare reduce the falls?",
+]
+SIGNPOSTING = [
+    "Age UK information and advice; falls prevention leaflet.",
+    "Social prescriber contacted; carers' centre details given.",
+    "Community pharmacy medication use review.",
+    "Fire service safe and well visit offered.",
+    "Referred to falls clinic.",
+]
+#: Triage outcomes: what more information is asked for, advice given, where redirected, why declined.
+MISSING = [
+    "Please confirm the patient's consent to the referral.",
+    "Please send the current medication list.",
+    "Please say what signposting has already been tried.",
+    "Please confirm the NHS number and current address.",
+]
+ADVICE = [
+    "Advised GP to refer directly to the falls service.",
+    "Suggested a structured medication review by the PCN pharmacist.",
+    "Advised carers' assessment via adult social care.",
+    "Recommended memory clinic referral from the practice.",
+]
+REDIRECT_SERVICES = [
+    "Rapid response team",
+    "Community mental health team",
+    "Hospice at home",
+    "Falls service",
+    "Care home support team",
+]
+OTHER_DECLINE = [
+    "Patient moved out of area before triage.",
+    "Needs are being met by the virtual ward.",
+    "Referred in error by the practice.",
+]
+CLOSURE_NOTES = {
+    ClosureReason.goals_met: "Goals met: patient managing at home with the agreed support in place.",
+    ClosureReason.transferred: "Transferred to the community mental health team for ongoing care.",
+    ClosureReason.declined_input: "Patient declined further input from the ILR; GP informed.",
+    ClosureReason.died: "Patient died; family supported by the hospice team.",
+    ClosureReason.moved_away: "Moved to live with family outside the area; records sent to new GP.",
+    ClosureReason.other: "Admitted to a nursing home; care home support team now involved.",
+}
+#: Phrases agenda items are made of.
+SUMMARY_BITS = [
+    "Lives alone in a first-floor flat.",
+    "Daughter visits twice a week.",
+    "Package of care twice daily.",
+    "Three falls since the last review.",
+    "Two A&E attendances in the last quarter.",
+    "Struggling with medication.",
+    "Wife is main carer and exhausted.",
+    "Recently discharged after pneumonia.",
+    "Weight has dropped by 5 kg.",
+]
+DISCUSSION_BITS = [
+    "GP reported the recent medication changes.",
+    "Community matron has seen them weekly since discharge.",
+    "Social worker noted the package of care is not meeting needs in the evenings.",
+    "Pharmacist recommended stopping the sedating antihistamine.",
+    "Mental health nurse will assess mood and memory.",
+    "Geriatrician suggested a comprehensive geriatric assessment in clinic.",
+    "Housing can fit grab rails within four weeks.",
+    "Fire service found no working smoke alarm and will fit one.",
+    "Telecare pendant declined previously; to revisit.",
+    "Family are keen for more support but patient wants to stay independent.",
+    "Ambulance service reported four calls for falls without injury.",
+    "Voluntary sector befriending offered weekly.",
+]
+OUTCOMES = [
+    "Plan agreed: stay at home with increased support.",
+    "Medication review and falls assessment to be completed.",
+    "Carers' assessment and respite to be arranged.",
+    "Safeguarding concern to be raised with adult social care.",
+    "Review at the next meeting once assessments are back.",
+    "Refer to memory clinic; GP to discuss with patient.",
+]
+#: What an agency of each type can be asked to do at a meeting.
+ACTION_TEMPLATES = {
+    OrganisationType.gp_practice: [
+        "Discuss the ILR recommendations with the patient",
+        "Medication review",
+        "Refer to memory clinic",
+        "Repeat bloods and review renal function",
+        "Complete advance care planning conversation",
+    ],
+    OrganisationType.community_health: [
+        "District nurse visit to review pressure areas",
+        "Occupational therapy home assessment",
+        "Falls assessment at home",
+        "Continence assessment",
+    ],
+    OrganisationType.acute_trust: [
+        "Comprehensive geriatric assessment in clinic",
+        "Review discharge summary and follow-up",
+    ],
+    OrganisationType.social_services: [
+        "Review the package of care",
+        "Carers' assessment",
+        "Care Act needs assessment",
+        "Explore respite options",
+    ],
+    OrganisationType.pharmacy: ["Structured medication review", "Arrange blister packs with community pharmacy"],
+    OrganisationType.mental_health: ["Mood and memory assessment", "Review antidepressant with GP"],
+    OrganisationType.icb: ["Check continuing healthcare eligibility"],
+    OrganisationType.telecare: ["Install falls detector pendant", "Fit key safe and door sensor"],
+    OrganisationType.drug_alcohol: ["Offer alcohol brief intervention", "Arrange recovery worker visit"],
+    OrganisationType.ambulance: ["Add care plan flag to the ambulance record"],
+    OrganisationType.fire_rescue: ["Safe and well visit; fit smoke alarm"],
+    OrganisationType.housing: ["Assess for stairlift and grab rails", "Discuss move to ground-floor flat"],
+    OrganisationType.voluntary: ["Befriending referral", "Help with attendance allowance claim"],
+}
+CHASE_NOTES = [
+    "No reply yet; chased by email.",
+    "Spoke to the team: visit booked.",
+    "Raised at the meeting; owner to update.",
+    "Left voicemail for the owner.",
+]
+#: Care plan goals, in the patient's words.
+GOALS = {
+    GoalDomain.physical: [
+        "I want to walk to the corner shop again",
+        "I want to stop falling",
+        "I want to breathe more easily",
+    ],
+    GoalDomain.psychological: ["I want to feel less low", "I want to stop worrying about my memory"],
+    GoalDomain.social: ["I want to see my friends at the lunch club", "I want my daughter to have a break"],
+    GoalDomain.functional: ["I want to wash and dress myself", "I want to manage my own tablets"],
+    GoalDomain.environmental: ["I want to stay in my own home", "I want to be able to use the stairs safely"],
+}
+ABOUT_ME = [
+    "I was a bus driver for 30 years and love my garden.",
+    "I have lived in this town all my life; my cat matters to me.",
+    "I used to sing in the church choir.",
+    "I like to do the crossword every morning.",
+]
+#: (service, type of the agency that provides it: None when no demo agency does)
+ONWARD_SERVICES = [
+    ("Falls service", OrganisationType.community_health),
+    ("Memory assessment service", OrganisationType.mental_health),
+    ("Occupational therapy", OrganisationType.community_health),
+    ("Telecare assessment", OrganisationType.telecare),
+    ("Befriending", OrganisationType.voluntary),
+    ("Carers' support", OrganisationType.voluntary),
+    ("Safe and well visit", OrganisationType.fire_rescue),
+    ("Housing adaptations", OrganisationType.housing),
+    ("Dietetics", None),
+    ("Continence service", None),
+    ("Hospice at home", OrganisationType.other),
+]
+#: Reasons for a hospital event (None: not recorded).
+HOSPITAL_NOTES = [
+    "Fall at home",
+    "Chest infection",
+    "Shortness of breath",
+    "Urinary tract infection",
+    "Confusion",
+    "Dizziness",
+    None,
+]
+#: How closed safeguarding concerns ended.
+SAFEGUARDING_OUTCOMES = [
+    "Section 42 enquiry: protection plan agreed.",
+    "No further action; support via care management.",
+    "Enquiry ongoing.",
+]
+#: Relative frequency of each safeguarding category.
+SAFEGUARDING_WEIGHTS = {
+    SafeguardingCategory.self_neglect: 30,
+    SafeguardingCategory.neglect: 18,
+    SafeguardingCategory.financial: 15,
+    SafeguardingCategory.psychological: 10,
+    SafeguardingCategory.domestic_abuse: 9,
+    SafeguardingCategory.physical: 8,
+    SafeguardingCategory.organisational: 4,
+    SafeguardingCategory.discriminatory: 2,
+    SafeguardingCategory.sexual: 2,
+    SafeguardingCategory.modern_slavery: 2,
+}
+#: What each source of collated notes says.
+NOTE_SUMMARIES = {
+    NoteSource.emis: "GP record: recent consultations for falls and breathlessness; repeat medication reviewed.",
+    NoteSource.rio: "Community record: district nurse visits twice weekly; leg ulcer healing.",
+    NoteSource.ibis: "Ambulance record: four calls in three months, two conveyed.",
+    NoteSource.shared_care_record: "Shared care record: two admissions this year; discharge letters reviewed.",
+    NoteSource.other: "Social care record: package of care started after discharge.",
+}

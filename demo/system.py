@@ -1,0 +1,185 @@
+"""What the tool itself keeps: generated documents, sent emails, availability polls, settings and the audit entry."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import date, timedelta
+
+import risk
+from demo.context import Context, Locality
+from models import (
+    AuditAction,
+    AuditEntry,
+    AvailabilityPoll,
+    DocumentKind,
+    EmailAttempt,
+    EmailStatus,
+    GeneratedDocument,
+    MeetingStatus,
+    OutboxEmail,
+    PollInvitation,
+    PollSlot,
+    PollStatus,
+    Setting,
+    db,
+)
+from services.settings import AGENDA_CUTOFF, RISK_POINTS
+from services.settings import DEFAULTS as SETTING_DEFAULTS
+
+REJECTED = "550 5.1.1 Recipient address rejected"
+
+
+def seed_system_records(ctx: Context) -> None:
+    """A few sent emails and generated documents, availability polls, default settings and one audit entry."""
+    rows = ctx.rows
+    for loc in ctx.localities:
+        _documents(ctx, loc)
+        if loc.meeting_ids:
+            upcoming = [i for i, s in enumerate(loc.meeting_status) if s == MeetingStatus.booked][:1]
+            for index in upcoming:
+                for contact_email in ("coordinator@ilr-demo.nhs.net", "lead@ilr-demo.nhs.net"):
+                    _email(
+                        ctx,
+                        f"Invitation: {loc.name} Integrated Locality Review",
+                        contact_email,
+                        "invitation",
+                        loc.meeting_days[index] - timedelta(days=20),
+                        loc.meeting_ids[index],
+                        False,
+                    )
+        _poll(ctx, loc)
+    _email(
+        ctx,
+        "Action overdue: please update",
+        "nobody@unreachable.example.org",
+        "chase",
+        ctx.today - timedelta(days=3),
+        None,
+        False,
+        failed=True,
+    )
+    # The defaults are stored, not left implicit, so the settings page shows every value the demo runs on.
+    for key, value in ((RISK_POINTS, risk.DEFAULTS), (AGENDA_CUTOFF, SETTING_DEFAULTS[AGENDA_CUTOFF])):
+        if db.session.get(Setting, key) is None:
+            rows.add(Setting, key=key, value=json.dumps(value), updated_by_id=ctx.lead_id, **ctx.stamp(ctx.start))
+    rows.flush()
+    # Core inserts bypass the audit listener: one entry says what was loaded instead of a million.
+    rows.add(
+        AuditEntry,
+        id=rows.next_id(AuditEntry),
+        at=ctx.now,
+        user_id=None,
+        action=AuditAction.create,
+        detail=f"Synthetic demo data loaded by flask seed-demo ({ctx.n} patients); "
+        "bulk rows are not audited one by one.",
+    )
+
+
+def _documents(ctx: Context, loc: Locality) -> None:
+    """The agenda and minutes of the locality's last three held meetings, each emailed to the lead."""
+    held = [i for i, s in enumerate(loc.meeting_status) if s == MeetingStatus.held][-3:]
+    for index in held:
+        meeting_id, day = loc.meeting_ids[index], loc.meeting_days[index]
+        for kind in (DocumentKind.agenda, DocumentKind.minutes):
+            doc_id = ctx.rows.next_id(GeneratedDocument)
+            # Recorded, as every generated document is; the bytes are not kept for demo rows.
+            ctx.rows.add(
+                GeneratedDocument,
+                id=doc_id,
+                kind=kind,
+                filename=f"{kind.value}-{loc.name.lower().replace(' ', '-')}-{day:%Y-%m-%d}.docx",
+                generated_by_id=loc.coordinator_id,
+                meeting_id=meeting_id,
+                **ctx.stamp(day),
+            )
+            _email(
+                ctx,
+                f"ILR {kind.label.lower()}: {loc.name}, {day:%d/%m/%Y}",
+                "lead@ilr-demo.nhs.net",
+                kind.value,
+                day,
+                meeting_id,
+                True,
+                doc_id,
+            )
+
+
+def _email(
+    ctx: Context,
+    subject: str,
+    to: str,
+    purpose: str,
+    day: date,
+    meeting_id: int | None,
+    patient_data: bool,
+    document_id: int | None = None,
+    failed: bool = False,
+) -> None:
+    """An email already sent (or given up): nothing here is waiting for `flask send-outbox`."""
+    rows = ctx.rows
+    email_id = rows.next_id(OutboxEmail)
+    sent_at = ctx.at(min(day, ctx.today))
+    attempts = 5 if failed else 1
+    rows.add(
+        OutboxEmail,
+        id=email_id,
+        to_address=to,
+        subject=subject,
+        body_text=f"{subject}\n\nThis is synthetic demo data.\n\nILR Coordinator",
+        contains_patient_data=patient_data,
+        status=EmailStatus.given_up if failed else EmailStatus.sent,
+        attempts=attempts,
+        last_error=REJECTED if failed else None,
+        next_attempt_at=None,
+        sent_at=None if failed else min(sent_at, ctx.now),
+        meeting_id=meeting_id,
+        purpose=purpose,
+        document_id=document_id,
+        **ctx.stamp(min(day, ctx.today)),
+    )
+    for n in range(attempts):
+        rows.add(
+            EmailAttempt,
+            id=rows.next_id(EmailAttempt),
+            email_id=email_id,
+            at=min(sent_at + timedelta(minutes=n * 20), ctx.now),
+            succeeded=not failed,
+            error=REJECTED if failed else None,
+        )
+
+
+def _poll(ctx: Context, loc: Locality) -> None:
+    """An open availability poll for an extra complex-case meeting, some members already answered."""
+    rng, rows = ctx.rng, ctx.rows
+    opened_on = ctx.today - timedelta(days=2)
+    poll_id = rows.next_id(AvailabilityPoll)
+    rows.add(
+        AvailabilityPoll,
+        id=poll_id,
+        locality_id=loc.id,
+        title=f"{loc.name}: extra complex-case review",
+        duration_minutes=90,
+        closes_at=ctx.now + timedelta(days=7),
+        status=PollStatus.open,
+        created_by_id=loc.coordinator_id,
+        **ctx.stamp(opened_on),
+    )
+    slot_ids = []
+    for offset in (21, 22, 24):
+        day = ctx.today + timedelta(days=offset)
+        slot_ids.append(rows.next_id(PollSlot))
+        rows.add(PollSlot, id=slot_ids[-1], poll_id=poll_id, starts_at=ctx.at(day, 14, 0), **ctx.stamp(opened_on))
+    for contact_id, _, _ in loc.members:
+        answered = rng.random() < 0.5
+        rows.add(
+            PollInvitation,
+            id=rows.next_id(PollInvitation),
+            poll_id=poll_id,
+            contact_id=contact_id,
+            token=secrets.token_urlsafe(24),
+            sent_count=1,
+            available_slot_ids=",".join(str(s) for s in slot_ids if rng.random() < 0.6) if answered else None,
+            answered_at=ctx.now - timedelta(hours=rng.randint(1, 40)) if answered else None,
+            **ctx.stamp(opened_on),
+        )
