@@ -6,7 +6,6 @@ import os
 import secrets
 from pathlib import Path
 
-import click
 from flask import Flask, redirect, url_for
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
@@ -16,14 +15,13 @@ from flask_wtf.csrf import CSRFProtect
 import audit
 import auth
 import availability
-import demo
 import risk  # noqa: F401 - registers the recompute-on-change listener
 import security
-import services
 import timefmt
 from admin import register_views
 from admin.base import SecureIndexView
-from models import Organisation, OutboxEmail, Role, db, install_sqlite_pragmas
+from cli import register_commands
+from models import db, install_sqlite_pragmas
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -113,85 +111,3 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_commands(app)
     return app
-
-
-def register_commands(app: Flask) -> None:
-    @app.cli.command("create-user")
-    @click.option("--email", required=True)
-    @click.option("--name", required=True)
-    @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-    @click.option("--organisation", "ods", default=None, help="ODS code; defaults to the ILR team.")
-    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-    def create_user_command(email, name, role, ods, password):
-        """Create a sign-in account."""
-        organisation = None
-        if ods:
-            organisation = db.session.scalars(
-                db.select(Organisation).where(Organisation.ods_code == ods.upper())
-            ).first()
-            if organisation is None:
-                raise click.ClickException(f"No organisation has the ODS code {ods}.")
-        try:
-            user = services.create_user(email, name, role, password, organisation)
-        except services.DomainError as exc:
-            db.session.rollback()
-            raise click.ClickException(str(exc)) from None
-        db.session.commit()
-        click.echo(f"Created {user.role.label} account for {user.email}.")
-
-    @app.cli.command("send-outbox")
-    def send_outbox_command():
-        """Send the emails waiting in the outbox (SMTP settings from the environment); retries failures."""
-        from services.outbox import SmtpSettings, send_pending
-
-        settings = SmtpSettings.from_environment()
-        if settings is None:
-            waiting = db.session.scalar(
-                db.select(db.func.count()).select_from(OutboxEmail).where(OutboxEmail.status.in_(["pending", "failed"]))
-            )
-            click.echo(f"SMTP is not configured (set SMTP_HOST): {waiting} email(s) wait in the outbox.")
-            return
-        sent, failed = send_pending(settings)
-        click.echo(f"Sent {sent}, failed {failed} (failures are retried later).")
-
-    @app.cli.command("seed-demo")
-    @click.option(
-        "--patients",
-        type=click.IntRange(min=0),
-        default=demo.DEFAULT_PATIENTS,
-        show_default=True,
-        help="Patients to make, each with two years of referrals, meetings, actions and care plans.",
-    )
-    @click.option(
-        "--seed",
-        type=int,
-        default=demo.DEFAULT_SEED,
-        show_default=True,
-        help="Random seed: the same seed gives the same data.",
-    )
-    @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
-    @click.option("--force", is_flag=True, help="Add demo data to a database that already has some.")
-    def seed_demo_command(patients, seed, if_empty, force):
-        """Load synthetic demo data (never real patients)."""
-        if not demo.database_is_empty():
-            if if_empty:
-                click.echo("The database already has data: demo data not loaded.")
-                return
-            if not force:
-                raise click.ClickException("The database is not empty: use --force to add demo data anyway.")
-        report = demo.seed_demo(patients, seed)
-        db.session.commit()
-        # Fresh statistics, so the query planner picks the selective indexes (triage: 224 ms to 15 ms at 100k).
-        db.session.execute(db.text("ANALYZE"))
-        db.session.commit()
-        for table, count in report.counts.items():
-            click.echo(f"  {table:<22} {count:>10,}")
-        click.echo(f"Demo data loaded: {sum(report.counts.values()):,} rows in {report.seconds:.1f} s.")
-
-    @app.cli.command("demo-logins")
-    def demo_logins_command():
-        """Print the demo accounts and their password."""
-        click.echo("Demo sign-ins (password for all: %s):" % demo.DEMO_PASSWORD)
-        for email, name, role, _ in demo.DEMO_ACCOUNTS:
-            click.echo(f"  {role.label:<15} {email}")
-        click.echo("Open http://127.0.0.1:5000")

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-import audit
-from models import AuditAction, User, db, utcnow
+from models import User, db
+from services.accounts import record_failed_sign_in, record_sign_in, record_sign_out
+from unit_of_work import perform
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -60,13 +61,10 @@ def login():
         if user is None or not user.is_active or not user.check_password(form.password.data):
             # One message for every failure, so the page does not reveal which accounts exist.
             flash("The email address or password is not right, or the account is not active.", "error")
-            audit.record(AuditAction.sign_in_failed, user_id=user.id if user else None, detail=f"email={email}")
-            db.session.commit()
+            perform(lambda: record_failed_sign_in(email, user), say=False)
         else:
             login_user(user)
-            user.last_sign_in_at = utcnow()
-            audit.record(AuditAction.sign_in, user_id=user.id)
-            db.session.commit()
+            perform(lambda: record_sign_in(user), say=False)
             return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
@@ -74,8 +72,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    audit.record(AuditAction.sign_out)
-    db.session.commit()
+    perform(lambda: record_sign_out(current_user), say=False)
     logout_user()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.login"))

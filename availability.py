@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from wtforms import SelectMultipleField
 
-from models import db
+from admin.forms import AdminForm
 from services.polls import LinkRefused, answer_poll, invitation_for_link
+from unit_of_work import perform
 
 bp = Blueprint("availability", __name__, url_prefix="/availability")
 
 
+class AvailabilityForm(AdminForm):
+    """The times a member ticked (CSRF-protected like every form)."""
+
+    slot = SelectMultipleField(coerce=int, validate_choice=False)
+
+
 @bp.route("/<int:poll_id>/<token>", methods=["GET", "POST"])
 def answer(poll_id: int, token: str):
-    """Show the poll's times with the member's ticks; save a new answer on POST (CSRF-protected like every form)."""
+    """Show the poll's times with the member's ticks; save a new answer on POST."""
     try:
         invitation = invitation_for_link(poll_id, token)
     except LinkRefused as refused:
-        return render_template("availability.html", refused=str(refused)), 410 if "expired" in str(
-            refused
-        ) or "closed" in str(refused) else 404
+        return render_template("availability.html", refused=str(refused)), refused.status
     saved = False
     if request.method == "POST":
-        answer_poll(invitation, request.form.getlist("slot"))
-        db.session.commit()
-        saved = True
+        ticked = AvailabilityForm().slot.data or []
+        saved = perform(lambda: answer_poll(invitation, ticked)).ok
     return render_template("availability.html", invitation=invitation, poll=invitation.poll, saved=saved)

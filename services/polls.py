@@ -31,7 +31,14 @@ _SALT = "availability-poll"
 
 
 class LinkRefused(Exception):
-    """A poll link that is tampered with, for another poll, expired, or for a closed poll."""
+    """A poll link that is tampered with, for another poll, expired, or for a closed poll.
+
+    `status` is the HTTP answer: 404 for a link that names nothing, 410 for one that has ended.
+    """
+
+    def __init__(self, message: str, status: int = 404):
+        super().__init__(message)
+        self.status = status
 
 
 def _serializer() -> URLSafeSerializer:
@@ -62,10 +69,13 @@ def invitation_for_link(poll_id: int, token: str) -> PollInvitation:
         raise LinkRefused("This link is not valid. Please use the link in your email exactly as it was sent.")
     poll = invitation.poll
     if poll.status != PollStatus.open:
-        raise LinkRefused("This poll has closed: the meeting has been booked. Your invitation will arrive separately.")
+        raise LinkRefused(
+            "This poll has closed: the meeting has been booked. Your invitation will arrive separately.", status=410
+        )
     if poll.closes_at <= utcnow():
         raise LinkRefused(
-            "This link has expired. Please contact the ILR coordinator if you still want to give your availability."
+            "This link has expired. Please contact the ILR coordinator if you still want to give your availability.",
+            status=410,
         )
     return invitation
 

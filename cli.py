@@ -1,0 +1,103 @@
+"""The `flask ...` commands: accounts, the outbox, demo data. Each runs as one unit of work."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+import demo
+from models import EmailStatus, Organisation, OutboxEmail, Role, db
+from services.accounts import create_user
+from unit_of_work import perform
+
+
+def run(operation):
+    """A command's one unit of work: commit, or stop with the refusal in words."""
+    done = perform(operation, say=False)
+    if not done:
+        raise click.ClickException(done.message)
+    return done.value
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--organisation", "ods", default=None, help="ODS code; defaults to the ILR team.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def create_user_command(email, name, role, ods, password):
+    """Create a sign-in account."""
+    organisation = None
+    if ods:
+        organisation = db.session.scalars(db.select(Organisation).where(Organisation.ods_code == ods.upper())).first()
+        if organisation is None:
+            raise click.ClickException(f"No organisation has the ODS code {ods}.")
+    user = run(lambda: create_user(email, name, role, password, organisation))
+    click.echo(f"Created {user.role.label} account for {user.email}.")
+
+
+@click.command("send-outbox")
+@with_appcontext
+def send_outbox_command():
+    """Send the emails waiting in the outbox (SMTP settings from the environment); retries failures."""
+    from services.outbox import SmtpSettings, send_pending
+
+    settings = SmtpSettings.from_environment()
+    if settings is None:
+        waiting = db.session.scalar(
+            db.select(db.func.count())
+            .select_from(OutboxEmail)
+            .where(OutboxEmail.status.in_([EmailStatus.pending, EmailStatus.failed]))
+        )
+        click.echo(f"SMTP is not configured (set SMTP_HOST): {waiting} email(s) wait in the outbox.")
+        return
+    sent, failed = send_pending(settings)
+    click.echo(f"Sent {sent}, failed {failed} (failures are retried later).")
+
+
+@click.command("seed-demo")
+@click.option(
+    "--patients",
+    type=click.IntRange(min=0),
+    default=demo.DEFAULT_PATIENTS,
+    show_default=True,
+    help="Patients to make, each with two years of referrals, meetings, actions and care plans.",
+)
+@click.option("--seed", type=int, default=demo.DEFAULT_SEED, show_default=True, help="The same seed, the same data.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
+@click.option("--force", is_flag=True, help="Add demo data to a database that already has some.")
+@with_appcontext
+def seed_demo_command(patients, seed, if_empty, force):
+    """Load synthetic demo data (never real patients)."""
+    if not demo.database_is_empty():
+        if if_empty:
+            click.echo("The database already has data: demo data not loaded.")
+            return
+        if not force:
+            raise click.ClickException("The database is not empty: use --force to add demo data anyway.")
+    report = run(lambda: demo.seed_demo(patients, seed))
+    # Fresh statistics, so the query planner picks the selective indexes (triage: 224 ms to 15 ms at 100k).
+    run(lambda: db.session.execute(db.text("ANALYZE")))
+    for table, count in report.counts.items():
+        click.echo(f"  {table:<22} {count:>10,}")
+    click.echo(f"Demo data loaded: {sum(report.counts.values()):,} rows in {report.seconds:.1f} s.")
+
+
+@click.command("demo-logins")
+def demo_logins_command():
+    """Print the demo accounts and their password."""
+    click.echo(f"Demo sign-ins (password for all: {demo.DEMO_PASSWORD}):")
+    for email, _name, role, _ in demo.DEMO_ACCOUNTS:
+        click.echo(f"  {role.label:<15} {email}")
+    click.echo("Open http://127.0.0.1:5000")
+
+
+COMMANDS = (create_user_command, send_outbox_command, seed_demo_command, demo_logins_command)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the `flask ...` commands to the app."""
+    for command in COMMANDS:
+        app.cli.add_command(command)
