@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.sql import ColumnElement
 
-from models import Role
+from models import Contact, MeetingMember, Role, db
 
 #: ILR staff: everything operational.
 STAFF = frozenset({Role.coordinator, Role.team_lead})
@@ -21,7 +22,19 @@ def row_filters(model, user, include_archived: bool = False) -> list[ColumnEleme
     Archived rows are out of scope unless asked for, and only the team lead may ask.
     """
     clauses: list[ColumnElement] = []
-    if hasattr(model, "archived_at"):
-        if not (include_archived and user.role == Role.team_lead):
-            clauses.append(model.archived_at.is_(None))
+    if hasattr(model, "archived_at") and not (include_archived and user.role == Role.team_lead):
+        clauses.append(model.archived_at.is_(None))
     return clauses
+
+
+def sits_on_locality(user, locality_id: int) -> bool:
+    """Whether the user's contact is a live member of the locality's meeting (a partner's way in to it)."""
+
+    member = db.session.scalar(
+        select(MeetingMember.id)
+        .join(Contact)
+        .where(
+            MeetingMember.locality_id == locality_id, Contact.user_id == user.id, MeetingMember.archived_at.is_(None)
+        )
+    )
+    return member is not None

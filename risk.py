@@ -6,7 +6,6 @@ the patient, with its reasons, and recomputed whenever an input changes (see `_r
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,11 +13,10 @@ from decimal import Decimal
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
-from models import DomainError, HospitalEvent, HospitalEventKind, Patient, RiskBand, SafeguardingConcern, Setting, db
+from models import DomainError, HospitalEvent, HospitalEventKind, Patient, RiskBand, SafeguardingConcern, User, db
 from nhs import CFS_LABELS, efi_category
+from services.settings import RISK_POINTS, get_setting, set_setting
 from timefmt import today
-
-SETTING_KEY = "risk_rule"
 
 DEFAULTS: dict[str, int] = {
     "cfs_7_to_9": 3,
@@ -130,55 +128,71 @@ def assess(inputs: RiskInputs, points: dict[str, int] | None = None) -> RiskResu
 
 def current_points(session: Session | None = None) -> dict[str, int]:
     """The team lead's points and bands, over the defaults."""
-    session = session or db.session()
-    setting = session.get(Setting, SETTING_KEY)
-    return DEFAULTS | (json.loads(setting.value) if setting else {})
+    return DEFAULTS | get_setting(RISK_POINTS, session)
+
+
+@dataclass(frozen=True)
+class HospitalAndSafeguarding:
+    """What the rule reads from other tables: events in the last 12 months, recent discharges, open concerns."""
+
+    counts: dict[tuple[int, HospitalEventKind], int]
+    recently_discharged: set[int]
+    open_concern: set[int]
+
+    def inputs(self, patient: Patient) -> RiskInputs:
+        return RiskInputs(
+            cfs=patient.cfs,
+            efi=patient.efi,
+            admissions_12m=self.counts.get((patient.id, HospitalEventKind.admission), 0),
+            ae_12m=self.counts.get((patient.id, HospitalEventKind.ae_attendance), 0),
+            conditions=patient.condition_count,
+            discharged_within_30_days=patient.id in self.recently_discharged,
+            open_safeguarding=patient.id in self.open_concern,
+        )
+
+
+def gather_inputs(session: Session, on: date, patient_id: int | None = None) -> HospitalAndSafeguarding:
+    """The rule's inputs from other tables for one patient, or for everyone: the same three grouped queries
+    serve both recompute paths (a flush that touched one patient, the points changed), so they cannot drift."""
+    one_event = [HospitalEvent.patient_id == patient_id] if patient_id else []
+    one_concern = [SafeguardingConcern.patient_id == patient_id] if patient_id else []
+    live_events = [HospitalEvent.archived_at.is_(None), *one_event]
+    year_ago = on - timedelta(days=365)
+    counts = {
+        (pid, kind): n
+        for pid, kind, n in session.execute(
+            select(HospitalEvent.patient_id, HospitalEvent.kind, func.count())
+            .where(*live_events, HospitalEvent.occurred_on > year_ago, HospitalEvent.occurred_on <= on)
+            .group_by(HospitalEvent.patient_id, HospitalEvent.kind)
+        )
+    }
+    discharged_on = func.coalesce(HospitalEvent.discharged_on, HospitalEvent.occurred_on)
+    recent = select(HospitalEvent.patient_id).where(
+        *live_events,
+        HospitalEvent.kind == HospitalEventKind.admission,
+        discharged_on > on - timedelta(days=30),
+        discharged_on <= on,
+    )
+    concerns = select(SafeguardingConcern.patient_id).where(
+        SafeguardingConcern.archived_at.is_(None), SafeguardingConcern.closed_on.is_(None), *one_concern
+    )
+    return HospitalAndSafeguarding(
+        counts, set(session.scalars(recent.distinct())), set(session.scalars(concerns.distinct()))
+    )
 
 
 def inputs_for(patient: Patient, session: Session, on: date) -> RiskInputs:
     """Gather the rule's inputs for one patient from the database as it stands in this transaction."""
-    year_ago = on - timedelta(days=365)
-    counts = dict(
-        session.execute(
-            select(HospitalEvent.kind, func.count())
-            .where(
-                HospitalEvent.patient_id == patient.id,
-                HospitalEvent.archived_at.is_(None),
-                HospitalEvent.occurred_on > year_ago,
-                HospitalEvent.occurred_on <= on,
-            )
-            .group_by(HospitalEvent.kind)
-        ).all()
-    )
-    recent_discharge = session.scalar(
-        select(func.count())
-        .select_from(HospitalEvent)
-        .where(
-            HospitalEvent.patient_id == patient.id,
-            HospitalEvent.archived_at.is_(None),
-            HospitalEvent.kind == HospitalEventKind.admission,
-            func.coalesce(HospitalEvent.discharged_on, HospitalEvent.occurred_on) > on - timedelta(days=30),
-            func.coalesce(HospitalEvent.discharged_on, HospitalEvent.occurred_on) <= on,
-        )
-    )
-    open_concern = session.scalar(
-        select(func.count())
-        .select_from(SafeguardingConcern)
-        .where(
-            SafeguardingConcern.patient_id == patient.id,
-            SafeguardingConcern.archived_at.is_(None),
-            SafeguardingConcern.closed_on.is_(None),
-        )
-    )
-    return RiskInputs(
-        cfs=patient.cfs,
-        efi=patient.efi,
-        admissions_12m=counts.get(HospitalEventKind.admission, 0),
-        ae_12m=counts.get(HospitalEventKind.ae_attendance, 0),
-        conditions=patient.condition_count,
-        discharged_within_30_days=bool(recent_discharge),
-        open_safeguarding=bool(open_concern),
-    )
+    return gather_inputs(session, on, patient.id).inputs(patient)
+
+
+def _store(patient: Patient, result: RiskResult) -> bool:
+    """Write the score, band and reasons when they differ (so the audit stays quiet); True when they moved."""
+    reasons = "\n".join(result.reasons) or None
+    if (patient.risk_score, patient.risk_band, patient.risk_reasons) == (result.score, result.band, reasons):
+        return False
+    patient.risk_score, patient.risk_band, patient.risk_reasons = result.score, result.band, reasons
+    return True
 
 
 def recompute(patient: Patient, session: Session | None = None, points: dict[str, int] | None = None) -> RiskResult:
@@ -186,9 +200,7 @@ def recompute(patient: Patient, session: Session | None = None, points: dict[str
     session = session or db.session()
     with session.no_autoflush:
         result = assess(inputs_for(patient, session, today()), points or current_points(session))
-    reasons = "\n".join(result.reasons) or None
-    if (patient.risk_score, patient.risk_band, patient.risk_reasons) != (result.score, result.band, reasons):
-        patient.risk_score, patient.risk_band, patient.risk_reasons = result.score, result.band, reasons
+    _store(patient, result)
     return result
 
 
@@ -229,70 +241,21 @@ def _recompute_on_flush(session: Session, flush_context) -> None:
 
 
 def recompute_all(session: Session | None = None, batch: int = 2000) -> int:
-    """Recompute every live patient (after the team lead changes the points): a few grouped queries,
-    then only the patients whose score, band or reasons move are written. Returns how many moved."""
+    """Recompute every live patient (after the team lead changes the points): a few grouped queries, then only
+    the patients whose score, band or reasons move are written. Returns how many moved."""
     session = session or db.session()
     points = current_points(session)
-    on = today()
-    year_ago = on - timedelta(days=365)
-    live_events = [
-        HospitalEvent.archived_at.is_(None),
-        HospitalEvent.occurred_on > year_ago,
-        HospitalEvent.occurred_on <= on,
-    ]
-    counts: dict[tuple[int, HospitalEventKind], int] = {
-        (pid, kind): n
-        for pid, kind, n in session.execute(
-            select(HospitalEvent.patient_id, HospitalEvent.kind, func.count())
-            .where(*live_events)
-            .group_by(HospitalEvent.patient_id, HospitalEvent.kind)
-        )
-    }
-    discharged_on = func.coalesce(HospitalEvent.discharged_on, HospitalEvent.occurred_on)
-    recent = set(
-        session.scalars(
-            select(HospitalEvent.patient_id)
-            .where(
-                HospitalEvent.archived_at.is_(None),
-                HospitalEvent.kind == HospitalEventKind.admission,
-                discharged_on > on - timedelta(days=30),
-                discharged_on <= on,
-            )
-            .distinct()
-        )
-    )
-    concerns = set(
-        session.scalars(
-            select(SafeguardingConcern.patient_id)
-            .where(SafeguardingConcern.archived_at.is_(None), SafeguardingConcern.closed_on.is_(None))
-            .distinct()
-        )
-    )
+    facts = gather_inputs(session, today())
     moved = 0
     query = select(Patient).where(Patient.archived_at.is_(None)).order_by(Patient.id).execution_options(yield_per=batch)
     with session.no_autoflush:
         for patient in session.scalars(query):
-            result = assess(
-                RiskInputs(
-                    cfs=patient.cfs,
-                    efi=patient.efi,
-                    admissions_12m=counts.get((patient.id, HospitalEventKind.admission), 0),
-                    ae_12m=counts.get((patient.id, HospitalEventKind.ae_attendance), 0),
-                    conditions=patient.condition_count,
-                    discharged_within_30_days=patient.id in recent,
-                    open_safeguarding=patient.id in concerns,
-                ),
-                points,
-            )
-            reasons = "\n".join(result.reasons) or None
-            if (patient.risk_score, patient.risk_band, patient.risk_reasons) != (result.score, result.band, reasons):
-                patient.risk_score, patient.risk_band, patient.risk_reasons = result.score, result.band, reasons
-                moved += 1
+            moved += _store(patient, assess(facts.inputs(patient), points))
     session.flush()
     return moved
 
 
-def save_points(points: dict[str, int], by_user_id: int, session: Session | None = None) -> int:
+def save_points(points: dict[str, int], by: User, session: Session | None = None) -> int:
     """Store the team lead's points and bands, then recompute every patient; returns how many moved."""
     session = session or db.session()
     unknown = set(points) - set(DEFAULTS)
@@ -300,8 +263,5 @@ def save_points(points: dict[str, int], by_user_id: int, session: Session | None
         raise ValueError(f"unknown risk settings: {sorted(unknown)}")
     if points.get("high_from", DEFAULTS["high_from"]) <= points.get("medium_from", DEFAULTS["medium_from"]):
         raise DomainError("The high band must start above the medium band.")
-    setting = session.get(Setting, SETTING_KEY) or Setting(key=SETTING_KEY)
-    setting.value, setting.updated_by_id = json.dumps(points, sort_keys=True), by_user_id
-    session.add(setting)
-    session.flush()
+    set_setting(RISK_POINTS, points, by, session)
     return recompute_all(session)

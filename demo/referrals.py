@@ -59,7 +59,7 @@ def referral(ctx: Context, story: Story, received: date) -> None:
     final = outcomes[-1][1] if outcomes else None
     reason = outcomes[-1][2] if outcomes else None
 
-    # Consent and signposting agree with the decision: acceptance needs both (services.acceptance_gaps).
+    # Consent and signposting agree with the decision: acceptance needs both (referrals.acceptance_gaps).
     accepted = final == TriageOutcome.accept
     consent = Consent.not_recorded
     if (

@@ -62,10 +62,6 @@ class MeetingContext:
         return [a for case in self.cases for a in case.actions]
 
 
-def _patient_name(patient: Patient) -> str:
-    return f"{patient.family_name.upper()}, {patient.given_name}"
-
-
 def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingContext:
     """Everything the agenda, minutes and action log show, loaded in a fixed number of queries."""
     items = db.session.scalars(
@@ -87,7 +83,7 @@ def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingCon
     cases = []
     for item in items:
         patient = item.patient
-        name, number = _patient_name(patient), format_nhs_number(patient.nhs_number)
+        name, number = patient.display_name, format_nhs_number(patient.nhs_number)
         slot = format_datetime(item.slot_starts_at)[-5:] if item.slot_starts_at else ""
         cases.append(
             Case(

@@ -6,8 +6,12 @@ from pathlib import Path
 
 from exports import word
 from exports.meeting_context import MeetingContext
+from models import AttendanceStatus
 
-ATTENDANCE_ORDER = ("Attended", "Apologies", "Absent", "Invited")
+#: The register's columns, in the order a reader expects them.
+REGISTER_COLUMNS = tuple(
+    s.label for s in (AttendanceStatus.attended, AttendanceStatus.apologies, AttendanceStatus.absent)
+)
 
 
 def render(context: MeetingContext, base: Path | None = None) -> bytes:
@@ -17,10 +21,10 @@ def render(context: MeetingContext, base: Path | None = None) -> bytes:
         word.paragraph(document, context.chair, "Chair")
     word.heading(document, "Attendance and apologies", 1)
     rows = [
-        [agency] + ["; ".join(by_status.get(label, [])) for label in ATTENDANCE_ORDER[:3]]
+        [agency] + ["; ".join(by_status.get(label, [])) for label in REGISTER_COLUMNS]
         for agency, by_status in context.attendance.items()
     ]
-    word.table(document, ["Agency", "Attended", "Apologies", "Absent"], rows, widths=[2, 2, 2, 2])
+    word.table(document, ["Agency", *REGISTER_COLUMNS], rows, widths=[2, 2, 2, 2])
     for case in context.cases:
         word.heading(document, f"{case.position}. {case.patient} ({case.nhs_number or 'no NHS number'})", 1)
         word.paragraph(

@@ -1,16 +1,42 @@
-"""A spreadsheet from a header row and value rows, formulas already neutralised by the caller."""
+"""Spreadsheets (CSV and XLSX) from a header row and value rows, every cell made inert first."""
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from collections.abc import Iterable
+from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+#: A cell starting with one of these is read as a formula by spreadsheet programs.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 #: Sheet titles may not contain these characters and are at most 31 long.
 _BAD_TITLE = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+def neutralise_formula(value):
+    """Make a spreadsheet cell inert: text that would run as a formula gets a leading apostrophe."""
+    if isinstance(value, (int, float, Decimal)) or value is None:
+        return value
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def csv_text(header: list[str], rows: Iterable[list]) -> str:
+    """A CSV document, built whole (the rows are already capped by the caller)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([neutralise_formula(value) for value in row])
+    return out.getvalue()
 
 
 def workbook_bytes(title: str, header: list[str], rows: Iterable[list]) -> bytes:
@@ -26,7 +52,7 @@ def workbook_bytes(title: str, header: list[str], rows: Iterable[list]) -> bytes
         header_cells.append(cell)
     sheet.append(header_cells)
     for row in rows:
-        sheet.append(row)
+        sheet.append([neutralise_formula(value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

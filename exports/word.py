@@ -190,7 +190,7 @@ def table(document, header: list[str], rows: list[list], widths: list[float] | N
         section = document.sections[-1]
         usable = (section.page_width - section.left_margin - section.right_margin) / 635  # EMU to twentieths of a point
         twips = [int(usable * share / sum(widths)) for share in widths]
-        for column, width in zip(grid._tbl.tblGrid.gridCol_lst, twips):
+        for column, width in zip(grid._tbl.tblGrid.gridCol_lst, twips, strict=True):
             column.set(qn("w:w"), str(width))
         layout = OxmlElement("w:tblLayout")
         layout.set(qn("w:type"), "fixed")
@@ -202,12 +202,12 @@ def table(document, header: list[str], rows: list[list], widths: list[float] | N
         element.set(qn("w:val"), "true")
         row_pr.append(element)
     head.append(row_pr)
-    for text, width in zip(header, twips):
+    for text, width in zip(header, twips, strict=True):
         head.append(_cell(text, width, bold=True))
     grid._tbl.append(head)
     for values in rows:
         row = OxmlElement("w:tr")
-        for value, width in zip(values, twips):
+        for value, width in zip(values, twips, strict=True):
             row.append(_cell(value, width))
         grid._tbl.append(row)
     return grid

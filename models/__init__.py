@@ -12,6 +12,7 @@ from models.base import (
     enum_column,
     install_sqlite_pragmas,
     utcnow,
+    value_before,
 )
 from models.care import (
     CarePlan,

@@ -15,6 +15,7 @@ from sqlalchemy import (
     TypeDecorator,
     event,
     func,
+    inspect,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -77,6 +78,14 @@ def _on_connect(dbapi_connection, connection_record) -> None:
 def _on_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
         _sqlite_begin(conn)
+
+
+def value_before(obj, attribute: str):
+    """The value an attribute had before this unit of work changed it (None for a new row)."""
+    history = inspect(obj).attrs[attribute].history
+    if history.deleted:
+        return history.deleted[0]
+    return history.unchanged[0] if history.unchanged else None
 
 
 def utcnow() -> datetime:

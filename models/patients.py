@@ -93,8 +93,26 @@ class Patient(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
 
     def __str__(self) -> str:
         number = format_nhs_number(self.nhs_number)
-        name = f"{self.family_name.upper()}, {self.given_name}"
-        return f"{name} ({number})" if number else name
+        return f"{self.display_name} ({number})" if number else self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name as every screen and document shows it: "LOVELACE, Ada"."""
+        return f"{self.family_name.upper()}, {self.given_name}"
+
+    @property
+    def contact_barrier(self) -> str | None:
+        """Why nothing more is sent or shared about the patient (DESIGN.md §3), or None when it may be."""
+        if self.date_of_death is not None:
+            return "they have died."
+        if self.consent_withdrawn_on is not None:
+            return "consent has been withdrawn."
+        return None
+
+    @property
+    def may_be_contacted(self) -> bool:
+        """Letters, chasers, agendas and sharing stop when a patient has died or withdrawn consent."""
+        return self.contact_barrier is None
 
     def __repr__(self) -> str:
         return f"<Patient {self.id} {self.nhs_number}>"

@@ -132,6 +132,10 @@ class User(UserMixin, TimestampMixin, db.Model):
         self.password_hash = generate_password_hash(
             password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         )
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Sign the account out everywhere: every session's identity carries the old token."""
         self.session_token = secrets.token_hex(16)
 
     def check_password(self, password: str) -> bool:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
-
 from sqlalchemy import func, select
 
-from models import DomainError, Organisation, OrganisationType, Role, User, db
+import audit
+from models import MIN_PASSWORD_LENGTH, AuditAction, DomainError, Organisation, OrganisationType, Role, User, db, utcnow
 
 #: The ILR team's own organisation: new accounts belong to it unless told otherwise.
 ILR_TEAM_ODS = "ILR001"
@@ -57,5 +56,39 @@ def deactivate_user(user: User, by: User) -> None:
     """Stop an account signing in (kept for the audit trail); its open sessions end."""
     if user.id == by.id:
         raise DomainError("You cannot deactivate your own account.")
-    user.active = False
-    user.session_token = secrets.token_hex(16)
+    with audit.reason(f"Account deactivated by {by.name}"):
+        user.active = False
+        user.end_sessions()
+        db.session.flush()
+
+
+def update_account(user: User, by: User, *, is_new: bool, new_password: str | None = None) -> None:
+    """Save an account as edited on the accounts screen: email kept lower case, a new password set, and a
+    deactivation ending the account's sessions (your own account cannot be deactivated)."""
+    user.email = user.email.strip().lower()
+    if is_new and not new_password:
+        raise DomainError(f"Set a password for the new account (at least {MIN_PASSWORD_LENGTH} characters).")
+    if new_password:
+        reset_password(user, new_password)
+    if not user.active:
+        if not is_new and user.id == by.id:
+            raise DomainError("You cannot deactivate your own account.")
+        user.end_sessions()
+
+
+def record_sign_in(user: User) -> None:
+    """A successful sign-in: when, for the accounts list, and in the audit trail."""
+    user.last_sign_in_at = utcnow()
+    audit.record(AuditAction.sign_in, user_id=user.id)
+    db.session.flush()
+
+
+def record_failed_sign_in(email: str, user: User | None) -> None:
+    """A refused sign-in, with the email tried (and the account, when one has that email)."""
+    audit.record(AuditAction.sign_in_failed, user_id=user.id if user else None, detail=f"email={email}")
+    db.session.flush()
+
+
+def record_sign_out(user: User) -> None:
+    audit.record(AuditAction.sign_out, user_id=user.id)
+    db.session.flush()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 import holidays
 from sqlalchemy import func, select
@@ -25,15 +25,13 @@ from models import (
     Organisation,
     Patient,
     SafeguardingConcern,
-    Setting,
     User,
     db,
 )
 from services.scheduling import members_of
+from services.settings import AGENDA_CUTOFF, get_setting
 from timefmt import LONDON, today
 
-CUTOFF_SETTING = "agenda_cutoff_working_days"
-DEFAULT_CUTOFF_WORKING_DAYS = 2
 
 
 def _bank_holidays(years: range):
@@ -53,8 +51,7 @@ def working_days_before(day: date, count: int) -> date:
 
 def cutoff_for(meeting: Meeting) -> date:
     """The last day for additions before they count as late (a team-lead setting, default two working days)."""
-    setting = db.session.get(Setting, CUTOFF_SETTING)
-    days = int(json.loads(setting.value)) if setting else DEFAULT_CUTOFF_WORKING_DAYS
+    days = int(get_setting(AGENDA_CUTOFF))
     return working_days_before(meeting.starts_at.astimezone(LONDON).date(), days)
 
 
@@ -106,16 +103,13 @@ def agenda_items(meeting: Meeting) -> list[AgendaItem]:
     )
 
 
-def add_case(meeting: Meeting, episode: Episode, by: User, on: date | None = None) -> AgendaItem:
+def add_case_to_agenda(meeting: Meeting, episode: Episode, by: User, on: date | None = None) -> AgendaItem:
     """List a case: flagged late after the cut-off; refused for a patient who died or withdrew consent."""
     if meeting.status in (MeetingStatus.held, MeetingStatus.cancelled):
         raise DomainError(f"This meeting is {meeting.status.label.lower()}: cases cannot be added.")
     patient = episode.patient
-    if patient.date_of_death or patient.consent_withdrawn_on:
-        raise DomainError(
-            f"{patient} cannot be listed: "
-            + ("they have died." if patient.date_of_death else "consent has been withdrawn.")
-        )
+    if not patient.may_be_contacted:
+        raise DomainError(f"{patient} cannot be listed: {patient.contact_barrier}")
     if db.session.scalar(
         select(func.count())
         .select_from(AgendaItem)
@@ -140,15 +134,30 @@ def add_case(meeting: Meeting, episode: Episode, by: User, on: date | None = Non
     return item
 
 
-def reorder(meeting: Meeting, item_ids: list[int], by: User) -> None:
-    """Put the cases in the given order (ids of this meeting's items)."""
+@dataclass(frozen=True)
+class AgendaPlace:
+    """One row of the agenda table as edited: the case's place, time slot and presenting professional."""
+
+    item_id: int
+    position: int
+    slot: time | None = None
+    presenter_id: int | None = None
+
+
+def set_agenda_order(meeting: Meeting, places: list[AgendaPlace], by: User) -> None:
+    """Put the cases in the given order (every case of this meeting once), with their slots and presenters."""
     items = {i.id: i for i in meeting.agenda}
-    if sorted(item_ids) != sorted(items):
+    if sorted(p.item_id for p in places) != sorted(items):
         raise DomainError("The new order must list every case on this agenda once.")
+    day = meeting.starts_at.astimezone(LONDON).date()
+    ordered = sorted(places, key=lambda p: (p.position, p.item_id))
     with audit.reason(f"Agenda reordered by {by.name}"):
-        for position, item_id in enumerate(item_ids, start=1):
-            if items[item_id].position != position:
-                items[item_id].position = position
+        for position, place in enumerate(ordered, start=1):
+            item = items[place.item_id]
+            slot = datetime.combine(day, place.slot, tzinfo=LONDON) if place.slot else item.slot_starts_at
+            for name, value in (("position", position), ("slot_starts_at", slot), ("presenter_id", place.presenter_id)):
+                if getattr(item, name) != value:
+                    setattr(item, name, value)
         db.session.flush()
 
 

@@ -48,12 +48,9 @@ def queue_email(
     to = (to or "").strip()
     if "@" not in to:
         raise DomainError(f"There is no valid email address for this recipient ({to or 'none'}).")
-    if patient is not None and (patient.date_of_death or patient.consent_withdrawn_on):
+    if patient is not None and not patient.may_be_contacted:
         # DESIGN.md §3: after a death no letters or chasers go out; after consent is withdrawn, no sharing.
-        raise DomainError(
-            f"Nothing is sent about {patient}: "
-            + ("they have died." if patient.date_of_death else "consent has been withdrawn.")
-        )
+        raise DomainError(f"Nothing is sent about {patient}: {patient.contact_barrier}")
     if contains_patient_data and not is_secure_address(to):
         raise DomainError(
             f"{to} is not a secure address: email with patient details only goes to {', '.join(secure_domains())} "

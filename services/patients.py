@@ -20,7 +20,7 @@ from models import (
     db,
     utcnow,
 )
-from nhs import nhs_number_is_valid, normalise_nhs_number
+from nhs import format_nhs_number, nhs_number_is_valid, normalise_nhs_number
 from timefmt import today
 
 
@@ -44,6 +44,45 @@ def find_patients(
             )
         )
     raise DomainError("Give an NHS number, or a surname and date of birth.")
+
+
+def add_patient(
+    *,
+    given_name: str,
+    family_name: str,
+    date_of_birth: date | None,
+    by: User,
+    nhs_number: str | None = None,
+    **details,
+) -> Patient:
+    """Add a patient at intake; refused when one already exists (choose them from the search instead)."""
+    missing = [
+        label
+        for label, value in (("First name", given_name), ("Surname", family_name), ("Date of birth", date_of_birth))
+        if not value
+    ]
+    if missing:
+        raise DomainError(
+            "To add a new patient, enter: " + ", ".join(missing) + ". Or find and choose an existing patient."
+        )
+    digits = normalise_nhs_number(nhs_number)
+    if digits and find_patients(nhs_number=digits):
+        raise DomainError(
+            f"A patient with NHS number {format_nhs_number(digits)} already exists: find and choose them above."
+        )
+    if not digits and find_patients(family_name=family_name, date_of_birth=date_of_birth):
+        raise DomainError("A patient with this surname and date of birth already exists: find and choose them above.")
+    patient = Patient(
+        nhs_number=digits,
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        date_of_birth=date_of_birth,
+        **details,
+    )
+    db.session.add(patient)
+    with audit.reason(f"Patient added at intake by {by.name}"):
+        db.session.flush()
+    return patient
 
 
 def _future_agenda_items(patient: Patient) -> list[AgendaItem]:
@@ -83,7 +122,7 @@ def record_death(patient: Patient, died_on: date, by: User) -> list[Episode]:
 
 
 def withdraw_consent(patient: Patient, withdrawn_on: date, by: User) -> None:
-    """Record consent withdrawn: off future agendas, and no further sharing (see `may_share`)."""
+    """Record consent withdrawn: off future agendas, and no further sharing (`Patient.may_be_contacted`)."""
     if patient.consent_withdrawn_on is not None:
         raise DomainError("Consent withdrawal is already recorded for this patient.")
     with audit.reason(f"Consent withdrawn ({withdrawn_on:%d/%m/%Y}), recorded by {by.name}"):
@@ -91,8 +130,3 @@ def withdraw_consent(patient: Patient, withdrawn_on: date, by: User) -> None:
         for item in _future_agenda_items(patient):
             item.status = CaseStatus.withdrawn
         db.session.flush()
-
-
-def may_contact_about(patient: Patient) -> bool:
-    """Letters, chasers and sharing stop when a patient has died or withdrawn consent."""
-    return patient.date_of_death is None and patient.consent_withdrawn_on is None

@@ -9,6 +9,7 @@ from sqlalchemy import select
 import audit
 from models import (
     Consent,
+    Organisation,
     DeclineReason,
     DomainError,
     Episode,
@@ -49,10 +50,12 @@ def open_referrals_for(patient: Patient, *, excluding: Referral | None = None) -
     return [r for r in rows if r is not excluding]
 
 
-def record_referral(patient: Patient, **fields) -> tuple[Referral, list[Referral]]:
-    """Record a referral for a patient; returns it with the patient's other open referrals (a duplicate flag)."""
-    existing = open_referrals_for(patient)
-    referral = Referral(patient=patient, **fields)
+def record_referral(patient: Patient, referral: Referral | None = None, **fields) -> tuple[Referral, list[Referral]]:
+    """Record a referral for a patient (new from `fields`, or one a form has filled in); returns it with the
+    patient's other open referrals (a possible duplicate)."""
+    with db.session.no_autoflush:
+        existing = open_referrals_for(patient, excluding=referral)
+    referral = referral or Referral(patient=patient, **fields)
     db.session.add(referral)
     with audit.reason(
         "Referral received"
@@ -173,3 +176,16 @@ def triage_referral(
     if outcome == TriageOutcome.advice_only:
         return give_advice_only(referral, by, text)
     return redirect_referral(referral, by, text)
+
+
+def organisation_with_ods(ods: str | None, what: str) -> Organisation | None:
+    """The organisation an ODS code names (None when no code was given); refused when none has it."""
+    if not ods:
+        return None
+    code = ods.strip().upper()
+    organisation = db.session.scalars(select(Organisation).where(Organisation.ods_code == code)).first()
+    if organisation is None:
+        raise DomainError(
+            f"No organisation has the ODS code {code} ({what}). Check the code, or add the organisation first."
+        )
+    return organisation

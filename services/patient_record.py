@@ -1,0 +1,191 @@
+"""The patient record as one page reads it: a timeline of everything known, and the actions about them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from models import (
+    Action,
+    AgendaItem,
+    CarePlan,
+    CollatedNote,
+    Episode,
+    GeneratedDocument,
+    HospitalEvent,
+    Meeting,
+    OnwardReferral,
+    Patient,
+    Referral,
+    SafeguardingConcern,
+    db,
+)
+from services.actions import STILL_OPEN
+from services.referrals import OPEN_STATUSES
+from timefmt import LONDON
+
+
+@dataclass
+class Event:
+    """One line of the timeline."""
+
+    on: date
+    kind: str
+    title: str
+    detail: str = ""
+    #: (endpoint, id) of the page to open, when there is one.
+    link: tuple[str, int] | None = None
+    flag: str | None = None
+
+
+def _day(value) -> date:
+    return value.astimezone(LONDON).date() if isinstance(value, datetime) else value
+
+
+def age_on(born: date, on: date) -> int:
+    """Whole years of age on a day."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def timeline(patient: Patient) -> list[Event]:
+    """Everything known about the patient, newest first (a handful of queries, none per row)."""
+    pid = patient.id
+
+    def live(model):
+        return [model.patient_id == pid, model.archived_at.is_(None)]
+
+    events: list[Event] = []
+    for referral in db.session.scalars(
+        select(Referral).where(*live(Referral)).options(selectinload(Referral.decisions))
+    ):
+        events.append(
+            Event(
+                referral.received_on,
+                "Referral",
+                f"Referral from {referral.referrer_name}",
+                referral.reason,
+                ("triage.details_view", referral.id) if referral.status in OPEN_STATUSES else None,
+            )
+        )
+        for decision in referral.decisions:
+            detail = "; ".join(
+                filter(
+                    None,
+                    [
+                        decision.decline_reason.label if decision.decline_reason else None,
+                        decision.reason_text,
+                        decision.missing_information,
+                        decision.redirected_to,
+                    ],
+                )
+            )
+            events.append(
+                Event(decision.decided_on, "Triage", f"{decision.outcome.label} by {decision.decided_by.name}", detail)
+            )
+    for episode in db.session.scalars(select(Episode).where(*live(Episode))):
+        events.append(
+            Event(
+                episode.opened_on,
+                "Episode",
+                f"Opened to the ILR ({episode.locality})",
+                f"Coordinator: {episode.coordinator.name}" if episode.coordinator else "",
+            )
+        )
+        if episode.closed_on:
+            events.append(
+                Event(
+                    episode.closed_on,
+                    "Episode",
+                    f"Closed: {episode.closure_reason.label}",
+                    episode.goal_attainment or "",
+                )
+            )
+    items = db.session.scalars(
+        select(AgendaItem).where(*live(AgendaItem)).join(Meeting).options(selectinload(AgendaItem.meeting))
+    )
+    for item in items:
+        events.append(
+            Event(
+                _day(item.meeting.starts_at),
+                "Discussion",
+                f"{item.status.label} at {item.meeting}",
+                " ".join(filter(None, [item.outcome, item.decisions])),
+            )
+        )
+    for plan in db.session.scalars(select(CarePlan).where(*live(CarePlan)).options(selectinload(CarePlan.shares))):
+        events.append(
+            Event(
+                _day(plan.agreed_on or plan.created_at),
+                "Care plan",
+                f"Care plan version {plan.number} ({plan.state.label.lower()})",
+            )
+        )
+        for share in plan.shares:
+            events.append(
+                Event(share.shared_on, "Care plan", f"Version {plan.number} shared with {share.shared_with.name}")
+            )
+    for onward in db.session.scalars(select(OnwardReferral).where(*live(OnwardReferral))):
+        events.append(
+            Event(
+                onward.referred_on,
+                "Onward referral",
+                f"Referred to {onward.service}: {onward.outcome.label.lower()}",
+                onward.reason or "",
+            )
+        )
+    for concern in db.session.scalars(select(SafeguardingConcern).where(*live(SafeguardingConcern))):
+        status = "closed" if concern.closed_on else "open"
+        events.append(
+            Event(
+                concern.raised_on,
+                "Safeguarding",
+                f"{concern.category.label} concern ({status})",
+                "; ".join(
+                    filter(
+                        None,
+                        [
+                            concern.referred_to and f"referred to {concern.referred_to}",
+                            concern.reference,
+                            concern.outcome,
+                        ],
+                    )
+                ),
+                flag=None if concern.closed_on else "open",
+            )
+        )
+    for event in db.session.scalars(select(HospitalEvent).where(*live(HospitalEvent))):
+        events.append(Event(event.occurred_on, "Hospital", event.kind.label, event.hospital or ""))
+    for note in db.session.scalars(
+        select(CollatedNote).where(*live(CollatedNote)).options(selectinload(CollatedNote.checked_by))
+    ):
+        checked = (
+            f"checked by {note.checked_by.name} on {note.checked_on:%d/%m/%Y}"
+            if note.checked_by and note.checked_on
+            else "not yet checked"
+        )
+        events.append(
+            Event(
+                note.checked_on or _day(note.created_at),
+                "Collated note",
+                f"{note.source.label} ({checked})",
+                note.summary,
+            )
+        )
+    for doc in db.session.scalars(select(GeneratedDocument).where(GeneratedDocument.patient_id == pid)):
+        events.append(Event(_day(doc.created_at), "Document", f"{doc.kind.label}: {doc.filename}"))
+    return sorted(events, key=lambda e: e.on, reverse=True)
+
+
+def actions_for(patient: Patient) -> list[Action]:
+    """Open actions first (earliest due first), then the rest, newest first."""
+    rows = db.session.scalars(
+        select(Action)
+        .where(Action.patient_id == patient.id, Action.archived_at.is_(None))
+        .options(selectinload(Action.owner_organisation), selectinload(Action.owner_contact))
+    ).all()
+    return sorted([a for a in rows if a.status in STILL_OPEN], key=lambda a: a.due_on) + sorted(
+        [a for a in rows if a.status not in STILL_OPEN], key=lambda a: a.due_on, reverse=True
+    )

@@ -1,0 +1,37 @@
+"""Team-lead settings, stored as JSON in the Setting table: one typed way to read and write them."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy.orm import Session
+
+import audit
+from models import Setting, User, db
+
+#: The risk rule's points and band limits, over `risk.DEFAULTS` (a dict).
+RISK_POINTS = "risk_rule"
+#: Working days before a meeting after which an agenda addition counts as late (an int).
+AGENDA_CUTOFF = "agenda_cutoff_working_days"
+
+DEFAULTS: dict[str, object] = {RISK_POINTS: {}, AGENDA_CUTOFF: 2}
+
+
+def get_setting(key: str, session: Session | None = None):
+    """The stored value, or the default when the team lead has not set one."""
+    row = (session or db.session()).get(Setting, key)
+    return json.loads(row.value) if row is not None else DEFAULTS[key]
+
+
+def set_setting(key: str, value, by: User, session: Session | None = None) -> None:
+    """Store a value (audited with who changed it)."""
+    if key not in DEFAULTS:
+        raise KeyError(f"unknown setting {key!r}")
+    session = session or db.session()
+    row = session.get(Setting, key) or Setting(key=key)
+    text = json.dumps(value, sort_keys=True)
+    if row.value != text:
+        with audit.reason(f"Settings changed by {by.name}", session):
+            row.value, row.updated_by_id = text, by.id
+            session.add(row)
+            session.flush()
