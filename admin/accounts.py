@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import re
-import secrets
 
-from flask import flash
 from flask_admin.actions import action
 from flask_login import current_user
 from wtforms import PasswordField, ValidationError
 from wtforms.validators import Email, Length, Optional
 
-import services
 from access import TEAM_LEAD
 from admin.base import SecureModelView
 from models import Organisation, User, db
+from services.accounts import deactivate_user, update_account
 
 ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
 
@@ -31,7 +29,7 @@ class OrganisationView(SecureModelView):
 
     roles_archive = TEAM_LEAD
     column_list = ["name", "type", "ods_code", "secure_email", "updated_at"]
-    column_labels = {"ods_code": "ODS code", "secure_email": "Secure email", "updated_at": "Last changed"}
+    column_labels = {"ods_code": "ODS code", "secure_email": "Secure email"}
     column_searchable_list = ["name", "ods_code"]
     column_filters = ["type", "name", "ods_code"]
     column_default_sort = "name"
@@ -77,29 +75,18 @@ class UserView(SecureModelView):
     form_ajax_refs = {"organisation": {"fields": ["name", "ods_code"], "page_size": 20}}
 
     def on_model_change(self, form, model, is_created):
-        model.email = model.email.strip().lower()
-        password = form.new_password.data
-        if is_created and not password:
-            raise services.DomainError("Set a password for the new account (at least 12 characters).")
-        if password:
-            services.reset_password(model, password)
-        if not is_created and model.id == current_user.id and not model.active:
-            raise services.DomainError("You cannot deactivate your own account.")
-        if not model.active:
-            model.session_token = secrets.token_hex(16)
+        update_account(model, current_user, is_new=is_created, new_password=form.new_password.data)
 
     @action("deactivate", "Deactivate", "Deactivate the selected accounts? They will not be able to sign in.")
     def action_deactivate(self, ids):
-        users = self._rows_for_action(ids, False)
-        try:
+        users = self.rows(ids)
+
+        def deactivate_all():
             for user in users:
-                services.deactivate_user(user, by=current_user)
-        except services.DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return
-        db.session.commit()
-        flash(f"{len(users)} account(s) deactivated.", "success")
+                deactivate_user(user, by=current_user)
+            return len(users)
+
+        self.perform(deactivate_all, lambda n: f"{n} account(s) deactivated.")
 
     def is_action_allowed(self, name):
         if name == "deactivate":

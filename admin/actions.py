@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_login import current_user
 from sqlalchemy import and_, not_
 from sqlalchemy.orm import joinedload
 from wtforms.validators import ValidationError
 
-from access import NOBODY, READERS, STAFF
-from admin.base import SecureModelView
-from admin.fields import (
-    CONTACT,
-    ORGANISATION,
-    PATIENT,
-    ByPatientLoader,
-    field_is,
-    not_in_future,
-    patient_link,
-    required_when,
-    same_patient,
-    short_text,
-    under_live_parent,
-)
-from models import Action, ActionChase, ActionStatus, AgendaItem, Contact, db
+from admin.base import SecureModelView, WrittenByWorkflow
+from admin.formatters import patient_link, short_text
+from admin.forms import field_is, not_in_future, required_when, same_patient
+from admin.lookups import CONTACT, ORGANISATION, PATIENT, ByPatientLoader
+from models import Action, ActionChase, ActionStatus, AgendaItem, Contact, db, value_before
+from services.actions import STILL_OPEN, complete_action
 from timefmt import today
-
-#: Statuses of an action still to be done: past its due date, such an action is overdue.
-STILL_OPEN = (ActionStatus.open, ActionStatus.in_progress)
 
 
 class OverdueFilter(BaseSQLAFilter):
@@ -59,12 +47,6 @@ def owner_works_there(form, field):
 class ActionView(SecureModelView):
     """Actions by owner organisation and due date; overdue is worked out from the status and due date."""
 
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
-    roles_archive = STAFF
-    roles_export = STAFF
-
     column_list = [
         "patient",
         "description",
@@ -89,9 +71,6 @@ class ActionView(SecureModelView):
         "completed_on": "Completed",
         "patient.family_name": "Patient surname",
         "patient.nhs_number": "Patient NHS number",
-        "created_at": "Added",
-        "updated_at": "Last changed",
-        "archived_at": "Archived",
     }
     column_formatters = {"patient": patient_link, "description": short_text(), "overdue": _overdue}
     column_formatters_detail = {"patient": patient_link, "overdue": _overdue}
@@ -163,15 +142,16 @@ class ActionView(SecureModelView):
         """What each row shows, loaded with the page (not one query per row)."""
         return super().get_query().options(joinedload(Action.owner_contact).joinedload(Contact.organisation))
 
+    def on_model_change(self, form, model, is_created):
+        """An action newly marked done is completed by the actions service (its date and audit)."""
+        before = None if is_created else value_before(model, "status")
+        if model.status == ActionStatus.done and before != ActionStatus.done:
+            model.status = before or ActionStatus.open
+            complete_action(model, current_user, model.completed_on)
 
-class ActionChaseView(SecureModelView):
+
+class ActionChaseView(WrittenByWorkflow, SecureModelView):
     """Every chase of an action, read only: chases are recorded by the chasing workflow."""
-
-    roles_view = READERS
-    roles_create = NOBODY
-    roles_edit = NOBODY
-    roles_archive = NOBODY
-    roles_export = STAFF
 
     column_list = ["chased_at", "action", "method", "chased_by", "note"]
     column_labels = {
@@ -191,9 +171,8 @@ class ActionChaseView(SecureModelView):
     column_default_sort = [("chased_at", True), ("id", True)]
     column_details_list = ["action", "chased_at", "method", "chased_by", "note", "created_at"]
 
-    def scope(self, query, include_archived: bool = False):
-        """Rows leave the lists with their archived parent."""
-        return under_live_parent(super().scope(query, include_archived), ActionChase.action, include_archived)
+    #: Rows leave the lists with their archived parent.
+    parent_scope = "action"
 
 
 def register(admin) -> None:

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
-from access import NOBODY, READERS, STAFF
+from access import NOBODY
 from admin.base import SecureModelView
-from admin.fields import (
-    ORGANISATION,
-    PATIENT,
-    STAFF_USER,
-    ByPatientLoader,
-    field_is,
-    not_before,
-    not_in_future,
-    patient_link,
-    required_when,
-    same_patient,
-    short_text,
-    under_live_parent,
-)
+from admin.formatters import patient_link, short_text
+from admin.forms import field_is, not_before, not_in_future, required_when, same_patient
+from admin.lookups import ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader
 from models import (
     CarePlan,
     CarePlanShare,
     CarePlanState,
-    DomainError,
     Episode,
     Goal,
     OnwardOutcome,
@@ -34,8 +21,9 @@ from models import (
     SafeguardingConcern,
     User,
     db,
+    value_before,
 )
-from services.patients import may_contact_about
+from services.care_plans import agree_care_plan, share_care_plan, start_new_draft
 
 CARE_PLAN = ByPatientLoader("care_plan", CarePlan)
 EPISODE = ByPatientLoader("episode", Episode)
@@ -49,12 +37,6 @@ def _me() -> User:
 
 class CarePlanView(SecureModelView):
     """Care-plan versions: a draft is edited until agreed; an agreed version is frozen and a new draft starts from it."""
-
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
-    roles_archive = STAFF
-    roles_export = STAFF
 
     column_list = ["patient", "number", "state", "review_on", "agreed_on", "agreed_by", "updated_at"]
     column_labels = {
@@ -76,15 +58,12 @@ class CarePlanView(SecureModelView):
         "patient.family_name": "Patient surname",
         "patient.nhs_number": "Patient NHS number",
         "created_at": "Started",
-        "updated_at": "Last changed",
-        "archived_at": "Archived",
     }
     column_descriptions = {
         "agreed_by": "Left blank when agreeing, it is you.",
         "state": "Once agreed, nothing in this version can change: start a new draft instead.",
     }
     column_formatters = {"patient": patient_link}
-    column_formatters_export = {}
     column_searchable_list = ["patient.family_name", "patient.nhs_number"]
     column_filters = ["state", "review_on", "agreed_on", "agreed_by.name"]
     column_sortable_list = ["number", "state", "review_on", "agreed_on", "updated_at"]
@@ -133,25 +112,18 @@ class CarePlanView(SecureModelView):
     form_ajax_refs = {"patient": PATIENT, "episode": EPISODE, "agreed_by": STAFF_USER}
 
     def on_model_change(self, form, model, is_created):
-        """A new plan is the patient's next version; agreeing without naming who means the signed-in user."""
+        """A new plan is the patient's next version; agreeing goes through its service (who, when, the freeze)."""
+        agreeing = model.state == CarePlanState.agreed and (is_created or value_before(model, "state") != model.state)
         if is_created:
-            with db.session.no_autoflush:  # the new plan must not be counted before it has its number
-                latest = db.session.scalar(
-                    db.select(func.max(CarePlan.number)).where(CarePlan.patient_id == model.patient.id)
-                )
-            model.number = (latest or 0) + 1
-        if model.state == CarePlanState.agreed and model.agreed_by is None:
-            model.agreed_by = _me()
+            start_new_draft(model, current_user)
+        if agreeing:
+            agree_care_plan(model, current_user, model.agreed_on, model.agreed_by)
 
 
 class GoalView(SecureModelView):
     """Goals in the patient's own words, each on one care-plan version."""
 
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
     roles_archive = NOBODY
-    roles_export = STAFF
 
     column_list = ["care_plan", "description", "domain", "target_on", "status"]
     column_labels = {
@@ -160,8 +132,6 @@ class GoalView(SecureModelView):
         "domain": "Domain",
         "target_on": "Target date",
         "status": "Status",
-        "created_at": "Added",
-        "updated_at": "Last changed",
     }
     column_descriptions = {"description": "In the patient's own words."}
     column_formatters = {"description": short_text()}
@@ -178,9 +148,8 @@ class GoalView(SecureModelView):
     def holds_patient_data(self) -> bool:
         return True  # each goal names its care plan's patient
 
-    def scope(self, query, include_archived: bool = False):
-        """Rows leave the lists with their archived parent."""
-        return under_live_parent(super().scope(query, include_archived), Goal.care_plan, include_archived)
+    #: Rows leave the lists with their archived parent.
+    parent_scope = "care_plan"
 
     def get_query(self):
         """What each row shows, loaded with the page (not one query per row)."""
@@ -190,11 +159,7 @@ class GoalView(SecureModelView):
 class CarePlanShareView(SecureModelView):
     """Care-plan versions sent to the GP or another agency: when, which version, by whom (the person recording it)."""
 
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
     roles_archive = NOBODY
-    roles_export = STAFF
 
     column_list = ["care_plan", "shared_on", "shared_with", "method", "shared_by"]
     column_labels = {
@@ -221,34 +186,21 @@ class CarePlanShareView(SecureModelView):
     def holds_patient_data(self) -> bool:
         return True  # each share names its care plan's patient
 
-    def scope(self, query, include_archived: bool = False):
-        """Rows leave the lists with their archived parent."""
-        return under_live_parent(super().scope(query, include_archived), CarePlanShare.care_plan, include_archived)
+    #: Rows leave the lists with their archived parent.
+    parent_scope = "care_plan"
 
     def get_query(self):
         """What each row shows, loaded with the page (not one query per row)."""
         return super().get_query().options(joinedload(CarePlanShare.care_plan).joinedload(CarePlan.patient))
 
     def on_model_change(self, form, model, is_created):
-        """Nothing more is shared about a patient who has died or withdrawn consent."""
+        """Sharing is recorded by its service (which refuses a patient who died or withdrew consent)."""
         if is_created:
-            model.shared_by = _me()
-            with db.session.no_autoflush:
-                patient = model.care_plan.patient
-            if not may_contact_about(patient):
-                raise DomainError(
-                    "This patient has died or withdrawn consent: their care plan is not shared any further."
-                )
+            share_care_plan(model, current_user)
 
 
 class OnwardReferralView(SecureModelView):
     """Referrals and signposting onward from the ILR, and what the receiving service decided."""
-
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
-    roles_archive = STAFF
-    roles_export = STAFF
 
     column_list = ["patient", "service", "organisation", "referred_on", "outcome", "outcome_on"]
     column_labels = {
@@ -263,12 +215,8 @@ class OnwardReferralView(SecureModelView):
         "outcome_on": "Outcome on",
         "patient.family_name": "Patient surname",
         "patient.nhs_number": "Patient NHS number",
-        "created_at": "Added",
-        "updated_at": "Last changed",
-        "archived_at": "Archived",
     }
     column_formatters = {"patient": patient_link}
-    column_formatters_export = {}
     column_searchable_list = ["service", "patient.family_name", "patient.nhs_number"]
     column_filters = ["outcome", "referred_on", "service", "organisation.name", "outcome_on"]
     column_sortable_list = ["service", "referred_on", "outcome", "outcome_on"]
@@ -307,12 +255,6 @@ class OnwardReferralView(SecureModelView):
 class SafeguardingConcernView(SecureModelView):
     """Safeguarding concerns (Care Act 2014 s42); an open one counts in the risk rule."""
 
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
-    roles_archive = STAFF
-    roles_export = STAFF
-
     column_list = ["patient", "raised_on", "category", "s42_criteria_met", "referred_to", "referred_on", "closed_on"]
     column_labels = {
         "patient": "Patient",
@@ -328,9 +270,6 @@ class SafeguardingConcernView(SecureModelView):
         "closed_on": "Closed on",
         "patient.family_name": "Patient surname",
         "patient.nhs_number": "Patient NHS number",
-        "created_at": "Added",
-        "updated_at": "Last changed",
-        "archived_at": "Archived",
     }
     column_descriptions = {
         "s42_criteria_met": "Care and support needs; experiencing or at risk of abuse or neglect; unable to protect themselves.",
@@ -338,7 +277,6 @@ class SafeguardingConcernView(SecureModelView):
         "closed_on": "Leave blank while the concern is open.",
     }
     column_formatters = {"patient": patient_link}
-    column_formatters_export = {}
     column_searchable_list = ["patient.family_name", "patient.nhs_number", "reference", "referred_to"]
     column_filters = ["category", "raised_on", "s42_criteria_met", "referred_on", "closed_on", "raised_by.name"]
     column_sortable_list = ["raised_on", "category", "referred_on", "closed_on"]

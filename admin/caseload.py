@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from access import NOBODY, READERS, STAFF
-from admin.base import SecureModelView
-from admin.triage import patient_column, priority_column
+from access import NOBODY
+from admin.base import SecureModelView, WrittenByWorkflow
+from admin.formatters import patient_column, priority_column
 from models import Episode, Patient, db
 from timefmt import today
 
@@ -18,15 +18,10 @@ def _review(view, context, model, name):
     return Markup('<span class="ilr-flag">{} overdue</span>').format(text) if model.review_on < today() else text
 
 
-class CaseloadView(SecureModelView):
+class CaseloadView(WrittenByWorkflow, SecureModelView):
     """Open episodes; closed ones are on the patient's record."""
 
-    roles_view = READERS
-    roles_create = NOBODY
-    roles_edit = NOBODY
-    roles_archive = NOBODY
     roles_restore = NOBODY
-    roles_export = STAFF
     can_view_details = False
     column_list = ["patient", "priority", "locality", "coordinator", "opened_on", "review_on"]
     column_labels = {

@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import (
@@ -20,25 +21,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-import services
 from access import STAFF
-from admin.base import AdminForm, SecureView
-from models import Consent, DomainError, Locality, Organisation, Patient, Sex, db
-from nhs import CFS_LABELS, format_nhs_number, nhs_number_is_valid, normalise_nhs_number
+from admin.base import SecureView
+from admin.forms import AdminForm, YesNoField, not_in_future, valid_nhs_number
+from models import Consent, DomainError, Locality, Patient, Sex, db
+from nhs import CFS_LABELS, format_nhs_number
+from services.patients import add_patient, find_patients
+from services.referrals import organisation_with_ods, record_referral
 from timefmt import today
-
-NOT_IN_FUTURE = "The date cannot be in the future."
-
-
-def _not_in_future(form, field):
-    if field.data and field.data > today():
-        raise ValidationError(NOT_IN_FUTURE)
-
-
-def _valid_nhs_number(form, field):
-    digits = normalise_nhs_number(field.data)
-    if digits and not nhs_number_is_valid(digits):
-        raise ValidationError("This is not a valid NHS number: it must be 10 digits and pass the check-digit test.")
 
 
 class ReferralForm(AdminForm):
@@ -47,12 +37,12 @@ class ReferralForm(AdminForm):
     patient_id = HiddenField()
     nhs_number = StringField(
         "NHS number",
-        validators=[Optional(), Length(max=13), _valid_nhs_number],
+        validators=[Optional(), Length(max=13), valid_nhs_number],
         description="With or without spaces, e.g. 999 123 4567. Leave blank if not known.",
     )
     given_name = StringField("First name", validators=[Optional(), Length(max=100)])
     family_name = StringField("Surname", validators=[Optional(), Length(max=100)])
-    date_of_birth = DateField("Date of birth", validators=[Optional(), _not_in_future])
+    date_of_birth = DateField("Date of birth", validators=[Optional(), not_in_future])
     sex = SelectField("Sex", choices=Sex.choices(), default=Sex.unknown.value)
     postcode = StringField("Postcode", validators=[Optional(), Length(max=10)])
     gp_practice_ods = StringField("GP practice ODS code", validators=[Optional(), Length(max=10)])
@@ -71,7 +61,7 @@ class ReferralForm(AdminForm):
     )
 
     locality_id = SelectField("Locality", coerce=int, validators=[DataRequired(message="Choose the locality.")])
-    received_on = DateField("Received", validators=[DataRequired(message="Enter the date received."), _not_in_future])
+    received_on = DateField("Received", validators=[DataRequired(message="Enter the date received."), not_in_future])
     referrer_name = StringField(
         "Referrer's name", validators=[DataRequired(message="Enter the referrer's name."), Length(max=200)]
     )
@@ -92,12 +82,10 @@ class ReferralForm(AdminForm):
     criteria_urgent_care = BooleanField("Recent discharge or high use of urgent care")
     consent = RadioField("Consent", choices=Consent.choices(), default=Consent.not_recorded.value)
     consent_by = StringField("Consent given by", validators=[Optional(), Length(max=200)])
-    consent_on = DateField("Consent given on", validators=[Optional(), _not_in_future])
+    consent_on = DateField("Consent given on", validators=[Optional(), not_in_future])
     best_interests_reason = TextAreaField("Best-interests decision: the reason", validators=[Length(max=2000)])
     signposting_tried = TextAreaField("Signposting already tried", validators=[Optional(), Length(max=2000)])
-    patient_aware = SelectField(
-        "Does the patient know about the referral?", choices=[("", "Not known"), ("yes", "Yes"), ("no", "No")]
-    )
+    patient_aware = YesNoField("Does the patient know about the referral?")
 
     def validate_best_interests_reason(self, field):
         if self.consent.data == Consent.best_interests.value and not (field.data or "").strip():
@@ -111,10 +99,8 @@ class IntakeView(SecureView):
 
     def _form(self) -> ReferralForm:
         form = ReferralForm()
-        form.locality_id.choices = [
-            (l.id, l.name)
-            for l in db.session.scalars(select(Locality).where(Locality.archived_at.is_(None)).order_by(Locality.name))
-        ]
+        live = select(Locality).where(Locality.archived_at.is_(None)).order_by(Locality.name)
+        form.locality_id.choices = [(locality.id, locality.name) for locality in db.session.scalars(live)]
         if not form.is_submitted():
             form.received_on.data = today()
             form.patient_id.data = request.args.get("patient_id", "")
@@ -130,7 +116,7 @@ class IntakeView(SecureView):
         if not (number or surname or born):
             return [], None
         try:
-            return services.find_patients(
+            return find_patients(
                 nhs_number=number or None,
                 family_name=surname or None,
                 date_of_birth=date.fromisoformat(born) if born else None,
@@ -153,15 +139,15 @@ class IntakeView(SecureView):
         matches, search_error = self._matches()
         chosen = self._chosen_patient(form)
         if form.validate_on_submit():
-            try:
+
+            def record():
                 patient = chosen or self._new_patient(form)
-                referral, others = services.record_referral(patient, **self._referral_fields(form))
-            except DomainError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
-                db.session.commit()
-                flash(f"Referral recorded for {patient}.", "success")
+                return record_referral(patient, **self._referral_fields(form))
+
+            done = self.perform(record)
+            if done:
+                referral, others = done.value
+                flash(f"Referral recorded for {referral.patient}.", "success")
                 if others:
                     flash(
                         Markup(
@@ -183,50 +169,22 @@ class IntakeView(SecureView):
         )
 
     def _new_patient(self, form) -> Patient:
-        """A patient from the form, refused when one already exists (choose them from the search instead)."""
-        missing = [f.label.text for f in (form.given_name, form.family_name, form.date_of_birth) if not f.data]
-        if missing:
-            raise DomainError(
-                "To add a new patient, enter: " + ", ".join(missing) + ". Or find and choose an existing patient."
-            )
-        digits = normalise_nhs_number(form.nhs_number.data)
-        if digits and services.find_patients(nhs_number=digits):
-            raise DomainError(
-                f"A patient with NHS number {format_nhs_number(digits)} already exists: find and choose them above."
-            )
-        if not digits and services.find_patients(
-            family_name=form.family_name.data, date_of_birth=form.date_of_birth.data
-        ):
-            raise DomainError(
-                "A patient with this surname and date of birth already exists: find and choose them above."
-            )
-        practice = self._organisation(form.gp_practice_ods.data, "GP practice")
-        patient = Patient(
-            nhs_number=digits,
-            given_name=form.given_name.data.strip(),
-            family_name=form.family_name.data.strip(),
+        """A new patient from the form (the service refuses one that already exists)."""
+        conditions = (form.long_term_conditions.data or "").replace("\r\n", "\n").strip()
+        return add_patient(
+            given_name=form.given_name.data,
+            family_name=form.family_name.data,
             date_of_birth=form.date_of_birth.data,
+            by=current_user,
+            nhs_number=form.nhs_number.data,
             sex=Sex(form.sex.data),
             postcode=(form.postcode.data or "").upper() or None,
-            gp_practice=practice,
+            gp_practice=organisation_with_ods(form.gp_practice_ods.data, "GP practice"),
             cfs=int(form.cfs.data) if form.cfs.data else None,
-            long_term_conditions=(form.long_term_conditions.data or "").replace("\r\n", "\n").strip() or None,
+            long_term_conditions=conditions or None,
         )
-        db.session.add(patient)
-        return patient
-
-    def _organisation(self, ods: str | None, what: str) -> Organisation | None:
-        if not ods:
-            return None
-        org = db.session.scalars(select(Organisation).where(Organisation.ods_code == ods.strip().upper())).first()
-        if org is None:
-            raise DomainError(
-                f"No organisation has the ODS code {ods.strip().upper()} ({what}). Check the code, or add the organisation first."
-            )
-        return org
 
     def _referral_fields(self, form) -> dict:
-        aware = {"yes": True, "no": False}.get(form.patient_aware.data)
         fields = {
             name: getattr(form, name).data
             for name in (
@@ -247,13 +205,13 @@ class IntakeView(SecureView):
                 "consent_on",
                 "best_interests_reason",
                 "signposting_tried",
+                "patient_aware",
             )
         }
         fields = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in fields.items()}
         return fields | {
             "consent": Consent(form.consent.data),
-            "patient_aware": aware,
-            "referrer_organisation": self._organisation(form.referrer_ods.data, "referrer"),
+            "referrer_organisation": organisation_with_ods(form.referrer_ods.data, "referrer"),
         }
 
 

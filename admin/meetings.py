@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload
 from wtforms.validators import URL, Email, NumberRange, Optional, ValidationError
 
-from access import NOBODY, READERS, STAFF, TEAM_LEAD
+from access import NOBODY, TEAM_LEAD
 from admin.base import SecureModelView
-from admin.fields import (
-    CONTACT,
-    ORGANISATION,
-    PATIENT,
-    USER,
-    ByPatientLoader,
-    MeetingLoader,
-    localities,
-    not_taken,
-    patient_link,
-    same_patient,
-    short_text,
-    under_live_parent,
-    unique,
-)
+from admin.formatters import patient_link, short_text
+from admin.forms import not_taken, same_patient, unique
+from admin.lookups import CONTACT, ORGANISATION, PATIENT, USER, ByPatientLoader, MeetingLoader, localities
 from models import (
     AgendaItem,
     Attendance,
@@ -53,7 +41,7 @@ def meeting_day(meeting: Meeting) -> date:
 
 def _to_the_minute(moment: datetime) -> datetime:
     """What the form's date-and-time box can hold: a time saved with seconds is not "moved" by an unchanged form."""
-    return moment.astimezone(timezone.utc).replace(second=0, microsecond=0)
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
 def meeting_after_referral(form, field):
@@ -69,14 +57,12 @@ def meeting_after_referral(form, field):
 class LocalityView(SecureModelView):
     """The areas an ILR serves; the team lead keeps the list."""
 
-    roles_view = READERS
     roles_create = TEAM_LEAD
     roles_edit = TEAM_LEAD
     roles_archive = TEAM_LEAD
-    roles_export = STAFF
 
     column_list = ["name", "updated_at"]
-    column_labels = {"name": "Name", "created_at": "Added", "updated_at": "Last changed", "archived_at": "Archived"}
+    column_labels = {"name": "Name"}
     column_searchable_list = ["name"]
     column_filters = ["name"]
     column_default_sort = "name"
@@ -88,11 +74,7 @@ class LocalityView(SecureModelView):
 class ContactView(SecureModelView):
     """People at organisations with an email address: members, presenters, action owners."""
 
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
     roles_archive = TEAM_LEAD
-    roles_export = STAFF
 
     column_list = ["name", "job_title", "organisation", "email", "phone"]
     column_labels = {
@@ -104,9 +86,6 @@ class ContactView(SecureModelView):
         "email": "Email",
         "phone": "Phone",
         "user": "Sign-in account",
-        "created_at": "Added",
-        "updated_at": "Last changed",
-        "archived_at": "Archived",
     }
     column_descriptions = {"user": "The contact's own sign-in, when they have one."}
     column_searchable_list = ["name", "email", "organisation.name"]
@@ -135,11 +114,9 @@ class ContactView(SecureModelView):
 class MeetingMemberView(SecureModelView):
     """Who sits on each locality's meeting; the team lead keeps the list."""
 
-    roles_view = READERS
     roles_create = TEAM_LEAD
     roles_edit = TEAM_LEAD
     roles_archive = TEAM_LEAD
-    roles_export = STAFF
 
     column_list = ["locality", "contact", "member_role"]
     column_labels = {
@@ -149,9 +126,6 @@ class MeetingMemberView(SecureModelView):
         "contact.name": "Member",
         "contact.email": "Member's email",
         "member_role": "Role",
-        "created_at": "Added",
-        "updated_at": "Last changed",
-        "archived_at": "Archived",
     }
     column_searchable_list = ["contact.name", "contact.email"]
     column_filters = ["locality.name", "member_role", "contact.name"]
@@ -182,12 +156,6 @@ class MeetingMemberView(SecureModelView):
 class MeetingView(SecureModelView):
     """Every meeting. Booking, moving and cancelling, which email the members, happen on the Scheduling page."""
 
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
-    roles_archive = STAFF
-    roles_export = STAFF
-
     column_list = ["starts_at", "locality", "status", "duration_minutes", "chair"]
     column_labels = {
         "starts_at": "Date and time",
@@ -197,9 +165,6 @@ class MeetingView(SecureModelView):
         "duration_minutes": "Length (minutes)",
         "chair": "Chair",
         "teams_link": "Teams link",
-        "created_at": "Added",
-        "updated_at": "Last changed",
-        "archived_at": "Archived",
     }
     column_descriptions = {
         "status": "Book, move or cancel a meeting on the Scheduling page so members are invited or told."
@@ -256,12 +221,6 @@ class MeetingView(SecureModelView):
 class AgendaItemView(SecureModelView):
     """Cases on meetings' agendas and, once discussed, their minutes (one per patient per meeting)."""
 
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
-    roles_archive = STAFF
-    roles_export = STAFF
-
     column_list = ["meeting", "position", "patient", "status", "late_addition", "presenter", "outcome"]
     column_labels = {
         "meeting": "Meeting",
@@ -282,14 +241,10 @@ class AgendaItemView(SecureModelView):
         "decisions": "Decisions",
         "patient.family_name": "Patient surname",
         "patient.nhs_number": "Patient NHS number",
-        "created_at": "Added",
-        "updated_at": "Last changed",
-        "archived_at": "Archived",
     }
     column_descriptions = {"late_addition": "Added after the cut-off before the meeting."}
     column_formatters = {"patient": patient_link, "outcome": short_text()}
     column_formatters_detail = {"patient": patient_link}
-    column_formatters_export = {}
     column_searchable_list = ["patient.family_name", "patient.nhs_number", "outcome"]
     column_filters = ["status", "late_addition", "meeting.starts_at", "meeting.locality.name", "presenter.name"]
     column_sortable_list = ["position", "status", ("meeting", "meeting.starts_at")]
@@ -367,11 +322,7 @@ class AgendaItemView(SecureModelView):
 class AttendanceView(SecureModelView):
     """The register: who was invited, came, sent apologies or was absent."""
 
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
     roles_archive = NOBODY
-    roles_export = STAFF
 
     column_list = ["meeting", "contact", "status"]
     column_labels = {
@@ -382,8 +333,6 @@ class AttendanceView(SecureModelView):
         "contact.name": "Member",
         "contact.email": "Member's email",
         "status": "Attendance",
-        "created_at": "Added",
-        "updated_at": "Last changed",
     }
     column_searchable_list = ["contact.name", "contact.email"]
     column_filters = ["status", "meeting.starts_at", "meeting.locality.name", "contact.name"]
@@ -398,9 +347,8 @@ class AttendanceView(SecureModelView):
     }
     form_ajax_refs = {"meeting": MEETING, "contact": CONTACT}
 
-    def scope(self, query, include_archived: bool = False):
-        """Rows leave the lists with their archived parent."""
-        return under_live_parent(super().scope(query, include_archived), Attendance.meeting, include_archived)
+    #: Rows leave the lists with their archived parent.
+    parent_scope = "meeting"
 
     def get_query(self):
         """What each row shows, loaded with the page (not one query per row)."""

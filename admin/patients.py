@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from sqlalchemy import inspect
 from wtforms.validators import NumberRange
 
-import services
-from access import READERS, STAFF
 from admin.base import SecureModelView
-from admin.fields import (
-    PATIENT,
-    STAFF_USER,
+from admin.formatters import nhs_number, patient_link, short_text
+from admin.forms import (
     NhsNumberField,
     field_filled,
-    lookup,
-    nhs_number,
     not_before,
     not_in_future,
-    patient_link,
     required_when,
-    short_text,
     unique_nhs_number,
     valid_nhs_number,
 )
-from models import CollatedNote, HospitalEvent, OrganisationType, Patient, User, db
+from admin.lookups import PATIENT, STAFF_USER, lookup
+from models import CollatedNote, HospitalEvent, OrganisationType, Patient, User, db, value_before
 from nhs import CFS_LABELS, normalise_nhs_number
+from services.patients import record_death, withdraw_consent
 
 CFS_SCALE = "; ".join(f"{score} {label.lower()}" for score, label in CFS_LABELS.items())
 
@@ -34,22 +28,8 @@ def _upper(value):
     return value.strip().upper() if isinstance(value, str) else value
 
 
-def _before(model, attribute: str):
-    """The value an attribute had before this request's form changed it."""
-    history = inspect(model).attrs[attribute].history
-    if history.deleted:
-        return history.deleted[0]
-    return history.unchanged[0] if history.unchanged else None
-
-
 class PatientView(SecureModelView):
     """Everyone referred to the ILR. Dying or withdrawing consent goes through the services that act on it."""
-
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
-    roles_archive = STAFF
-    roles_export = STAFF
 
     column_list = [
         "nhs_number",
@@ -87,9 +67,6 @@ class PatientView(SecureModelView):
         "risk_score": "Risk score",
         "risk_band": "Priority band",
         "risk_reasons": "Risk reasons",
-        "created_at": "Added",
-        "updated_at": "Last changed",
-        "archived_at": "Archived",
     }
     column_descriptions = {
         "nhs_number": "With or without spaces, e.g. 999 123 4567. Leave blank if not known.",
@@ -237,23 +214,17 @@ class PatientView(SecureModelView):
         if is_created:
             return
         for attribute, service in (
-            ("date_of_death", services.record_death),
-            ("consent_withdrawn_on", services.withdraw_consent),
+            ("date_of_death", record_death),
+            ("consent_withdrawn_on", withdraw_consent),
         ):
             on = getattr(model, attribute)
-            if on is not None and _before(model, attribute) is None:
+            if on is not None and value_before(model, attribute) is None:
                 setattr(model, attribute, None)
                 service(model, on, current_user)
 
 
 class HospitalEventView(SecureModelView):
     """Non-elective admissions and A&E attendances, dated, for the risk rule and before/after counts."""
-
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
-    roles_archive = STAFF
-    roles_export = STAFF
 
     column_list = ["patient", "kind", "occurred_on", "discharged_on", "hospital"]
     column_labels = {
@@ -265,11 +236,8 @@ class HospitalEventView(SecureModelView):
         "notes": "Notes",
         "patient.family_name": "Patient surname",
         "patient.nhs_number": "Patient NHS number",
-        "created_at": "Added",
-        "updated_at": "Last changed",
     }
     column_formatters = {"patient": patient_link}
-    column_formatters_export = {}
     column_searchable_list = ["patient.family_name", "patient.nhs_number", "hospital"]
     column_filters = ["kind", "occurred_on", "hospital"]
     column_default_sort = ("occurred_on", True)
@@ -296,12 +264,6 @@ class HospitalEventView(SecureModelView):
 class CollatedNoteView(SecureModelView):
     """Summaries gathered from RIO, EMIS, IBIS and the shared care record, with who checked them and when."""
 
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
-    roles_archive = STAFF
-    roles_export = STAFF
-
     column_list = ["patient", "source", "summary", "checked_by", "checked_on"]
     column_labels = {
         "patient": "Patient",
@@ -312,12 +274,9 @@ class CollatedNoteView(SecureModelView):
         "checked_by.name": "Checked by",
         "patient.family_name": "Patient surname",
         "patient.nhs_number": "Patient NHS number",
-        "created_at": "Added",
-        "updated_at": "Last changed",
     }
     column_formatters = {"patient": patient_link, "summary": short_text()}
     column_formatters_detail = {"patient": patient_link}
-    column_formatters_export = {}
     column_searchable_list = ["patient.family_name", "patient.nhs_number", "summary"]
     column_filters = ["source", "checked_on", "checked_by.name"]
     column_default_sort = ("created_at", True)

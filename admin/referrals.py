@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from flask import flash
+from flask import flash, g
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from wtforms.validators import Email, Optional
 
-import services
-from access import NOBODY, READERS, STAFF
-from admin.base import SecureModelView
-from admin.fields import (
-    ORGANISATION,
-    PATIENT,
-    STAFF_USER,
-    ByPatientLoader,
-    field_filled,
-    field_is,
-    localities,
-    not_before,
-    not_in_future,
-    patient_link,
-    required_when,
-    same_patient,
-    short_text,
-    under_live_parent,
-)
-from models import Consent, Episode, Referral, TriageDecision, db
+from admin.base import SecureModelView, WrittenByWorkflow
+from admin.formatters import patient_link, short_text
+from admin.forms import field_filled, field_is, not_before, not_in_future, required_when, same_patient
+from admin.lookups import ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader, localities
+from models import Consent, Episode, Referral, TriageDecision, db, value_before
+from services.caseload import close_episode
+from services.referrals import record_referral
 
 REFERRAL_LABELS = {
     "patient": "Patient",
@@ -54,25 +42,15 @@ REFERRAL_LABELS = {
     "status": "Status",
     "patient.family_name": "Patient surname",
     "patient.nhs_number": "Patient NHS number",
-    "created_at": "Added",
-    "updated_at": "Last changed",
-    "archived_at": "Archived",
 }
 
 
 class ReferralView(SecureModelView):
     """Every referral, whatever its status. New ones usually come through the intake page; triage sets the status."""
 
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
-    roles_archive = STAFF
-    roles_export = STAFF
-
     column_list = ["patient", "received_on", "locality", "referrer_name", "referrer_organisation", "consent", "status"]
     column_labels = REFERRAL_LABELS
     column_formatters = {"patient": patient_link}
-    column_formatters_export = {}
     column_searchable_list = ["referrer_name", "patient.family_name", "patient.nhs_number"]
     column_filters = [
         "status",
@@ -161,17 +139,19 @@ class ReferralView(SecureModelView):
     }
     form_ajax_refs = {"patient": PATIENT, "referrer_organisation": ORGANISATION}
 
+    def on_model_change(self, form, model, is_created):
+        """A new referral is recorded as the intake page records one, with its duplicate check."""
+        if is_created:
+            _, g.possible_duplicates = record_referral(model.patient, model)
+
     def after_model_change(self, form, model, is_created):
         """Flag a possible duplicate, as the intake page does."""
-        if is_created:
-            others = services.open_referrals_for(model.patient, excluding=model)
-            if others:
-                flash(
-                    "This patient already has an open referral ("
-                    + ", ".join(f"received {r.received_on:%d/%m/%Y}" for r in others)
-                    + "): check this one is not a duplicate.",
-                    "warning",
-                )
+        others = g.pop("possible_duplicates", None)
+        if is_created and others:
+            received = ", ".join(f"received {r.received_on:%d/%m/%Y}" for r in others)
+            flash(
+                f"This patient already has an open referral ({received}): check this one is not a duplicate.", "warning"
+            )
 
 
 def _referral(view, context, model, name):
@@ -179,14 +159,8 @@ def _referral(view, context, model, name):
     return f"{model.referral.patient}: {model.referral}"
 
 
-class TriageDecisionView(SecureModelView):
+class TriageDecisionView(WrittenByWorkflow, SecureModelView):
     """Every triage decision, read only: decisions are made on the triage queue, which records them."""
-
-    roles_view = READERS
-    roles_create = NOBODY
-    roles_edit = NOBODY
-    roles_archive = NOBODY
-    roles_export = STAFF
 
     column_list = ["decided_on", "referral", "outcome", "decline_reason", "reason_text", "redirected_to", "decided_by"]
     column_labels = {
@@ -227,19 +201,12 @@ class TriageDecisionView(SecureModelView):
         """What each row shows, loaded with the page (not one query per row)."""
         return super().get_query().options(joinedload(TriageDecision.referral).joinedload(Referral.patient))
 
-    def scope(self, query, include_archived: bool = False):
-        """Rows leave the lists with their archived parent."""
-        return under_live_parent(super().scope(query, include_archived), TriageDecision.referral, include_archived)
+    #: Rows leave the lists with their archived parent.
+    parent_scope = "referral"
 
 
 class EpisodeView(SecureModelView):
     """The caseload: a patient open to the ILR from acceptance to closure."""
-
-    roles_view = READERS
-    roles_create = STAFF
-    roles_edit = STAFF
-    roles_archive = STAFF
-    roles_export = STAFF
 
     column_list = ["patient", "locality", "opened_on", "coordinator", "review_on", "closed_on", "closure_reason"]
     column_labels = {
@@ -256,12 +223,8 @@ class EpisodeView(SecureModelView):
         "goal_attainment": "Goals attained at closure",
         "patient.family_name": "Patient surname",
         "patient.nhs_number": "Patient NHS number",
-        "created_at": "Added",
-        "updated_at": "Last changed",
-        "archived_at": "Archived",
     }
     column_formatters = {"patient": patient_link}
-    column_formatters_export = {}
     column_searchable_list = ["patient.family_name", "patient.nhs_number"]
     column_filters = ["locality.name", "opened_on", "review_on", "closed_on", "closure_reason", "coordinator.name"]
     column_sortable_list = ["opened_on", "review_on", "closed_on", ("locality", "locality.name")]
@@ -307,6 +270,13 @@ class EpisodeView(SecureModelView):
         },
     }
     form_ajax_refs = {"patient": PATIENT, "referral": ByPatientLoader("referral", Referral), "coordinator": STAFF_USER}
+
+    def on_model_change(self, form, model, is_created):
+        """An episode newly given a closing date is closed by the caseload service (its reason and audit)."""
+        if model.closed_on is not None and value_before(model, "closed_on") is None:
+            closed_on, reason, attainment = model.closed_on, model.closure_reason, model.goal_attainment
+            model.closed_on = model.closure_reason = None
+            close_episode(model, current_user, closed_on, reason, attainment)
 
 
 def register(admin) -> None:

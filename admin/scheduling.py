@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, redirect, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import IntegerField, StringField
+from wtforms.validators import Optional
 
 from access import STAFF
 from admin.base import SecureView
+from admin.forms import AdminForm, LondonDateTimeField
 from models import (
     AvailabilityPoll,
     DomainError,
@@ -23,18 +24,63 @@ from models import (
     db,
 )
 from services import polls, scheduling
-from timefmt import LONDON, today
+from timefmt import today
 
 #: Candidate times offered on the new-poll form.
 SLOT_INPUTS = 5
 
 
-def _london(value: str | None) -> datetime | None:
-    """A datetime-local input ("2026-12-01T10:00") as an aware London time; None when blank or unreadable."""
-    try:
-        return datetime.strptime(value or "", "%Y-%m-%dT%H:%M").replace(tzinfo=LONDON)
-    except ValueError:
-        return None
+class LocalityChoice(AdminForm):
+    """A form that names a locality by id."""
+
+    locality_id = IntegerField(validators=[Optional()])
+
+    def locality(self) -> Locality:
+        locality = db.session.get(Locality, self.locality_id.data) if self.locality_id.data else None
+        if locality is None:
+            raise DomainError("Choose the locality.")
+        return locality
+
+
+def when(field) -> object:
+    """A date-and-time input's value, or a sentence when it is blank or unreadable."""
+    if field.data is None:
+        raise DomainError(field.description)
+    return field.data
+
+
+class NewPollForm(LocalityChoice):
+    """Candidate times for a locality's meeting, and when the poll closes."""
+
+    closes_at = LondonDateTimeField(validators=[Optional()], description="Enter when the poll closes.")
+    duration_minutes = IntegerField(validators=[Optional()], default=120)
+
+    def starts(self):
+        return [self[f"slot_{n}"].data for n in range(SLOT_INPUTS) if self[f"slot_{n}"].data]
+
+
+for _n in range(SLOT_INPUTS):
+    setattr(NewPollForm, f"slot_{_n}", LondonDateTimeField(validators=[Optional()]))
+
+
+class SeriesForm(LocalityChoice):
+    first_starts_at = LondonDateTimeField(
+        validators=[Optional()], description="Enter the date and time of the first meeting."
+    )
+    weeks = IntegerField(validators=[Optional()])
+    teams_link = StringField()
+
+
+class BookForm(AdminForm):
+    teams_link = StringField()
+
+
+class MoveForm(AdminForm):
+    starts_at = LondonDateTimeField(validators=[Optional()], description="Enter the new date and time.")
+
+
+class CancelForm(AdminForm):
+    why = StringField()
 
 
 class SchedulingView(SecureView):
@@ -44,16 +90,6 @@ class SchedulingView(SecureView):
 
     def _localities(self):
         return db.session.scalars(select(Locality).where(Locality.archived_at.is_(None)).order_by(Locality.name)).all()
-
-    def _locality(self) -> Locality:
-        locality = (
-            db.session.get(Locality, int(request.form["locality_id"]))
-            if request.form.get("locality_id", "").isdigit()
-            else None
-        )
-        if locality is None:
-            raise DomainError("Choose the locality.")
-        return locality
 
     @expose("/")
     def index(self):
@@ -77,37 +113,17 @@ class SchedulingView(SecureView):
             today=today(),
         )
 
-    def _run(self, operation, success: str):
-        """Run a service: commit and say so, or roll back and show its message (then None)."""
-        try:
-            result = operation()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return None
-        db.session.commit()
-        flash(success, "success")
-        return result
-
     @expose("/polls/", methods=("POST",))
     def create_poll(self):
-        starts = [_london(request.form.get(f"slot_{n}")) for n in range(SLOT_INPUTS)]
-        closes_at = _london(request.form.get("closes_at"))
-        if closes_at is None:
-            flash("Enter when the poll closes.", "error")
-            return redirect(url_for(".index"))
+        form = NewPollForm()
 
         def create():
-            return polls.create_poll(
-                self._locality(),
-                [s for s in starts if s],
-                closes_at,
-                current_user,
-                duration_minutes=int(request.form.get("duration_minutes") or 120),
-            )
+            closes_at = when(form.closes_at)
+            duration = form.duration_minutes.data or 120
+            return polls.create_poll(form.locality(), form.starts(), closes_at, current_user, duration_minutes=duration)
 
-        poll = self._run(create, "Poll created: each member has been emailed their own link (see the outbox).")
-        return redirect(url_for(".poll", poll_id=poll.id) if poll else url_for(".index"))
+        poll = self.perform(create, "Poll created: each member has been emailed their own link (see the outbox).")
+        return redirect(url_for(".poll", poll_id=poll.value.id) if poll else url_for(".index"))
 
     @expose("/polls/<int:poll_id>/")
     def poll(self, poll_id: int):
@@ -121,63 +137,57 @@ class SchedulingView(SecureView):
         invitation = db.session.get(PollInvitation, invitation_id)
         if invitation is None or invitation.poll_id != poll_id:
             abort(404)
-        self._run(lambda: polls.resend_link(invitation, current_user), f"Link re-sent to {invitation.contact.name}.")
+        self.perform(lambda: polls.resend_link(invitation, current_user), f"Link re-sent to {invitation.contact.name}.")
         return redirect(url_for(".poll", poll_id=poll_id))
 
     @expose("/polls/<int:poll_id>/book/<int:slot_id>", methods=("POST",))
     def book(self, poll_id: int, slot_id: int):
         poll = db.session.get(AvailabilityPoll, poll_id) or abort(404)
         slot = db.session.get(PollSlot, slot_id) or abort(404)
-        meeting = self._run(
-            lambda: polls.book_from_poll(poll, slot, current_user, teams_link=request.form.get("teams_link") or None),
+        link = BookForm().teams_link.data or None
+        meeting = self.perform(
+            lambda: polls.book_from_poll(poll, slot, current_user, teams_link=link),
             "Meeting booked: every member has been sent an invitation.",
         )
-        return redirect(url_for(".meeting", meeting_id=meeting.id) if meeting else url_for(".poll", poll_id=poll_id))
+        return redirect(
+            url_for(".meeting", meeting_id=meeting.value.id) if meeting else url_for(".poll", poll_id=poll_id)
+        )
 
     @expose("/series/", methods=("POST",))
     def series(self):
-        first = _london(request.form.get("first_starts_at"))
-        if first is None:
-            flash("Enter the date and time of the first meeting.", "error")
-            return redirect(url_for(".index"))
-        weeks = int(request.form["weeks"]) if request.form.get("weeks", "").isdigit() else 0
-        self._run(
-            lambda: scheduling.book_weekly_series(
-                self._locality(), first, weeks, current_user, teams_link=request.form.get("teams_link") or None
-            ),
-            f"{weeks} weekly meetings booked and invitations sent.",
-        )
+        form = SeriesForm()
+        weeks = form.weeks.data or 0
+
+        def book():
+            first, link = when(form.first_starts_at), form.teams_link.data or None
+            return scheduling.book_weekly_series(form.locality(), first, weeks, current_user, teams_link=link)
+
+        self.perform(book, f"{weeks} weekly meetings booked and invitations sent.")
         return redirect(url_for(".index"))
 
     @expose("/meetings/<int:meeting_id>/")
     def meeting(self, meeting_id: int):
         meeting = db.session.get(Meeting, meeting_id) or abort(404)
-        return self.render(
-            "admin/scheduling/meeting.html", meeting=meeting, members=scheduling.members_of(meeting.locality)
-        )
+        members = scheduling.members_of(meeting.locality)
+        return self.render("admin/scheduling/meeting.html", meeting=meeting, members=members)
 
     @expose("/meetings/<int:meeting_id>/move", methods=("POST",))
     def move(self, meeting_id: int):
         meeting = db.session.get(Meeting, meeting_id) or abort(404)
-        starts_at = _london(request.form.get("starts_at"))
-        back = url_for(".meeting", meeting_id=meeting_id)
-        if starts_at is None:
-            flash("Enter the new date and time.", "error")
-            return redirect(back)
-        self._run(
-            lambda: scheduling.move_meeting(meeting, starts_at, current_user), "Meeting moved: updated invitations sent."
-        )
-        return redirect(back)
+        form = MoveForm()
+        move = lambda: scheduling.move_meeting(meeting, when(form.starts_at), current_user)
+        self.perform(move, "Meeting moved: updated invitations sent.")
+        return redirect(url_for(".meeting", meeting_id=meeting_id))
 
     @expose("/meetings/<int:meeting_id>/cancel", methods=("POST",))
     def cancel(self, meeting_id: int):
         meeting = db.session.get(Meeting, meeting_id) or abort(404)
-        back = url_for(".meeting", meeting_id=meeting_id)
-        self._run(
-            lambda: scheduling.cancel_meeting(meeting, current_user, request.form.get("why") or None),
+        why = CancelForm().why.data or None
+        self.perform(
+            lambda: scheduling.cancel_meeting(meeting, current_user, why),
             "Meeting cancelled: members have been sent the cancellation.",
         )
-        return redirect(back)
+        return redirect(url_for(".meeting", meeting_id=meeting_id))
 
 
 def register(admin) -> None:

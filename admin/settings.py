@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-import audit
 import risk
 from access import TEAM_LEAD
-from admin.base import AdminForm, SecureView
-from models import DomainError, Setting, db
-from services.meeting_room import CUTOFF_SETTING, DEFAULT_CUTOFF_WORKING_DAYS
+from admin.base import SecureView
+from admin.forms import AdminForm
+from services.settings import AGENDA_CUTOFF, get_setting, set_setting
 
 
 def settings_form():
@@ -53,21 +50,14 @@ class SettingsView(SecureView):
         if request.method == "GET":
             for key, value in risk.current_points().items():
                 getattr(form, key).data = value
-            setting = db.session.get(Setting, CUTOFF_SETTING)
-            form.cutoff_days.data = int(json.loads(setting.value)) if setting else DEFAULT_CUTOFF_WORKING_DAYS
+            form.cutoff_days.data = get_setting(AGENDA_CUTOFF)
         elif form.validate_on_submit():
-            try:
-                with audit.reason(f"Settings changed by {current_user.name}"):
-                    cutoff = db.session.get(Setting, CUTOFF_SETTING) or Setting(key=CUTOFF_SETTING)
-                    cutoff.value, cutoff.updated_by_id = json.dumps(form.cutoff_days.data), current_user.id
-                    db.session.add(cutoff)
-                    moved = risk.save_points({key: getattr(form, key).data for key in risk.DEFAULTS}, current_user.id)
-            except DomainError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
-                db.session.commit()
-                flash(f"Settings saved. {moved} patient(s) changed priority.", "success")
+
+            def save():
+                set_setting(AGENDA_CUTOFF, form.cutoff_days.data, current_user)
+                return risk.save_points({key: getattr(form, key).data for key in risk.DEFAULTS}, current_user)
+
+            if self.perform(save, lambda moved: f"Settings saved. {moved} patient(s) changed priority."):
                 return redirect(url_for(".index"))
         else:
             flash("Nothing was saved: please correct the fields marked below.", "error")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
 from flask import request
 from markupsafe import Markup
 
 import audit
-from access import NOBODY, READERS, STAFF, TEAM_LEAD
-from admin.base import SecureModelView
+from access import NOBODY, STAFF, TEAM_LEAD
+from admin.base import SecureModelView, WrittenByWorkflow
 from models import AuditAction, GeneratedDocument, OutboxEmail, Setting, User, db
 
 
@@ -18,13 +17,10 @@ def _preformatted(view, context, model, name):
     return Markup("<pre class='mb-0'>{}</pre>").format(text) if text else ""
 
 
-class OutboxEmailView(SecureModelView):
+class OutboxEmailView(WrittenByWorkflow, SecureModelView):
     """Every email the tool has written, sent or waiting: without SMTP configured it can be read here."""
 
     roles_view = STAFF
-    roles_create = NOBODY
-    roles_edit = NOBODY
-    roles_archive = NOBODY
     roles_export = NOBODY
 
     column_list = [
@@ -75,14 +71,8 @@ class OutboxEmailView(SecureModelView):
     ]
 
 
-class GeneratedDocumentView(SecureModelView):
+class GeneratedDocumentView(WrittenByWorkflow, SecureModelView):
     """Every Word document the tool produced: what, for whom, by whom, when."""
-
-    roles_view = READERS
-    roles_create = NOBODY
-    roles_edit = NOBODY
-    roles_archive = NOBODY
-    roles_export = STAFF
 
     column_list = ["created_at", "kind", "filename", "generated_by", "size_bytes"]
     column_labels = {
@@ -105,24 +95,19 @@ def _changed_by(view, context, model, name):
     return user.name if user else ""
 
 
-class SettingView(SecureModelView):
+class SettingView(WrittenByWorkflow, SecureModelView):
     """The stored settings, read only: they are changed on the Risk and agenda settings page, which
     checks them and recomputes every patient's priority (one way in, so no change skips that)."""
 
-    roles_view = READERS
-    roles_create = NOBODY
-    roles_edit = NOBODY
-    roles_archive = NOBODY
     roles_export = TEAM_LEAD
 
     column_list = ["key", "value", "updated_at", "updated_by"]
     column_labels = {
         "key": "Setting",
         "value": "Value (JSON)",
-        "updated_at": "Last changed",
         "updated_by": "Changed by",
     }
-    column_formatters = {"updated_by": _changed_by}
+    column_formatters = column_formatters_export = {"updated_by": _changed_by}
     column_searchable_list = ["key"]
     column_default_sort = "key"
     column_details_list = ["key", "value", "created_at", "updated_at", "updated_by"]

@@ -7,33 +7,23 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
 from markupsafe import Markup
+from wtforms import SelectField, StringField, TextAreaField
 
-import services
-from access import NOBODY, READERS, STAFF
-from admin.base import SecureModelView
+from access import NOBODY, STAFF
+from admin.base import SecureModelView, WrittenByWorkflow
+from admin.formatters import patient_column, priority_column
+from admin.forms import AdminForm
 from models import DeclineReason, DomainError, Patient, Referral, RiskBand, TriageOutcome, db
-from nhs import format_nhs_number
-from services.referrals import OPEN_STATUSES
+from services.referrals import OPEN_STATUSES, acceptance_gaps, triage_referral
 from timefmt import today
 
 
-def patient_column(view, context, model, name):
-    """The patient's name (to their record) and NHS number: for lists of rows with a `patient` (queue, caseload)."""
-    patient = model.patient
-    return Markup('<a href="{}">{}</a><br><small>{}</small>').format(
-        url_for("record.patient", patient_id=patient.id),
-        f"{patient.family_name.upper()}, {patient.given_name}",
-        format_nhs_number(patient.nhs_number) or "No NHS number",
-    )
+class TriageForm(AdminForm):
+    """A triage decision, from a referral's page or with the queue's bulk actions (whose outcome is the action)."""
 
-
-def priority_column(view, context, model, name):
-    """The patient's band and score, with the rule's reasons."""
-    patient = model.patient
-    reasons = (patient.risk_reasons or "No risk factors recorded").replace("\n", "; ")
-    return Markup('<strong class="risk-{}">{} ({})</strong><br><small>{}</small>').format(
-        patient.risk_band.value, patient.risk_band.label, patient.risk_score, reasons
-    )
+    outcome = SelectField(choices=TriageOutcome.choices(), validate_choice=False)
+    decline_reason = StringField()
+    triage_text = TextAreaField()
 
 
 def _days_waiting(view, context, model, name):
@@ -41,7 +31,7 @@ def _days_waiting(view, context, model, name):
 
 
 def _gaps(view, context, model, name):
-    gaps = services.acceptance_gaps(model)
+    gaps = acceptance_gaps(model)
     if not gaps:
         return Markup('<span class="text-success">Ready to accept</span>')
     return (
@@ -51,15 +41,10 @@ def _gaps(view, context, model, name):
     )
 
 
-class TriageQueueView(SecureModelView):
+class TriageQueueView(WrittenByWorkflow, SecureModelView):
     """Referrals awaiting triage or more information, by risk priority then age."""
 
-    roles_view = READERS
-    roles_create = NOBODY
-    roles_edit = NOBODY
-    roles_archive = NOBODY
     roles_restore = NOBODY  # archived referrals are the referral screen's business, not the queue's
-    roles_export = STAFF
     list_template = "admin/triage/queue.html"
     details_template = "admin/triage/referral.html"
     column_list = ["patient", "priority", "received_on", "days_waiting", "locality", "referrer_name", "reason", "gaps"]
@@ -120,22 +105,19 @@ class TriageQueueView(SecureModelView):
 
     def _bulk(self, ids, outcome: TriageOutcome):
         """Apply one decision to each selected referral; stop at the first refusal, saving none."""
-        referrals = self._rows_for_action(ids, False)
-        try:
+        form = TriageForm()
+        referrals = self.rows(ids)
+
+        def decide_all():
             for referral in referrals:
-                services.triage_referral(
-                    referral,
-                    current_user,
-                    outcome,
-                    reason=request.form.get("decline_reason"),
-                    text=request.form.get("triage_text"),
-                )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(f"Nothing was changed. Referral for {referral.patient}: {exc}", "error")
-            return
-        db.session.commit()
-        flash(f"{len(referrals)} referral(s): {outcome.label.lower()}.", "success")
+                try:
+                    triage_referral(
+                        referral, current_user, outcome, reason=form.decline_reason.data, text=form.triage_text.data
+                    )
+                except DomainError as exc:
+                    raise DomainError(f"Nothing was changed. Referral for {referral.patient}: {exc}") from None
+
+        self.perform(decide_all, f"{len(referrals)} referral(s): {outcome.label.lower()}.")
 
     @action("triage_accept", "Accept", "Accept the selected referrals? Each opens an episode.")
     def action_accept(self, ids):
@@ -166,26 +148,21 @@ class TriageQueueView(SecureModelView):
         if referral is None:
             flash("That referral is no longer awaiting triage.", "error")
             return redirect(url_for(".index_view"))
-        try:
-            services.triage_referral(
-                referral,
-                current_user,
-                request.form.get("outcome", ""),
-                reason=request.form.get("decline_reason"),
-                text=request.form.get("triage_text"),
-            )
-        except (DomainError, ValueError) as exc:
-            db.session.rollback()
-            flash(str(exc) if isinstance(exc, DomainError) else "Choose a decision.", "error")
+        form = TriageForm()
+        if not form.validate() or form.outcome.data not in TriageOutcome._value2member_map_:
+            flash("Choose a decision.", "error")
             return redirect(url_for(".details_view", id=referral.id))
-        db.session.commit()
-        flash(f"Referral for {referral.patient}: {referral.status.label.lower()}.", "success")
-        return redirect(url_for(".index_view"))
+
+        def decide():
+            reason, text = form.decline_reason.data, form.triage_text.data
+            triage_referral(referral, current_user, form.outcome.data, reason=reason, text=text)
+
+        if self.perform(decide, lambda _: f"Referral for {referral.patient}: {referral.status.label.lower()}."):
+            return redirect(url_for(".index_view"))
+        return redirect(url_for(".details_view", id=referral.id))
 
     def render(self, template, **kwargs):
-        kwargs.update(
-            outcomes=TriageOutcome, decline_reasons=DeclineReason, bands=RiskBand, gaps_for=services.acceptance_gaps
-        )
+        kwargs.update(outcomes=TriageOutcome, decline_reasons=DeclineReason, bands=RiskBand, gaps_for=acceptance_gaps)
         return super().render(template, **kwargs)
 
 

@@ -1,0 +1,295 @@
+"""How every screen reads a form: the form base, our fields, the model-form converters and the validators.
+
+Custom pages declare a small `AdminForm` per POST (`AddActionForm`, `NewPollForm`, ...); record screens get
+theirs from Flask-Admin through `RecordConverter`. No view reads `request.form` itself.
+"""
+
+from __future__ import annotations
+
+from flask_admin.contrib.sqla.filters import FilterConverter
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.model import filters
+from flask_admin.model.form import converts
+from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
+from sqlalchemy import inspect
+from wtforms import BooleanField, DateField, DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms.validators import StopValidation, ValidationError
+
+from models import LabelledEnum, Patient, db
+from nhs import format_nhs_number, nhs_number_is_valid, normalise_nhs_number
+from timefmt import LONDON, to_london, today
+
+NOT_IN_FUTURE = "The date cannot be in the future."
+INVALID_NHS_NUMBER = "This is not a valid NHS number: it must be 10 digits and pass the check-digit test."
+DUPLICATE_NHS_NUMBER = "Another patient already has this NHS number."
+#: Text columns at least this long are typed in a multi-line box.
+LONG_TEXT = 1000
+
+
+class AdminForm(FlaskForm):
+    """Flask-WTF's form (its CSRF token, checked by CSRFProtect) as the base of every admin form.
+
+    Flask-Admin's own SecureForm is not used: its token and CSRFProtect's reject each other.
+    `_obj` is kept as Flask-Admin's BaseForm does, for its Unique validator to skip the row
+    being edited; formdata keeps Flask-WTF's default of reading the request.
+    """
+
+    def __init__(self, formdata=_Auto, obj=None, prefix="", **kwargs):
+        self._obj = obj
+        super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
+    def first_error(self) -> str | None:
+        """The first field error in words, for a page that answers with a flash message rather than the form."""
+        for field in self:
+            if field.errors:
+                return f"{field.label.text}: {field.errors[0]}"
+        return None
+
+
+# --- fields -------------------------------------------------------------------------------------
+
+
+class MaxLength:
+    """A length limit that says what it is: "Enter at most 200 characters (this has 214)."."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.field_flags = {"maxlength": limit}
+
+    def __call__(self, form, field):
+        length = len(field.data or "")
+        if length > self.limit:
+            raise ValidationError(f"Enter at most {self.limit:,} characters (this has {length:,}).")
+
+
+def one_character_line_breaks(value):
+    """Browsers send line breaks as CRLF but count them as one character against maxlength."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+class YesNoField(SelectField):
+    """A yes-or-no question whose answer may not be known yet (a nullable true/false column)."""
+
+    ANSWERS = {"": None, "yes": True, "no": False}
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.pop("coerce", None)
+        super().__init__(label, validators, choices=[("", "Not known"), ("yes", "Yes"), ("no", "No")], **kwargs)
+
+    def process_data(self, value):
+        self.data = value
+
+    def process_formdata(self, valuelist):
+        self.data = self.ANSWERS.get(valuelist[0]) if valuelist else None
+
+    def iter_choices(self):
+        chosen = {None: "", True: "yes", False: "no"}.get(self.data, "")
+        for value, label in self.choices:
+            yield value, label, value == chosen, {}
+
+    def pre_validate(self, form):
+        """Anything but yes or no means not known."""
+
+
+class LondonDateTimeField(DateTimeLocalField):
+    """A date and time typed and shown in Europe/London, stored as UTC."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format="%Y-%m-%dT%H:%M", **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and self.data.tzinfo is None:
+            self.data = self.data.replace(tzinfo=LONDON)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return to_london(self.data).strftime("%Y-%m-%dT%H:%M") if self.data else ""
+
+
+class NhsNumberField(StringField):
+    """Typed with or without spaces, kept as ten digits, shown 3-3-4; a mistyped number comes back as typed."""
+
+    def process_formdata(self, valuelist):
+        self.data = normalise_nhs_number(valuelist[0]) if valuelist else None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_nhs_number(self.data)
+
+
+# --- converters: record screens' forms and filters ------------------------------------------------
+
+
+class LabelledConverter(AdminModelConverter):
+    """Select boxes for our enums show their labels, not their stored values."""
+
+    @converts("sqlalchemy.sql.sqltypes.Enum")
+    def convert_enum(self, column, field_args, **extra):
+        field = super().convert_enum(column, field_args, **extra)
+        enum_class = getattr(column.type, "enum_class", None)
+        if enum_class is not None and issubclass(enum_class, LabelledEnum):
+            field.kwargs["choices"] = enum_class.choices()
+            field.kwargs["coerce"] = lambda v: v.value if isinstance(v, LabelledEnum) else str(v)
+        return field
+
+    @converts("UTCDateTime")
+    def convert_utc_datetime(self, column, field_args, **extra):
+        self._nullable_common(column, field_args)
+        return LondonDateTimeField(**field_args)
+
+    @converts("Date")
+    def convert_date(self, column, field_args, **extra):
+        """A native date input (the browser shows it as 25/11/2026 in en-GB)."""
+        self._nullable_common(column, field_args)
+        return DateField(**field_args)
+
+
+class RecordConverter(LabelledConverter):
+    """Every text field gets its column's length limit with a plain message; long text is a multi-line box.
+
+    A view may name shorter columns that still read better on several lines in `form_textareas`.
+    """
+
+    @classmethod
+    def _string_common(cls, column, field_args, **extra):
+        length = getattr(column.type, "length", None)
+        if isinstance(length, int) and length:
+            field_args["validators"].append(MaxLength(length))
+        field_args["filters"] = [one_character_line_breaks, *field_args.get("filters", [])]
+        cls._nullable_common(column, field_args)
+
+    @converts("String")
+    def conv_String(self, column, field_args, **extra):
+        self._string_common(column, field_args)
+        long_text = (column.type.length or 0) >= LONG_TEXT or column.key in getattr(self.view, "form_textareas", ())
+        return (TextAreaField if long_text else StringField)(**field_args)
+
+    @converts("Boolean")
+    def conv_Boolean(self, column, field_args, **extra):
+        """A nullable yes/no keeps "not known" (a tick box could only say no)."""
+        return (YesNoField if column.nullable else BooleanField)(**field_args)
+
+
+class LabelledFilterConverter(FilterConverter):
+    """Filters on our enums offer their labels."""
+
+    @filters.convert("enum")
+    def conv_enum(self, column, name, options=None, **kwargs):
+        enum_class = getattr(column.type, "enum_class", None)
+        if not options and enum_class is not None and issubclass(enum_class, LabelledEnum):
+            options = enum_class.choices()
+        return super().conv_enum(column, name, options, **kwargs)
+
+    @filters.convert("UTCDateTime")
+    def conv_utc_datetime(self, column, name, **kwargs):
+        """Our zone-aware timestamps filter like any datetime (typed values are London time)."""
+        return [f(column, name, **kwargs) for f in self.datetime_filters]
+
+
+# --- validators: each is given in a view's `form_args` or a form's field ------------------------------
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def not_in_future(form, field):
+    """Dates of things that have happened: not after today in London."""
+    if field.data and field.data > today():
+        raise ValidationError(NOT_IN_FUTURE)
+
+
+def not_before(other: str, message: str):
+    """This date may not fall before the date in field `other` (a discharge before the admission)."""
+
+    def check(form, field):
+        earlier = form[other].data
+        if field.data and earlier and field.data < earlier:
+            raise ValidationError(message)
+
+    return check
+
+
+def required_when(condition, message: str):
+    """The field must be filled in when `condition(form)` holds (a closure date needs its reason).
+
+    Raised as StopValidation so the field's Optional validator, which runs later, cannot clear it.
+    """
+
+    def check(form, field):
+        if _blank(field.data) and condition(form):
+            raise StopValidation(message)
+
+    return check
+
+
+def field_is(name: str, *values):
+    """A condition for `required_when`: field `name` holds one of `values`."""
+    return lambda form: form[name].data in values
+
+
+def field_filled(name: str):
+    """A condition for `required_when`: field `name` is not blank."""
+    return lambda form: not _blank(form[name].data)
+
+
+def valid_nhs_number(form, field):
+    """Ten digits passing the Modulus 11 check (typed with or without spaces)."""
+    digits = normalise_nhs_number(field.data)
+    if digits and not nhs_number_is_valid(digits):
+        raise StopValidation(INVALID_NHS_NUMBER)
+
+
+def _others(form, model, *clauses) -> bool:
+    """Whether a row other than the one being edited matches `clauses`."""
+    key = inspect(model).primary_key[0]
+    query = db.session.query(key).filter(*clauses)
+    editing = getattr(form, "_obj", None)
+    identity = inspect(editing).identity if editing is not None else None
+    if identity:
+        query = query.filter(key != identity[0])
+    with db.session.no_autoflush:
+        return query.first() is not None
+
+
+def unique(model, column: str, message: str):
+    """No other row (archived ones too: the database counts them) holds this value."""
+
+    def check(form, field):
+        if field.data is None or field.data == "":
+            return
+        if _others(form, model, getattr(model, column) == field.data):
+            raise StopValidation(message)
+
+    return check
+
+
+unique_nhs_number = unique(Patient, "nhs_number", DUPLICATE_NHS_NUMBER)
+
+
+def not_taken(model, partner: str, message: str):
+    """A pair must be unique (one membership per contact per locality): checks this field with field `partner`."""
+
+    def check(form, field):
+        other = form[partner].data
+        if field.data is None or other is None:
+            return
+        if _others(form, model, getattr(model, field.name) == field.data, getattr(model, partner) == other):
+            raise ValidationError(message)
+
+    return check
+
+
+def same_patient(what: str):
+    """A related record (referral, episode, agenda item) must be about the patient chosen in the form."""
+
+    def check(form, field):
+        patient = form["patient"].data
+        if field.data is not None and patient is not None and field.data.patient_id != patient.id:
+            raise ValidationError(f"This {what} is about another patient: choose one for {patient}.")
+
+    return check
