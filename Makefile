@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 export FLASK_APP := app
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test deps venv system-deps bench clean
+.PHONY: run test lint deps venv system-deps bench clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,8 +35,14 @@ run: venv
 	ILR_ENV=development $(BIN)/flask demo-logins
 	ILR_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000
 
-# The whole suite on SQLite; then, when TEST_DATABASE_URL is set, the database tests on PostgreSQL.
-test: deps
+# Formatting, lint and the security scan: a drift fails CI like a failing test.
+lint: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/bandit -q -ll -c pyproject.toml -r .
+
+# Lint, then the whole suite on SQLite; then, when TEST_DATABASE_URL is set, the database tests on PostgreSQL.
+test: deps lint
 	$(BIN)/python -m pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "--- again on PostgreSQL ($$TEST_DATABASE_URL), without browser and document tests"; \

@@ -30,7 +30,7 @@ def format_nhs_number(digits: str | None) -> str:
 
 def with_check_digit(first_nine: str) -> str | None:
     """The full number for nine digits, or None when no check digit exists (remainder 10)."""
-    total = sum(int(d) * weight for d, weight in zip(first_nine, range(10, 1, -1)))
+    total = sum(int(d) * weight for d, weight in zip(first_nine, range(10, 1, -1), strict=False))
     check = 11 - total % 11
     if check == 11:
         check = 0

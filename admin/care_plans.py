@@ -36,7 +36,7 @@ def _me() -> User:
 
 
 class CarePlanView(SecureModelView):
-    """Care-plan versions: a draft is edited until agreed; an agreed version is frozen and a new draft starts from it."""
+    """Care-plan versions: a draft is edited until agreed; an agreed version is frozen, a new draft starts from it."""
 
     column_list = ["patient", "number", "state", "review_on", "agreed_on", "agreed_by", "updated_at"]
     column_labels = {
@@ -272,7 +272,9 @@ class SafeguardingConcernView(SecureModelView):
         "patient.nhs_number": "Patient NHS number",
     }
     column_descriptions = {
-        "s42_criteria_met": "Care and support needs; experiencing or at risk of abuse or neglect; unable to protect themselves.",
+        "s42_criteria_met": (
+            "Care and support needs; experiencing or at risk of abuse or neglect; unable to protect themselves."
+        ),
         "raised_by": "Left blank, it is you.",
         "closed_on": "Leave blank while the concern is open.",
     }

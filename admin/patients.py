@@ -210,7 +210,7 @@ class PatientView(SecureModelView):
         return super()._apply_search(query, count_query, joins, count_joins, search)
 
     def on_model_change(self, form, model, is_created):
-        """A death or consent withdrawal newly recorded on an existing patient runs its service (episodes close, agendas clear)."""
+        """A death or consent withdrawal newly recorded runs its service (episodes close, agendas clear)."""
         if is_created:
             return
         for attribute, service in (

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from flask_migrate import upgrade
 from sqlalchemy import event, func, select
 
 import demo
+from cli import run
 from models import Action, AgendaItem, Meeting, MeetingStatus, Patient, db
 
 #: A filter to time per screen (endpoint: (filter column, value)); other screens use their first filter with options.
@@ -84,8 +86,7 @@ def ensure_database(app: Flask, patients: int, seed: int) -> None:
         if held:
             raise SystemExit(f"The database holds {held:,} patients, not {patients:,}: use --rebuild or another --db.")
         print(f"Seeding {patients:,} patients (once; later runs reuse the database)...")
-        report = demo.seed_demo(patients, seed)
-        db.session.commit()
+        report = run(lambda: demo.seed_demo(patients, seed))
         print(
             f"Seeded {sum(report.counts.values()):,} rows in {report.seconds:.1f} s "
             f"({report.counts.get('action', 0):,} actions, {report.counts.get('meeting', 0):,} meetings)."
@@ -152,7 +153,7 @@ TARGET_CASES = 25
 
 
 def record_pages(app: Flask) -> list[tuple[str, str, str]]:
-    """The heaviest single pages: a 25-case held meeting (page, minutes, Word minutes), the busiest one, a busy patient record."""
+    """The heaviest pages: a 25-case held meeting (page, minutes, Word minutes), the busiest one, a busy record."""
     pages = []
     with app.app_context():
         cases = (
@@ -209,14 +210,14 @@ def nearest_rank(values: list[float], percent: float) -> float:
 
 def print_table(patients: int, runs: int, timings: list[Timing]) -> None:
     print(
-        f"\n{patients:,} patients, median and 90th percentile of {runs} requests (Flask test client, after a warm-up):\n"
+        f"\n{patients:,} patients, median and 90th percentile of {runs} requests "
+        "(Flask test client, after a warm-up):\n"
     )
     width = max(len(f"{t.screen} {t.variant}") for t in timings)
     print(f"{'screen':<{width}}  {'status':>6}  {'median ms':>9}  {'p90 ms':>8}  {'queries':>7}")
     for t in timings:
-        print(
-            f"{t.screen + ' ' + t.variant:<{width}}  {t.status:>6}  {t.median_ms:>9.1f}  {t.p90_ms:>8.1f}  {t.queries:>7}"
-        )
+        name = f"{t.screen} {t.variant}"
+        print(f"{name:<{width}}  {t.status:>6}  {t.median_ms:>9.1f}  {t.p90_ms:>8.1f}  {t.queries:>7}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         url = args.url
     else:
-        path = (args.db or Path(f"/tmp/ilr-bench-{args.patients}.sqlite")).resolve()
+        path = (args.db or Path(tempfile.gettempdir()) / f"ilr-bench-{args.patients}.sqlite").resolve()
         if args.rebuild:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)

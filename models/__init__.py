@@ -34,13 +34,13 @@ from models.meetings import (
     Attendance,
     AttendanceStatus,
     AvailabilityPoll,
-    PollInvitation,
-    PollSlot,
-    PollStatus,
     CaseStatus,
     ChaseMethod,
     Meeting,
     MeetingStatus,
+    PollInvitation,
+    PollSlot,
+    PollStatus,
 )
 from models.patients import (
     CollatedNote,

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import enum
 import sqlite3
-from datetime import datetime, timezone
-from typing import Optional
+from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
     DateTime,
-    Enum as SAEnum,
     MetaData,
     TypeDecorator,
     event,
     func,
     inspect,
+)
+from sqlalchemy import (
+    Enum as SAEnum,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -90,7 +91,7 @@ def value_before(obj, attribute: str):
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC (the only zone the database holds)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -108,7 +109,7 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             # A naive time is what a person typed (a form, a list filter): London wall time.
             value = value.replace(tzinfo=LONDON)
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         # SQLite has no zone: store the UTC wall time and restore the zone on the way out.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -116,8 +117,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class LabelledEnum(str, enum.Enum):
@@ -167,7 +168,7 @@ class ArchivableMixin:
     """Clinical and reference records are archived, never deleted."""
 
     #: When the record left lists, exports and KPIs; null while it is live.
-    archived_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     @property
     def is_archived(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -32,27 +32,27 @@ class CarePlan(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
-    episode_id: Mapped[Optional[int]] = mapped_column(ForeignKey("episode.id"), index=True)
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episode.id"), index=True)
     #: Version number for this patient: 1, 2, 3...
     number: Mapped[int] = mapped_column(default=1)
     #: active_history: the freeze rule needs the state before an unsaved change.
     state: Mapped[CarePlanState] = enum_column(
         CarePlanState, default=CarePlanState.draft, index=True, active_history=True
     )
-    about_me: Mapped[Optional[str]] = mapped_column(String(4000))
-    what_matters: Mapped[Optional[str]] = mapped_column(String(4000))
-    support_by_agency: Mapped[Optional[str]] = mapped_column(String(8000))
-    contingency_plan: Mapped[Optional[str]] = mapped_column(String(4000))
-    carers_and_contacts: Mapped[Optional[str]] = mapped_column(String(2000))
-    review_on: Mapped[Optional[date]]
-    agreed_on: Mapped[Optional[date]]
-    agreed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    about_me: Mapped[str | None] = mapped_column(String(4000))
+    what_matters: Mapped[str | None] = mapped_column(String(4000))
+    support_by_agency: Mapped[str | None] = mapped_column(String(8000))
+    contingency_plan: Mapped[str | None] = mapped_column(String(4000))
+    carers_and_contacts: Mapped[str | None] = mapped_column(String(2000))
+    review_on: Mapped[date | None]
+    agreed_on: Mapped[date | None]
+    agreed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
 
-    patient: Mapped["Patient"] = relationship()
-    episode: Mapped[Optional["Episode"]] = relationship()
-    agreed_by: Mapped[Optional["User"]] = relationship()
-    goals: Mapped[list["Goal"]] = relationship(back_populates="care_plan")
-    shares: Mapped[list["CarePlanShare"]] = relationship(back_populates="care_plan")
+    patient: Mapped[Patient] = relationship()
+    episode: Mapped[Episode | None] = relationship()
+    agreed_by: Mapped[User | None] = relationship()
+    goals: Mapped[list[Goal]] = relationship(back_populates="care_plan")
+    shares: Mapped[list[CarePlanShare]] = relationship(back_populates="care_plan")
 
     def __str__(self) -> str:
         return f"Care plan v{self.number} ({self.state.label.lower()}) for {self.patient}"
@@ -87,7 +87,7 @@ class Goal(TimestampMixin, VersionedMixin, db.Model):
     care_plan_id: Mapped[int] = mapped_column(ForeignKey("care_plan.id"), index=True)
     description: Mapped[str] = mapped_column(String(1000))
     domain: Mapped[GoalDomain] = enum_column(GoalDomain)
-    target_on: Mapped[Optional[date]]
+    target_on: Mapped[date | None]
     status: Mapped[GoalStatus] = enum_column(GoalStatus, default=GoalStatus.proposed, index=True)
 
     care_plan: Mapped[CarePlan] = relationship(back_populates="goals")
@@ -109,11 +109,11 @@ class CarePlanShare(TimestampMixin, db.Model):
     shared_on: Mapped[date] = mapped_column(index=True)
     shared_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     shared_with_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
-    method: Mapped[Optional[str]] = mapped_column(String(100))
+    method: Mapped[str | None] = mapped_column(String(100))
 
     care_plan: Mapped[CarePlan] = relationship(back_populates="shares")
-    shared_by: Mapped["User"] = relationship()
-    shared_with: Mapped["Organisation"] = relationship()
+    shared_by: Mapped[User] = relationship()
+    shared_with: Mapped[Organisation] = relationship()
 
     def __str__(self) -> str:
         return f"v{self.care_plan.number if self.care_plan else '?'} shared {self.shared_on:%d/%m/%Y}"
@@ -136,17 +136,17 @@ class OnwardReferral(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
-    episode_id: Mapped[Optional[int]] = mapped_column(ForeignKey("episode.id"), index=True)
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episode.id"), index=True)
     service: Mapped[str] = mapped_column(String(200), index=True)
-    organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     referred_on: Mapped[date] = mapped_column(index=True)
-    reason: Mapped[Optional[str]] = mapped_column(String(2000))
+    reason: Mapped[str | None] = mapped_column(String(2000))
     outcome: Mapped[OnwardOutcome] = enum_column(OnwardOutcome, default=OnwardOutcome.waiting)
-    outcome_on: Mapped[Optional[date]]
+    outcome_on: Mapped[date | None]
 
-    patient: Mapped["Patient"] = relationship()
-    episode: Mapped[Optional["Episode"]] = relationship()
-    organisation: Mapped[Optional["Organisation"]] = relationship()
+    patient: Mapped[Patient] = relationship()
+    episode: Mapped[Episode | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.service} ({self.referred_on:%d/%m/%Y})"
@@ -180,19 +180,19 @@ class SafeguardingConcern(TimestampMixin, ArchivableMixin, VersionedMixin, db.Mo
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     raised_on: Mapped[date] = mapped_column(index=True)
-    raised_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     category: Mapped[SafeguardingCategory] = enum_column(SafeguardingCategory)
     #: Care Act s42: care and support needs, experiencing or at risk of abuse, unable to protect themselves.
-    s42_criteria_met: Mapped[Optional[bool]]
-    referred_to: Mapped[Optional[str]] = mapped_column(String(200))
-    referred_on: Mapped[Optional[date]]
-    reference: Mapped[Optional[str]] = mapped_column(String(100))
-    outcome: Mapped[Optional[str]] = mapped_column(String(2000))
+    s42_criteria_met: Mapped[bool | None]
+    referred_to: Mapped[str | None] = mapped_column(String(200))
+    referred_on: Mapped[date | None]
+    reference: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str | None] = mapped_column(String(2000))
     #: Null while the concern is open (it then counts in the risk rule).
-    closed_on: Mapped[Optional[date]] = mapped_column(index=True)
+    closed_on: Mapped[date | None] = mapped_column(index=True)
 
-    patient: Mapped["Patient"] = relationship()
-    raised_by: Mapped[Optional["User"]] = relationship()
+    patient: Mapped[Patient] = relationship()
+    raised_by: Mapped[User | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.category.label} concern raised {self.raised_on:%d/%m/%Y}"

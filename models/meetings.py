@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -36,16 +36,16 @@ class Meeting(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"), index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     duration_minutes: Mapped[int] = mapped_column(default=120, server_default="120")
-    chair_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contact.id"), index=True)
-    teams_link: Mapped[Optional[str]] = mapped_column(String(500))
+    chair_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
+    teams_link: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[MeetingStatus] = enum_column(MeetingStatus, default=MeetingStatus.planned, index=True)
     #: Calendar invitation SEQUENCE: raised each time the invitation changes.
     ics_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
 
-    locality: Mapped["Locality"] = relationship()
-    chair: Mapped[Optional["Contact"]] = relationship()
-    agenda: Mapped[list["AgendaItem"]] = relationship(back_populates="meeting", order_by="AgendaItem.position")
-    attendance: Mapped[list["Attendance"]] = relationship(back_populates="meeting")
+    locality: Mapped[Locality] = relationship()
+    chair: Mapped[Contact | None] = relationship()
+    agenda: Mapped[list[AgendaItem]] = relationship(back_populates="meeting", order_by="AgendaItem.position")
+    attendance: Mapped[list[Attendance]] = relationship(back_populates="meeting")
 
     def __str__(self) -> str:
         from timefmt import format_datetime
@@ -77,25 +77,25 @@ class AgendaItem(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
-    episode_id: Mapped[Optional[int]] = mapped_column(ForeignKey("episode.id"), index=True)
-    referral_id: Mapped[Optional[int]] = mapped_column(ForeignKey("referral.id"), index=True)
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episode.id"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
     position: Mapped[int] = mapped_column(default=0, server_default="0")
-    slot_starts_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    presenter_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contact.id"), index=True)
+    slot_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    presenter_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
     #: Added after the cut-off before the meeting.
     late_addition: Mapped[bool] = mapped_column(default=False, server_default="0")
     status: Mapped[CaseStatus] = enum_column(CaseStatus, default=CaseStatus.listed, index=True)
-    summary: Mapped[Optional[str]] = mapped_column(String(4000))
-    discussion: Mapped[Optional[str]] = mapped_column(String(8000))
-    outcome: Mapped[Optional[str]] = mapped_column(String(4000))
-    decisions: Mapped[Optional[str]] = mapped_column(String(4000))
+    summary: Mapped[str | None] = mapped_column(String(4000))
+    discussion: Mapped[str | None] = mapped_column(String(8000))
+    outcome: Mapped[str | None] = mapped_column(String(4000))
+    decisions: Mapped[str | None] = mapped_column(String(4000))
 
     meeting: Mapped[Meeting] = relationship(back_populates="agenda")
-    patient: Mapped["Patient"] = relationship()
-    episode: Mapped[Optional["Episode"]] = relationship()
-    referral: Mapped[Optional["Referral"]] = relationship()
-    presenter: Mapped[Optional["Contact"]] = relationship()
-    actions: Mapped[list["Action"]] = relationship(back_populates="agenda_item")
+    patient: Mapped[Patient] = relationship()
+    episode: Mapped[Episode | None] = relationship()
+    referral: Mapped[Referral | None] = relationship()
+    presenter: Mapped[Contact | None] = relationship()
+    actions: Mapped[list[Action]] = relationship(back_populates="agenda_item")
 
     def __str__(self) -> str:
         return f"{self.patient} at {self.meeting}"
@@ -123,7 +123,7 @@ class Attendance(TimestampMixin, db.Model):
     status: Mapped[AttendanceStatus] = enum_column(AttendanceStatus, default=AttendanceStatus.invited)
 
     meeting: Mapped[Meeting] = relationship(back_populates="attendance")
-    contact: Mapped["Contact"] = relationship()
+    contact: Mapped[Contact] = relationship()
 
     def __str__(self) -> str:
         return f"{self.contact}: {self.status.label}"
@@ -152,20 +152,20 @@ class Action(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agenda_item_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agenda_item.id"), index=True)
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_item.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     description: Mapped[str] = mapped_column(String(2000))
     owner_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
-    owner_contact_id: Mapped[Optional[int]] = mapped_column(ForeignKey("contact.id"), index=True)
+    owner_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
     due_on: Mapped[date] = mapped_column(index=True)
     status: Mapped[ActionStatus] = enum_column(ActionStatus, default=ActionStatus.open)
-    completed_on: Mapped[Optional[date]]
+    completed_on: Mapped[date | None]
 
-    agenda_item: Mapped[Optional[AgendaItem]] = relationship(back_populates="actions")
-    patient: Mapped["Patient"] = relationship()
-    owner_organisation: Mapped["Organisation"] = relationship()
-    owner_contact: Mapped[Optional["Contact"]] = relationship()
-    chases: Mapped[list["ActionChase"]] = relationship(back_populates="action", order_by="ActionChase.chased_at")
+    agenda_item: Mapped[AgendaItem | None] = relationship(back_populates="actions")
+    patient: Mapped[Patient] = relationship()
+    owner_organisation: Mapped[Organisation] = relationship()
+    owner_contact: Mapped[Contact | None] = relationship()
+    chases: Mapped[list[ActionChase]] = relationship(back_populates="action", order_by="ActionChase.chased_at")
 
     def __str__(self) -> str:
         text = self.description if len(self.description) <= 60 else self.description[:57] + "..."
@@ -193,12 +193,12 @@ class ActionChase(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("action.id"), index=True)
     chased_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    chased_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    chased_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     method: Mapped[ChaseMethod] = enum_column(ChaseMethod, default=ChaseMethod.email)
-    note: Mapped[Optional[str]] = mapped_column(String(1000))
+    note: Mapped[str | None] = mapped_column(String(1000))
 
     action: Mapped[Action] = relationship(back_populates="chases")
-    chased_by: Mapped[Optional["User"]] = relationship()
+    chased_by: Mapped[User | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.method.label} chase of action {self.action_id}"
@@ -225,14 +225,14 @@ class AvailabilityPoll(TimestampMixin, db.Model):
     #: Links stop working after this time.
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[PollStatus] = enum_column(PollStatus, default=PollStatus.open)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     #: The meeting booked from the poll.
-    meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("meeting.id"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"), index=True)
 
-    locality: Mapped["Locality"] = relationship()
-    slots: Mapped[list["PollSlot"]] = relationship(back_populates="poll", order_by="PollSlot.starts_at")
-    invitations: Mapped[list["PollInvitation"]] = relationship(back_populates="poll")
-    meeting: Mapped[Optional[Meeting]] = relationship()
+    locality: Mapped[Locality] = relationship()
+    slots: Mapped[list[PollSlot]] = relationship(back_populates="poll", order_by="PollSlot.starts_at")
+    invitations: Mapped[list[PollInvitation]] = relationship(back_populates="poll")
+    meeting: Mapped[Meeting | None] = relationship()
 
     def __str__(self) -> str:
         return self.title
@@ -273,12 +273,12 @@ class PollInvitation(TimestampMixin, db.Model):
     #: Random part of the member's link; the link itself is signed with the poll id (see services.polls).
     token: Mapped[str] = mapped_column(String(64), unique=True)
     #: Ids of the slots the member can make, comma-separated; null until they answer.
-    available_slot_ids: Mapped[Optional[str]] = mapped_column(String(500))
-    answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    available_slot_ids: Mapped[str | None] = mapped_column(String(500))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     poll: Mapped[AvailabilityPoll] = relationship(back_populates="invitations")
-    contact: Mapped["Contact"] = relationship()
+    contact: Mapped[Contact] = relationship()
 
     def __str__(self) -> str:
         return f"{self.contact} for {self.poll}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -57,39 +57,39 @@ class Patient(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Ten digits, no spaces; null when the referral came without one.
-    nhs_number: Mapped[Optional[str]] = mapped_column(String(10), unique=True)
-    nhs_number_status: Mapped[Optional[NhsNumberStatus]] = enum_column(NhsNumberStatus)
+    nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
+    nhs_number_status: Mapped[NhsNumberStatus | None] = enum_column(NhsNumberStatus)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date] = mapped_column(index=True)
     sex: Mapped[Sex] = enum_column(Sex, default=Sex.unknown)
-    address: Mapped[Optional[str]] = mapped_column(String(300))
-    postcode: Mapped[Optional[str]] = mapped_column(String(10), index=True)
-    phone: Mapped[Optional[str]] = mapped_column(String(40))
-    gp_practice_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"), index=True)
-    named_gp: Mapped[Optional[str]] = mapped_column(String(200))
-    carer_details: Mapped[Optional[str]] = mapped_column(String(1000))
-    next_of_kin: Mapped[Optional[str]] = mapped_column(String(500))
-    communication_needs: Mapped[Optional[str]] = mapped_column(String(1000))
+    address: Mapped[str | None] = mapped_column(String(300))
+    postcode: Mapped[str | None] = mapped_column(String(10), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    gp_practice_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    named_gp: Mapped[str | None] = mapped_column(String(200))
+    carer_details: Mapped[str | None] = mapped_column(String(1000))
+    next_of_kin: Mapped[str | None] = mapped_column(String(500))
+    communication_needs: Mapped[str | None] = mapped_column(String(1000))
     #: Language when an interpreter is needed; blank when none is.
-    interpreter_language: Mapped[Optional[str]] = mapped_column(String(100))
+    interpreter_language: Mapped[str | None] = mapped_column(String(100))
     #: One condition per line.
-    long_term_conditions: Mapped[Optional[str]] = mapped_column(String(2000))
+    long_term_conditions: Mapped[str | None] = mapped_column(String(2000))
     #: Clinical Frailty Scale 2.0, 1-9.
-    cfs: Mapped[Optional[int]]
+    cfs: Mapped[int | None]
     #: Electronic Frailty Index, 0-1.
-    efi: Mapped[Optional[Decimal]] = mapped_column(Numeric(4, 3))
-    date_of_death: Mapped[Optional[date]]
-    consent_withdrawn_on: Mapped[Optional[date]]
+    efi: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
+    date_of_death: Mapped[date | None]
+    consent_withdrawn_on: Mapped[date | None]
     #: Priority from the risk rule (DESIGN.md §6), stored so lists sort by it.
     risk_score: Mapped[int] = mapped_column(default=0, server_default="0")
     risk_band: Mapped[RiskBand] = enum_column(RiskBand, default=RiskBand.low, server_default="low", index=True)
     #: The rule's reasons, one per line: "CFS 7 living with severe frailty (3)".
-    risk_reasons: Mapped[Optional[str]] = mapped_column(Text)
+    risk_reasons: Mapped[str | None] = mapped_column(Text)
 
-    gp_practice: Mapped[Optional["Organisation"]] = relationship()
-    hospital_events: Mapped[list["HospitalEvent"]] = relationship(back_populates="patient")
-    notes: Mapped[list["CollatedNote"]] = relationship(back_populates="patient")
+    gp_practice: Mapped[Organisation | None] = relationship()
+    hospital_events: Mapped[list[HospitalEvent]] = relationship(back_populates="patient")
+    notes: Mapped[list[CollatedNote]] = relationship(back_populates="patient")
 
     def __str__(self) -> str:
         number = format_nhs_number(self.nhs_number)
@@ -140,9 +140,9 @@ class HospitalEvent(TimestampMixin, ArchivableMixin, db.Model):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     kind: Mapped[HospitalEventKind] = enum_column(HospitalEventKind)
     occurred_on: Mapped[date]
-    discharged_on: Mapped[Optional[date]]
-    hospital: Mapped[Optional[str]] = mapped_column(String(200))
-    notes: Mapped[Optional[str]] = mapped_column(String(1000))
+    discharged_on: Mapped[date | None]
+    hospital: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(String(1000))
 
     patient: Mapped[Patient] = relationship(back_populates="hospital_events")
 
@@ -170,11 +170,11 @@ class CollatedNote(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     source: Mapped[NoteSource] = enum_column(NoteSource)
     summary: Mapped[str] = mapped_column(String(4000))
-    checked_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
-    checked_on: Mapped[Optional[date]]
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    checked_on: Mapped[date | None]
 
     patient: Mapped[Patient] = relationship(back_populates="notes")
-    checked_by: Mapped[Optional["User"]] = relationship()
+    checked_by: Mapped[User | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.source.label} note for {self.patient}"

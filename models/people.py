@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Optional
 
 from flask import current_app
 from flask_login import UserMixin
@@ -13,7 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, db, enum_column
-
 
 # --- Organisations and people -------------------------------------------------------------------
 
@@ -44,8 +42,8 @@ class Locality(TimestampMixin, ArchivableMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
 
-    practices: Mapped[list["Organisation"]] = relationship(back_populates="locality")
-    members: Mapped[list["MeetingMember"]] = relationship(back_populates="locality")
+    practices: Mapped[list[Organisation]] = relationship(back_populates="locality")
+    members: Mapped[list[MeetingMember]] = relationship(back_populates="locality")
 
     def __str__(self) -> str:
         return self.name
@@ -64,15 +62,15 @@ class Organisation(TimestampMixin, ArchivableMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200), index=True)
     type: Mapped[OrganisationType] = enum_column(OrganisationType, index=True)
     #: NHS Organisation Data Service code, e.g. G82001 for a GP practice.
-    ods_code: Mapped[Optional[str]] = mapped_column(String(10), unique=True)
+    ods_code: Mapped[str | None] = mapped_column(String(10), unique=True)
     #: Address that may receive patient-identifiable email (checked against the allow-list).
-    secure_email: Mapped[Optional[str]] = mapped_column(String(254))
+    secure_email: Mapped[str | None] = mapped_column(String(254))
     #: For a GP practice: the locality whose ILR it belongs to.
-    locality_id: Mapped[Optional[int]] = mapped_column(ForeignKey("locality.id"), index=True)
+    locality_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"), index=True)
 
-    locality: Mapped[Optional[Locality]] = relationship(back_populates="practices")
-    users: Mapped[list["User"]] = relationship(back_populates="organisation")
-    contacts: Mapped[list["Contact"]] = relationship(back_populates="organisation")
+    locality: Mapped[Locality | None] = relationship(back_populates="practices")
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+    contacts: Mapped[list[Contact]] = relationship(back_populates="organisation")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.ods_code})" if self.ods_code else self.name
@@ -107,7 +105,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default="1")
     #: Changes on password reset or deactivation, which signs the account out everywhere.
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
-    last_sign_in_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 
@@ -152,16 +150,16 @@ class Contact(TimestampMixin, ArchivableMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
-    job_title: Mapped[Optional[str]] = mapped_column(String(200))
+    job_title: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254), index=True)
-    phone: Mapped[Optional[str]] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(40))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     #: The contact's own sign-in, when they have one (a partner or staff login).
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), unique=True)
 
     organisation: Mapped[Organisation] = relationship(back_populates="contacts")
-    user: Mapped[Optional[User]] = relationship()
-    memberships: Mapped[list["MeetingMember"]] = relationship(back_populates="contact")
+    user: Mapped[User | None] = relationship()
+    memberships: Mapped[list[MeetingMember]] = relationship(back_populates="contact")
 
     def __str__(self) -> str:
         org = self.organisation.name if self.organisation else ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -46,13 +46,13 @@ class Referral(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"), index=True)
     received_on: Mapped[date] = mapped_column(index=True)
     referrer_name: Mapped[str] = mapped_column(String(200))
-    referrer_role: Mapped[Optional[str]] = mapped_column(String(200))
-    referrer_organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"), index=True)
-    referrer_email: Mapped[Optional[str]] = mapped_column(String(254))
-    referrer_phone: Mapped[Optional[str]] = mapped_column(String(40))
+    referrer_role: Mapped[str | None] = mapped_column(String(200))
+    referrer_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    referrer_email: Mapped[str | None] = mapped_column(String(254))
+    referrer_phone: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(String(4000))
     #: The referrer's question for the ILR.
-    question: Mapped[Optional[str]] = mapped_column(String(2000))
+    question: Mapped[str | None] = mapped_column(String(2000))
     criteria_multiple_ltcs: Mapped[bool] = mapped_column(default=False, server_default="0")
     criteria_complex_needs: Mapped[bool] = mapped_column(default=False, server_default="0")
     criteria_frailty: Mapped[bool] = mapped_column(default=False, server_default="0")
@@ -60,18 +60,18 @@ class Referral(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     #: Recent discharge or high use of urgent care.
     criteria_urgent_care: Mapped[bool] = mapped_column(default=False, server_default="0")
     consent: Mapped[Consent] = enum_column(Consent, default=Consent.not_recorded)
-    consent_by: Mapped[Optional[str]] = mapped_column(String(200))
-    consent_on: Mapped[Optional[date]]
-    best_interests_reason: Mapped[Optional[str]] = mapped_column(String(2000))
+    consent_by: Mapped[str | None] = mapped_column(String(200))
+    consent_on: Mapped[date | None]
+    best_interests_reason: Mapped[str | None] = mapped_column(String(2000))
     #: Signposting already tried; required before acceptance.
-    signposting_tried: Mapped[Optional[str]] = mapped_column(String(2000))
-    patient_aware: Mapped[Optional[bool]]
+    signposting_tried: Mapped[str | None] = mapped_column(String(2000))
+    patient_aware: Mapped[bool | None]
     status: Mapped[ReferralStatus] = enum_column(ReferralStatus, default=ReferralStatus.awaiting_triage, index=True)
 
-    patient: Mapped["Patient"] = relationship()
-    locality: Mapped["Locality"] = relationship()
-    referrer_organisation: Mapped[Optional["Organisation"]] = relationship()
-    decisions: Mapped[list["TriageDecision"]] = relationship(
+    patient: Mapped[Patient] = relationship()
+    locality: Mapped[Locality] = relationship()
+    referrer_organisation: Mapped[Organisation | None] = relationship()
+    decisions: Mapped[list[TriageDecision]] = relationship(
         back_populates="referral", order_by="TriageDecision.decided_on"
     )
 
@@ -115,13 +115,13 @@ class TriageDecision(TimestampMixin, db.Model):
     decided_on: Mapped[date] = mapped_column(index=True)
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     outcome: Mapped[TriageOutcome] = enum_column(TriageOutcome, index=True)
-    decline_reason: Mapped[Optional[DeclineReason]] = enum_column(DeclineReason)
-    reason_text: Mapped[Optional[str]] = mapped_column(String(2000))
-    missing_information: Mapped[Optional[str]] = mapped_column(String(2000))
-    redirected_to: Mapped[Optional[str]] = mapped_column(String(200))
+    decline_reason: Mapped[DeclineReason | None] = enum_column(DeclineReason)
+    reason_text: Mapped[str | None] = mapped_column(String(2000))
+    missing_information: Mapped[str | None] = mapped_column(String(2000))
+    redirected_to: Mapped[str | None] = mapped_column(String(200))
 
     referral: Mapped[Referral] = relationship(back_populates="decisions")
-    decided_by: Mapped["User"] = relationship()
+    decided_by: Mapped[User] = relationship()
 
     def __str__(self) -> str:
         return f"{self.outcome.label} on {self.decided_on:%d/%m/%Y}"
@@ -151,20 +151,20 @@ class Episode(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
-    referral_id: Mapped[Optional[int]] = mapped_column(ForeignKey("referral.id"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
     locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"), index=True)
-    coordinator_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     opened_on: Mapped[date] = mapped_column(index=True)
-    review_on: Mapped[Optional[date]]
-    closed_on: Mapped[Optional[date]] = mapped_column(index=True)
-    closure_reason: Mapped[Optional[ClosureReason]] = enum_column(ClosureReason)
+    review_on: Mapped[date | None]
+    closed_on: Mapped[date | None] = mapped_column(index=True)
+    closure_reason: Mapped[ClosureReason | None] = enum_column(ClosureReason)
     #: How far the patient's goals were met, in words, at closure.
-    goal_attainment: Mapped[Optional[str]] = mapped_column(String(2000))
+    goal_attainment: Mapped[str | None] = mapped_column(String(2000))
 
-    patient: Mapped["Patient"] = relationship()
-    referral: Mapped[Optional[Referral]] = relationship()
-    locality: Mapped["Locality"] = relationship()
-    coordinator: Mapped[Optional["User"]] = relationship()
+    patient: Mapped[Patient] = relationship()
+    referral: Mapped[Referral | None] = relationship()
+    locality: Mapped[Locality] = relationship()
+    coordinator: Mapped[User | None] = relationship()
 
     def __str__(self) -> str:
         return f"Episode {self.id} opened {self.opened_on:%d/%m/%Y}"

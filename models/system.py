@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,23 +32,23 @@ class OutboxEmail(TimestampMixin, db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     #: An iCalendar attachment (text/calendar), for meeting invitations.
-    ics: Mapped[Optional[str]] = mapped_column(Text)
+    ics: Mapped[str | None] = mapped_column(Text)
     contains_patient_data: Mapped[bool] = mapped_column(default=False, server_default="0")
     status: Mapped[EmailStatus] = enum_column(EmailStatus, default=EmailStatus.pending)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
-    last_error: Mapped[Optional[str]] = mapped_column(String(1000))
-    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    patient_id: Mapped[Optional[int]] = mapped_column(ForeignKey("patient.id"), index=True)
-    meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("meeting.id"), index=True)
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"), index=True)
     #: The email's kind: availability, invitation, cancellation, agenda, minutes, chase, gp_feedback.
-    purpose: Mapped[Optional[str]] = mapped_column(String(40), index=True)
+    purpose: Mapped[str | None] = mapped_column(String(40), index=True)
     #: A generated document sent as the attachment.
-    document_id: Mapped[Optional[int]] = mapped_column(ForeignKey("generated_document.id"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("generated_document.id"), index=True)
 
-    document: Mapped[Optional["GeneratedDocument"]] = relationship()
+    document: Mapped[GeneratedDocument | None] = relationship()
 
-    attempts_made: Mapped[list["EmailAttempt"]] = relationship(order_by="EmailAttempt.at")
+    attempts_made: Mapped[list[EmailAttempt]] = relationship(order_by="EmailAttempt.at")
 
     def __str__(self) -> str:
         return f"{self.subject} to {self.to_address}"
@@ -74,17 +74,17 @@ class GeneratedDocument(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[DocumentKind] = enum_column(DocumentKind, index=True)
     filename: Mapped[str] = mapped_column(String(200))
-    generated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
-    patient_id: Mapped[Optional[int]] = mapped_column(ForeignKey("patient.id"), index=True)
-    meeting_id: Mapped[Optional[int]] = mapped_column(ForeignKey("meeting.id"), index=True)
-    sha256: Mapped[Optional[str]] = mapped_column(String(64))
-    size_bytes: Mapped[Optional[int]]
+    generated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"), index=True)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size_bytes: Mapped[int | None]
     #: For whom: an agency's own extract names the agency.
-    organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     #: The document as generated, kept so an email can attach exactly what was recorded.
-    content: Mapped[Optional[bytes]] = mapped_column(LargeBinary, deferred=True)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
-    generated_by: Mapped[Optional["User"]] = relationship()
+    generated_by: Mapped[User | None] = relationship()
 
     def __str__(self) -> str:
         return self.filename
@@ -117,19 +117,19 @@ class AuditEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     action: Mapped[AuditAction] = enum_column(AuditAction, index=True)
-    table_name: Mapped[Optional[str]] = mapped_column(String(60))
-    record_id: Mapped[Optional[int]]
-    patient_id: Mapped[Optional[int]] = mapped_column(ForeignKey("patient.id"), index=True)
+    table_name: Mapped[str | None] = mapped_column(String(60))
+    record_id: Mapped[int | None]
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
     #: JSON: {"field": [before, after]} for changes.
-    changes: Mapped[Optional[str]] = mapped_column(Text)
+    changes: Mapped[str | None] = mapped_column(Text)
     #: Why, when the workflow gives a reason.
-    reason: Mapped[Optional[str]] = mapped_column(String(1000))
+    reason: Mapped[str | None] = mapped_column(String(1000))
     #: What else matters: the filter and row count of a list or export, the email tried at sign-in.
-    detail: Mapped[Optional[str]] = mapped_column(String(2000))
+    detail: Mapped[str | None] = mapped_column(String(2000))
 
-    user: Mapped[Optional["User"]] = relationship()
+    user: Mapped[User | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.action.label} {self.table_name or ''} {self.record_id or ''}".strip()
@@ -145,7 +145,7 @@ class Setting(TimestampMixin, db.Model):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     def __str__(self) -> str:
         return self.key
@@ -163,7 +163,7 @@ class EmailAttempt(db.Model):
     email_id: Mapped[int] = mapped_column(ForeignKey("outbox_email.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     succeeded: Mapped[bool]
-    error: Mapped[Optional[str]] = mapped_column(String(1000))
+    error: Mapped[str | None] = mapped_column(String(1000))
 
     def __str__(self) -> str:
         return f"{'Sent' if self.succeeded else 'Failed'} at {self.at}"

@@ -14,8 +14,8 @@ from exports import action_log, agenda, minutes
 from exports.meeting_context import meeting_context
 from models import AuditAction, DocumentKind, DomainError, GeneratedDocument, Meeting, Organisation, User, db
 from services.meeting_room import open_safeguarding_patient_ids
-from services.scheduling import members_of
 from services.outbox import is_secure_address, queue_email
+from services.scheduling import members_of
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

@@ -33,7 +33,6 @@ from services.settings import AGENDA_CUTOFF, get_setting
 from timefmt import LONDON, today
 
 
-
 def _bank_holidays(years: range):
     return holidays.country_holidays("GB", subdiv="ENG", years=list(years))
 

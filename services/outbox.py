@@ -85,8 +85,11 @@ class SmtpSettings:
     ca_file: str | None = None
 
     @classmethod
-    def from_environment(cls) -> "SmtpSettings | None":
-        """SMTP_HOST, SMTP_PORT, SMTP_USERNAME, SMTP_PASSWORD, SMTP_STARTTLS (1/0), SMTP_CA_FILE, MAIL_FROM; None without a host."""
+    def from_environment(cls) -> SmtpSettings | None:
+        """From SMTP_HOST, SMTP_PORT, SMTP_USERNAME, SMTP_PASSWORD, SMTP_STARTTLS (1/0), SMTP_CA_FILE and MAIL_FROM.
+
+        None without a host: emails then wait in the outbox.
+        """
         host = os.environ.get("SMTP_HOST")
         if not host:
             return None

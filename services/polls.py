@@ -23,8 +23,8 @@ from models import (
     db,
     utcnow,
 )
-from services.scheduling import book_meeting, members_of
 from services.outbox import queue_email
+from services.scheduling import book_meeting, members_of
 from timefmt import format_datetime
 
 _SALT = "availability-poll"

@@ -9,10 +9,10 @@ from sqlalchemy import select
 import audit
 from models import (
     Consent,
-    Organisation,
     DeclineReason,
     DomainError,
     Episode,
+    Organisation,
     Patient,
     Referral,
     ReferralStatus,
