@@ -1,4 +1,4 @@
-"""Shared fixtures: an app on a database built by `flask db upgrade`, signed-in clients, factories."""
+"""Shared fixtures: an app on a database built by `flask db upgrade`, signed-in clients, factories, a browser."""
 
 from __future__ import annotations
 
@@ -16,13 +16,16 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from models import Organisation, OrganisationType, Role, User, db
 
-#: The factory fixtures (`create_patient(**overrides)` and friends) for every test module.
-pytest_plugins = ["tests.factories"]
+#: Fixtures for every test module: the factories (`create_patient(**overrides)` and friends), and the
+#: live server and browser tab of the browser tests.
+pytest_plugins = ["tests.factories", "tests.browser"]
 
 ON_CI = os.environ.get("CI") == "true"
 USE_POSTGRES = os.environ.get("ILR_TEST_DB") == "postgresql"
 PASSWORD = "a-long-test-password"
 CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+#: Only a signed-in page has it: the navbar's sign-out button.
+SIGN_OUT_FORM = 'action="/logout"'
 
 
 def base_config(url: str) -> dict:
@@ -165,15 +168,43 @@ class Client:
             page = self.http.get("/login")
             if page.status_code == 302:
                 page = self.http.get("/admin/")
-            self._token = CSRF_INPUT.search(page.get_data(as_text=True)).group(1)
+            self._token = self._token_on(page)
         return self._token
 
-    def sign_in(self, user_or_email, password: str = PASSWORD):
+    def _token_on(self, page) -> str:
+        """The CSRF token the page's forms carry (none is needed when a test turns CSRF off)."""
+        match = CSRF_INPUT.search(page_text(page))
+        if match is None:
+            assert not self.http.application.config["WTF_CSRF_ENABLED"], f"no CSRF token on:\n{page_text(page)}"
+            return ""
+        return match.group(1)
+
+    def attempt_sign_in(self, user_or_email, password: str = PASSWORD):
+        """Post the sign-in form and return its answer, whatever it is (for the tests of refusals)."""
         email = getattr(user_or_email, "email", user_or_email)
         response = self.http.post(
             "/login", data={"email": email, "password": password, "csrf_token": self.csrf_token()}
         )
         self._token = None
+        return response
+
+    def sign_in(self, user_or_email, password: str = PASSWORD):
+        """Sign in through the form, then open the admin home to prove it: a signed-in page, not the sign-in form.
+
+        Returns the sign-in form's answer (its redirect and cookie). Every test that needs a
+        signed-in client comes here, so a change to signing in is made in this one place.
+        """
+        response = self.attempt_sign_in(user_or_email, password)
+        home = self.http.get("/admin/")
+        text = page_text(home)
+        if home.status_code != 200 or SIGN_OUT_FORM not in text:
+            email = getattr(user_or_email, "email", user_or_email)
+            raise AssertionError(
+                f"signing in as {email} did not reach a signed-in page: the form answered"
+                f" {response.status_code}, /admin/ answered {home.status_code}:\n"
+                + page_text(response if response.status_code == 200 else home)
+            )
+        self._token = self._token_on(home)
         return response
 
     def sign_out(self):
@@ -200,8 +231,7 @@ def signed_in(app, make_user):
     def sign_in(role: Role | str = Role.coordinator, **overrides) -> Client:
         user = make_user(role, **overrides)
         c = Client(app.test_client())
-        response = c.sign_in(user)
-        assert response.status_code == 302, response.get_data(as_text=True)
+        c.sign_in(user)
         c.user = user
         return c
 

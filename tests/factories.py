@@ -1,7 +1,8 @@
 """Factory fixtures for the record screens' tests: `create_patient(**overrides)` and friends.
 
-Each makes one valid row, committed, with sensible defaults; pass a field to change it. Import the
-fixtures a test module uses (`from tests.factories import create_patient  # noqa: F401`).
+Each makes one valid row, committed, with sensible defaults; pass a field to change it. The
+conftest loads this module as a pytest plugin, so a test names the fixture as an argument and
+imports nothing; only the plain helpers (`nhs_number`, `shown`, `refused`) are imported.
 """
 
 from __future__ import annotations
@@ -166,3 +167,12 @@ def create_care_plan(create_patient):
 def shown(response) -> str:
     """The page as a person reads it: HTML entities decoded (an apostrophe arrives as &#39;)."""
     return html.unescape(response.get_data(as_text=True))
+
+
+def refused(client, url: str, form: dict, message: str) -> str:
+    """Post a form that must be refused: the form comes back (200) with `message`; returns the page as shown."""
+    response = client.submit(url, form)
+    assert response.status_code == 200, f"expected the form back, got {response.status_code}"
+    page = shown(response)
+    assert message in page, page
+    return page

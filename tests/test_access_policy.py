@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from werkzeug.routing import Rule
-
-from datetime import date, timedelta
 
 from models import (
     Action,
@@ -45,7 +44,7 @@ from models import (
     utcnow,
 )
 from services import polls, scheduling
-from tests.conftest import PASSWORD, Client
+from tests.conftest import Client
 from tests.policy import ANONYMOUS, CALLERS, POLICY, Call
 
 #: Methods Flask answers by itself for every rule.
@@ -177,9 +176,7 @@ def client_for(app, make_user, caller: str) -> Client:
     """One client for the whole walk: signed out, or signed in with a new account of the role."""
     client = Client(app.test_client())
     if caller != ANONYMOUS:
-        user = make_user(Role(caller))
-        response = client.http.post("/login", data={"email": user.email, "password": PASSWORD})
-        assert response.status_code == 302 and urlsplit(response.headers["Location"]).path != "/login", caller
+        client.sign_in(make_user(Role(caller)))
     return client
 
 

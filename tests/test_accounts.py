@@ -95,7 +95,7 @@ def test_team_lead_deactivates_accounts_in_bulk(app, signed_in, make_user):
     db.session.refresh(one)
     db.session.refresh(two)
     assert not one.active and not two.active
-    assert Client(app.test_client()).sign_in(one).status_code == 200  # refused: the page comes back
+    assert Client(app.test_client()).attempt_sign_in(one).status_code == 200  # refused: the page comes back
 
 
 def test_team_lead_cannot_deactivate_themselves(signed_in):

@@ -7,15 +7,7 @@ from datetime import timedelta
 import pytest
 
 from models import Action, ActionChase, ActionStatus, ChaseMethod, OrganisationType, db, utcnow
-from tests.factories import (
-    create_action,
-    create_agenda_item,
-    create_contact,
-    create_meeting,
-    create_locality,
-    create_patient,
-    shown,
-)  # noqa: F401
+from tests.factories import refused, shown
 from timefmt import today
 
 
@@ -34,13 +26,6 @@ def _form(patient, organisation, **overrides) -> dict:
     }
     form.update(overrides)
     return form
-
-
-def _refused(client, url: str, form: dict, message: str) -> str:
-    response = client.submit(url, form)
-    assert response.status_code == 200, "expected the form back"
-    assert message in shown(response)
-    return shown(response)
 
 
 @pytest.mark.parametrize("role", ["coordinator", "team_lead"])
@@ -67,7 +52,7 @@ def test_observers_and_partners_cannot_record_actions(signed_in, create_patient,
 
 
 def test_a_done_action_needs_its_completion_date(signed_in, create_patient, make_org):
-    _refused(
+    refused(
         signed_in("coordinator"),
         "/admin/action/new/",
         _form(create_patient(), make_org(), status="done"),
@@ -78,21 +63,21 @@ def test_a_done_action_needs_its_completion_date(signed_in, create_patient, make
 
 def test_a_completion_date_in_the_future_is_refused(signed_in, create_patient, make_org):
     form = _form(create_patient(), make_org(), status="done", completed_on=(today() + timedelta(days=1)).isoformat())
-    _refused(signed_in("coordinator"), "/admin/action/new/", form, "The date cannot be in the future.")
+    refused(signed_in("coordinator"), "/admin/action/new/", form, "The date cannot be in the future.")
     assert _actions() == []
 
 
 def test_the_owner_must_work_for_the_owning_organisation(signed_in, create_patient, create_contact, make_org):
     elsewhere = create_contact(name="Sam Social")
     form = _form(create_patient(), make_org(name="Medway Pharmacy"), owner_contact=elsewhere.id)
-    _refused(signed_in("coordinator"), "/admin/action/new/", form, "Sam Social does not work for Medway Pharmacy")
+    refused(signed_in("coordinator"), "/admin/action/new/", form, "Sam Social does not work for Medway Pharmacy")
     assert _actions() == []
 
 
 def test_an_action_from_another_patients_discussion_is_refused(signed_in, create_agenda_item, create_patient, make_org):
     item = create_agenda_item()
     form = _form(create_patient(family_name="Someone"), make_org(), agenda_item=item.id)
-    _refused(signed_in("coordinator"), "/admin/action/new/", form, "This discussion is about another patient")
+    refused(signed_in("coordinator"), "/admin/action/new/", form, "This discussion is about another patient")
     assert _actions() == []
 
 
@@ -136,7 +121,7 @@ def test_action_list_filters_by_status_owner_due_date_and_overdue(signed_in, cre
 
 
 def test_an_over_long_description_is_refused(signed_in, create_patient, make_org):
-    _refused(
+    refused(
         signed_in("coordinator"),
         "/admin/action/new/",
         _form(create_patient(), make_org(), description="a" * 2001),

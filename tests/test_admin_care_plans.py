@@ -19,20 +19,13 @@ from models import (
     SafeguardingConcern,
     db,
 )
-from tests.factories import create_care_plan, create_patient, shown  # noqa: F401
+from tests.factories import refused, shown
 from timefmt import today
 
 
 def _all(model) -> list:
     db.session.expire_all()
     return db.session.scalars(db.select(model).order_by(model.id)).all()
-
-
-def _refused(client, url: str, form: dict, message: str) -> str:
-    response = client.submit(url, form)
-    assert response.status_code == 200, "expected the form back"
-    assert message in shown(response)
-    return shown(response)
 
 
 # --- care plans and goals -------------------------------------------------------------------------
@@ -66,7 +59,7 @@ def test_agreeing_a_plan_needs_the_date_and_records_who(signed_in, create_care_p
     plan = create_care_plan()
     coordinator = signed_in("coordinator")
     form = _plan_form(plan.patient, state="agreed", expected_version=str(plan.version))
-    _refused(coordinator, f"/admin/care_plan/edit/?id={plan.id}", form, "Enter the date the plan was agreed.")
+    refused(coordinator, f"/admin/care_plan/edit/?id={plan.id}", form, "Enter the date the plan was agreed.")
     response = coordinator.submit(f"/admin/care_plan/edit/?id={plan.id}", form | {"agreed_on": today().isoformat()})
     assert response.status_code == 302, shown(response)
     [plan] = _all(CarePlan)
@@ -82,7 +75,7 @@ def test_an_agreed_plan_cannot_change_and_keeps_the_text(signed_in, create_care_
         about_me="Rewritten",
         expected_version=str(plan.version),
     )
-    page = _refused(
+    page = refused(
         signed_in("coordinator"),
         f"/admin/care_plan/edit/?id={plan.id}",
         form,
@@ -133,7 +126,7 @@ def test_goals_go_on_drafts_only(signed_in, create_care_plan, make_user):
     assert coordinator.submit("/admin/goal/new/", goal).status_code == 302
     [saved] = _all(Goal)
     assert saved.care_plan_id == draft.id and saved.domain == GoalDomain.functional
-    _refused(
+    refused(
         coordinator, "/admin/goal/new/", goal | {"care_plan": agreed.id}, "Goals cannot be added to an agreed care plan"
     )
     assert len(_all(Goal)) == 1
@@ -143,7 +136,7 @@ def test_goals_go_on_drafts_only(signed_in, create_care_plan, make_user):
 
 def test_a_goal_over_the_limit_is_refused(signed_in, create_care_plan):
     goal = {"care_plan": create_care_plan().id, "description": "g" * 1001, "domain": "social", "status": "proposed"}
-    _refused(signed_in("coordinator"), "/admin/goal/new/", goal, "Enter at most 1,000 characters (this has 1,001).")
+    refused(signed_in("coordinator"), "/admin/goal/new/", goal, "Enter at most 1,000 characters (this has 1,001).")
     assert _all(Goal) == []
 
 
@@ -174,7 +167,7 @@ def test_sharing_a_plan_records_who_shared_it(signed_in, create_care_plan, make_
 def test_nothing_is_shared_after_consent_is_withdrawn(signed_in, create_care_plan, create_patient, make_org):
     plan = create_care_plan(patient=create_patient(consent_withdrawn_on=today()))
     form = {"care_plan": plan.id, "shared_on": today().isoformat(), "shared_with": make_org().id}
-    _refused(signed_in("coordinator"), "/admin/care_plan_share/new/", form, "not shared any further")
+    refused(signed_in("coordinator"), "/admin/care_plan_share/new/", form, "not shared any further")
     assert _all(CarePlanShare) == []
 
 
@@ -200,9 +193,9 @@ def test_staff_record_an_onward_referral_and_its_outcome(signed_in, create_patie
     [onward] = _all(OnwardReferral)
     assert onward.service == "Falls clinic" and onward.outcome == OnwardOutcome.waiting
     accepted = _onward_form(patient, outcome="accepted", expected_version=str(onward.version))
-    _refused(coordinator, f"/admin/onward_referral/edit/?id={onward.id}", accepted, "Enter the date of the outcome.")
+    refused(coordinator, f"/admin/onward_referral/edit/?id={onward.id}", accepted, "Enter the date of the outcome.")
     early = accepted | {"outcome_on": (today() - timedelta(days=30)).isoformat()}
-    _refused(
+    refused(
         coordinator, f"/admin/onward_referral/edit/?id={onward.id}", early, "The outcome cannot be before the referral."
     )
     assert (
@@ -261,7 +254,7 @@ def test_s42_criteria_may_be_not_yet_known(signed_in, create_patient):
 
 def test_a_concern_referred_before_it_was_raised_is_refused(signed_in, create_patient):
     form = _concern_form(create_patient(), referred_on=(today() - timedelta(days=10)).isoformat())
-    _refused(
+    refused(
         signed_in("coordinator"),
         "/admin/safeguarding_concern/new/",
         form,

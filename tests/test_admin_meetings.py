@@ -19,28 +19,13 @@ from models import (
     MemberRole,
     db,
 )
-from tests.factories import (  # noqa: F401
-    create_agenda_item,
-    create_contact,
-    create_locality,
-    create_meeting,
-    create_patient,
-    create_referral,
-    shown,
-)
+from tests.factories import refused, shown
 from timefmt import LONDON, today
 
 
 def _all(model) -> list:
     db.session.expire_all()
     return db.session.scalars(db.select(model)).all()
-
-
-def _refused(client, url: str, form: dict, message: str) -> str:
-    response = client.submit(url, form)
-    assert response.status_code == 200, "expected the form back"
-    assert message in shown(response)
-    return shown(response)
 
 
 def _local(day, hour=10) -> str:
@@ -54,11 +39,11 @@ def _local(day, hour=10) -> str:
 def test_the_team_lead_adds_a_locality_and_nobody_else_may(signed_in):
     lead = signed_in("team_lead")
     assert lead.submit("/admin/locality/new/", {"name": "Medway North"}).status_code == 302
-    assert [l.name for l in _all(Locality)] == ["Medway North"]
+    assert [locality.name for locality in _all(Locality)] == ["Medway North"]
     for role in ["coordinator", "read_only", "partner"]:
         assert signed_in(role).submit("/admin/locality/new/", {"name": f"By {role}"}).status_code == 403
     assert len(_all(Locality)) == 1
-    _refused(lead, "/admin/locality/new/", {"name": "Medway North"}, "Another locality already has this name.")
+    refused(lead, "/admin/locality/new/", {"name": "Medway North"}, "Another locality already has this name.")
     assert "Medway North" in shown(signed_in("read_only").get("/admin/locality/"))
 
 
@@ -80,7 +65,7 @@ def test_staff_add_a_contact(signed_in, make_org):
 
 
 def test_a_contact_needs_a_real_email_address(signed_in, make_org):
-    _refused(
+    refused(
         signed_in("coordinator"),
         "/admin/contact/new/",
         {"name": "No Mail", "organisation": make_org().id, "email": "not-an-email"},
@@ -106,7 +91,7 @@ def test_the_team_lead_adds_a_member_once(signed_in, create_locality, create_con
     assert (
         member.locality_id == locality.id and member.contact_id == contact.id and member.member_role == MemberRole.chair
     )
-    _refused(lead, "/admin/meeting_member/new/", form, "This contact is already a member of this locality's meeting")
+    refused(lead, "/admin/meeting_member/new/", form, "This contact is already a member of this locality's meeting")
     assert len(_all(MeetingMember)) == 1
     assert "Sam Social" in shown(signed_in("read_only").get("/admin/meeting_member/"))
 
@@ -146,7 +131,7 @@ def test_observers_and_partners_cannot_plan_meetings(signed_in, create_locality,
 
 def test_booking_and_moving_belong_to_the_scheduling_page(signed_in, create_locality, create_meeting):
     coordinator = signed_in("coordinator")
-    _refused(
+    refused(
         coordinator,
         "/admin/meeting/new/",
         _meeting_form(create_locality(), status="booked"),
@@ -159,7 +144,7 @@ def test_booking_and_moving_belong_to_the_scheduling_page(signed_in, create_loca
         status="booked",
         expected_version=str(booked.version),
     )
-    _refused(coordinator, f"/admin/meeting/edit/?id={booked.id}", moved, "from the meeting's Scheduling page")
+    refused(coordinator, f"/admin/meeting/edit/?id={booked.id}", moved, "from the meeting's Scheduling page")
     db.session.expire_all()
     assert booked.starts_at.astimezone(LONDON).date() == today() + timedelta(days=7)
     relinked = _meeting_form(
@@ -175,7 +160,7 @@ def test_booking_and_moving_belong_to_the_scheduling_page(signed_in, create_loca
 
 
 def test_a_meeting_length_must_be_sensible(signed_in, create_locality):
-    _refused(
+    refused(
         signed_in("coordinator"),
         "/admin/meeting/new/",
         _meeting_form(create_locality(), duration_minutes="0"),
@@ -231,7 +216,7 @@ def test_a_meeting_before_the_referral_is_refused(signed_in, create_meeting, cre
         starts_at=datetime(before.year, before.month, before.day, 10, tzinfo=LONDON), status=MeetingStatus.held
     )
     form = {"meeting": meeting.id, "patient": referral.patient_id, "referral": referral.id, "status": "listed"}
-    _refused(
+    refused(
         signed_in("coordinator"),
         "/admin/agenda_item/new/",
         form,
@@ -243,7 +228,7 @@ def test_a_meeting_before_the_referral_is_refused(signed_in, create_meeting, cre
 def test_a_patient_is_listed_once_per_meeting(signed_in, create_agenda_item):
     item = create_agenda_item()
     form = {"meeting": item.meeting_id, "patient": item.patient_id, "status": "listed"}
-    _refused(
+    refused(
         signed_in("coordinator"), "/admin/agenda_item/new/", form, "This patient is already on this meeting's agenda."
     )
     assert len(_all(AgendaItem)) == 1
@@ -256,7 +241,7 @@ def test_over_long_minutes_are_refused(signed_in, create_meeting, create_patient
         "status": "discussed",
         "discussion": "d" * 8001,
     }
-    _refused(
+    refused(
         signed_in("coordinator"), "/admin/agenda_item/new/", form, "Enter at most 8,000 characters (this has 8,001)."
     )
     assert _all(AgendaItem) == []
@@ -292,7 +277,7 @@ def test_staff_take_the_register_once_per_member(signed_in, create_meeting, crea
     assert coordinator.submit("/admin/attendance/new/", form).status_code == 302
     [row] = _all(Attendance)
     assert row.status == AttendanceStatus.apologies and row.contact_id == contact.id
-    _refused(coordinator, "/admin/attendance/new/", form, "This member is already on this meeting's register.")
+    refused(coordinator, "/admin/attendance/new/", form, "This member is already on this meeting's register.")
     assert len(_all(Attendance)) == 1
     page = shown(signed_in("read_only").get("/admin/attendance/?flt0_attendance_equals=apologies"))
     assert "Sam Social" in page

@@ -7,15 +7,7 @@ from datetime import timedelta
 import pytest
 
 from models import CaseStatus, ClosureReason, CollatedNote, HospitalEvent, OrganisationType, Patient, RiskBand, db
-from tests.factories import (
-    create_agenda_item,
-    create_episode,
-    create_locality,
-    create_meeting,
-    create_patient,
-    nhs_number,
-    shown,
-)  # noqa: F401
+from tests.factories import nhs_number, refused, shown
 from timefmt import today
 
 
@@ -91,15 +83,13 @@ def test_partners_do_not_see_the_patient_list(signed_in, create_patient):
 # --- what the form refuses ------------------------------------------------------------------------
 
 
-def _refused(client, form: dict, message: str, url: str = "/admin/patient/new/"):
-    response = client.submit(url, form)
-    assert response.status_code == 200, "expected the form back"
-    assert message in shown(response)
-    return shown(response)
-
-
 def test_an_invalid_nhs_number_is_refused_and_comes_back_as_typed(signed_in):
-    page = _refused(signed_in("coordinator"), _form(nhs_number="999 123 4568"), "This is not a valid NHS number")
+    page = refused(
+        signed_in("coordinator"),
+        "/admin/patient/new/",
+        _form(nhs_number="999 123 4568"),
+        "This is not a valid NHS number",
+    )
     assert 'value="999 123 4568"' in page and 'value="Seacole"' in page
     assert _patients(family_name="Seacole") == []
 
@@ -107,7 +97,12 @@ def test_an_invalid_nhs_number_is_refused_and_comes_back_as_typed(signed_in):
 def test_an_nhs_number_another_patient_has_is_refused(signed_in, create_patient):
     other = create_patient(family_name="First")
     spaced = f"{other.nhs_number[:3]} {other.nhs_number[3:6]} {other.nhs_number[6:]}"
-    _refused(signed_in("coordinator"), _form(nhs_number=spaced), "Another patient already has this NHS number")
+    refused(
+        signed_in("coordinator"),
+        "/admin/patient/new/",
+        _form(nhs_number=spaced),
+        "Another patient already has this NHS number",
+    )
     assert _patients(family_name="Seacole") == []
 
 
@@ -133,8 +128,9 @@ def test_the_nhs_number_may_be_left_blank(signed_in):
 
 
 def test_a_date_of_birth_in_the_future_is_refused(signed_in):
-    _refused(
+    refused(
         signed_in("coordinator"),
+        "/admin/patient/new/",
         _form(date_of_birth=(today() + timedelta(days=1)).isoformat()),
         "The date cannot be in the future.",
     )
@@ -142,8 +138,9 @@ def test_a_date_of_birth_in_the_future_is_refused(signed_in):
 
 
 def test_a_death_before_birth_is_refused(signed_in):
-    _refused(
+    refused(
         signed_in("coordinator"),
+        "/admin/patient/new/",
         _form(date_of_death="1930-01-01"),
         "The date of death cannot be before the date of birth.",
     )
@@ -159,13 +156,16 @@ def test_a_death_before_birth_is_refused(signed_in):
     ],
 )
 def test_frailty_scores_out_of_range_are_refused(signed_in, field, value, message):
-    _refused(signed_in("coordinator"), _form(**{field: value}), message)
+    refused(signed_in("coordinator"), "/admin/patient/new/", _form(**{field: value}), message)
     assert _patients(family_name="Seacole") == []
 
 
 def test_over_long_text_is_refused_with_the_limit(signed_in):
-    page = _refused(
-        signed_in("coordinator"), _form(family_name="S" * 101), "Enter at most 100 characters (this has 101)."
+    page = refused(
+        signed_in("coordinator"),
+        "/admin/patient/new/",
+        _form(family_name="S" * 101),
+        "Enter at most 100 characters (this has 101).",
     )
     assert 'maxlength="100"' in page
     assert _patients(given_name="Mary") == []
@@ -256,11 +256,11 @@ def test_staff_record_a_hospital_admission(signed_in, create_patient):
 
 def test_a_discharge_before_the_admission_is_refused(signed_in, create_patient):
     patient = create_patient()
-    _refused(
+    refused(
         signed_in("coordinator"),
+        "/admin/hospital_event/new/",
         {"patient": patient.id, "kind": "admission", "occurred_on": "2026-01-10", "discharged_on": "2026-01-09"},
         "The discharge cannot be before the admission.",
-        "/admin/hospital_event/new/",
     )
     assert db.session.scalars(db.select(HospitalEvent)).all() == []
 
@@ -308,10 +308,10 @@ def test_a_collated_note_checked_today_is_checked_by_whoever_records_it(signed_i
 
 def test_a_note_summary_over_the_limit_is_refused(signed_in, create_patient):
     patient = create_patient()
-    _refused(
+    refused(
         signed_in("coordinator"),
+        "/admin/collated_note/new/",
         {"patient": patient.id, "source": "rio", "summary": "x" * 4001},
         "Enter at most 4,000 characters (this has 4,001).",
-        "/admin/collated_note/new/",
     )
     assert db.session.scalars(db.select(CollatedNote)).all() == []

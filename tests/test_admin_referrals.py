@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from models import ClosureReason, Episode, Referral, ReferralStatus, TriageDecision, TriageOutcome, db, utcnow
-from tests.factories import create_episode, create_locality, create_patient, create_referral, shown  # noqa: F401
+from tests.factories import refused, shown
 from timefmt import today
 
 
@@ -38,13 +38,6 @@ def _referral_form(patient, locality, **overrides) -> dict:
     }
     form.update(overrides)
     return form
-
-
-def _refused(client, url: str, form: dict, message: str) -> str:
-    response = client.submit(url, form)
-    assert response.status_code == 200, "expected the form back"
-    assert message in shown(response)
-    return shown(response)
 
 
 # --- referrals ------------------------------------------------------------------------------------
@@ -82,19 +75,19 @@ def test_observers_and_partners_cannot_record_referrals(signed_in, create_patien
 
 def test_a_best_interests_decision_needs_its_reason(signed_in, create_patient, create_locality):
     form = _referral_form(create_patient(), create_locality(), consent="best_interests", best_interests_reason="")
-    _refused(signed_in("coordinator"), "/admin/referral/new/", form, "A best-interests decision needs its reason.")
+    refused(signed_in("coordinator"), "/admin/referral/new/", form, "A best-interests decision needs its reason.")
     assert _referrals() == []
 
 
 def test_a_referral_received_tomorrow_is_refused(signed_in, create_patient, create_locality):
     form = _referral_form(create_patient(), create_locality(), received_on=(today() + timedelta(days=1)).isoformat())
-    _refused(signed_in("coordinator"), "/admin/referral/new/", form, "The date cannot be in the future.")
+    refused(signed_in("coordinator"), "/admin/referral/new/", form, "The date cannot be in the future.")
     assert _referrals() == []
 
 
 def test_an_over_long_reason_is_refused_and_kept(signed_in, create_patient, create_locality):
     form = _referral_form(create_patient(), create_locality(), reason="r" * 4001)
-    page = _refused(
+    page = refused(
         signed_in("coordinator"), "/admin/referral/new/", form, "Enter at most 4,000 characters (this has 4,001)."
     )
     assert "r" * 4001 in page
@@ -205,14 +198,14 @@ def test_closing_an_episode_needs_a_reason_and_a_sensible_date(
     dates = {"today": today().isoformat(), "long ago": (today() - timedelta(days=400)).isoformat()}
     change = {k: dates.get(v, v) for k, v in change.items()}
     form = _episode_form(create_patient(), create_locality(), **change)
-    _refused(signed_in("coordinator"), "/admin/episode/new/", form, message)
+    refused(signed_in("coordinator"), "/admin/episode/new/", form, message)
     assert _episodes() == []
 
 
 def test_an_episode_refuses_another_patients_referral(signed_in, create_patient, create_referral):
     referral = create_referral()
     form = _episode_form(create_patient(family_name="Someone"), referral.locality, referral=referral.id)
-    _refused(signed_in("coordinator"), "/admin/episode/new/", form, "This referral is about another patient")
+    refused(signed_in("coordinator"), "/admin/episode/new/", form, "This referral is about another patient")
     assert _episodes() == []
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -44,7 +44,7 @@ def test_times_come_back_timezone_aware_in_utc(app):
     db.session.commit()
     db.session.expire_all()
     loaded = db.session.get(Organisation, org.id)
-    assert loaded.archived_at == datetime(2026, 6, 1, 11, 0, tzinfo=timezone.utc)
+    assert loaded.archived_at == datetime(2026, 6, 1, 11, 0, tzinfo=UTC)
     assert loaded.archived_at.utcoffset() == timedelta(0)
     assert loaded.created_at.tzinfo is not None
 
@@ -56,24 +56,25 @@ def test_naive_datetimes_are_london_wall_time(app):
     db.session.add_all([summer, winter])
     db.session.commit()
     db.session.expire_all()
-    assert db.session.get(Organisation, summer.id).archived_at == datetime(2026, 7, 1, 8, 0, tzinfo=timezone.utc)
-    assert db.session.get(Organisation, winter.id).archived_at == datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    assert db.session.get(Organisation, summer.id).archived_at == datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
+    assert db.session.get(Organisation, winter.id).archived_at == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def test_enums_are_stored_as_plain_strings(app, make_user):
     make_user(Role.team_lead)
     stored = db.session.execute(text("SELECT role FROM user_account")).scalar()
     assert stored == "team_lead"
-    column_type = (
-        db.session.execute(
+    if USE_POSTGRES:
+        column_type = db.session.execute(
             text(
-                "SELECT data_type FROM information_schema.columns WHERE table_name='user_account' AND column_name='role'"
+                "SELECT data_type FROM information_schema.columns"
+                " WHERE table_name = 'user_account' AND column_name = 'role'"
             )
         ).scalar()
-        if USE_POSTGRES
-        else "character varying"
-    )
-    assert column_type == "character varying"
+        assert column_type == "character varying"
+    else:
+        declared = {row.name: row.type for row in db.session.execute(text("PRAGMA table_info(user_account)"))}
+        assert declared["role"].startswith("VARCHAR"), declared["role"]
 
 
 @pytest.mark.skipif(USE_POSTGRES, reason="SQLite settings")

@@ -131,7 +131,7 @@ def test_export_is_audited_with_its_filter_and_row_count(signed_in, make_org):
 def test_sign_in_success_failure_and_sign_out_are_audited(app, make_user):
     user = make_user()
     client = Client(app.test_client())
-    client.sign_in(user, "wrong-password-here")
+    client.attempt_sign_in(user, "wrong-password-here")
     client.sign_in(user)
     client.sign_out()
     actions = [e.action for e in _entries(user_id=user.id)]

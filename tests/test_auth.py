@@ -25,17 +25,17 @@ def test_sign_in_and_out(client, make_user):
 
 def test_wrong_password_is_refused_with_one_plain_message(client, make_user):
     user = make_user()
-    response = client.sign_in(user, "not-the-password")
+    response = client.attempt_sign_in(user, "not-the-password")
     assert response.status_code == 200
     assert "The email address or password is not right" in page_text(response)
-    unknown = client.sign_in("nobody@example.nhs.net")
+    unknown = client.attempt_sign_in("nobody@example.nhs.net")
     assert "The email address or password is not right" in page_text(unknown)
     assert client.get("/admin/").status_code == 302
 
 
 def test_deactivated_account_cannot_sign_in(client, make_user):
     user = make_user(active=False)
-    response = client.sign_in(user)
+    response = client.attempt_sign_in(user)
     assert response.status_code == 200
     assert "not active" in page_text(response)
 

@@ -1,56 +1,22 @@
-"""Real browser journeys in headless Chromium against a live server, with the app's own CSP on.
-
-Every page a test visits is checked the same way: no Content-Security-Policy violation, no
-JavaScript error, no axe-core violation of impact "serious" or "critical", and a screenshot in
-test-artifacts/ for a person to look at.
-"""
+"""Real browser journeys in headless Chromium against a live server, with the app's own CSP on:
+signing in, and the team lead's organisation and account screens (tests/browser.py audits every page)."""
 
 from __future__ import annotations
 
 import re
-import shutil
-import threading
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
 
-from app import create_app
 from models import Organisation, OrganisationType, Role, User, db
-from tests.conftest import PASSWORD, USE_POSTGRES, base_config, require_tool
+from tests.browser import Visit, sign_in
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TEAM_LEAD_EMAIL = "lead@example.nhs.net"
 COORDINATOR_EMAIL = "coordinator@example.nhs.net"
-#: axe-core impacts that fail a test; "minor" and "moderate" are left to review.
-BLOCKING_IMPACTS = {"serious", "critical"}
-#: Every axe-core finding, blocking or not, for a person to review (in test-artifacts/).
-AXE_REPORT = "axe-report.txt"
-
-#: Runs before any page script: keeps every CSP violation the page reports, for the test to read.
-CSP_LISTENER = """
-window.__csp = [];
-document.addEventListener('securitypolicyviolation', function (e) {
-  window.__csp.push({directive: e.violatedDirective, blocked: e.blockedURI, source: e.sourceFile,
-                     line: e.lineNumber, sample: e.sample});
-});
-"""
 
 #: Organisations the list starts with: enough to filter and search.
 SEED_ORGANISATIONS = [
@@ -62,147 +28,23 @@ SEED_ORGANISATIONS = [
 ]
 
 
-def _seed(app) -> None:
+def _seed() -> None:
     """The organisations above and a team lead and a coordinator with known passwords."""
-    with app.app_context():
-        orgs = [Organisation(name=n, type=t, ods_code=c) for n, t, c in SEED_ORGANISATIONS]
-        db.session.add_all(orgs)
-        for email, name, role in (
-            (TEAM_LEAD_EMAIL, "Tess Lead", Role.team_lead),
-            (COORDINATOR_EMAIL, "Cora Coordinator", Role.coordinator),
-        ):
-            user = User(email=email, name=name, role=role, organisation=orgs[0])
-            user.set_password(PASSWORD)
-            db.session.add(user)
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
+    orgs = [Organisation(name=n, type=t, ods_code=c) for n, t, c in SEED_ORGANISATIONS]
+    db.session.add_all(orgs)
+    for email, name, role in (
+        (TEAM_LEAD_EMAIL, "Tess Lead", Role.team_lead),
+        (COORDINATOR_EMAIL, "Cora Coordinator", Role.coordinator),
+    ):
+        user = User(email=email, name=name, role=role, organisation=orgs[0])
+        user.set_password(PASSWORD)
+        db.session.add(user)
 
 
 @pytest.fixture(scope="module")
-def live_server(database_url, tmp_path_factory):
-    """The app on a copy of the migrated SQLite database, served by werkzeug on a free port."""
-    if USE_POSTGRES:
-        pytest.skip("browser tests run on SQLite")
-    require_tool(CHROMIUM, "Chromium")
-    copy = tmp_path_factory.mktemp("live") / "live.sqlite"
-    shutil.copy(database_url.removeprefix("sqlite:///"), copy)
-    app = create_app(base_config(f"sqlite:///{copy}"))
-    _seed(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(live_server):
-    """One headless Chromium for the module (Debian's build: Playwright cannot download its own here)."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / AXE_REPORT).unlink(missing_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-class Visit:
-    """One browser tab that records CSP violations and script errors, and audits each page it shows."""
-
-    def __init__(self, page, base_url: str, name: str):
-        self.page = page
-        self.base_url = base_url
-        self.name = name
-        self.shots = 0
-        self.console_errors: list[str] = []
-        self.page_errors: list[str] = []
-        self.dialogs: list[str] = []
-        page.on("console", self._on_console)
-        page.on("pageerror", lambda exc: self.page_errors.append(f"{page.url}: {exc}"))
-        page.on("dialog", self._on_dialog)
-
-    def _on_console(self, message) -> None:
-        # Chromium reports CSP refusals (and any failed script) as console errors.
-        if message.type == "error":
-            self.console_errors.append(f"{self.page.url}: {message.text}")
-
-    def _on_dialog(self, dialog) -> None:
-        """Accept confirm() dialogs (the bulk-action confirmation); keep their text for assertions."""
-        self.dialogs.append(dialog.message)
-        dialog.accept()
-
-    def goto(self, path: str, label: str):
-        self.page.goto(self.base_url + path)
-        self.check(label)
-        return self.page
-
-    def assert_clean(self) -> None:
-        """No CSP violation, console error or uncaught exception so far on this tab."""
-        violations = self.page.evaluate("window.__csp.splice(0)")
-        console_errors, self.console_errors = self.console_errors, []
-        page_errors, self.page_errors = self.page_errors, []
-        assert violations == [], f"CSP violations on {self.page.url}: {violations}"
-        assert console_errors == [], f"console errors: {console_errors}"
-        assert page_errors == [], f"JavaScript errors: {page_errors}"
-
-    def check(self, label: str) -> None:
-        """Audit the page now shown: CSP, script errors, a title, axe-core, and a screenshot."""
-        page = self.page
-        page.wait_for_load_state("load")
-        self.assert_clean()
-        assert page.title().strip(), f"{page.url} has no <title>"
-        self.shots += 1
-        page.screenshot(path=str(ARTIFACTS / f"{self.name}-{self.shots:02d}-{label}.png"), full_page=True)
-        # Axe is injected with page.evaluate, which the page's script-src does not govern:
-        # the CSP stays fully on for the page under test.
-        violations = Axe().run(page).response["violations"]
-        if violations:
-            with (ARTIFACTS / AXE_REPORT).open("a") as report:
-                report.write(f"{self.name} / {label} ({page.url}):\n{_describe(violations)}\n")
-        blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
-        assert not blocking, f"axe-core on {label} ({page.url}):\n{_describe(blocking)}"
-        self.assert_clean()
-
-
-def _describe(violations: list[dict]) -> str:
-    """One line per axe-core rule broken: its id, impact, help text and the first few elements."""
-    return "\n".join(
-        f"  {v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:5]}" for v in violations
-    )
-
-
-@pytest.fixture
-def visit(browser, live_server, request):
-    """A fresh browser context (no cookies) with the CSP listener, for one test."""
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
-    context.add_init_script(CSP_LISTENER)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    tab = Visit(page, live_server, request.node.name.removeprefix("test_"))
-    try:
-        yield tab
-        tab.assert_clean()
-    finally:
-        context.close()
-
-
-def sign_in(visit: Visit, email: str, password: str = PASSWORD) -> None:
-    """Sign in through the form, as a person does."""
-    page = visit.goto("/login", "sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/admin/$"))
-    visit.check("home")
+def live_seed():
+    """What the live server's database starts with, for tests/browser.py."""
+    return _seed
 
 
 def pick_select2(page, widget, option: str, search: str | None = None) -> None:
@@ -361,12 +203,7 @@ def test_team_lead_creates_a_user_account(visit):
 
     sign_out(visit)
     # The new account signs in with the password the team lead set.
-    page = visit.goto("/login", "sign-in-again")
-    page.get_by_label("Email address").fill("pat.partner@example.nhs.net")
-    page.get_by_label("Password").fill("a-brand-new-partner-password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/admin/$"))
-    visit.check("partner-home")
+    sign_in(visit, "pat.partner@example.nhs.net", "a-brand-new-partner-password")
 
 
 def sign_out(visit: Visit) -> None:

@@ -4,16 +4,12 @@ a referral to the caseload, an availability poll to a booked meeting, and a meet
 from __future__ import annotations
 
 import re
-import shutil
-import threading
 from datetime import datetime, timedelta
 
 import pytest
 from docx import Document
-from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
 
-from app import create_app
 from models import (
     Action,
     Consent,
@@ -32,8 +28,8 @@ from models import (
     db,
 )
 from services.polls import poll_link
-from tests.conftest import PASSWORD, USE_POSTGRES, base_config, require_tool
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, CSP_LISTENER, Visit
+from tests.browser import CSP_LISTENER, Visit, sign_in
+from tests.conftest import PASSWORD
 from timefmt import LONDON
 
 pytestmark = pytest.mark.browser
@@ -41,89 +37,35 @@ pytestmark = pytest.mark.browser
 COORDINATOR = "casey@example.nhs.net"
 
 
-def _seed(app) -> None:
-    with app.app_context():
-        team = Organisation(name="ILR Team", type=OrganisationType.ilr_team, ods_code="ILR001")
-        locality = Locality(name="Riverside")
-        practice = Organisation(
-            name="Hillview Surgery", type=OrganisationType.gp_practice, ods_code="G82001", locality=locality
-        )
-        social = Organisation(name="County Social Services", type=OrganisationType.social_services, ods_code="SS0001")
-        mental = Organisation(name="Mental Health Trust", type=OrganisationType.mental_health, ods_code="MH0001")
-        db.session.add_all([team, locality, practice, social, mental])
-        user = User(email=COORDINATOR, name="Casey Coordinator", role=Role.coordinator, organisation=team)
-        user.set_password(PASSWORD)
-        members = [
-            Contact(name="Sam Social", email="sam@social.gov.uk", organisation=social),
-            Contact(name="Mo Mental", email="mo@nhs.net", organisation=mental),
-            Contact(name="Gill GP", email="gill@nhs.net", organisation=practice),
-        ]
-        db.session.add_all([user, *members, *[MeetingMember(locality=locality, contact=c) for c in members]])
-        db.session.commit()
-        db.session.remove()
+def _seed() -> None:
+    """An ILR team with a coordinator, and a locality whose meeting members work for three agencies."""
+    team = Organisation(name="ILR Team", type=OrganisationType.ilr_team, ods_code="ILR001")
+    locality = Locality(name="Riverside")
+    practice = Organisation(
+        name="Hillview Surgery", type=OrganisationType.gp_practice, ods_code="G82001", locality=locality
+    )
+    social = Organisation(name="County Social Services", type=OrganisationType.social_services, ods_code="SS0001")
+    mental = Organisation(name="Mental Health Trust", type=OrganisationType.mental_health, ods_code="MH0001")
+    db.session.add_all([team, locality, practice, social, mental])
+    user = User(email=COORDINATOR, name="Casey Coordinator", role=Role.coordinator, organisation=team)
+    user.set_password(PASSWORD)
+    members = [
+        Contact(name="Sam Social", email="sam@social.gov.uk", organisation=social),
+        Contact(name="Mo Mental", email="mo@nhs.net", organisation=mental),
+        Contact(name="Gill GP", email="gill@nhs.net", organisation=practice),
+    ]
+    db.session.add_all([user, *members, *[MeetingMember(locality=locality, contact=c) for c in members]])
 
 
 @pytest.fixture(scope="module")
-def server(database_url, tmp_path_factory):
-    """The app and its live address (the tests read emails from the database, as a member's inbox)."""
-    if USE_POSTGRES:
-        pytest.skip("browser tests run on SQLite")
-    require_tool(CHROMIUM, "Chromium")
-    copy = tmp_path_factory.mktemp("journeys") / "live.sqlite"
-    shutil.copy(database_url.removeprefix("sqlite:///"), copy)
-    app = create_app(base_config(f"sqlite:///{copy}"))
-    _seed(app)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{httpd.server_port}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, app.config["PUBLIC_BASE_URL"]
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        httpd.server_close()
-        with app.app_context():
-            db.engine.dispose()
+def live_seed():
+    """What the live server's database starts with, for tests/browser.py."""
+    return _seed
 
 
-@pytest.fixture(scope="module")
-def chromium(server):
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def tab(chromium, server, request):
-    _, base = server
-    context = chromium.new_context(base_url=base, viewport={"width": 1280, "height": 1000}, accept_downloads=True)
-    context.add_init_script(CSP_LISTENER)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    visit = Visit(page, base, "journey-" + request.node.name.removeprefix("test_"))
-    try:
-        yield visit
-        visit.assert_clean()
-    finally:
-        context.close()
-
-
-def sign_in(visit: Visit) -> None:
-    page = visit.goto("/login", "sign-in")
-    page.get_by_label("Email address").fill(COORDINATOR)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/admin/$"))
-
-
-def test_referral_for_a_new_patient_to_the_caseload(tab):
-    sign_in(tab)
-    page = tab.goto("/admin/intake/?nhs_number=9990000034", "intake-search")
+def test_referral_for_a_new_patient_to_the_caseload(visit):
+    sign_in(visit, COORDINATOR)
+    page = visit.goto("/admin/intake/?nhs_number=9990000034", "intake-search")
     expect(page.get_by_role("status")).to_contain_text("No patient found")
     form = page.locator("form[method=post]")
     form.get_by_label("NHS number").fill("999 000 0034")
@@ -140,23 +82,23 @@ def test_referral_for_a_new_patient_to_the_caseload(tab):
     form.get_by_label("Consent given by").fill("Patient")
     form.get_by_label("Consent given on").fill("2026-11-20")
     form.get_by_label("Signposting already tried").fill("Age UK befriending")
-    tab.check("intake-filled")
+    visit.check("intake-filled")
     form.get_by_role("button", name="Save referral").click()
     page.wait_for_url(re.compile(r"/admin/triage/details/"))
-    tab.check("triage-referral")
+    visit.check("triage-referral")
     expect(page.locator("body")).to_contain_text("CFS 7 living with severe frailty (3)")
     page.get_by_label("Accept", exact=True).check()
     page.get_by_role("button", name="Record decision").click()
     page.wait_for_url(re.compile(r"/admin/triage/$"))
-    tab.check("triage-queue-after")
-    page = tab.goto("/admin/caseload/", "caseload")
+    visit.check("triage-queue-after")
+    page = visit.goto("/admin/caseload/", "caseload")
     row = page.locator("table.model-list tbody tr", has_text="SEACOLE")
     expect(row).to_contain_text("Medium (4)")  # CFS 7 (3) + 3 conditions (1) = 4: medium
     expect(row).to_contain_text("CFS 7 living with severe frailty (3)")
     expect(row).to_contain_text("3 long-term conditions (1)")
     row.get_by_role("link", name=re.compile("SEACOLE")).click()
     page.wait_for_url(re.compile(r"/admin/record/\d+/"))
-    tab.check("patient-record")
+    visit.check("patient-record")
     expect(page.locator("body")).to_contain_text("999 000 0034")
     expect(page.locator("body")).to_contain_text("Accept by Casey Coordinator")
 
@@ -166,17 +108,17 @@ def _local_input(days: int, hour: int) -> str:
     return f"{day.isoformat()}T{hour:02d}:00"
 
 
-def test_poll_answered_by_two_members_then_booked(tab, server, chromium):
-    app, base = server
-    sign_in(tab)
-    page = tab.goto("/admin/scheduling/", "scheduling")
+def test_poll_answered_by_two_members_then_booked(visit, live_server, browser):
+    app, base = live_server.app, live_server.url
+    sign_in(visit, COORDINATOR)
+    page = visit.goto("/admin/scheduling/", "scheduling")
     page.locator("#poll-locality").select_option(label="Riverside")
     for n, (days, hour) in enumerate([(20, 10), (21, 14), (22, 9)]):
         page.locator(f"#slot_{n}").fill(_local_input(days, hour))
     page.locator("#closes_at").fill(_local_input(15, 17))
     page.get_by_role("button", name="Email the members their links").click()
     page.wait_for_url(re.compile(r"/admin/scheduling/polls/\d+/"))
-    tab.check("poll-grid-empty")
+    visit.check("poll-grid-empty")
     poll_id = int(re.search(r"/polls/(\d+)/", page.url).group(1))
 
     with app.app_context():
@@ -188,7 +130,7 @@ def test_poll_answered_by_two_members_then_booked(tab, server, chromium):
         db.session.remove()
     # Two members answer through their own links, signed out, in their own browsers.
     for name, ticks in (("Sam Social", [1, 2]), ("Mo Mental", [1])):
-        member_context = chromium.new_context()
+        member_context = browser.new_context()
         member_context.add_init_script(CSP_LISTENER)
         member = Visit(member_context.new_page(), base, f"journey-member-{name.split()[0].lower()}")
         member.page.goto(links[name])
@@ -201,13 +143,13 @@ def test_poll_answered_by_two_members_then_booked(tab, server, chromium):
         member_context.close()
 
     page.reload()
-    tab.check("poll-grid-answered")
+    visit.check("poll-grid-answered")
     expect(page.locator("tfoot")).to_contain_text("2 (most)")
     best = page.get_by_role("button", name=re.compile(r"\(2 available\)"))
     best.click()
     page.wait_for_url(re.compile(r"/admin/scheduling/meetings/\d+/"))
-    tab.check("meeting-booked")
-    page = tab.goto("/admin/outbox_email/?flt1_kind_equals=invitation", "outbox-invitations")
+    visit.check("meeting-booked")
+    page = visit.goto("/admin/outbox_email/?flt1_kind_equals=invitation", "outbox-invitations")
     rows = page.locator("table.model-list tbody tr")
     expect(rows).to_have_count(3)
     for address in ("gill@nhs.net", "mo@nhs.net", "sam@social.gov.uk"):
@@ -219,8 +161,8 @@ def test_poll_answered_by_two_members_then_booked(tab, server, chromium):
         db.session.remove()
 
 
-def test_agenda_attendance_outcome_action_and_minutes(tab, server):
-    app, _ = server
+def test_agenda_attendance_outcome_action_and_minutes(visit, live_server):
+    app = live_server.app
     with app.app_context():
         locality = db.session.scalars(db.select(Locality)).one()
         coordinator = db.session.scalars(db.select(User).where(User.email == COORDINATOR)).one()
@@ -255,23 +197,23 @@ def test_agenda_attendance_outcome_action_and_minutes(tab, server):
         meeting_id = meeting.id
         db.session.remove()
 
-    sign_in(tab)
-    page = tab.goto(f"/admin/meeting-room/{meeting_id}/", "meeting")
+    sign_in(visit, COORDINATOR)
+    page = visit.goto(f"/admin/meeting-room/{meeting_id}/", "meeting")
     for surname in ("AHMED", "BROWN", "CLARKE"):
         page.get_by_label(re.compile(surname)).check()
     page.get_by_role("button", name="Add to the agenda").click()
-    tab.check("agenda-built")
+    visit.check("agenda-built")
     expect(page.locator("table").first).to_contain_text("CLARKE")
     page.get_by_label("Sam Social: Attended").check()
     page.get_by_label("Mo Mental: Apologies").check()
     page.get_by_label("Gill GP: Attended").check()
     page.get_by_role("button", name="Save attendance").click()
     expect(page.get_by_role("status").first).to_contain_text("Attendance saved")
-    tab.check("attendance-saved")
+    visit.check("attendance-saved")
 
     page.get_by_role("link", name="Open the live minutes").click()
     page.wait_for_url(re.compile(r"/minutes$"))
-    tab.check("minutes")
+    visit.check("minutes")
     first = page.locator("section[id^=case-]").first
     first.get_by_label("Discussion").fill("Falls at night; carer exhausted")
     expect(page.locator("#autosave-status")).to_contain_text("saved at", timeout=10_000)
@@ -283,10 +225,10 @@ def test_agenda_attendance_outcome_action_and_minutes(tab, server):
     first.get_by_label("Agency").select_option(label="County Social Services")
     first.get_by_label("Due").fill((datetime.now(LONDON) + timedelta(days=40)).date().isoformat())
     first.get_by_role("button", name="Add").click()
-    tab.check("minutes-with-action")
+    visit.check("minutes-with-action")
     expect(page.locator("section[id^=case-]").first).to_contain_text("Arrange night-sitting service")
 
-    page = tab.goto(f"/admin/meeting-room/{meeting_id}/", "meeting-after")
+    page = visit.goto(f"/admin/meeting-room/{meeting_id}/", "meeting-after")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the minutes (.docx)").click()
     document = Document(str(download_info.value.path()))

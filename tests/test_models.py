@@ -36,11 +36,13 @@ def patient(app):
 
 
 def _fails(obj, name: str):
+    """Committing `obj` breaks the named check constraint, `ck_<table>_<name>`, and not some other one."""
     db.session.add(obj)
     with pytest.raises(IntegrityError) as info:
         db.session.commit()
     db.session.rollback()
-    assert name in str(info.value).lower() or "check" in str(info.value).lower()
+    # SQLite ("CHECK constraint failed: ck_...") and PostgreSQL ('violates check constraint "ck_..."') name it.
+    assert f"ck_{obj.__table__.name}_{name}" in str(info.value), str(info.value)
 
 
 def test_done_action_needs_a_completion_date(patient, make_org):
