@@ -10,10 +10,9 @@ import openpyxl
 import pytest
 
 import admin.base
-from admin.base import neutralise_formula
+from exports.spreadsheets import neutralise_formula
 from models import Organisation, db, utcnow
 from tests.conftest import page_text
-
 
 # --- CSRF --------------------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from models import DocumentKind, EmailStatus, GeneratedDocument, OutboxEmail, Setting, db

@@ -40,7 +40,7 @@ def held_meeting(make_user):
     user = make_user("coordinator")
     world = build_world(user, names=["Ahmed", "Brown", "Clarke"])
     world.episodes[0].patient.nhs_number = "9990000026"
-    items = [meeting_room.add_case(world.meeting, e, user) for e in world.episodes]
+    items = [meeting_room.add_case_to_agenda(world.meeting, e, user) for e in world.episodes]
     meeting_room.save_minutes(
         items[0],
         {

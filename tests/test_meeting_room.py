@@ -39,13 +39,19 @@ def test_late_addition_flag_at_the_cutoff_boundary(world, make_user):
     """Meeting Thursday 14/01/2027: the cut-off is Tuesday 12/01; added that day is on time, the next day late."""
     meeting = meeting_at(world.locality, datetime(2027, 1, 14, 10, 0, tzinfo=LONDON))
     assert meeting_room.cutoff_for(meeting) == date(2027, 1, 12)
-    assert meeting_room.add_case(meeting, world.episodes[0], make_user(), on=date(2027, 1, 12)).late_addition is False
-    assert meeting_room.add_case(meeting, world.episodes[1], make_user(), on=date(2027, 1, 13)).late_addition is True
+    assert (
+        meeting_room.add_case_to_agenda(meeting, world.episodes[0], make_user(), on=date(2027, 1, 12)).late_addition
+        is False
+    )
+    assert (
+        meeting_room.add_case_to_agenda(meeting, world.episodes[1], make_user(), on=date(2027, 1, 13)).late_addition
+        is True
+    )
 
 
 def test_candidates_are_the_localitys_open_cases_not_yet_listed(world, make_user):
     assert {e.id for e in meeting_room.candidates_for(world.meeting)} == {e.id for e in world.episodes}
-    meeting_room.add_case(world.meeting, world.episodes[0], make_user())
+    meeting_room.add_case_to_agenda(world.meeting, world.episodes[0], make_user())
     assert {e.id for e in meeting_room.candidates_for(world.meeting)} == {world.episodes[1].id, world.episodes[2].id}
 
 
@@ -53,13 +59,13 @@ def test_a_patient_who_withdrew_consent_cannot_be_listed(world, make_user):
     world.episodes[0].patient.consent_withdrawn_on = today()
     db.session.commit()
     with pytest.raises(DomainError, match="consent has been withdrawn"):
-        meeting_room.add_case(world.meeting, world.episodes[0], make_user())
+        meeting_room.add_case_to_agenda(world.meeting, world.episodes[0], make_user())
     assert world.episodes[0].id not in {e.id for e in meeting_room.candidates_for(world.meeting)}
 
 
 def test_open_safeguarding_concern_shows_as_a_flag(world, signed_in):
     coordinator = signed_in("coordinator")
-    meeting_room.add_case(world.meeting, world.episodes[0], coordinator.user)
+    meeting_room.add_case_to_agenda(world.meeting, world.episodes[0], coordinator.user)
     db.session.add(
         SafeguardingConcern(
             patient_id=world.episodes[0].patient_id, raised_on=today(), category=SafeguardingCategory.financial
@@ -95,7 +101,7 @@ def test_add_order_and_present_through_the_screen(world, signed_in):
 
 def test_rollover_moves_undiscussed_cases_to_the_next_meeting(world, make_user):
     user = make_user()
-    items = [meeting_room.add_case(world.meeting, e, user) for e in world.episodes]
+    items = [meeting_room.add_case_to_agenda(world.meeting, e, user) for e in world.episodes]
     meeting_room.save_minutes(items[0], {"outcome": "Plan agreed"}, user, discussed=True)
     meeting_room.save_minutes(items[1], {}, user, discussed=False)
     later = meeting_at(world.locality, world.meeting.starts_at + timedelta(days=7))
@@ -128,7 +134,7 @@ def test_attendance_by_member(world, signed_in):
 
 def test_draft_is_kept_across_a_new_sign_in(app, world, make_user):
     user = make_user("coordinator")
-    item = meeting_room.add_case(world.meeting, world.episodes[0], user)
+    item = meeting_room.add_case_to_agenda(world.meeting, world.episodes[0], user)
     db.session.commit()
     first = Client(app.test_client())
     first.sign_in(user)
@@ -145,7 +151,7 @@ def test_draft_is_kept_across_a_new_sign_in(app, world, make_user):
 
 def test_draft_refuses_over_long_text_with_a_message(world, signed_in):
     coordinator = signed_in("coordinator")
-    item = meeting_room.add_case(world.meeting, world.episodes[0], coordinator.user)
+    item = meeting_room.add_case_to_agenda(world.meeting, world.episodes[0], coordinator.user)
     db.session.commit()
     response = coordinator.submit(f"/admin/meeting-room/case/{item.id}/draft", {"outcome": "x" * 4001})
     assert response.status_code == 400 and "at most 4000 characters" in response.get_json()["message"]
@@ -153,7 +159,7 @@ def test_draft_refuses_over_long_text_with_a_message(world, signed_in):
 
 def test_record_outcome_and_an_action_from_the_minutes(world, signed_in):
     coordinator = signed_in("coordinator")
-    item = meeting_room.add_case(world.meeting, world.episodes[0], coordinator.user)
+    item = meeting_room.add_case_to_agenda(world.meeting, world.episodes[0], coordinator.user)
     db.session.commit()
     coordinator.submit(
         f"/admin/meeting-room/case/{item.id}/save",
@@ -187,7 +193,7 @@ def test_record_outcome_and_an_action_from_the_minutes(world, signed_in):
 
 def test_action_owner_person_must_work_for_the_agency(world, signed_in):
     coordinator = signed_in("coordinator")
-    item = meeting_room.add_case(world.meeting, world.episodes[0], coordinator.user)
+    item = meeting_room.add_case_to_agenda(world.meeting, world.episodes[0], coordinator.user)
     db.session.commit()
     response = coordinator.submit(
         f"/admin/meeting-room/case/{item.id}/action",

@@ -199,7 +199,7 @@ def test_meeting_pages_run_a_fixed_number_of_queries(app, make_user, signed_in, 
     counts = []
     for listed in (3, 9):
         for episode in world.episodes[len(world.meeting.agenda) : listed]:
-            item = meeting_room.add_case(world.meeting, episode, coordinator.user)
+            item = meeting_room.add_case_to_agenda(world.meeting, episode, coordinator.user)
             meeting_room.add_action(
                 item, "Visit", world.agencies["social"], today() + timedelta(days=7), coordinator.user, world.members[0]
             )

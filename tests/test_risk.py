@@ -20,6 +20,7 @@ from models import (
     db,
 )
 from risk import RiskInputs, assess
+from services.settings import RISK_POINTS
 from timefmt import today
 
 
@@ -146,7 +147,7 @@ def test_open_safeguarding_concern_counts_until_closed(app):
 
 
 def test_settings_are_read_from_the_database(app):
-    db.session.add(Setting(key=risk.SETTING_KEY, value=json.dumps({"cfs_7_to_9": 9})))
+    db.session.add(Setting(key=RISK_POINTS, value=json.dumps({"cfs_7_to_9": 9})))
     db.session.commit()
     patient = _patient(cfs=8)
     assert (patient.risk_score, patient.risk_band) == (9, RiskBand.high)
@@ -173,7 +174,7 @@ def test_settings_refuse_bands_out_of_order_and_save_nothing(app, signed_in):
         "/admin/settings/", dict(risk.DEFAULTS) | {"high_from": 4, "medium_from": 4, "cutoff_days": 2}
     )
     assert "The high band must start above the medium band" in response.get_data(as_text=True)
-    assert db.session.get(Setting, risk.SETTING_KEY) is None
+    assert db.session.get(Setting, RISK_POINTS) is None
 
 
 @pytest.mark.parametrize("role", ["coordinator", "read_only", "partner"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -203,7 +203,7 @@ def test_weekly_series_keeps_the_london_time_across_the_clock_change(locality, m
         "27/10/2027 10:00",
         "03/11/2027 10:00",
     ]
-    assert [m.starts_at.astimezone(timezone.utc).hour for m in series] == [9, 9, 10]
+    assert [m.starts_at.astimezone(UTC).hour for m in series] == [9, 9, 10]
 
 
 def test_poll_needs_future_times_and_members(locality, make_user):

@@ -3,11 +3,10 @@ the duplicate flag, and the effects of death and consent withdrawal."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-import services
 from models import (
     AgendaItem,
     AuditEntry,
@@ -27,6 +26,7 @@ from models import (
     TriageOutcome,
     db,
 )
+from services import patients, referrals
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def referral(patient, locality):
             signposting_tried="Age UK befriending",
         )
         values.update(overrides)
-        made, _ = services.record_referral(patient, **values)
+        made, _ = referrals.record_referral(patient, **values)
         db.session.commit()
         return made
 
@@ -87,7 +87,7 @@ def test_acceptance_gate_names_what_is_missing_and_changes_nothing(referral, mak
     made = referral(**overrides)
     lead = make_user("team_lead")
     with pytest.raises(DomainError, match=message):
-        services.accept_referral(made, lead)
+        referrals.accept_referral(made, lead)
     db.session.rollback()
     db.session.refresh(made)
     assert made.status == ReferralStatus.awaiting_triage
@@ -102,14 +102,14 @@ def test_best_interests_decision_is_enough_for_acceptance(referral, make_user):
         consent_on=None,
         best_interests_reason="Lacks capacity; family agree",
     )
-    episode = services.accept_referral(made, make_user("coordinator"))
+    episode = referrals.accept_referral(made, make_user("coordinator"))
     assert episode.referral_id == made.id
 
 
 def test_accept_opens_an_episode_in_the_referrals_locality(referral, make_user, locality):
     made = referral()
     coordinator = make_user("coordinator")
-    episode = services.accept_referral(made, make_user("team_lead"), coordinator=coordinator)
+    episode = referrals.accept_referral(made, make_user("team_lead"), coordinator=coordinator)
     db.session.commit()
     assert made.status == ReferralStatus.accepted
     assert (episode.locality_id, episode.coordinator_id, episode.closed_on) == (locality.id, coordinator.id, None)
@@ -122,31 +122,31 @@ def test_accept_opens_an_episode_in_the_referrals_locality(referral, make_user, 
     "call, status, outcome, reason_fragment",
     [
         (
-            lambda r, u: services.decline_referral(r, u, DeclineReason.criteria_not_met),
+            lambda r, u: referrals.decline_referral(r, u, DeclineReason.criteria_not_met),
             ReferralStatus.declined,
             TriageOutcome.decline,
             "Declined: Criteria not met",
         ),
         (
-            lambda r, u: services.decline_referral(r, u, "other", "Lives out of area"),
+            lambda r, u: referrals.decline_referral(r, u, "other", "Lives out of area"),
             ReferralStatus.declined,
             TriageOutcome.decline,
             "Lives out of area",
         ),
         (
-            lambda r, u: services.request_more_information(r, u, "Current medication list"),
+            lambda r, u: referrals.request_more_information(r, u, "Current medication list"),
             ReferralStatus.more_information,
             TriageOutcome.more_information,
             "Current medication list",
         ),
         (
-            lambda r, u: services.give_advice_only(r, u, "Suggest a pharmacy review"),
+            lambda r, u: referrals.give_advice_only(r, u, "Suggest a pharmacy review"),
             ReferralStatus.advice_only,
             TriageOutcome.advice_only,
             "Advice only",
         ),
         (
-            lambda r, u: services.redirect_referral(r, u, "Community falls service"),
+            lambda r, u: referrals.redirect_referral(r, u, "Community falls service"),
             ReferralStatus.redirected,
             TriageOutcome.redirect,
             "Redirected to Community falls service",
@@ -166,28 +166,28 @@ def test_each_triage_outcome_with_its_audit_entry(referral, make_user, call, sta
 
 def test_decline_other_needs_words(referral, make_user):
     with pytest.raises(DomainError, match="needs a reason in words"):
-        services.decline_referral(referral(), make_user(), DeclineReason.other, "  ")
+        referrals.decline_referral(referral(), make_user(), DeclineReason.other, "  ")
 
 
 def test_a_triaged_referral_cannot_be_triaged_again(referral, make_user):
     made = referral()
     user = make_user()
-    services.give_advice_only(made, user, "Advice")
+    referrals.give_advice_only(made, user, "Advice")
     with pytest.raises(DomainError, match="already been triaged"):
-        services.decline_referral(made, user, DeclineReason.duplicate)
+        referrals.decline_referral(made, user, DeclineReason.duplicate)
 
 
 def test_more_information_can_be_followed_by_acceptance(referral, make_user):
     made = referral()
     user = make_user()
-    services.request_more_information(made, user, "GP summary")
-    services.accept_referral(made, user)
+    referrals.request_more_information(made, user, "GP summary")
+    referrals.accept_referral(made, user)
     assert [d.outcome for d in made.decisions] == [TriageOutcome.more_information, TriageOutcome.accept]
 
 
 def test_second_open_referral_is_flagged(referral, patient, locality):
     first = referral()
-    second, existing = services.record_referral(
+    second, existing = referrals.record_referral(
         patient,
         locality_id=locality.id,
         received_on=date(2026, 11, 24),
@@ -199,15 +199,15 @@ def test_second_open_referral_is_flagged(referral, patient, locality):
 
 
 def test_find_patients_by_number_or_name_and_birth(patient):
-    assert services.find_patients(nhs_number="999 000 0026") == [patient]
-    assert services.find_patients(family_name="hopper", date_of_birth=date(1936, 12, 9)) == [patient]
+    assert patients.find_patients(nhs_number="999 000 0026") == [patient]
+    assert patients.find_patients(family_name="hopper", date_of_birth=date(1936, 12, 9)) == [patient]
     with pytest.raises(DomainError, match="not valid"):
-        services.find_patients(nhs_number="999 000 0027")
+        patients.find_patients(nhs_number="999 000 0027")
 
 
 def _future_meeting(locality) -> Meeting:
     meeting = Meeting(
-        locality_id=locality.id, starts_at=datetime.now(timezone.utc) + timedelta(days=7), status=MeetingStatus.booked
+        locality_id=locality.id, starts_at=datetime.now(UTC) + timedelta(days=7), status=MeetingStatus.booked
     )
     db.session.add(meeting)
     db.session.commit()
@@ -216,16 +216,16 @@ def _future_meeting(locality) -> Meeting:
 
 def test_death_closes_episodes_and_takes_the_patient_off_agendas(referral, patient, make_user, locality):
     user = make_user()
-    episode = services.accept_referral(referral(), user, on=date(2026, 11, 21))
+    episode = referrals.accept_referral(referral(), user, on=date(2026, 11, 21))
     meeting = _future_meeting(locality)
     item = AgendaItem(meeting_id=meeting.id, patient_id=patient.id, episode_id=episode.id)
     db.session.add(item)
     db.session.commit()
-    services.record_death(patient, date(2026, 11, 23), user)
+    patients.record_death(patient, date(2026, 11, 23), user)
     db.session.commit()
     assert (episode.closed_on, episode.closure_reason) == (date(2026, 11, 23), ClosureReason.died)
     assert item.status == CaseStatus.withdrawn
-    assert not services.patients.may_contact_about(patient)
+    assert not patient.may_be_contacted
     assert any("Death recorded" in (r or "") for r in _reasons("patient", patient.id))
 
 
@@ -234,8 +234,8 @@ def test_consent_withdrawn_takes_the_patient_off_future_agendas(patient, make_us
     item = AgendaItem(meeting_id=meeting.id, patient_id=patient.id)
     db.session.add(item)
     db.session.commit()
-    services.withdraw_consent(patient, date(2026, 11, 24), make_user())
+    patients.withdraw_consent(patient, date(2026, 11, 24), make_user())
     db.session.commit()
     assert item.status == CaseStatus.withdrawn
     assert patient.consent_withdrawn_on == date(2026, 11, 24)
-    assert not services.patients.may_contact_about(patient)
+    assert not patient.may_be_contacted
