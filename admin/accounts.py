@@ -43,7 +43,6 @@ class OrganisationView(SecureModelView):
             "validators": [Optional(), Email(message="Enter a valid email address."), Length(max=254)],
         },
     }
-    column_details_list = ["name", "type", "ods_code", "secure_email", "created_at", "updated_at", "archived_at"]
 
 
 class UserView(SecureModelView):

@@ -86,31 +86,8 @@ class ActionView(SecureModelView):
     ]
     column_sortable_list = ["due_on", "status", "completed_on", ("owner_organisation", "owner_organisation.name")]
     column_default_sort = [("due_on", False), ("id", False)]
-    column_details_list = [
-        "patient",
-        "agenda_item",
-        "description",
-        "owner_organisation",
-        "owner_contact",
-        "due_on",
-        "status",
-        "overdue",
-        "completed_on",
-        "chases",
-        "created_at",
-        "updated_at",
-        "archived_at",
-    ]
-    column_export_list = [
-        "patient",
-        "description",
-        "owner_organisation",
-        "owner_contact",
-        "due_on",
-        "status",
-        "overdue",
-        "completed_on",
-    ]
+    column_details_extra = ("overdue", "chases")
+    column_export_list = column_list
     form_columns = [
         "patient",
         "agenda_item",

@@ -100,9 +100,15 @@ class SecureModelView(OneUnitOfWork, RoleRules, SpreadsheetExports, ModelView):
     column_formatters_export = {}
     list_template = "admin/model/ilr_list.html"
 
-    def __init__(self, *args, **kwargs):
+    #: Shown on the record page after the form's fields, before the record's times (a view's own extras).
+    column_details_extra: tuple = ()
+
+    def __init__(self, model, *args, **kwargs):
         self.column_labels = COMMON_LABELS | (self.column_labels or {})
-        super().__init__(*args, **kwargs)
+        if self.column_details_list is None and self.form_columns:
+            times = [name for name in COMMON_LABELS if hasattr(model, name)]
+            self.column_details_list = [*self.form_columns, *self.column_details_extra, *times]
+        super().__init__(model, *args, **kwargs)
 
     def perform(self, operation, success=None) -> Outcome:
         """As every view, and on a record screen an unexpected failure also keeps the form: a plain message."""
@@ -120,9 +126,8 @@ class SecureModelView(OneUnitOfWork, RoleRules, SpreadsheetExports, ModelView):
         """Limit a query on this view's model to the signed-in user's rows (and to live parents)."""
         query = query.filter(*row_filters(self.model, current_user, include_archived))
         if self.parent_scope is not None:
-            relationship = getattr(self.model, self.parent_scope)
-            parent = row_filters(relationship.property.mapper.class_, current_user, include_archived)
-            query = query.filter(relationship.has(and_(*parent))) if parent else query
+            parent = row_filters(self._parent(), current_user, include_archived)
+            query = query.filter(getattr(self.model, self.parent_scope).has(and_(*parent))) if parent else query
         return query
 
     def _list_scope(self, query):
@@ -152,10 +157,14 @@ class SecureModelView(OneUnitOfWork, RoleRules, SpreadsheetExports, ModelView):
             audit.record(AuditAction.view, table=table, record_id=row.id, patient_id=patient_id)
         return row
 
+    def _parent(self):
+        """The parent record's model (`parent_scope`), or None."""
+        return getattr(self.model, self.parent_scope).property.mapper.class_ if self.parent_scope else None
+
     @property
     def holds_patient_data(self) -> bool:
-        """Lists of these rows are about patients: each list or search is audited."""
-        return self.model is Patient or hasattr(self.model, "patient_id")
+        """Lists of these rows name patients (their own, or their parent's): each list or search is audited."""
+        return self.model is Patient or hasattr(self.model, "patient_id") or hasattr(self._parent(), "patient_id")
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)

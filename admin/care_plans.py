@@ -68,25 +68,7 @@ class CarePlanView(SecureModelView):
     column_filters = ["state", "review_on", "agreed_on", "agreed_by.name"]
     column_sortable_list = ["number", "state", "review_on", "agreed_on", "updated_at"]
     column_default_sort = [("updated_at", True), ("id", True)]
-    column_details_list = [
-        "patient",
-        "episode",
-        "number",
-        "state",
-        "about_me",
-        "what_matters",
-        "goals",
-        "support_by_agency",
-        "contingency_plan",
-        "carers_and_contacts",
-        "review_on",
-        "agreed_on",
-        "agreed_by",
-        "shares",
-        "created_at",
-        "updated_at",
-        "archived_at",
-    ]
+    column_details_extra = ("number", "goals", "shares")
     form_columns = [
         "patient",
         "episode",
@@ -140,13 +122,8 @@ class GoalView(SecureModelView):
     column_filters = ["domain", "status", "target_on"]
     column_sortable_list = ["domain", "status", "target_on"]
     column_default_sort = [("care_plan_id", True), ("id", False)]
-    column_details_list = ["care_plan", "description", "domain", "target_on", "status", "created_at", "updated_at"]
     form_columns = ["care_plan", "description", "domain", "target_on", "status"]
     form_ajax_refs = {"care_plan": CARE_PLAN}
-
-    @property
-    def holds_patient_data(self) -> bool:
-        return True  # each goal names its care plan's patient
 
     #: Rows leave the lists with their archived parent.
     parent_scope = "care_plan"
@@ -177,14 +154,10 @@ class CarePlanShareView(SecureModelView):
     column_searchable_list = ["shared_with.name", "method"]
     column_sortable_list = ["shared_on", ("shared_with", "shared_with.name")]
     column_default_sort = [("shared_on", True), ("id", True)]
-    column_details_list = ["care_plan", "shared_on", "shared_with", "method", "shared_by", "created_at"]
+    column_details_extra = ("shared_by",)
     form_columns = ["care_plan", "shared_on", "shared_with", "method"]
     form_args = {"shared_on": {"validators": [not_in_future]}}
     form_ajax_refs = {"care_plan": CARE_PLAN, "shared_with": ORGANISATION}
-
-    @property
-    def holds_patient_data(self) -> bool:
-        return True  # each share names its care plan's patient
 
     #: Rows leave the lists with their archived parent.
     parent_scope = "care_plan"
@@ -221,19 +194,6 @@ class OnwardReferralView(SecureModelView):
     column_filters = ["outcome", "referred_on", "service", "organisation.name", "outcome_on"]
     column_sortable_list = ["service", "referred_on", "outcome", "outcome_on"]
     column_default_sort = [("referred_on", True), ("id", True)]
-    column_details_list = [
-        "patient",
-        "episode",
-        "service",
-        "organisation",
-        "referred_on",
-        "reason",
-        "outcome",
-        "outcome_on",
-        "created_at",
-        "updated_at",
-        "archived_at",
-    ]
     form_columns = ["patient", "episode", "service", "organisation", "referred_on", "reason", "outcome", "outcome_on"]
     form_args = {
         "episode": {"validators": [same_patient("episode")]},
@@ -283,21 +243,6 @@ class SafeguardingConcernView(SecureModelView):
     column_filters = ["category", "raised_on", "s42_criteria_met", "referred_on", "closed_on", "raised_by.name"]
     column_sortable_list = ["raised_on", "category", "referred_on", "closed_on"]
     column_default_sort = [("raised_on", True), ("id", True)]
-    column_details_list = [
-        "patient",
-        "raised_on",
-        "raised_by",
-        "category",
-        "s42_criteria_met",
-        "referred_to",
-        "referred_on",
-        "reference",
-        "outcome",
-        "closed_on",
-        "created_at",
-        "updated_at",
-        "archived_at",
-    ]
     form_columns = [
         "patient",
         "raised_on",

@@ -27,7 +27,7 @@ from admin.forms import AdminForm, YesNoField, not_in_future, valid_nhs_number
 from models import Consent, DomainError, Locality, Patient, Sex, db
 from nhs import CFS_LABELS, format_nhs_number
 from services.patients import add_patient, find_patients
-from services.referrals import organisation_with_ods, record_referral
+from services.referrals import CONSENT_DETAILS, REFERRAL_QUESTIONS, organisation_with_ods, record_referral
 from timefmt import today
 
 
@@ -194,18 +194,8 @@ class IntakeView(SecureView):
                 "referrer_role",
                 "referrer_email",
                 "referrer_phone",
-                "reason",
-                "question",
-                "criteria_multiple_ltcs",
-                "criteria_complex_needs",
-                "criteria_frailty",
-                "criteria_multi_agency",
-                "criteria_urgent_care",
-                "consent_by",
-                "consent_on",
-                "best_interests_reason",
-                "signposting_tried",
-                "patient_aware",
+                *REFERRAL_QUESTIONS,
+                *CONSENT_DETAILS,
             )
         }
         fields = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in fields.items()}

@@ -66,7 +66,7 @@ class LocalityView(SecureModelView):
     column_searchable_list = ["name"]
     column_filters = ["name"]
     column_default_sort = "name"
-    column_details_list = ["name", "practices", "created_at", "updated_at", "archived_at"]
+    column_details_extra = ("practices",)
     form_columns = ["name"]
     form_args = {"name": {"validators": [unique(Locality, "name", "Another locality already has this name.")]}}
 
@@ -92,17 +92,6 @@ class ContactView(SecureModelView):
     column_filters = ["organisation.name", "organisation.type", "job_title"]
     column_sortable_list = ["name", "email", ("organisation", "organisation.name")]
     column_default_sort = "name"
-    column_details_list = [
-        "name",
-        "job_title",
-        "organisation",
-        "email",
-        "phone",
-        "user",
-        "created_at",
-        "updated_at",
-        "archived_at",
-    ]
     form_columns = ["name", "job_title", "organisation", "email", "phone", "user"]
     form_args = {
         "email": {"validators": [Email(message="Enter a valid email address.")]},
@@ -131,7 +120,6 @@ class MeetingMemberView(SecureModelView):
     column_filters = ["locality.name", "member_role", "contact.name"]
     column_sortable_list = [("locality", "locality.name"), ("contact", "contact.name"), "member_role"]
     column_default_sort = [("locality_id", False), ("id", False)]
-    column_details_list = ["locality", "contact", "member_role", "created_at", "updated_at", "archived_at"]
     form_columns = ["locality", "contact", "member_role"]
     form_args = {
         "locality": {"query_factory": localities},
@@ -173,17 +161,6 @@ class MeetingView(SecureModelView):
     column_filters = ["locality.name", "status", "starts_at"]
     column_sortable_list = ["starts_at", "status", ("locality", "locality.name")]
     column_default_sort = [("starts_at", True), ("id", True)]
-    column_details_list = [
-        "starts_at",
-        "locality",
-        "status",
-        "duration_minutes",
-        "chair",
-        "teams_link",
-        "created_at",
-        "updated_at",
-        "archived_at",
-    ]
     form_columns = ["locality", "starts_at", "duration_minutes", "chair", "teams_link", "status"]
     form_args = {
         "locality": {"query_factory": localities},
@@ -249,24 +226,6 @@ class AgendaItemView(SecureModelView):
     column_filters = ["status", "late_addition", "meeting.starts_at", "meeting.locality.name", "presenter.name"]
     column_sortable_list = ["position", "status", ("meeting", "meeting.starts_at")]
     column_default_sort = [("meeting_id", True), ("position", False)]
-    column_details_list = [
-        "meeting",
-        "patient",
-        "episode",
-        "referral",
-        "position",
-        "slot_starts_at",
-        "presenter",
-        "late_addition",
-        "status",
-        "summary",
-        "discussion",
-        "outcome",
-        "decisions",
-        "created_at",
-        "updated_at",
-        "archived_at",
-    ]
     column_export_list = [
         "meeting",
         "position",
@@ -338,7 +297,6 @@ class AttendanceView(SecureModelView):
     column_filters = ["status", "meeting.starts_at", "meeting.locality.name", "contact.name"]
     column_sortable_list = ["status", ("meeting", "meeting.starts_at"), ("contact", "contact.name")]
     column_default_sort = [("meeting_id", True), ("id", False)]
-    column_details_list = ["meeting", "contact", "status", "created_at", "updated_at"]
     form_columns = ["meeting", "contact", "status"]
     form_args = {
         "contact": {

@@ -101,34 +101,7 @@ class PatientView(SecureModelView):
         ("gp_practice", "gp_practice.name"),
     ]
     column_default_sort = [("family_name", False), ("given_name", False)]
-    column_details_list = [
-        "nhs_number",
-        "nhs_number_status",
-        "family_name",
-        "given_name",
-        "date_of_birth",
-        "sex",
-        "address",
-        "postcode",
-        "phone",
-        "gp_practice",
-        "named_gp",
-        "carer_details",
-        "next_of_kin",
-        "communication_needs",
-        "interpreter_language",
-        "long_term_conditions",
-        "cfs",
-        "efi",
-        "risk_band",
-        "risk_score",
-        "risk_reasons",
-        "date_of_death",
-        "consent_withdrawn_on",
-        "created_at",
-        "updated_at",
-        "archived_at",
-    ]
+    column_details_extra = ("risk_band", "risk_score", "risk_reasons")
     column_export_list = [
         "nhs_number",
         "nhs_number_status",
@@ -241,16 +214,6 @@ class HospitalEventView(SecureModelView):
     column_searchable_list = ["patient.family_name", "patient.nhs_number", "hospital"]
     column_filters = ["kind", "occurred_on", "hospital"]
     column_default_sort = ("occurred_on", True)
-    column_details_list = [
-        "patient",
-        "kind",
-        "occurred_on",
-        "discharged_on",
-        "hospital",
-        "notes",
-        "created_at",
-        "updated_at",
-    ]
     form_columns = ["patient", "kind", "occurred_on", "discharged_on", "hospital", "notes"]
     form_args = {
         "occurred_on": {"validators": [not_in_future]},
@@ -280,7 +243,6 @@ class CollatedNoteView(SecureModelView):
     column_searchable_list = ["patient.family_name", "patient.nhs_number", "summary"]
     column_filters = ["source", "checked_on", "checked_by.name"]
     column_default_sort = ("created_at", True)
-    column_details_list = ["patient", "source", "summary", "checked_by", "checked_on", "created_at", "updated_at"]
     form_columns = ["patient", "source", "summary", "checked_by", "checked_on"]
     column_descriptions = {"checked_by": "Left blank with a date, it is you."}
     form_args = {

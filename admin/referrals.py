@@ -13,7 +13,7 @@ from admin.forms import field_filled, field_is, not_before, not_in_future, requi
 from admin.lookups import ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader, localities
 from models import Consent, Episode, Referral, TriageDecision, db, value_before
 from services.caseload import close_episode
-from services.referrals import record_referral
+from services.referrals import CONSENT_DETAILS, REFERRAL_QUESTIONS, record_referral
 
 REFERRAL_LABELS = {
     "patient": "Patient",
@@ -63,33 +63,7 @@ class ReferralView(SecureModelView):
     ]
     column_sortable_list = ["received_on", "referrer_name", "status", ("locality", "locality.name")]
     column_default_sort = [("received_on", True), ("id", True)]
-    column_details_list = [
-        "patient",
-        "status",
-        "received_on",
-        "locality",
-        "referrer_name",
-        "referrer_role",
-        "referrer_organisation",
-        "referrer_email",
-        "referrer_phone",
-        "reason",
-        "question",
-        "criteria_multiple_ltcs",
-        "criteria_complex_needs",
-        "criteria_frailty",
-        "criteria_multi_agency",
-        "criteria_urgent_care",
-        "consent",
-        "consent_by",
-        "consent_on",
-        "best_interests_reason",
-        "signposting_tried",
-        "patient_aware",
-        "created_at",
-        "updated_at",
-        "archived_at",
-    ]
+    column_details_extra = ("status",)
     column_export_list = [
         "id",
         "patient",
@@ -109,19 +83,9 @@ class ReferralView(SecureModelView):
         "referrer_organisation",
         "referrer_email",
         "referrer_phone",
-        "reason",
-        "question",
-        "criteria_multiple_ltcs",
-        "criteria_complex_needs",
-        "criteria_frailty",
-        "criteria_multi_agency",
-        "criteria_urgent_care",
+        *REFERRAL_QUESTIONS,
         "consent",
-        "consent_by",
-        "consent_on",
-        "best_interests_reason",
-        "signposting_tried",
-        "patient_aware",
+        *CONSENT_DETAILS,
     ]
     column_descriptions = {"signposting_tried": "Needed before the referral can be accepted."}
     form_args = {
@@ -193,10 +157,6 @@ class TriageDecisionView(WrittenByWorkflow, SecureModelView):
         "created_at",
     ]
 
-    @property
-    def holds_patient_data(self) -> bool:
-        return True  # each decision names its referral's patient
-
     def get_query(self):
         """What each row shows, loaded with the page (not one query per row)."""
         return super().get_query().options(joinedload(TriageDecision.referral).joinedload(Referral.patient))
@@ -229,20 +189,6 @@ class EpisodeView(SecureModelView):
     column_filters = ["locality.name", "opened_on", "review_on", "closed_on", "closure_reason", "coordinator.name"]
     column_sortable_list = ["opened_on", "review_on", "closed_on", ("locality", "locality.name")]
     column_default_sort = [("opened_on", True), ("id", True)]
-    column_details_list = [
-        "patient",
-        "referral",
-        "locality",
-        "coordinator",
-        "opened_on",
-        "review_on",
-        "closed_on",
-        "closure_reason",
-        "goal_attainment",
-        "created_at",
-        "updated_at",
-        "archived_at",
-    ]
     form_columns = [
         "patient",
         "referral",

@@ -6,7 +6,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, VersionedMixin, db, enum_column
@@ -109,10 +110,16 @@ class Patient(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
             return "consent has been withdrawn."
         return None
 
-    @property
+    @hybrid_property
     def may_be_contacted(self) -> bool:
         """Letters, chasers, agendas and sharing stop when a patient has died or withdrawn consent."""
         return self.contact_barrier is None
+
+    @may_be_contacted.inplace.expression
+    @classmethod
+    def _may_be_contacted(cls):
+        """The same rule in SQL, for lists of whom to list or chase."""
+        return and_(cls.date_of_death.is_(None), cls.consent_withdrawn_on.is_(None))
 
     def __repr__(self) -> str:
         return f"<Patient {self.id} {self.nhs_number}>"

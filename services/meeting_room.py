@@ -75,8 +75,7 @@ def candidates_for(meeting: Meeting) -> list[Episode]:
                 Episode.closed_on.is_(None),
                 Episode.archived_at.is_(None),
                 Episode.patient_id.not_in(listed),
-                Patient.consent_withdrawn_on.is_(None),
-                Patient.date_of_death.is_(None),
+                Patient.may_be_contacted,
                 (Episode.id.not_in(discussed)) | (Episode.review_on <= meeting_day),
             )
             .order_by(Patient.risk_score.desc(), Episode.opened_on)

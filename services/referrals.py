@@ -26,6 +26,14 @@ from timefmt import today
 #: Statuses of a referral still in play: a new one for the same patient is flagged as a possible duplicate.
 OPEN_STATUSES = (ReferralStatus.awaiting_triage, ReferralStatus.more_information)
 
+#: What a referral asks of the ILR and says it meets, in the order the forms ask it (intake, the referral screen).
+REFERRAL_QUESTIONS = (
+    "reason", "question", "criteria_multiple_ltcs", "criteria_complex_needs", "criteria_frailty",
+    "criteria_multi_agency", "criteria_urgent_care",
+)  # fmt: skip
+#: How consent was given and what was tried first, after the consent answer itself.
+CONSENT_DETAILS = ("consent_by", "consent_on", "best_interests_reason", "signposting_tried", "patient_aware")
+
 #: What each triage outcome does to the referral's status.
 STATUS_AFTER = {
     TriageOutcome.accept: ReferralStatus.accepted,

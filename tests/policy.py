@@ -175,7 +175,7 @@ POLICY.update(
 
 POLICY.update(
     {
-        # --- the record screens (issue 3): staff keep clinical records, observers read them, partners see none yet --------------
+        # --- the record screens (issue 3): staff keep clinical records, observers read them, partners see none yet
         # Patients
         **model_view(
             "patient", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="gp_practice"
@@ -233,7 +233,8 @@ POLICY.update(
             act=STAFF,
             ajax_field="raised_by",
         ),
-        # What the tool keeps: the outbox is staff's to read; documents generated anyone but partners may see; settings the lead's
+        # What the tool keeps: the outbox is staff's to read; documents generated anyone but partners may see;
+        # settings the lead's
         **model_view("outbox_email", view=STAFF),
         **model_view("generated_document", view=READERS, export=STAFF),
         **model_view("setting", view=READERS, export=LEAD),

@@ -317,7 +317,7 @@ def test_partner_and_read_only_cannot_triage(signed_in, locality, role):
 
 def test_patient_page_shows_each_related_record_and_is_audited(signed_in, locality, make_org, make_user):
     patient = _patient(cfs=7, long_term_conditions="COPD\nDiabetes\nHeart failure", interpreter_language="Polish")
-    referral = _referral(patient, locality)
+    _referral(patient, locality)
     org = make_org(name="Kent Social Services", type=OrganisationType.social_services)
     checker = make_user("coordinator")
     db.session.add_all(
