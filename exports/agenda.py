@@ -1,4 +1,4 @@
-"""The meeting agenda as a Word document."""
+"""The meeting agenda as a Word document: who is invited, the running order, then each referrer's question."""
 
 from __future__ import annotations
 
@@ -7,6 +7,18 @@ from pathlib import Path
 from exports import word
 from exports.meeting_context import MeetingContext
 
+#: The cases table: (header, share of the text width). The NHS number (999 000 0026) and the date of birth
+#: (25/11/1940) get room for their whole text at the table size, so they never wrap.
+COLUMNS = (
+    ("No.", 0.9),
+    ("Time", 1.4),
+    ("Patient", 3.6),
+    ("NHS number", 2.8),
+    ("Born", 2.4),
+    ("Presenting", 2.9),
+    ("Flags", 3.0),
+)
+
 
 def render(context: MeetingContext, base: Path | None = None) -> bytes:
     document = word.new_document(f"Agenda: {context.title}", base)
@@ -14,6 +26,11 @@ def render(context: MeetingContext, base: Path | None = None) -> bytes:
     word.paragraph(document, context.teams_link or "To follow", "Microsoft Teams")
     if context.chair:
         word.paragraph(document, context.chair, "Chair")
+    word.heading(document, "Invited", 1)
+    for agency, names in context.invitees.items():
+        word.paragraph(document, "; ".join(names), agency)
+    if not context.invitees:
+        word.paragraph(document, "The locality has no standing members yet.")
     word.heading(document, "Cases", 1)
     rows = [
         [
@@ -29,12 +46,12 @@ def render(context: MeetingContext, base: Path | None = None) -> bytes:
         ]
         for c in context.cases
     ]
-    word.table(
-        document,
-        ["No.", "Time", "Patient", "NHS number", "Born", "Presenting", "Flags"],
-        rows,
-        widths=[0.8, 1.1, 2.6, 1.9, 1.6, 2.1, 2.2],
-    )
+    word.table(document, [h for h, _ in COLUMNS], rows, widths=[w for _, w in COLUMNS])
     if not context.cases:
         word.paragraph(document, "No cases are listed yet.")
+    for case in context.cases:
+        word.heading(document, f"{case.position}. {case.patient}", 2)
+        word.paragraph(document, case.question or "Not recorded", "Question for the ILR")
+        word.paragraph(document, case.reason or "Not recorded", "Reason for referral")
+        word.paragraph(document, case.care_plan or "None yet", "Care plan")
     return word.to_bytes(document)

@@ -10,6 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from models import Action, AgendaItem, Attendance, CaseStatus, Contact, Meeting, Patient, db
 from nhs import format_nhs_number
+from services.meeting_room import case_contexts
+from services.scheduling import members_of
 from timefmt import LONDON, format_date, format_datetime
 
 
@@ -37,11 +39,22 @@ class Case:
     status: str
     late: bool
     safeguarding: bool
+    #: The referrer's question for the ILR, and why they referred.
+    question: str
+    reason: str
+    #: "Agreed (version 2)", or "" when the patient has no care plan yet.
+    care_plan: str
+    #: The episode's next review date, 25/11/2026 ("" when none is set).
+    review_on: str
     summary: str
     discussion: str
+    #: The meeting's answer to the referrer's question.
     outcome: str
     decisions: str
+    #: Actions agreed at this meeting.
     actions: list[ActionLine] = field(default_factory=list)
+    #: The patient's actions still open from earlier meetings (or agreed outside one), earliest due first.
+    carried: list[ActionLine] = field(default_factory=list)
 
 
 @dataclass
@@ -52,14 +65,30 @@ class MeetingContext:
     day: str
     teams_link: str
     chair: str
+    minute_taker: str
     status: str
     cases: list[Case]
+    invitees: dict[str, list[str]]  # agency -> names of the locality's standing members
     attendance: dict[str, dict[str, list[str]]]  # agency -> status label -> names
     filename_stem: str
 
     @property
     def actions(self) -> list[ActionLine]:
+        """The actions agreed at this meeting (not those carried from earlier ones)."""
         return [a for case in self.cases for a in case.actions]
+
+
+def _action_line(action: Action, patient: str, nhs_number: str) -> ActionLine:
+    return ActionLine(
+        patient,
+        nhs_number,
+        action.description,
+        action.owner_organisation.name,
+        action.owner_contact.name if action.owner_contact else "",
+        format_date(action.due_on),
+        action.status.label,
+        action.owner_organisation_id,
+    )
 
 
 def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingContext:
@@ -80,11 +109,13 @@ def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingCon
         )
     ).all()
     start = meeting.starts_at.astimezone(LONDON)
+    contexts = case_contexts(meeting, items)
     cases = []
     for item in items:
-        patient = item.patient
+        patient, context = item.patient, contexts[item.id]
         name, number = patient.display_name, format_nhs_number(patient.nhs_number)
         slot = format_datetime(item.slot_starts_at)[-5:] if item.slot_starts_at else ""
+        agreed = sorted((a for a in item.actions if a.archived_at is None), key=lambda a: (a.due_on, a.id))
         cases.append(
             Case(
                 position=item.position,
@@ -97,26 +128,21 @@ def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingCon
                 status=item.status.label,
                 late=item.late_addition,
                 safeguarding=patient.id in open_safeguarding,
+                question=context.question or "",
+                reason=context.reason or "",
+                care_plan=context.care_plan or "",
+                review_on=format_date(context.review_on),
                 summary=item.summary or "",
                 discussion=item.discussion or "",
                 outcome=item.outcome or "",
                 decisions=item.decisions or "",
-                actions=[
-                    ActionLine(
-                        name,
-                        number,
-                        a.description,
-                        a.owner_organisation.name,
-                        a.owner_contact.name if a.owner_contact else "",
-                        format_date(a.due_on),
-                        a.status.label,
-                        a.owner_organisation_id,
-                    )
-                    for a in sorted(item.actions, key=lambda a: (a.due_on, a.id))
-                    if a.archived_at is None
-                ],
+                actions=[_action_line(a, name, number) for a in agreed],
+                carried=[_action_line(a, name, number) for a in context.earlier_actions],
             )
         )
+    invitees: dict[str, list[str]] = {}
+    for contact in sorted(members_of(meeting.locality), key=lambda c: (c.organisation.name, c.name)):
+        invitees.setdefault(contact.organisation.name, []).append(contact.name)
     attendance: dict[str, dict[str, list[str]]] = {}
     rows = db.session.scalars(
         select(Attendance)
@@ -134,8 +160,10 @@ def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingCon
         day=format_date(meeting.starts_at),
         teams_link=meeting.teams_link or "",
         chair=meeting.chair.name if meeting.chair else "",
+        minute_taker=meeting.minute_taker.name if meeting.minute_taker else "",
         status=meeting.status.label,
         cases=cases,
+        invitees=invitees,
         attendance=attendance,
         filename_stem=f"ilr-{meeting.locality.name}-{start:%Y-%m-%d}".replace(" ", "-").lower(),
     )

@@ -29,6 +29,10 @@ def clean(text) -> str:
 #: Table text is a little smaller than body text, so dates and NHS numbers fit their columns.
 TABLE_TEXT = Pt(9)
 
+#: The body font of the tool's own base document: a plain sans-serif every office has (LibreOffice shows the
+#: metric-compatible Liberation Sans), rather than python-docx's default theme font, Cambria.
+BODY_FONT = "Arial"
+
 #: Paragraph styles the documents use, with their outline level (a real heading is one Word's navigation sees).
 HEADINGS = {"Title": None, "Heading 1": 0, "Heading 2": 1, "Heading 3": 2}
 
@@ -85,6 +89,13 @@ def _field(paragraph, instruction: str) -> None:
         run._r.append(element)
 
 
+def _body_font(document, name: str) -> None:
+    """The Normal style's font for every script (Latin, East Asian, right-to-left), over the theme's."""
+    fonts = document.styles["Normal"].element.get_or_add_rPr().get_or_add_rFonts()
+    for script in ("ascii", "hAnsi", "eastAsia", "cs"):
+        fonts.set(qn(f"w:{script}"), name)
+
+
 def new_document(title: str, base: Path | None = None):
     """A document from the team's base (letterhead, logo, styles) or python-docx's own, with page numbers."""
     document = Document(str(base)) if base and base.exists() else Document()
@@ -98,6 +109,7 @@ def new_document(title: str, base: Path | None = None):
         section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Cm(2)
         header = section.header.paragraphs[0]
         header.text = "Integrated Locality Review"
+        _body_font(document, BODY_FONT)
     footer = section.footer.paragraphs[0] if section.footer.paragraphs else section.footer.add_paragraph()
     if not any(f in footer._p.xml for f in ("PAGE", "NUMPAGES")):
         footer.add_run("OFFICIAL-SENSITIVE: personal information. Page ")
@@ -156,13 +168,20 @@ def _cell(text: str, width: int | None, bold: bool = False):
         properties.append(cell_width)
         cell.append(properties)
     para = OxmlElement("w:p")
+    para_pr = OxmlElement("w:pPr")
+    spacing = OxmlElement("w:spacing")  # no paragraph gap inside a cell: rows as tall as their text
+    spacing.set(qn("w:before"), "0")
+    spacing.set(qn("w:after"), "0")
+    para_pr.append(spacing)
+    para.append(para_pr)
     run = OxmlElement("w:r")
     run_pr = OxmlElement("w:rPr")
     if bold:
         run_pr.append(OxmlElement("w:b"))
-    size = OxmlElement("w:sz")
-    size.set(qn("w:val"), str(int(TABLE_TEXT.pt * 2)))
-    run_pr.append(size)
+    for tag in ("w:sz", "w:szCs"):  # szCs: right-to-left text is the same size
+        size = OxmlElement(tag)
+        size.set(qn("w:val"), str(int(TABLE_TEXT.pt * 2)))
+        run_pr.append(size)
     run.append(run_pr)
     for n, line in enumerate(clean(text).split("\n")):
         if n:

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import io
 import subprocess
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml.ns import qn
 
-from exports.word import clean
+from exports.word import TABLE_TEXT, clean
 from models import (
+    Action,
+    ActionStatus,
+    AgendaItem,
     AttendanceStatus,
     AuditAction,
     AuditEntry,
+    CarePlan,
+    CarePlanState,
+    CaseStatus,
+    Contact,
     DocumentKind,
     GeneratedDocument,
     OutboxEmail,
@@ -26,20 +34,65 @@ from models import (
 )
 from services import meeting_room
 from tests.conftest import Client, require_tool
-from tests.meeting_fixtures import build_world
-from timefmt import today
+from tests.meeting_fixtures import build_world, meeting_at
+from timefmt import LONDON, today
 
 pytestmark = pytest.mark.documents
 
 TRICKY = "O'Brien’s café – naïve 😀 \x07bell\x0b مرحبا بالعالم"
 
 
+def _carried_from_an_earlier_meeting(world) -> None:
+    """Ahmed was discussed in October: one action still in progress (carried), one done (not carried)."""
+    earlier = meeting_at(world.locality, datetime(2026, 10, 8, 10, 0, tzinfo=LONDON))
+    patient_id = world.episodes[0].patient_id
+    item = AgendaItem(meeting=earlier, patient_id=patient_id, position=1, status=CaseStatus.discussed)
+    db.session.add_all(
+        [
+            Action(
+                agenda_item=item,
+                patient_id=patient_id,
+                description="Occupational therapy home assessment",
+                owner_organisation=world.agencies["community"],
+                owner_contact=world.members[2],
+                due_on=date(2026, 10, 22),
+                status=ActionStatus.in_progress,
+            ),
+            Action(
+                agenda_item=item,
+                patient_id=patient_id,
+                description="Blue badge application",
+                owner_organisation=world.agencies["social"],
+                due_on=date(2026, 10, 15),
+                status=ActionStatus.done,
+                completed_on=date(2026, 10, 14),
+            ),
+        ]
+    )
+
+
 @pytest.fixture
 def held_meeting(make_user):
-    """Three cases minuted with actions, a register, one patient with a safeguarding flag and an NHS number."""
-    user = make_user("coordinator")
+    """Three cases minuted with actions, a register, one patient with a safeguarding flag and an NHS number.
+
+    Ahmed's case also has the referrer's question, a review date, an agreed care plan and an action carried
+    from an earlier meeting; the meeting has a chair, and its minute-taker is whoever saved minutes first.
+    """
+    user = make_user("coordinator", name="Jo Minutes")
     world = build_world(user, names=["Ahmed", "Brown", "Clarke"])
-    world.episodes[0].patient.nhs_number = "9990000026"
+    ahmed = world.episodes[0]
+    ahmed.patient.nhs_number = "9990000026"
+    ahmed.patient.date_of_birth = date(1940, 11, 25)
+    ahmed.referral.question = "Can Mrs Ahmed stay safely at home with more support?"
+    ahmed.referral.reason = "Three falls since September; lives alone"
+    ahmed.review_on = date(2027, 1, 14)
+    world.meeting.chair = Contact(
+        name="Dr Asha Rao", email="asha.rao@nhs.net", organisation=world.agencies["community"]
+    )
+    db.session.add(
+        CarePlan(patient_id=ahmed.patient_id, number=1, state=CarePlanState.agreed, agreed_on=date(2026, 10, 8))
+    )
+    _carried_from_an_earlier_meeting(world)
     items = [meeting_room.add_case_to_agenda(world.meeting, e, user) for e in world.episodes]
     meeting_room.save_minutes(
         items[0],
@@ -85,6 +138,23 @@ def _download(app, user, url) -> Document:
     return Document(io.BytesIO(response.data)), response.data
 
 
+def _blocks(document) -> list:
+    """The body in order: a paragraph as its text, a table as its rows of cell texts."""
+    paragraphs = {p._p: p.text for p in document.paragraphs}
+    tables = {t._tbl: [[c.text for c in row.cells] for row in t.rows] for t in document.tables}
+    return [
+        paragraphs.get(element, tables.get(element))
+        for element in document.element.body.iterchildren()
+        if element in paragraphs or element in tables
+    ]
+
+
+def _section(blocks: list, start: str, end: str | None) -> list:
+    """The blocks from the heading `start` up to (not including) the heading `end`."""
+    first = blocks.index(start)
+    return blocks[first : blocks.index(end) if end else None]
+
+
 def _all_text(document) -> str:
     parts = [p.text for p in document.paragraphs]
     for table in document.tables:
@@ -124,6 +194,49 @@ def test_minutes_hold_every_case_outcome_action_and_attendee(app, held_meeting):
     assert due in text
 
 
+def test_minutes_name_the_chair_and_minute_taker_at_the_top(app, held_meeting):
+    document, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{held_meeting.meeting.id}/document/minutes")
+    top = _section(_blocks(document), "Minutes: Medway North Integrated Locality Review", "Attendance and apologies")
+    assert top[2:] == ["Chair: Dr Asha Rao", "Minutes taken by: Jo Minutes"]
+
+
+def test_minutes_give_each_question_the_meetings_answer_the_review_date_and_carried_actions(app, held_meeting):
+    document, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{held_meeting.meeting.id}/document/minutes")
+    blocks = _blocks(document)
+    ahmed = _section(blocks, "1. AHMED, Pat (999 000 0026)", "2. BROWN, Pat (no NHS number)")
+    for expected in [
+        "Born 25/11/1940; GP practice Riverside Surgery",
+        "Question for the ILR: Can Mrs Ahmed stay safely at home with more support?",
+        "The meeting's answer: Care package increased",
+        "Decisions: Review in four weeks",
+        "Next review: 14/01/2027",
+        "Care plan: Agreed (version 1)",
+    ]:
+        assert expected in ahmed, expected
+    carried = ahmed[ahmed.index("Actions carried from earlier meetings") + 1]
+    assert carried == [
+        ["Action", "Owner", "Person", "Due", "Status"],
+        [
+            "Occupational therapy home assessment",
+            "Medway Community Healthcare",
+            "Cat Community",
+            "22/10/2026",
+            "In progress",
+        ],
+    ]
+    agreed = ahmed[ahmed.index("Actions agreed") + 1]
+    assert agreed[1][:3] == ["Increase care package to four calls a day", "Medway Social Services", "Sam Social"]
+    brown = _section(blocks, "2. BROWN, Pat (no NHS number)", "3. CLARKE, Pat (no NHS number)")
+    for expected in [
+        "Question for the ILR: Not recorded",
+        "The meeting's answer: Referred to falls clinic",
+        "Next review: Not set",
+    ]:
+        assert expected in brown, expected
+    assert "Actions carried from earlier meetings" not in brown
+    assert "Blue badge application" not in _all_text(document)  # done: nothing to carry
+
+
 def test_documents_have_repeating_headers_page_numbers_and_real_headings(app, held_meeting):
     document, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{held_meeting.meeting.id}/document/minutes")
     for table in document.tables:
@@ -155,6 +268,66 @@ def test_agenda_lists_cases_with_flags(app, held_meeting):
     ]
     assert [r.cells[2].text for r in table.rows[1:]] == ["AHMED, Pat", "BROWN, Pat", "CLARKE, Pat"]
     assert "Open safeguarding concern" in table.rows[2].cells[6].text
+    assert table.rows[1].cells[4].text == "25/11/1940"
+
+
+def test_agenda_lists_the_invitees_by_agency(app, held_meeting):
+    document, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{held_meeting.meeting.id}/document/agenda")
+    assert _section(_blocks(document), "Invited", "Cases")[1:] == [
+        "KMPT: Mo Mental",
+        "Medway Community Healthcare: Cat Community",
+        "Medway Social Services: Sam Social",
+    ]
+
+
+def test_agenda_gives_each_referrers_question_and_reason(app, held_meeting):
+    document, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{held_meeting.meeting.id}/document/agenda")
+    blocks = _blocks(document)
+    assert _section(blocks, "1. AHMED, Pat", "2. BROWN, Pat")[1:] == [
+        "Question for the ILR: Can Mrs Ahmed stay safely at home with more support?",
+        "Reason for referral: Three falls since September; lives alone",
+        "Care plan: Agreed (version 1)",
+    ]
+    assert _section(blocks, "2. BROWN, Pat", "3. CLARKE, Pat")[1:] == [
+        "Question for the ILR: Not recorded",
+        "Reason for referral: Falls",
+        "Care plan: None yet",
+    ]
+    assert [p.style.name for p in document.paragraphs if p.text == "1. AHMED, Pat"] == ["Heading 2"]
+
+
+#: Characters a column must hold on one line: a date (25/11/1940) or an NHS number (999 000 0026).
+ONE_LINE = {"Born": 10, "Due": 10, "NHS number": 12}
+
+
+def _twips_needed(characters: int) -> int:
+    """Room for the text at the table size: 0.6 em a character (an Arial / Liberation Sans digit is 0.556 em,
+    a slash or space narrower), plus the table style's cell margins (108 twips each side)."""
+    return int(characters * 0.6 * TABLE_TEXT.pt * 20) + 2 * 108
+
+
+@pytest.mark.parametrize("kind", ["agenda", "minutes", "action_log"])
+def test_dates_and_nhs_numbers_have_columns_wide_enough_not_to_wrap(app, held_meeting, kind):
+    document, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{held_meeting.meeting.id}/document/{kind}")
+    checked = []
+    for table in document.tables:
+        header = [c.text for c in table.rows[0].cells]
+        for column, name in enumerate(header):
+            if name in ONE_LINE:
+                widths = {row.cells[column].width.twips for row in table.rows}
+                assert min(widths) >= _twips_needed(ONE_LINE[name]), (kind, name, widths)
+                checked.append(name)
+    assert {"agenda": {"Born", "NHS number"}, "minutes": {"Due"}, "action_log": {"Due", "NHS number"}}[kind] <= set(
+        checked
+    )
+
+
+def test_the_default_base_document_has_a_sans_serif_body(app, held_meeting):
+    document, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{held_meeting.meeting.id}/document/agenda")
+    normal = document.styles["Normal"]
+    assert normal.font.name == "Arial"
+    fonts = normal.element.rPr.rFonts
+    assert [fonts.get(qn(f"w:{script}")) for script in ("ascii", "hAnsi", "eastAsia", "cs")] == ["Arial"] * 4
 
 
 def test_action_log_whole_and_one_agencys_extract(app, held_meeting):
@@ -194,6 +367,7 @@ def test_a_base_document_without_the_needed_styles(app, held_meeting, tmp_path):
     app.config["BASE_DOCUMENT"] = str(path)
     document, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{held_meeting.meeting.id}/document/minutes")
     assert document.sections[0].header.paragraphs[0].text == "Medway ILR letterhead"
+    assert document.styles["Normal"].font.name is None  # the team's fonts are theirs: no Arial forced on them
     heading_style = document.styles["Heading 1"]
     assert heading_style.type == WD_STYLE_TYPE.PARAGRAPH and "outlineLvl" in heading_style.element.xml
     assert any(p.style.name == "Heading 1" for p in document.paragraphs)
@@ -203,8 +377,20 @@ def test_a_base_document_without_the_needed_styles(app, held_meeting, tmp_path):
 @pytest.mark.parametrize(
     "kind, expected",
     [
-        ("agenda", ["Agenda: Medway North", "AHMED, Pat", "999 000 0026"]),
-        ("minutes", ["Minutes: Medway North", "Care package increased", "Increase care package", "مرحبا"]),
+        # 25/11/1940 whole: a date wrapped in its cell would come out as "25/11/194 0".
+        ("agenda", ["Agenda: Medway North", "AHMED, Pat", "999 000 0026", "25/11/1940", "KMPT: Mo Mental"]),
+        (
+            "minutes",
+            [
+                "Minutes: Medway North",
+                "Minutes taken by: Jo Minutes",
+                "The meeting's answer: Care package increased",
+                "Next review: 14/01/2027",
+                "Occupational therapy home assessment",
+                "Increase care package",
+                "مرحبا",
+            ],
+        ),
         ("action_log", ["Action log", "Medication review", "KMPT"]),
     ],
 )
@@ -236,6 +422,8 @@ def test_libreoffice_converts_each_document_and_the_text_survives(app, held_meet
     for fragment in expected:
         assert fragment in text, (fragment, text[:2000])
     assert "Page 1 of" in text
+    fonts = subprocess.run(["pdffonts", str(tmp_path / f"{kind}.pdf")], check=True, capture_output=True, text=True)
+    assert "Serif" not in fonts.stdout, fonts.stdout  # Arial shown as Liberation Sans, not a serif fallback
 
 
 def test_minutes_go_only_to_allow_listed_members(app, held_meeting):

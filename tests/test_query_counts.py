@@ -211,3 +211,46 @@ def test_meeting_pages_run_a_fixed_number_of_queries(app, make_user, signed_in, 
             )
         )
     assert counts[0] == counts[1], counts
+
+
+def test_meeting_documents_run_a_fixed_number_of_queries(app, make_user, signed_in, sql_statements):
+    """The agenda and the minutes: 3 cases or 9, each with its question, care plan and an action carried from an
+    earlier meeting, the same queries (no per-case loading)."""
+    from models import Action, ActionStatus, AgendaItem, CarePlan
+    from services import meeting_room
+    from tests.meeting_fixtures import build_world, meeting_at
+
+    coordinator = signed_in("coordinator")
+    world = build_world(make_user("coordinator"), cases=9)
+    world.meeting.chair = world.members[2]
+    earlier = meeting_at(world.locality, world.meeting.starts_at - timedelta(days=28))
+    counts = []
+    for listed in (3, 9):
+        for episode in world.episodes[len(world.meeting.agenda) : listed]:
+            item = meeting_room.add_case_to_agenda(world.meeting, episode, coordinator.user)
+            meeting_room.add_action(
+                item, "Visit", world.agencies["social"], today() + timedelta(days=7), coordinator.user, world.members[0]
+            )
+            meeting_room.save_minutes(item, {"outcome": "Seen"}, coordinator.user, discussed=True)
+            episode.referral.question = "Can they stay at home?"
+            episode.review_on = today() + timedelta(days=56)
+            db.session.add(CarePlan(patient_id=episode.patient_id))
+            db.session.add(
+                Action(
+                    agenda_item=AgendaItem(meeting=earlier, patient_id=episode.patient_id, position=1),
+                    patient_id=episode.patient_id,
+                    description="Earlier visit",
+                    owner_organisation=world.agencies["community"],
+                    owner_contact=world.members[2],
+                    due_on=today(),
+                    status=ActionStatus.open,
+                )
+            )
+        db.session.commit()
+        counts.append(
+            tuple(
+                queries_for(coordinator, sql_statements, f"/admin/meeting-room/{world.meeting.id}/document/{kind}")
+                for kind in ("agenda", "minutes")
+            )
+        )
+    assert counts[0] == counts[1], counts
