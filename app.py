@@ -28,6 +28,8 @@ migrate = Migrate()
 
 #: Environments where a missing SECRET_KEY may be generated rather than refused.
 DEV_ENVIRONMENTS = {"development", "test"}
+#: The sending address until MAIL_FROM is set: fine on a laptop, refused in production.
+PLACEHOLDER_SENDER = "ilr-coordinator@localhost"
 
 
 def database_url(url: str) -> str:
@@ -59,12 +61,31 @@ def load_config(app: Flask, config: dict | None) -> None:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         #: Where members reach the tool: links in emails are built on it.
         PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
-        MEETING_ORGANISER=os.environ.get("MEETING_ORGANISER", os.environ.get("MAIL_FROM", "ilr-coordinator@localhost")),
+        #: The ORGANIZER of calendar invitations: replies and declines go to it, so by default the sending address.
+        MEETING_ORGANISER=os.environ.get("MEETING_ORGANISER") or os.environ.get("MAIL_FROM") or PLACEHOLDER_SENDER,
     )
     if config:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _dev_secret_key(app, instance)
+    _require_organiser(app)
+
+
+def _require_organiser(app: Flask) -> None:
+    """Outside development and tests, refuse to start while invitations would name a placeholder organiser."""
+    organiser = app.config.get("MEETING_ORGANISER")
+    if app.config["ILR_ENV"] not in DEV_ENVIRONMENTS and is_placeholder_address(organiser):
+        raise RuntimeError(
+            f"Set MAIL_FROM (or MEETING_ORGANISER) to the mailbox invitations come from: {organiser!r} is a "
+            "placeholder that calendars cannot reply to (ILR_ENV is not development or test)."
+        )
+
+
+def is_placeholder_address(address: str | None) -> bool:
+    """No mailbox, or one at localhost or an example.* domain: nobody would receive replies to it."""
+    mailbox, at, domain = (address or "").strip().rpartition("@")
+    domain = domain.lower()
+    return not (mailbox and at) or domain in ("", "localhost") or domain.startswith("example.")
 
 
 def _dev_secret_key(app: Flask, instance: Path) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, url_for
+import io
+
+from flask import abort, redirect, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import IntegerField, StringField
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import Optional
 
 from access import STAFF
@@ -28,12 +30,28 @@ from timefmt import today
 
 #: Candidate times offered on the new-poll form.
 SLOT_INPUTS = 5
+#: The series form's number of weeks before anything is typed.
+SERIES_WEEKS = 6
+
+
+def _id_or_none(value) -> int | None:
+    """A posted id; the "Choose a locality" option (blank) is none."""
+    return int(value) if value not in (None, "") else None
+
+
+def live_localities() -> list[tuple]:
+    """The locality select's options: a prompt, then every live locality by name."""
+    localities = db.session.scalars(select(Locality).where(Locality.archived_at.is_(None)).order_by(Locality.name))
+    return [("", "Choose a locality"), *((locality.id, locality.name) for locality in localities)]
+
+
+def locality_field(element_id: str) -> SelectField:
+    """The locality select; each form on the page gives it its own id."""
+    return SelectField("Locality", id=element_id, coerce=_id_or_none, choices=live_localities, validate_choice=False)
 
 
 class LocalityChoice(AdminForm):
-    """A form that names a locality by id."""
-
-    locality_id = IntegerField(validators=[Optional()])
+    """A form that names a locality by id (its subclass declares the `locality_id` select)."""
 
     def locality(self) -> Locality:
         locality = db.session.get(Locality, self.locality_id.data) if self.locality_id.data else None
@@ -52,23 +70,29 @@ def when(field) -> object:
 class NewPollForm(LocalityChoice):
     """Candidate times for a locality's meeting, and when the poll closes."""
 
-    closes_at = LondonDateTimeField(validators=[Optional()], description="Enter when the poll closes.")
-    duration_minutes = IntegerField(validators=[Optional()], default=120)
+    locality_id = locality_field("poll-locality")
+    closes_at = LondonDateTimeField("Answers by", validators=[Optional()], description="Enter when the poll closes.")
+    duration_minutes = IntegerField("Length (minutes)", validators=[Optional()], default=120)
 
     def starts(self):
         return [self[f"slot_{n}"].data for n in range(SLOT_INPUTS) if self[f"slot_{n}"].data]
 
+    def slots(self) -> list:
+        """The candidate-time inputs, in order."""
+        return [self[f"slot_{n}"] for n in range(SLOT_INPUTS)]
+
 
 for _n in range(SLOT_INPUTS):
-    setattr(NewPollForm, f"slot_{_n}", LondonDateTimeField(validators=[Optional()]))
+    setattr(NewPollForm, f"slot_{_n}", LondonDateTimeField(f"Time {_n + 1}", validators=[Optional()]))
 
 
 class SeriesForm(LocalityChoice):
+    locality_id = locality_field("series-locality")
     first_starts_at = LondonDateTimeField(
-        validators=[Optional()], description="Enter the date and time of the first meeting."
+        "First meeting", validators=[Optional()], description="Enter the date and time of the first meeting."
     )
-    weeks = IntegerField(validators=[Optional()])
-    teams_link = StringField()
+    weeks = IntegerField("Number of weeks", validators=[Optional()])
+    teams_link = StringField("Teams link", id="series-teams")
 
 
 class BookForm(AdminForm):
@@ -76,7 +100,9 @@ class BookForm(AdminForm):
 
 
 class MoveForm(AdminForm):
-    starts_at = LondonDateTimeField(validators=[Optional()], description="Enter the new date and time.")
+    starts_at = LondonDateTimeField(
+        "New date and time", validators=[Optional()], description="Enter the new date and time."
+    )
 
 
 class CancelForm(AdminForm):
@@ -88,11 +114,12 @@ class SchedulingView(SecureView):
 
     roles = STAFF
 
-    def _localities(self):
-        return db.session.scalars(select(Locality).where(Locality.archived_at.is_(None)).order_by(Locality.name)).all()
-
     @expose("/")
     def index(self):
+        return self._index()
+
+    def _index(self, poll_form: NewPollForm | None = None, series_form: SeriesForm | None = None):
+        """The page; a refused form comes back as typed (status 200), the other one blank."""
         open_polls = db.session.scalars(
             select(AvailabilityPoll)
             .where(AvailabilityPoll.status == PollStatus.open)
@@ -106,10 +133,10 @@ class SchedulingView(SecureView):
         ).all()
         return self.render(
             "admin/scheduling/index.html",
-            localities=self._localities(),
+            poll_form=poll_form or NewPollForm(formdata=None),
+            series_form=series_form or SeriesForm(formdata=None, weeks=SERIES_WEEKS),
             open_polls=open_polls,
             upcoming=upcoming,
-            slot_inputs=SLOT_INPUTS,
             today=today(),
         )
 
@@ -123,7 +150,7 @@ class SchedulingView(SecureView):
             return polls.create_poll(form.locality(), form.starts(), closes_at, current_user, duration_minutes=duration)
 
         poll = self.perform(create, "Poll created: each member has been emailed their own link (see the outbox).")
-        return redirect(url_for(".poll", poll_id=poll.value.id) if poll else url_for(".index"))
+        return redirect(url_for(".poll", poll_id=poll.value.id)) if poll else self._index(poll_form=form)
 
     @expose("/polls/<int:poll_id>/")
     def poll(self, poll_id: int):
@@ -162,22 +189,38 @@ class SchedulingView(SecureView):
             first, link = when(form.first_starts_at), form.teams_link.data or None
             return scheduling.book_weekly_series(form.locality(), first, weeks, current_user, teams_link=link)
 
-        self.perform(book, f"{weeks} weekly meetings booked and invitations sent.")
-        return redirect(url_for(".index"))
+        booked = self.perform(book, f"{weeks} weekly meetings booked and invitations sent.")
+        return redirect(url_for(".index")) if booked else self._index(series_form=form)
 
     @expose("/meetings/<int:meeting_id>/")
     def meeting(self, meeting_id: int):
+        return self._meeting(db.session.get(Meeting, meeting_id) or abort(404))
+
+    def _meeting(self, meeting: Meeting, move_form: MoveForm | None = None):
+        """The meeting page; a refused move comes back with the time as typed."""
+        return self.render(
+            "admin/scheduling/meeting.html",
+            meeting=meeting,
+            members=scheduling.members_of(meeting.locality),
+            invitation_sent_on=scheduling.invitation_sent_on(meeting),
+            move_form=move_form or MoveForm(formdata=None),
+        )
+
+    @expose("/meetings/<int:meeting_id>/invitation.ics")
+    def invitation(self, meeting_id: int):
+        """The invitation members' calendars now hold, for anyone to add by hand (no patient data in it)."""
         meeting = db.session.get(Meeting, meeting_id) or abort(404)
-        members = scheduling.members_of(meeting.locality)
-        return self.render("admin/scheduling/meeting.html", meeting=meeting, members=members)
+        ics = scheduling.current_invitation(meeting).encode()
+        name = f"ilr-meeting-{meeting.id}.ics"
+        return send_file(io.BytesIO(ics), mimetype="text/calendar", as_attachment=True, download_name=name)
 
     @expose("/meetings/<int:meeting_id>/move", methods=("POST",))
     def move(self, meeting_id: int):
         meeting = db.session.get(Meeting, meeting_id) or abort(404)
         form = MoveForm()
         move = lambda: scheduling.move_meeting(meeting, when(form.starts_at), current_user)
-        self.perform(move, "Meeting moved: updated invitations sent.")
-        return redirect(url_for(".meeting", meeting_id=meeting_id))
+        moved = self.perform(move, "Meeting moved: updated invitations sent.")
+        return redirect(url_for(".meeting", meeting_id=meeting_id)) if moved else self._meeting(meeting, form)
 
     @expose("/meetings/<int:meeting_id>/cancel", methods=("POST",))
     def cancel(self, meeting_id: int):

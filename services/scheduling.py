@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 import audit
-from models import Contact, DomainError, Locality, Meeting, MeetingMember, MeetingStatus, User, db, utcnow
+from models import (
+    Contact,
+    DomainError,
+    Locality,
+    Meeting,
+    MeetingMember,
+    MeetingStatus,
+    OutboxEmail,
+    User,
+    db,
+    utcnow,
+)
 from services.outbox import queue_email
-from timefmt import LONDON, format_datetime
+from timefmt import LONDON, format_datetime, to_london
 
 PRODID = "-//ILR Coordinator//Meetings//EN"
+#: The outbox purposes of the emails that carry a meeting's calendar invitation.
+INVITATION_PURPOSES = ("invitation", "cancellation")
 
 
 def members_of(locality: Locality) -> list[Contact]:
@@ -35,7 +48,8 @@ def members_of(locality: Locality) -> list[Contact]:
 
 
 def organiser_address() -> str:
-    return current_app.config.get("MEETING_ORGANISER", "ilr-coordinator@localhost")
+    """The invitations' ORGANIZER: MEETING_ORGANISER, by default the sending address (checked at start-up)."""
+    return current_app.config["MEETING_ORGANISER"]
 
 
 def meeting_ics(meeting: Meeting, attendees: list[Contact], method: str) -> str:
@@ -69,6 +83,22 @@ def meeting_ics(meeting: Meeting, attendees: list[Contact], method: str) -> str:
     calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical().decode()
+
+
+def current_invitation(meeting: Meeting) -> str:
+    """The invitation as members' calendars now hold it: a REQUEST, or the CANCEL once cancelled."""
+    method = "CANCEL" if meeting.status == MeetingStatus.cancelled else "REQUEST"
+    return meeting_ics(meeting, members_of(meeting.locality), method)
+
+
+def invitation_sent_on(meeting: Meeting) -> date | None:
+    """The London date the latest invitation (or cancellation) for the meeting was queued, if ever."""
+    queued = db.session.scalar(
+        select(func.max(OutboxEmail.created_at)).where(
+            OutboxEmail.meeting_id == meeting.id, OutboxEmail.purpose.in_(INVITATION_PURPOSES)
+        )
+    )
+    return to_london(queued).date() if queued else None
 
 
 def _send_invitations(meeting: Meeting, method: str, subject: str, lead: str) -> int:

@@ -145,6 +145,7 @@ POLICY.update(
         ("scheduling.book", "POST"): Call(STAFF, {"poll_id": "{poll}", "slot_id": "{slot}"}),
         ("scheduling.series", "POST"): Call(STAFF),
         ("scheduling.meeting", "GET"): Call(STAFF, {"meeting_id": "{meeting}"}),
+        ("scheduling.invitation", "GET"): Call(STAFF, {"meeting_id": "{meeting}"}),
         ("scheduling.move", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
         ("scheduling.cancel", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),
         # --- a member's availability link: no sign-in, the signed token is the key ------------------

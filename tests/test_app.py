@@ -20,7 +20,32 @@ def test_secret_key_is_required_in_production(monkeypatch, tmp_path):
     with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
         create_app()
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("MAIL_FROM", "medway.ilr@nhs.net")
     assert create_app().config["SECRET_KEY"] == "from-the-environment"
+
+
+@pytest.mark.parametrize("placeholder", [None, "ilr-coordinator@localhost", "ilr@example.org", "coordinator"])
+def test_production_refuses_a_placeholder_meeting_organiser(monkeypatch, tmp_path, placeholder):
+    """Invitations name their organiser: replies to a made-up address would go nowhere."""
+    for name in ("MEETING_ORGANISER", "MAIL_FROM"):
+        monkeypatch.delenv(name, raising=False)
+    config = {"ILR_ENV": "production", "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"}
+    if placeholder:
+        config["MEETING_ORGANISER"] = placeholder
+    with pytest.raises(RuntimeError, match=r"Set MAIL_FROM \(or MEETING_ORGANISER\)"):
+        create_app(config)
+    assert create_app({**config, "ILR_ENV": "development"}).config["MEETING_ORGANISER"] == (
+        placeholder or "ilr-coordinator@localhost"
+    )
+
+
+def test_the_meeting_organiser_defaults_to_the_sending_address(monkeypatch, tmp_path):
+    monkeypatch.delenv("MEETING_ORGANISER", raising=False)
+    monkeypatch.setenv("MAIL_FROM", "medway.ilr@nhs.net")
+    config = {"ILR_ENV": "production", "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"}
+    assert create_app(config).config["MEETING_ORGANISER"] == "medway.ilr@nhs.net"
+    monkeypatch.setenv("MEETING_ORGANISER", "ilr.diary@nhs.net")
+    assert create_app(config).config["MEETING_ORGANISER"] == "ilr.diary@nhs.net"
 
 
 def test_database_url_comes_from_the_environment(monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 
 import pytest
 from icalendar import Calendar
@@ -24,7 +25,10 @@ from models import (
 )
 from services import polls, scheduling
 from tests.conftest import page_text
-from timefmt import LONDON
+from timefmt import LONDON, today
+
+#: How a datetime-local input writes a time.
+TYPED = "%Y-%m-%dT%H:%M"
 
 
 @pytest.fixture
@@ -240,7 +244,139 @@ def test_poll_form_through_the_screen(locality, signed_in):
         "/admin/scheduling/polls/",
         {"locality_id": locality.id, "slot_0": _in(8).strftime(fmt), "closes_at": _in(4).strftime(fmt)},
     )
-    assert "Offer at least two times" in page_text(coordinator.get(bad.headers["Location"]))
+    assert bad.status_code == 200 and "Offer at least two times" in page_text(bad)
+
+
+class _Inputs(HTMLParser):
+    """A page's form controls as the browser would fill them: each input's value, each select's chosen option."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._select: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and "id" in attrs:
+            self.values[attrs["id"]] = attrs.get("value") or ""
+        elif tag == "select":
+            self._select = attrs.get("id")
+            self.values[self._select] = ""
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.values[self._select] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+def _typed(response) -> dict[str, str]:
+    return _Inputs(page_text(response)).values
+
+
+def test_a_refused_poll_comes_back_with_everything_typed(locality, signed_in):
+    coordinator = signed_in("coordinator")
+    typed = {
+        "locality_id": str(locality.id),
+        "slot_0": _in(8).strftime(TYPED),  # one time only: refused
+        "closes_at": _in(4, 17).strftime(TYPED),
+        "duration_minutes": "90",
+    }
+    response = coordinator.submit("/admin/scheduling/polls/", typed)
+    assert response.status_code == 200 and "Offer at least two times." in page_text(response)
+    values = _typed(response)
+    assert values["poll-locality"] == str(locality.id)
+    assert values["slot_0"] == _in(8).strftime(TYPED) and values["slot_1"] == ""
+    assert values["closes_at"] == _in(4, 17).strftime(TYPED)
+    assert values["duration_minutes"] == "90"
+    assert values["series-locality"] == "" and values["weeks"] == "6"  # the other form is untouched
+    assert db.session.scalar(db.select(db.func.count()).select_from(AvailabilityPoll)) == 0
+
+    blank_locality = coordinator.submit("/admin/scheduling/polls/", {**typed, "locality_id": ""})
+    assert "Choose the locality." in page_text(blank_locality)
+    assert _typed(blank_locality)["slot_0"] == _in(8).strftime(TYPED)
+
+
+def test_a_refused_series_comes_back_with_everything_typed(locality, signed_in):
+    coordinator = signed_in("coordinator")
+    typed = {
+        "locality_id": str(locality.id),
+        "first_starts_at": _in(-1).strftime(TYPED),
+        "weeks": "4",
+        "teams_link": "https://teams.example/series",
+    }
+    response = coordinator.submit("/admin/scheduling/series/", typed)
+    assert response.status_code == 200 and "only be booked for a time in the future" in page_text(response)
+    values = _typed(response)
+    assert values["series-locality"] == str(locality.id)
+    assert values["first_starts_at"] == _in(-1).strftime(TYPED)
+    assert values["weeks"] == "4" and values["series-teams"] == "https://teams.example/series"
+    assert values["poll-locality"] == "" and values["duration_minutes"] == "120"
+    assert db.session.scalar(db.select(db.func.count()).select_from(Meeting)) == 0
+
+    booked = coordinator.submit("/admin/scheduling/series/", {**typed, "first_starts_at": _in(7).strftime(TYPED)})
+    assert booked.status_code == 302
+    assert db.session.scalar(db.select(db.func.count()).select_from(Meeting)) == 4
+
+
+@pytest.fixture
+def meeting(locality, make_user):
+    booked = scheduling.book_meeting(locality, _in(20), make_user("coordinator"), teams_link="https://teams.example/m")
+    db.session.commit()
+    return booked
+
+
+def test_a_refused_move_keeps_the_time_typed(meeting, signed_in):
+    response = signed_in("coordinator").submit(
+        f"/admin/scheduling/meetings/{meeting.id}/move", {"starts_at": _in(-2).strftime(TYPED)}
+    )
+    assert response.status_code == 200 and "only be moved to a time in the future" in page_text(response)
+    assert _typed(response)["starts_at"] == _in(-2).strftime(TYPED)
+    db.session.refresh(meeting)
+    assert meeting.starts_at == _in(20) and meeting.ics_sequence == 0
+
+
+def test_the_invitation_downloads_from_the_meeting_page(app, meeting, signed_in):
+    app.config["MEETING_ORGANISER"] = "medway.ilr@nhs.net"
+    coordinator = signed_in("coordinator")
+    scheduling.move_meeting(meeting, _in(22), coordinator.user)
+    db.session.commit()
+    url = f"/admin/scheduling/meetings/{meeting.id}/invitation.ics"
+    assert f'href="{url}"' in page_text(coordinator.get(f"/admin/scheduling/meetings/{meeting.id}/"))
+    response = coordinator.get(url)
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    assert response.headers["Content-Disposition"] == f"attachment; filename=ilr-meeting-{meeting.id}.ics"
+    calendar = Calendar.from_ical(response.get_data())
+    event = calendar.walk("VEVENT")[0]
+    assert calendar["METHOD"] == "REQUEST" and str(event["ORGANIZER"]) == "mailto:medway.ilr@nhs.net"
+    assert int(event["SEQUENCE"]) == 1 and event.decoded("DTSTART") == _in(22)
+    assert sorted(str(a) for a in event["ATTENDEE"]) == ["mailto:mo@nhs.net", "mailto:sam@medway.gov.uk"]
+
+    scheduling.cancel_meeting(meeting, coordinator.user, "Bank holiday")
+    db.session.commit()
+    cancelled = Calendar.from_ical(coordinator.get(url).get_data())
+    assert cancelled["METHOD"] == "CANCEL" and int(cancelled.walk("VEVENT")[0]["SEQUENCE"]) == 2
+    page = page_text(coordinator.get(f"/admin/scheduling/meetings/{meeting.id}/"))
+    assert f"Cancellation sent on {today().strftime('%d/%m/%Y')} (update 2)." in page
+
+
+def test_the_meeting_page_says_when_the_invitation_went(meeting, locality, signed_in):
+    coordinator = signed_in("coordinator")
+    page = f"/admin/scheduling/meetings/{meeting.id}/"
+    sent_today = today().strftime("%d/%m/%Y")
+    assert f"Invitation sent on {sent_today}." in page_text(coordinator.get(page))
+    for days in (21, 22):
+        scheduling.move_meeting(meeting, _in(days), coordinator.user)
+    db.session.commit()
+    assert f"Invitation sent on {sent_today} (update 2)." in page_text(coordinator.get(page))
+    assert scheduling.invitation_sent_on(meeting) == today()
+
+    planned = Meeting(locality=locality, starts_at=_in(30), status=MeetingStatus.planned)
+    db.session.add(planned)
+    db.session.commit()
+    assert scheduling.invitation_sent_on(planned) is None
+    assert "Not yet sent." in page_text(coordinator.get(f"/admin/scheduling/meetings/{planned.id}/"))
 
 
 @pytest.mark.parametrize("role", ["partner", "read_only"])
