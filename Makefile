@@ -15,10 +15,12 @@ $(BIN)/.installed: requirements.txt
 
 venv: $(BIN)/.installed
 
-# What the tests need from the system: a browser, LibreOffice and poppler (installed only when missing).
+# What the tests need from the system: a browser with its en-GB locale (Debian ships only en-US in chromium),
+# LibreOffice and poppler (installed only when missing).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	[ -f /usr/lib/chromium/locales/en-GB.pak ] || missing="$$missing chromium-l10n"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, g, request
+from flask import Flask, g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 
 def csp_nonce() -> str:
@@ -34,6 +36,15 @@ def set_security_headers(response):
     return response
 
 
+def refused_form(error: CSRFError):
+    """A form whose token does not match: for an autosave whose session has ended, a plain "signed out" in JSON
+    (so the page keeps the text and says why); anything else stays the plain 400 of a refused form."""
+    if request.accept_mimetypes.best == "application/json" and not current_user.is_authenticated:
+        return jsonify(saved=False, signed_out=True, message="not saved — signed out"), 401
+    return error
+
+
 def init_app(app: Flask) -> None:
     app.after_request(set_security_headers)
+    app.register_error_handler(CSRFError, refused_form)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

@@ -41,6 +41,8 @@ class Outcome:
     ok: bool
     value: Any = None
     message: str | None = None
+    #: The refusal itself, for a caller that answers differently to one kind (a stale save, say).
+    error: Exception | None = None
 
     def __bool__(self) -> bool:
         return self.ok
@@ -71,7 +73,7 @@ def perform(operation: Callable[[], Any], success: str | Callable[[Any], str] | 
         message = refusal_message(exc)
         if say and has_request_context():
             flash(message, "error")
-        return Outcome(False, message=message)
+        return Outcome(False, message=message, error=exc)
     if success and say and has_request_context():
         flash(success(value) if callable(success) else success, "success")
     return Outcome(True, value)

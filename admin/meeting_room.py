@@ -9,13 +9,15 @@ from flask import abort, flash, jsonify, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import DateField, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from access import STAFF, sits_on_locality
 from admin.base import SecureView
 from admin.forms import AdminForm
 from models import (
+    Action,
+    ActionStatus,
     AgendaItem,
     AttendanceStatus,
     CaseStatus,
@@ -27,13 +29,18 @@ from models import (
     Organisation,
     Role,
     db,
+    utcnow,
 )
 from services import documents, meeting_room
+from services.actions import update_action_status
 from services.documents import DOCX
 from services.meeting_room import AgendaPlace
 from services.scheduling import members_of
 from timefmt import today
 from unit_of_work import perform
+
+#: What can be sent to members from the meeting page.
+SENDABLE = (DocumentKind.agenda.value, DocumentKind.minutes.value, DocumentKind.action_log.value)
 
 # --- the forms each POST is read with ----------------------------------------------------------------
 
@@ -82,13 +89,18 @@ def attendance_form(contact_ids: list[int]):
 
 
 class MinutesForm(AdminForm):
-    """A case's minutes; an autosave posts only the fields being typed, so only posted ones are saved."""
+    """A case's minutes; an autosave posts only the fields being typed, so only posted ones are saved.
+
+    `expected_version` is the case's version when the page (or its last save) was loaded: a save over a
+    newer one is refused and both texts stay on the page.
+    """
 
     summary = TextAreaField()
     discussion = TextAreaField()
     outcome = TextAreaField()
     decisions = TextAreaField()
     discussed = StringField()
+    expected_version = IntegerField(validators=[Optional()])
 
     def typed(self, every_field: bool = False) -> dict[str, str]:
         return {
@@ -97,6 +109,18 @@ class MinutesForm(AdminForm):
 
     def was_discussed(self) -> bool | None:
         return {"yes": True, "no": False}.get(self.discussed.data)
+
+
+class HeldForm(AdminForm):
+    """Marking a meeting as held asks the user to confirm it took place."""
+
+    confirm = BooleanField()
+
+
+class ActionProgressForm(AdminForm):
+    """An open action moved on from the minutes: in progress, or done today."""
+
+    status = StringField()
 
 
 class AddActionForm(AdminForm):
@@ -160,6 +184,8 @@ class MeetingRoomView(SecureView):
             statuses=AttendanceStatus,
             owners=self._owners(),
             next_meeting=meeting_room.next_meeting(meeting),
+            contexts=meeting_room.case_contexts(meeting, items),
+            started=meeting.starts_at <= utcnow(),
         )
 
     @expose("/<int:meeting_id>/add", methods=("POST",))
@@ -209,7 +235,13 @@ class MeetingRoomView(SecureView):
     def held(self, meeting_id: int):
         self.require(STAFF)
         meeting = self._meeting(meeting_id)
-        self.perform(lambda: meeting_room.mark_held(meeting, current_user), "The meeting is marked as held.")
+
+        def mark():
+            meeting_room.mark_held(meeting, current_user)  # refuses a meeting not yet started, before asking
+            if not HeldForm().confirm.data:
+                raise DomainError("Tick the box to confirm the meeting took place, then mark it as held.")
+
+        self.perform(mark, "The meeting is marked as held.")
         return self._back_to(meeting_id)
 
     # --- live minutes ----------------------------------------------------------------------------
@@ -224,6 +256,8 @@ class MeetingRoomView(SecureView):
             "admin/meeting_room/minutes.html",
             meeting=meeting,
             items=items,
+            contexts=meeting_room.case_contexts(meeting, items),
+            progress=(ActionStatus.in_progress, ActionStatus.done),
             owners=self._owners(),
             contacts=contacts,
             flagged=meeting_room.open_safeguarding_patient_ids([i.patient_id for i in items]),
@@ -232,21 +266,51 @@ class MeetingRoomView(SecureView):
 
     @expose("/case/<int:item_id>/draft", methods=("POST",))
     def draft(self, item_id: int):
-        """Autosave as the coordinator types (JSON); nothing typed is lost to a timeout or a closed tab."""
-        self.require(STAFF)
-        item = self._item(item_id)
-        typed = MinutesForm().typed()
-        done = perform(lambda: meeting_room.save_minutes(item, typed, current_user), say=False)
-        return jsonify(saved=True) if done else (jsonify(saved=False, message=done.message), 400)
+        """Autosave as the coordinator types (JSON): saved with the case's new version, or why not.
 
-    @expose("/case/<int:item_id>/save", methods=("POST",))
-    def save_case(self, item_id: int):
+        A save over someone else's newer one answers 409 with their text, so the page can show both.
+        """
         self.require(STAFF)
         item = self._item(item_id)
         form = MinutesForm()
-        typed, discussed = form.typed(every_field=True), form.was_discussed()
-        save = lambda: meeting_room.save_minutes(item, typed, current_user, discussed=discussed)
+        typed, discussed, expected = form.typed(), form.was_discussed(), form.expected_version.data
+
+        def save():
+            return meeting_room.save_minutes(item, typed, current_user, discussed=discussed, expected_version=expected)
+
+        done = perform(save, say=False)
+        if done:
+            return jsonify(saved=True, version=item.version)
+        if isinstance(done.error, meeting_room.MinutesChanged):
+            changed = done.error
+            conflict = dict(version=changed.version, theirs=changed.theirs, discussed=changed.discussed)
+            return jsonify(saved=False, conflict=True, message=done.message, **conflict), 409
+        return jsonify(saved=False, message=done.message), 400
+
+    @expose("/case/<int:item_id>/save", methods=("POST",))
+    def save_case(self, item_id: int):
+        """The case's form without scripts: the same save, then back to the case."""
+        self.require(STAFF)
+        item = self._item(item_id)
+        form = MinutesForm()
+        typed, discussed, expected = form.typed(every_field=True), form.was_discussed(), form.expected_version.data
+
+        def save():
+            meeting_room.save_minutes(item, typed, current_user, discussed=discussed, expected_version=expected)
+
         self.perform(save, f"Minutes saved for {item.patient}.")
+        return self._back_to_case(item)
+
+    @expose("/case/<int:item_id>/earlier-action/<int:action_id>", methods=("POST",))
+    def action_progress(self, item_id: int, action_id: int):
+        """An action still open from an earlier meeting, moved on while the case is discussed."""
+        self.require(STAFF)
+        item = self._item(item_id)
+        action = db.session.get(Action, action_id)
+        if action is None or action.patient_id != item.patient_id or action.archived_at is not None:
+            abort(404)
+        status = ActionProgressForm().status.data
+        self.perform(lambda: update_action_status(action, current_user, status), "Action updated.")
         return self._back_to_case(item)
 
     @expose("/case/<int:item_id>/action", methods=("POST",))
@@ -295,19 +359,17 @@ class MeetingRoomView(SecureView):
             io.BytesIO(generated.content), mimetype=DOCX, as_attachment=True, download_name=generated.filename
         )
 
-    @expose("/<int:meeting_id>/send/<kind>", methods=("POST",))
+    @expose("/<int:meeting_id>/send/<kind>", methods=("GET", "POST"))
     def send(self, meeting_id: int, kind: str):
+        """GET shows who will receive what, and who will not and why; POST (the confirm button) sends it."""
         self.require(STAFF)
         meeting = self._meeting(meeting_id)
-        if kind not in ("agenda", "minutes", "action_log"):
+        if kind not in SENDABLE:
             abort(404)
-
-        def send_it():
-            if kind == "action_log":
-                return documents.send_action_extracts(meeting, current_user)
-            return documents.send_to_members(DocumentKind(kind), meeting, current_user)
-
-        done = self.perform(send_it)
+        plan = documents.plan_sending(DocumentKind(kind), meeting)
+        if request.method == "GET":
+            return self.render("admin/meeting_room/send.html", meeting=meeting, plan=plan)
+        done = self.perform(lambda: documents.send_planned(plan, meeting, current_user))
         if done:
             report = done.value
             refused = f" Not sent (no secure address): {', '.join(report.refused)}." if report.refused else ""

@@ -41,9 +41,12 @@ class Meeting(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     status: Mapped[MeetingStatus] = enum_column(MeetingStatus, default=MeetingStatus.planned, index=True)
     #: Calendar invitation SEQUENCE: raised each time the invitation changes.
     ics_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Who took the minutes: the first person to record them.
+    minute_taker_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
 
     locality: Mapped[Locality] = relationship()
     chair: Mapped[Contact | None] = relationship()
+    minute_taker: Mapped[User | None] = relationship()
     agenda: Mapped[list[AgendaItem]] = relationship(back_populates="meeting", order_by="AgendaItem.position")
     attendance: Mapped[list[Attendance]] = relationship(back_populates="meeting")
 

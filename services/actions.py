@@ -23,3 +23,21 @@ def complete_action(action: Action, by: User, on: date | None = None) -> Action:
         action.status, action.completed_on = ActionStatus.done, on
         db.session.flush()
     return action
+
+
+def update_action_status(action: Action, by: User, status: ActionStatus | str, on: date | None = None) -> Action:
+    """Move an action on: in progress, or done (completed today unless a date is given)."""
+    try:
+        status = ActionStatus(status)
+    except ValueError:
+        raise DomainError("Choose in progress or done.") from None
+    if status == ActionStatus.done:
+        return complete_action(action, by, on)
+    if status != ActionStatus.in_progress:
+        raise DomainError("Choose in progress or done.")
+    if action.status != ActionStatus.open:
+        raise DomainError(f"This action is {action.status.label.lower()}, not open.")
+    with audit.reason(f"Action in progress, recorded by {by.name}"):
+        action.status = ActionStatus.in_progress
+        db.session.flush()
+    return action

@@ -84,57 +84,92 @@ class SendReport:
     refused: list[str]
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One email a send would write: to whom, at which address, with what."""
+
+    to: str
+    address: str
+    what: str
+    organisation: Organisation | None = None
+
+
+@dataclass
+class SendPlan:
+    """Who would receive what, and who would not and why: shown before anything leaves the building."""
+
+    kind: DocumentKind
+    deliveries: list[Delivery]
+    refused: list[tuple[str, str]]
+
+
+NOT_SECURE = "not a secure address for patient details"
+
+
+def plan_sending(kind: DocumentKind, meeting: Meeting) -> SendPlan:
+    """The agenda or minutes to every member at a secure address; an action log to each agency that owns actions."""
+    members = members_of(meeting.locality)
+    if kind in (DocumentKind.agenda, DocumentKind.minutes):
+        deliveries = [
+            Delivery(f"{c.name} ({c.organisation.name})", c.email, f"the {kind.label.lower()}")
+            for c in members
+            if is_secure_address(c.email)
+        ]
+        refused = [(f"{c.name} ({c.organisation.name})", f"{c.email}: {NOT_SECURE}") for c in members
+                   if not is_secure_address(c.email)]  # fmt: skip
+        return SendPlan(kind, deliveries, refused)
+    if kind != DocumentKind.action_log:
+        raise DomainError("Only the agenda, the minutes and the action logs are sent to members.")
+    owners = {line.owner_organisation_id for line in _context(meeting).actions}
+    deliveries, refused = [], []
+    agencies = select(Organisation).where(Organisation.id.in_(owners)).order_by(Organisation.name)
+    for organisation in db.session.scalars(agencies):
+        if organisation.secure_email and is_secure_address(organisation.secure_email):
+            addresses = [(organisation.name, organisation.secure_email)]
+        else:
+            addresses = [(c.name, c.email) for c in members
+                         if c.organisation_id == organisation.id and is_secure_address(c.email)]  # fmt: skip
+        if not addresses:
+            refused.append((organisation.name, "no secure address for the agency or its members"))
+        what = f"{organisation.name}'s actions"
+        deliveries += [Delivery(name, address, what, organisation) for name, address in addresses]
+    return SendPlan(kind, deliveries, refused)
+
+
+def send_planned(plan: SendPlan, meeting: Meeting, by: User) -> SendReport:
+    """Write the plan's emails to the outbox, each with its document attached (one document per agency)."""
+    if not plan.deliveries:
+        raise DomainError("No member has a secure email address: nothing was sent.")
+    documents: dict[int | None, Generated] = {}
+    for delivery in plan.deliveries:
+        key = delivery.organisation.id if delivery.organisation else None
+        if key not in documents:
+            documents[key] = generate(plan.kind, meeting, by, delivery.organisation)
+        if delivery.organisation:
+            subject, body = f"Your actions from {meeting}", f"Please find {delivery.what} from the meeting attached."
+        else:
+            subject, body = f"{plan.kind.label}: {meeting}", f"Please find {delivery.what} attached."
+        queue_email(
+            delivery.address,
+            subject,
+            f"Dear {delivery.to},\n\n{body}\n\nILR Coordinator",
+            purpose=plan.kind.value,
+            contains_patient_data=True,
+            meeting=meeting,
+        ).document = documents[key].record
+    return SendReport([d.address for d in plan.deliveries], [who for who, _ in plan.refused])
+
+
 def send_to_members(kind: DocumentKind, meeting: Meeting, by: User) -> SendReport:
     """Agenda or minutes to every member on the secure allow-list; the others are named, not sent to."""
     if kind not in (DocumentKind.agenda, DocumentKind.minutes):
         raise DomainError("Only the agenda and the minutes go to all members; action logs go to each agency.")
-    members = members_of(meeting.locality)
-    secure = [c for c in members if is_secure_address(c.email)]
-    refused = [f"{c.name} ({c.email})" for c in members if not is_secure_address(c.email)]
-    if not secure:
-        raise DomainError("No member has a secure email address: nothing was sent.")
-    document = generate(kind, meeting, by)
-    for contact in secure:
-        queue_email(
-            contact.email,
-            f"{kind.label}: {meeting}",
-            f"Dear {contact.name},\n\nPlease find the {kind.label.lower()} attached.\n\nILR Coordinator",
-            purpose=kind.value,
-            contains_patient_data=True,
-            meeting=meeting,
-        ).document = document.record
-    return SendReport([c.email for c in secure], refused)
+    return send_planned(plan_sending(kind, meeting), meeting, by)
 
 
 def send_action_extracts(meeting: Meeting, by: User) -> SendReport:
     """Each agency that owns actions gets its own extract, at its secure address (or its members' secure addresses)."""
-    context = _context(meeting)
-    owners = {line.owner_organisation_id for line in context.actions}
-    sent, refused = [], []
-    for organisation in db.session.scalars(
-        select(Organisation).where(Organisation.id.in_(owners)).order_by(Organisation.name)
-    ):
-        addresses = (
-            [organisation.secure_email]
-            if organisation.secure_email and is_secure_address(organisation.secure_email)
-            else [
-                c.email
-                for c in members_of(meeting.locality)
-                if c.organisation_id == organisation.id and is_secure_address(c.email)
-            ]
-        )
-        if not addresses:
-            refused.append(organisation.name)
-            continue
-        document = generate(DocumentKind.action_log, meeting, by, organisation)
-        for address in addresses:
-            queue_email(
-                address,
-                f"Your actions from {meeting}",
-                f"Please find {organisation.name}'s actions from the meeting attached.\n\nILR Coordinator",
-                purpose="action_log",
-                contains_patient_data=True,
-                meeting=meeting,
-            ).document = document.record
-            sent.append(address)
-    return SendReport(sent, refused)
+    plan = plan_sending(DocumentKind.action_log, meeting)
+    if not plan.deliveries:
+        return SendReport([], [who for who, _ in plan.refused])
+    return send_planned(plan, meeting, by)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import holidays
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 import audit
@@ -16,6 +16,7 @@ from models import (
     AgendaItem,
     Attendance,
     AttendanceStatus,
+    CarePlan,
     CaseStatus,
     Contact,
     DomainError,
@@ -24,13 +25,15 @@ from models import (
     MeetingStatus,
     Organisation,
     Patient,
+    Referral,
     SafeguardingConcern,
     User,
     db,
+    utcnow,
 )
 from services.scheduling import members_of
 from services.settings import AGENDA_CUTOFF, get_setting
-from timefmt import LONDON, today
+from timefmt import LONDON, format_datetime, today
 
 
 def _bank_holidays(years: range):
@@ -250,10 +253,38 @@ def record_attendance(meeting: Meeting, statuses: dict[int, AttendanceStatus | s
 MINUTE_FIELDS = ("summary", "discussion", "outcome", "decisions")
 
 
-def save_minutes(item: AgendaItem, fields: dict[str, str], by: User, *, discussed: bool | None = None) -> AgendaItem:
-    """Keep what was typed for a case (called as the coordinator types, and on save)."""
+class MinutesChanged(DomainError):
+    """Someone saved the case after this copy of the page was loaded: nothing of this save was kept."""
+
+    def __init__(self, item: AgendaItem):
+        super().__init__(
+            "Someone else saved this case after you opened it, so your text was not saved. Both texts are on the "
+            "page: keep yours, or copy what you need from theirs."
+        )
+        self.version = item.version
+        self.theirs = {name: getattr(item, name) or "" for name in MINUTE_FIELDS}
+        self.discussed = {CaseStatus.discussed: "yes", CaseStatus.not_reached: "no"}.get(item.status, "")
+
+
+def save_minutes(
+    item: AgendaItem,
+    fields: dict[str, str],
+    by: User,
+    *,
+    discussed: bool | None = None,
+    expected_version: int | None = None,
+) -> AgendaItem:
+    """Keep what was typed for a case (called as the coordinator types, and on save).
+
+    With `expected_version` (the version the page was loaded with) a save over someone else's newer one
+    is refused (MinutesChanged) rather than silently overwriting it.
+    """
     if item.meeting.status == MeetingStatus.cancelled:
         raise DomainError("This meeting was cancelled.")
+    if expected_version is not None and expected_version != item.version:
+        raise MinutesChanged(item)
+    if item.meeting.minute_taker_id is None:
+        item.meeting.minute_taker_id = by.id
     with audit.reason(f"Minutes recorded by {by.name}"):
         for name in MINUTE_FIELDS:
             if name in fields:
@@ -301,6 +332,81 @@ def add_action(
 
 
 def mark_held(meeting: Meeting, by: User) -> None:
+    """Record that the meeting took place: only once it has started, and only once."""
+    if meeting.status in (MeetingStatus.held, MeetingStatus.cancelled):
+        raise DomainError(f"This meeting is already {meeting.status.label.lower()}.")
+    if meeting.starts_at > utcnow():
+        raise DomainError(
+            f"This meeting has not started yet (it starts {format_datetime(meeting.starts_at)}): "
+            "it can be marked as held once it has taken place."
+        )
     with audit.reason(f"Meeting marked as held by {by.name}"):
         meeting.status = MeetingStatus.held
         db.session.flush()
+
+
+@dataclass(frozen=True)
+class CaseContext:
+    """What the chair needs beside a case: the referrer's question and reason, the plan, what is still open."""
+
+    question: str | None
+    reason: str | None
+    #: "Agreed (version 2)", "Draft (version 3)" or None when the patient has no care plan yet.
+    care_plan: str | None
+    review_on: date | None
+    #: Actions for the patient still open from earlier meetings (or agreed outside one), earliest due first.
+    earlier_actions: list[Action]
+
+
+def case_contexts(meeting: Meeting, items: list[AgendaItem]) -> dict[int, CaseContext]:
+    """The context of each case (by agenda item id), in a fixed number of queries whatever the agenda's length."""
+    patient_ids = [i.patient_id for i in items]
+    referrals = {
+        r.id: r for r in db.session.scalars(select(Referral).where(Referral.id.in_([i.referral_id for i in items])))
+    }
+    episodes = {
+        e.id: e for e in db.session.scalars(select(Episode).where(Episode.id.in_([i.episode_id for i in items])))
+    }
+    plans: dict[int, CarePlan] = {}
+    live_plans = select(CarePlan).where(CarePlan.patient_id.in_(patient_ids), CarePlan.archived_at.is_(None))
+    for plan in db.session.scalars(live_plans.order_by(CarePlan.number)):
+        plans[plan.patient_id] = plan  # the latest version wins
+    earlier: dict[int, list[Action]] = {pid: [] for pid in patient_ids}
+    for action in open_actions_from_earlier_meetings(meeting, patient_ids):
+        earlier[action.patient_id].append(action)
+    contexts = {}
+    for item in items:
+        referral, episode, plan = (
+            referrals.get(item.referral_id),
+            episodes.get(item.episode_id),
+            plans.get(item.patient_id),
+        )
+        contexts[item.id] = CaseContext(
+            question=referral.question if referral else None,
+            reason=referral.reason if referral else None,
+            care_plan=f"{plan.state.label} (version {plan.number})" if plan else None,
+            review_on=episode.review_on if episode else None,
+            earlier_actions=earlier[item.patient_id],
+        )
+    return contexts
+
+
+def open_actions_from_earlier_meetings(meeting: Meeting, patient_ids: list[int]) -> list[Action]:
+    """The patients' actions still open that were not agreed at this meeting, earliest due first."""
+    if not patient_ids:
+        return []
+    elsewhere = or_(Action.agenda_item_id.is_(None), AgendaItem.meeting_id != meeting.id)
+    return list(
+        db.session.scalars(
+            select(Action)
+            .outerjoin(AgendaItem, Action.agenda_item_id == AgendaItem.id)
+            .where(
+                Action.patient_id.in_(patient_ids),
+                Action.archived_at.is_(None),
+                Action.status.in_([ActionStatus.open, ActionStatus.in_progress]),
+                elsewhere,
+            )
+            .order_by(Action.due_on, Action.id)
+            .options(selectinload(Action.owner_organisation), selectinload(Action.owner_contact))
+        )
+    )

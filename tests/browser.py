@@ -9,6 +9,7 @@ with by defining a module-scoped `live_seed` fixture: a function that adds rows,
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -36,6 +37,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # The browser's own language: date inputs then read 25/11/2026 (needs Debian's chromium-l10n; make deps).
+    "--lang=en-GB",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 #: axe-core impacts that fail a test; "minor" and "moderate" are left to review.
@@ -95,7 +98,9 @@ def browser():
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / AXE_REPORT).unlink(missing_ok=True)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # Chromium formats date inputs by the process's language, not the page's locale: en-GB for both.
+        british = {**os.environ, "LANG": "en_GB.UTF-8", "LANGUAGE": "en_GB"}
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=british)
         try:
             yield chromium
         finally:
@@ -171,7 +176,12 @@ def _describe(violations: list[dict]) -> str:
 def visit(browser, live_server, request):
     """A fresh browser context (no cookies) with the CSP listener, for one test."""
     context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 1000}, accept_downloads=True
+        base_url=live_server.url,
+        viewport={"width": 1280, "height": 1000},
+        accept_downloads=True,
+        # What a UK user sees: dates as 25/11/2026 in date inputs, times in London.
+        locale="en-GB",
+        timezone_id="Europe/London",
     )
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()

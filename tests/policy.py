@@ -170,7 +170,11 @@ POLICY.update(
         ("meeting_room.save_case", "POST"): Call(STAFF, {"item_id": "{item}"}),
         ("meeting_room.add_action", "POST"): Call(STAFF, {"item_id": "{item}"}),
         ("meeting_room.document", "GET"): Call(STAFF, {"meeting_id": "{meeting}", "kind": "minutes"}),
+        ("meeting_room.send", "GET"): Call(STAFF, {"meeting_id": "{meeting}", "kind": "agenda"}),  # the preview
         ("meeting_room.send", "POST"): Call(STAFF, {"meeting_id": "{meeting}", "kind": "agenda"}),
+        ("meeting_room.action_progress", "POST"): Call(
+            STAFF, {"item_id": "{item}", "action_id": "{action}"}, form={"status": "in_progress"}
+        ),
     }
 )
 

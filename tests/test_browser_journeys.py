@@ -130,7 +130,7 @@ def test_poll_answered_by_two_members_then_booked(visit, live_server, browser):
         db.session.remove()
     # Two members answer through their own links, signed out, in their own browsers.
     for name, ticks in (("Sam Social", [1, 2]), ("Mo Mental", [1])):
-        member_context = browser.new_context()
+        member_context = browser.new_context(locale="en-GB", timezone_id="Europe/London")
         member_context.add_init_script(CSP_LISTENER)
         member = Visit(member_context.new_page(), base, f"journey-member-{name.split()[0].lower()}")
         member.page.goto(links[name])
@@ -222,7 +222,7 @@ def test_agenda_attendance_outcome_action_and_minutes(visit, live_server):
     first.get_by_role("button", name="Save this case").click()
     first = page.locator("section[id^=case-]").first
     first.get_by_label("New action").fill("Arrange night-sitting service")
-    first.get_by_label("Agency").select_option(label="County Social Services")
+    first.get_by_label("Agency").select_option(label="County Social Services (SS0001)")
     first.get_by_label("Due").fill((datetime.now(LONDON) + timedelta(days=40)).date().isoformat())
     first.get_by_role("button", name="Add").click()
     visit.check("minutes-with-action")

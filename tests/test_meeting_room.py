@@ -141,7 +141,7 @@ def test_draft_is_kept_across_a_new_sign_in(app, world, make_user):
     response = first.submit(
         f"/admin/meeting-room/case/{item.id}/draft", {"discussion": "Half-typed thoughts about the care package"}
     )
-    assert response.get_json() == {"saved": True}
+    assert response.get_json() == {"saved": True, "version": 2}  # a new case is version 1; the next save carries 2
     first.sign_out()
     again = Client(app.test_client())
     again.sign_in(user)
