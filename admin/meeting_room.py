@@ -208,7 +208,7 @@ class MeetingRoomView(SecureView):
         """Positions, time slots and presenters, as edited in the agenda table."""
         self.require(STAFF)
         meeting = self._meeting(meeting_id)
-        form = agenda_order_form(list(meeting.agenda))()
+        form = agenda_order_form(meeting_room.agenda_items(meeting))()
         self.perform(lambda: meeting_room.set_agenda_order(meeting, form.places(), current_user), "Agenda saved.")
         return self._back_to(meeting_id)
 

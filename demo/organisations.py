@@ -19,6 +19,7 @@ def seed_organisations(ctx: Context) -> None:
     localities_by_name = existing_ids(LocalityRow, "name")
     practices_each = max(4, min(12, ctx.n // 2500))
     practice_no = 0
+    used_names: set[str] = set()
     for index, name in enumerate(LOCALITIES[: 4 if ctx.n >= 5000 else 3]):
         loc_id = localities_by_name.get(name)
         if loc_id is None:
@@ -36,6 +37,10 @@ def seed_organisations(ctx: Context) -> None:
             code = f"Z{81000 + practice_no}"  # ODS-like (a letter and five digits), outside real practice codes
             style = rng.choice(["{} Surgery", "{} Medical Centre", "The {} Practice", "{} Health Centre"])
             label = style.format(rng.choice([rng.choice(ctx.streets).split()[0], rng.choice(loc.towns)]))
+            # Two practices with one name read as one in every pick-list: a second gets its town (then its code).
+            candidates = [label, *(f"{label}, {town}" for town in loc.towns), f"{label} ({code})"]
+            label = next(name for name in candidates if name not in used_names)
+            used_names.add(label)
             org_id = _organisation(
                 ctx, label, OrganisationType.gp_practice, code, "gp-demo.nhs.net", f"{code.lower()}.admin", loc_id
             )

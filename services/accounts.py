@@ -35,21 +35,26 @@ def create_user(
     except ValueError:
         raise DomainError(f"Unknown role {role!r}: choose one of {', '.join(r.value for r in Role)}.") from None
     user = User(email=email, name=name.strip(), role=role, organisation=organisation or ilr_team())
+    _new_password(user, password)
+    db.session.add(user)
+    with audit.reason(f"Account opened ({role.label})"):
+        db.session.flush()
+    return user
+
+
+def _new_password(user: User, password: str) -> None:
+    """Set a password (its sessions end), or refuse it in words."""
     try:
         user.set_password(password)
     except ValueError as exc:
         raise DomainError(str(exc)) from None
-    db.session.add(user)
-    db.session.flush()
-    return user
 
 
 def reset_password(user: User, password: str) -> None:
     """Give an account a new password; its open sessions end."""
-    try:
-        user.set_password(password)
-    except ValueError as exc:
-        raise DomainError(str(exc)) from None
+    _new_password(user, password)
+    with audit.reason("Password reset; the account's sessions ended"):
+        db.session.flush()
 
 
 def deactivate_user(user: User, by: User) -> None:
@@ -69,7 +74,7 @@ def update_account(user: User, by: User, *, is_new: bool, new_password: str | No
     if is_new and not new_password:
         raise DomainError(f"Set a password for the new account (at least {MIN_PASSWORD_LENGTH} characters).")
     if new_password:
-        reset_password(user, new_password)
+        _new_password(user, new_password)
     if not user.active:
         if not is_new and user.id == by.id:
             raise DomainError("You cannot deactivate your own account.")

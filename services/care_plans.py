@@ -15,10 +15,11 @@ def start_new_draft(plan: CarePlan, by: User) -> CarePlan:
     """Add `plan` (filled in by the caller) as the patient's next version, a draft."""
     with db.session.no_autoflush:  # the new plan must not be counted before it has its number
         latest = db.session.scalar(select(func.max(CarePlan.number)).where(CarePlan.patient_id == plan.patient.id))
-    plan.number = (latest or 0) + 1
+        plan.number = (latest or 0) + 1
+        why = f"Care plan version {plan.number} started by {by.name}"
     plan.state = CarePlanState.draft
     db.session.add(plan)
-    with audit.reason(f"Care plan version {plan.number} started by {by.name}"):
+    with audit.reason(why):
         db.session.flush()
     return plan
 

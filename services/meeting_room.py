@@ -147,7 +147,7 @@ class AgendaPlace:
 
 def set_agenda_order(meeting: Meeting, places: list[AgendaPlace], by: User) -> None:
     """Put the cases in the given order (every case of this meeting once), with their slots and presenters."""
-    items = {i.id: i for i in meeting.agenda}
+    items = {i.id: i for i in meeting.agenda if i.archived_at is None}
     if sorted(p.item_id for p in places) != sorted(items):
         raise DomainError("The new order must list every case on this agenda once.")
     day = meeting.starts_at.astimezone(LONDON).date()

@@ -56,11 +56,9 @@ def add_patient(
     **details,
 ) -> Patient:
     """Add a patient at intake; refused when one already exists (choose them from the search instead)."""
-    missing = [
-        label
-        for label, value in (("First name", given_name), ("Surname", family_name), ("Date of birth", date_of_birth))
-        if not value
-    ]
+    given_name, family_name = (given_name or "").strip(), (family_name or "").strip()
+    named = (("First name", given_name), ("Surname", family_name), ("Date of birth", date_of_birth))
+    missing = [label for label, value in named if not value]
     if missing:
         raise DomainError(
             "To add a new patient, enter: " + ", ".join(missing) + ". Or find and choose an existing patient."
@@ -70,17 +68,19 @@ def add_patient(
         raise DomainError(
             f"A patient with NHS number {format_nhs_number(digits)} already exists: find and choose them above."
         )
+    if digits and db.session.scalar(select(Patient.id).where(Patient.nhs_number == digits)):
+        raise DomainError(
+            f"A patient with NHS number {format_nhs_number(digits)} is archived: the team lead can restore them "
+            "(Patients, archived records), and then they can be chosen here."
+        )
     if not digits and find_patients(family_name=family_name, date_of_birth=date_of_birth):
         raise DomainError("A patient with this surname and date of birth already exists: find and choose them above.")
+    why = f"Patient added at intake by {by.name}"  # read before the new row is pending (a reload would flush it)
     patient = Patient(
-        nhs_number=digits,
-        given_name=given_name.strip(),
-        family_name=family_name.strip(),
-        date_of_birth=date_of_birth,
-        **details,
+        nhs_number=digits, given_name=given_name, family_name=family_name, date_of_birth=date_of_birth, **details
     )
     db.session.add(patient)
-    with audit.reason(f"Patient added at intake by {by.name}"):
+    with audit.reason(why):
         db.session.flush()
     return patient
 

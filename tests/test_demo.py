@@ -178,6 +178,11 @@ def test_gp_practices_belong_to_localities(seeded):
     assert set(db.session.scalars(select(Organisation.type))) == set(OrganisationType)
 
 
+def test_organisation_names_are_unique_so_pick_lists_can_be_read(seeded):
+    names = list(db.session.scalars(select(Organisation.name)))
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
 def test_an_account_per_role_signs_in(app, seeded):
     for email, _, _, _ in demo.DEMO_ACCOUNTS:
         client = Client(app.test_client())

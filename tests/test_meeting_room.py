@@ -8,16 +8,20 @@ import pytest
 
 from models import (
     Action,
+    ActionStatus,
     Attendance,
     AttendanceStatus,
     CaseStatus,
     DomainError,
+    MeetingStatus,
+    OutboxEmail,
     SafeguardingCategory,
     SafeguardingConcern,
     db,
 )
 from services import meeting_room
 from tests.conftest import Client, page_text
+from tests.factories import shown
 from tests.meeting_fixtures import build_world, meeting_at
 from timefmt import LONDON, today
 
@@ -213,3 +217,130 @@ def test_only_staff_run_the_meeting(world, signed_in, role):
     client = signed_in(role)
     assert client.get(f"/admin/meeting-room/{world.meeting.id}/").status_code == 403
     assert client.get(f"/admin/meeting-room/{world.meeting.id}/minutes").status_code == 403
+
+
+# --- the meeting as it is really run (no typed word lost, the chair's context, confirm before sending) ---------
+
+
+def _listed(world, coordinator):
+    item = meeting_room.add_case_to_agenda(world.meeting, world.episodes[0], coordinator.user)
+    db.session.commit()
+    return item
+
+
+def test_a_second_tab_saving_over_a_newer_save_is_refused_with_both_texts(world, signed_in):
+    coordinator = signed_in("coordinator")
+    item = _listed(world, coordinator)
+    draft = f"/admin/meeting-room/case/{item.id}/draft"
+    first = coordinator.submit(draft, {"discussion": "From the first tab", "expected_version": 1})
+    assert first.get_json() == {"saved": True, "version": 2}
+    second = coordinator.submit(draft, {"discussion": "From the second tab", "expected_version": 1})
+    assert second.status_code == 409
+    body = second.get_json()
+    assert body["conflict"] is True and body["version"] == 2
+    assert body["theirs"]["discussion"] == "From the first tab"
+    assert body["message"].startswith("Someone else saved this case after you opened it")
+    db.session.refresh(item)
+    assert item.discussion == "From the first tab"  # nothing silently overwritten
+    kept = coordinator.submit(draft, {"discussion": "From the second tab", "expected_version": 2})
+    assert kept.get_json() == {"saved": True, "version": 3}  # "keep mine": saved over theirs on purpose
+
+
+def test_discussed_or_not_reached_is_autosaved(world, signed_in):
+    coordinator = signed_in("coordinator")
+    item = _listed(world, coordinator)
+    response = coordinator.submit(f"/admin/meeting-room/case/{item.id}/draft", {"discussed": "no"})
+    assert response.get_json()["saved"] is True
+    db.session.refresh(item)
+    assert item.status == CaseStatus.not_reached
+
+
+def test_the_first_person_to_minute_a_case_is_the_minute_taker(world, signed_in):
+    coordinator = signed_in("coordinator")
+    item = _listed(world, coordinator)
+    coordinator.submit(f"/admin/meeting-room/case/{item.id}/draft", {"summary": "Started"})
+    other = signed_in("coordinator")
+    other.submit(f"/admin/meeting-room/case/{item.id}/draft", {"summary": "Carried on"})
+    db.session.refresh(world.meeting)
+    assert world.meeting.minute_taker_id == coordinator.user.id
+
+
+def test_an_autosave_whose_session_ended_says_signed_out_in_json(world, signed_in, client):
+    coordinator = signed_in("coordinator")
+    item = _listed(world, coordinator)
+    response = client.http.post(
+        f"/admin/meeting-room/case/{item.id}/draft", data={"summary": "x"}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 401
+    assert response.get_json() == {"saved": False, "signed_out": True, "message": "not saved — signed out"}
+
+
+def test_each_case_shows_the_chairs_context(world, signed_in, create_action, create_care_plan):
+    coordinator = signed_in("coordinator")
+    item = _listed(world, coordinator)
+    referral = world.episodes[0].referral
+    referral.question = "Can she stay at home with more support?"
+    referral.reason = "Three falls since September"
+    create_care_plan(patient=item.patient, number=1)
+    earlier = create_action(
+        patient=item.patient,
+        description="Occupational therapy home visit",
+        owner_organisation=world.agencies["community"],
+        due_on=today() - timedelta(days=3),
+    )
+    page = shown(coordinator.get(f"/admin/meeting-room/{world.meeting.id}/minutes"))
+    for expected in (
+        "Can she stay at home with more support?",
+        "Three falls since September",
+        "Draft (version 1)",
+        "Still open from earlier meetings",
+        "Occupational therapy home visit",
+        "Mark in progress",
+    ):
+        assert expected in page, expected
+    agenda = shown(coordinator.get(f"/admin/meeting-room/{world.meeting.id}/"))
+    assert "<strong>Question:</strong> Can she stay at home with more support?" in agenda
+    assert "1 action(s) still open" in agenda
+    coordinator.submit(f"/admin/meeting-room/case/{item.id}/earlier-action/{earlier.id}", {"status": "in_progress"})
+    db.session.refresh(earlier)
+    assert earlier.status == ActionStatus.in_progress
+
+
+def test_agency_pick_list_shows_ods_codes_and_people_carry_their_agency(world, signed_in):
+    coordinator = signed_in("coordinator")
+    _listed(world, coordinator)
+    page = page_text(coordinator.get(f"/admin/meeting-room/{world.meeting.id}/minutes"))
+    assert "Medway Social Services (SS001)" in page
+    sam = world.members[0]
+    assert f'<option value="{sam.id}" data-organisation="{world.agencies["social"].id}">Sam Social</option>' in page
+
+
+def test_sending_shows_who_will_receive_what_before_anything_is_sent(world, signed_in):
+    coordinator = signed_in("coordinator")
+    _listed(world, coordinator)
+    preview = shown(coordinator.get(f"/admin/meeting-room/{world.meeting.id}/send/minutes"))
+    assert "Mo Mental (KMPT)" in preview and "mo@nhs.net" in preview
+    assert "Sam Social (Medway Social Services)" in preview  # named among those who will not receive it
+    assert "sam@medway.gov.uk: not a secure address for patient details" in preview
+    assert db.session.scalar(db.select(db.func.count()).select_from(OutboxEmail)) == 0  # looking sends nothing
+    coordinator.submit(f"/admin/meeting-room/{world.meeting.id}/send/minutes")
+    sent = db.session.scalars(db.select(OutboxEmail.to_address).where(OutboxEmail.purpose == "minutes")).all()
+    assert sorted(sent) == ["cat@nhs.net", "mo@nhs.net"]
+
+
+def test_mark_as_held_is_refused_before_the_start_and_needs_confirming_after(world, signed_in):
+    coordinator = signed_in("coordinator")
+    held = f"/admin/meeting-room/{world.meeting.id}/held"
+    page = shown(coordinator.get(coordinator.submit(held, {"confirm": "y"}).headers["Location"]))
+    assert "This meeting has not started yet" in page
+    db.session.refresh(world.meeting)
+    assert world.meeting.status == MeetingStatus.booked
+    world.meeting.starts_at = datetime.now(LONDON) - timedelta(hours=1)
+    db.session.commit()
+    page = shown(coordinator.get(coordinator.submit(held).headers["Location"]))
+    assert "Tick the box to confirm the meeting took place" in page
+    db.session.refresh(world.meeting)
+    assert world.meeting.status == MeetingStatus.booked
+    coordinator.submit(held, {"confirm": "y"})
+    db.session.refresh(world.meeting)
+    assert world.meeting.status == MeetingStatus.held

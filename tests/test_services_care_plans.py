@@ -83,11 +83,6 @@ def test_starting_a_draft_is_audited(create_patient, make_user):
     assert _reasons("care_plan", second.id) == ["Care plan version 2 started by Cara Coordinator"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="start_new_draft adds the plan before reading by.name for the reason: an expired `by` autoflushes"
-    " the plan before audit.reason applies, so the entry has no reason",
-)
 def test_starting_a_draft_keeps_its_reason_when_the_user_must_be_reloaded(create_patient, make_user):
     patient = create_patient()
     coordinator = make_user(name="Cara Coordinator")  # committed, so expired until read again

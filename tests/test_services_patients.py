@@ -123,11 +123,6 @@ def test_add_patient_stores_the_details_and_is_audited(make_user):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="add_patient adds the row before reading by.name for the reason: an expired `by` autoflushes the"
-    " new patient before audit.reason applies, so the entry has no reason",
-)
 def test_add_patient_keeps_its_reason_when_the_user_must_be_reloaded(make_user):
     coordinator = make_user(name="Cara Coordinator")  # committed, so expired until read again
     added = patients.add_patient(
@@ -140,7 +135,6 @@ def test_add_patient_keeps_its_reason_when_the_user_must_be_reloaded(make_user):
     assert reasons == ["Patient added at intake by Cara Coordinator"]
 
 
-@pytest.mark.xfail(strict=True, reason="add_patient checks `not value` before stripping: blank names are stored as ''")
 def test_add_patient_refuses_names_of_spaces_only(make_user):
     with pytest.raises(DomainError) as refusal:
         patients.add_patient(given_name="  ", family_name=" ", date_of_birth=date(1940, 1, 2), by=make_user())
