@@ -1,19 +1,64 @@
-"""Who may see which rows: role groups and row scopes, shared by every view and look-up."""
+"""Who may see which rows: role groups and row scopes, shared by every view, look-up, document and export.
+
+A partner (DESIGN.md §2) is a user linked to a contact at their organisation. They see the meetings of the
+localities where that contact is a live member, every action their organisation owns, and the patients on
+those meetings' agendas or those actions, with only the minimum fields. `row_filters` is the one clause:
+lists, record pages, select-box look-ups, bulk actions, documents and exports all apply it.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.sql import ColumnElement
 
-from models import Contact, MeetingMember, Role, db
+from models import Action, AgendaItem, Contact, Meeting, MeetingMember, Patient, Role, db
 
 #: ILR staff: everything operational.
 STAFF = frozenset({Role.coordinator, Role.team_lead})
 #: Staff plus observers: may read, never change or export.
 READERS = STAFF | {Role.read_only}
 TEAM_LEAD = frozenset({Role.team_lead})
+PARTNER = frozenset({Role.partner})
 ALL_ROLES = frozenset(Role)
 NOBODY: frozenset = frozenset()
+
+
+def partner_locality_ids(user):
+    """The localities whose meeting the partner's contact sits on (a subquery)."""
+    return (
+        select(MeetingMember.locality_id)
+        .join(Contact, MeetingMember.contact_id == Contact.id)
+        .where(Contact.user_id == user.id, MeetingMember.archived_at.is_(None), Contact.archived_at.is_(None))
+    )
+
+
+def partner_meeting_ids(user):
+    """The partner's meetings, upcoming and held (a subquery)."""
+    return select(Meeting.id).where(Meeting.locality_id.in_(partner_locality_ids(user)))
+
+
+def partner_patient_ids(user):
+    """The patients on the partner's meetings' agendas and those their organisation's actions are about."""
+    on_agendas = select(AgendaItem.patient_id).where(
+        AgendaItem.meeting_id.in_(partner_meeting_ids(user)), AgendaItem.archived_at.is_(None)
+    )
+    owned = select(Action.patient_id).where(
+        Action.owner_organisation_id == user.organisation_id, Action.archived_at.is_(None)
+    )
+    return on_agendas.union(owned)
+
+
+def _partner_clauses(model, user) -> list[ColumnElement]:
+    """What a partner may see of `model`: their meetings, their organisation's actions, those patients; nothing else."""
+    if model is Action:
+        return [Action.owner_organisation_id == user.organisation_id]
+    if model is Meeting:
+        return [Meeting.locality_id.in_(partner_locality_ids(user))]
+    if model is AgendaItem:
+        return [AgendaItem.meeting_id.in_(partner_meeting_ids(user))]
+    if model is Patient:
+        return [Patient.id.in_(partner_patient_ids(user))]
+    return [false()]
 
 
 def row_filters(model, user, include_archived: bool = False) -> list[ColumnElement]:
@@ -24,17 +69,18 @@ def row_filters(model, user, include_archived: bool = False) -> list[ColumnEleme
     clauses: list[ColumnElement] = []
     if hasattr(model, "archived_at") and not (include_archived and user.role == Role.team_lead):
         clauses.append(model.archived_at.is_(None))
+    if user.role == Role.partner:
+        clauses += _partner_clauses(model, user)
     return clauses
+
+
+def may_see(model, row_id: int, user) -> bool:
+    """Whether one row is within the user's scope (a custom page's id checked like a list's)."""
+    return db.session.scalar(select(model.id).where(model.id == row_id, *row_filters(model, user))) is not None
 
 
 def sits_on_locality(user, locality_id: int) -> bool:
     """Whether the user's contact is a live member of the locality's meeting (a partner's way in to it)."""
-
-    member = db.session.scalar(
-        select(MeetingMember.id)
-        .join(Contact)
-        .where(
-            MeetingMember.locality_id == locality_id, Contact.user_id == user.id, MeetingMember.archived_at.is_(None)
-        )
+    return db.session.scalar(
+        select(partner_locality_ids(user).where(MeetingMember.locality_id == locality_id).exists())
     )
-    return member is not None

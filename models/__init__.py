@@ -30,6 +30,7 @@ from models.meetings import (
     Action,
     ActionChase,
     ActionStatus,
+    ActionUpdate,
     AgendaItem,
     Attendance,
     AttendanceStatus,
@@ -81,6 +82,7 @@ from models.system import (
     EmailStatus,
     GeneratedDocument,
     OutboxEmail,
+    SecureDomain,
     Setting,
 )
 

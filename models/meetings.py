@@ -169,6 +169,7 @@ class Action(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     owner_organisation: Mapped[Organisation] = relationship()
     owner_contact: Mapped[Contact | None] = relationship()
     chases: Mapped[list[ActionChase]] = relationship(back_populates="action", order_by="ActionChase.chased_at")
+    updates: Mapped[list[ActionUpdate]] = relationship(back_populates="action", order_by="ActionUpdate.at")
 
     def __str__(self) -> str:
         text = self.description if len(self.description) <= 60 else self.description[:57] + "..."
@@ -189,16 +190,24 @@ class ChaseMethod(LabelledEnum):
 
 
 class ActionChase(TimestampMixin, db.Model):
-    """One chase of an action: when, how, by whom, what was said."""
+    """One chase of an action: when, how, by whom, what was said, and the update link it carried."""
 
     __tablename__ = "action_chase"
+    __table_args__ = (Index("ix_action_chase_action_at", "action_id", "chased_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("action.id"), index=True)
     chased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Null for the daily job (`flask chase-overdue`).
     chased_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     method: Mapped[ChaseMethod] = enum_column(ChaseMethod, default=ChaseMethod.email)
     note: Mapped[str | None] = mapped_column(String(1000))
+    #: Who the chase email went to (the owner, or the agency's secure mailbox when no person is named).
+    sent_to: Mapped[str | None] = mapped_column(String(254))
+    #: Random part of the update link in the email (the link itself is signed: see services.chasing).
+    token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: When the link was used to record an update: a link works once.
+    link_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     action: Mapped[Action] = relationship(back_populates="chases")
     chased_by: Mapped[User | None] = relationship()
@@ -208,6 +217,31 @@ class ActionChase(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<ActionChase {self.id} action={self.action_id}>"
+
+
+class ActionUpdate(TimestampMixin, db.Model):
+    """A step its owner reports on an action (in progress, done), with a note: signed in, or by a chase link."""
+
+    __tablename__ = "action_update"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[ActionStatus] = enum_column(ActionStatus)
+    note: Mapped[str | None] = mapped_column(String(2000))
+    #: Who reported it: a signed-in user, or (through a chase link) the person the chase went to.
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    by_name: Mapped[str] = mapped_column(String(254))
+    #: The chase whose link was used, when it came by email.
+    chase_id: Mapped[int | None] = mapped_column(ForeignKey("action_chase.id"), index=True)
+
+    action: Mapped[Action] = relationship(back_populates="updates")
+
+    def __str__(self) -> str:
+        return f"{self.status.label} ({self.by_name})"
+
+    def __repr__(self) -> str:
+        return f"<ActionUpdate {self.id} action={self.action_id} {self.status.value if self.status else None}>"
 
 
 class PollStatus(LabelledEnum):

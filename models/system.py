@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import LabelledEnum, TimestampMixin, UTCDateTime, db, enum_column, utcnow
+from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, db, enum_column, utcnow
 
 if TYPE_CHECKING:
     from models.people import User
@@ -152,6 +152,28 @@ class Setting(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Setting {self.key}>"
+
+
+class SecureDomain(TimestampMixin, ArchivableMixin, db.Model):
+    """An email domain accredited for patient data (NHS secure email standard, DCB1596), kept by the team lead.
+
+    By domain, never by organisation: a personal address at an accredited organisation's other domain does not pass.
+    """
+
+    __tablename__ = "secure_domain"
+    __table_args__ = (CheckConstraint("length(domain) > 0", name="domain_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Lower case, without "@": "medway.gov.uk" (its subdomains pass too).
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    #: Whose domain it is and how the accreditation was checked.
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def __repr__(self) -> str:
+        return f"<SecureDomain {self.id} {self.domain}>"
 
 
 class EmailAttempt(db.Model):

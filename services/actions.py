@@ -1,11 +1,11 @@
-"""Actions agreed at meetings: completing them (chasing comes with the partners issue)."""
+"""Actions agreed at meetings: their owners move them on (in progress, done) with a note; see services.chasing."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import audit
-from models import Action, ActionStatus, DomainError, User, db
+from models import Action, ActionChase, ActionStatus, ActionUpdate, DomainError, User, db, utcnow
 from timefmt import today
 
 #: Statuses of an action still to be done: past its due date, such an action is overdue.
@@ -41,3 +41,49 @@ def update_action_status(action: Action, by: User, status: ActionStatus | str, o
         action.status = ActionStatus.in_progress
         db.session.flush()
     return action
+
+
+#: What an owner may report on an action.
+REPORTABLE = (ActionStatus.in_progress, ActionStatus.done)
+
+
+def report_on_action(
+    action: Action,
+    status: ActionStatus | str,
+    note: str | None,
+    *,
+    by_name: str,
+    by: User | None = None,
+    chase: ActionChase | None = None,
+    on: date | None = None,
+) -> ActionUpdate:
+    """An owner's update (signed in as `by`, or through a chase link): in progress or done, with a note.
+
+    Done with no date is done today (Europe/London). The update is kept, audited, and shows on the patient's
+    record and in the next meeting's minutes.
+    """
+    if status not in {s.value for s in REPORTABLE}:
+        raise DomainError("Choose in progress or done.")
+    status = ActionStatus(status)
+    if action.status not in STILL_OPEN:
+        raise DomainError(f"This action is already {action.status.label.lower()}: there is nothing more to update.")
+    note = (note or "").strip() or None
+    if note and len(note) > 2000:
+        raise DomainError(f"Keep the note to 2,000 characters (this has {len(note):,}).")
+    with audit.reason(
+        f"Action {status.label.lower()}, reported by {by_name}" + (" through a chase link" if chase else "")
+    ):
+        if status == ActionStatus.done:
+            on = on or today()
+            if on > today():
+                raise DomainError("The completion date cannot be in the future.")
+            action.status, action.completed_on = ActionStatus.done, on
+        elif action.status != ActionStatus.in_progress:
+            action.status = ActionStatus.in_progress
+        update = ActionUpdate(
+            action=action, at=utcnow(), status=status, note=note, by_user_id=by.id if by else None, by_name=by_name,
+            chase_id=chase.id if chase else None,
+        )  # fmt: skip
+        db.session.add(update)
+        db.session.flush()
+    return update

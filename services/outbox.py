@@ -10,17 +10,23 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import or_, select
 
-from models import DomainError, EmailAttempt, EmailStatus, Meeting, OutboxEmail, Patient, db, utcnow
+from models import DomainError, EmailAttempt, EmailStatus, Meeting, OutboxEmail, Patient, SecureDomain, db, utcnow
 
 #: Minutes to wait before each retry; after the last, the email is given up (and stays readable).
 RETRY_MINUTES = (1, 5, 15, 60, 240)
 
 
 def secure_domains() -> list[str]:
-    return current_app.config.get("SECURE_EMAIL_DOMAINS", ["nhs.net"])
+    """The configured allow-list (SECURE_EMAIL_DOMAINS) plus the domains the team lead has recorded as accredited
+    to the NHS secure email standard (DCB1596): by domain, never by organisation."""
+    if "secure_domains" not in g:  # read once per request or command, however many addresses are checked
+        configured = current_app.config.get("SECURE_EMAIL_DOMAINS", ["nhs.net"])
+        accredited = db.session.scalars(select(SecureDomain.domain).where(SecureDomain.archived_at.is_(None)))
+        g.secure_domains = [*configured, *accredited]
+    return g.secure_domains
 
 
 def is_secure_address(address: str) -> bool:

@@ -23,22 +23,12 @@ from models import (
     db,
     utcnow,
 )
+from services.links import LinkRefused
 from services.outbox import queue_email
 from services.scheduling import book_meeting, members_of
 from timefmt import format_datetime
 
 _SALT = "availability-poll"
-
-
-class LinkRefused(Exception):
-    """A poll link that is tampered with, for another poll, expired, or for a closed poll.
-
-    `status` is the HTTP answer: 404 for a link that names nothing, 410 for one that has ended.
-    """
-
-    def __init__(self, message: str, status: int = 404):
-        super().__init__(message)
-        self.status = status
 
 
 def _serializer() -> URLSafeSerializer:

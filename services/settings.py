@@ -14,7 +14,10 @@ RISK_POINTS = "risk_rule"
 #: Working days before a meeting after which an agenda addition counts as late (an int).
 AGENDA_CUTOFF = "agenda_cutoff_working_days"
 
-DEFAULTS: dict[str, object] = {RISK_POINTS: {}, AGENDA_CUTOFF: 2}
+#: Days before an overdue action is chased again by the daily job (an int).
+CHASE_INTERVAL = "chase_interval_days"
+
+DEFAULTS: dict[str, object] = {RISK_POINTS: {}, AGENDA_CUTOFF: 2, CHASE_INTERVAL: 7}
 
 
 def get_setting(key: str, session: Session | None = None):
