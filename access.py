@@ -77,10 +77,3 @@ def row_filters(model, user, include_archived: bool = False) -> list[ColumnEleme
 def may_see(model, row_id: int, user) -> bool:
     """Whether one row is within the user's scope (a custom page's id checked like a list's)."""
     return db.session.scalar(select(model.id).where(model.id == row_id, *row_filters(model, user))) is not None
-
-
-def sits_on_locality(user, locality_id: int) -> bool:
-    """Whether the user's contact is a live member of the locality's meeting (a partner's way in to it)."""
-    return db.session.scalar(
-        select(partner_locality_ids(user).where(MeetingMember.locality_id == locality_id).exists())
-    )

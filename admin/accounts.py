@@ -1,20 +1,29 @@
-"""Screens for the team lead: organisations and user accounts."""
+"""Screens for the team lead: organisations, the secure email domains, and user accounts."""
 
 from __future__ import annotations
 
 import re
 
+from flask import current_app
 from flask_admin.actions import action
 from flask_login import current_user
 from wtforms import PasswordField, ValidationError
-from wtforms.validators import Email, Length, Optional
+from wtforms.validators import Email, Length, Optional, StopValidation
 
 from access import TEAM_LEAD
 from admin.base import SecureModelView
-from models import Organisation, User, db
+from admin.forms import unique
+from models import Organisation, SecureDomain, User, db
 from services.accounts import deactivate_user, update_account
 
 ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
+#: Labels of letters, digits and hyphens between dots: what an email address may end with.
+DOMAIN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+#: What the team lead must know before adding a domain (DESIGN.md §2).
+BY_DOMAIN = (
+    "Accreditation to the NHS secure email standard (DCB1596) is by domain, never by organisation: "
+    "a personal address at an accredited organisation on another domain does not pass."
+)
 
 
 def _ods_code(form, field):
@@ -22,6 +31,27 @@ def _ods_code(form, field):
         field.data = field.data.strip().upper()
         if not ODS_CODE.match(field.data):
             raise ValidationError("An ODS code is 3 to 10 letters and digits, for example G82001.")
+
+
+def _lower_stripped(value):
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _email_domain(form, field):
+    """What follows the "@" of an address, and not already passing through the configured allow-list."""
+    domain = field.data or ""
+    if not domain:
+        raise StopValidation("Enter a domain, for example medway.gov.uk.")
+    if "@" in domain:
+        raise StopValidation('Enter the domain only, without "@" or anything before it: for example medway.gov.uk.')
+    if any(character.isspace() for character in domain):
+        raise StopValidation("A domain has no spaces.")
+    if "." not in domain:
+        raise StopValidation("A domain has at least one dot, for example medway.gov.uk.")
+    if not DOMAIN.match(domain):
+        raise StopValidation("A domain is letters, digits and hyphens between dots, for example medway.gov.uk.")
+    if domain in current_app.config.get("SECURE_EMAIL_DOMAINS", ()):
+        raise StopValidation(f"{domain} is on the configured allow-list already: its addresses pass.")
 
 
 class OrganisationView(SecureModelView):
@@ -42,6 +72,34 @@ class OrganisationView(SecureModelView):
             "description": "The agency's secure mailbox (for example an nhs.net address).",
             "validators": [Optional(), Email(message="Enter a valid email address."), Length(max=254)],
         },
+    }
+
+
+class SecureDomainView(SecureModelView):
+    """The email domains the team lead has recorded as accredited for patient data, with their subdomains."""
+
+    roles_create = TEAM_LEAD
+    roles_edit = TEAM_LEAD
+    roles_archive = TEAM_LEAD
+    column_list = ["domain", "note", "updated_at"]
+    column_labels = {"domain": "Domain", "note": "Whose domain, and how accreditation was checked"}
+    column_descriptions = {
+        "domain": f"As email addresses end, for example medway.gov.uk (its subdomains pass too). {BY_DOMAIN}",
+        "note": "The organisation whose domain it is, and how its DCB1596 accreditation was checked: where, by whom.",
+    }
+    column_searchable_list = ["domain", "note"]
+    column_filters = ["domain"]
+    column_default_sort = "domain"
+    form_columns = ["domain", "note"]
+    form_textareas = ("note",)
+    form_args = {
+        "domain": {
+            "filters": [_lower_stripped],
+            "validators": [
+                _email_domain,
+                unique(SecureDomain, "domain", "This domain is already listed (if archived, restore it instead)."),
+            ],
+        }
     }
 
 
@@ -96,5 +154,8 @@ class UserView(SecureModelView):
 def register(admin) -> None:
     admin.add_view(
         OrganisationView(Organisation, db, name="Organisations", category="Settings", endpoint="organisation")
+    )
+    admin.add_view(
+        SecureDomainView(SecureDomain, db, name="Secure email domains", category="Settings", endpoint="secure_domain")
     )
     admin.add_view(UserView(User, db, name="User accounts", category="Settings", endpoint="user"))

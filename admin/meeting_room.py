@@ -12,7 +12,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from access import STAFF, sits_on_locality
+from access import STAFF, may_see
 from admin.base import SecureView
 from admin.forms import AdminForm
 from models import (
@@ -346,7 +346,7 @@ class MeetingRoomView(SecureView):
         organisation = None
         if current_user.role == Role.partner:
             # A partner: only their own agency's action log, and only for a meeting of a locality they sit on.
-            if kind != DocumentKind.action_log or not sits_on_locality(current_user, meeting.locality_id):
+            if kind != DocumentKind.action_log or not may_see(Meeting, meeting.id, current_user):
                 abort(403)
             organisation = current_user.organisation
         elif request.args.get("organisation", "").isdigit():

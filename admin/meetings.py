@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload
 from wtforms.validators import URL, Email, NumberRange, Optional, ValidationError
 
-from access import NOBODY, TEAM_LEAD
+from access import NOBODY, PARTNER, READERS, TEAM_LEAD
 from admin.base import SecureModelView
 from admin.formatters import patient_link, short_text
 from admin.forms import not_taken, same_patient, unique
@@ -143,6 +143,8 @@ class MeetingMemberView(SecureModelView):
 
 class MeetingView(SecureModelView):
     """Every meeting. Booking, moving and cancelling, which email the members, happen on the Scheduling page."""
+
+    roles_view = READERS | PARTNER  # a partner: the meetings of localities they sit on (access.py)
 
     column_list = ["starts_at", "locality", "status", "duration_minutes", "chair"]
     column_labels = {

@@ -9,12 +9,12 @@ from sqlalchemy import select
 from wtforms import DateField
 
 import audit
-from access import READERS, STAFF, row_filters
+from access import PARTNER, READERS, STAFF, row_filters
 from admin.base import SecureView
 from admin.forms import AdminForm
-from models import AuditAction, Patient, db
+from models import AuditAction, Patient, Role, db
 from nhs import CFS_LABELS, efi_category, format_nhs_number
-from services.patient_record import actions_for, age_on, timeline
+from services.patient_record import actions_for, age_on, partner_view, timeline
 from services.patients import record_death, withdraw_consent
 from timefmt import today
 
@@ -29,7 +29,7 @@ class LifeEventForm(AdminForm):
 class PatientRecordView(SecureView):
     """`/admin/record/<id>/`: opening it is audited; staff record a death or consent withdrawn here."""
 
-    roles = READERS
+    roles = READERS | PARTNER  # a partner sees only the minimum (access.py scopes which patients)
 
     def is_visible(self) -> bool:
         return False  # reached from lists and the queue, not the menu
@@ -54,6 +54,12 @@ class PatientRecordView(SecureView):
             AuditAction.view, table="patient", record_id=patient.id, patient_id=patient.id, detail="patient record page"
         )
         on = today()
+        if current_user.role == Role.partner:
+            cases, actions = partner_view(patient, current_user)
+            return self.render(
+                "admin/partner_patient.html", patient=patient, nhs_number=format_nhs_number(patient.nhs_number),
+                cases=cases, actions=actions, today=on,
+            )  # fmt: skip
         return self.render(
             "admin/patient_record.html",
             patient=patient,

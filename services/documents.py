@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 import audit
-from exports import action_log, agenda, minutes
+from exports import action_log, agency_log, agenda, minutes
 from exports.meeting_context import meeting_context
 from models import AuditAction, DocumentKind, DomainError, GeneratedDocument, Meeting, Organisation, User, db
 from services.meeting_room import open_safeguarding_patient_ids
@@ -173,3 +173,23 @@ def send_action_extracts(meeting: Meeting, by: User) -> SendReport:
     if not plan.deliveries:
         return SendReport([], [who for who, _ in plan.refused])
     return send_planned(plan, meeting, by)
+
+
+def generate_agency_log(organisation: Organisation, by: User, fmt: str, scope: list) -> Generated:
+    """One agency's open actions across meetings (.docx or .xlsx), recorded and audited like every document."""
+    log = agency_log.agency_log(organisation, scope)
+    if fmt == "docx":
+        content, filename = agency_log.render_docx(log, base_document()), f"{log.filename_stem}.docx"
+    elif fmt == "xlsx":
+        content, filename = agency_log.render_xlsx(log), f"{log.filename_stem}.xlsx"
+    else:
+        raise DomainError("The action log comes as .docx or .xlsx.")
+    record = GeneratedDocument(
+        kind=DocumentKind.action_log, filename=filename, generated_by_id=by.id, organisation_id=organisation.id,
+        sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content), content=content,
+    )  # fmt: skip
+    db.session.add(record)
+    db.session.flush()
+    detail = f"{organisation.name}'s open actions ({len(log.rows)}), {fmt}"
+    audit.record(AuditAction.document, table="generated_document", record_id=record.id, detail=detail)
+    return Generated(record, content)

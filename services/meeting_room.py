@@ -407,6 +407,10 @@ def open_actions_from_earlier_meetings(meeting: Meeting, patient_ids: list[int])
                 elsewhere,
             )
             .order_by(Action.due_on, Action.id)
-            .options(selectinload(Action.owner_organisation), selectinload(Action.owner_contact))
+            .options(
+                selectinload(Action.owner_organisation),
+                selectinload(Action.owner_contact),
+                selectinload(Action.updates),
+            )
         )
     )

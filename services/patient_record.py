@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from access import row_filters
 from models import (
     Action,
+    ActionUpdate,
     AgendaItem,
     CarePlan,
     CollatedNote,
@@ -174,6 +176,10 @@ def timeline(patient: Patient) -> list[Event]:
                 note.summary,
             )
         )
+    updates = select(ActionUpdate).join(Action).where(*live(Action)).options(selectinload(ActionUpdate.action))
+    for update in db.session.scalars(updates):
+        title = f"Action {update.status.label.lower()}: {update.action.description} (from {update.by_name})"
+        events.append(Event(_day(update.at), "Action update", title, update.note or ""))
     for doc in db.session.scalars(select(GeneratedDocument).where(GeneratedDocument.patient_id == pid)):
         events.append(Event(_day(doc.created_at), "Document", f"{doc.kind.label}: {doc.filename}"))
     return sorted(events, key=lambda e: e.on, reverse=True)
@@ -189,3 +195,33 @@ def actions_for(patient: Patient) -> list[Action]:
     return sorted([a for a in rows if a.status in STILL_OPEN], key=lambda a: a.due_on) + sorted(
         [a for a in rows if a.status not in STILL_OPEN], key=lambda a: a.due_on, reverse=True
     )
+
+
+@dataclass(frozen=True)
+class PartnerCase:
+    meeting: str
+    status: str
+    outcome: str
+
+
+def partner_view(patient: Patient, user) -> tuple[list[PartnerCase], list[Action]]:
+    """The minimum a partner may see (DESIGN.md §2): the cases on their meetings with their outcome, and the
+    actions from those cases or owned by their agency; nothing else of the record."""
+    items = db.session.scalars(
+        select(AgendaItem)
+        .where(AgendaItem.patient_id == patient.id, *row_filters(AgendaItem, user))
+        .join(Meeting)
+        .order_by(Meeting.starts_at.desc())
+        .options(selectinload(AgendaItem.meeting))
+    ).all()
+    cases = [PartnerCase(str(item.meeting), item.status.label, item.outcome or "") for item in items]
+    mine = or_(
+        Action.agenda_item_id.in_([item.id for item in items]), Action.owner_organisation_id == user.organisation_id
+    )
+    actions = db.session.scalars(
+        select(Action)
+        .where(Action.patient_id == patient.id, Action.archived_at.is_(None), mine)
+        .order_by(Action.due_on)
+        .options(selectinload(Action.owner_organisation), selectinload(Action.owner_contact))
+    ).all()
+    return cases, list(actions)

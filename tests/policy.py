@@ -131,8 +131,9 @@ POLICY.update(
         ),
         **model_view("caseload", view=READERS, export=STAFF, record="episode"),
         # --- the patient record page and its life events -------------------------------------------
-        ("record.index", "GET"): Call(READERS),
-        ("record.patient", "GET"): Call(READERS, {"patient_id": "{patient}"}),
+        ("record.index", "GET"): Call(READERS | {PARTNER}),
+        # A partner sees the minimum of the patients on their meetings or their agency's actions (§2).
+        ("record.patient", "GET"): Call(READERS | {PARTNER}, {"patient_id": "{patient}"}),
         ("record.record_death", "POST"): Call(STAFF, {"patient_id": "{patient}"}, form={"died_on": "2026-11-01"}),
         ("record.withdraw_consent", "POST"): Call(
             STAFF, {"patient_id": "{patient}"}, form={"withdrawn_on": "2026-11-01"}
@@ -203,7 +204,10 @@ POLICY.update(
         **model_view(
             "contact", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=LEAD, ajax_field="organisation"
         ),
-        **model_view("meeting", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="chair"),
+        # A partner: the meetings of the localities they sit on (the walk's partner sits on the walk's).
+        **model_view(
+            "meeting", view=READERS | {PARTNER}, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="chair"
+        ),
         **model_view(
             "agenda_item",
             view=READERS,
@@ -217,7 +221,13 @@ POLICY.update(
         **model_view("attendance", view=READERS, create=STAFF, edit=STAFF, export=STAFF, ajax_field="contact"),
         # Actions; chases are recorded by the chasing workflow
         **model_view(
-            "action", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="agenda_item"
+            "action",
+            view=READERS | {PARTNER},
+            create=STAFF,
+            edit=STAFF,
+            export=STAFF,
+            act=STAFF,
+            ajax_field="agenda_item",
         ),
         **model_view("action_chase", view=READERS, export=STAFF),
         # Care
@@ -251,5 +261,29 @@ POLICY.update(
         # --- the team lead's settings (risk points and bands, agenda cut-off) ------------------------
         ("settings.index", "GET"): Call(LEAD),
         ("settings.index", "POST"): Call(LEAD),  # an empty form: refused by validation
+    }
+)
+
+POLICY.update(
+    {
+        # --- an action owner's chase link: no sign-in, the signed single-use token is the key ---------
+        ("action_links.answer", "GET"): Call(EVERYONE, {"action_id": "{action}", "token": "{chase_token}"}),
+        # an empty form: refused by validation, so the link stays unused for the next caller
+        ("action_links.answer", "POST"): Call(EVERYONE, {"action_id": "{action}", "token": "{chase_token}"}),
+    }
+)
+
+POLICY.update(
+    {
+        # --- partners act on their own agency's actions (§2): update one, download the agency's log ---------
+        ("action.update", "POST"): Call(STAFF | {PARTNER}, {"id": "{action}"}, form={"status": "in_progress"}),
+        ("action.agency_log", "GET"): Call(STAFF | {PARTNER}, {"fmt": "docx", "organisation": "{organisation}"}),
+    }
+)
+
+POLICY.update(
+    {
+        # --- the secure email domains (§2): staff and observers read them, the team lead keeps the list -----
+        **model_view("secure_domain", view=READERS, create=LEAD, edit=LEAD, export=STAFF, act=LEAD),
     }
 )

@@ -30,6 +30,7 @@ from models import (
     MeetingMember,
     NoteSource,
     OnwardReferral,
+    Organisation,
     OrganisationType,
     OutboxEmail,
     Patient,
@@ -37,6 +38,7 @@ from models import (
     Role,
     SafeguardingCategory,
     SafeguardingConcern,
+    SecureDomain,
     Setting,
     TriageDecision,
     TriageOutcome,
@@ -44,8 +46,9 @@ from models import (
     utcnow,
 )
 from services import polls, scheduling
+from services.chasing import update_link
 from tests.conftest import Client
-from tests.policy import ANONYMOUS, CALLERS, POLICY, Call
+from tests.policy import ANONYMOUS, CALLERS, PARTNER, POLICY, Call
 
 #: Methods Flask answers by itself for every rule.
 AUTOMATIC_METHODS = {"HEAD", "OPTIONS"}
@@ -155,7 +158,7 @@ def _record_screen_rows(subject, organisation, patient, referral, meeting, item,
         "meeting_member": member,
         "attendance": Attendance(meeting=meeting, contact=contact),
         "action": action,
-        "action_chase": ActionChase(action=action, chased_at=utcnow(), chased_by=subject),
+        "action_chase": ActionChase(action=action, chased_at=utcnow(), chased_by=subject, token="policy-walk-chase"),
         "care_plan": plan,
         "goal": Goal(care_plan=plan, description="Walk to the shops", domain=GoalDomain.functional),
         "care_plan_share": CarePlanShare(care_plan=plan, shared_on=day, shared_by=subject, shared_with=organisation),
@@ -166,16 +169,28 @@ def _record_screen_rows(subject, organisation, patient, referral, meeting, item,
         "outbox_email": email,
         "generated_document": GeneratedDocument(kind=DocumentKind.agenda, filename="agenda.docx", generated_by=subject),
         "setting": Setting(key="agenda_cutoff_working_days", value="2"),
+        "secure_domain": SecureDomain(domain="subject.gov.uk", note="Subject council: on the DCB1596 list"),
     }
     db.session.add_all(rows.values())
     db.session.commit()
-    return {name: row.key if isinstance(row, Setting) else row.id for name, row in rows.items()}
+    ids = {name: row.key if isinstance(row, Setting) else row.id for name, row in rows.items()}
+    return {**ids, "chase_token": update_link(rows["action_chase"]).rsplit("/", 1)[-1]}
 
 
-def client_for(app, make_user, caller: str) -> Client:
-    """One client for the whole walk: signed out, or signed in with a new account of the role."""
+def client_for(app, make_user, caller: str, records: dict) -> Client:
+    """One client for the whole walk: signed out, or signed in with a new account of the role.
+
+    The partner is a real partner member: their account works for the records' organisation (which owns the
+    walk's action) and is linked to the contact who sits on the records' locality (whose meeting lists the
+    walk's patient), so the policy says what a partner may do with their own agency's work.
+    """
     client = Client(app.test_client())
-    if caller != ANONYMOUS:
+    if caller == PARTNER:
+        user = make_user(Role.partner, organisation=db.session.get(Organisation, records["organisation"]))
+        db.session.get(Contact, records["contact"]).user = user
+        db.session.commit()
+        client.sign_in(user)
+    elif caller != ANONYMOUS:
         client.sign_in(make_user(Role(caller)))
     return client
 
@@ -230,7 +245,7 @@ def answer(response) -> str:
 def test_every_route_keeps_the_policy(app, make_user, records, caller):
     """Real requests with real ids; CSRF is off here so POSTs reach the role checks (CSRF has its own tests)."""
     app.config["WTF_CSRF_ENABLED"] = False
-    client = client_for(app, make_user, caller)
+    client = client_for(app, make_user, caller, records)
     routes = [(endpoint, method, rule, POLICY.get((endpoint, method))) for endpoint, method, rule in served(app)]
     # Reads before writes, and the sign-out last: the one client serves the whole walk.
     routes.sort(key=lambda r: (r[3] is not None and r[3].ends_session, r[1] != "GET"))

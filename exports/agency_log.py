@@ -1,0 +1,74 @@
+"""One agency's actions across every meeting (its action log), as plain data, then Word or a spreadsheet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from exports import spreadsheets, word
+from models import Action, AgendaItem, Organisation, db
+from nhs import format_nhs_number
+from services.actions import STILL_OPEN
+from timefmt import format_date, today
+
+HEADER = ["Patient", "NHS number", "Born", "Action", "Person", "Meeting", "Due", "Status", "Days overdue"]
+
+
+@dataclass(frozen=True)
+class AgencyLog:
+    agency: str
+    day: str
+    #: One row per action still open, most overdue first: the header's columns, as text and numbers.
+    rows: list[list]
+    filename_stem: str
+
+
+def agency_log(organisation: Organisation, scope: list) -> AgencyLog:
+    """The agency's open actions within `scope` (the user's row filters on Action), most overdue first."""
+    on = today()
+    actions = db.session.scalars(
+        select(Action)
+        .where(Action.owner_organisation_id == organisation.id, Action.status.in_(STILL_OPEN), *scope)
+        .order_by(Action.due_on, Action.id)
+        .options(
+            selectinload(Action.patient),
+            selectinload(Action.owner_contact),
+            selectinload(Action.agenda_item).selectinload(AgendaItem.meeting),
+        )
+    ).all()
+    rows = [
+        [
+            a.patient.display_name,
+            format_nhs_number(a.patient.nhs_number),
+            format_date(a.patient.date_of_birth),
+            a.description,
+            a.owner_contact.name if a.owner_contact else "",
+            format_date(a.agenda_item.meeting.starts_at) if a.agenda_item else "",
+            format_date(a.due_on),
+            a.status.label,
+            max((on - a.due_on).days, 0),
+        ]
+        for a in actions
+        if a.patient.archived_at is None
+    ]
+    stem = f"actions-{(organisation.ods_code or str(organisation.id)).lower()}-{on:%Y-%m-%d}"
+    return AgencyLog(organisation.name, format_date(on), rows, stem)
+
+
+def render_docx(log: AgencyLog, base: Path | None = None) -> bytes:
+    document = word.new_document(f"Open actions: {log.agency}", base)
+    word.landscape(document)
+    word.paragraph(document, log.day, "As at")
+    word.table(
+        document, HEADER, [[str(v) for v in row] for row in log.rows], widths=[2.2, 1.6, 1.3, 4, 1.6, 1.3, 1.3, 1.2, 1]
+    )
+    if not log.rows:
+        word.paragraph(document, "No open actions.")
+    return word.to_bytes(document)
+
+
+def render_xlsx(log: AgencyLog) -> bytes:
+    return spreadsheets.workbook_bytes(f"Open actions {log.agency}", HEADER, log.rows)
