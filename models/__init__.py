@@ -62,7 +62,9 @@ from models.people import (
     Organisation,
     OrganisationType,
     Role,
+    SignInMethod,
     User,
+    UserSession,
 )
 from models.referrals import (
     ClosureReason,

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, db, enum_column
+from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, db, enum_column, utcnow
 
 # --- Organisations and people -------------------------------------------------------------------
 
@@ -141,6 +141,44 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
+
+
+class SignInMethod(LabelledEnum):
+    password = "password", "Password"
+    identity_provider = "identity_provider", "Organisation's sign-in"
+
+
+class UserSession(db.Model):
+    """One signed-in session, held on the server: its random id is all the cookie carries.
+
+    Sign-out, a password change or reset, deactivation and a role change end it; so do the idle and
+    absolute time-outs (team-lead settings). `last_seen_at` is written at most once a minute.
+    """
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user_live", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The random value in the session cookie (never shown, never audited).
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The client's address as the proxy reported it, and what browser it was.
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    method: Mapped[SignInMethod] = enum_column(SignInMethod, default=SignInMethod.password)
+    #: Null while the session is live; then why it ended ("signed out", "timed out", "password changed"...).
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_reason: Mapped[str | None] = mapped_column(String(100))
+
+    user: Mapped[User] = relationship()
+
+    def __str__(self) -> str:
+        return f"Session of {self.user} from {self.address or 'unknown address'}"
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} user={self.user_id}>"
 
 
 class Contact(TimestampMixin, ArchivableMixin, db.Model):

@@ -128,6 +128,8 @@ class AuditEntry(db.Model):
     reason: Mapped[str | None] = mapped_column(String(1000))
     #: What else matters: the filter and row count of a list or export, the email tried at sign-in.
     detail: Mapped[str | None] = mapped_column(String(2000))
+    #: The client's address (behind the proxy, the one it reported): for who-did-what and sign-in throttling.
+    client_address: Mapped[str | None] = mapped_column(String(64), index=True)
 
     user: Mapped[User | None] = relationship()
 
