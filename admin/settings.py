@@ -1,4 +1,4 @@
-"""The team lead's settings: the risk rule's points and bands, and the agenda cut-off."""
+"""The team lead's settings: the risk rule's points and bands, the agenda cut-off and the chase interval."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import risk
 from access import TEAM_LEAD
 from admin.base import SecureView
 from admin.forms import AdminForm
-from services.settings import AGENDA_CUTOFF, get_setting, set_setting
+from services.settings import AGENDA_CUTOFF, CHASE_INTERVAL, get_setting, set_setting
 
 
 def settings_form():
-    """A form with one whole-number field per risk setting, plus the cut-off, labelled from `risk.LABELS`."""
+    """A form with one whole-number field per risk setting (labelled from `risk.LABELS`), the cut-off and the chase."""
 
     class SettingsForm(AdminForm):
         cutoff_days = IntegerField(
@@ -25,6 +25,11 @@ def settings_form():
                 InputRequired(message="Enter a number."),
                 NumberRange(0, 10, message="Between 0 and 10 working days."),
             ],
+        )
+        chase_days = IntegerField(
+            "Chase overdue actions again after (days)",
+            description="The daily chase emails an overdue action's owner at most once in this many days.",
+            validators=[InputRequired(message="Enter a number."), NumberRange(1, 90, message="Between 1 and 90 days.")],
         )
 
     for key, label in risk.LABELS.items():
@@ -51,10 +56,12 @@ class SettingsView(SecureView):
             for key, value in risk.current_points().items():
                 getattr(form, key).data = value
             form.cutoff_days.data = get_setting(AGENDA_CUTOFF)
+            form.chase_days.data = get_setting(CHASE_INTERVAL)
         elif form.validate_on_submit():
 
             def save():
                 set_setting(AGENDA_CUTOFF, form.cutoff_days.data, current_user)
+                set_setting(CHASE_INTERVAL, form.chase_days.data, current_user)
                 return risk.save_points({key: getattr(form, key).data for key in risk.DEFAULTS}, current_user)
 
             if self.perform(save, lambda moved: f"Settings saved. {moved} patient(s) changed priority."):

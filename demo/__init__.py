@@ -11,14 +11,17 @@
   what a bulk load wants. The trail gets one entry saying the demo data was loaded, and the risk
   score is computed here with the real rule (`risk.assess`, default points).
 
-The seeders run in this order, sharing one `demo.context.Context`: `organisations`, `people`, `meetings`
-(the schedule), then per patient `patients` (which calls `referrals`, `meetings` for the agendas,
-`actions` and `care`), and last `system` (documents, emails, polls, settings). Reference data is in
-`demo.reference`.
+The seeders run in this order, sharing one `demo.context.Context`: `organisations` (and the accredited
+email domains), `people`, `meetings` (the schedule), then per patient `patients` (which calls `referrals`,
+`meetings` for the agendas, `actions` and `care`), and last `system` (documents, emails, polls, settings).
+Reference data is in `demo.reference`.
 
 Nothing here is real: organisations are "Demo ...", email addresses are on `*-demo.nhs.net`
-subdomains (which pass the secure allow-list but deliver nowhere) or `example.org`, phone numbers
-are Ofcom's drama ranges, and outbox emails are all already sent so `flask send-outbox` sends none.
+subdomains (which pass the secure allow-list but deliver nowhere), on made-up `*-demo.gov.uk` council
+and fire service domains or on `example.org`; the councils', fire and housing partners' domains are
+recorded as accredited (`demo.reference.ACCREDITED_DOMAINS`), the others not, so a chase to them is
+refused. Phone numbers are Ofcom's drama ranges, and outbox emails are all already sent so
+`flask send-outbox` sends none.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from flask import g
 from sqlalchemy import func, select, text
 
 import risk
@@ -82,6 +86,7 @@ def seed_demo(patients: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED) -> See
     seed_people(ctx)
     seed_meetings(ctx)
     ctx.rows.flush()
+    g.pop("secure_domains", None)  # the accredited domains were just written: the chases read them afresh
     for first in range(0, ctx.n, BLOCK_PATIENTS):
         for _ in range(first, min(first + BLOCK_PATIENTS, ctx.n)):
             seed_patient(ctx)

@@ -1,12 +1,14 @@
-"""The actions agreed at each discussion, and the chasers sent for them."""
+"""The actions agreed at each discussion, the chasers sent for them, and the owners' updates by the chase links."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from demo.context import Context, Story
-from demo.reference import ACTION_TEMPLATES, CHASE_NOTES
-from models import Action, ActionChase, ActionStatus, OrganisationType
+from demo.reference import ACTION_TEMPLATES, CHASE_NOTES, UPDATE_NOTES
+from models import Action, ActionChase, ActionStatus, ActionUpdate, ChaseMethod, OrganisationType
+from services.outbox import is_secure_address
 
 #: Actions agreed per patient over the two years (DESIGN.md §7: 1,000,000 at 100,000 patients).
 ACTIONS_PER_PATIENT = 10
@@ -64,7 +66,11 @@ def agree_actions(ctx: Context, story: Story, item_id: int, index: int) -> None:
 
 
 def settle_actions(ctx: Context, story: Story) -> None:
-    """Once the story's end is known: a death or withdrawal cancels what is open; late actions were chased."""
+    """Once the story's end is known: a death or withdrawal cancels what is open; late actions were chased.
+
+    A chase email carries an update link only to a secure address, as `services.chasing` sends it; an owner who
+    has since reported progress or the action done did so through the last one.
+    """
     rng, rows = ctx.rng, ctx.rows
     ended = story.died_on or story.withdrawn_on
     for action in story.actions:
@@ -81,10 +87,11 @@ def settle_actions(ctx: Context, story: Story) -> None:
             continue
         chase_until = min(completed or ctx.today, ctx.today, ended or ctx.today)
         chased = due + timedelta(days=3)
+        address, linked = _chase_address(ctx, action), None
         for _ in range(rng.choice([1, 1, 2, 3])):
             if chased > chase_until:
                 break
-            rows.add(
+            chase = rows.add(
                 ActionChase,
                 id=rows.next_id(ActionChase),
                 action_id=action["id"],
@@ -94,4 +101,40 @@ def settle_actions(ctx: Context, story: Story) -> None:
                 note=rng.choice(CHASE_NOTES),
                 **ctx.stamp(chased),
             )
+            if address and chase["method"] == ChaseMethod.email.value:
+                chase["sent_to"], chase["token"], linked = address, secrets.token_urlsafe(24), chase
             chased += ctx.days(5, 10)
+        if linked is not None and action["status"] in (ActionStatus.in_progress, ActionStatus.done):
+            _update_by_link(ctx, action, linked, address)
+
+
+def _chase_address(ctx: Context, action: dict) -> str | None:
+    """Where a chase email may go: the owner's own secure address, else the agency's secure mailbox, else nowhere."""
+    person = ctx.contact_email.get(action["owner_contact_id"])
+    mailbox = ctx.org_mailbox.get(action["owner_organisation_id"])
+    return next((a for a in (person, mailbox) if a and is_secure_address(a)), None)
+
+
+def _update_by_link(ctx: Context, action: dict, chase: dict, address: str) -> None:
+    """The owner's answer through the chase's link: in progress soon after, or done on the day it was done."""
+    sent, status = chase["chased_at"], action["status"]
+    if status == ActionStatus.done:
+        answered = max(ctx.at(action["completed_on"]), sent + timedelta(hours=1))
+    else:
+        answered = sent + timedelta(hours=ctx.rng.randint(1, 48))
+    if answered > ctx.now:
+        return  # not answered yet: the link still works
+    chase["link_used_at"] = answered
+    ctx.rows.add(
+        ActionUpdate,
+        id=ctx.rows.next_id(ActionUpdate),
+        action_id=action["id"],
+        at=answered,
+        status=status,
+        note=ctx.rng.choice(UPDATE_NOTES[status]),
+        by_name=address,
+        chase_id=chase["id"],
+        created_at=answered,
+        updated_at=answered,
+    )
+    action["updated_at"] = max(action["updated_at"], answered)

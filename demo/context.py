@@ -87,6 +87,9 @@ class Context:
         self.orgs_by_code: dict[str, int] = {}
         self.orgs_by_type: dict[OrganisationType, list[int]] = defaultdict(list)
         self.org_domain: dict[int, str] = {}
+        #: Organisation id -> its secure mailbox, and contact id -> email: where a chase about an action goes.
+        self.org_mailbox: dict[int, str | None] = {}
+        self.contact_email: dict[int, str] = {}
         self.team_id = 0
         self.lead_id = 0
         self.coordinators: list[int] = []

@@ -1,21 +1,22 @@
-"""The ILR team, an agency of every kind, and the localities with their GP practices."""
+"""The ILR team, an agency of every kind, the domains accredited for patient data, and the localities."""
 
 from __future__ import annotations
 
 from demo.bulk import existing_ids
 from demo.context import Context, Locality
-from demo.reference import AGENCIES, ILR_TEAM, LOCALITIES, LOCALITY_WEIGHTS
+from demo.reference import ACCREDITED_DOMAINS, AGENCIES, ILR_TEAM, LOCALITIES, LOCALITY_WEIGHTS
 from models import Locality as LocalityRow
-from models import Organisation, OrganisationType
+from models import Organisation, OrganisationType, SecureDomain
 
 
 def seed_organisations(ctx: Context) -> None:
-    """The ILR team, every agency, and 3-4 localities with 4-12 GP practices each."""
+    """The ILR team, every agency, their accredited domains, and 3-4 localities with 4-12 GP practices each."""
     rng = ctx.rng
     ctx.orgs_by_code = existing_ids(Organisation, "ods_code")
     ctx.team_id = _organisation(ctx, *ILR_TEAM)
     for agency in AGENCIES:
         _organisation(ctx, *agency)
+    _secure_domains(ctx)
     localities_by_name = existing_ids(LocalityRow, "name")
     practices_each = max(4, min(12, ctx.n // 2500))
     practice_no = 0
@@ -49,9 +50,20 @@ def seed_organisations(ctx: Context) -> None:
         ctx.localities.append(loc)
 
 
+def _secure_domains(ctx: Context) -> None:
+    """The domains the team lead recorded as accredited (the NHS ones pass through the configured allow-list)."""
+    held = existing_ids(SecureDomain, "domain")
+    for domain, note in ACCREDITED_DOMAINS:
+        if domain not in held:
+            ctx.rows.add(
+                SecureDomain, id=ctx.rows.next_id(SecureDomain), domain=domain, note=note, **ctx.stamp(ctx.set_up_on)
+            )
+
+
 def _organisation(ctx: Context, name, type_, code, domain, secure, locality_id=None) -> int:
     """The organisation with this ODS code: reused when a forced seed finds it already held."""
     org_id = ctx.orgs_by_code.get(code)
+    mailbox = f"{secure}@{domain}" if secure else None
     if org_id is None:
         org_id = ctx.orgs_by_code[code] = ctx.rows.next_id(Organisation)
         ctx.rows.add(
@@ -61,9 +73,10 @@ def _organisation(ctx: Context, name, type_, code, domain, secure, locality_id=N
             type=type_,
             ods_code=code,
             locality_id=locality_id,
-            secure_email=f"{secure}@{domain}" if secure else None,
+            secure_email=mailbox,
             **ctx.stamp(ctx.set_up_on),
         )
     ctx.org_domain[org_id] = domain
+    ctx.org_mailbox[org_id] = mailbox
     ctx.orgs_by_type[type_].append(org_id)
     return org_id

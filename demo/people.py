@@ -125,8 +125,10 @@ def _contact(
 ) -> int:
     """A contact; an account's own contact is made once and reused."""
     if user_id is not None and user_id in people.contact_of_user:
+        ctx.contact_email.setdefault(people.contact_of_user[user_id], email)
         return people.contact_of_user[user_id]
     contact_id = ctx.rows.next_id(Contact)
+    ctx.contact_email[contact_id] = email
     ctx.rows.add(
         Contact,
         id=contact_id,

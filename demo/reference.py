@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models import (
+    ActionStatus,
     ClosureReason,
     GoalDomain,
     MemberRole,
@@ -39,8 +40,20 @@ AGENCIES = [
         "hospitals-demo.nhs.net",
         "frailty.team",
     ),
-    ("Demo County Council Adult Social Care", OrganisationType.social_services, "DEMOSS", "social-demo.gov.uk", None),
-    ("Demo Borough Council Adult Social Care", OrganisationType.social_services, "DEMOS2", "borough.example.org", None),
+    (
+        "Demo County Council Adult Social Care",
+        OrganisationType.social_services,
+        "DEMOSS",
+        "social-demo.gov.uk",
+        "adult.social.care",
+    ),
+    (
+        "Demo Borough Council Adult Social Care",
+        OrganisationType.social_services,
+        "DEMOS2",
+        "borough-demo.gov.uk",
+        "asc.duty",
+    ),
     (
         "Demo PCN Clinical Pharmacy Team",
         OrganisationType.pharmacy,
@@ -65,14 +78,58 @@ AGENCIES = [
         "ambulance-demo.nhs.net",
         "frequent.callers",
     ),
-    ("Demo Fire and Rescue Service", OrganisationType.fire_rescue, "DEMOFR", "fire.example.org", None),
-    ("Demo Homes Housing Association", OrganisationType.housing, "DEMOHO", "homes.example.org", None),
-    ("Demo Council Housing Options", OrganisationType.housing, "DEMOH2", "housing.example.org", None),
+    ("Demo Fire and Rescue Service", OrganisationType.fire_rescue, "DEMOFR", "fire-demo.gov.uk", "safe.and.well"),
+    ("Demo Homes Housing Association", OrganisationType.housing, "DEMOHO", "homes.example.org", "tenancy.support"),
+    (
+        "Demo Council Housing Options",
+        OrganisationType.housing,
+        "DEMOH2",
+        "housing.borough-demo.gov.uk",
+        "housing.options",
+    ),
     ("Demo Age Concern", OrganisationType.voluntary, "DEMOVA", "ageconcern.example.org", None),
     ("Demo Carers' Centre", OrganisationType.voluntary, "DEMOVC", "carers.example.org", None),
     ("Demo Good Neighbours", OrganisationType.voluntary, "DEMOVG", "neighbours.example.org", None),
     ("Demo Hospice", OrganisationType.other, "DEMOOT", "hospice.example.org", None),
 ]
+#: The domains the demo team lead has recorded as accredited (DCB1596), with their notes: those of the councils, the
+#: fire service and the housing agencies (the agencies with partner logins). Accreditation is by domain, so Council
+#: Housing Options passes on a subdomain of the borough council's; telecare, recovery, the voluntary sector and the
+#: hospice are left off, so the demo also shows a chase or the minutes refused for want of a secure address.
+ACCREDITED_DOMAINS = [
+    (
+        "social-demo.gov.uk",
+        "Demo County Council, all departments: on the NHS list of organisations accredited to the secure email "
+        "standard (DCB1596); the council's IT security team confirmed the domain.",
+    ),
+    (
+        "borough-demo.gov.uk",
+        "Demo Borough Council, with Council Housing Options on housing.borough-demo.gov.uk: on the DCB1596 "
+        "accredited list; confirmed by the council's information governance lead.",
+    ),
+    (
+        "fire-demo.gov.uk",
+        "Demo Fire and Rescue Service: on the DCB1596 accredited list; the safe and well team confirmed the mailbox.",
+    ),
+    (
+        "homes.example.org",
+        "Demo Homes Housing Association: its DCB1596 accreditation letter seen and filed with the ILR's IG records "
+        "(a reserved example domain stands in for the association's own).",
+    ),
+]
+#: What an owner writes when they update an action through the link in a chase.
+UPDATE_NOTES = {
+    ActionStatus.in_progress: [
+        "Visit booked for next week.",
+        "Waiting for the family to confirm a date.",
+        "Equipment ordered; fitting booked.",
+    ],
+    ActionStatus.done: [
+        "Assessment done; report sent to the GP.",
+        "Done: see the shared care record.",
+        "Visit completed; no further concerns.",
+    ],
+}
 #: The ILR team itself, in the same shape: the demo coordinators and the lead belong to it.
 ILR_TEAM = ("Integrated Locality Review team", OrganisationType.ilr_team, ILR_TEAM_ODS, "ilr-demo.nhs.net", "ilr.team")
 

@@ -1,4 +1,4 @@
-"""What the tool itself keeps: generated documents, sent emails, availability polls, settings and the audit entry."""
+"""What the tool keeps: generated documents, sent emails, availability polls, settings, sessions, the audit entry."""
 
 from __future__ import annotations
 
@@ -22,16 +22,19 @@ from models import (
     PollSlot,
     PollStatus,
     Setting,
+    SignInMethod,
+    UserSession,
     db,
 )
-from services.settings import AGENDA_CUTOFF, RISK_POINTS
+from services.settings import AGENDA_CUTOFF, CHASE_INTERVAL, RISK_POINTS
 from services.settings import DEFAULTS as SETTING_DEFAULTS
 
 REJECTED = "550 5.1.1 Recipient address rejected"
 
 
 def seed_system_records(ctx: Context) -> None:
-    """A few sent emails and generated documents, availability polls, default settings and one audit entry."""
+    """A few sent emails and generated documents, availability polls, default settings, the team's last sessions
+    and one audit entry."""
     rows = ctx.rows
     for loc in ctx.localities:
         _documents(ctx, loc)
@@ -60,9 +63,11 @@ def seed_system_records(ctx: Context) -> None:
         failed=True,
     )
     # The defaults are stored, not left implicit, so the settings page shows every value the demo runs on.
-    for key, value in ((RISK_POINTS, risk.DEFAULTS), (AGENDA_CUTOFF, SETTING_DEFAULTS[AGENDA_CUTOFF])):
+    stored = {RISK_POINTS: risk.DEFAULTS} | {key: SETTING_DEFAULTS[key] for key in (AGENDA_CUTOFF, CHASE_INTERVAL)}
+    for key, value in stored.items():
         if db.session.get(Setting, key) is None:
             rows.add(Setting, key=key, value=json.dumps(value), updated_by_id=ctx.lead_id, **ctx.stamp(ctx.start))
+    _sessions(ctx)
     rows.flush()
     # Core inserts bypass the audit listener: one entry says what was loaded instead of a million.
     rows.add(
@@ -74,6 +79,25 @@ def seed_system_records(ctx: Context) -> None:
         detail=f"Synthetic demo data loaded by flask seed-demo ({ctx.n} patients); "
         "bulk rows are not audited one by one.",
     )
+
+
+def _sessions(ctx: Context) -> None:
+    """The lead's and each coordinator's last session, signed out: from documentation addresses (RFC 5737)."""
+    for n, user_id in enumerate([ctx.lead_id, *ctx.coordinators]):
+        started = ctx.at(ctx.today - timedelta(days=1))
+        ctx.rows.add(
+            UserSession,
+            id=ctx.rows.next_id(UserSession),
+            key=secrets.token_urlsafe(32),
+            user_id=user_id,
+            created_at=started,
+            last_seen_at=started + timedelta(minutes=40),
+            address=f"203.0.113.{10 + n}",
+            user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edge/130.0",
+            method=SignInMethod.password,
+            ended_at=started + timedelta(minutes=45),
+            ended_reason="signed out",
+        )
 
 
 def _documents(ctx: Context, loc: Locality) -> None:
