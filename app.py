@@ -12,6 +12,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
+import action_links
 import audit
 import auth
 import availability
@@ -113,6 +114,7 @@ def create_app(config: dict | None = None) -> Flask:
     auth.login_manager.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(availability.bp)
+    app.register_blueprint(action_links.bp)
     app.jinja_env.filters.update(ukdate=timefmt.format_date, ukdatetime=timefmt.format_datetime)
     security.init_app(app)
     audit.init_app(app)

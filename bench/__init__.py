@@ -3,7 +3,8 @@
 Builds (or reuses) a SQLite database seeded with `flask seed-demo`'s data at the given size, signs
 in as the demo team lead with the Flask test client, and times each list screen's first page, a
 filter and a search, plus the heaviest record pages (the busiest meeting, its minutes, a patient
-record). Figures only, no pass or fail: DESIGN.md §7 says what to aim for.
+record), the action list of the agency with most overdue actions, and the daily chase as a dry run
+(`flask chase-overdue --dry-run`). Figures only, no pass or fail: DESIGN.md §7 says what to aim for.
 
 List screens are found from the app itself (every Flask-Admin model view), so screens added later
 are picked up; `FILTERS` and `SEARCHES` choose a telling filter and search term for known ones.
@@ -18,16 +19,21 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask import Flask, url_for
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.contrib.sqla.filters import FilterEmpty
+from flask_admin.contrib.sqla.filters import FilterEmpty, FilterEqual
 from flask_migrate import upgrade
 from sqlalchemy import event, func, select
 
 import demo
+from admin.actions import OverdueFilter
 from cli import run
-from models import Action, AgendaItem, Meeting, MeetingStatus, Patient, db
+from models import Action, AgendaItem, Meeting, MeetingStatus, Organisation, Patient, db
+from services.actions import STILL_OPEN
+from services.chasing import chase_overdue
+from timefmt import today
 
 #: A filter to time per screen (endpoint: (filter column, value)); other screens use their first filter with options.
 FILTERS = {
@@ -48,7 +54,8 @@ class Timing:
     screen: str
     variant: str
     url: str
-    status: int
+    #: The HTTP status, or "-" for a command.
+    status: int | str
     median_ms: float
     p90_ms: float
     queries: int
@@ -189,6 +196,54 @@ def record_pages(app: Flask) -> list[tuple[str, str, str]]:
     return pages
 
 
+def agency_overdue(app: Flask) -> list[tuple[str, str, str]]:
+    """The action list as one agency works it: its own actions, overdue only (the agency with most overdue)."""
+    with app.app_context():
+        busiest = db.session.execute(
+            select(Organisation.name, func.count())
+            .join(Action, Action.owner_organisation_id == Organisation.id)
+            .where(Action.status.in_(STILL_OPEN), Action.due_on < today(), Action.archived_at.is_(None))
+            .group_by(Organisation.id, Organisation.name)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).first()
+    if busiest is None:
+        return []
+    view = next(v for admin in app.extensions["admin"] for v in admin._views if getattr(v, "endpoint", "") == "action")
+    # By the filters' own names (their positions change as filters are added): owner organisation equals, overdue.
+    args = {}
+    for index, flt in enumerate(view._filters or []):
+        if type(flt) is FilterEqual and str(flt.column) == "organisation.name" and "name" not in args:
+            args["name"] = f"flt0_{view.get_filter_arg(index, flt)}"
+        elif isinstance(flt, OverdueFilter):
+            args["overdue"] = f"flt1_{view.get_filter_arg(index, flt)}"
+    if len(args) < 2:
+        raise SystemExit("bench: the action list lost its owner organisation or Overdue filter; adapt agency_overdue.")
+    name, count = busiest
+    with app.test_request_context():
+        url = f"{url_for('action.index_view')}?{urlencode({args['name']: name, args['overdue']: '1'})}"
+    return [("action", f"one agency's overdue ({count:,})", url)]
+
+
+def time_chase_dry_run(app: Flask, counter: QueryCounter, runs: int) -> Timing:
+    """`flask chase-overdue --dry-run`: each run in its own app context, as the command runs (one warm-up first)."""
+    times, queries, result = [], 0, None
+    for run_number in range(runs + 1):
+        with app.app_context():
+            counter.count = 0
+            started = time.perf_counter()
+            result = chase_overdue(dry_run=True)
+            elapsed = (time.perf_counter() - started) * 1000
+            queries = counter.count
+        if run_number:
+            times.append(elapsed)
+    variant = f"--dry-run ({result.chased:,} to send in {len(result.sent):,} emails, {len(result.refused):,} refused)"
+    return Timing(
+        "chase-overdue", variant, "flask chase-overdue --dry-run", "-", statistics.median(times),
+        nearest_rank(times, 90), queries,
+    )  # fmt: skip
+
+
 def measure(client, counter: QueryCounter, url: str, runs: int) -> tuple[int, list[float], int]:
     """One warm-up request, then `runs` timed ones: (status, times in ms, queries per request)."""
     client.get(url)
@@ -217,7 +272,7 @@ def print_table(patients: int, runs: int, timings: list[Timing]) -> None:
     print(f"{'screen':<{width}}  {'status':>6}  {'median ms':>9}  {'p90 ms':>8}  {'queries':>7}")
     for t in timings:
         name = f"{t.screen} {t.variant}"
-        print(f"{name:<{width}}  {t.status:>6}  {t.median_ms:>9.1f}  {t.p90_ms:>8.1f}  {t.queries:>7}")
+        print(f"{name:<{width}}  {t.status!s:>6}  {t.median_ms:>9.1f}  {t.p90_ms:>8.1f}  {t.queries:>7}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,10 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     lead = next(email for email, _, role, _ in demo.DEMO_ACCOUNTS if role.value == "team_lead")
     sign_in(client, lead, demo.DEMO_PASSWORD)
     timings = []
-    for screen, variant, target in list_screens(app) + record_pages(app):
+    for screen, variant, target in list_screens(app) + record_pages(app) + agency_overdue(app):
         status, times, queries = measure(client, counter, target, args.runs)
         timings.append(
             Timing(screen, variant, target, status, statistics.median(times), nearest_rank(times, 90), queries)
         )
+    timings.append(time_chase_dry_run(app, counter, args.runs))
     print_table(args.patients, args.runs, timings)
     return 0
