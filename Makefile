@@ -35,7 +35,7 @@ run: venv
 	ILR_ENV=development $(BIN)/flask db upgrade
 	ILR_ENV=development $(BIN)/flask seed-demo --if-empty
 	ILR_ENV=development $(BIN)/flask demo-logins
-	ILR_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000
+	ILR_ENV=development ALLOW_HTTP=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # Formatting, lint and the security scan: a drift fails CI like a failing test.
 lint: venv

@@ -11,6 +11,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import action_links
 import audit
@@ -51,7 +52,8 @@ def load_config(app: Flask, config: dict | None) -> None:
         SQLALCHEMY_DATABASE_URI=database_url(os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'ilr.sqlite'}")),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        #: Proxies in front of the app (a load balancer, nginx): their X-Forwarded-* headers are believed.
+        PROXY_COUNT=int(os.environ.get("PROXY_COUNT", "0")),
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         # A long meeting must not lose a form: the token lives as long as the session.
@@ -67,9 +69,27 @@ def load_config(app: Flask, config: dict | None) -> None:
     )
     if config:
         app.config.update(config)
+    _transport(app, config or {})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _dev_secret_key(app, instance)
     _require_organiser(app)
+
+
+def _transport(app: Flask, given: dict) -> None:
+    """Over HTTPS, cookies are Secure with the __Host- prefix (this host only, path /) and HSTS is sent.
+
+    `given` (a test's config) may set any of these itself.
+    """
+    if "ALLOW_HTTP" not in given:
+        # Plain http is for development and tests, or when ALLOW_HTTP=1 is set on purpose (`make run` does).
+        allowed = app.config["ILR_ENV"] in DEV_ENVIRONMENTS or os.environ.get("ALLOW_HTTP") == "1"
+        app.config["ALLOW_HTTP"] = allowed
+    secure = not app.config["ALLOW_HTTP"]
+    for key, value in (("SESSION_COOKIE_SECURE", secure), ("REMEMBER_COOKIE_SECURE", secure), ("HSTS", secure)):
+        if key not in given:
+            app.config[key] = value
+    if app.config["SESSION_COOKIE_SECURE"] and "SESSION_COOKIE_NAME" not in given:
+        app.config["SESSION_COOKIE_NAME"], app.config["SESSION_COOKIE_PATH"] = "__Host-session", "/"
 
 
 def _require_organiser(app: Flask) -> None:
@@ -105,6 +125,9 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     load_config(app, config)
 
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
     db.init_app(app)
     install_sqlite_pragmas()
     migrate.init_app(

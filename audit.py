@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from models import AuditAction, AuditEntry, Patient, db, utcnow
 
 #: Tables whose changes are not audited: the trail itself.
-UNAUDITED_TABLES = frozenset({"audit_entry", "alembic_version"})
+UNAUDITED_TABLES = frozenset({"audit_entry", "alembic_version", "user_session"})
 #: Columns whose values never enter the trail (only the fact that they changed).
 SECRET_COLUMNS = frozenset({"password_hash", "session_token"})
 #: Columns that change on every save and say nothing on their own.
@@ -99,6 +99,7 @@ def _entries_for_flush(session: Session) -> list[dict]:
     now = utcnow()
     user_id = _acting_user_id(session)
     why = session.info.get("audit_reason")
+    address = client_address()
     rows = []
     for objects, kind in (
         (session.new, AuditAction.create),
@@ -126,6 +127,7 @@ def _entries_for_flush(session: Session) -> list[dict]:
                     patient_id=patient_id_of(obj),
                     changes=json.dumps(changes, default=str),
                     reason=why,
+                    client_address=address,
                 )
             )
     return rows
@@ -183,9 +185,20 @@ def record(
             patient_id=patient_id,
             detail=detail[:2000] if detail else None,
             reason=reason,
+            client_address=client_address(),
         )
     )
-    session.info["audit_needs_commit"] = True
+    commit_at_end_of_request()
+
+
+def commit_at_end_of_request() -> None:
+    """Writes a read makes (a trail entry, a session's last-seen time) are committed once the request succeeds."""
+    db.session().info["audit_needs_commit"] = True
+
+
+def client_address() -> str | None:
+    """The client's address (ProxyFix has already put the proxy's report of it in remote_addr)."""
+    return request.remote_addr if has_request_context() else None
 
 
 def describe_request_filters() -> str:

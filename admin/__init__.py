@@ -8,13 +8,17 @@ from admin import (
     audit_trail,
     care_plans,
     caseload,
+    contacts,
     intake,
     meeting_room,
     meetings,
+    onward,
     patient_record,
     patients,
     referrals,
+    safeguarding,
     scheduling,
+    sessions,
     settings,
     system,
     triage,
@@ -27,6 +31,7 @@ def register_views(admin) -> None:
     The menu's categories appear in the order their first screen is added.
     """
     patients.register(admin)
+    contacts.register(admin)
     intake.register(admin)
     triage.register(admin)
     caseload.register(admin)
@@ -37,7 +42,10 @@ def register_views(admin) -> None:
     meetings.register(admin)
     actions.register(admin)
     care_plans.register(admin)
+    onward.register(admin)
+    safeguarding.register(admin)
     system.register(admin)
     accounts.register(admin)
     audit_trail.register(admin)
     settings.register(admin)
+    sessions.register(admin)

@@ -12,7 +12,7 @@ import risk
 from access import TEAM_LEAD
 from admin.base import SecureView
 from admin.forms import AdminForm
-from services.settings import AGENDA_CUTOFF, CHASE_INTERVAL, get_setting, set_setting
+from services.settings import ABSOLUTE_HOURS, AGENDA_CUTOFF, CHASE_INTERVAL, IDLE_MINUTES, get_setting, set_setting
 
 
 def settings_form():
@@ -30,6 +30,15 @@ def settings_form():
             "Chase overdue actions again after (days)",
             description="The daily chase emails an overdue action's owner at most once in this many days.",
             validators=[InputRequired(message="Enter a number."), NumberRange(1, 90, message="Between 1 and 90 days.")],
+        )
+        idle_minutes = IntegerField(
+            "Sign out after this many minutes without use",
+            description="A page warns a minute before, with a button to stay signed in; typed text stays on it.",
+            validators=[InputRequired(message="Enter a number."), NumberRange(5, 240, message="Between 5 and 240.")],
+        )
+        absolute_hours = IntegerField(
+            "Sign out this many hours after signing in, whatever happens",
+            validators=[InputRequired(message="Enter a number."), NumberRange(1, 24, message="Between 1 and 24.")],
         )
 
     for key, label in risk.LABELS.items():
@@ -57,11 +66,14 @@ class SettingsView(SecureView):
                 getattr(form, key).data = value
             form.cutoff_days.data = get_setting(AGENDA_CUTOFF)
             form.chase_days.data = get_setting(CHASE_INTERVAL)
+            form.idle_minutes.data, form.absolute_hours.data = get_setting(IDLE_MINUTES), get_setting(ABSOLUTE_HOURS)
         elif form.validate_on_submit():
 
             def save():
                 set_setting(AGENDA_CUTOFF, form.cutoff_days.data, current_user)
                 set_setting(CHASE_INTERVAL, form.chase_days.data, current_user)
+                set_setting(IDLE_MINUTES, form.idle_minutes.data, current_user)
+                set_setting(ABSOLUTE_HOURS, form.absolute_hours.data, current_user)
                 return risk.save_points({key: getattr(form, key).data for key in risk.DEFAULTS}, current_user)
 
             if self.perform(save, lambda moved: f"Settings saved. {moved} patient(s) changed priority."):

@@ -98,7 +98,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = enum_column(Role, index=True)
+    #: active_history: a role change ends the account's sessions, so the role before an unsaved change is kept.
+    role: Mapped[Role] = enum_column(Role, index=True, active_history=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     #: Deactivated accounts cannot sign in; they are kept for the audit trail.

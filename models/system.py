@@ -104,6 +104,7 @@ class AuditAction(LabelledEnum):
     sign_in = "sign_in", "Signed in"
     sign_in_failed = "sign_in_failed", "Sign-in failed"
     sign_out = "sign_out", "Signed out"
+    session_ended = "session_ended", "Session ended"
 
 
 class AuditEntry(db.Model):

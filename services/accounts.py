@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import secrets
+from functools import cache
+
+from flask import current_app
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 import audit
-from models import MIN_PASSWORD_LENGTH, AuditAction, DomainError, Organisation, OrganisationType, Role, User, db, utcnow
+from models import (
+    MIN_PASSWORD_LENGTH,
+    AuditAction,
+    DomainError,
+    Organisation,
+    OrganisationType,
+    Role,
+    User,
+    db,
+    utcnow,
+    value_before,
+)
+from security.passwords import password_problem
+from services.sessions import end_all_sessions
 
 #: The ILR team's own organisation: new accounts belong to it unless told otherwise.
 ILR_TEAM_ODS = "ILR001"
@@ -43,17 +61,36 @@ def create_user(
 
 
 def _new_password(user: User, password: str) -> None:
-    """Set a password (its sessions end), or refuse it in words."""
-    try:
-        user.set_password(password)
-    except ValueError as exc:
-        raise DomainError(str(exc)) from None
+    """Set a password, or refuse it in words (the rules: security/passwords.py)."""
+    problem = password_problem(password)
+    if problem:
+        raise DomainError(problem)
+    user.set_password(password)
 
 
-def reset_password(user: User, password: str) -> None:
-    """Give an account a new password; its open sessions end."""
+def check_dummy_password(password: str) -> bool:
+    """A hash check against nothing: a sign-in for an unknown email takes as long as one for a real account."""
+    check_password_hash(_dummy_hash(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")), password)
+    return False
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
+def upgrade_password_hash(user: User, password: str) -> None:
+    """After a successful sign-in, re-hash a password stored with older hashing parameters."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if user.password_hash.split("$", 1)[0] != _dummy_hash(method).split("$", 1)[0]:
+        user.password_hash = generate_password_hash(password, method=method)
+
+
+def reset_password(user: User, password: str, *, keep_session: str | None = None) -> None:
+    """Give an account a new password; its open sessions end (but the one changing its own, `keep_session`)."""
     _new_password(user, password)
     with audit.reason("Password reset; the account's sessions ended"):
+        end_all_sessions(user, "password changed", keep=keep_session)
         db.session.flush()
 
 
@@ -63,7 +100,7 @@ def deactivate_user(user: User, by: User) -> None:
         raise DomainError("You cannot deactivate your own account.")
     with audit.reason(f"Account deactivated by {by.name}"):
         user.active = False
-        user.end_sessions()
+        end_all_sessions(user, "account deactivated")
         db.session.flush()
 
 
@@ -75,10 +112,12 @@ def update_account(user: User, by: User, *, is_new: bool, new_password: str | No
         raise DomainError(f"Set a password for the new account (at least {MIN_PASSWORD_LENGTH} characters).")
     if new_password:
         _new_password(user, new_password)
-    if not user.active:
-        if not is_new and user.id == by.id:
-            raise DomainError("You cannot deactivate your own account.")
-        user.end_sessions()
+    if not user.active and not is_new and user.id == by.id:
+        raise DomainError("You cannot deactivate your own account.")
+    role_changed = not is_new and value_before(user, "role") != user.role
+    if not is_new and (new_password or not user.active or role_changed):
+        why = "password changed" if new_password else "account deactivated" if not user.active else "role changed"
+        end_all_sessions(user, why)
 
 
 def record_sign_in(user: User) -> None:

@@ -17,7 +17,18 @@ AGENDA_CUTOFF = "agenda_cutoff_working_days"
 #: Days before an overdue action is chased again by the daily job (an int).
 CHASE_INTERVAL = "chase_interval_days"
 
-DEFAULTS: dict[str, object] = {RISK_POINTS: {}, AGENDA_CUTOFF: 2, CHASE_INTERVAL: 7}
+#: Minutes without a request after which a session ends (an int).
+IDLE_MINUTES = "session_idle_minutes"
+#: Hours after signing in after which a session ends whatever happens (an int).
+ABSOLUTE_HOURS = "session_absolute_hours"
+
+DEFAULTS: dict[str, object] = {
+    RISK_POINTS: {},
+    AGENDA_CUTOFF: 2,
+    CHASE_INTERVAL: 7,
+    IDLE_MINUTES: 30,
+    ABSOLUTE_HOURS: 12,
+}
 
 
 def get_setting(key: str, session: Session | None = None):

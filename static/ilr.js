@@ -55,3 +55,27 @@
   labelFilters(document);
   new MutationObserver(function () { labelFilters(document); }).observe(table, { childList: true, subtree: true });
 }());
+
+/* The idle time-out: a minute before the server would end the session, say so and offer to stay signed in. */
+(function () {
+  'use strict';
+  var body = document.body;
+  var idle = Number(body.getAttribute('data-idle-seconds'));
+  var warning = document.getElementById('idle-warning');
+  if (!idle || !warning) { return; }
+  var timer = null;
+  function restart() {
+    warning.hidden = true;
+    clearTimeout(timer);
+    timer = setTimeout(function () { warning.hidden = false; }, Math.max(idle - 60, 1) * 1000);
+  }
+  document.getElementById('stay-signed-in').addEventListener('click', function () {
+    fetch(body.getAttribute('data-keep-alive'), {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'X-CSRFToken': body.getAttribute('data-csrf'), 'Accept': 'application/json' }
+    }).then(function (response) { if (response.ok) { restart(); } });
+  });
+  // Anything the page saves in the background (the live minutes) keeps the session alive too.
+  document.addEventListener('ilr:saved', restart);
+  restart();
+}());

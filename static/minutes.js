@@ -69,6 +69,7 @@
         if (body.saved === true) {
           form.querySelector('[name="expected_version"]').value = body.version;
           say(form, 'saved at ' + now());
+          document.dispatchEvent(new CustomEvent('ilr:saved'));
           return true;
         }
         if (body.conflict) {

@@ -287,3 +287,13 @@ POLICY.update(
         **model_view("secure_domain", view=READERS, create=LEAD, edit=LEAD, export=STAFF, act=LEAD),
     }
 )
+
+POLICY.update(
+    {
+        # --- where you are signed in: everyone their own sessions; the team lead anyone's --------------
+        ("sessions.index", "GET"): Call(SIGNED_IN),
+        ("sessions.keep_alive", "POST"): Call(SIGNED_IN),
+        # The walk's session is another user's (the records' subject never signed in): only the lead may end it.
+        ("sessions.end", "POST"): Call(LEAD, {"session_id": "{user_session}"}),
+    }
+)

@@ -42,6 +42,7 @@ from models import (
     Setting,
     TriageDecision,
     TriageOutcome,
+    UserSession,
     db,
     utcnow,
 )
@@ -169,6 +170,7 @@ def _record_screen_rows(subject, organisation, patient, referral, meeting, item,
         "outbox_email": email,
         "generated_document": GeneratedDocument(kind=DocumentKind.agenda, filename="agenda.docx", generated_by=subject),
         "setting": Setting(key="agenda_cutoff_working_days", value="2"),
+        "user_session": UserSession(key="walk-session-key", user=subject, address="192.0.2.1"),
         "secure_domain": SecureDomain(domain="subject.gov.uk", note="Subject council: on the DCB1596 list"),
     }
     db.session.add_all(rows.values())

@@ -23,6 +23,9 @@ from risk import RiskInputs, assess
 from services.settings import RISK_POINTS
 from timefmt import today
 
+#: The settings screen's other required fields, at their defaults.
+SESSION_AND_CHASE = {"chase_days": 7, "idle_minutes": 30, "absolute_hours": 12}
+
 
 @pytest.mark.parametrize(
     "inputs, score, band",
@@ -158,7 +161,11 @@ def test_team_lead_changes_points_and_every_patient_is_recomputed(app, signed_in
     severe = _patient(cfs=7)
     mild = _patient(cfs=4)
     lead = signed_in("team_lead")
-    form = {key: value for key, value in risk.DEFAULTS.items()} | {"cfs_7_to_9": 8, "cutoff_days": 2}
+    form = {key: value for key, value in risk.DEFAULTS.items()} | {
+        "cfs_7_to_9": 8,
+        "cutoff_days": 2,
+        **SESSION_AND_CHASE,
+    }
     response = lead.submit("/admin/settings/", form)
     assert response.status_code == 302
     db.session.refresh(severe)
@@ -171,7 +178,8 @@ def test_team_lead_changes_points_and_every_patient_is_recomputed(app, signed_in
 def test_settings_refuse_bands_out_of_order_and_save_nothing(app, signed_in):
     lead = signed_in("team_lead")
     response = lead.submit(
-        "/admin/settings/", dict(risk.DEFAULTS) | {"high_from": 4, "medium_from": 4, "cutoff_days": 2}
+        "/admin/settings/",
+        dict(risk.DEFAULTS) | {"high_from": 4, "medium_from": 4, "cutoff_days": 2, **SESSION_AND_CHASE},
     )
     assert "The high band must start above the medium band" in response.get_data(as_text=True)
     assert db.session.get(Setting, RISK_POINTS) is None

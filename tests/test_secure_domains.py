@@ -130,7 +130,9 @@ def test_patient_data_to_a_council_is_refused_until_its_domain_is_added(app):
 
 
 def _settings_form(**overrides) -> dict:
-    return dict(risk.DEFAULTS) | {"cutoff_days": 2, "chase_days": 7} | overrides
+    return (
+        dict(risk.DEFAULTS) | {"cutoff_days": 2, "chase_days": 7, "idle_minutes": 30, "absolute_hours": 12} | overrides
+    )
 
 
 def test_the_settings_screen_saves_the_chase_interval(signed_in):

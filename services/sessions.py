@@ -1,0 +1,122 @@
+"""Signed-in sessions held on the server, their time-outs, and the throttling of failed sign-ins.
+
+A session's random key is all the cookie carries; every request looks it up, so ending it (sign-out, a
+password change, deactivation, a role change, the team lead) signs that browser out at once, and a copied
+cookie opens nothing. Failed sign-ins are counted from the audit trail, so the throttle holds across
+several app workers; it only slows (a window that slides), never locks an account for good.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+import audit
+from models import AuditAction, AuditEntry, DomainError, SignInMethod, User, UserSession, db, utcnow
+from services.settings import ABSOLUTE_HOURS, IDLE_MINUTES, get_setting
+
+#: A session's last-seen time is written at most this often (it is not an audit entry).
+TOUCH_EVERY = timedelta(minutes=1)
+#: Failed sign-ins counted over this window...
+THROTTLE_WINDOW = timedelta(minutes=15)
+#: ...slow an account after this many, and an address (one office may share one) after this many.
+FAILURES_PER_ACCOUNT = 5
+FAILURES_PER_ADDRESS = 20
+
+
+def start_session(user: User, *, address: str | None, user_agent: str | None, method=SignInMethod.password) -> str:
+    """A new session for a user who has just proved who they are; returns its key (for the cookie)."""
+    key = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(
+            key=key, user_id=user.id, address=address, user_agent=(user_agent or "")[:300] or None, method=method
+        )
+    )
+    db.session.flush()
+    return key
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    idle: timedelta
+    absolute: timedelta
+
+    @classmethod
+    def current(cls) -> Timeouts:
+        return cls(timedelta(minutes=int(get_setting(IDLE_MINUTES))), timedelta(hours=int(get_setting(ABSOLUTE_HOURS))))
+
+
+def live_session(key: str | None, user_id: int) -> UserSession | None:
+    """The session a cookie names, if it is live and the user's; a timed-out one is ended on the way."""
+    if not key:
+        return None
+    found = db.session.scalars(select(UserSession).where(UserSession.key == key)).first()
+    if found is None or found.user_id != user_id or found.ended_at is not None:
+        return None
+    now, limits = utcnow(), Timeouts.current()
+    if now - found.last_seen_at > limits.idle or now - found.created_at > limits.absolute:
+        _end(found, "timed out")
+        audit.commit_at_end_of_request()
+        return None
+    if now - found.last_seen_at >= TOUCH_EVERY:
+        db.session.execute(update(UserSession).where(UserSession.id == found.id).values(last_seen_at=now))
+        audit.commit_at_end_of_request()
+    return found
+
+
+def keep_alive(found: UserSession) -> None:
+    """The person is still there ("stay signed in"): the idle time-out starts again now."""
+    db.session.execute(update(UserSession).where(UserSession.id == found.id).values(last_seen_at=utcnow()))
+
+
+def _end(found: UserSession, why: str) -> None:
+    db.session.execute(
+        update(UserSession).where(UserSession.id == found.id).values(ended_at=utcnow(), ended_reason=why)
+    )
+
+
+def end_session(found: UserSession, why: str, by: User | None = None) -> None:
+    """End one session (sign-out, or someone ending it from the sessions page: that is audited)."""
+    if found.ended_at is not None:
+        raise DomainError("That session has already ended.")
+    _end(found, why)
+    if by is not None and by.id != found.user_id:
+        audit.record(AuditAction.session_ended, table="user_session", record_id=found.id, detail=why, user_id=by.id)
+
+
+def end_all_sessions(user: User, why: str, *, keep: str | None = None) -> int:
+    """End every live session of a user (a password change keeps the one making it); returns how many ended."""
+    live = [UserSession.user_id == user.id, UserSession.ended_at.is_(None)]
+    if keep:
+        live.append(UserSession.key != keep)
+    user.end_sessions()  # the token every older identity carries (first: the statement below flushes it with the rest)
+    ended = db.session.execute(update(UserSession).where(*live).values(ended_at=utcnow(), ended_reason=why))
+    return ended.rowcount
+
+
+def live_sessions(user: User | None = None) -> list[UserSession]:
+    """Live sessions, newest first: one user's, or everyone's (for the team lead)."""
+    query = select(UserSession).where(UserSession.ended_at.is_(None)).order_by(UserSession.last_seen_at.desc())
+    if user is not None:
+        query = query.where(UserSession.user_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def seconds_until_allowed(user: User | None, email: str, address: str | None) -> int:
+    """0 when a sign-in may be tried now; else how long the throttle asks to wait (repeated failures)."""
+    since = utcnow() - THROTTLE_WINDOW
+    failures = select(func.count(), func.min(AuditEntry.at)).where(
+        AuditEntry.action == AuditAction.sign_in_failed, AuditEntry.at > since
+    )
+    checks = [(failures.where(AuditEntry.detail == f"email={email}"), FAILURES_PER_ACCOUNT)]
+    if address:
+        checks.append((failures.where(AuditEntry.client_address == address), FAILURES_PER_ADDRESS))
+    wait = 0
+    for query, limit in checks:
+        count, first = db.session.execute(query).one()
+        if count >= limit and first is not None:
+            wait = max(wait, int((first + THROTTLE_WINDOW - utcnow()).total_seconds()) + 1)
+    return wait
