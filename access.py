@@ -8,7 +8,10 @@ lists, record pages, select-box look-ups, bulk actions, documents and exports al
 
 from __future__ import annotations
 
-from sqlalchemy import false, select
+import re
+
+from sqlalchemy import exists, false, or_, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from models import Action, AgendaItem, Contact, Meeting, MeetingMember, Patient, Role, db
@@ -69,9 +72,32 @@ def row_filters(model, user, include_archived: bool = False) -> list[ColumnEleme
     clauses: list[ColumnElement] = []
     if hasattr(model, "archived_at") and not (include_archived and user.role == Role.team_lead):
         clauses.append(model.archived_at.is_(None))
+        if model is not Patient and hasattr(model, "patient_id"):
+            # A record about an archived patient leaves lists, look-ups and exports with them.
+            own = aliased(Patient)  # its own alias: a list that already joins Patient must not correlate it away
+            live_patient = exists().where(own.id == model.patient_id, own.archived_at.is_(None)).correlate_except(own)
+            clauses.append(or_(model.patient_id.is_(None), live_patient))
     if user.role == Role.partner:
         clauses += _partner_clauses(model, user)
     return clauses
+
+
+#: The largest id a row can have (a signed 32-bit integer on PostgreSQL): a bigger number names no record.
+MAX_ID = 2**31 - 1
+_ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+def record_id(value) -> int | None:
+    """An id as typed in a URL or form: ASCII digits within the database's integer range, else None.
+
+    One parser for every view, filter and page number, so "²", "1e9", "-1" or 99999999999999999999 name
+    no record rather than reach the database (or Python's int(), which accepts "²").
+    """
+    text = str(value).strip() if value is not None else ""
+    if not _ASCII_DIGITS.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
 
 
 def may_see(model, row_id: int, user) -> bool:

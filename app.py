@@ -17,6 +17,7 @@ import action_links
 import audit
 import auth
 import availability
+import errors
 import risk  # noqa: F401 - registers the recompute-on-change listener
 import security
 import timefmt
@@ -140,6 +141,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(action_links.bp)
     app.jinja_env.filters.update(ukdate=timefmt.format_date, ukdatetime=timefmt.format_datetime)
     security.init_app(app)
+    errors.init_app(app)
     audit.init_app(app)
 
     admin = Admin(

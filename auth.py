@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from access import record_id
 from models import User, db
 from services.accounts import (
     check_dummy_password,
@@ -37,9 +38,9 @@ login_manager.session_protection = "strong"
 def load_user(identity: str) -> User | None:
     """The signed-in user, or None when the account is deactivated, or the cookie's session ended or timed out."""
     user_id, _, token = identity.partition(":")
-    if not user_id.isdigit():
+    if record_id(user_id) is None:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, record_id(user_id))
     if user is None or not user.is_active or user.session_token != token:
         return None
     if live_session(session.get(SESSION_KEY), user.id) is None:

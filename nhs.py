@@ -16,9 +16,12 @@ def normalise_nhs_number(value: str | None) -> str | None:
     return digits or None
 
 
+_TEN_DIGITS = re.compile(r"[0-9]{10}")
+
+
 def nhs_number_is_valid(digits: str) -> bool:
-    """10 digits whose last is the Modulus 11 check digit of the first nine."""
-    return len(digits) == 10 and digits.isdigit() and with_check_digit(digits[:9]) == digits
+    """10 ASCII digits whose last is the Modulus 11 check digit of the first nine ("²" is not a digit here)."""
+    return bool(_TEN_DIGITS.fullmatch(digits)) and with_check_digit(digits[:9]) == digits
 
 
 def format_nhs_number(digits: str | None) -> str:

@@ -13,16 +13,16 @@ from flask_admin.contrib.sqla.tools import get_primary_key
 from flask_admin.tools import iterdecode
 from flask_login import current_user
 from sqlalchemy import and_
-from wtforms import HiddenField
 
 import audit
-from access import NOBODY, STAFF, row_filters
-from admin.exporting import SpreadsheetExports
+from access import NOBODY, STAFF, record_id, row_filters
 from admin.formatters import DETAIL_TYPE_FORMATTERS, EXPORT_TYPE_FORMATTERS, TYPE_FORMATTERS
-from admin.forms import AdminForm, LabelledFilterConverter, RecordConverter
+from admin.forms import AdminForm, GuardedForms, LabelledFilterConverter, RecordConverter
+from admin.listing import BoundedListArguments, SpreadsheetExports
 from admin.lookups import ScopedAjaxLoader
 from admin.roles import RoleRules, refuse, signed_in, to_sign_in
 from models import AuditAction, Patient, db
+from services.forms import use_form_token
 from services.records import archive_records, restore_records
 from unit_of_work import STALE_EDIT_MESSAGE, Outcome, perform
 
@@ -78,7 +78,7 @@ class WrittenByWorkflow:
     roles_create = roles_edit = roles_archive = NOBODY
 
 
-class SecureModelView(OneUnitOfWork, RoleRules, SpreadsheetExports, ModelView):
+class SecureModelView(OneUnitOfWork, RoleRules, GuardedForms, BoundedListArguments, SpreadsheetExports, ModelView):
     """A model screen that requires sign-in, applies role rules and the row scope everywhere."""
 
     #: The relationship to a parent record (a goal's "care_plan"): rows without an archive date leave with it.
@@ -144,7 +144,7 @@ class SecureModelView(OneUnitOfWork, RoleRules, SpreadsheetExports, ModelView):
     def rows(self, ids, include_archived: bool = False) -> list:
         """The rows named by posted ids (a bulk action's), within the list's scope; other ids name nothing."""
         pk = getattr(self.model, get_primary_key(self.model))
-        keys = [int(i) for i in ids if str(i).isdigit()]
+        keys = [key for key in map(record_id, ids) if key is not None]
         return self.scope(db.session.query(self.model), include_archived).filter(pk.in_(keys)).all()
 
     def get_one(self, id):
@@ -186,6 +186,7 @@ class SecureModelView(OneUnitOfWork, RoleRules, SpreadsheetExports, ModelView):
 
     def create_model(self, form):
         def create():
+            use_form_token(form.form_token.data)  # the same form sent twice saves once
             model = self.build_new_instance()
             form.populate_obj(model)
             db.session.add(model)
@@ -217,22 +218,6 @@ class SecureModelView(OneUnitOfWork, RoleRules, SpreadsheetExports, ModelView):
     def delete_model(self, model):
         """Not offered (`can_delete` is off: records are archived); kept in the one unit of work all the same."""
         return self.perform(lambda: (self.on_model_delete(model), db.session.delete(model), db.session.flush())).ok
-
-    # --- stale edits ---------------------------------------------------------------------------
-
-    versioned = property(lambda self: hasattr(self.model, "version"))
-
-    def scaffold_form(self):
-        form_class = super().scaffold_form()
-        if self.versioned:
-            form_class.expected_version = HiddenField()
-        return form_class
-
-    def edit_form(self, obj=None):
-        form = super().edit_form(obj)
-        if self.versioned and obj is not None and request.method == "GET":
-            form.expected_version.data = obj.version
-        return form
 
     # --- archive and restore ------------------------------------------------------------------
 

@@ -6,6 +6,10 @@ theirs from Flask-Admin through `RecordConverter`. No view reads `request.form` 
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
+from flask import flash, request
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import filters
@@ -13,11 +17,21 @@ from flask_admin.model.form import converts
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from sqlalchemy import inspect
-from wtforms import BooleanField, DateField, DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import StopValidation, ValidationError
 
 from models import LabelledEnum, Patient, db
 from nhs import format_nhs_number, nhs_number_is_valid, normalise_nhs_number
+from services.forms import ALREADY_SAVED, form_token_used, new_form_token
 from timefmt import LONDON, to_london, today
 
 NOT_IN_FUTURE = "The date cannot be in the future."
@@ -39,12 +53,43 @@ class AdminForm(FlaskForm):
         self._obj = obj
         super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
 
+    def validate(self, extra_validators=None):
+        """Every text field is checked as plain text first (see `plain_text`), whatever form it is on."""
+        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
+        for field in self:
+            if isinstance(field, StringField) and not isinstance(field, PasswordField):  # a password is as typed
+                extra.setdefault(field.name, []).insert(0, plain_text(single_line=not isinstance(field, TextAreaField)))
+        return super().validate(extra_validators=extra)
+
     def first_error(self) -> str | None:
         """The first field error in words, for a page that answers with a flash message rather than the form."""
         for field in self:
             if field.errors:
                 return f"{field.label.text}: {field.errors[0]}"
         return None
+
+
+#: Control characters (C0 and DEL) other than tab and line breaks: invisible, and Word and Excel cannot hold them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def plain_text(single_line: bool):
+    """Text a person typed, refused with a message when it holds control characters (or, in a one-line field such
+    as a name or a code, a line break); kept in NFC, so "é" typed two ways is one name. Right-to-left text and
+    marks are kept (DESIGN.md §4)."""
+
+    def check(form, field):
+        if not isinstance(field.data, str):
+            return
+        if _CONTROL.search(field.data):
+            raise StopValidation("Remove the invisible control characters from this text: they cannot be saved.")
+        if single_line and ("\n" in field.data or "\r" in field.data):
+            raise StopValidation("Keep this on one line (no line breaks).")
+        field.data = unicodedata.normalize("NFC", field.data.strip() if single_line else field.data)
+        if single_line and not field.data and field.flags.required:
+            raise StopValidation("This field is required.")
+
+    return check
 
 
 # --- fields -------------------------------------------------------------------------------------
@@ -69,13 +114,16 @@ def one_character_line_breaks(value):
 
 
 class YesNoField(SelectField):
-    """A yes-or-no question whose answer may not be known yet (a nullable true/false column)."""
+    """A yes-or-no question whose answer may not be known yet (a nullable true/false column).
+
+    `unknown` names the blank answer: "Not known" unless the question reads better with another ("Not recorded").
+    """
 
     ANSWERS = {"": None, "yes": True, "no": False}
 
-    def __init__(self, label=None, validators=None, **kwargs):
+    def __init__(self, label=None, validators=None, unknown: str = "Not known", **kwargs):
         kwargs.pop("coerce", None)
-        super().__init__(label, validators, choices=[("", "Not known"), ("yes", "Yes"), ("no", "No")], **kwargs)
+        super().__init__(label, validators, choices=[("", unknown), ("yes", "Yes"), ("no", "No")], **kwargs)
 
     def process_data(self, value):
         self.data = value
@@ -119,6 +167,40 @@ class NhsNumberField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return format_nhs_number(self.data)
+
+
+class GuardedForms:
+    """Mixed into the secured model view: a create form carries a one-time token (sent twice, it saves once)
+    and an edit form the record's version (a save over someone else's newer one is refused)."""
+
+    versioned = property(lambda self: hasattr(self.model, "version"))
+
+    def scaffold_form(self):
+        form_class = super().scaffold_form()
+        form_class.form_token = HiddenField()
+        if self.versioned:
+            form_class.expected_version = HiddenField()
+        return form_class
+
+    def validate_form(self, form):
+        """A create form sent again after it was saved is refused before its checks say anything else."""
+        creating = hasattr(form, "form_token") and request.endpoint == f"{self.endpoint}.create_view"
+        if creating and form_token_used(form.form_token.data):
+            flash(ALREADY_SAVED, "error")
+            return False
+        return super().validate_form(form)
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        if request.method == "GET":
+            form.form_token.data = new_form_token()
+        return form
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if self.versioned and obj is not None and request.method == "GET":
+            form.expected_version.data = obj.version
+        return form
 
 
 # --- converters: record screens' forms and filters ------------------------------------------------

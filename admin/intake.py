@@ -21,11 +21,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from access import STAFF
+from access import STAFF, record_id, row_filters
 from admin.base import SecureView
 from admin.forms import AdminForm, YesNoField, not_in_future, valid_nhs_number
 from models import Consent, DomainError, Locality, Patient, Sex, db
 from nhs import CFS_LABELS, format_nhs_number
+from services.forms import new_form_token, use_form_token
 from services.patients import add_patient, find_patients
 from services.referrals import CONSENT_DETAILS, REFERRAL_QUESTIONS, organisation_with_ods, record_referral
 from timefmt import today
@@ -35,6 +36,8 @@ class ReferralForm(AdminForm):
     """The intake form: the patient (chosen, or new) and the referral."""
 
     patient_id = HiddenField()
+    #: One-time: the referral sent twice (a double click) is recorded once.
+    form_token = HiddenField()
     nhs_number = StringField(
         "NHS number",
         validators=[Optional(), Length(max=13), valid_nhs_number],
@@ -102,6 +105,7 @@ class IntakeView(SecureView):
         live = select(Locality).where(Locality.archived_at.is_(None)).order_by(Locality.name)
         form.locality_id.choices = [(locality.id, locality.name) for locality in db.session.scalars(live)]
         if not form.is_submitted():
+            form.form_token.data = new_form_token()
             form.received_on.data = today()
             form.patient_id.data = request.args.get("patient_id", "")
         return form
@@ -127,9 +131,10 @@ class IntakeView(SecureView):
             return [], str(exc)
 
     def _chosen_patient(self, form) -> Patient | None:
-        if form.patient_id.data and str(form.patient_id.data).isdigit():
+        patient_id = record_id(form.patient_id.data)
+        if patient_id is not None:
             return db.session.scalars(
-                select(Patient).where(Patient.id == int(form.patient_id.data), Patient.archived_at.is_(None))
+                select(Patient).where(Patient.id == patient_id, *row_filters(Patient, current_user))
             ).first()
         return None
 
@@ -141,6 +146,7 @@ class IntakeView(SecureView):
         if form.validate_on_submit():
 
             def record():
+                use_form_token(form.form_token.data)
                 patient = chosen or self._new_patient(form)
                 return record_referral(patient, **self._referral_fields(form))
 

@@ -8,7 +8,7 @@ from flask_admin.contrib.sqla.ajax import DEFAULT_PAGE_SIZE, QueryAjaxModelLoade
 from flask_login import current_user
 from sqlalchemy import or_
 
-from access import STAFF, row_filters
+from access import STAFF, record_id, row_filters
 from models import Locality, Meeting, Patient, db
 from nhs import normalise_nhs_number
 from timefmt import LONDON
@@ -21,10 +21,11 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return super().get_query().filter(*row_filters(self.model, current_user))
 
     def get_one(self, pk):
-        if not str(pk).isdigit():
+        key = record_id(pk)
+        if key is None:
             return None  # our keys are integers: anything else names no record
         with db.session.no_autoflush:
-            return self.get_query().filter(getattr(self.model, self.pk) == int(pk)).one_or_none()
+            return self.get_query().filter(getattr(self.model, self.pk) == key).one_or_none()
 
 
 def lookup(*fields: str, **options) -> dict:

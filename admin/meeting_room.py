@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import abort, flash, jsonify, redirect, request, send_file, url_for
 from flask_admin import expose
@@ -12,9 +12,10 @@ from sqlalchemy import select
 from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from access import STAFF, may_see
+from access import STAFF, may_see, record_id, row_filters
 from admin.base import SecureView
 from admin.forms import AdminForm
+from admin.onward import OnwardReferralForm
 from models import (
     Action,
     ActionStatus,
@@ -26,17 +27,19 @@ from models import (
     DomainError,
     Episode,
     Meeting,
+    OnwardMethod,
     Organisation,
     Role,
     db,
     utcnow,
 )
-from services import documents, meeting_room
+from services import documents, meeting_room, onward
 from services.actions import update_action_status
+from services.caseload import review_case
 from services.documents import DOCX
 from services.meeting_room import AgendaPlace
 from services.scheduling import members_of
-from timefmt import today
+from timefmt import LONDON, today
 from unit_of_work import perform
 
 #: What can be sent to members from the meeting page.
@@ -48,7 +51,7 @@ SENDABLE = (DocumentKind.agenda.value, DocumentKind.minutes.value, DocumentKind.
 class AddCasesForm(AdminForm):
     """The open cases ticked to list on the agenda."""
 
-    episode_id = SelectMultipleField(coerce=int, validate_choice=False)
+    episode_id = SelectMultipleField(validate_choice=False)
 
 
 def agenda_order_form(items: list[AgendaItem]):
@@ -100,6 +103,8 @@ class MinutesForm(AdminForm):
     outcome = TextAreaField()
     decisions = TextAreaField()
     discussed = StringField()
+    #: The meeting's decision on the next review, saved onto the case's episode (blank: no change).
+    review_on = DateField(validators=[Optional()])
     expected_version = IntegerField(validators=[Optional()])
 
     def typed(self, every_field: bool = False) -> dict[str, str]:
@@ -142,13 +147,13 @@ class MeetingRoomView(SecureView):
 
     def _meeting(self, meeting_id: int) -> Meeting:
         meeting = db.session.get(Meeting, meeting_id)
-        if meeting is None or meeting.archived_at is not None:
+        if meeting is None or not may_see(Meeting, meeting_id, current_user):  # the lists' scope, for ids too
             abort(404)
         return meeting
 
     def _item(self, item_id: int) -> AgendaItem:
         item = db.session.get(AgendaItem, item_id)
-        if item is None or item.archived_at is not None:
+        if item is None or not may_see(AgendaItem, item_id, current_user):
             abort(404)
         return item
 
@@ -192,7 +197,9 @@ class MeetingRoomView(SecureView):
     def add(self, meeting_id: int):
         self.require(STAFF)
         meeting = self._meeting(meeting_id)
-        episodes = db.session.scalars(select(Episode).where(Episode.id.in_(AddCasesForm().episode_id.data or []))).all()
+        chosen = [key for key in map(record_id, AddCasesForm().episode_id.raw_data or []) if key is not None]
+        scope = row_filters(Episode, current_user)  # the ids posted, checked against the same scope as the lists
+        episodes = db.session.scalars(select(Episode).where(Episode.id.in_(chosen), *scope)).all()
 
         def add_all():
             if not episodes:
@@ -261,6 +268,10 @@ class MeetingRoomView(SecureView):
             owners=self._owners(),
             contacts=contacts,
             flagged=meeting_room.open_safeguarding_patient_ids([i.patient_id for i in items]),
+            services=onward.find_services(),
+            methods=OnwardMethod,
+            referred=onward.referrals_agreed_at([i.id for i in items]),
+            review_from=meeting.starts_at.astimezone(LONDON).date() + timedelta(days=1),
             today=today(),
         )
 
@@ -274,9 +285,12 @@ class MeetingRoomView(SecureView):
         item = self._item(item_id)
         form = MinutesForm()
         typed, discussed, expected = form.typed(), form.was_discussed(), form.expected_version.data
+        review_on = form.review_on.data
 
         def save():
-            return meeting_room.save_minutes(item, typed, current_user, discussed=discussed, expected_version=expected)
+            meeting_room.save_minutes(item, typed, current_user, discussed=discussed, expected_version=expected)
+            if review_on is not None:
+                review_case(item, review_on, current_user)
 
         done = perform(save, say=False)
         if done:
@@ -294,9 +308,12 @@ class MeetingRoomView(SecureView):
         item = self._item(item_id)
         form = MinutesForm()
         typed, discussed, expected = form.typed(every_field=True), form.was_discussed(), form.expected_version.data
+        review_on = form.review_on.data
 
         def save():
             meeting_room.save_minutes(item, typed, current_user, discussed=discussed, expected_version=expected)
+            if review_on is not None:
+                review_case(item, review_on, current_user)
 
         self.perform(save, f"Minutes saved for {item.patient}.")
         return self._back_to_case(item)
@@ -335,6 +352,25 @@ class MeetingRoomView(SecureView):
         self.perform(add, "Action added.")
         return self._back_to_case(item)
 
+    @expose("/case/<int:item_id>/onward", methods=("POST",))
+    def refer_onward(self, item_id: int):
+        """A referral on (or signposting) agreed in the case's discussion, to a directory service or one typed."""
+        self.require(STAFF)
+        item = self._item(item_id)
+        form = OnwardReferralForm()
+        if not form.validate():
+            flash(form.first_error(), "error")
+            return self._back_to_case(item)
+
+        def refer():
+            return onward.refer_onward(
+                item.patient, current_user, on=form.referred_on.data, directory_service=form.directory_service(),
+                service_name=form.service_name.data, reason=form.reason.data, method=form.method.data, agenda_item=item,
+            )  # fmt: skip
+
+        self.perform(refer, lambda referral: f"Onward referral to {referral.service} recorded for {item.patient}.")
+        return self._back_to_case(item)
+
     # --- documents -------------------------------------------------------------------------------
 
     @expose("/<int:meeting_id>/document/<kind>")
@@ -349,8 +385,8 @@ class MeetingRoomView(SecureView):
             if kind != DocumentKind.action_log or not may_see(Meeting, meeting.id, current_user):
                 abort(403)
             organisation = current_user.organisation
-        elif request.args.get("organisation", "").isdigit():
-            organisation = db.session.get(Organisation, int(request.args["organisation"]))
+        elif record_id(request.args.get("organisation")):
+            organisation = db.session.get(Organisation, record_id(request.args.get("organisation")))
         done = self.perform(lambda: documents.generate(kind, meeting, current_user, organisation))
         if not done:
             return self._back_to(meeting_id)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import Optional
 
-from access import STAFF
+from access import STAFF, may_see
 from admin.base import SecureView
 from admin.forms import AdminForm, LondonDateTimeField
 from models import (
@@ -114,6 +114,12 @@ class SchedulingView(SecureView):
 
     roles = STAFF
 
+    def _scoped(self, meeting_id: int) -> Meeting:
+        """A meeting by id, within the same scope as the lists (an archived one names nothing)."""
+        if not may_see(Meeting, meeting_id, current_user):
+            abort(404)
+        return db.session.get(Meeting, meeting_id)
+
     @expose("/")
     def index(self):
         return self._index()
@@ -194,7 +200,7 @@ class SchedulingView(SecureView):
 
     @expose("/meetings/<int:meeting_id>/")
     def meeting(self, meeting_id: int):
-        return self._meeting(db.session.get(Meeting, meeting_id) or abort(404))
+        return self._meeting(self._scoped(meeting_id))
 
     def _meeting(self, meeting: Meeting, move_form: MoveForm | None = None):
         """The meeting page; a refused move comes back with the time as typed."""
@@ -209,14 +215,14 @@ class SchedulingView(SecureView):
     @expose("/meetings/<int:meeting_id>/invitation.ics")
     def invitation(self, meeting_id: int):
         """The invitation members' calendars now hold, for anyone to add by hand (no patient data in it)."""
-        meeting = db.session.get(Meeting, meeting_id) or abort(404)
+        meeting = self._scoped(meeting_id)
         ics = scheduling.current_invitation(meeting).encode()
         name = f"ilr-meeting-{meeting.id}.ics"
         return send_file(io.BytesIO(ics), mimetype="text/calendar", as_attachment=True, download_name=name)
 
     @expose("/meetings/<int:meeting_id>/move", methods=("POST",))
     def move(self, meeting_id: int):
-        meeting = db.session.get(Meeting, meeting_id) or abort(404)
+        meeting = self._scoped(meeting_id)
         form = MoveForm()
         move = lambda: scheduling.move_meeting(meeting, when(form.starts_at), current_user)
         moved = self.perform(move, "Meeting moved: updated invitations sent.")
@@ -224,7 +230,7 @@ class SchedulingView(SecureView):
 
     @expose("/meetings/<int:meeting_id>/cancel", methods=("POST",))
     def cancel(self, meeting_id: int):
-        meeting = db.session.get(Meeting, meeting_id) or abort(404)
+        meeting = self._scoped(meeting_id)
         why = CancelForm().why.data or None
         self.perform(
             lambda: scheduling.cancel_meeting(meeting, current_user, why),

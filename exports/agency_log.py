@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from exports import spreadsheets, word
+from exports.word import safe_filename
 from models import Action, AgendaItem, Organisation, db
 from nhs import format_nhs_number
 from services.actions import STILL_OPEN
@@ -54,7 +55,7 @@ def agency_log(organisation: Organisation, scope: list) -> AgencyLog:
         for a in actions
         if a.patient.archived_at is None
     ]
-    stem = f"actions-{(organisation.ods_code or str(organisation.id)).lower()}-{on:%Y-%m-%d}"
+    stem = safe_filename(f"actions-{organisation.ods_code or organisation.id}-{on:%Y-%m-%d}")
     return AgencyLog(organisation.name, format_date(on), rows, stem)
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from exports.word import safe_filename
 from models import Action, AgendaItem, Attendance, CaseStatus, Contact, Meeting, Patient, db
 from nhs import format_nhs_number
 from services.meeting_room import case_contexts
@@ -165,5 +166,5 @@ def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingCon
         cases=cases,
         invitees=invitees,
         attendance=attendance,
-        filename_stem=f"ilr-{meeting.locality.name}-{start:%Y-%m-%d}".replace(" ", "-").lower(),
+        filename_stem=safe_filename(f"ilr-{meeting.locality.name}-{start:%Y-%m-%d}"),
     )

@@ -19,11 +19,16 @@ _PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _BAD_TITLE = str.maketrans({c: " " for c in "[]:*?/\\"})
 
 
+#: Characters a spreadsheet cannot hold (XML 1.0 forbids them): removed; tab and line breaks are kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def neutralise_formula(value):
-    """Make a spreadsheet cell inert: text that would run as a formula gets a leading apostrophe."""
+    """Make a spreadsheet cell inert: control characters removed, and text that would run as a formula gets a
+    leading apostrophe."""
     if isinstance(value, (int, float, Decimal)) or value is None:
         return value
-    text = str(value)
+    text = _CONTROL.sub("", str(value))
     if text.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.match(text):
         return "'" + text
     return text

@@ -19,6 +19,16 @@ from docx.shared import Cm, Pt, RGBColor
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
+_UNSAFE_IN_FILENAME = re.compile(r"[^a-z0-9-]+")
+
+
+def safe_filename(text: str) -> str:
+    """A file name's stem from a stored name: lower case letters, digits and hyphens only (a line break or a
+    quote in a locality's name must not reach a Content-Disposition header)."""
+    stem = _UNSAFE_IN_FILENAME.sub("-", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower())
+    return stem.strip("-") or "document"
+
+
 def clean(text) -> str:
     """Text made safe once, before it reaches a document: controls removed, right-to-left kept, NFC."""
     if text is None:

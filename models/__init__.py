@@ -82,6 +82,7 @@ from models.system import (
     DocumentKind,
     EmailAttempt,
     EmailStatus,
+    FormToken,
     GeneratedDocument,
     OutboxEmail,
     SecureDomain,

@@ -179,6 +179,25 @@ class SecureDomain(TimestampMixin, ArchivableMixin, db.Model):
         return f"<SecureDomain {self.id} {self.domain}>"
 
 
+class FormToken(db.Model):
+    """A create form's one-time token, used up by the save it came with: the same form posted twice makes one row.
+
+    Written in the save's own transaction, so a save that is refused (and rolled back) does not use it up.
+    """
+
+    __tablename__ = "form_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __str__(self) -> str:
+        return f"Form token used {self.used_at}"
+
+    def __repr__(self) -> str:
+        return f"<FormToken {self.id}>"
+
+
 class EmailAttempt(db.Model):
     """One try at sending an outbox email, and what the server said."""
 

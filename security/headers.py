@@ -46,7 +46,9 @@ def refused_form(error: CSRFError):
     (so the page keeps the text and says why); anything else stays the plain 400 of a refused form."""
     if request.accept_mimetypes.best == "application/json" and not current_user.is_authenticated:
         return jsonify(saved=False, signed_out=True, message="not saved — signed out"), 401
-    return error
+    from errors import error_page  # the plain 400 page, in the app's layout
+
+    return error_page(error)
 
 
 #: Methods that change something: refused when they come from another site.

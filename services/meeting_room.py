@@ -109,6 +109,13 @@ def add_case_to_agenda(meeting: Meeting, episode: Episode, by: User, on: date | 
     if meeting.status in (MeetingStatus.held, MeetingStatus.cancelled):
         raise DomainError(f"This meeting is {meeting.status.label.lower()}: cases cannot be added.")
     patient = episode.patient
+    if not episode.is_open or episode.archived_at is not None or patient.archived_at is not None:
+        raise DomainError(f"{patient} is not open to the ILR: only open cases can be listed.")
+    if episode.locality_id != meeting.locality_id:
+        raise DomainError(
+            f"{patient} is on {episode.locality}'s caseload, not {meeting.locality}'s: their details stay with "
+            "their own locality's meeting."
+        )
     if not patient.may_be_contacted:
         raise DomainError(f"{patient} cannot be listed: {patient.contact_barrier}")
     if db.session.scalar(

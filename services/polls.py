@@ -137,7 +137,7 @@ def resend_link(invitation: PollInvitation, by: User) -> None:
 def answer_poll(invitation: PollInvitation, slot_ids: list[int]) -> None:
     """A member's answer (replacing any earlier one); only the poll's own slots count."""
     valid = {s.id for s in invitation.poll.slots}
-    chosen = sorted({int(i) for i in slot_ids if str(i).isdigit() and int(i) in valid})
+    chosen = sorted({int(i) for i in slot_ids if str(i).isascii() and str(i).isdigit() and int(i) in valid})
     with audit.reason(f"Availability given by {invitation.contact.name} through their link"):
         invitation.available_slot_ids = ",".join(map(str, chosen))
         invitation.answered_at = utcnow()

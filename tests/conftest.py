@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import html
 import os
 import re
 import shutil
@@ -23,6 +24,9 @@ pytest_plugins = ["tests.factories", "tests.browser"]
 ON_CI = os.environ.get("CI") == "true"
 USE_POSTGRES = os.environ.get("ILR_TEST_DB") == "postgresql"
 PASSWORD = "a-long-test-password"
+#: Create forms carry a one-time token; `Client.submit` fetches it like a browser.
+CREATE_FORM = re.compile(r"/new/|/admin/intake/")
+FORM_TOKEN_INPUT = re.compile(r'name="form_token" type="hidden" value="([^"]*)"')
 CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 #: Only a signed-in page has it: the navbar's sign-out button.
 SIGN_OUT_FORM = 'action="/logout"'
@@ -213,9 +217,15 @@ class Client:
         return response
 
     def submit(self, url: str, data: dict | None = None, **kwargs):
-        """POST a form as the browser would, CSRF token included."""
+        """POST a form as the browser would: CSRF token included, and a create form's one-time token fetched
+        from the form itself (as a browser has it from the page it posts)."""
         data = dict(data or {})
         data.setdefault("csrf_token", self.csrf_token())
+        if CREATE_FORM.search(url) and "form_token" not in data:
+            page = self.http.get(url)
+            found = FORM_TOKEN_INPUT.search(page.get_data(as_text=True)) if page.status_code == 200 else None
+            if found:
+                data["form_token"] = html.unescape(found.group(1))
         return self.http.post(url, data=data, **kwargs)
 
 

@@ -412,7 +412,8 @@ def test_read_only_sees_the_record_but_records_no_life_events(signed_in):
     page = page_text(reader.get(f"/admin/record/{patient.id}/"))
     assert "HOPPER" in page and "Record death" not in page
     assert reader.submit(f"/admin/record/{patient.id}/death/", {"died_on": today().isoformat()}).status_code == 403
-    assert signed_in("partner").get(f"/admin/record/{patient.id}/").status_code == 403
+    # A partner sees only the patients of their meetings and their agency's actions: this one is not found.
+    assert signed_in("partner").get(f"/admin/record/{patient.id}/").status_code == 404
 
 
 def test_caseload_shows_open_cases_by_priority_with_reasons(signed_in, locality):

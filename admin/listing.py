@@ -1,18 +1,52 @@
-"""Record screens' CSV and XLSX exports: capped, audited with their filter and row count, every cell inert."""
+"""Record screens' lists (bounded query-string arguments) and their CSV and XLSX exports (capped, audited, inert)."""
 
 from __future__ import annotations
 
 import io
+import unicodedata
 
-from flask import Response, abort, request, send_file
+from flask import Response, abort, flash, request, send_file
+from flask_admin.model.filters import BaseIntFilter, BaseIntListFilter
 
 import audit
+from access import MAX_ID
 from exports.spreadsheets import csv_text, workbook_bytes
 from models import AuditAction, utcnow
 
 #: Most rows one export may hold; a larger export must be narrowed with filters.
 EXPORT_MAX_ROWS = 10_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class BoundedListArguments:
+    """Mixed into the secured model view: what a list's query string may ask for, within bounds."""
+
+    #: Pages past this are empty anyway; a bigger number is read as this one (not sent to the database as an offset).
+    MAX_PAGE = 100_000
+
+    def _get_list_filter_args(self):
+        """A whole-number filter's value past the database's integer range names nothing: refused with a message."""
+        kept = []
+        for index, name, value in super()._get_list_filter_args() or []:
+            numbers = str(value).split(",")
+            if isinstance(self._filters[index], (BaseIntFilter, BaseIntListFilter)) and any(
+                abs(int(n)) > MAX_ID for n in numbers if n.strip().lstrip("-").isdecimal()
+            ):
+                flash(f"{name}: {value} is too large to be a record's number.", "error")
+                continue
+            kept.append((index, name, value))
+        return kept
+
+    def _get_list_extra_args(self):
+        """Page numbers, sizes and sort indexes bounded; a search in NFC (as the data are stored)."""
+        args = super()._get_list_extra_args()
+        args.page = min(max(args.page or 0, 0), self.MAX_PAGE)
+        args.page_size = args.page_size if args.page_size in self.page_size_options else None
+        if args.sort is not None and not 0 <= args.sort < len(self._list_columns or []):
+            args.sort = None
+        if args.search:
+            args.search = unicodedata.normalize("NFC", args.search)
+        return args
 
 
 class SpreadsheetExports:
