@@ -79,6 +79,7 @@ from models.referrals import (
 from models.system import (
     AuditAction,
     AuditEntry,
+    AuditSeal,
     DocumentKind,
     EmailAttempt,
     EmailStatus,

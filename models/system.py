@@ -131,6 +131,8 @@ class AuditEntry(db.Model):
     detail: Mapped[str | None] = mapped_column(String(2000))
     #: The client's address (behind the proxy, the one it reported): for who-did-what and sign-in throttling.
     client_address: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: The acting user's organisation at the time (a partner agency's access reads differently from staff's).
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
 
     user: Mapped[User | None] = relationship()
 
@@ -177,6 +179,26 @@ class SecureDomain(TimestampMixin, ArchivableMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<SecureDomain {self.id} {self.domain}>"
+
+
+class AuditSeal(db.Model):
+    """A hash chained over the audit trail's rows since the last seal, in id order (`flask seal-audit`, a
+    scheduled job): a row changed or removed later no longer matches (`flask verify-audit`)."""
+
+    __tablename__ = "audit_seal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_entry_id: Mapped[int]
+    last_entry_id: Mapped[int] = mapped_column(unique=True)
+    #: SHA-256 over the previous seal's digest and each row's canonical text, in order.
+    digest: Mapped[str] = mapped_column(String(64))
+
+    def __str__(self) -> str:
+        return f"Seal of entries {self.first_entry_id}-{self.last_entry_id}"
+
+    def __repr__(self) -> str:
+        return f"<AuditSeal {self.id} to {self.last_entry_id}>"
 
 
 class FormToken(db.Model):
