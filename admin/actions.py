@@ -11,7 +11,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import and_, not_
+from sqlalchemy import and_, not_, or_, true
 from sqlalchemy.orm import joinedload
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import Optional, ValidationError
@@ -21,7 +21,19 @@ from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_link, short_text
 from admin.forms import AdminForm, not_in_future, same_patient
 from admin.lookups import CONTACT, ORGANISATION, PATIENT, ByPatientLoader
-from models import Action, ActionChase, ActionStatus, AgendaItem, Contact, Meeting, Organisation, Role, db, value_before
+from models import (
+    Action,
+    ActionChase,
+    ActionStatus,
+    AgendaItem,
+    Contact,
+    Meeting,
+    OnwardReferral,
+    Organisation,
+    Role,
+    db,
+    value_before,
+)
 from services import documents
 from services.actions import REPORTABLE, STILL_OPEN, complete_action, report_on_action
 from services.chasing import chase_actions, last_chases
@@ -291,12 +303,13 @@ class ActionView(SecureModelView):
 
 
 class ActionChaseView(WrittenByWorkflow, SecureModelView):
-    """Every chase of an action, read only: chases are recorded by the chasing workflow."""
+    """Every chase of an action or an onward referral, read only: chases are recorded by the chasing workflows."""
 
-    column_list = ["chased_at", "action", "method", "sent_to", "chased_by", "link_used_at"]
+    column_list = ["chased_at", "action", "onward_referral", "method", "sent_to", "chased_by", "link_used_at"]
     column_labels = {
         "chased_at": "Chased",
         "action": "Action",
+        "onward_referral": "Onward referral",
         "action.description": "Action",
         "method": "How",
         "sent_to": "Sent to",
@@ -313,6 +326,7 @@ class ActionChaseView(WrittenByWorkflow, SecureModelView):
     column_default_sort = [("chased_at", True), ("id", True)]
     column_details_list = [
         "action",
+        "onward_referral",
         "chased_at",
         "method",
         "sent_to",
@@ -322,8 +336,16 @@ class ActionChaseView(WrittenByWorkflow, SecureModelView):
         "created_at",
     ]
 
-    #: Rows leave the lists with their archived parent.
+    #: Rows leave the lists with their archived parent (an action's; see `scope` for an onward referral's).
     parent_scope = "action"
+
+    def scope(self, query, include_archived: bool = False):
+        """A chase is listed while its parent is: the action, or the onward referral whose answer was chased."""
+        action = row_filters(Action, current_user, include_archived)
+        onward = row_filters(OnwardReferral, current_user, include_archived)
+        return query.filter(
+            or_(ActionChase.action.has(and_(true(), *action)), ActionChase.onward_referral.has(and_(true(), *onward)))
+        )
 
 
 def register(admin) -> None:

@@ -1,4 +1,4 @@
-"""Screens for shared care plans and their goals, sharing with the GP, onward referrals and safeguarding."""
+"""Screens for shared care plans and their goals, and sharing them with the GP."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from access import NOBODY
 from admin.base import SecureModelView
 from admin.formatters import patient_link, short_text
-from admin.forms import field_is, not_before, not_in_future, required_when, same_patient
+from admin.forms import field_is, not_in_future, required_when, same_patient
 from admin.lookups import ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader
 from models import (
     CarePlan,
@@ -16,9 +16,6 @@ from models import (
     CarePlanState,
     Episode,
     Goal,
-    OnwardOutcome,
-    OnwardReferral,
-    SafeguardingConcern,
     User,
     db,
     value_before,
@@ -172,120 +169,9 @@ class CarePlanShareView(SecureModelView):
             share_care_plan(model, current_user)
 
 
-class OnwardReferralView(SecureModelView):
-    """Referrals and signposting onward from the ILR, and what the receiving service decided."""
-
-    column_list = ["patient", "service", "organisation", "referred_on", "outcome", "outcome_on"]
-    column_labels = {
-        "patient": "Patient",
-        "episode": "Episode",
-        "service": "Service",
-        "organisation": "Organisation",
-        "organisation.name": "Organisation",
-        "referred_on": "Referred on",
-        "reason": "Why",
-        "outcome": "Outcome",
-        "outcome_on": "Outcome on",
-        "patient.family_name": "Patient surname",
-        "patient.nhs_number": "Patient NHS number",
-    }
-    column_formatters = {"patient": patient_link}
-    column_searchable_list = ["service", "patient.family_name", "patient.nhs_number"]
-    column_filters = ["outcome", "referred_on", "service", "organisation.name", "outcome_on"]
-    column_sortable_list = ["service", "referred_on", "outcome", "outcome_on"]
-    column_default_sort = [("referred_on", True), ("id", True)]
-    form_columns = ["patient", "episode", "service", "organisation", "referred_on", "reason", "outcome", "outcome_on"]
-    form_args = {
-        "episode": {"validators": [same_patient("episode")]},
-        "referred_on": {"validators": [not_in_future]},
-        "outcome_on": {
-            "validators": [
-                required_when(
-                    field_is("outcome", OnwardOutcome.accepted, OnwardOutcome.declined),
-                    "Enter the date of the outcome.",
-                ),
-                not_in_future,
-                not_before("referred_on", "The outcome cannot be before the referral."),
-            ]
-        },
-    }
-    form_ajax_refs = {"patient": PATIENT, "episode": EPISODE, "organisation": ORGANISATION}
-
-
-class SafeguardingConcernView(SecureModelView):
-    """Safeguarding concerns (Care Act 2014 s42); an open one counts in the risk rule."""
-
-    column_list = ["patient", "raised_on", "category", "s42_criteria_met", "referred_to", "referred_on", "closed_on"]
-    column_labels = {
-        "patient": "Patient",
-        "raised_on": "Raised on",
-        "raised_by": "Raised by",
-        "raised_by.name": "Raised by",
-        "category": "Category",
-        "s42_criteria_met": "Care Act s42 criteria met",
-        "referred_to": "Referred to",
-        "referred_on": "Referred on",
-        "reference": "Reference",
-        "outcome": "Outcome",
-        "closed_on": "Closed on",
-        "patient.family_name": "Patient surname",
-        "patient.nhs_number": "Patient NHS number",
-    }
-    column_descriptions = {
-        "s42_criteria_met": (
-            "Care and support needs; experiencing or at risk of abuse or neglect; unable to protect themselves."
-        ),
-        "raised_by": "Left blank, it is you.",
-        "closed_on": "Leave blank while the concern is open.",
-    }
-    column_formatters = {"patient": patient_link}
-    column_searchable_list = ["patient.family_name", "patient.nhs_number", "reference", "referred_to"]
-    column_filters = ["category", "raised_on", "s42_criteria_met", "referred_on", "closed_on", "raised_by.name"]
-    column_sortable_list = ["raised_on", "category", "referred_on", "closed_on"]
-    column_default_sort = [("raised_on", True), ("id", True)]
-    form_columns = [
-        "patient",
-        "raised_on",
-        "raised_by",
-        "category",
-        "s42_criteria_met",
-        "referred_to",
-        "referred_on",
-        "reference",
-        "outcome",
-        "closed_on",
-    ]
-    form_args = {
-        "raised_on": {"validators": [not_in_future]},
-        "referred_on": {
-            "validators": [
-                not_in_future,
-                not_before("raised_on", "The referral cannot be before the concern was raised."),
-            ]
-        },
-        "closed_on": {
-            "validators": [not_in_future, not_before("raised_on", "A concern cannot close before it was raised.")]
-        },
-    }
-    form_ajax_refs = {"patient": PATIENT, "raised_by": STAFF_USER}
-
-    def on_model_change(self, form, model, is_created):
-        """A concern raised without naming who raised it was raised by the person recording it."""
-        if is_created and model.raised_by is None:
-            model.raised_by = _me()
-
-
 def register(admin) -> None:
     admin.add_view(CarePlanView(CarePlan, db, name="Care plans", category="Care", endpoint="care_plan"))
     admin.add_view(GoalView(Goal, db, name="Goals", category="Care", endpoint="goal"))
     admin.add_view(
         CarePlanShareView(CarePlanShare, db, name="Care plans shared", category="Care", endpoint="care_plan_share")
-    )
-    admin.add_view(
-        OnwardReferralView(OnwardReferral, db, name="Onward referrals", category="Care", endpoint="onward_referral")
-    )
-    admin.add_view(
-        SafeguardingConcernView(
-            SafeguardingConcern, db, name="Safeguarding concerns", category="Care", endpoint="safeguarding_concern"
-        )
     )

@@ -12,6 +12,9 @@ from models import LabelledEnum, Patient
 from nhs import format_nhs_number
 from timefmt import format_date, format_datetime
 
+#: A yes-or-no question not (yet) answered.
+NOT_RECORDED = "Not recorded"
+
 
 def _enum_label(view, value, name=None):
     return value.label
@@ -72,6 +75,12 @@ def priority_column(view, context, model, name):
     return Markup('<strong class="risk-{}">{} ({})</strong><br><small>{}</small>').format(
         patient.risk_band.value, patient.risk_band.label, patient.risk_score, reasons
     )
+
+
+def answer(view, context, model, name):
+    """A yes-or-no answer that may not be recorded yet (a nullable true/false column)."""
+    value = getattr(model, name)
+    return NOT_RECORDED if value is None else "Yes" if value else "No"
 
 
 def short_text(limit: int = 80):

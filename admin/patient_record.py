@@ -11,10 +11,14 @@ from wtforms import DateField
 import audit
 from access import PARTNER, READERS, STAFF, row_filters
 from admin.base import SecureView
+from admin.contacts import ContactForm
 from admin.forms import AdminForm
-from models import AuditAction, Patient, Role, db
+from admin.onward import OnwardReferralForm
+from models import AuditAction, ContactLogEntry, OnwardMethod, Patient, Role, db
 from nhs import CFS_LABELS, efi_category, format_nhs_number
-from services.patient_record import actions_for, age_on, partner_view, timeline
+from services.contacts import complete_follow_up, log_contact
+from services.onward import find_services, refer_onward
+from services.patient_record import actions_for, age_on, case_now, partner_view, timeline
 from services.patients import record_death, withdraw_consent
 from timefmt import today
 
@@ -69,6 +73,11 @@ class PatientRecordView(SecureView):
             efi_band=efi_category(patient.efi),
             events=timeline(patient),
             actions=actions_for(patient),
+            now=case_now(patient),
+            services=find_services(),
+            methods=OnwardMethod,
+            onward_form=OnwardReferralForm(formdata=None),
+            contact_form=ContactForm(formdata=None),
             today=on,
             can_change=current_user.role in STAFF,
         )
@@ -81,6 +90,48 @@ class PatientRecordView(SecureView):
     def withdraw_consent(self, patient_id: int):
         done = "Consent withdrawal has been recorded."
         return self._life_event(patient_id, withdraw_consent, "withdrawn_on", done)
+
+    @expose("/<int:patient_id>/onward/", methods=("POST",))
+    def refer_onward(self, patient_id: int):
+        """Refer the patient on, or signpost them, to a service from the directory or one typed."""
+        self.require(STAFF)
+        patient = self._patient(patient_id)
+        form = OnwardReferralForm()
+        if not form.validate():
+            flash(form.first_error(), "error")
+        else:
+
+            def refer():
+                return refer_onward(
+                    patient, current_user, on=form.referred_on.data, directory_service=form.directory_service(),
+                    service_name=form.service_name.data, reason=form.reason.data, method=form.method.data,
+                )  # fmt: skip
+
+            self.perform(refer, lambda referral: f"Onward referral to {referral.service} recorded.")
+        return redirect(url_for(".patient", patient_id=patient.id) + "#onward-heading")
+
+    @expose("/<int:patient_id>/contact/", methods=("POST",))
+    def log_contact(self, patient_id: int):
+        """Log a call, email, Teams message, visit or letter about the patient."""
+        self.require(STAFF)
+        patient = self._patient(patient_id)
+        form = ContactForm()
+        if not form.validate():
+            flash(form.first_error(), "error")
+        else:
+            self.perform(lambda: log_contact(form.entry(patient), current_user), "Contact logged.")
+        return redirect(url_for(".patient", patient_id=patient.id) + "#contacts-heading")
+
+    @expose("/<int:patient_id>/contact/<int:entry_id>/followed-up/", methods=("POST",))
+    def followed_up(self, patient_id: int, entry_id: int):
+        """A contact's follow-up done today."""
+        self.require(STAFF)
+        patient = self._patient(patient_id)
+        entry = db.session.get(ContactLogEntry, entry_id)
+        if entry is None or entry.patient_id != patient.id or entry.archived_at is not None:
+            abort(404)
+        self.perform(lambda: complete_follow_up(entry, current_user), "Follow-up done.")
+        return redirect(url_for(".patient", patient_id=patient.id) + "#contacts-heading")
 
     def _life_event(self, patient_id: int, operation, field: str, done: str):
         self.require(STAFF)

@@ -9,10 +9,10 @@ from wtforms.validators import Email, Optional
 
 from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_link, short_text
-from admin.forms import field_filled, field_is, not_before, not_in_future, required_when, same_patient
+from admin.forms import field_is, not_in_future, required_when, same_patient
 from admin.lookups import ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader, localities
 from models import Consent, Episode, Referral, TriageDecision, db, value_before
-from services.caseload import close_episode
+from services.caseload import reassign_episodes, set_next_review
 from services.referrals import CONSENT_DETAILS, REFERRAL_QUESTIONS, record_referral
 
 REFERRAL_LABELS = {
@@ -165,8 +165,13 @@ class TriageDecisionView(WrittenByWorkflow, SecureModelView):
     parent_scope = "referral"
 
 
+def _closure_goals(view, context, model, name):
+    return "; ".join(str(goal) for goal in model.closure_goals)
+
+
 class EpisodeView(SecureModelView):
-    """The caseload: a patient open to the ILR from acceptance to closure."""
+    """Every episode, open or closed. Closing is done on its own screen (from the caseload or the patient's page),
+    which records each goal's attainment and checks what is still open; a death closes it from the patient's page."""
 
     column_list = ["patient", "locality", "opened_on", "coordinator", "review_on", "closed_on", "closure_reason"]
     column_labels = {
@@ -177,52 +182,49 @@ class EpisodeView(SecureModelView):
         "coordinator": "Coordinator",
         "coordinator.name": "Coordinator",
         "opened_on": "Opened",
-        "review_on": "Review due",
+        "review_on": "Next review",
         "closed_on": "Closed",
         "closure_reason": "Reason for closure",
-        "goal_attainment": "Goals attained at closure",
+        "closure_goals": "Goals attained at closure",
+        "goal_attainment": "Goals attained at closure (in words, before each goal was recorded)",
+        "closure_note": "Still open at closure, and why it closed",
         "patient.family_name": "Patient surname",
         "patient.nhs_number": "Patient NHS number",
     }
     column_formatters = {"patient": patient_link}
+    column_formatters_detail = {"patient": patient_link, "closure_goals": _closure_goals}
     column_searchable_list = ["patient.family_name", "patient.nhs_number"]
     column_filters = ["locality.name", "opened_on", "review_on", "closed_on", "closure_reason", "coordinator.name"]
     column_sortable_list = ["opened_on", "review_on", "closed_on", ("locality", "locality.name")]
     column_default_sort = [("opened_on", True), ("id", True)]
-    form_columns = [
-        "patient",
-        "referral",
-        "locality",
-        "coordinator",
-        "opened_on",
-        "review_on",
-        "closed_on",
-        "closure_reason",
-        "goal_attainment",
-    ]
+    column_details_extra = ("closed_on", "closure_reason", "closure_goals", "goal_attainment", "closure_note")
+    form_columns = ["patient", "referral", "locality", "coordinator", "opened_on", "review_on"]
+    #: Whose episode it is and where it came from are set when it opens.
+    fixed_on_edit = ("patient", "referral", "locality")
     form_args = {
         "referral": {"validators": [same_patient("referral")]},
         "locality": {"query_factory": localities},
         "opened_on": {"validators": [not_in_future]},
-        "closed_on": {
-            "validators": [
-                required_when(field_filled("closure_reason"), "Enter the date the episode closed."),
-                not_in_future,
-                not_before("opened_on", "An episode cannot close before it opened."),
-            ]
-        },
-        "closure_reason": {
-            "validators": [required_when(field_filled("closed_on"), "Choose the reason the episode closed.")]
-        },
     }
     form_ajax_refs = {"patient": PATIENT, "referral": ByPatientLoader("referral", Referral), "coordinator": STAFF_USER}
 
+    def get_edit_form(self):
+        form_class = super().get_edit_form()
+        for name in self.fixed_on_edit:
+            delattr(form_class, name)
+        return form_class
+
     def on_model_change(self, form, model, is_created):
-        """An episode newly given a closing date is closed by the caseload service (its reason and audit)."""
-        if model.closed_on is not None and value_before(model, "closed_on") is None:
-            closed_on, reason, attainment = model.closed_on, model.closure_reason, model.goal_attainment
-            model.closed_on = model.closure_reason = None
-            close_episode(model, current_user, closed_on, reason, attainment)
+        """A new coordinator or review date on an open episode goes through the caseload service (audited why)."""
+        if is_created:
+            return
+        coordinator, review_on = model.coordinator, model.review_on
+        if coordinator is not None and value_before(model, "coordinator_id") != coordinator.id:
+            model.coordinator_id = value_before(model, "coordinator_id")
+            reassign_episodes([model], coordinator, current_user)
+        if review_on is not None and value_before(model, "review_on") != review_on:
+            model.review_on = value_before(model, "review_on")
+            set_next_review(model, review_on, current_user)
 
 
 def register(admin) -> None:

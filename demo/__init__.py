@@ -12,9 +12,9 @@
   score is computed here with the real rule (`risk.assess`, default points).
 
 The seeders run in this order, sharing one `demo.context.Context`: `organisations` (and the accredited
-email domains), `people`, `meetings` (the schedule), then per patient `patients` (which calls `referrals`,
-`meetings` for the agendas, `actions` and `care`), and last `system` (documents, emails, polls, settings).
-Reference data is in `demo.reference`.
+email domains), `directory` (the services directory), `people`, `meetings` (the schedule), then per patient
+`patients` (which calls `referrals`, `meetings` for the agendas, `actions` and `care`, and the contact log), and
+last `system` (documents, emails, polls, settings). Reference data is in `demo.reference`.
 
 Nothing here is real: organisations are "Demo ...", email addresses are on `*-demo.nhs.net`
 subdomains (which pass the secure allow-list but deliver nowhere), on made-up `*-demo.gov.uk` council
@@ -35,6 +35,7 @@ from sqlalchemy import func, select, text
 import risk
 from demo.bulk import advance_sequences
 from demo.context import Context
+from demo.directory import seed_directory
 from demo.meetings import seed_meetings
 from demo.organisations import seed_organisations
 from demo.patients import draw_nhs_numbers, seed_patient
@@ -83,6 +84,7 @@ def seed_demo(patients: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED) -> See
     ctx.points = risk.current_points(session)
     ctx.nhs_numbers = draw_nhs_numbers(ctx)
     seed_organisations(ctx)
+    seed_directory(ctx)
     seed_people(ctx)
     seed_meetings(ctx)
     ctx.rows.flush()

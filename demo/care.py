@@ -1,12 +1,25 @@
-"""Care plans with their goals and shares, and onward referrals to other services."""
+"""Care plans with their goals and shares, onward referrals to the directory's services, and goal attainment when an
+episode closes."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from demo.context import Context, Story
-from demo.reference import ABOUT_ME, ACTION_TEMPLATES, GOALS, MEMBERSHIP, ONWARD_SERVICES, OUTCOMES
-from models import CarePlan, CarePlanShare, CarePlanState, Goal, GoalDomain, GoalStatus, OnwardOutcome, OnwardReferral
+from demo.reference import ABOUT_ME, ACTION_TEMPLATES, GOALS, MEMBERSHIP, OUTCOMES
+from models import (
+    ATTAINMENTS,
+    CarePlan,
+    CarePlanShare,
+    CarePlanState,
+    ClosureGoal,
+    Goal,
+    GoalDomain,
+    GoalStatus,
+    OnwardMethod,
+    OnwardOutcome,
+    OnwardReferral,
+)
 
 CONTINGENCY = (
     "If unwell out of hours call 111; if a fall with injury call 999. Key safe code with the ambulance service."
@@ -44,6 +57,7 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
         agreed_by_id=episode["coordinator"] if agreed else None,
         **ctx.stamp(discussed_on, agreed_on if agreed else None),
     )
+    episode["goals"] = []  # the latest plan's goals are the ones whose attainment the closure records
     for _ in range(rng.randint(2, 4)):
         domain = rng.choice(list(GoalDomain))
         if closed is not None and agreed:
@@ -67,9 +81,11 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
             )
         else:
             status = GoalStatus.proposed
+        goal_id = rows.next_id(Goal)
+        episode["goals"].append((goal_id, status))
         rows.add(
             Goal,
-            id=rows.next_id(Goal),
+            id=goal_id,
             care_plan_id=plan_id,
             description=rng.choice(GOALS[domain]),
             domain=domain,
@@ -98,27 +114,51 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
         )
 
 
-def onward_referral(ctx: Context, story: Story, episode: dict, discussed_on: date) -> None:
-    """A referral to another service agreed at the discussion, most of them answered within weeks."""
+def onward_referral(ctx: Context, story: Story, episode: dict, discussed_on: date, item_id: int) -> None:
+    """A referral to a directory service agreed at the discussion, most of them answered within weeks."""
     rng = ctx.rng
-    service, type_ = rng.choice(ONWARD_SERVICES)
+    service = rng.choice(ctx.directory)
     referred = min(ctx.today, discussed_on + ctx.days(0, 7))
     decided = referred + ctx.days(5, 45)
     if decided > ctx.today or rng.random() < 0.08:
         outcome, outcome_on = OnwardOutcome.waiting, None
     else:
         outcome, outcome_on = ctx.pick({OnwardOutcome.accepted: 78, OnwardOutcome.declined: 22}), decided
-    orgs = ctx.orgs_by_type.get(type_) if type_ else None
     ctx.rows.add(
         OnwardReferral,
         id=ctx.rows.next_id(OnwardReferral),
         patient_id=story.pid,
         episode_id=episode["id"],
-        service=service,
-        organisation_id=rng.choice(orgs) if orgs else None,
+        service=service["name"],
+        directory_service_id=service["id"],
+        organisation_id=service["organisation_id"],
         referred_on=referred,
         reason=f"Agreed at the ILR: {rng.choice(OUTCOMES).lower()}",
+        method=service["how"] if rng.random() < 0.9 else OnwardMethod.phone,
+        referred_by_id=episode["coordinator"],
+        agenda_item_id=item_id,
         outcome=outcome,
         outcome_on=outcome_on,
         **ctx.stamp(referred, outcome_on),
     )
+
+
+#: What a goal still under way when the episode closed came to.
+_AT_CLOSURE = {
+    GoalStatus.proposed: {GoalStatus.not_achieved: 50, GoalStatus.no_longer_relevant: 50},
+    GoalStatus.in_progress: {GoalStatus.partly_achieved: 60, GoalStatus.not_achieved: 40},
+}
+
+
+def closure_goals(ctx: Context, episode: dict) -> None:
+    """Each goal of the episode's latest plan, as attained when the episode closed (a death records none)."""
+    for goal_id, status in episode.get("goals", []):
+        attained = status if status in ATTAINMENTS else ctx.pick(_AT_CLOSURE[status])
+        ctx.rows.add(
+            ClosureGoal,
+            id=ctx.rows.next_id(ClosureGoal),
+            episode_id=episode["id"],
+            goal_id=goal_id,
+            attainment=attained,
+            **ctx.stamp(episode["closed_on"]),
+        )

@@ -90,6 +90,8 @@ class Context:
         #: Organisation id -> its secure mailbox, and contact id -> email: where a chase about an action goes.
         self.org_mailbox: dict[int, str | None] = {}
         self.contact_email: dict[int, str] = {}
+        #: The services directory as the onward referrals and contacts pick from it (see demo.directory).
+        self.directory: list[dict] = []
         self.team_id = 0
         self.lead_id = 0
         self.coordinators: list[int] = []

@@ -129,7 +129,7 @@ def discuss_case(ctx: Context, story: Story, episode: dict) -> list[date]:
             if len(discussed) == 1 or (len(discussed) == 3 and rng.random() < 0.4):
                 care_plan(ctx, story, episode, meeting_day)
             if rng.random() < 0.3:
-                onward_referral(ctx, story, episode, meeting_day)
+                onward_referral(ctx, story, episode, meeting_day, item_id)
         day = meeting_day + ctx.days(42, 84)
     return discussed
 

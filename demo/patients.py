@@ -10,6 +10,7 @@ from sqlalchemy import select
 import risk
 from demo.actions import settle_actions
 from demo.context import HISTORY_DAYS, Context, Story
+from demo.directory import CONCERN_TEXT
 from demo.reference import (
     COMMUNICATION,
     CONDITIONS,
@@ -183,6 +184,7 @@ def _safeguarding(ctx: Context, story: Story) -> bool:
         referred = None
     closed = raised + ctx.days(20, 150)
     closed = closed if closed <= ctx.today else None
+    category = ctx.pick(SAFEGUARDING_WEIGHTS)
     council = (
         "Demo County Council"
         if story.loc.council_id == ctx.orgs_by_type[OrganisationType.social_services][0]
@@ -194,8 +196,11 @@ def _safeguarding(ctx: Context, story: Story) -> bool:
         patient_id=story.pid,
         raised_on=raised,
         raised_by_id=episode["coordinator"],
-        category=ctx.pick(SAFEGUARDING_WEIGHTS),
-        s42_criteria_met=rng.choice([True, True, False, None]),
+        concern=CONCERN_TEXT[category.value],
+        category=category,
+        s42_care_needs=rng.choice([True, True, True, None]),
+        s42_at_risk=rng.choice([True, True, False, None]),
+        s42_unable_to_protect=rng.choice([True, False, None]),
         referred_to=f"Adult safeguarding team, {council}" if referred else None,
         referred_on=referred,
         reference=f"SG-{raised.year}-{rng.randint(1000, 99999)}" if referred else None,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from models import (
     ActionStatus,
-    ClosureReason,
     GoalDomain,
     MemberRole,
     NoteSource,
@@ -247,14 +246,6 @@ OTHER_DECLINE = [
     "Needs are being met by the virtual ward.",
     "Referred in error by the practice.",
 ]
-CLOSURE_NOTES = {
-    ClosureReason.goals_met: "Goals met: patient managing at home with the agreed support in place.",
-    ClosureReason.transferred: "Transferred to the community mental health team for ongoing care.",
-    ClosureReason.declined_input: "Patient declined further input from the ILR; GP informed.",
-    ClosureReason.died: "Patient died; family supported by the hospice team.",
-    ClosureReason.moved_away: "Moved to live with family outside the area; records sent to new GP.",
-    ClosureReason.other: "Admitted to a nursing home; care home support team now involved.",
-}
 #: Phrases agenda items are made of.
 SUMMARY_BITS = [
     "Lives alone in a first-floor flat.",
@@ -347,20 +338,6 @@ ABOUT_ME = [
     "I have lived in this town all my life; my cat matters to me.",
     "I used to sing in the church choir.",
     "I like to do the crossword every morning.",
-]
-#: (service, type of the agency that provides it: None when no demo agency does)
-ONWARD_SERVICES = [
-    ("Falls service", OrganisationType.community_health),
-    ("Memory assessment service", OrganisationType.mental_health),
-    ("Occupational therapy", OrganisationType.community_health),
-    ("Telecare assessment", OrganisationType.telecare),
-    ("Befriending", OrganisationType.voluntary),
-    ("Carers' support", OrganisationType.voluntary),
-    ("Safe and well visit", OrganisationType.fire_rescue),
-    ("Housing adaptations", OrganisationType.housing),
-    ("Dietetics", None),
-    ("Continence service", None),
-    ("Hospice at home", OrganisationType.other),
 ]
 #: Reasons for a hospital event (None: not recorded).
 HOSPITAL_NOTES = [

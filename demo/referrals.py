@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from demo.care import closure_goals
 from demo.context import Context, Locality, Story
+from demo.directory import contact_log
 from demo.meetings import discuss_case
 from demo.reference import (
     ADVICE,
-    CLOSURE_NOTES,
     MEMBERSHIP,
     MISSING,
     OTHER_DECLINE,
@@ -230,7 +231,9 @@ def _episode(ctx: Context, story: Story, referral_id: int, opened: date) -> None
         review_on=review,
         closed_on=closed,
         closure_reason=reason,
-        goal_attainment=CLOSURE_NOTES[reason] if reason else None,
         **ctx.stamp(opened, closed or last),
     )
+    if closed is not None and reason != ClosureReason.died:
+        closure_goals(ctx, episode)
+    contact_log(ctx, story, episode)
     story.touch(closed or last)

@@ -18,9 +18,11 @@ from models.care import (
     CarePlan,
     CarePlanShare,
     CarePlanState,
+    DirectoryService,
     Goal,
     GoalDomain,
     GoalStatus,
+    OnwardMethod,
     OnwardOutcome,
     OnwardReferral,
     SafeguardingCategory,
@@ -45,6 +47,9 @@ from models.meetings import (
 )
 from models.patients import (
     CollatedNote,
+    ContactLogEntry,
+    ContactMethod,
+    ContactParty,
     HospitalEvent,
     HospitalEventKind,
     NhsNumberStatus,
@@ -67,6 +72,8 @@ from models.people import (
     UserSession,
 )
 from models.referrals import (
+    ATTAINMENTS,
+    ClosureGoal,
     ClosureReason,
     Consent,
     DeclineReason,

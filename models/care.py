@@ -1,16 +1,18 @@
-"""The shared care plan (versioned, with the patient's goals), onward referrals and safeguarding."""
+"""The shared care plan (versioned, with the patient's goals), the services directory, onward referrals and
+safeguarding."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, event, inspect
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import ArchivableMixin, DomainError, LabelledEnum, TimestampMixin, VersionedMixin, db, enum_column
 
 if TYPE_CHECKING:
+    from models.meetings import ActionChase, AgendaItem
     from models.patients import Patient
     from models.people import Organisation, User
     from models.referrals import Episode
@@ -122,6 +124,44 @@ class CarePlanShare(TimestampMixin, db.Model):
         return f"<CarePlanShare {self.id} plan={self.care_plan_id}>"
 
 
+class OnwardMethod(LabelledEnum):
+    """How a referral onward is made (or, in the directory, how a service takes referrals)."""
+
+    email = "email", "Secure email"
+    form = "form", "Referral form"
+    phone = "phone", "Phone"
+    letter = "letter", "Letter"
+    signposted = "signposted", "Signposted (the patient or carer makes contact)"
+
+
+class DirectoryService(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+    """A health, social-care or voluntary service the team signposts and refers to, kept by the team lead."""
+
+    __tablename__ = "directory_service"
+    __table_args__ = (CheckConstraint("length(name) > 0", name="name_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    offers: Mapped[str | None] = mapped_column(String(2000))
+    #: Who the service is for: ages, conditions, where they live, any criteria.
+    who_for: Mapped[str | None] = mapped_column(String(1000))
+    how_to_refer: Mapped[OnwardMethod | None] = enum_column(OnwardMethod)
+    referral_form_url: Mapped[str | None] = mapped_column(String(500))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    #: Where referrals naming a patient may be emailed (it must pass the secure-domain check).
+    secure_email: Mapped[str | None] = mapped_column(String(254))
+    area: Mapped[str | None] = mapped_column(String(300))
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organisation.name})" if self.organisation else self.name
+
+    def __repr__(self) -> str:
+        return f"<DirectoryService {self.id} {self.name!r}>"
+
+
 class OnwardOutcome(LabelledEnum):
     waiting = "waiting", "Waiting"
     accepted = "accepted", "Accepted"
@@ -132,21 +172,36 @@ class OnwardReferral(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     """A referral or signposting onward from the ILR, and what the receiving service decided."""
 
     __tablename__ = "onward_referral"
-    __table_args__ = (CheckConstraint("outcome = 'waiting' OR outcome_on IS NOT NULL", name="outcome_has_date"),)
+    __table_args__ = (
+        CheckConstraint("outcome = 'waiting' OR outcome_on IS NOT NULL", name="outcome_has_date"),
+        #: The waiting list: oldest first.
+        Index("ix_onward_referral_outcome_referred", "outcome", "referred_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     episode_id: Mapped[int | None] = mapped_column(ForeignKey("episode.id"), index=True)
+    #: The service's name: the directory's when chosen from it, else as typed.
     service: Mapped[str] = mapped_column(String(200), index=True)
+    directory_service_id: Mapped[int | None] = mapped_column(ForeignKey("directory_service.id"), index=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     referred_on: Mapped[date] = mapped_column(index=True)
     reason: Mapped[str | None] = mapped_column(String(2000))
+    #: How it was sent; null on referrals recorded before the directory.
+    method: Mapped[OnwardMethod | None] = enum_column(OnwardMethod)
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: The case discussion it was agreed in, when made from the live minutes.
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_item.id"), index=True)
     outcome: Mapped[OnwardOutcome] = enum_column(OnwardOutcome, default=OnwardOutcome.waiting)
     outcome_on: Mapped[date | None]
 
     patient: Mapped[Patient] = relationship()
     episode: Mapped[Episode | None] = relationship()
+    directory_service: Mapped[DirectoryService | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
+    referred_by: Mapped[User | None] = relationship()
+    agenda_item: Mapped[AgendaItem | None] = relationship()
+    chases: Mapped[list[ActionChase]] = relationship(back_populates="onward_referral", order_by="ActionChase.chased_at")
 
     def __str__(self) -> str:
         return f"{self.service} ({self.referred_on:%d/%m/%Y})"
@@ -179,17 +234,26 @@ class SafeguardingConcern(TimestampMixin, ArchivableMixin, VersionedMixin, db.Mo
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    #: What the concern is. Required for every concern raised or edited (services.safeguarding); null only on
+    #: concerns recorded before it was asked (migration 0009), so not a NOT NULL column.
+    concern: Mapped[str | None] = mapped_column(String(4000))
     raised_on: Mapped[date] = mapped_column(index=True)
     raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     category: Mapped[SafeguardingCategory] = enum_column(SafeguardingCategory)
-    #: Care Act s42: care and support needs, experiencing or at risk of abuse, unable to protect themselves.
-    s42_criteria_met: Mapped[bool | None]
+    #: Care Act 2014 s42(1), each answered on its own (null: not recorded): (a) the adult has needs for care and
+    #: support; (b) is experiencing, or is at risk of, abuse or neglect; (c) as a result of those needs is unable to
+    #: protect themselves against it.
+    s42_care_needs: Mapped[bool | None]
+    s42_at_risk: Mapped[bool | None]
+    s42_unable_to_protect: Mapped[bool | None]
     referred_to: Mapped[str | None] = mapped_column(String(200))
     referred_on: Mapped[date | None]
     reference: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[str | None] = mapped_column(String(2000))
     #: Null while the concern is open (it then counts in the risk rule).
     closed_on: Mapped[date | None] = mapped_column(index=True)
+    #: Anything else worth keeping; holds the single s42 answer of concerns recorded before the three were asked.
+    notes: Mapped[str | None] = mapped_column(String(2000))
 
     patient: Mapped[Patient] = relationship()
     raised_by: Mapped[User | None] = relationship()
@@ -199,6 +263,10 @@ class SafeguardingConcern(TimestampMixin, ArchivableMixin, VersionedMixin, db.Mo
 
     def __repr__(self) -> str:
         return f"<SafeguardingConcern {self.id} {self.category.value}>"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None
 
 
 #: Columns that may still change on an agreed plan: archiving is not an edit of its content.

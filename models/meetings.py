@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, VersionedMixin, db, enum_column
 
 if TYPE_CHECKING:
+    from models.care import OnwardReferral
     from models.patients import Patient
     from models.people import Contact, Locality, Organisation, User
     from models.referrals import Episode, Referral
@@ -190,13 +191,24 @@ class ChaseMethod(LabelledEnum):
 
 
 class ActionChase(TimestampMixin, db.Model):
-    """One chase of an action: when, how, by whom, what was said, and the update link it carried."""
+    """One chase of an action or of an onward referral still waiting: when, how, by whom, what was said, and (for an
+    action) the update link it carried. It belongs to exactly one of the two."""
 
     __tablename__ = "action_chase"
-    __table_args__ = (Index("ix_action_chase_action_at", "action_id", "chased_at"),)
+    __table_args__ = (
+        Index("ix_action_chase_action_at", "action_id", "chased_at"),
+        CheckConstraint(
+            "(action_id IS NOT NULL AND onward_referral_id IS NULL)"
+            " OR (action_id IS NULL AND onward_referral_id IS NOT NULL)",
+            name="one_parent",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    action_id: Mapped[int] = mapped_column(ForeignKey("action.id"), index=True)
+    #: The action chased, or null when the chase is of an onward referral.
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("action.id"), index=True)
+    #: The onward referral whose outcome was chased, or null when the chase is of an action.
+    onward_referral_id: Mapped[int | None] = mapped_column(ForeignKey("onward_referral.id"), index=True)
     chased_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Null for the daily job (`flask chase-overdue`).
     chased_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
@@ -209,14 +221,20 @@ class ActionChase(TimestampMixin, db.Model):
     #: When the link was used to record an update: a link works once.
     link_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    action: Mapped[Action] = relationship(back_populates="chases")
+    action: Mapped[Action | None] = relationship(back_populates="chases")
+    onward_referral: Mapped[OnwardReferral | None] = relationship(back_populates="chases")
     chased_by: Mapped[User | None] = relationship()
 
     def __str__(self) -> str:
+        if self.onward_referral_id is not None:
+            return f"{self.method.label} chase of onward referral {self.onward_referral_id}"
         return f"{self.method.label} chase of action {self.action_id}"
 
     def __repr__(self) -> str:
-        return f"<ActionChase {self.id} action={self.action_id}>"
+        parent = (
+            f"onward={self.onward_referral_id}" if self.onward_referral_id is not None else f"action={self.action_id}"
+        )
+        return f"<ActionChase {self.id} {parent}>"
 
 
 class ActionUpdate(TimestampMixin, db.Model):

@@ -1,8 +1,8 @@
-"""Patients, their hospital events and the notes collated from other systems."""
+"""Patients, their hospital events, the notes collated from other systems and the log of contacts about them."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, VersionedMixin, db, enum_column
+from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, VersionedMixin, db, enum_column
 from nhs import format_nhs_number
 
 if TYPE_CHECKING:
@@ -188,3 +188,64 @@ class CollatedNote(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<CollatedNote {self.id} {self.source.value}>"
+
+
+class ContactParty(LabelledEnum):
+    """Whom the coordinator was in touch with (the single point of contact for all of them)."""
+
+    patient = "patient", "The patient"
+    carer = "carer", "A carer or relative"
+    referrer = "referrer", "The referrer"
+    service = "service", "A service or agency"
+    other = "other", "Someone else"
+
+
+class ContactMethod(LabelledEnum):
+    phone = "phone", "Phone"
+    email = "email", "Email"
+    teams = "teams", "Teams"
+    visit = "visit", "Visit"
+    letter = "letter", "Letter"
+
+
+class ContactLogEntry(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+    """One call, email, Teams message, visit or letter about a patient: when, with whom, how, what, what next."""
+
+    __tablename__ = "contact_log"
+    __table_args__ = (
+        CheckConstraint("party = 'patient' OR length(with_name) > 0", name="named_unless_patient"),
+        CheckConstraint("followed_up_on IS NULL OR follow_up_on IS NOT NULL", name="followed_up_was_due"),
+        #: "Contacts awaiting follow-up": due dates of those not yet followed up.
+        Index("ix_contact_log_awaiting", "followed_up_on", "follow_up_on"),
+        Index("ix_contact_log_patient_at", "patient_id", "contacted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    contacted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    party: Mapped[ContactParty] = enum_column(ContactParty)
+    #: Who it was, by name (a carer, the referrer, a service); may be blank only for the patient.
+    with_name: Mapped[str | None] = mapped_column(String(200))
+    method: Mapped[ContactMethod] = enum_column(ContactMethod)
+    summary: Mapped[str] = mapped_column(String(4000))
+    #: When it is to be followed up; null when nothing follows.
+    follow_up_on: Mapped[date | None]
+    #: When the follow-up was done: a contact awaits follow-up while this is null and `follow_up_on` is set.
+    followed_up_on: Mapped[date | None]
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+
+    patient: Mapped[Patient] = relationship()
+    by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        from timefmt import format_datetime
+
+        who = self.with_name or (self.party.label if self.party else "")
+        return f"{self.method.label} with {who}, {format_datetime(self.contacted_at)}"
+
+    def __repr__(self) -> str:
+        return f"<ContactLogEntry {self.id} patient={self.patient_id}>"
+
+    @property
+    def awaiting_follow_up(self) -> bool:
+        return self.follow_up_on is not None and self.followed_up_on is None

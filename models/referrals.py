@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, VersionedMixin, db, enum_column
+from models.care import GoalStatus
 
 if TYPE_CHECKING:
+    from models.care import Goal
     from models.patients import Patient
     from models.people import Locality, Organisation, User
 
@@ -158,13 +160,18 @@ class Episode(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     review_on: Mapped[date | None]
     closed_on: Mapped[date | None] = mapped_column(index=True)
     closure_reason: Mapped[ClosureReason | None] = enum_column(ClosureReason)
-    #: How far the patient's goals were met, in words, at closure.
+    #: How far the patient's goals were met, in words: episodes closed before migration 0009 (since then each
+    #: goal's attainment is a `ClosureGoal`).
     goal_attainment: Mapped[str | None] = mapped_column(String(2000))
+    #: What was still open when the episode closed (actions, onward referrals, safeguarding, a draft plan) and why
+    #: it closed all the same.
+    closure_note: Mapped[str | None] = mapped_column(String(2000))
 
     patient: Mapped[Patient] = relationship()
     referral: Mapped[Referral | None] = relationship()
     locality: Mapped[Locality] = relationship()
     coordinator: Mapped[User | None] = relationship()
+    closure_goals: Mapped[list[ClosureGoal]] = relationship(back_populates="episode", order_by="ClosureGoal.id")
 
     def __str__(self) -> str:
         return f"Episode {self.id} opened {self.opened_on:%d/%m/%Y}"
@@ -175,3 +182,42 @@ class Episode(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_on is None
+
+
+#: What a goal's attainment may be at closure: the end states of GoalStatus.
+ATTAINMENTS = (
+    GoalStatus.achieved,
+    GoalStatus.partly_achieved,
+    GoalStatus.not_achieved,
+    GoalStatus.no_longer_relevant,
+)
+
+
+class ClosureGoal(TimestampMixin, db.Model):
+    """How far one goal of the current care plan was attained, recorded on the episode's closure.
+
+    Kept apart from the goal: an agreed plan is frozen, so closing never changes it.
+    """
+
+    __tablename__ = "closure_goal"
+    __table_args__ = (
+        UniqueConstraint("episode_id", "goal_id", name="uq_closure_goal_episode_goal"),
+        CheckConstraint(
+            "attainment IN (" + ", ".join(f"'{status.value}'" for status in ATTAINMENTS) + ")",
+            name="attainment_is_an_end_state",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"), index=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goal.id"), index=True)
+    attainment: Mapped[GoalStatus] = enum_column(GoalStatus)
+
+    episode: Mapped[Episode] = relationship(back_populates="closure_goals")
+    goal: Mapped[Goal] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.goal}: {self.attainment.label}" if self.goal else self.attainment.label
+
+    def __repr__(self) -> str:
+        return f"<ClosureGoal {self.id} episode={self.episode_id} goal={self.goal_id} {self.attainment.value}>"

@@ -1,31 +1,327 @@
-"""The caseload: episodes open to the ILR, and closing them."""
+"""The caseload: episodes open to the ILR, what is known about each on the board, reviews, cover, and closing them."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
 
 import audit
-from models import ClosureReason, DomainError, Episode, User, db
-from timefmt import today
+from models import (
+    ATTAINMENTS,
+    Action,
+    AgendaItem,
+    CarePlan,
+    CarePlanState,
+    CaseStatus,
+    ClosureGoal,
+    ClosureReason,
+    ContactLogEntry,
+    DomainError,
+    Episode,
+    Goal,
+    GoalStatus,
+    Meeting,
+    MeetingStatus,
+    OnwardOutcome,
+    OnwardReferral,
+    Role,
+    SafeguardingConcern,
+    User,
+    db,
+    utcnow,
+)
+from services.actions import STILL_OPEN
+from timefmt import LONDON, today
+
+#: Who may hold a caseload (and so take a colleague's cases for cover).
+CASE_HOLDERS = (Role.coordinator, Role.team_lead)
+#: Longest acknowledgement of what is still open at closure (the column's length).
+NOTE_LENGTH = 2000
+
+
+# --- the board -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseFacts:
+    """What the caseload board shows beside an open episode, besides the episode itself."""
+
+    open_actions: int = 0
+    waiting_onward: int = 0
+    open_safeguarding: bool = False
+    follow_ups: int = 0
+    #: The earliest follow-up due among the contacts awaiting one.
+    follow_up_due: date | None = None
+    last_discussed: datetime | None = None
+    #: The next meeting the case is listed on (planned or booked, not yet started).
+    next_meeting: Meeting | None = None
+
+
+def board_facts(episodes: list[Episode]) -> dict[int, CaseFacts]:
+    """The board's facts for a page of episodes (by episode id), in six queries whatever the page's length."""
+    if not episodes:
+        return {}
+    patient_ids = sorted({e.patient_id for e in episodes})
+    by_patient: dict[int, CaseFacts] = {pid: CaseFacts() for pid in patient_ids}
+
+    def counts(model, *where):
+        rows = db.session.execute(
+            select(model.patient_id, func.count())
+            .where(model.patient_id.in_(patient_ids), model.archived_at.is_(None), *where)
+            .group_by(model.patient_id)
+        )
+        return dict(rows.all())
+
+    for pid, n in counts(Action, Action.status.in_(STILL_OPEN)).items():
+        by_patient[pid].open_actions = n
+    for pid, n in counts(OnwardReferral, OnwardReferral.outcome == OnwardOutcome.waiting).items():
+        by_patient[pid].waiting_onward = n
+    for pid, _ in counts(SafeguardingConcern, SafeguardingConcern.closed_on.is_(None)).items():
+        by_patient[pid].open_safeguarding = True
+    follow_ups = db.session.execute(
+        select(ContactLogEntry.patient_id, func.count(), func.min(ContactLogEntry.follow_up_on))
+        .where(
+            ContactLogEntry.patient_id.in_(patient_ids),
+            ContactLogEntry.archived_at.is_(None),
+            ContactLogEntry.follow_up_on.is_not(None),
+            ContactLogEntry.followed_up_on.is_(None),
+        )
+        .group_by(ContactLogEntry.patient_id)
+    )
+    for pid, n, due in follow_ups:
+        by_patient[pid].follow_ups, by_patient[pid].follow_up_due = n, due
+    discussed = db.session.execute(
+        select(AgendaItem.patient_id, func.max(Meeting.starts_at))
+        .join(Meeting, AgendaItem.meeting_id == Meeting.id)
+        .where(
+            AgendaItem.patient_id.in_(patient_ids),
+            AgendaItem.archived_at.is_(None),
+            AgendaItem.status == CaseStatus.discussed,
+        )
+        .group_by(AgendaItem.patient_id)
+    )
+    for pid, starts_at in discussed:
+        by_patient[pid].last_discussed = starts_at
+    listed = db.session.execute(
+        select(AgendaItem.patient_id, Meeting)
+        .join(Meeting, AgendaItem.meeting_id == Meeting.id)
+        .where(
+            AgendaItem.patient_id.in_(patient_ids),
+            AgendaItem.archived_at.is_(None),
+            AgendaItem.status == CaseStatus.listed,
+            Meeting.archived_at.is_(None),
+            Meeting.status.in_([MeetingStatus.planned, MeetingStatus.booked]),
+            Meeting.starts_at >= utcnow(),
+        )
+        .order_by(Meeting.starts_at.desc())  # the earliest comes last and wins
+    )
+    for pid, meeting in listed:
+        by_patient[pid].next_meeting = meeting
+    return {e.id: by_patient[e.patient_id] for e in episodes}
+
+
+def days_open(episode: Episode, on: date | None = None) -> int:
+    """Whole days since the episode opened (to its closure, or to today while open)."""
+    return ((episode.closed_on or on or today()) - episode.opened_on).days
+
+
+# --- reviews and cover -------------------------------------------------------------------------------------
+
+
+def case_holders() -> list[User]:
+    """Active staff who may hold a caseload, by name: whose board to show, and who may take cases over for cover."""
+    return list(
+        db.session.scalars(select(User).where(User.active, User.role.in_(CASE_HOLDERS)).order_by(User.name, User.id))
+    )
+
+
+def set_next_review(episode: Episode, on: date, by: User, item: AgendaItem | None = None) -> Episode:
+    """The date the case is next reviewed, as the meeting decided (`item`, the case discussed) or as set by staff.
+
+    The date already held is no change (the live minutes send it back with every autosave).
+    """
+    if on == episode.review_on:
+        return episode
+    if not episode.is_open:
+        raise DomainError(f"This episode closed on {episode.closed_on:%d/%m/%Y}: it has no next review.")
+    meeting_day = item.meeting.starts_at.astimezone(LONDON).date() if item is not None else None
+    if meeting_day is not None and on <= meeting_day:
+        raise DomainError(f"The next review must be after the meeting ({meeting_day:%d/%m/%Y}).")
+    if meeting_day is None and on < today():
+        raise DomainError("The next review cannot be in the past.")
+    why = (
+        f"Next review set at the meeting of {meeting_day:%d/%m/%Y}, recorded by {by.name}"
+        if meeting_day
+        else f"Next review set by {by.name}"
+    )
+    with audit.reason(why):
+        episode.review_on = on
+        db.session.flush()
+    return episode
+
+
+def review_case(item: AgendaItem, on: date, by: User) -> Episode:
+    """The next review a meeting decided for a case, onto the case's episode."""
+    if item.episode is None:
+        raise DomainError(f"{item.patient} has no episode on this agenda, so there is no review to set.")
+    return set_next_review(item.episode, on, by, item)
+
+
+def reassign_episodes(episodes: list[Episode], to: User, by: User, why: str | None = None) -> list[Episode]:
+    """Give the chosen open episodes to a colleague (cover): one change, audited on each episode with the reason."""
+    if not episodes:
+        raise DomainError("Choose the cases to reassign.")
+    if to is None or not to.is_active or to.role not in CASE_HOLDERS:
+        raise DomainError("Choose the coordinator who takes the cases over.")
+    closed = [e for e in episodes if not e.is_open]
+    if closed:
+        raise DomainError(f"Nothing was reassigned: {closed[0].patient}'s episode is closed.")
+    why = (why or "").strip()
+    if len(why) > 500:
+        raise DomainError("Keep the reason for the reassignment to 500 characters.")
+    moved = []
+    for episode in episodes:
+        if episode.coordinator_id == to.id:
+            continue
+        before = episode.coordinator.name if episode.coordinator else "nobody"
+        with audit.reason(f"Reassigned from {before} to {to.name} by {by.name}" + (f": {why}" if why else "")):
+            episode.coordinator = to
+            db.session.flush()
+        moved.append(episode)
+    return moved
+
+
+# --- closing ---------------------------------------------------------------------------------------------------
+
+
+def current_care_plan(episode: Episode) -> CarePlan | None:
+    """The latest live version of the episode's care plan (or of the patient's plan kept outside any episode)."""
+    plans = select(CarePlan).where(CarePlan.patient_id == episode.patient_id, CarePlan.archived_at.is_(None))
+    mine = db.session.scalars(plans.where(CarePlan.episode_id == episode.id).order_by(CarePlan.number.desc())).first()
+    if mine is not None:
+        return mine
+    return db.session.scalars(plans.where(CarePlan.episode_id.is_(None)).order_by(CarePlan.number.desc())).first()
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """Something still open about the patient when the episode is to close, with the page that resolves it."""
+
+    kind: str
+    text: str
+    #: (endpoint, id) of its record page.
+    link: tuple[str, int]
+
+
+def open_items(episode: Episode) -> list[OpenItem]:
+    """What is still open: actions, onward referrals waiting, safeguarding, follow-ups due and a draft care plan."""
+    pid = episode.patient_id
+    items: list[OpenItem] = []
+    for action in db.session.scalars(
+        select(Action)
+        .where(Action.patient_id == pid, Action.archived_at.is_(None), Action.status.in_(STILL_OPEN))
+        .order_by(Action.due_on, Action.id)
+    ):
+        text = f"{action.description} ({action.owner_organisation.name}, due {action.due_on:%d/%m/%Y}, "
+        items.append(OpenItem("Action", text + f"{action.status.label.lower()})", ("action.details_view", action.id)))
+    for onward in db.session.scalars(
+        select(OnwardReferral)
+        .where(
+            OnwardReferral.patient_id == pid,
+            OnwardReferral.archived_at.is_(None),
+            OnwardReferral.outcome == OnwardOutcome.waiting,
+        )
+        .order_by(OnwardReferral.referred_on, OnwardReferral.id)
+    ):
+        text = f"{onward.service}, referred {onward.referred_on:%d/%m/%Y}: no answer yet"
+        items.append(OpenItem("Onward referral", text, ("onward_referral.details_view", onward.id)))
+    for concern in db.session.scalars(
+        select(SafeguardingConcern)
+        .where(
+            SafeguardingConcern.patient_id == pid,
+            SafeguardingConcern.archived_at.is_(None),
+            SafeguardingConcern.closed_on.is_(None),
+        )
+        .order_by(SafeguardingConcern.raised_on)
+    ):
+        items.append(OpenItem("Safeguarding", str(concern), ("safeguarding_concern.details_view", concern.id)))
+    for entry in db.session.scalars(
+        select(ContactLogEntry)
+        .where(
+            ContactLogEntry.patient_id == pid,
+            ContactLogEntry.archived_at.is_(None),
+            ContactLogEntry.follow_up_on.is_not(None),
+            ContactLogEntry.followed_up_on.is_(None),
+        )
+        .order_by(ContactLogEntry.follow_up_on)
+    ):
+        text = f"{entry}: follow-up due {entry.follow_up_on:%d/%m/%Y}"
+        items.append(OpenItem("Follow-up", text, ("contact_log.details_view", entry.id)))
+    plan = current_care_plan(episode)
+    if plan is not None and plan.state == CarePlanState.draft:
+        text = f"Care plan version {plan.number} is a draft, not yet agreed"
+        items.append(OpenItem("Care plan", text, ("care_plan.details_view", plan.id)))
+    return items
 
 
 def close_episode(
-    episode: Episode, by: User, on: date, reason: ClosureReason | str, goal_attainment: str | None = None
+    episode: Episode,
+    by: User,
+    on: date,
+    reason: ClosureReason | str,
+    *,
+    attainment: dict[int, GoalStatus | str] | None = None,
+    acknowledgement: str | None = None,
 ) -> Episode:
-    """Close an open episode with its reason (from the list) and how far the patient's goals were met."""
+    """Close an open episode: a reason from the list, the attainment of each goal of the current care plan (by goal
+    id; the plan itself is not changed), and, when anything is still open (`open_items`), a reason for closing all
+    the same. A death is recorded on the patient's page, which closes the episode with that reason."""
     if not episode.is_open:
         raise DomainError(f"This episode is already closed (on {episode.closed_on:%d/%m/%Y}).")
     try:
         reason = ClosureReason(reason)
     except ValueError:
         raise DomainError("Choose the reason the episode closed.") from None
+    if reason == ClosureReason.died:
+        raise DomainError("Record the death on the patient's page: that closes the episode with the reason Died.")
+    if on is None:
+        raise DomainError("Enter the date the episode closed.")
     if on > today():
         raise DomainError("The closing date cannot be in the future.")
     if on < episode.opened_on:
         raise DomainError("An episode cannot close before it opened.")
-    with audit.reason(f"Episode closed ({reason.label}) by {by.name}"):
+    plan = current_care_plan(episode)
+    goals: list[Goal] = list(plan.goals) if plan is not None else []
+    given = attainment or {}
+    strangers = set(given) - {goal.id for goal in goals}
+    if strangers:
+        raise DomainError("Record attainment only for the goals of the current care plan.")
+    chosen: dict[int, GoalStatus] = {}
+    for goal in goals:
+        try:
+            chosen[goal.id] = GoalStatus(given.get(goal.id) or "")
+        except ValueError:
+            chosen[goal.id] = None
+        if chosen[goal.id] not in ATTAINMENTS:
+            raise DomainError(f"Record how far each goal was attained: “{goal}” has no attainment yet.")
+    still_open = open_items(episode)
+    acknowledgement = (acknowledgement or "").strip() or None
+    if still_open and not acknowledgement:
+        kinds = ", ".join(sorted({item.kind.lower() for item in still_open}))
+        raise DomainError(
+            f"{len(still_open)} thing(s) are still open ({kinds}): resolve them, or say why the episode closes "
+            "all the same."
+        )
+    if acknowledgement and len(acknowledgement) > NOTE_LENGTH:
+        raise DomainError(f"Keep the reason to {NOTE_LENGTH:,} characters (this has {len(acknowledgement):,}).")
+    why = f"Episode closed ({reason.label}) by {by.name}"
+    if still_open:
+        why += f"; still open, acknowledged: {'; '.join(f'{i.kind}: {i.text}' for i in still_open)}"[:900]
+    with audit.reason(why):
         episode.closed_on, episode.closure_reason = on, reason
-        if goal_attainment is not None:
-            episode.goal_attainment = goal_attainment.strip() or None
+        episode.closure_note = acknowledgement if still_open else None
+        db.session.add_all(ClosureGoal(episode=episode, goal_id=goal.id, attainment=chosen[goal.id]) for goal in goals)
         db.session.flush()
     return episode

@@ -15,6 +15,7 @@ from models import (
     AgendaItem,
     CarePlan,
     CollatedNote,
+    ContactLogEntry,
     Episode,
     GeneratedDocument,
     HospitalEvent,
@@ -27,7 +28,7 @@ from models import (
 )
 from services.actions import STILL_OPEN
 from services.referrals import OPEN_STATUSES
-from timefmt import LONDON
+from timefmt import LONDON, format_date
 
 
 @dataclass
@@ -87,7 +88,9 @@ def timeline(patient: Patient) -> list[Event]:
             events.append(
                 Event(decision.decided_on, "Triage", f"{decision.outcome.label} by {decision.decided_by.name}", detail)
             )
-    for episode in db.session.scalars(select(Episode).where(*live(Episode))):
+    for episode in db.session.scalars(
+        select(Episode).where(*live(Episode)).options(selectinload(Episode.closure_goals))
+    ):
         events.append(
             Event(
                 episode.opened_on,
@@ -97,14 +100,9 @@ def timeline(patient: Patient) -> list[Event]:
             )
         )
         if episode.closed_on:
-            events.append(
-                Event(
-                    episode.closed_on,
-                    "Episode",
-                    f"Closed: {episode.closure_reason.label}",
-                    episode.goal_attainment or "",
-                )
-            )
+            attained = "; ".join(f"{g.attainment.label}: {g.goal}" for g in episode.closure_goals)
+            detail = "; ".join(filter(None, [attained or episode.goal_attainment, episode.closure_note]))
+            events.append(Event(episode.closed_on, "Episode", f"Closed: {episode.closure_reason.label}", detail))
     items = db.session.scalars(
         select(AgendaItem).where(*live(AgendaItem)).join(Meeting).options(selectinload(AgendaItem.meeting))
     )
@@ -130,12 +128,14 @@ def timeline(patient: Patient) -> list[Event]:
                 Event(share.shared_on, "Care plan", f"Version {plan.number} shared with {share.shared_with.name}")
             )
     for onward in db.session.scalars(select(OnwardReferral).where(*live(OnwardReferral))):
+        how = f" ({onward.method.label.lower()})" if onward.method else ""
         events.append(
             Event(
                 onward.referred_on,
                 "Onward referral",
-                f"Referred to {onward.service}: {onward.outcome.label.lower()}",
+                f"Referred to {onward.service}{how}: {onward.outcome.label.lower()}",
                 onward.reason or "",
+                ("onward_referral.details_view", onward.id),
             )
         )
     for concern in db.session.scalars(select(SafeguardingConcern).where(*live(SafeguardingConcern))):
@@ -149,13 +149,30 @@ def timeline(patient: Patient) -> list[Event]:
                     filter(
                         None,
                         [
+                            concern.concern,
                             concern.referred_to and f"referred to {concern.referred_to}",
                             concern.reference,
                             concern.outcome,
                         ],
                     )
                 ),
+                ("safeguarding_concern.details_view", concern.id),
                 flag=None if concern.closed_on else "open",
+            )
+        )
+    for entry in db.session.scalars(select(ContactLogEntry).where(*live(ContactLogEntry))):
+        follow_up = ""
+        if entry.follow_up_on:
+            done = f", done {format_date(entry.followed_up_on)}" if entry.followed_up_on else ""
+            follow_up = f" (follow-up due {format_date(entry.follow_up_on)}{done})"
+        events.append(
+            Event(
+                _day(entry.contacted_at),
+                "Contact",
+                f"{entry.method.label} with {entry.with_name or entry.party.label.lower()}{follow_up}",
+                entry.summary,
+                ("contact_log.details_view", entry.id),
+                flag="follow-up" if entry.awaiting_follow_up else None,
             )
         )
     for event in db.session.scalars(select(HospitalEvent).where(*live(HospitalEvent))):
@@ -183,6 +200,45 @@ def timeline(patient: Patient) -> list[Event]:
     for doc in db.session.scalars(select(GeneratedDocument).where(GeneratedDocument.patient_id == pid)):
         events.append(Event(_day(doc.created_at), "Document", f"{doc.kind.label}: {doc.filename}"))
     return sorted(events, key=lambda e: e.on, reverse=True)
+
+
+@dataclass(frozen=True)
+class CaseNow:
+    """What the patient's page says about their care now: the open episode, open concerns, referrals on, contacts."""
+
+    episode: Episode | None
+    open_concerns: list[SafeguardingConcern]
+    onward: list[OnwardReferral]
+    contacts: list[ContactLogEntry]
+
+
+def case_now(patient: Patient, contacts: int = 20) -> CaseNow:
+    """The open episode, open safeguarding concerns, onward referrals (newest first) and the latest contacts."""
+    pid = patient.id
+    episode = db.session.scalars(
+        select(Episode).where(Episode.patient_id == pid, Episode.closed_on.is_(None), Episode.archived_at.is_(None))
+    ).first()
+    concerns = db.session.scalars(
+        select(SafeguardingConcern)
+        .where(
+            SafeguardingConcern.patient_id == pid,
+            SafeguardingConcern.closed_on.is_(None),
+            SafeguardingConcern.archived_at.is_(None),
+        )
+        .order_by(SafeguardingConcern.raised_on)
+    ).all()
+    onward = db.session.scalars(
+        select(OnwardReferral)
+        .where(OnwardReferral.patient_id == pid, OnwardReferral.archived_at.is_(None))
+        .order_by(OnwardReferral.referred_on.desc(), OnwardReferral.id.desc())
+    ).all()
+    logged = db.session.scalars(
+        select(ContactLogEntry)
+        .where(ContactLogEntry.patient_id == pid, ContactLogEntry.archived_at.is_(None))
+        .order_by(ContactLogEntry.contacted_at.desc(), ContactLogEntry.id.desc())
+        .limit(contacts)
+    ).all()
+    return CaseNow(episode, list(concerns), list(onward), list(logged))
 
 
 def actions_for(patient: Patient) -> list[Action]:

@@ -19,14 +19,23 @@ from models import (
     CarePlan,
     Consent,
     Contact,
+    ContactLogEntry,
+    ContactMethod,
+    ContactParty,
+    DirectoryService,
     Episode,
     Locality,
     Meeting,
     MeetingStatus,
+    OnwardMethod,
+    OnwardReferral,
     OrganisationType,
     Patient,
     Referral,
+    SafeguardingCategory,
+    SafeguardingConcern,
     db,
+    utcnow,
 )
 from nhs import with_check_digit
 from timefmt import LONDON, today
@@ -160,6 +169,57 @@ def create_care_plan(create_patient):
         values.update(overrides)
         _default(values, "patient", create_patient)
         return _save(CarePlan(**values))
+
+    return create
+
+
+@pytest.fixture
+def create_directory_service(app):
+    def create(**overrides) -> DirectoryService:
+        values = dict(name="Falls prevention service", offers="Strength and balance classes", area="Medway")
+        return _save(DirectoryService(**{**values, **overrides}))
+
+    return create
+
+
+@pytest.fixture
+def create_onward_referral(create_patient):
+    def create(**overrides) -> OnwardReferral:
+        values = dict(service="Falls clinic", referred_on=today() - timedelta(days=7), method=OnwardMethod.email)
+        values.update(overrides)
+        _default(values, "patient", create_patient)
+        return _save(OnwardReferral(**values))
+
+    return create
+
+
+@pytest.fixture
+def create_concern(create_patient):
+    def create(**overrides) -> SafeguardingConcern:
+        values = dict(
+            concern="Unexplained bruising",
+            raised_on=today() - timedelta(days=2),
+            category=SafeguardingCategory.physical,
+        )
+        values.update(overrides)
+        _default(values, "patient", create_patient)
+        return _save(SafeguardingConcern(**values))
+
+    return create
+
+
+@pytest.fixture
+def create_contact_entry(create_patient):
+    def create(**overrides) -> ContactLogEntry:
+        values = dict(
+            contacted_at=utcnow() - timedelta(hours=2),
+            party=ContactParty.patient,
+            method=ContactMethod.phone,
+            summary="Checked in",
+        )
+        values.update(overrides)
+        _default(values, "patient", create_patient)
+        return _save(ContactLogEntry(**values))
 
     return create
 

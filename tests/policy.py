@@ -297,3 +297,31 @@ POLICY.update(
         ("sessions.end", "POST"): Call(LEAD, {"session_id": "{user_session}"}),
     }
 )
+
+POLICY.update(
+    {
+        # --- the short-term caseload (issue 13) -------------------------------------------------------------
+        # The services directory: everyone on the team searches it, the team lead keeps it.
+        **model_view(
+            "directory_service", view=READERS, create=LEAD, edit=LEAD, export=STAFF, act=LEAD, ajax_field="organisation"
+        ),
+        # Onward referrals still waiting, oldest first: staff chase them or record the answer; observers look.
+        **model_view(
+            "onward_waiting", view=READERS, export=STAFF, act=STAFF, action="chase_phone", record="onward_referral"
+        ),
+        # The contact log: staff keep it; observers read it; partners see none of it.
+        **model_view(
+            "contact_log", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"
+        ),
+        # The caseload board: staff reassign cases for cover (audited per episode) and close episodes.
+        **model_view("caseload", view=READERS, export=STAFF, act=STAFF, action="reassign", record="episode"),
+        ("caseload.close", "GET"): Call(STAFF, {"episode_id": "{episode}"}),
+        ("caseload.close", "POST"): Call(STAFF, {"episode_id": "{episode}"}),  # an empty form: refused, nothing closes
+        # From the patient's page: refer on, log a contact, mark its follow-up done.
+        ("record.refer_onward", "POST"): Call(STAFF, {"patient_id": "{patient}"}),  # an empty form: refused
+        ("record.log_contact", "POST"): Call(STAFF, {"patient_id": "{patient}"}),  # an empty form: refused
+        ("record.followed_up", "POST"): Call(STAFF, {"patient_id": "{patient}", "entry_id": "{contact_log}"}),
+        # From a case in the live minutes: refer on.
+        ("meeting_room.refer_onward", "POST"): Call(STAFF, {"item_id": "{item}"}),  # an empty form: refused
+    }
+)

@@ -19,6 +19,10 @@ from models import (
     CollatedNote,
     Consent,
     Contact,
+    ContactLogEntry,
+    ContactMethod,
+    ContactParty,
+    DirectoryService,
     DocumentKind,
     Episode,
     GeneratedDocument,
@@ -172,6 +176,15 @@ def _record_screen_rows(subject, organisation, patient, referral, meeting, item,
         "setting": Setting(key="agenda_cutoff_working_days", value="2"),
         "user_session": UserSession(key="walk-session-key", user=subject, address="192.0.2.1"),
         "secure_domain": SecureDomain(domain="subject.gov.uk", note="Subject council: on the DCB1596 list"),
+        "directory_service": DirectoryService(name="Subject falls service", organisation=organisation),
+        "contact_log": ContactLogEntry(
+            patient=patient,
+            contacted_at=utcnow(),
+            party=ContactParty.patient,
+            method=ContactMethod.phone,
+            summary="Called",
+            follow_up_on=day,
+        ),  # fmt: skip
     }
     db.session.add_all(rows.values())
     db.session.commit()

@@ -1,4 +1,5 @@
-"""The care plan, goal, sharing, onward referral and safeguarding screens."""
+"""The care plan, goal and sharing screens (onward referrals: test_admin_onward.py; safeguarding:
+test_admin_safeguarding.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,7 @@ from models import (
     CarePlanState,
     Goal,
     GoalDomain,
-    OnwardOutcome,
-    OnwardReferral,
     OrganisationType,
-    SafeguardingCategory,
-    SafeguardingConcern,
     db,
 )
 from tests.factories import refused, shown
@@ -169,119 +166,3 @@ def test_nothing_is_shared_after_consent_is_withdrawn(signed_in, create_care_pla
     form = {"care_plan": plan.id, "shared_on": today().isoformat(), "shared_with": make_org().id}
     refused(signed_in("coordinator"), "/admin/care_plan_share/new/", form, "not shared any further")
     assert _all(CarePlanShare) == []
-
-
-# --- onward referrals -----------------------------------------------------------------------------
-
-
-def _onward_form(patient, **overrides) -> dict:
-    form = {
-        "patient": patient.id,
-        "service": "Falls clinic",
-        "referred_on": (today() - timedelta(days=7)).isoformat(),
-        "reason": "Three falls",
-        "outcome": "waiting",
-    }
-    form.update(overrides)
-    return form
-
-
-def test_staff_record_an_onward_referral_and_its_outcome(signed_in, create_patient):
-    patient = create_patient()
-    coordinator = signed_in("coordinator")
-    assert coordinator.submit("/admin/onward_referral/new/", _onward_form(patient)).status_code == 302
-    [onward] = _all(OnwardReferral)
-    assert onward.service == "Falls clinic" and onward.outcome == OnwardOutcome.waiting
-    accepted = _onward_form(patient, outcome="accepted", expected_version=str(onward.version))
-    refused(coordinator, f"/admin/onward_referral/edit/?id={onward.id}", accepted, "Enter the date of the outcome.")
-    early = accepted | {"outcome_on": (today() - timedelta(days=30)).isoformat()}
-    refused(
-        coordinator, f"/admin/onward_referral/edit/?id={onward.id}", early, "The outcome cannot be before the referral."
-    )
-    assert (
-        coordinator.submit(
-            f"/admin/onward_referral/edit/?id={onward.id}", accepted | {"outcome_on": today().isoformat()}
-        ).status_code
-        == 302
-    )
-    assert _all(OnwardReferral)[0].outcome == OnwardOutcome.accepted
-    page = shown(signed_in("read_only").get("/admin/onward_referral/?flt0_outcome_equals=accepted"))
-    assert "Falls clinic" in page
-    for role in ["read_only", "partner"]:
-        assert (
-            signed_in(role).submit("/admin/onward_referral/new/", _onward_form(patient, service="Other")).status_code
-            == 403
-        )
-    assert len(_all(OnwardReferral)) == 1
-
-
-# --- safeguarding ---------------------------------------------------------------------------------
-
-
-def _concern_form(patient, **overrides) -> dict:
-    form = {
-        "patient": patient.id,
-        "raised_on": (today() - timedelta(days=3)).isoformat(),
-        "category": "self_neglect",
-        "s42_criteria_met": "yes",
-        "referred_to": "Medway adult safeguarding",
-    }
-    form.update(overrides)
-    return form
-
-
-def test_staff_raise_a_safeguarding_concern(signed_in, create_patient):
-    patient = create_patient()
-    coordinator = signed_in("coordinator")
-    response = coordinator.submit(
-        "/admin/safeguarding_concern/new/", _concern_form(patient, referred_on=today().isoformat())
-    )
-    assert response.status_code == 302, shown(response)
-    [concern] = _all(SafeguardingConcern)
-    assert concern.raised_by_id == coordinator.user.id and concern.category == SafeguardingCategory.self_neglect
-    assert concern.s42_criteria_met is True and concern.referred_on == today() and concern.closed_on is None
-    db.session.refresh(patient)
-    assert "safeguarding" in (patient.risk_reasons or "").lower()  # an open concern counts in the risk rule
-
-
-def test_s42_criteria_may_be_not_yet_known(signed_in, create_patient):
-    response = signed_in("coordinator").submit(
-        "/admin/safeguarding_concern/new/", _concern_form(create_patient(), s42_criteria_met="")
-    )
-    assert response.status_code == 302, shown(response)
-    assert _all(SafeguardingConcern)[0].s42_criteria_met is None
-
-
-def test_a_concern_referred_before_it_was_raised_is_refused(signed_in, create_patient):
-    form = _concern_form(create_patient(), referred_on=(today() - timedelta(days=10)).isoformat())
-    refused(
-        signed_in("coordinator"),
-        "/admin/safeguarding_concern/new/",
-        form,
-        "The referral cannot be before the concern was raised.",
-    )
-    assert _all(SafeguardingConcern) == []
-
-
-@pytest.mark.parametrize("role", ["read_only", "partner"])
-def test_observers_and_partners_cannot_raise_concerns(signed_in, create_patient, role):
-    assert (
-        signed_in(role).submit("/admin/safeguarding_concern/new/", _concern_form(create_patient())).status_code == 403
-    )
-    assert _all(SafeguardingConcern) == []
-
-
-def test_safeguarding_list_filters_by_category(signed_in, create_patient):
-    for surname, category in [
-        ("Neglected", SafeguardingCategory.self_neglect),
-        ("Defrauded", SafeguardingCategory.financial),
-    ]:
-        db.session.add(
-            SafeguardingConcern(patient=create_patient(family_name=surname), raised_on=today(), category=category)
-        )
-    db.session.commit()
-    reader = signed_in("read_only")
-    page = shown(reader.get("/admin/safeguarding_concern/?flt0_category_equals=financial"))
-    assert "DEFRAUDED" in page and "NEGLECTED" not in page
-    page = shown(reader.get("/admin/safeguarding_concern/?search=neglected"))
-    assert "NEGLECTED" in page and "DEFRAUDED" not in page

@@ -50,7 +50,7 @@ def test_timeline_has_care_plan_share_onward_referral_and_document_rows_newest_f
     coordinator = make_user()
     agreed = create_care_plan(patient=patient, number=1, state=CarePlanState.agreed, agreed_on=date(2026, 5, 10))
     create_care_plan(patient=patient, number=2, created_at=datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
-    _save(
+    _, onward, *_ = _save(
         CarePlanShare(
             care_plan_id=agreed.id, shared_on=date(2026, 5, 12), shared_by_id=coordinator.id, shared_with_id=practice.id
         ),
@@ -81,12 +81,13 @@ def test_timeline_has_care_plan_share_onward_referral_and_document_rows_newest_f
             "Onward referral",
             "Referred to Community falls service: waiting",
             "Three falls since March",
+            ("onward_referral.details_view", onward.id),
         ),
     ]
 
 
 def test_onward_outcome_is_shown_in_lower_case(patient):
-    _save(
+    onward = _save(
         OnwardReferral(
             patient_id=patient.id,
             service="Age UK befriending",
@@ -96,7 +97,12 @@ def test_onward_outcome_is_shown_in_lower_case(patient):
         )
     )
     assert timeline(patient) == [
-        Event(date(2026, 4, 2), "Onward referral", "Referred to Age UK befriending: accepted"),
+        Event(
+            date(2026, 4, 2),
+            "Onward referral",
+            "Referred to Age UK befriending: accepted",
+            link=("onward_referral.details_view", onward.id),
+        ),
     ]
 
 
