@@ -63,6 +63,8 @@ def load_config(app: Flask, config: dict | None) -> None:
             d.strip().lower() for d in os.environ.get("SECURE_EMAIL_DOMAINS", "nhs.net").split(",") if d.strip()
         ],
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        #: A refused statement's values (an NHS number, a surname) never reach the log with its SQL.
+        SQLALCHEMY_ENGINE_OPTIONS={"hide_parameters": True},
         #: Where members reach the tool: links in emails are built on it.
         PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         #: The ORGANIZER of calendar invitations: replies and declines go to it, so by default the sending address.

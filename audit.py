@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from models import AuditAction, AuditEntry, Patient, db, utcnow
 
 #: Tables whose changes are not audited: the trail itself.
-UNAUDITED_TABLES = frozenset({"audit_entry", "alembic_version", "user_session"})
+UNAUDITED_TABLES = frozenset({"audit_entry", "audit_seal", "alembic_version", "user_session"})
 #: Columns whose values never enter the trail (only the fact that they changed).
 SECRET_COLUMNS = frozenset({"password_hash", "session_token"})
 #: Columns that change on every save and say nothing on their own.
@@ -99,7 +99,7 @@ def _entries_for_flush(session: Session) -> list[dict]:
     now = utcnow()
     user_id = _acting_user_id(session)
     why = session.info.get("audit_reason")
-    address = client_address()
+    address, organisation_id = client_address(), acting_organisation_id()
     rows = []
     for objects, kind in (
         (session.new, AuditAction.create),
@@ -128,6 +128,7 @@ def _entries_for_flush(session: Session) -> list[dict]:
                     changes=json.dumps(changes, default=str),
                     reason=why,
                     client_address=address,
+                    organisation_id=organisation_id,
                 )
             )
     return rows
@@ -186,14 +187,29 @@ def record(
             detail=detail[:2000] if detail else None,
             reason=reason,
             client_address=client_address(),
+            organisation_id=acting_organisation_id(),
         )
     )
     commit_at_end_of_request()
 
 
+def record_patients_shown(action: AuditAction, patient_ids, *, table: str, detail: str) -> None:
+    """A page or document that showed several patients: one entry per patient, so "who has seen this patient's
+    record" (DSPT C1) finds every screen and document that named them."""
+    for patient_id in dict.fromkeys(patient_ids):
+        record(action, table=table, patient_id=patient_id, detail=detail)
+
+
 def commit_at_end_of_request() -> None:
     """Writes a read makes (a trail entry, a session's last-seen time) are committed once the request succeeds."""
     db.session().info["audit_needs_commit"] = True
+
+
+def acting_organisation_id() -> int | None:
+    """The signed-in user's organisation, recorded with what they did (a partner agency reads differently)."""
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user.organisation_id
+    return None
 
 
 def client_address() -> str | None:
@@ -208,14 +224,31 @@ def describe_request_filters() -> str:
     return "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
 
 
+#: Refusals worth a trail entry: someone asked for something their role or scope does not give them.
+REFUSALS = frozenset({401, 403, 404, 405, 429})
+
+
 def init_app(app) -> None:
     @app.after_request
     def commit_audit_entries(response):
-        """Reads write to the trail too: commit those entries once the request has succeeded."""
+        """Reads write to the trail too: commit those entries once the request has succeeded.
+
+        A refused request's own work is rolled back, then the refusal itself is recorded and committed on the
+        same session (a second connection would wait for this one's lock on SQLite).
+        """
         session = db.session()
-        if session.info.pop("audit_needs_commit", False):
-            if response.status_code < 400:
+        pending = session.info.pop("audit_needs_commit", False)
+        if response.status_code < 400:
+            if pending:
                 session.commit()
-            else:
-                session.rollback()
+            return response
+        if pending:
+            session.rollback()
+        if response.status_code in REFUSALS and request.endpoint not in (None, "static") and current_user:
+            detail = f"{request.method} {request.path} refused with {response.status_code}"
+            session.add(
+                AuditEntry(at=utcnow(), user_id=_acting_user_id(session), action=AuditAction.refused, detail=detail,
+                           client_address=client_address(), organisation_id=acting_organisation_id())
+            )  # fmt: skip
+            session.commit()
         return response

@@ -116,7 +116,62 @@ def demo_logins_command():
     click.echo("Open http://127.0.0.1:5000")
 
 
+@click.command("seal-audit")
+@with_appcontext
+def seal_audit_command():
+    """Seal the audit entries added since the last seal (a scheduled job, e.g. nightly)."""
+    from services.audit_seal import seal_audit
+
+    seal = run(seal_audit)
+    click.echo(f"Sealed entries {seal.first_entry_id} to {seal.last_entry_id}." if seal else "Nothing new to seal.")
+
+
+@click.command("verify-audit")
+@with_appcontext
+def verify_audit_command():
+    """Check every seal against the audit entries: the first row that no longer matches is named."""
+    from services.audit_seal import verify_audit
+
+    result = verify_audit()
+    click.echo(result.message)
+    if not result.ok:
+        raise SystemExit(1)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup_command(path):
+    """A consistent copy of the live SQLite database, taken while it is being written (the online backup API)."""
+    from services.backups import backup_sqlite
+
+    try:
+        pages = backup_sqlite(path)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up to {path} ({pages:,} pages). Check it with: flask verify-backup {path}")
+
+
+@click.command("verify-backup")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def verify_backup_command(path):
+    """Check a backup: SQLite's integrity check, the schema revision, and the rows in each table."""
+    from services.backups import verify_backup
+
+    report = verify_backup(path)
+    for table, count in report.counts.items():
+        click.echo(f"  {table:<24} {count:>10,}")
+    click.echo(report.message)
+    if not report.ok:
+        raise SystemExit(1)
+
+
 COMMANDS = (
+    seal_audit_command,
+    verify_audit_command,
+    backup_command,
+    verify_backup_command,
     create_user_command,
     send_outbox_command,
     chase_overdue_command,

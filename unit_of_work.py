@@ -17,6 +17,7 @@ from flask import flash, has_request_context
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
+from faults import maybe_crash
 from models import DomainError, db
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def perform(operation: Callable[[], Any], success: str | Callable[[Any], str] | 
     """
     try:
         value = operation()
+        maybe_crash("before-commit")
         db.session.commit()
     except (DomainError, SQLAlchemyError) as exc:
         db.session.rollback()

@@ -21,10 +21,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+import audit
 from access import STAFF, record_id, row_filters
 from admin.base import SecureView
 from admin.forms import AdminForm, YesNoField, not_in_future, valid_nhs_number
-from models import Consent, DomainError, Locality, Patient, Sex, db
+from models import AuditAction, Consent, DomainError, Locality, Patient, Sex, db
 from nhs import CFS_LABELS, format_nhs_number
 from services.forms import new_form_token, use_form_token
 from services.patients import add_patient, find_patients
@@ -142,6 +143,9 @@ class IntakeView(SecureView):
     def index(self):
         form = self._form()
         matches, search_error = self._matches()
+        if matches:
+            detail = f"intake search {audit.describe_request_filters()} rows={len(matches)}"
+            audit.record_patients_shown(AuditAction.list, [p.id for p in matches], table="patient", detail=detail)
         chosen = self._chosen_patient(form)
         if form.validate_on_submit():
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+import audit
 from access import STAFF, may_see, record_id, row_filters
 from admin.base import SecureView
 from admin.forms import AdminForm
@@ -21,6 +22,7 @@ from models import (
     ActionStatus,
     AgendaItem,
     AttendanceStatus,
+    AuditAction,
     CaseStatus,
     Contact,
     DocumentKind,
@@ -177,12 +179,15 @@ class MeetingRoomView(SecureView):
         self.require(STAFF)
         meeting = self._meeting(meeting_id)
         items = meeting_room.agenda_items(meeting)
+        candidates = meeting_room.candidates_for(meeting)
+        shown = [i.patient_id for i in items] + [e.patient_id for e in candidates]
+        audit.record_patients_shown(AuditAction.view, shown, table="meeting", detail=f"agenda of meeting {meeting.id}")
         return self.render(
             "admin/meeting_room/meeting.html",
             meeting=meeting,
             items=items,
             flagged=meeting_room.open_safeguarding_patient_ids([i.patient_id for i in items]),
-            candidates=meeting_room.candidates_for(meeting),
+            candidates=candidates,
             cutoff=meeting_room.cutoff_for(meeting),
             members=members_of(meeting.locality),
             register={a.contact_id: a.status for a in meeting.attendance},
@@ -258,6 +263,8 @@ class MeetingRoomView(SecureView):
         self.require(STAFF)
         meeting = self._meeting(meeting_id)
         items = [i for i in meeting_room.agenda_items(meeting) if i.status != CaseStatus.withdrawn]
+        detail = f"minutes of meeting {meeting.id}"
+        audit.record_patients_shown(AuditAction.view, [i.patient_id for i in items], table="meeting", detail=detail)
         contacts = db.session.scalars(select(Contact).where(Contact.archived_at.is_(None)).order_by(Contact.name)).all()
         return self.render(
             "admin/meeting_room/minutes.html",

@@ -25,6 +25,8 @@ class AgencyLog:
     #: One row per action still open, most overdue first: the header's columns, as text and numbers.
     rows: list[list]
     filename_stem: str
+    #: Whom the log names (for the audit trail, never printed).
+    patient_ids: list[int]
 
 
 def agency_log(organisation: Organisation, scope: list) -> AgencyLog:
@@ -56,7 +58,8 @@ def agency_log(organisation: Organisation, scope: list) -> AgencyLog:
         if a.patient.archived_at is None
     ]
     stem = safe_filename(f"actions-{organisation.ods_code or organisation.id}-{on:%Y-%m-%d}")
-    return AgencyLog(organisation.name, format_date(on), rows, stem)
+    named = [a.patient_id for a in actions if a.patient.archived_at is None]
+    return AgencyLog(organisation.name, format_date(on), rows, stem, named)
 
 
 def render_docx(log: AgencyLog, base: Path | None = None) -> bytes:

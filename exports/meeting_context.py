@@ -72,6 +72,8 @@ class MeetingContext:
     invitees: dict[str, list[str]]  # agency -> names of the locality's standing members
     attendance: dict[str, dict[str, list[str]]]  # agency -> status label -> names
     filename_stem: str
+    #: Whom the documents name (for the audit trail, never printed).
+    patient_ids: list[int] = field(default_factory=list)
 
     @property
     def actions(self) -> list[ActionLine]:
@@ -167,4 +169,5 @@ def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingCon
         invitees=invitees,
         attendance=attendance,
         filename_stem=safe_filename(f"ilr-{meeting.locality.name}-{start:%Y-%m-%d}"),
+        patient_ids=[item.patient_id for item in items],
     )

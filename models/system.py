@@ -105,6 +105,7 @@ class AuditAction(LabelledEnum):
     sign_in_failed = "sign_in_failed", "Sign-in failed"
     sign_out = "sign_out", "Signed out"
     session_ended = "session_ended", "Session ended"
+    refused = "refused", "Refused"
 
 
 class AuditEntry(db.Model):
@@ -193,6 +194,9 @@ class AuditSeal(db.Model):
     last_entry_id: Mapped[int] = mapped_column(unique=True)
     #: SHA-256 over the previous seal's digest and each row's canonical text, in order.
     digest: Mapped[str] = mapped_column(String(64))
+    #: Each sealed row as "id:hash" (the first 16 hex digits of its own SHA-256), one a line: so a check can name
+    #: the first row that no longer matches, and a row deleted since (its id gone).
+    rows: Mapped[str] = mapped_column(Text)
 
     def __str__(self) -> str:
         return f"Seal of entries {self.first_entry_id}-{self.last_entry_id}"

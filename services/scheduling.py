@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 import audit
+from faults import maybe_crash
 from models import (
     Contact,
     DomainError,
@@ -197,9 +198,10 @@ def book_weekly_series(locality: Locality, first_starts_at: datetime, weeks: int
     if not 1 <= weeks <= 52:
         raise DomainError("A series is 1 to 52 weeks.")
     first_local = first_starts_at.astimezone(LONDON)
-    return [
-        book_meeting(
-            locality, (first_local.replace(tzinfo=None) + timedelta(weeks=n)).replace(tzinfo=LONDON), by, **details
-        )
-        for n in range(weeks)
-    ]
+    booked = []
+    for n in range(weeks):
+        starts_at = (first_local.replace(tzinfo=None) + timedelta(weeks=n)).replace(tzinfo=LONDON)
+        booked.append(book_meeting(locality, starts_at, by, **details))
+        if n == 0:
+            maybe_crash("mid-write")  # the crash-safety test: half the series flushed, nothing yet committed
+    return booked

@@ -55,6 +55,7 @@ def upgrade():
         sa.Column("first_entry_id", sa.Integer(), nullable=False),
         sa.Column("last_entry_id", sa.Integer(), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("rows", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_seal")),
         sa.UniqueConstraint("last_entry_id", name=op.f("uq_audit_seal_last_entry_id")),
     )
