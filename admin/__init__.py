@@ -6,6 +6,7 @@ from admin import (
     accounts,
     actions,
     audit_trail,
+    care_plan_page,
     care_plans,
     caseload,
     contacts,
@@ -42,6 +43,7 @@ def register_views(admin) -> None:
     meetings.register(admin)
     actions.register(admin)
     care_plans.register(admin)
+    care_plan_page.register(admin)
     onward.register(admin)
     safeguarding.register(admin)
     system.register(admin)

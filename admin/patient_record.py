@@ -17,6 +17,7 @@ from admin.onward import OnwardReferralForm
 from models import AuditAction, ContactLogEntry, OnwardMethod, Patient, Role, db
 from nhs import CFS_LABELS, efi_category, format_nhs_number
 from services.contacts import complete_follow_up, log_contact
+from services.documents import gp_shares
 from services.onward import find_services, refer_onward
 from services.patient_record import actions_for, age_on, case_now, partner_view, timeline
 from services.patients import record_death, withdraw_consent
@@ -80,6 +81,7 @@ class PatientRecordView(SecureView):
             contact_form=ContactForm(formdata=None),
             today=on,
             can_change=current_user.role in STAFF,
+            gp_shares=gp_shares(patient),
         )
 
     @expose("/<int:patient_id>/death/", methods=("POST",))

@@ -106,14 +106,22 @@ def _body_font(document, name: str) -> None:
         fonts.set(qn(f"w:{script}"), name)
 
 
-def new_document(title: str, base: Path | None = None):
-    """A document from the team's base (letterhead, logo, styles) or python-docx's own, with page numbers."""
-    document = Document(str(base)) if base and base.exists() else Document()
+def _has_base(base: Path | bytes | None) -> bool:
+    return bool(base) and (isinstance(base, bytes) or base.exists())
+
+
+def new_document(title: str, base: Path | bytes | None = None):
+    """A document from the team's base (letterhead, logo, styles: uploaded bytes or a path) or python-docx's own,
+    with page numbers."""
+    if isinstance(base, bytes):
+        document = Document(io.BytesIO(base))
+    else:
+        document = Document(str(base)) if _has_base(base) else Document()
     _ensure_styles(document)
     document.core_properties.title = clean(title)
     document.core_properties.author = "ILR Coordinator"
     section = document.sections[0]
-    if not (base and base.exists()):
+    if not _has_base(base):
         # UK paper: A4 with 2 cm margins (python-docx's own template is US Letter).
         section.page_width, section.page_height = Cm(21), Cm(29.7)
         section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Cm(2)

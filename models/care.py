@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from models.patients import Patient
     from models.people import Organisation, User
     from models.referrals import Episode
+    from models.system import OutboxEmail
 
 
 class CarePlanState(LabelledEnum):
@@ -46,14 +47,20 @@ class CarePlan(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     support_by_agency: Mapped[str | None] = mapped_column(String(8000))
     contingency_plan: Mapped[str | None] = mapped_column(String(4000))
     carers_and_contacts: Mapped[str | None] = mapped_column(String(2000))
+    #: Who the person chose to involve in their plan (PCSP: the person is central and chooses).
+    involved: Mapped[str | None] = mapped_column(String(2000))
+    #: For the agencies only: left out of the patient's own copy.
+    notes_for_professionals: Mapped[str | None] = mapped_column(String(4000))
     review_on: Mapped[date | None]
     agreed_on: Mapped[date | None]
     agreed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: With whom it was agreed: the patient, their carer...
+    agreed_with: Mapped[str | None] = mapped_column(String(300))
 
     patient: Mapped[Patient] = relationship()
     episode: Mapped[Episode | None] = relationship()
     agreed_by: Mapped[User | None] = relationship()
-    goals: Mapped[list[Goal]] = relationship(back_populates="care_plan")
+    goals: Mapped[list[Goal]] = relationship(back_populates="care_plan", order_by="Goal.id")
     shares: Mapped[list[CarePlanShare]] = relationship(back_populates="care_plan")
 
     def __str__(self) -> str:
@@ -93,12 +100,40 @@ class Goal(TimestampMixin, VersionedMixin, db.Model):
     status: Mapped[GoalStatus] = enum_column(GoalStatus, default=GoalStatus.proposed, index=True)
 
     care_plan: Mapped[CarePlan] = relationship(back_populates="goals")
+    updates: Mapped[list[GoalUpdate]] = relationship(back_populates="goal", order_by="GoalUpdate.id")
+
+    @property
+    def current_status(self) -> GoalStatus:
+        """The latest dated update's status on an agreed plan, else the status the plan was agreed with."""
+        return self.updates[-1].status if self.updates else self.status
 
     def __str__(self) -> str:
         return self.description if len(self.description) <= 60 else self.description[:57] + "..."
 
     def __repr__(self) -> str:
         return f"<Goal {self.id} {self.status.value if self.status else None}>"
+
+
+class GoalUpdate(TimestampMixin, db.Model):
+    """Progress on a goal of an agreed plan, dated: the plan itself stays as agreed."""
+
+    __tablename__ = "goal_update"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goal.id"), index=True)
+    status: Mapped[GoalStatus] = enum_column(GoalStatus)
+    recorded_on: Mapped[date]
+    note: Mapped[str | None] = mapped_column(String(1000))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+
+    goal: Mapped[Goal] = relationship(back_populates="updates")
+    recorded_by: Mapped[User] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.status.label} on {self.recorded_on:%d/%m/%Y}"
+
+    def __repr__(self) -> str:
+        return f"<GoalUpdate {self.id} goal={self.goal_id}>"
 
 
 class CarePlanShare(TimestampMixin, db.Model):
@@ -112,10 +147,13 @@ class CarePlanShare(TimestampMixin, db.Model):
     shared_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     shared_with_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     method: Mapped[str | None] = mapped_column(String(100))
+    #: The email that carries it, when sent from the tool: the share counts once that email has gone.
+    outbox_email_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_email.id"), index=True)
 
     care_plan: Mapped[CarePlan] = relationship(back_populates="shares")
     shared_by: Mapped[User] = relationship()
     shared_with: Mapped[Organisation] = relationship()
+    outbox_email: Mapped[OutboxEmail | None] = relationship()
 
     def __str__(self) -> str:
         return f"v{self.care_plan.number if self.care_plan else '?'} shared {self.shared_on:%d/%m/%Y}"

@@ -65,6 +65,8 @@ class Organisation(TimestampMixin, ArchivableMixin, db.Model):
     ods_code: Mapped[str | None] = mapped_column(String(10), unique=True)
     #: Address that may receive patient-identifiable email (checked against the allow-list).
     secure_email: Mapped[str | None] = mapped_column(String(254))
+    #: The postal address letters are addressed to (lines separated by line breaks).
+    postal_address: Mapped[str | None] = mapped_column(String(500))
     #: For a GP practice: the locality whose ILR it belongs to.
     locality_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"), index=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, db, enum_column, utcnow
@@ -47,6 +47,14 @@ class OutboxEmail(TimestampMixin, db.Model):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("generated_document.id"), index=True)
 
     document: Mapped[GeneratedDocument | None] = relationship()
+    #: Further documents attached (a GP letter with its care plan); `document` stays the first when set.
+    attachments: Mapped[list[OutboxAttachment]] = relationship(back_populates="email", order_by="OutboxAttachment.id")
+
+    @property
+    def documents(self) -> list[GeneratedDocument]:
+        """Every document the email carries, in order, each once."""
+        found = [self.document] if self.document is not None else []
+        return found + [a.document for a in self.attachments if a.document not in found]
 
     attempts_made: Mapped[list[EmailAttempt]] = relationship(order_by="EmailAttempt.at")
 
@@ -57,11 +65,53 @@ class OutboxEmail(TimestampMixin, db.Model):
         return f"<OutboxEmail {self.id} {self.status.value if self.status else None}>"
 
 
+class OutboxAttachment(db.Model):
+    """One of the documents an outbox email carries."""
+
+    __tablename__ = "outbox_attachment"
+    __table_args__ = (UniqueConstraint("email_id", "document_id", name="uq_outbox_attachment_email_document"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_id: Mapped[int] = mapped_column(ForeignKey("outbox_email.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("generated_document.id"), index=True)
+
+    email: Mapped[OutboxEmail] = relationship(back_populates="attachments")
+    document: Mapped[GeneratedDocument] = relationship()
+
+    def __str__(self) -> str:
+        return self.document.filename if self.document else f"Attachment {self.id}"
+
+    def __repr__(self) -> str:
+        return f"<OutboxAttachment {self.id} email={self.email_id}>"
+
+
+class BaseDocument(TimestampMixin, db.Model):
+    """The team's letterhead (.docx) uploaded by the team lead: the newest is the one every document starts from."""
+
+    __tablename__ = "base_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+    uploaded_by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.filename
+
+    def __repr__(self) -> str:
+        return f"<BaseDocument {self.id} {self.filename!r}>"
+
+
 class DocumentKind(LabelledEnum):
     agenda = "agenda", "Agenda"
     minutes = "minutes", "Minutes"
     action_log = "action_log", "Action log"
     care_plan = "care_plan", "Shared care plan"
+    care_plan_patient = "care_plan_patient", "Care plan (the patient's copy)"
     gp_letter = "gp_letter", "GP outcome letter"
     kpi_report = "kpi_report", "KPI report"
 

@@ -1,22 +1,79 @@
-"""Shared care plans: each patient's versions, numbered; a draft is agreed, and an agreed version is frozen."""
+"""Shared care plans: each patient's versions, numbered; a draft is agreed, and an agreed version is frozen.
+
+Progress on an agreed plan's goals is recorded as dated updates; changing the plan itself starts a new draft
+copied from it. The GP receives the outcome letter and the agreed plan through the outbox.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
 
 import audit
-from models import CarePlan, CarePlanShare, CarePlanState, DomainError, User, db
+from models import (
+    CarePlan,
+    CarePlanShare,
+    CarePlanState,
+    DomainError,
+    Goal,
+    GoalDomain,
+    GoalStatus,
+    GoalUpdate,
+    Patient,
+    User,
+    db,
+)
 from timefmt import today
 
+#: The plan's own text, in the order the page and the documents show it, with its label.
+PLAN_FIELDS = {
+    "about_me": "About me",
+    "what_matters": "What matters to me",
+    "support_by_agency": "Support and actions by agency",
+    "contingency_plan": "Contingency and crisis plan",
+    "carers_and_contacts": "Carers and key contacts",
+    "involved": "Who I chose to involve",
+    "notes_for_professionals": "Notes for professionals",
+}
 
-def start_new_draft(plan: CarePlan, by: User) -> CarePlan:
-    """Add `plan` (filled in by the caller) as the patient's next version, a draft."""
+
+class CarePlanChanged(DomainError):
+    """Someone saved the draft after this copy of the page was loaded: nothing of this save was kept."""
+
+    def __init__(self, plan: CarePlan):
+        super().__init__(
+            "Someone else saved this care plan after you opened it, so your text was not saved. Both texts are on "
+            "the page: keep yours, or copy what you need from theirs."
+        )
+        self.version = plan.version
+        self.theirs = {name: getattr(plan, name) or "" for name in (*PLAN_FIELDS, "review_on")}
+        self.theirs["review_on"] = plan.review_on.isoformat() if plan.review_on else ""
+
+
+def versions(patient: Patient) -> list[CarePlan]:
+    """The patient's care-plan versions, newest first (archived ones too: every version stays readable)."""
+    return list(
+        db.session.scalars(select(CarePlan).where(CarePlan.patient_id == patient.id).order_by(CarePlan.number.desc()))
+    )
+
+
+def start_new_draft(plan: CarePlan, by: User, copy_from: CarePlan | None = None) -> CarePlan:
+    """Add `plan` as the patient's next version, a draft; with `copy_from`, its text and goals are copied in."""
+    if copy_from is not None:
+        for name in (*PLAN_FIELDS, "review_on", "episode_id"):
+            setattr(plan, name, getattr(copy_from, name))
+        plan.goals = [
+            Goal(description=g.description, domain=g.domain, target_on=g.target_on, status=g.current_status)
+            for g in copy_from.goals
+        ]
     with db.session.no_autoflush:  # the new plan must not be counted before it has its number
         latest = db.session.scalar(select(func.max(CarePlan.number)).where(CarePlan.patient_id == plan.patient.id))
         plan.number = (latest or 0) + 1
         why = f"Care plan version {plan.number} started by {by.name}"
+        if copy_from is not None:
+            why += f", copied from version {copy_from.number}"
     plan.state = CarePlanState.draft
     db.session.add(plan)
     with audit.reason(why):
@@ -24,13 +81,112 @@ def start_new_draft(plan: CarePlan, by: User) -> CarePlan:
     return plan
 
 
-def agree_care_plan(plan: CarePlan, by: User, on: date | None = None, agreed_by: User | None = None) -> CarePlan:
-    """Agree a draft: from then on its content is frozen (a new draft starts from it)."""
+def draft_for(patient: Patient, by: User) -> CarePlan:
+    """The patient's draft to edit: the open one, or a new one copied from the latest version (blank if none)."""
+    latest = versions(patient)
+    live = [p for p in latest if p.archived_at is None]
+    draft = next((p for p in live if p.state == CarePlanState.draft), None)
+    if draft is not None:
+        return draft
+    return start_new_draft(CarePlan(patient=patient), by, copy_from=live[0] if live else None)
+
+
+def _refuse_unless_draft(plan: CarePlan) -> None:
+    if plan.state != CarePlanState.draft:
+        raise DomainError("This care plan has been agreed and cannot change: start a new draft from it.")
+
+
+def save_draft(plan: CarePlan, fields: dict, by: User, expected_version: int | None = None) -> CarePlan:
+    """Keep what was typed into a draft (as it is typed, and on save); a save over a newer one is refused."""
+    _refuse_unless_draft(plan)
+    if expected_version is not None and expected_version != plan.version:
+        raise CarePlanChanged(plan)
+    with audit.reason(f"Care plan version {plan.number} edited by {by.name}"):
+        for name, value in fields.items():
+            if name not in PLAN_FIELDS and name != "review_on":
+                continue
+            if isinstance(value, str):
+                value = value.strip() or None
+                limit = CarePlan.__table__.c[name].type.length
+                if value and len(value) > limit:
+                    raise DomainError(f"{PLAN_FIELDS[name]} is too long: at most {limit} characters.")
+            if getattr(plan, name) != value:
+                setattr(plan, name, value)
+        db.session.flush()
+    return plan
+
+
+def _goal_values(description: str, domain: GoalDomain | None) -> str:
+    description = (description or "").strip()
+    if not description:
+        raise DomainError("Write the goal, in the person's own words.")
+    if len(description) > 1000:
+        raise DomainError("A goal is at most 1,000 characters.")
+    if domain is None:
+        raise DomainError("Choose the goal's domain.")
+    return description
+
+
+def add_goal(plan: CarePlan, description: str, domain: GoalDomain | None, target_on: date | None, by: User) -> Goal:
+    """A goal in the person's own words, on a draft."""
+    _refuse_unless_draft(plan)
+    goal = Goal(care_plan=plan, description=_goal_values(description, domain), domain=domain, target_on=target_on)
+    db.session.add(goal)
+    with audit.reason(f"Goal added to care plan version {plan.number} by {by.name}"):
+        db.session.flush()
+    return goal
+
+
+def edit_goal(
+    goal: Goal,
+    description: str,
+    domain: GoalDomain | None,
+    target_on: date | None,
+    status: GoalStatus | None,
+    by: User,
+    expected_version: int | None = None,
+) -> Goal:
+    """A draft's goal edited inline; on an agreed plan progress is an update instead (`record_goal_update`)."""
+    _refuse_unless_draft(goal.care_plan)
+    if expected_version is not None and expected_version != goal.version:
+        raise DomainError("Someone else changed this goal after you opened the page: open it again to see theirs.")
+    with audit.reason(f"Goal on care plan version {goal.care_plan.number} edited by {by.name}"):
+        goal.description, goal.domain, goal.target_on = _goal_values(description, domain), domain, target_on
+        goal.status = status or goal.status
+        db.session.flush()
+    return goal
+
+
+def record_goal_update(
+    goal: Goal, status: GoalStatus | None, on: date | None, note: str | None, by: User
+) -> GoalUpdate:
+    """Progress on a goal of an agreed plan, dated; the plan stays as agreed and the latest update is the status."""
+    if goal.care_plan.state != CarePlanState.agreed:
+        raise DomainError("On a draft, change the goal's status itself.")
+    if status is None:
+        raise DomainError("Choose the goal's status.")
+    on = on or today()
+    if on > today():
+        raise DomainError("The date of the update cannot be in the future.")
+    update = GoalUpdate(goal=goal, status=status, recorded_on=on, note=(note or "").strip() or None,
+                        recorded_by=db.session.get(User, by.id))  # fmt: skip
+    db.session.add(update)
+    with audit.reason(f"Goal progress on care plan version {goal.care_plan.number} recorded by {by.name}"):
+        db.session.flush()
+    return update
+
+
+def agree_care_plan(
+    plan: CarePlan, by: User, on: date | None = None, agreed_by: User | None = None, agreed_with: str | None = None
+) -> CarePlan:
+    """Agree a draft: who agreed it, when and with whom; from then on its content is frozen."""
     on = on or today()
     if on > today():
         raise DomainError("The date the plan was agreed cannot be in the future.")
     with audit.reason(f"Care plan version {plan.number} agreed, recorded by {by.name}"):
         plan.state, plan.agreed_on = CarePlanState.agreed, on
+        if agreed_with is not None:
+            plan.agreed_with = agreed_with.strip() or None
         with db.session.no_autoflush:
             plan.agreed_by = agreed_by or plan.agreed_by or db.session.get(User, by.id)
         db.session.flush()
@@ -44,7 +200,51 @@ def share_care_plan(share: CarePlanShare, by: User) -> CarePlanShare:
         share.shared_by = db.session.get(User, by.id)
     if not patient.may_be_contacted:
         raise DomainError("This patient has died or withdrawn consent: their care plan is not shared any further.")
+    if share.care_plan.state != CarePlanState.agreed:
+        raise DomainError("Only an agreed care plan is shared, never a draft.")
     db.session.add(share)
     with audit.reason(f"Care plan version {share.care_plan.number} shared, recorded by {by.name}"):
         db.session.flush()
     return share
+
+
+# --- comparing two versions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One line of a side-by-side comparison: what it is, its value in each version, and whether it changed."""
+
+    label: str
+    before: str
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def _goal_line(goal: Goal) -> str:
+    target = f", by {goal.target_on:%d/%m/%Y}" if goal.target_on else ""
+    return f"{goal.domain.label}{target}: {goal.current_status.label}"
+
+
+def compare(before: CarePlan, after: CarePlan) -> list[Difference]:
+    """Two versions side by side: each field, then each goal (matched by its words), with what changed marked."""
+    if before.patient_id != after.patient_id:
+        raise DomainError("Only two versions of one patient's plan can be compared.")
+    rows = [
+        Difference(label, getattr(before, name) or "", getattr(after, name) or "")
+        for name, label in PLAN_FIELDS.items()
+    ]
+    review = [p.review_on.strftime("%d/%m/%Y") if p.review_on else "" for p in (before, after)]
+    rows.append(Difference("Review date", *review))
+    old = {g.description: g for g in before.goals}
+    new = {g.description: g for g in after.goals}
+    for words in [*old, *(w for w in new if w not in old)]:
+        rows.append(Difference(
+            f"Goal: {words}",
+            _goal_line(old[words]) if words in old else "(not in this version)",
+            _goal_line(new[words]) if words in new else "(not in this version)",
+        ))  # fmt: skip
+    return rows

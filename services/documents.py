@@ -3,19 +3,38 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import docx
 from flask import current_app
 from sqlalchemy import select
 
 import audit
-from exports import action_log, agency_log, agenda, minutes
+from exports import action_log, agency_log, agenda, care_plan, gp_letter, minutes
+from exports.care_plan_context import care_plan_context, gp_letter_context
 from exports.meeting_context import meeting_context
-from models import AuditAction, DocumentKind, DomainError, GeneratedDocument, Meeting, Organisation, User, db
+from models import (
+    AuditAction,
+    BaseDocument,
+    CarePlan,
+    CarePlanShare,
+    CarePlanState,
+    DocumentKind,
+    DomainError,
+    GeneratedDocument,
+    Meeting,
+    Organisation,
+    OutboxAttachment,
+    User,
+    db,
+)
 from services.meeting_room import open_safeguarding_patient_ids
 from services.outbox import is_secure_address, queue_email
 from services.scheduling import members_of
+from timefmt import today
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -30,10 +49,53 @@ class Generated:
         return self.record.filename
 
 
-def base_document() -> Path | None:
-    """The team's letterhead document (BASE_DOCUMENT), when configured."""
+def base_document() -> bytes | Path | None:
+    """The team's letterhead: the one the team lead uploaded last, else BASE_DOCUMENT when configured."""
+    uploaded = db.session.scalars(select(BaseDocument).order_by(BaseDocument.id.desc()).limit(1)).first()
+    if uploaded is not None:
+        return uploaded.content
     path = current_app.config.get("BASE_DOCUMENT")
     return Path(path) if path else None
+
+
+#: A letterhead is a few pages of styles and a logo: anything bigger is refused before it is opened.
+BASE_DOCUMENT_LIMIT = 5 * 1024 * 1024
+#: What its members may declare unpacked, together: a zip bomb declares far more than it holds.
+BASE_DOCUMENT_UNPACKED_LIMIT = 50 * 1024 * 1024
+NOT_A_DOCX = "This is not a Word document (.docx): save the letterhead from Word as a .docx and upload that."
+
+
+def check_base_document(content: bytes) -> None:
+    """Refuse an upload that is too big, not a zip, a zip bomb (by the members' declared sizes, read before
+    anything is unpacked), or that python-docx cannot open."""
+    if len(content) >= BASE_DOCUMENT_LIMIT:
+        raise DomainError("The letterhead must be under 5 MB.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+            if len(members) > 1000 or sum(m.file_size for m in members) > BASE_DOCUMENT_UNPACKED_LIMIT:
+                raise DomainError("This file unpacks to far more than a letterhead: it was refused.")
+            if "word/document.xml" not in archive.namelist():
+                raise DomainError(NOT_A_DOCX)
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        raise DomainError(NOT_A_DOCX) from None
+    try:
+        docx.Document(io.BytesIO(content))
+    except Exception:  # python-docx raises many kinds on a broken package  # noqa: BLE001
+        raise DomainError(NOT_A_DOCX) from None
+
+
+def upload_base_document(filename: str, content: bytes, by: User) -> BaseDocument:
+    """The team lead's letterhead, checked, kept, and used by every document from now on."""
+    check_base_document(content)
+    record = BaseDocument(
+        filename=(filename or "letterhead.docx")[:200], size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(), uploaded_by_id=by.id, content=content,
+    )  # fmt: skip
+    db.session.add(record)
+    with audit.reason(f"Letterhead uploaded by {by.name}"):
+        db.session.flush()
+    return record
 
 
 def _context(meeting: Meeting):
@@ -193,3 +255,92 @@ def generate_agency_log(organisation: Organisation, by: User, fmt: str, scope: l
     detail = f"{organisation.name}'s open actions ({len(log.rows)}), {fmt}"
     audit.record(AuditAction.document, table="generated_document", record_id=record.id, detail=detail)
     return Generated(record, content)
+
+
+def _record(kind: DocumentKind, filename: str, content: bytes, by: User, patient_id: int, detail: str) -> Generated:
+    record = GeneratedDocument(
+        kind=kind, filename=filename, generated_by_id=by.id, patient_id=patient_id,
+        sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content), content=content,
+    )  # fmt: skip
+    db.session.add(record)
+    db.session.flush()
+    audit.record(AuditAction.document, table="generated_document", record_id=record.id, patient_id=patient_id,
+                 detail=detail)  # fmt: skip
+    return Generated(record, content)
+
+
+def generate_care_plan(plan: CarePlan, by: User, *, for_patient: bool = False) -> Generated:
+    """The care plan (.docx), or the patient's own copy; recorded and audited."""
+    context = care_plan_context(plan)
+    content = care_plan.render(context, base_document(), for_patient=for_patient)
+    kind = DocumentKind.care_plan_patient if for_patient else DocumentKind.care_plan
+    filename = f"{context.filename_stem}{'-patient-copy' if for_patient else ''}.docx"
+    return _record(kind, filename, content, by, plan.patient_id, f"{kind.label}, version {plan.number}")
+
+
+def generate_gp_letter(plan: CarePlan, by: User) -> Generated:
+    """The GP's outcome letter about a care-plan version; recorded and audited."""
+    context = gp_letter_context(plan, today())
+    content = gp_letter.render(context, base_document())
+    filename = f"{context.plan.filename_stem.replace('care-plan', 'gp-letter')}.docx"
+    return _record(DocumentKind.gp_letter, filename, content, by, plan.patient_id,
+                   f"GP outcome letter, care plan version {plan.number}")  # fmt: skip
+
+
+def gp_send_barrier(plan: CarePlan | None) -> str | None:
+    """Why the letter and plan cannot go to the GP, in plain words, or None."""
+    if plan is None:
+        return "There is no agreed care plan to send yet."
+    patient = plan.patient
+    if not patient.may_be_contacted:
+        return f"Nothing is sent about {patient.display_name}: {patient.contact_barrier}"
+    if plan.state != CarePlanState.agreed:
+        return "Only an agreed care plan goes to the GP, never a draft: agree it first."
+    practice = patient.gp_practice
+    if practice is None:
+        return "The patient has no GP practice recorded."
+    if not practice.secure_email or not is_secure_address(practice.secure_email):
+        return f"{practice.name} has no secure email address recorded, so nothing with patient details can go to it."
+    return None
+
+
+def send_to_gp(plan: CarePlan, by: User) -> CarePlanShare:
+    """The outcome letter and the agreed plan to the practice's secure address as one email with both attached;
+    the sharing record is made here, and counts once the outbox has sent it."""
+    barrier = gp_send_barrier(plan)
+    if barrier:
+        raise DomainError(barrier)
+    patient, practice = plan.patient, plan.patient.gp_practice
+    letter, attached = generate_gp_letter(plan, by), generate_care_plan(plan, by)
+    email = queue_email(
+        practice.secure_email,
+        f"ILR outcome and care plan v{plan.number}: {patient.display_name}",
+        f"Dear {patient.named_gp or 'Doctor'},\n\nPlease find attached the Integrated Locality Review outcome letter "
+        f"and the shared care plan (version {plan.number}) for {patient.display_name}.\n\nILR Coordinator",
+        purpose="gp_feedback",
+        contains_patient_data=True,
+        patient=patient,
+    )
+    email.document = letter.record
+    db.session.add_all([OutboxAttachment(email=email, document=letter.record),
+                        OutboxAttachment(email=email, document=attached.record)])  # fmt: skip
+    share = CarePlanShare(
+        care_plan=plan, shared_on=today(), shared_by_id=by.id, shared_with=practice, method="Secure email",
+        outbox_email=email,
+    )  # fmt: skip
+    db.session.add(share)
+    with audit.reason(f"Care plan version {plan.number} and the outcome letter sent to {practice.name} by {by.name}"):
+        db.session.flush()
+    return share
+
+
+def gp_shares(patient) -> list[CarePlanShare]:
+    """The patient's care plans shared with the GP, newest first (each queued until the outbox has sent it)."""
+    return list(
+        db.session.scalars(
+            select(CarePlanShare)
+            .join(CarePlan)
+            .where(CarePlan.patient_id == patient.id)
+            .order_by(CarePlanShare.id.desc())
+        )
+    )

@@ -111,7 +111,7 @@ class SmtpSettings:
 
 
 def build_message(email: OutboxEmail, sender: str) -> EmailMessage:
-    """The MIME message: plain text, plus a text/calendar part (with its METHOD) for invitations."""
+    """The MIME message: plain text, a text/calendar part (with its METHOD) for invitations, and every document."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = email.to_address
@@ -121,12 +121,12 @@ def build_message(email: OutboxEmail, sender: str) -> EmailMessage:
     if email.ics:
         method = "CANCEL" if "METHOD:CANCEL" in email.ics else "REQUEST"
         message.add_alternative(email.ics, subtype="calendar", params={"method": method})
-    if email.document is not None:
+    for document in email.documents:  # the one `document`, and any further attachments
         message.add_attachment(
-            email.document.content,
+            document.content,
             maintype="application",
             subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
-            filename=email.document.filename,
+            filename=document.filename,
         )
     return message
 

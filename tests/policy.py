@@ -325,3 +325,25 @@ POLICY.update(
         ("meeting_room.refer_onward", "POST"): Call(STAFF, {"item_id": "{item}"}),  # an empty form: refused
     }
 )
+
+POLICY.update(
+    {
+        # --- the shared care plan and the GP letter (issue 12) ----------------------------------------------
+        # The care-plan page: readers read it; staff edit the draft, agree it, record progress, make documents.
+        ("care_plan_page.index", "GET"): Call(READERS),
+        ("care_plan_page.patient", "GET"): Call(READERS, {"patient_id": "{patient}"}),
+        ("care_plan_page.compare", "GET"): Call(READERS, {"patient_id": "{patient}"}),  # no versions: back to the page
+        ("care_plan_page.edit", "POST"): Call(STAFF, {"patient_id": "{patient}"}),
+        ("care_plan_page.draft", "POST"): Call(STAFF, {"plan_id": "{care_plan}"}),
+        ("care_plan_page.save", "POST"): Call(STAFF, {"plan_id": "{care_plan}"}),
+        ("care_plan_page.add_goal", "POST"): Call(STAFF, {"plan_id": "{care_plan}"}),  # an empty form: refused
+        ("care_plan_page.agree", "POST"): Call(STAFF, {"plan_id": "{care_plan}"}),  # an empty form: refused
+        ("care_plan_page.edit_goal", "POST"): Call(STAFF, {"goal_id": "{goal}"}),  # an empty form: refused
+        ("care_plan_page.goal_progress", "POST"): Call(STAFF, {"goal_id": "{goal}"}),  # a draft's goal: refused
+        ("care_plan_page.document", "GET"): Call(STAFF, {"plan_id": "{care_plan}", "what": "plan"}),
+        ("care_plan_page.send_to_gp", "POST"): Call(STAFF, {"patient_id": "{patient}"}),  # no agreed plan: refused
+        # The team's letterhead: the team lead's alone.
+        ("letterhead.index", "GET"): Call(LEAD),
+        ("letterhead.index", "POST"): Call(LEAD),  # nothing uploaded: refused
+    }
+)

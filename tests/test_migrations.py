@@ -23,3 +23,23 @@ def test_migrations_reach_head(app):
     config = Config()
     config.set_main_option("script_location", str(Path(current_app.extensions["migrate"].directory)))
     assert version == ScriptDirectory.from_config(config).get_current_head()
+
+
+#: Triggers the app relies on at head (SQLite's batch migrations drop a table's triggers when they rebuild it).
+TRIGGERS = {
+    "audit_entry_no_update",
+    "audit_entry_no_delete",
+    "care_plan_agreed_no_update",
+    "care_plan_agreed_no_delete",
+    "goal_agreed_no_update",
+    "goal_agreed_no_delete",
+}
+
+
+def test_the_freezing_and_audit_triggers_exist_at_head(app):
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars()
+        else:
+            names = conn.exec_driver_sql("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal").scalars()
+        assert set(names) >= TRIGGERS
