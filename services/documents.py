@@ -131,12 +131,9 @@ def generate(kind: DocumentKind, meeting: Meeting, by: User, organisation: Organ
     )
     db.session.add(record)
     db.session.flush()
-    audit.record(
-        AuditAction.document,
-        table="generated_document",
-        record_id=record.id,
-        detail=f"{kind.label} for meeting {meeting.id}" + (f" ({organisation.name})" if organisation else ""),
-    )
+    detail = f"{kind.label} for meeting {meeting.id}" + (f" ({organisation.name})" if organisation else "")
+    audit.record(AuditAction.document, table="generated_document", record_id=record.id, detail=detail)
+    audit.record_patients_shown(AuditAction.document, context.patient_ids, table="generated_document", detail=detail)
     return Generated(record, content)
 
 
@@ -254,6 +251,7 @@ def generate_agency_log(organisation: Organisation, by: User, fmt: str, scope: l
     db.session.flush()
     detail = f"{organisation.name}'s open actions ({len(log.rows)}), {fmt}"
     audit.record(AuditAction.document, table="generated_document", record_id=record.id, detail=detail)
+    audit.record_patients_shown(AuditAction.document, log.patient_ids, table="generated_document", detail=detail)
     return Generated(record, content)
 
 
