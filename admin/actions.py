@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
-from access import PARTNER, READERS, STAFF, row_filters
+from access import PARTNER, READERS, STAFF, record_id, row_filters
 from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_link, short_text
 from admin.forms import AdminForm, not_in_future, same_patient
@@ -285,8 +285,8 @@ class ActionView(SecureModelView):
             abort(404)
         if current_user.role == Role.partner:
             organisation = current_user.organisation
-        elif current_user.role in STAFF and request.args.get("organisation", "").isdigit():
-            organisation = db.session.get(Organisation, int(request.args["organisation"]))
+        elif current_user.role in STAFF and record_id(request.args.get("organisation")):
+            organisation = db.session.get(Organisation, record_id(request.args.get("organisation")))
         else:
             abort(403 if current_user.role not in STAFF else 404)
         if organisation is None:
@@ -305,7 +305,7 @@ class ActionView(SecureModelView):
 class ActionChaseView(WrittenByWorkflow, SecureModelView):
     """Every chase of an action or an onward referral, read only: chases are recorded by the chasing workflows."""
 
-    column_list = ["chased_at", "action", "onward_referral", "method", "sent_to", "chased_by", "link_used_at"]
+    column_list = ["chased_at", "action", "onward_referral", "method", "sent_to", "chased_by", "note", "link_used_at"]
     column_labels = {
         "chased_at": "Chased",
         "action": "Action",
