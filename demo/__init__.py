@@ -13,8 +13,9 @@
 
 The seeders run in this order, sharing one `demo.context.Context`: `organisations` (and the accredited
 email domains), `directory` (the services directory), `people`, `meetings` (the schedule), then per patient
-`patients` (which calls `referrals`, `meetings` for the agendas, `actions` and `care`, and the contact log), and
-last `system` (documents, emails, polls, settings). Reference data is in `demo.reference`.
+`patients` (which calls `referrals`, `meetings` for the agendas, `actions` and `care`, and the contact log),
+last `system` (documents, emails, polls, settings, the letterhead); the audit trail is then sealed.
+Reference data is in `demo.reference`.
 
 Nothing here is real: organisations are "Demo ...", email addresses are on `*-demo.nhs.net`
 subdomains (which pass the secure allow-list but deliver nowhere), on made-up `*-demo.gov.uk` council
@@ -43,6 +44,7 @@ from demo.people import seed_people
 from demo.reference import DEMO_ACCOUNTS, DEMO_PASSWORD
 from demo.system import seed_system_records
 from models import User, db
+from services.audit_seal import seal_audit
 
 __all__ = [
     "DEFAULT_PATIENTS",
@@ -96,4 +98,7 @@ def seed_demo(patients: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED) -> See
     seed_system_records(ctx)
     ctx.rows.flush()
     advance_sequences(session, ctx.rows.counts)
+    # The trail sealed, as the nightly `flask seal-audit` would (an ORM insert: after the sequences are advanced).
+    seal_audit()
+    ctx.rows.counts["audit_seal"] += 1
     return SeedReport(dict(ctx.rows.counts), time.perf_counter() - started)

@@ -7,19 +7,29 @@ from datetime import date
 
 from demo.context import Context, Story
 from demo.reference import ABOUT_ME, ACTION_TEMPLATES, GOALS, MEMBERSHIP, OUTCOMES
+from demo.system import sent_email
 from models import (
     ATTAINMENTS,
     CarePlan,
     CarePlanShare,
     CarePlanState,
     ClosureGoal,
+    DocumentKind,
+    GeneratedDocument,
     Goal,
     GoalDomain,
     GoalStatus,
+    GoalUpdate,
     OnwardMethod,
     OnwardOutcome,
     OnwardReferral,
+    OutboxAttachment,
 )
+
+#: Shares sent from the tool as one email with the letter and the plan attached: a few, so the outbox shows how.
+GP_EMAILS = 6
+#: Progress recorded on an agreed plan's goal since it was agreed.
+PROGRESS_NOTES = ("Reviewed with the patient by phone.", "Seen at home; carer present.", "Update from the GP practice.")
 
 CONTINGENCY = (
     "If unwell out of hours call 111; if a fall with injury call 999. Key safe code with the ambulance service."
@@ -93,6 +103,19 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
             status=status,
             **ctx.stamp(discussed_on),
         )
+        # An agreed plan stays as agreed: the progress since is also a dated update on the goal.
+        if agreed and status not in (GoalStatus.proposed, GoalStatus.in_progress):
+            recorded_on = min(ctx.today, closed or ctx.today, agreed_on + ctx.days(14, 70))
+            rows.add(
+                GoalUpdate,
+                id=rows.next_id(GoalUpdate),
+                goal_id=goal_id,
+                status=status,
+                recorded_on=recorded_on,
+                note=rng.choice(PROGRESS_NOTES),
+                recorded_by_id=episode["coordinator"],
+                **ctx.stamp(recorded_on),
+            )
     shared_on = agreed_on + ctx.days(0, 12)
     # Nothing is shared after a death or a withdrawal of consent.
     no_sharing_after = story.withdrawn_on or story.died_on
@@ -102,6 +125,10 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
         and rng.random() < 0.88
         and (no_sharing_after is None or shared_on <= no_sharing_after)
     ):
+        method = rng.choice(["Secure email", "EMIS task", "Post"])
+        email_id = None
+        if method == "Secure email" and ctx.org_mailbox.get(story.practice["id"]) and ctx.gp_emails < GP_EMAILS:
+            email_id = _gp_email(ctx, story, episode, plan_id, shared_on)
         rows.add(
             CarePlanShare,
             id=rows.next_id(CarePlanShare),
@@ -109,9 +136,42 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
             shared_on=shared_on,
             shared_by_id=episode["coordinator"],
             shared_with_id=story.practice["id"],
-            method=rng.choice(["Email (nhs.net)", "EMIS task", "Post"]),
+            method=method,
+            outbox_email_id=email_id,
             **ctx.stamp(shared_on),
         )
+
+
+def _gp_email(ctx: Context, story: Story, episode: dict, plan_id: int, sent_on: date) -> int:
+    """The outcome letter and the agreed plan as one email to the practice, both recorded (bytes not kept)."""
+    ctx.gp_emails += 1
+    rows, stem = ctx.rows, f"care-plan-v{story.plans}-{sent_on:%Y-%m-%d}"
+    documents = {}
+    for kind, filename in ((DocumentKind.gp_letter, f"gp-letter-v{story.plans}"), (DocumentKind.care_plan, stem)):
+        documents[kind] = rows.next_id(GeneratedDocument)
+        rows.add(
+            GeneratedDocument,
+            id=documents[kind],
+            kind=kind,
+            filename=f"{filename}-{sent_on:%Y-%m-%d}.docx",
+            generated_by_id=episode["coordinator"],
+            patient_id=story.pid,
+            **ctx.stamp(sent_on),
+        )
+    email_id = sent_email(
+        ctx,
+        f"ILR outcome and care plan v{story.plans}",
+        ctx.org_mailbox[story.practice["id"]],
+        "gp_feedback",
+        sent_on,
+        None,
+        True,
+        documents[DocumentKind.gp_letter],
+        patient_id=story.pid,
+    )
+    for document_id in documents.values():
+        rows.add(OutboxAttachment, id=rows.next_id(OutboxAttachment), email_id=email_id, document_id=document_id)
+    return email_id
 
 
 def onward_referral(ctx: Context, story: Story, episode: dict, discussed_on: date, item_id: int) -> None:

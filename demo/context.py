@@ -92,6 +92,8 @@ class Context:
         self.contact_email: dict[int, str] = {}
         #: The services directory as the onward referrals and contacts pick from it (see demo.directory).
         self.directory: list[dict] = []
+        #: Care-plan shares sent so far as an email from the tool (see demo.care.GP_EMAILS).
+        self.gp_emails = 0
         self.team_id = 0
         self.lead_id = 0
         self.coordinators: list[int] = []

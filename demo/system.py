@@ -1,20 +1,26 @@
-"""What the tool keeps: generated documents, sent emails, availability polls, settings, sessions, the audit entry."""
+"""What the tool keeps: generated documents, sent emails, availability polls, settings, sessions, the letterhead,
+the audit entry."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import secrets
 from datetime import date, timedelta
 
 import risk
 from demo.context import Context, Locality
+from exports import word
 from models import (
     AuditAction,
     AuditEntry,
     AvailabilityPoll,
+    BaseDocument,
     DocumentKind,
     EmailAttempt,
     EmailStatus,
+    FormToken,
     GeneratedDocument,
     MeetingStatus,
     OutboxEmail,
@@ -42,7 +48,7 @@ def seed_system_records(ctx: Context) -> None:
             upcoming = [i for i, s in enumerate(loc.meeting_status) if s == MeetingStatus.booked][:1]
             for index in upcoming:
                 for contact_email in ("coordinator@ilr-demo.nhs.net", "lead@ilr-demo.nhs.net"):
-                    _email(
+                    sent_email(
                         ctx,
                         f"Invitation: {loc.name} Integrated Locality Review",
                         contact_email,
@@ -52,7 +58,7 @@ def seed_system_records(ctx: Context) -> None:
                         False,
                     )
         _poll(ctx, loc)
-    _email(
+    sent_email(
         ctx,
         "Action overdue: please update",
         "nobody@unreachable.example.org",
@@ -78,6 +84,27 @@ def seed_system_records(ctx: Context) -> None:
         action=AuditAction.create,
         detail=f"Synthetic demo data loaded by flask seed-demo ({ctx.n} patients); "
         "bulk rows are not audited one by one.",
+    )
+    _letterhead(ctx)
+    # A create form saved once: its token used up.
+    rows.add(FormToken, id=rows.next_id(FormToken), token=secrets.token_urlsafe(32), used_at=ctx.now)
+
+
+def _letterhead(ctx: Context) -> None:
+    """The team's letterhead as the lead uploaded it: the tool's own A4 page with its header, so the demo's
+    documents look as they would without one."""
+    buffer = io.BytesIO()
+    word.new_document("Demo ILR team letterhead").save(buffer)
+    content = buffer.getvalue()
+    ctx.rows.add(
+        BaseDocument,
+        id=ctx.rows.next_id(BaseDocument),
+        filename="demo-ilr-letterhead.docx",
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by_id=ctx.lead_id,
+        content=content,
+        **ctx.stamp(ctx.start),
     )
 
 
@@ -117,7 +144,7 @@ def _documents(ctx: Context, loc: Locality) -> None:
                 meeting_id=meeting_id,
                 **ctx.stamp(day),
             )
-            _email(
+            sent_email(
                 ctx,
                 f"ILR {kind.label.lower()}: {loc.name}, {day:%d/%m/%Y}",
                 "lead@ilr-demo.nhs.net",
@@ -129,7 +156,7 @@ def _documents(ctx: Context, loc: Locality) -> None:
             )
 
 
-def _email(
+def sent_email(
     ctx: Context,
     subject: str,
     to: str,
@@ -139,8 +166,9 @@ def _email(
     patient_data: bool,
     document_id: int | None = None,
     failed: bool = False,
-) -> None:
-    """An email already sent (or given up): nothing here is waiting for `flask send-outbox`."""
+    patient_id: int | None = None,
+) -> int:
+    """An email already sent (or given up), its id: nothing here is waiting for `flask send-outbox`."""
     rows = ctx.rows
     email_id = rows.next_id(OutboxEmail)
     sent_at = ctx.at(min(day, ctx.today))
@@ -160,6 +188,7 @@ def _email(
         meeting_id=meeting_id,
         purpose=purpose,
         document_id=document_id,
+        patient_id=patient_id,
         **ctx.stamp(min(day, ctx.today)),
     )
     for n in range(attempts):
@@ -171,6 +200,7 @@ def _email(
             succeeded=not failed,
             error=REJECTED if failed else None,
         )
+    return email_id
 
 
 def _poll(ctx: Context, loc: Locality) -> None:
