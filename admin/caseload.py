@@ -138,6 +138,7 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
 
     roles_restore = NOBODY
     can_view_details = False
+    column_display_actions = False  # no record page: the patient's name opens their record
     list_template = "admin/caseload/board.html"
     column_list = [
         "patient",
@@ -162,7 +163,7 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
         "days_open": "Days open",
         "review_on": "Next review",
         "open_actions": "Open actions",
-        "waiting_onward": "Onward referrals waiting",
+        "waiting_onward": "Onward waiting",
         "safeguarding": "Safeguarding",
         "follow_ups": "Follow-ups due",
         "last_discussed": "Last discussed",
@@ -176,6 +177,7 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
     column_formatters = {
         "patient": patient_column,
         "priority": priority_column,
+        "coordinator": lambda v, c, m, n: m.coordinator.name if m.coordinator else "Nobody",
         "days_open": lambda v, c, m, n: days_open(m),
         "review_on": _review,
         "open_actions": _count("open_actions"),
@@ -189,6 +191,7 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
     column_formatters_export = {
         "patient": lambda v, c, m, n: str(m.patient),
         "priority": lambda v, c, m, n: m.patient.risk_score,
+        "coordinator": lambda v, c, m, n: m.coordinator.name if m.coordinator else "",
         "review_on": _plain(_review),
         "safeguarding": _plain(_safeguarding),
         "follow_ups": _plain(_follow_ups),
@@ -205,11 +208,11 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
 
     # --- whose caseload --------------------------------------------------------------------------------
 
-    def board_filter(self) -> BoardFilterForm:
-        """The board's choice of coordinator and locality, with the choices offered."""
+    def board_filter(self, holders: list[User]) -> BoardFilterForm:
+        """The board's choice of coordinator (among `holders`) and locality, with the choices offered."""
         form = BoardFilterForm(formdata=request.args)
         everyone = [("", "Mine"), ("all", "Everyone's")] if self.holds_cases else [("", "Everyone's")]
-        form.coordinator.choices = [*everyone, *((str(u.id), u.name) for u in case_holders())]
+        form.coordinator.choices = [*everyone, *((str(u.id), u.name) for u in holders)]
         form.locality.choices = [("", "All localities"), *((str(loc.id), loc.name) for loc in localities())]
         return form
 
@@ -257,7 +260,8 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
 
     def render(self, template, **kwargs):
         if template == self.list_template:
-            kwargs.update(board=self.board_filter(), holders=case_holders())
+            holders = case_holders()
+            kwargs.update(board=self.board_filter(holders), holders=holders)
         return super().render(template, **kwargs)
 
     # --- cover ----------------------------------------------------------------------------------------

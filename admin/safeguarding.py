@@ -13,6 +13,7 @@ from admin.forms import not_before, not_in_future
 from admin.lookups import PATIENT, STAFF_USER
 from models import Patient, SafeguardingConcern, db
 from services.safeguarding import raise_concern, update_concern
+from timefmt import today
 
 #: The three questions of Care Act 2014 s42(1), asked one by one.
 S42_QUESTIONS = {
@@ -100,6 +101,8 @@ class SafeguardingConcernView(SecureModelView):
         """Opened from a patient's page (`?patient=<id>`), the form starts with that patient chosen."""
         form = super().create_form(obj)
         chosen = request.args.get("patient", "")
+        if request.method == "GET" and form.raised_on.data is None:
+            form.raised_on.data = today()
         if request.method == "GET" and chosen.isdigit():
             form.patient.data = db.session.scalars(
                 db.select(Patient).where(Patient.id == int(chosen), *row_filters(Patient, current_user))

@@ -30,7 +30,7 @@ from sqlalchemy import event, func, select
 import demo
 from admin.actions import OverdueFilter
 from cli import run
-from models import Action, AgendaItem, Meeting, MeetingStatus, Organisation, Patient, db
+from models import Action, AgendaItem, Episode, Meeting, MeetingStatus, Organisation, Patient, db
 from services.actions import STILL_OPEN
 from services.chasing import chase_overdue
 from timefmt import today
@@ -179,6 +179,15 @@ def record_pages(app: Flask) -> list[tuple[str, str, str]]:
         patient = db.session.execute(
             select(Action.patient_id, func.count()).group_by(Action.patient_id).order_by(func.count().desc()).limit(1)
         ).first()
+        open_cases = (
+            select(Episode.coordinator_id, func.count())
+            .where(Episode.closed_on.is_(None), Episode.archived_at.is_(None), Episode.coordinator_id.is_not(None))
+            .group_by(Episode.coordinator_id)
+        )
+        coordinator = db.session.execute(open_cases.order_by(func.count().desc()).limit(1)).first()
+        episode = db.session.scalar(
+            select(Episode.id).where(Episode.closed_on.is_(None)).order_by(Episode.id.desc()).limit(1)
+        )
     rules = {rule.endpoint for rule in app.url_map.iter_rules()}
     if "scheduling.index" in rules:
         pages.append(("scheduling", "upcoming meetings", "/admin/scheduling/"))
@@ -193,6 +202,17 @@ def record_pages(app: Flask) -> list[tuple[str, str, str]]:
         pages.append(("meeting_room", f"busiest meeting, {busiest[1]} cases", f"/admin/meeting-room/{busiest[0]}/"))
     if patient and "record.patient" in rules:
         pages.append(("record", f"patient, {patient[1]} actions", f"/admin/record/{patient[0]}/"))
+    if "caseload.index_view" in rules:
+        # The caseload board (issue 13): the whole team's, and one coordinator's (what a coordinator opens on).
+        pages.append(("caseload", "board, whole team", "/admin/caseload/"))
+        pages.append(("caseload", "board, whole team, 100 a page", "/admin/caseload/?page_size=100"))
+        if coordinator:
+            coordinator_id, count = coordinator
+            pages.append(
+                ("caseload", f"board, one coordinator ({count} open)", f"/admin/caseload/?coordinator={coordinator_id}")
+            )
+        if episode:
+            pages.append(("caseload", "closure screen", f"/admin/caseload/close/{episode}/"))
     return pages
 
 
