@@ -28,6 +28,8 @@ from models import (
 
 #: Shares sent from the tool as one email with the letter and the plan attached: a few, so the outbox shows how.
 GP_EMAILS = 6
+#: With whom a plan was agreed.
+AGREED_WITH = ("the patient", "the patient and their daughter", "the patient's carer", "the patient and their son")
 #: Progress recorded on an agreed plan's goal since it was agreed.
 PROGRESS_NOTES = ("Reviewed with the patient by phone.", "Seen at home; carer present.", "Update from the GP practice.")
 
@@ -56,7 +58,7 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
         number=story.plans,
         state=CarePlanState.agreed if agreed else CarePlanState.draft,
         about_me=rng.choice(ABOUT_ME),
-        what_matters=f"{rng.choice(GOALS[GoalDomain.environmental])}; {rng.choice(GOALS[GoalDomain.social]).lower()}.",
+        what_matters=f"{rng.choice(GOALS[GoalDomain.environmental])}. {rng.choice(GOALS[GoalDomain.social])}.",
         support_by_agency="\n".join(
             f"{MEMBERSHIP[t][0]}: {rng.choice(ACTION_TEMPLATES[t]).lower()}" for _, t in rng.sample(story.loc.owners, 3)
         ),
@@ -65,6 +67,7 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
         review_on=discussed_on + ctx.days(56, 112),
         agreed_on=agreed_on if agreed else None,
         agreed_by_id=episode["coordinator"] if agreed else None,
+        agreed_with=rng.choice(AGREED_WITH) if agreed else None,
         **ctx.stamp(discussed_on, agreed_on if agreed else None),
     )
     episode["goals"] = []  # the latest plan's goals are the ones whose attainment the closure records

@@ -93,8 +93,11 @@ def seed_system_records(ctx: Context) -> None:
 def _letterhead(ctx: Context) -> None:
     """The team's letterhead as the lead uploaded it: the tool's own A4 page with its header, so the demo's
     documents look as they would without one."""
+    letterhead = word.new_document("Demo ILR team letterhead")
+    for paragraph in letterhead.paragraphs:  # a letterhead is its page, header and styles: the body starts empty
+        paragraph._element.getparent().remove(paragraph._element)
     buffer = io.BytesIO()
-    word.new_document("Demo ILR team letterhead").save(buffer)
+    letterhead.save(buffer)
     content = buffer.getvalue()
     ctx.rows.add(
         BaseDocument,

@@ -38,7 +38,12 @@ def render(context: CarePlanContext, base=None, *, for_patient: bool = False) ->
     word.paragraph(document, context.gp_practice or "Not recorded", "GP practice")
     word.paragraph(document, context.version, "Version")
     if context.agreed:
-        word.paragraph(document, f"{context.agreed_by}, with {context.agreed_with or 'not recorded'}", "Agreed by")
+        word.paragraph(
+            document,
+            f"{context.agreed_by}, "
+            + (f"with {context.agreed_with}" if context.agreed_with else "with whom not recorded"),
+            "Agreed by",
+        )
     word.paragraph(document, context.review_on or "Not set", "Review date")
     for name, label in PLAN_FIELDS.items():
         if name == "support_by_agency":

@@ -43,7 +43,11 @@ def render(context: GpLetterContext, base=None) -> bytes:
     word.paragraph(
         document,
         f"The shared care plan, version {plan.number}"
-        + (f", agreed on {plan.agreed_on} with {plan.agreed_with or 'the patient'}" if plan.agreed else "")
+        + (
+            f", agreed on {plan.agreed_on}" + (f" with {plan.agreed_with}" if plan.agreed_with else "")
+            if plan.agreed
+            else ""
+        )
         + ", is attached. Please discuss the recommendations with the patient.",
     )
     word.paragraph(document, "Yours sincerely,\n\nILR Coordinator\nIntegrated Locality Review team")

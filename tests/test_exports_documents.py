@@ -351,8 +351,12 @@ def test_generation_is_recorded_and_audited(app, held_meeting):
         held_meeting.meeting.id,
     )
     assert record.filename.endswith("-minutes.docx") and record.size_bytes > 1000
-    entry = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == AuditAction.document)).one()
-    assert entry.record_id == record.id and entry.user_id == held_meeting.user.id
+    entries = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == AuditAction.document)).all()
+    (document,) = [e for e in entries if e.record_id is not None]
+    assert document.record_id == record.id and document.user_id == held_meeting.user.id
+    # and one entry for each patient it names, so each patient's "who saw this" finds the document
+    named = {item.patient_id for item in held_meeting.meeting.agenda}
+    assert named and sorted(e.patient_id for e in entries if e.record_id is None) == sorted(named)
 
 
 def test_a_base_document_without_the_needed_styles(app, held_meeting, tmp_path):
