@@ -30,7 +30,18 @@ from sqlalchemy import event, func, select
 import demo
 from admin.actions import OverdueFilter
 from cli import run
-from models import Action, AgendaItem, Episode, Meeting, MeetingStatus, Organisation, Patient, db
+from models import (
+    Action,
+    AgendaItem,
+    CarePlan,
+    CarePlanState,
+    Episode,
+    Meeting,
+    MeetingStatus,
+    Organisation,
+    Patient,
+    db,
+)
 from services.actions import STILL_OPEN
 from services.chasing import chase_overdue
 from timefmt import today
@@ -185,6 +196,15 @@ def record_pages(app: Flask) -> list[tuple[str, str, str]]:
             .group_by(Episode.coordinator_id)
         )
         coordinator = db.session.execute(open_cases.order_by(func.count().desc()).limit(1)).first()
+        # The agreed care plan of the patient with most actions: its page and its GP letter list them all.
+        actions_each = select(Action.patient_id, func.count().label("actions")).group_by(Action.patient_id).subquery()
+        plan = db.session.execute(
+            select(CarePlan.id, CarePlan.patient_id, actions_each.c.actions)
+            .join(actions_each, actions_each.c.patient_id == CarePlan.patient_id)
+            .where(CarePlan.state == CarePlanState.agreed)
+            .order_by(actions_each.c.actions.desc(), CarePlan.id.desc())
+            .limit(1)
+        ).first()
         episode = db.session.scalar(
             select(Episode.id).where(Episode.closed_on.is_(None)).order_by(Episode.id.desc()).limit(1)
         )
@@ -202,6 +222,15 @@ def record_pages(app: Flask) -> list[tuple[str, str, str]]:
         pages.append(("meeting_room", f"busiest meeting, {busiest[1]} cases", f"/admin/meeting-room/{busiest[0]}/"))
     if patient and "record.patient" in rules:
         pages.append(("record", f"patient, {patient[1]} actions", f"/admin/record/{patient[0]}/"))
+    if plan and "care_plan_page.patient" in rules:
+        plan_id, patient_id, count = plan
+        pages.append(("care_plan", f"care plan page, {count} actions", f"/admin/care-plan/{patient_id}/"))
+        pages.append(
+            ("care_plan", f"GP letter .docx, {count} actions", f"/admin/care-plan/plan/{plan_id}/document/letter")
+        )
+        pages.append(
+            ("care_plan", f"care plan .docx, {count} actions", f"/admin/care-plan/plan/{plan_id}/document/plan")
+        )
     if "caseload.index_view" in rules:
         # The caseload board (issue 13): the whole team's, and one coordinator's (what a coordinator opens on).
         pages.append(("caseload", "board, whole team", "/admin/caseload/"))
