@@ -9,6 +9,7 @@ from flask_admin.actions import action
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
@@ -17,7 +18,7 @@ from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_column, priority_column
 from admin.forms import AdminForm, MaxLength, not_in_future
 from admin.lookups import localities
-from models import ATTAINMENTS, ClosureReason, Episode, Patient, Role, User, db
+from models import ATTAINMENTS, ClosureReason, ContactLogEntry, Episode, Patient, Role, User, db
 from services.caseload import (
     board_facts,
     case_holders,
@@ -27,8 +28,11 @@ from services.caseload import (
     open_items,
     reassign_episodes,
 )
+from services.contacts import awaiting_follow_up
 from timefmt import format_date, today
 
+#: Contacts awaiting follow-up shown above the board, earliest due first (the contact log lists them all).
+FOLLOW_UPS_SHOWN = 5
 #: What the closure screen offers: every reason but a death, which is recorded on the patient's page.
 CLOSING_REASONS = [(r.value, r.label) for r in ClosureReason if r != ClosureReason.died]
 
@@ -261,7 +265,13 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
     def render(self, template, **kwargs):
         if template == self.list_template:
             holders = case_holders()
-            kwargs.update(board=self.board_filter(holders), holders=holders)
+            follow_ups = awaiting_follow_up(self.chosen()[0]).options(selectinload(ContactLogEntry.patient))
+            kwargs.update(
+                board=self.board_filter(holders),
+                holders=holders,
+                follow_ups=db.session.scalars(follow_ups.limit(FOLLOW_UPS_SHOWN)).all(),
+                today=today(),
+            )
         return super().render(template, **kwargs)
 
     # --- cover ----------------------------------------------------------------------------------------
@@ -320,8 +330,9 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
                     return redirect(url_for("record.patient", patient_id=episode.patient_id))
         else:
             form.closed_on.data = today()
-            for goal in goals:
-                form[f"goal_{goal.id}"].data = goal.status.value if goal.status in ATTAINMENTS else ""
+            for goal in goals:  # offered from each goal's latest progress (a dated update on an agreed plan)
+                latest = goal.current_status
+                form[f"goal_{goal.id}"].data = latest.value if latest in ATTAINMENTS else ""
         return self.render(
             "admin/caseload/close.html",
             episode=episode,

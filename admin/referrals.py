@@ -11,7 +11,7 @@ from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_link, short_text
 from admin.forms import field_is, not_in_future, required_when, same_patient
 from admin.lookups import ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader, localities
-from models import Consent, Episode, Referral, TriageDecision, db, value_before
+from models import Consent, Episode, Referral, TriageDecision, User, db, value_before
 from services.caseload import reassign_episodes, set_next_review
 from services.referrals import CONSENT_DETAILS, REFERRAL_QUESTIONS, record_referral
 
@@ -219,11 +219,13 @@ class EpisodeView(SecureModelView):
         if is_created:
             return
         coordinator, review_on = model.coordinator, model.review_on
-        if coordinator is not None and value_before(model, "coordinator_id") != coordinator.id:
-            model.coordinator_id = value_before(model, "coordinator_id")
+        coordinator_before, review_before = value_before(model, "coordinator_id"), value_before(model, "review_on")
+        with db.session.no_autoflush:  # each service changes its own field from the value before, with its reason
+            model.coordinator = db.session.get(User, coordinator_before) if coordinator_before else None
+            model.review_on = review_before
+        if coordinator is not None and coordinator.id != coordinator_before:
             reassign_episodes([model], coordinator, current_user)
-        if review_on is not None and value_before(model, "review_on") != review_on:
-            model.review_on = value_before(model, "review_on")
+        if review_on is not None and review_on != review_before:
             set_next_review(model, review_on, current_user)
 
 

@@ -6,8 +6,6 @@ their priority: risk.py recomputes the score whenever a concern is added, closed
 
 from __future__ import annotations
 
-from datetime import date
-
 import audit
 from models import DomainError, SafeguardingCategory, SafeguardingConcern, User, db, value_before
 from timefmt import today
@@ -69,10 +67,3 @@ def update_concern(concern: SafeguardingConcern, by: User) -> SafeguardingConcer
         db.session.flush()
     return concern
 
-
-def close_concern(concern: SafeguardingConcern, on: date, outcome: str, by: User) -> SafeguardingConcern:
-    """Close an open concern with its outcome: the flag goes and the priority falls."""
-    if not concern.is_open:
-        raise DomainError(f"This concern was already closed on {concern.closed_on:%d/%m/%Y}.")
-    concern.closed_on, concern.outcome = on, (outcome or "").strip() or None
-    return update_concern(concern, by)

@@ -20,6 +20,7 @@ from models import (
     Goal,
     GoalDomain,
     GoalStatus,
+    GoalUpdate,
     MeetingStatus,
     Role,
     db,
@@ -98,7 +99,8 @@ def test_the_board_shows_what_is_open_about_each_case(
     due = today() - timedelta(days=2)
     create_contact_entry(patient=patient, follow_up_on=due)
     page = shown(me.get("/admin/caseload/"))
-    row = page[page.index("LOVELACE") : page.index("</tr>", page.index("LOVELACE"))]
+    start = page.index("LOVELACE", page.index("<table"))  # the row, not the follow-ups above the board
+    row = page[start : page.index("</tr>", start)]
     cells = [c.split(">", 1)[1].split("</td>")[0].strip() for c in row.split('<td class="col-')[1:]]
     assert cells[3:12] == [  # from the priority on (the row starts inside the patient cell)
         "12",
@@ -321,6 +323,17 @@ def test_the_closure_screen_offers_each_goals_latest_progress_and_lists_what_is_
     assert "Pharmacy review" in page and "Action" in page
     reasons = page[page.index('name="reason"') : page.index("</select>", page.index('name="reason"'))]
     assert "Goals met" in reasons and "Died" not in reasons
+
+
+def test_the_attainment_offered_is_the_latest_dated_progress_on_the_agreed_plan(closing, make_user):
+    coordinator, episode, walk, garden = closing
+    db.session.add(
+        GoalUpdate(goal_id=garden.id, status=GoalStatus.achieved, recorded_on=today(), recorded_by=make_user())
+    )
+    db.session.commit()
+    page = shown(coordinator.get(f"/admin/caseload/close/{episode.id}/"))
+    start = page.index(f'name="goal_{garden.id}"')
+    assert '<option selected value="achieved">Achieved</option>' in page[start : page.index("</select>", start)]
 
 
 def test_closing_with_an_open_action_and_no_reason_is_refused_and_keeps_what_was_chosen(closing):

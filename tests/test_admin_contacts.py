@@ -143,9 +143,21 @@ def test_the_contact_log_filters_those_awaiting_follow_up_and_marks_them_done_in
     assert [e.followed_up_on for e in _all()] == [today(), None]
 
 
-def test_the_caseload_links_to_the_follow_ups_awaited(signed_in, create_episode):
-    create_episode(coordinator=(coordinator := signed_in("coordinator")).user)
+def test_the_caseload_shows_the_coordinators_follow_ups_awaited_and_links_to_them_all(
+    signed_in, create_episode, create_contact_entry, create_patient, make_user
+):
+    coordinator = signed_in("coordinator")
+    mine, theirs = create_patient(family_name="Mine"), create_patient(family_name="Theirs")
+    create_episode(patient=mine, coordinator=coordinator.user)
+    create_episode(patient=theirs, coordinator=make_user())
+    overdue = today() - timedelta(days=3)
+    create_contact_entry(patient=mine, party=ContactParty.carer, with_name="Jo (daughter)", follow_up_on=overdue)
+    create_contact_entry(patient=theirs, follow_up_on=today())
     page = shown(coordinator.get("/admin/caseload/"))
+    start = page.index("Contacts awaiting follow-up, earliest due first")
+    panel = page[start : page.index("</ul>", start)]
+    assert "MINE, Ada" in panel and "THEIRS" not in panel
+    assert "Phone with Jo (daughter)" in panel and f"{overdue:%d/%m/%Y} (overdue)" in panel
     assert '<a href="/admin/contact_log/?flt0_awaiting_followup_is=1">Contacts awaiting follow-up</a>' in page
 
 

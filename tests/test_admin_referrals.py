@@ -6,7 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from models import ClosureReason, Episode, Referral, ReferralStatus, TriageDecision, TriageOutcome, db, utcnow
+from models import (
+    AuditEntry,
+    ClosureReason,
+    Episode,
+    Referral,
+    ReferralStatus,
+    TriageDecision,
+    TriageOutcome,
+    db,
+    utcnow,
+)
 from tests.factories import refused, shown
 from timefmt import today
 
@@ -185,6 +195,27 @@ def test_staff_open_an_episode_and_editing_it_cannot_close_it_or_move_it(signed_
     assert response.status_code == 302, shown(response)
     [episode] = _episodes()
     assert (episode.patient_id, episode.closed_on, episode.closure_reason) == (referral.patient_id, None, None)
+
+
+def test_a_new_coordinator_or_review_date_on_the_episode_form_is_audited_with_why(signed_in, create_episode, make_user):
+    before, after = make_user(name="Ava Away"), make_user(name="Cole Cover")
+    episode = create_episode(coordinator=before)
+    coordinator = signed_in("coordinator", name="Cara Coordinator")
+    review = today() + timedelta(days=28)
+    form = {
+        "coordinator": after.id,
+        "opened_on": episode.opened_on.isoformat(),
+        "review_on": review.isoformat(),
+        "expected_version": str(episode.version),
+    }
+    assert coordinator.submit(f"/admin/episode/edit/?id={episode.id}", form).status_code == 302
+    [episode] = _episodes()
+    assert (episode.coordinator_id, episode.review_on) == (after.id, review)
+    reasons = db.session.scalars(
+        db.select(AuditEntry.reason).where(AuditEntry.table_name == "episode", AuditEntry.record_id == episode.id)
+    ).all()
+    assert "Reassigned from Ava Away to Cole Cover by Cara Coordinator" in reasons
+    assert "Next review set by Cara Coordinator" in reasons
 
 
 def test_the_episode_form_has_no_closure_fields(signed_in):

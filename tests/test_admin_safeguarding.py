@@ -20,7 +20,7 @@ from models import (
     db,
 )
 from services import documents
-from services.safeguarding import close_concern, raise_concern
+from services.safeguarding import raise_concern, update_concern
 from tests.factories import refused, shown
 from tests.meeting_fixtures import build_world
 from timefmt import today
@@ -147,7 +147,8 @@ def test_raising_adds_to_the_priority_and_closing_takes_it_away(create_patient, 
         4,
         "CFS 6 living with moderate frailty (2)\nopen safeguarding concern (2)",
     )
-    close_concern(concern, today(), "No further action: family support in place.", coordinator)
+    concern.closed_on, concern.outcome = today(), "No further action: family support in place."
+    update_concern(concern, coordinator)
     db.session.commit()
     db.session.refresh(patient)
     assert (patient.risk_score, patient.risk_reasons) == (2, "CFS 6 living with moderate frailty (2)")
