@@ -66,4 +66,3 @@ def update_concern(concern: SafeguardingConcern, by: User) -> SafeguardingConcer
     with audit.reason(why):
         db.session.flush()
     return concern
-
