@@ -99,7 +99,7 @@ def test_the_board_shows_what_is_open_about_each_case(
     due = today() - timedelta(days=2)
     create_contact_entry(patient=patient, follow_up_on=due)
     page = shown(me.get("/admin/caseload/"))
-    start = page.index("LOVELACE", page.index("<table"))  # the row, not the follow-ups above the board
+    start = page.index("LOVELACE", page.index("model-list"))  # the row, not the follow-ups above the board
     row = page[start : page.index("</tr>", start)]
     cells = [c.split(">", 1)[1].split("</td>")[0].strip() for c in row.split('<td class="col-')[1:]]
     assert cells[3:12] == [  # from the priority on (the row starts inside the patient cell)
