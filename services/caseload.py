@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 import audit
 from models import (
@@ -197,8 +198,13 @@ def reassign_episodes(episodes: list[Episode], to: User, by: User, why: str | No
 
 
 def current_care_plan(episode: Episode) -> CarePlan | None:
-    """The latest live version of the episode's care plan (or of the patient's plan kept outside any episode)."""
-    plans = select(CarePlan).where(CarePlan.patient_id == episode.patient_id, CarePlan.archived_at.is_(None))
+    """The latest live version of the episode's care plan (or of the patient's plan kept outside any episode), with its
+    goals and their dated progress."""
+    plans = (
+        select(CarePlan)
+        .where(CarePlan.patient_id == episode.patient_id, CarePlan.archived_at.is_(None))
+        .options(selectinload(CarePlan.goals).selectinload(Goal.updates))
+    )
     mine = db.session.scalars(plans.where(CarePlan.episode_id == episode.id).order_by(CarePlan.number.desc())).first()
     if mine is not None:
         return mine
@@ -223,6 +229,7 @@ def open_items(episode: Episode) -> list[OpenItem]:
         select(Action)
         .where(Action.patient_id == pid, Action.archived_at.is_(None), Action.status.in_(STILL_OPEN))
         .order_by(Action.due_on, Action.id)
+        .options(selectinload(Action.owner_organisation))
     ):
         text = f"{action.description} ({action.owner_organisation.name}, due {action.due_on:%d/%m/%Y}, "
         items.append(OpenItem("Action", text + f"{action.status.label.lower()})", ("action.details_view", action.id)))
