@@ -195,9 +195,18 @@ def record(
 
 def record_patients_shown(action: AuditAction, patient_ids, *, table: str, detail: str) -> None:
     """A page or document that showed several patients: one entry per patient, so "who has seen this patient's
-    record" (DSPT C1) finds every screen and document that named them."""
-    for patient_id in dict.fromkeys(patient_ids):
-        record(action, table=table, patient_id=patient_id, detail=detail)
+    record" (DSPT C1) finds every screen and document that named them. One INSERT for them all, not one each."""
+    patient_ids = list(dict.fromkeys(patient_ids))
+    if not patient_ids:
+        return
+    session = db.session()
+    common = dict(
+        at=utcnow(), user_id=_acting_user_id(session), action=action, table_name=table, record_id=None,
+        detail=detail[:2000] if detail else None, reason=None, client_address=client_address(),
+        organisation_id=acting_organisation_id(),
+    )  # fmt: skip
+    session.execute(insert(AuditEntry), [{**common, "patient_id": patient_id} for patient_id in patient_ids])
+    commit_at_end_of_request()
 
 
 def commit_at_end_of_request() -> None:

@@ -141,14 +141,13 @@ def test_a_goal_over_the_limit_is_refused(signed_in, create_care_plan):
 
 
 def test_sharing_a_plan_records_who_shared_it(signed_in, create_care_plan, make_org):
-    plan, practice = create_care_plan(), make_org(name="Riverside Surgery", type=OrganisationType.gp_practice)
+    practice = make_org(name="Riverside Surgery", type=OrganisationType.gp_practice)
+    draft = create_care_plan()
     coordinator = signed_in("coordinator")
-    form = {
-        "care_plan": plan.id,
-        "shared_on": today().isoformat(),
-        "shared_with": practice.id,
-        "method": "Secure email",
-    }
+    form = {"shared_on": today().isoformat(), "shared_with": practice.id, "method": "Secure email"}
+    refused(coordinator, "/admin/care_plan_share/new/", {**form, "care_plan": draft.id}, "never a draft")
+    plan = create_care_plan(number=2, patient=draft.patient, state=CarePlanState.agreed, agreed_on=today())
+    form["care_plan"] = plan.id
     response = coordinator.submit("/admin/care_plan_share/new/", form)
     assert response.status_code == 302, shown(response)
     [share] = _all(CarePlanShare)
