@@ -132,7 +132,8 @@ def _close(view, context, model, name):
 
 def _plain(formatter):
     """The same value in an export: the text without the page's markup."""
-    return lambda v, c, m, n: Markup(formatter(v, c, m, n)).striptags()
+    # escape() leaves the formatter's Markup as it is and escapes a plain string, so only real tags are stripped.
+    return lambda v, c, m, n: Markup.escape(formatter(v, c, m, n)).striptags()
 
 
 class CaseloadView(WrittenByWorkflow, SecureModelView):
