@@ -247,17 +247,17 @@ def init_app(app) -> None:
         """
         session = db.session()
         pending = session.info.pop("audit_needs_commit", False)
-        if response.status_code < 400:
+        if response.status_code >= 400:
             if pending:
-                session.commit()
-            return response
+                session.rollback()
+            pending = response.status_code in REFUSALS and request.endpoint not in (None, "static") and current_user
+            if pending:
+                detail = f"{request.method} {request.path} refused with {response.status_code}"
+                session.add(
+                    AuditEntry(at=utcnow(), user_id=_acting_user_id(session), action=AuditAction.refused,
+                               detail=detail, client_address=client_address(),
+                               organisation_id=acting_organisation_id())
+                )  # fmt: skip
         if pending:
-            session.rollback()
-        if response.status_code in REFUSALS and request.endpoint not in (None, "static") and current_user:
-            detail = f"{request.method} {request.path} refused with {response.status_code}"
-            session.add(
-                AuditEntry(at=utcnow(), user_id=_acting_user_id(session), action=AuditAction.refused, detail=detail,
-                           client_address=client_address(), organisation_id=acting_organisation_id())
-            )  # fmt: skip
             session.commit()
         return response

@@ -438,5 +438,6 @@ def test_caseload_shows_open_cases_by_priority_with_reasons(signed_in, locality)
     page = page_text(signed_in("read_only").get("/admin/caseload/"))
     assert page.index("HIGHRISK") < page.index("LOWRISK") and "CLOSEDCASE" not in page
     assert "CFS 8 living with very severe frailty (3)" in page and "overdue" in page
-    filtered = page_text(signed_in("coordinator").get("/admin/caseload/?flt1_priority_band_equals=low"))
+    # A coordinator's board opens on their own cases: "all" is everyone's.
+    filtered = page_text(signed_in("coordinator").get("/admin/caseload/?coordinator=all&flt1_priority_band_equals=low"))
     assert "LOWRISK" in filtered and "HIGHRISK" not in filtered

@@ -107,7 +107,8 @@ def test_a_partner_sees_only_meetings_of_localities_they_sit_on(world, partner, 
     page = shown(partner.get("/admin/meeting/"))
     assert "Medway North" in page and "Medway South" not in page
     assert partner.get(f"/admin/meeting/details/?id={elsewhere.id}").status_code == 302
-    assert partner.get(f"/admin/meeting-room/{elsewhere.id}/document/action_log").status_code == 403
+    # Outside their localities the meeting is not found, as any id outside a list's scope is.
+    assert partner.get(f"/admin/meeting-room/{elsewhere.id}/document/action_log").status_code == 404
     assert partner.get(f"/admin/meeting-room/{world.meeting.id}/document/minutes").status_code == 403
     own = partner.get(f"/admin/meeting-room/{world.meeting.id}/document/action_log")
     assert own.status_code == 200

@@ -287,7 +287,7 @@ def test_a_post_from_another_site_is_refused_even_with_a_valid_token(app, make_u
     assert (
         client.http.post("/admin/locality/new/", data=form, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
     )
-    ok = client.http.post("/admin/locality/new/", data=form, headers={"Origin": "http://localhost"})
+    ok = client.submit("/admin/locality/new/", form, headers={"Origin": "http://localhost"})
     assert ok.status_code == 302  # our own origin (and "null", which browsers send from some pages) pass
 
 
