@@ -148,15 +148,15 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
 def _gp_email(ctx: Context, story: Story, episode: dict, plan_id: int, sent_on: date) -> int:
     """The outcome letter and the agreed plan as one email to the practice, both recorded (bytes not kept)."""
     ctx.gp_emails += 1
-    rows, stem = ctx.rows, f"care-plan-v{story.plans}-{sent_on:%Y-%m-%d}"
+    rows = ctx.rows
     documents = {}
-    for kind, filename in ((DocumentKind.gp_letter, f"gp-letter-v{story.plans}"), (DocumentKind.care_plan, stem)):
+    for kind, stem in ((DocumentKind.gp_letter, "gp-letter"), (DocumentKind.care_plan, "care-plan")):
         documents[kind] = rows.next_id(GeneratedDocument)
         rows.add(
             GeneratedDocument,
             id=documents[kind],
             kind=kind,
-            filename=f"{filename}-{sent_on:%Y-%m-%d}.docx",
+            filename=f"{stem}-v{story.plans}-{sent_on:%Y-%m-%d}.docx",
             generated_by_id=episode["coordinator"],
             patient_id=story.pid,
             **ctx.stamp(sent_on),
