@@ -13,6 +13,7 @@ import re
 from sqlalchemy import exists, false, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
+from werkzeug.routing import IntegerConverter
 
 from models import Action, AgendaItem, Contact, Meeting, MeetingMember, Patient, Role, db
 
@@ -85,6 +86,14 @@ def row_filters(model, user, include_archived: bool = False) -> list[ColumnEleme
 #: The largest id a row can have (a signed 32-bit integer on PostgreSQL): a bigger number names no record.
 MAX_ID = 2**31 - 1
 _ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+class RecordIdConverter(IntegerConverter):
+    """`<int:...>` in every route: an id within the database's integer range, else 404 before the view runs
+    (PostgreSQL refuses 3000000000 for an integer column; SQLite would look it up and find nothing)."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = 1, max: int | None = MAX_ID, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 def record_id(value) -> int | None:

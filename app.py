@@ -21,6 +21,7 @@ import errors
 import risk  # noqa: F401 - registers the recompute-on-change listener
 import security
 import timefmt
+from access import RecordIdConverter
 from admin import register_views
 from admin.base import SecureIndexView
 from cli import register_commands
@@ -126,6 +127,7 @@ def _dev_secret_key(app: Flask, instance: Path) -> str:
 def create_app(config: dict | None = None) -> Flask:
     """Build the application: config, extensions, screens, commands."""
     app = Flask(__name__)
+    app.url_map.converters["int"] = RecordIdConverter  # before any route is added
     load_config(app, config)
 
     if app.config["PROXY_COUNT"]:

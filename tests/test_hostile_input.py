@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
+from werkzeug.exceptions import NotFound
 
 from access import record_id
 from app import create_app
@@ -107,6 +109,22 @@ def test_the_one_id_parser_reads_plain_ids():
 )
 def test_huge_or_strange_numbers_never_answer_500(signed_in, url):
     assert signed_in().get(url).status_code < 500
+
+
+def test_an_id_in_a_path_beyond_the_integer_range_is_not_found_on_every_route(app, signed_in):
+    """Every `<int:...>` route takes ids of the database's range only: PostgreSQL would refuse the query."""
+    coordinator = signed_in()
+    routes = [r for r in app.url_map.iter_rules() if "<int:" in r.rule and "GET" in r.methods]
+    assert len(routes) > 10
+    for rule in routes:
+        url = re.sub(r"<int:\w+>", str(2**31), rule.rule)
+        url = re.sub(r"<(?:string:)?\w+>", "x", url)
+        assert coordinator.get(url).status_code == 404, url
+    assert coordinator.get(f"/admin/record/{2**31 - 1}/").status_code == 404  # in range: looked up, not there
+    # Refused by the routing itself, before any view could send it to the database.
+    with pytest.raises(NotFound):
+        app.url_map.bind("localhost").match(f"/admin/record/{2**31}/")
+    assert app.url_map.bind("localhost").match(f"/admin/record/{2**31 - 1}/")[1] == {"patient_id": 2**31 - 1}
 
 
 # --- scope holes -------------------------------------------------------------------------------------------
