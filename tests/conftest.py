@@ -96,6 +96,23 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
+def another_app(app):
+    """`another_app(config)`: a second app on the test's database with other settings; its connections are closed
+    at the end of the test (on PostgreSQL a connection left for the garbage collector fails a later test)."""
+    made = []
+
+    def make(config: dict):
+        other = create_app(config)
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def make_org(app):
     counter = iter(range(1, 10_000))
 

@@ -109,11 +109,10 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, make_user):
     assert "Secure" not in cookie
 
 
-def test_secure_cookie_is_configurable(app):
-    from app import create_app
+def test_secure_cookie_is_configurable(app, another_app):
     from tests.conftest import base_config
 
-    secure = create_app(base_config(app.config["SQLALCHEMY_DATABASE_URI"]) | {"SESSION_COOKIE_SECURE": True})
+    secure = another_app(base_config(app.config["SQLALCHEMY_DATABASE_URI"]) | {"SESSION_COOKIE_SECURE": True})
     assert secure.config["SESSION_COOKIE_SECURE"] is True
 
 

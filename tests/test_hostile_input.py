@@ -10,7 +10,6 @@ from openpyxl import load_workbook
 from werkzeug.exceptions import NotFound
 
 from access import record_id
-from app import create_app
 from models import Locality, Role, db, utcnow
 from nhs import nhs_number_is_valid
 from services import meeting_room
@@ -193,8 +192,8 @@ def test_an_oversized_post_is_a_413_page(app, signed_in):
     assert response.status_code == 413 and "Too large" in page_text(response)
 
 
-def test_an_unexpected_failure_is_a_plain_500_page(app, make_user, create_patient, monkeypatch):
-    live = create_app(base_config(app.config["SQLALCHEMY_DATABASE_URI"]) | {"TESTING": False})
+def test_an_unexpected_failure_is_a_plain_500_page(app, another_app, make_user, create_patient, monkeypatch):
+    live = another_app(base_config(app.config["SQLALCHEMY_DATABASE_URI"]) | {"TESTING": False})
     user, patient = make_user(), create_patient()
     monkeypatch.setattr("admin.patient_record.timeline", lambda patient: 1 / 0)
     client = Client(live.test_client())

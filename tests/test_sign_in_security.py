@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from app import create_app
 from models import AuditAction, AuditEntry, Role, User, UserSession, db, utcnow
 from services import accounts
 from services.sessions import FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS
@@ -236,27 +235,29 @@ def test_hashes_are_upgraded_on_sign_in_when_the_parameters_change(app, make_use
 # --- transport and cross-site requests -------------------------------------------------------------------------
 
 
-def _production(url: str, **extra):
+def _production(make, url: str, **extra):
     config = base_config(url) | {"ILR_ENV": "production", "MEETING_ORGANISER": "ilr.team@nhs.net"}
     config.pop("TESTING")
-    return create_app(config | extra)
+    return make(config | extra)
 
 
-def test_outside_development_cookies_are_secure_host_only_and_hsts_is_sent(app):
-    secure = _production(app.config["SQLALCHEMY_DATABASE_URI"])
+def test_outside_development_cookies_are_secure_host_only_and_hsts_is_sent(app, another_app):
+    secure = _production(another_app, app.config["SQLALCHEMY_DATABASE_URI"])
     assert secure.config["SESSION_COOKIE_SECURE"] is True
     assert secure.config["SESSION_COOKIE_NAME"] == "__Host-session"
     response = secure.test_client().get("/login", base_url="https://ilr.example.nhs.uk")
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("__Host-session=") and "Secure" in cookie and "Path=/" in cookie
-    relaxed = _production(app.config["SQLALCHEMY_DATABASE_URI"], ALLOW_HTTP=True)
+    relaxed = _production(another_app, app.config["SQLALCHEMY_DATABASE_URI"], ALLOW_HTTP=True)
     assert relaxed.config["SESSION_COOKIE_SECURE"] is False
     assert "Strict-Transport-Security" not in relaxed.test_client().get("/login").headers
 
 
-def test_behind_proxyfix_https_posts_pass_the_csrf_referrer_check_and_the_real_address_is_audited(app, make_user):
-    behind = create_app(base_config(app.config["SQLALCHEMY_DATABASE_URI"]) | {"PROXY_COUNT": 1})
+def test_behind_proxyfix_https_posts_pass_the_csrf_referrer_check_and_the_real_address_is_audited(
+    app, another_app, make_user
+):
+    behind = another_app(base_config(app.config["SQLALCHEMY_DATABASE_URI"]) | {"PROXY_COUNT": 1})
     user = make_user()
     client = Client(behind.test_client()).http  # commits the test's own transaction before each request
     forwarded = {
