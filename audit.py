@@ -159,6 +159,17 @@ def _refuse_bulk_statements(state) -> None:
         raise AuditTampering(f"Bulk UPDATE/DELETE on the audited table {name!r} would bypass the audit trail.")
 
 
+def _entry_values(
+    action: AuditAction, *, table=None, record_id=None, patient_id=None, detail=None, reason=None, user_id=None
+) -> dict:
+    """The columns of a trail entry for something that is not a change, with who, when and from where."""
+    return dict(
+        at=utcnow(), user_id=user_id if user_id is not None else _acting_user_id(db.session()), action=action,
+        table_name=table, record_id=record_id, patient_id=patient_id, detail=detail[:2000] if detail else None,
+        reason=reason, client_address=client_address(), organisation_id=acting_organisation_id(),
+    )  # fmt: skip
+
+
 def record(
     action: AuditAction,
     *,
@@ -173,23 +184,9 @@ def record(
 
     The entry is committed at the end of the request (see `init_app`), with the request's other work.
     """
-    session = db.session()
-    if user_id is None:
-        user_id = _acting_user_id(session)
-    session.add(
-        AuditEntry(
-            at=utcnow(),
-            user_id=user_id,
-            action=action,
-            table_name=table,
-            record_id=record_id,
-            patient_id=patient_id,
-            detail=detail[:2000] if detail else None,
-            reason=reason,
-            client_address=client_address(),
-            organisation_id=acting_organisation_id(),
-        )
-    )
+    values = _entry_values(action, table=table, record_id=record_id, patient_id=patient_id, detail=detail,
+                           reason=reason, user_id=user_id)  # fmt: skip
+    db.session().add(AuditEntry(**values))
     commit_at_end_of_request()
 
 
@@ -199,13 +196,8 @@ def record_patients_shown(action: AuditAction, patient_ids, *, table: str, detai
     patient_ids = list(dict.fromkeys(patient_ids))
     if not patient_ids:
         return
-    session = db.session()
-    common = dict(
-        at=utcnow(), user_id=_acting_user_id(session), action=action, table_name=table, record_id=None,
-        detail=detail[:2000] if detail else None, reason=None, client_address=client_address(),
-        organisation_id=acting_organisation_id(),
-    )  # fmt: skip
-    session.execute(insert(AuditEntry), [{**common, "patient_id": patient_id} for patient_id in patient_ids])
+    common = _entry_values(action, table=table, detail=detail)
+    db.session().execute(insert(AuditEntry), [{**common, "patient_id": patient_id} for patient_id in patient_ids])
     commit_at_end_of_request()
 
 
@@ -253,11 +245,7 @@ def init_app(app) -> None:
             pending = response.status_code in REFUSALS and request.endpoint not in (None, "static") and current_user
             if pending:
                 detail = f"{request.method} {request.path} refused with {response.status_code}"
-                session.add(
-                    AuditEntry(at=utcnow(), user_id=_acting_user_id(session), action=AuditAction.refused,
-                               detail=detail, client_address=client_address(),
-                               organisation_id=acting_organisation_id())
-                )  # fmt: skip
+                session.add(AuditEntry(**_entry_values(AuditAction.refused, detail=detail)))
         if pending:
             session.commit()
         return response
