@@ -148,7 +148,7 @@ def test_team_lead_manages_organisations(visit):
         row_with(page, name).locator("input.action-checkbox").check()
     page.get_by_role("button", name="With selected").click()
     page.locator("[data-ilr-action=archive]").click()
-    expect(page.locator(".alert")).to_contain_text("2 record(s) archived.")  # the list, reloaded
+    expect(page.locator(".alert-success")).to_contain_text("2 record(s) archived.")  # the list, reloaded
     assert visit.dialogs == ["Archive the selected records? They leave lists, exports and reports."]
     visit.check("organisation-archived")
     assert "Brookside Housing Trust" not in list_names(page)
@@ -162,7 +162,7 @@ def test_team_lead_manages_organisations(visit):
     row_with(page, "Brookside Housing Trust").locator("input.action-checkbox").check()
     page.get_by_role("button", name="With selected").click()
     page.locator("[data-ilr-action=restore]").click()
-    expect(page.locator(".alert")).to_contain_text("1 record(s) restored.")
+    expect(page.locator(".alert-success")).to_contain_text("1 record(s) restored.")
     assert visit.dialogs[-1] == "Restore the selected records to lists and reports?"
     assert "archived=1" in page.url
     visit.check("organisation-restored")
