@@ -18,6 +18,7 @@ import audit
 import auth
 import availability
 import errors
+import nhs
 import risk  # noqa: F401 - registers the recompute-on-change listener
 import security
 import timefmt
@@ -143,7 +144,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(availability.bp)
     app.register_blueprint(action_links.bp)
-    app.jinja_env.filters.update(ukdate=timefmt.format_date, ukdatetime=timefmt.format_datetime)
+    app.jinja_env.filters.update(
+        ukdate=timefmt.format_date, ukdatetime=timefmt.format_datetime, nhs=nhs.format_nhs_number
+    )
     security.init_app(app)
     errors.init_app(app)
     audit.init_app(app)

@@ -11,6 +11,7 @@ from admin import (
     caseload,
     contacts,
     intake,
+    kpis,
     meeting_room,
     meetings,
     onward,
@@ -49,5 +50,6 @@ def register_views(admin) -> None:
     system.register(admin)
     accounts.register(admin)
     audit_trail.register(admin)
+    kpis.register(admin)
     settings.register(admin)
     sessions.register(admin)

@@ -46,18 +46,29 @@ def csv_text(header: list[str], rows: Iterable[list]) -> str:
 
 def workbook_bytes(title: str, header: list[str], rows: Iterable[list]) -> bytes:
     """One sheet: a bold header that stays in view, then the rows as typed cells."""
+    return workbook_of_sheets([(title, header, rows)])
+
+
+def sheet_title(title: str) -> str:
+    """A title a sheet may have: no []:*?/\\ and at most 31 characters."""
+    return title.translate(_BAD_TITLE)[:31].strip() or "Export"
+
+
+def workbook_of_sheets(sheets: Iterable[tuple[str, list[str], Iterable[list]]]) -> bytes:
+    """Several sheets, each a bold header that stays in view and then its rows as typed cells, every cell inert."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title.translate(_BAD_TITLE)[:31] or "Export")
-    sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    header_cells = []
-    for label in header:
-        cell = WriteOnlyCell(sheet, value=str(label))
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        sheet.append([neutralise_formula(value) for value in row])
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(sheet_title(title))
+        sheet.freeze_panes = "A2"
+        header_cells = []
+        for label in header:
+            cell = WriteOnlyCell(sheet, value=neutralise_formula(str(label)))
+            cell.font = bold
+            header_cells.append(cell)
+        sheet.append(header_cells)
+        for row in rows:
+            sheet.append([neutralise_formula(value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

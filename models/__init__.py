@@ -88,6 +88,7 @@ from models.system import (
     AuditAction,
     AuditEntry,
     AuditSeal,
+    BankHoliday,
     BaseDocument,
     DocumentKind,
     EmailAttempt,

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from models.sql_dates import register_sqlite_functions
 from timefmt import LONDON
 
 NAMING_CONVENTION = {
@@ -55,6 +56,7 @@ def _sqlite_connect(dbapi_connection, connection_record) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    register_sqlite_functions(dbapi_connection)
 
 
 def _sqlite_begin(conn) -> None:

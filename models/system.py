@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
@@ -208,6 +208,22 @@ class Setting(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Setting {self.key}>"
+
+
+class BankHoliday(db.Model):
+    """An England & Wales bank holiday that falls on a weekday: a day the working-day counts of the KPIs skip.
+
+    Filled from the `holidays` package by `services.calendar.ensure_bank_holidays` for the years a report needs
+    (a holiday on a weekend takes no working day away, so it is not stored; its substitute Monday is).
+    """
+
+    __tablename__ = "bank_holiday"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+    def __str__(self) -> str:
+        return f"{self.day:%d/%m/%Y} {self.name}"
 
 
 class SecureDomain(TimestampMixin, ArchivableMixin, db.Model):

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 
 import audit
-from exports import action_log, agency_log, agenda, care_plan, gp_letter, minutes
+from exports import action_log, agency_log, agenda, care_plan, gp_letter, kpi_report, minutes
 from exports.care_plan_context import care_plan_context, gp_letter_context
 from exports.meeting_context import meeting_context
 from models import (
@@ -31,6 +31,7 @@ from models import (
     User,
     db,
 )
+from services import kpis
 from services.meeting_room import open_safeguarding_patient_ids
 from services.outbox import is_secure_address, queue_email
 from services.scheduling import members_of
@@ -342,3 +343,35 @@ def gp_shares(patient) -> list[CarePlanShare]:
             .order_by(CarePlanShare.id.desc())
         )
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def generate_kpi_report(report: kpis.Report, fmt: str, by: User, row_cap: int) -> Generated:
+    """The period's KPI report (.docx, or .xlsx with the rows behind each figure up to `row_cap` a sheet); recorded and
+    audited with its period and filters (and, for the workbook, every patient its rows name)."""
+    described = f"{report.period_label} ({report.scope.label}), {report.locality}, {report.practice}"
+    stem = f"kpi-report-{report.scope.start:%Y-%m-%d}-to-{report.scope.end:%Y-%m-%d}"
+    patients: list[int] = []
+    if fmt == "docx":
+        content, filename = kpi_report.render_docx(report, base_document()), f"{stem}.docx"
+    elif fmt == "xlsx":
+        sheets = []
+        for target in report.links():
+            header, rows, total, named = kpis.record_sheet_rows(target.drill, report.scope, row_cap)
+            sheets.append(kpi_report.RecordSheet(f"Rows {target.drill}", header, rows, total))
+            patients += named
+        content, filename = kpi_report.render_xlsx(report, sheets, row_cap), f"{stem}.xlsx"
+    else:
+        raise DomainError("The KPI report comes as .docx or .xlsx.")
+    record = GeneratedDocument(
+        kind=DocumentKind.kpi_report, filename=filename, generated_by_id=by.id,
+        sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content), content=content,
+    )  # fmt: skip
+    db.session.add(record)
+    db.session.flush()
+    detail = f"KPI report, {described}, {fmt}"
+    audit.record(AuditAction.document, table="generated_document", record_id=record.id, detail=detail)
+    audit.record_patients_shown(AuditAction.document, patients, table="generated_document", detail=detail)
+    return Generated(record, content)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-import holidays
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -31,18 +30,15 @@ from models import (
     db,
     utcnow,
 )
+from services.calendar import bank_holidays
 from services.scheduling import members_of
 from services.settings import AGENDA_CUTOFF, get_setting
 from timefmt import LONDON, format_datetime, today
 
 
-def _bank_holidays(years: range):
-    return holidays.country_holidays("GB", subdiv="ENG", years=list(years))
-
-
 def working_days_before(day: date, count: int) -> date:
     """The date `count` working days before `day` (weekends and England & Wales bank holidays skipped)."""
-    closed = _bank_holidays(range(day.year - 1, day.year + 1))
+    closed = bank_holidays(day.year - 1, day.year)
     current = day
     while count > 0:
         current -= timedelta(days=1)

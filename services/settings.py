@@ -22,12 +22,19 @@ IDLE_MINUTES = "session_idle_minutes"
 #: Hours after signing in after which a session ends whatever happens (an int).
 ABSOLUTE_HOURS = "session_absolute_hours"
 
+#: KPI: an agency attending fewer of the period's meetings than this (a percentage) is highlighted.
+ATTENDANCE_THRESHOLD = "attendance_threshold_percent"
+#: KPI: working days after a patient's first discussion within which the care plan should reach the GP.
+CARE_PLAN_SHARE_DAYS = "care_plan_share_working_days"
+
 DEFAULTS: dict[str, object] = {
     RISK_POINTS: {},
     AGENDA_CUTOFF: 2,
     CHASE_INTERVAL: 7,
     IDLE_MINUTES: 30,
     ABSOLUTE_HOURS: 12,
+    ATTENDANCE_THRESHOLD: 75,
+    CARE_PLAN_SHARE_DAYS: 5,
 }
 
 

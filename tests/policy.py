@@ -347,3 +347,13 @@ POLICY.update(
         ("letterhead.index", "POST"): Call(LEAD),  # nothing uploaded: refused
     }
 )
+
+POLICY.update(
+    {
+        # --- KPIs and reports (issue 14): the team lead's alone (DESIGN.md §2), every download included ----------
+        ("kpis.index", "GET"): Call(LEAD),
+        ("kpis.records", "GET"): Call(LEAD, {"drill": "received"}),
+        ("kpis.chart", "GET"): Call(LEAD, {"chart_name": "referrals"}),
+        ("kpis.report", "GET"): Call(LEAD, {"fmt": "xlsx"}),
+    }
+)

@@ -1,0 +1,199 @@
+"""The team lead's KPI dashboard: every KPI of DESIGN.md §5 for a period, a locality and a GP practice; each figure
+links to the records behind it; charts; the report as .docx and .xlsx. The figures come from `services.kpis`."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlencode
+
+from flask import Response, abort, flash, redirect, request, send_file, url_for
+from flask_admin import expose
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import DateField, IntegerField, SelectField
+from wtforms.validators import Optional
+
+import audit
+from access import TEAM_LEAD
+from admin.base import SecureView
+from admin.forms import AdminForm
+from admin.listing import EXPORT_MAX_ROWS
+from admin.lookups import localities
+from exports import kpi_report
+from models import AuditAction, DomainError, Organisation, OrganisationType, db
+from services import documents, kpis
+from timefmt import format_date, today
+from unit_of_work import perform
+
+#: Records listed a page at a time under a figure.
+DRILL_PAGE_SIZE = 100
+
+
+class KpiFilterForm(AdminForm):
+    """The period and filters (a GET form: the choice stays in the page's address, so a link can be shared)."""
+
+    class Meta:
+        csrf = False
+
+    period = SelectField("Period", choices=list(kpis.PERIODS.items()), default="this_month")
+    start = DateField("From (custom dates)", validators=[Optional()])
+    end = DateField("To", validators=[Optional()])
+    locality = SelectField("Locality", validate_choice=False)
+    practice = SelectField("GP practice", validate_choice=False)
+
+
+class DrillForm(KpiFilterForm):
+    """A drill-down's address: the dashboard's choice, the figure's own dates and the page of its records."""
+
+    page = IntegerField(validators=[Optional()], default=1)
+    # A month's records: dates of their own within the period (`drill` and the repeated `part` are read as text).
+    from_ = DateField("From", validators=[Optional()], name="from")
+    to = DateField("To", validators=[Optional()])
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+class KpiView(SecureView):
+    """`/admin/kpis/`: the dashboard, the records behind a figure, the charts and the reports."""
+
+    roles = TEAM_LEAD
+
+    def _filters(self, form: KpiFilterForm) -> tuple[kpis.Scope, str]:
+        """The scope chosen, or DomainError with the sentence to show."""
+        if not form.validate():
+            raise DomainError("Check the dates: " + " ".join(e for errors in form.errors.values() for e in errors))
+        key = form.period.data or "this_month"
+        start, end = kpis.period_dates(key, today(), form.start.data, form.end.data)
+        label = kpis.PERIODS[key] if key != "custom" else f"{format_date(start)} to {format_date(end)}"
+        return kpis.Scope(start, end, _int(form.locality.data), _int(form.practice.data)), label
+
+    def _form(self, cls=KpiFilterForm):
+        form = cls(formdata=request.args)
+        form.locality.choices = [("", "All localities"), *((str(loc.id), loc.name) for loc in localities())]
+        practices = db.session.execute(
+            select(Organisation.id, Organisation.name)
+            .where(Organisation.type == OrganisationType.gp_practice, Organisation.archived_at.is_(None))
+            .order_by(Organisation.name)
+        ).all()
+        form.practice.choices = [("", "All GP practices"), *((str(i), name) for i, name in practices)]
+        return form
+
+    def _scope_args(self) -> dict:
+        """The dashboard's own arguments, for links that keep the chosen period and filters."""
+        keep = ("period", "start", "end", "locality", "practice")
+        return {k: request.args[k] for k in keep if request.args.get(k)}
+
+    def figure_url(self, link: kpis.Link) -> str:
+        return url_for(".records") + "?" + urlencode({**self._scope_args(), **link.args()}, doseq=True)
+
+    def _report(self) -> tuple[KpiFilterForm, kpis.Report | None]:
+        form = self._form()
+        try:
+            scope, label = self._filters(form)
+        except DomainError as error:
+            flash(str(error), "error")
+            return form, None
+        return form, kpis.build_report(scope, label)
+
+    @expose("/")
+    def index(self):
+        form, report = self._report()
+        if report is not None:
+            audit.record(AuditAction.list, table="kpi", detail=f"KPI dashboard: {self._described(report)}")
+        return self.render(
+            "admin/kpis/dashboard.html",
+            form=form,
+            report=report,
+            figure_url=self.figure_url,
+            scope_args=self._scope_args(),
+            chart_alt=kpi_report.chart_alt,
+        )
+
+    @staticmethod
+    def _described(report: kpis.Report) -> str:
+        return f"{report.period_label} ({report.scope.label}), {report.locality}, {report.practice}"
+
+    @expose("/records")
+    def records(self):
+        """The records behind one figure: as many rows as the figure says, a page at a time."""
+        form = self._form(DrillForm)
+        try:
+            scope, label = self._filters(form)
+            target = kpis.Link(
+                request.args.get("drill", ""),
+                kpis.parse_parts(request.args.getlist("part")),
+                form.from_.data if request.args.get("from") else None,
+                form.to.data if request.args.get("from") else None,
+            )
+            if (target.start is None) != (target.end is None) or (target.start and target.end < target.start):
+                raise DomainError("This list's dates are not a period.")
+            drill = kpis.DRILLS.get(target.drill)
+            if drill is None:
+                raise DomainError("There is no such list of records.")
+            page = max(1, form.page.data or 1)
+            total, rows = kpis.drill_rows(target, scope, DRILL_PAGE_SIZE, (page - 1) * DRILL_PAGE_SIZE)
+        except DomainError as error:
+            flash(str(error), "error")
+            return redirect(url_for(".index", **self._scope_args()))
+        narrowed = kpis.describe_parts(target)
+        shown = f"{drill.title}{' (' + narrowed + ')' if narrowed else ''}"
+        dates = f"{format_date(target.start)} to {format_date(target.end)}" if target.start else scope.label
+        detail = f"KPI records: {shown}, {dates}, locality {scope.locality_id or 'all'}, practice " \
+                 f"{scope.practice_id or 'all'}: {total} rows"  # fmt: skip
+        audit.record(AuditAction.list, table="kpi", detail=detail)
+        audit.record_patients_shown(
+            AuditAction.list, [r.patient_id for r in rows if r.patient_id], table="patient", detail=detail
+        )
+        pages = max(1, -(-total // DRILL_PAGE_SIZE))
+        page_url = lambda n: (
+            url_for(".records")
+            + "?"
+            + urlencode(  # noqa: E731
+                {**{k: v for k, v in request.args.items(multi=True) if k != "page"}, "page": n}, doseq=True
+            )
+        )
+        return self.render(
+            "admin/kpis/records.html",
+            drill=drill,
+            shown=shown,
+            label=label,
+            dates=dates,
+            total=total,
+            rows=rows,
+            page=page,
+            pages=pages,
+            page_url=page_url,
+            back=url_for(".index", **self._scope_args()),
+        )
+
+    @expose("/chart/<chart_name>.svg")  # not <name>: Flask-Admin's _handle_view takes that argument itself
+    def chart(self, chart_name: str):
+        """A chart as an SVG file, for an <img> on the dashboard (never inlined: see exports.charts)."""
+        if chart_name not in kpi_report.CHARTS:
+            abort(404)
+        form, report = self._report()
+        if report is None:
+            abort(404)
+        return Response(kpi_report.chart(report, chart_name, "svg"), mimetype="image/svg+xml")
+
+    @expose("/report.<fmt>")
+    def report(self, fmt: str):
+        """The period's KPI report, recorded and audited like every document."""
+        if fmt not in ("docx", "xlsx"):
+            abort(404)
+        form, report = self._report()
+        if report is None:
+            return redirect(url_for(".index", **self._scope_args()))
+        done = perform(lambda: documents.generate_kpi_report(report, fmt, current_user, EXPORT_MAX_ROWS), say=False)
+        if not done:
+            flash(done.message, "error")
+            return redirect(url_for(".index", **self._scope_args()))
+        mimetype = documents.DOCX if fmt == "docx" else documents.XLSX
+        return send_file(io.BytesIO(done.value.content), mimetype=mimetype, as_attachment=True,
+                         download_name=done.value.filename)  # fmt: skip
+
+
+def register(admin) -> None:
+    admin.add_view(KpiView(name="KPI dashboard", category="Reports", endpoint="kpis", url="/admin/kpis"))
