@@ -54,13 +54,20 @@ def render_docx(report: Report, base: Path | bytes | None = None) -> bytes:
         for table in kpi.tables:
             word.heading(document, table.caption, 2)
             if table.rows:
-                word.table(document, table.header, [[cell.text for cell in row] for row in table.rows])
+                widths = [3, *([1.2] * (len(table.header) - 1))]
+                word.table(document, table.header, [_cells(row) for row in table.rows], widths=widths)
             else:
                 word.paragraph(document, "Not yet recorded.")
         if kpi.chart:
             document.add_picture(io.BytesIO(chart(report, kpi.chart, "png")), width=Cm(16))
             word.paragraph(document, chart_alt(report, kpi.chart))
     return word.to_bytes(document)
+
+
+def _cells(row) -> list[str]:
+    """A table row's words; an agency under the threshold says so (the page shows it as a badge)."""
+    first, *rest = row
+    return [first.text + (" (under threshold)" if first.flagged else ""), *(cell.text for cell in rest)]
 
 
 @dataclass
