@@ -1197,7 +1197,7 @@ def _hospital_kpi(f) -> Kpi:
         "Hospital use before and after",
         DEFINITIONS["hospital"],
         figures,
-        [Table("Hospital use, 6 months before and after the first discussion", ["", "Before", "After"], rows)],
+        [Table("Hospital use, 6 months before and after the first discussion", ["Kind of hospital use", "Before", "After"], rows)],
         caveat=HOSPITAL_CAVEAT,
     )
 
