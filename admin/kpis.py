@@ -173,9 +173,11 @@ class KpiView(SecureView):
         """A chart as an SVG file, for an <img> on the dashboard (never inlined: see exports.charts)."""
         if chart_name not in kpi_report.CHARTS:
             abort(404)
-        form, report = self._report()
-        if report is None:
+        try:
+            scope, label = self._filters(self._form())
+        except DomainError:
             abort(404)
+        report = kpis.chart_report(scope, chart_name, label)
         return Response(kpi_report.chart(report, chart_name, "svg"), mimetype="image/svg+xml")
 
     @expose("/report.<fmt>")

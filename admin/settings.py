@@ -1,4 +1,5 @@
-"""The team lead's settings: the risk rule's points and bands, the agenda cut-off and the chase interval."""
+"""The team lead's settings: the risk rule's points and bands, the agenda cut-off, the chase interval, signing out
+and the KPI thresholds."""
 
 from __future__ import annotations
 
@@ -12,7 +13,16 @@ import risk
 from access import TEAM_LEAD
 from admin.base import SecureView
 from admin.forms import AdminForm
-from services.settings import ABSOLUTE_HOURS, AGENDA_CUTOFF, CHASE_INTERVAL, IDLE_MINUTES, get_setting, set_setting
+from services.settings import (
+    ABSOLUTE_HOURS,
+    AGENDA_CUTOFF,
+    ATTENDANCE_THRESHOLD,
+    CARE_PLAN_SHARE_DAYS,
+    CHASE_INTERVAL,
+    IDLE_MINUTES,
+    get_setting,
+    set_setting,
+)
 
 
 def settings_form():
@@ -35,6 +45,15 @@ def settings_form():
             "Sign out after this many minutes without use",
             description="A page warns a minute before, with a button to stay signed in; typed text stays on it.",
             validators=[InputRequired(message="Enter a number."), NumberRange(5, 240, message="Between 5 and 240.")],
+        )
+        attendance_threshold = IntegerField(
+            "Attendance threshold (% of meetings an agency was invited to)",
+            description="On the KPI dashboard, agencies attending less than this are highlighted.",
+            validators=[InputRequired(message="Enter a number."), NumberRange(0, 100, message="Between 0 and 100.")],
+        )
+        share_days = IntegerField(
+            "Care plan to the GP within (working days of the first discussion)",
+            validators=[InputRequired(message="Enter a number."), NumberRange(1, 60, message="Between 1 and 60.")],
         )
         absolute_hours = IntegerField(
             "Sign out this many hours after signing in, whatever happens",
@@ -67,6 +86,8 @@ class SettingsView(SecureView):
             form.cutoff_days.data = get_setting(AGENDA_CUTOFF)
             form.chase_days.data = get_setting(CHASE_INTERVAL)
             form.idle_minutes.data, form.absolute_hours.data = get_setting(IDLE_MINUTES), get_setting(ABSOLUTE_HOURS)
+            form.attendance_threshold.data = get_setting(ATTENDANCE_THRESHOLD)
+            form.share_days.data = get_setting(CARE_PLAN_SHARE_DAYS)
         elif form.validate_on_submit():
 
             def save():
@@ -74,6 +95,8 @@ class SettingsView(SecureView):
                 set_setting(CHASE_INTERVAL, form.chase_days.data, current_user)
                 set_setting(IDLE_MINUTES, form.idle_minutes.data, current_user)
                 set_setting(ABSOLUTE_HOURS, form.absolute_hours.data, current_user)
+                set_setting(ATTENDANCE_THRESHOLD, form.attendance_threshold.data, current_user)
+                set_setting(CARE_PLAN_SHARE_DAYS, form.share_days.data, current_user)
                 return risk.save_points({key: getattr(form, key).data for key in risk.DEFAULTS}, current_user)
 
             if self.perform(save, lambda moved: f"Settings saved. {moved} patient(s) changed priority."):

@@ -245,6 +245,24 @@ def record_pages(app: Flask) -> list[tuple[str, str, str]]:
     return pages
 
 
+def kpi_pages(app: Flask) -> list[tuple[str, str, str]]:
+    """The team lead's KPIs for the last full financial year and this month: the figures (the page) apart from the
+    charts (each a request of its own), a figure's records, and the two reports."""
+    if "kpis.index" not in {rule.endpoint for rule in app.url_map.iter_rules()}:
+        return []
+    year, month = "?period=last_year", "?period=this_month"
+    return [
+        ("kpis", "dashboard, last financial year", f"/admin/kpis/{year}"),
+        ("kpis", "dashboard, this month", f"/admin/kpis/{month}"),
+        ("kpis", "chart: referrals by month, year", f"/admin/kpis/chart/referrals.svg{year}"),
+        ("kpis", "chart: attendance by agency, year", f"/admin/kpis/chart/attendance.svg{year}"),
+        ("kpis", "chart: actions on time by owner, year", f"/admin/kpis/chart/actions.svg{year}"),
+        ("kpis", "records behind actions due, year (page 1)", f"/admin/kpis/records{year}&drill=actions_due"),
+        ("kpis", "report .docx, year", f"/admin/kpis/report.docx{year}"),
+        ("kpis", "report .xlsx, year (rows capped)", f"/admin/kpis/report.xlsx{year}"),
+    ]
+
+
 def agency_overdue(app: Flask) -> list[tuple[str, str, str]]:
     """The action list as one agency works it: its own actions, overdue only (the agency with most overdue)."""
     with app.app_context():
@@ -344,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     lead = next(email for email, _, role, _ in demo.DEMO_ACCOUNTS if role.value == "team_lead")
     sign_in(client, lead, demo.DEMO_PASSWORD)
     timings = []
-    for screen, variant, target in list_screens(app) + record_pages(app) + agency_overdue(app):
+    for screen, variant, target in list_screens(app) + record_pages(app) + agency_overdue(app) + kpi_pages(app):
         status, times, queries = measure(client, counter, target, args.runs)
         timings.append(
             Timing(screen, variant, target, status, statistics.median(times), nearest_rank(times, 90), queries)

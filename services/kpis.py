@@ -40,6 +40,7 @@ from models import (
     GoalStatus,
     HospitalEvent,
     HospitalEventKind,
+    Locality,
     Meeting,
     MeetingStatus,
     NhsNumberStatus,
@@ -272,7 +273,7 @@ def _discussed_items():
 
 def _first_discussed_referrals(scope: Scope) -> Select:
     first = (
-        select(AgendaItem.referral_id, func.min(london_date(Meeting.starts_at)).label("first_on"))
+        select(AgendaItem.referral_id, london_date(func.min(Meeting.starts_at)).label("first_on"))
         .join(Meeting, Meeting.id == AgendaItem.meeting_id)
         .where(AgendaItem.referral_id.is_not(None), *_discussed_items())
         .group_by(AgendaItem.referral_id)
@@ -425,7 +426,7 @@ def working_days_between(earlier, later):
 def _first_discussions():
     """Each patient's first discussion: the London date of the first meeting where their case was discussed."""
     return (
-        select(AgendaItem.patient_id, func.min(london_date(Meeting.starts_at)).label("first_on"))
+        select(AgendaItem.patient_id, london_date(func.min(Meeting.starts_at)).label("first_on"))
         .join(Meeting, Meeting.id == AgendaItem.meeting_id)
         .where(*_discussed_items())
         .group_by(AgendaItem.patient_id)
@@ -654,13 +655,28 @@ def _part_value(column, value: str):
     return value
 
 
-def _count(link: Link, scope: Scope):
-    return select(func.count()).select_from(drill_query(link, scope)).scalar_subquery()
+def _counts(targets: dict[str, Link], scope: Scope) -> dict[str, int]:
+    """Counts over drill-downs, one query per drill-down: its parts are counted together in one pass over it."""
+    by_drill: dict[str, list[tuple[str, Link]]] = {}
+    for name, target in targets.items():
+        by_drill.setdefault(target.drill, []).append((name, target))
+    out: dict[str, int] = {}
+    for key, wanted in by_drill.items():
+        sub = drill_query(Link(key), scope)
+        columns = []
+        for name, target in wanted:
+            if not target.where:
+                columns.append(func.count().label(name))
+                continue
+            rules = [sub.c[f"part_{p}"] == _part_value(sub.c[f"part_{p}"], v) for p, v in target.where]
+            columns.append(func.coalesce(func.sum(case((and_(*rules), 1), else_=0)), 0).label(name))
+        out.update(db.session.execute(select(*columns).select_from(sub)).one()._mapping)
+    return out
 
 
-def _percentiles(link: Link, scope: Scope, column: str = "value"):
-    """The median and 90th percentile (nearest rank) of a drill-down's column, as two scalar subqueries."""
-    sub = drill_query(link, scope)
+def _percentiles(target: Link, scope: Scope, column: str = "value") -> tuple[int | None, int | None]:
+    """The median and 90th percentile (nearest rank) of a drill-down's column, in one query."""
+    sub = drill_query(target, scope)
     values = sub.c[column]
     ranked = (
         select(
@@ -673,9 +689,9 @@ def _percentiles(link: Link, scope: Scope, column: str = "value"):
     )
 
     def at(rank):
-        return select(func.min(ranked.c.v)).where(ranked.c.rn == rank).scalar_subquery()
+        return func.min(case((ranked.c.rn == rank, ranked.c.v)))
 
-    return at((ranked.c.n + 1) // 2), at((ranked.c.n * 9 + 9) // 10)
+    return tuple(db.session.execute(select(at((ranked.c.n + 1) // 2), at((ranked.c.n * 9 + 9) // 10))).one())
 
 
 # --- the report ------------------------------------------------------------------------------------------------------
@@ -817,44 +833,47 @@ def build_report(scope: Scope, period_label: str = "") -> Report:
     share_days = int(get_setting(CARE_PLAN_SHARE_DAYS))
 
     L = link  # noqa: N806 - read as a constructor in the table below
-    headline = {
-        "received": _count(L("received"), scope),
-        "triaged": _count(L("triaged"), scope),
-        "accepted": _count(L("triaged", outcome=TriageOutcome.accept.value), scope),
-        "discussed_refs": _count(L("first_discussed"), scope),
-        "listed": _count(L("listed"), scope),
-        "discussed": _count(L("listed", outcome="discussed"), scope),
-        "rolled_over": _count(L("listed", outcome="rolled_over"), scope),
-        "late": _count(L("listed", late="yes"), scope),
-        "meetings": _count(L("meetings"), scope),
-        "actions_due": _count(L("actions_due"), scope),
-        "actions_on_time": _count(L("actions_due", on_time="yes"), scope),
-        "actions_overdue": _count(L("actions_overdue"), scope),
-        "onward": _count(L("onward"), scope),
-        "patients": _count(L("first_discussed_patients"), scope),
-        "shared_in_time": _count(L("first_discussed_patients", shared_in_time="yes"), scope),
-        "after_incomplete": _count(L("first_discussed_patients", after_incomplete="yes"), scope),
-        "goals": _count(L("closure_goals"), scope),
-        "goals_achieved": _count(L("closure_goals", achieved="yes"), scope),
-        "concerns": _count(L("safeguarding"), scope),
-        "referred": _count(L("safeguarding", referred="yes"), scope),
-        "caseload": _count(L("caseload"), scope),
-        "verified": _count(L("caseload", verified="yes"), scope),
-        "frailty": _count(L("caseload", frailty="yes"), scope),
-        "consent": _count(L("caseload", consent="yes"), scope),
-        "closed": _count(L("closed"), scope),
-        "reviews_overdue": _count(L("reviews_overdue"), scope),
-    }
+    f = _counts(
+        {
+            "discussed_refs": L("first_discussed"),
+            "listed": L("listed"),
+            "discussed": L("listed", outcome="discussed"),
+            "rolled_over": L("listed", outcome="rolled_over"),
+            "late": L("listed", late="yes"),
+            "meetings": L("meetings"),
+            "onward": L("onward"),
+            "patients": L("first_discussed_patients"),
+            "shared_in_time": L("first_discussed_patients", shared_in_time="yes"),
+            "after_incomplete": L("first_discussed_patients", after_incomplete="yes"),
+            "goals": L("closure_goals"),
+            "goals_achieved": L("closure_goals", achieved="yes"),
+            "concerns": L("safeguarding"),
+            "referred": L("safeguarding", referred="yes"),
+            "caseload": L("caseload"),
+            "verified": L("caseload", verified="yes"),
+            "frailty": L("caseload", frailty="yes"),
+            "consent": L("caseload", consent="yes"),
+            "closed": L("closed"),
+            "reviews_overdue": L("reviews_overdue"),
+            **{
+                f"{kind.value}_{window}": L("hospital_events", kind=kind.value, window=window)
+                for kind in HospitalEventKind
+                for window in ("before", "after")
+            },
+        },
+        scope,
+    )
     for name, target in (("triage", L("triaged")), ("discussion", L("first_discussed")), ("stay", L("closed"))):
-        headline[f"{name}_p50"], headline[f"{name}_p90"] = _percentiles(target, scope)
-    headline["safeguarding_p50"], _ = _percentiles(L("safeguarding", referred="yes"), scope)
-    for kind in HospitalEventKind:
-        for window in ("before", "after"):
-            headline[f"{kind.value}_{window}"] = _count(L("hospital_events", kind=kind.value, window=window), scope)
-    row = db.session.execute(select(*(q.label(k) for k, q in headline.items()))).one()
-    f = row._mapping
+        f[f"{name}_p50"], f[f"{name}_p90"] = _percentiles(target, scope)
+    f["safeguarding_p50"], _ = _percentiles(L("safeguarding", referred="yes"), scope)
 
     names = _breakdowns(scope)
+    # Figures the breakdowns already counted (grouped over the same drill-downs), not counted twice.
+    f["received"] = sum(count for _, count in names.referrers)
+    f["triaged"], f["accepted"] = sum(names.outcomes.values()), names.outcomes.get(TriageOutcome.accept.value, 0)
+    f["actions_due"] = sum(due for _, due, _ in names.actions_by_org)
+    f["actions_on_time"] = sum(on_time for _, _, on_time in names.actions_by_org)
+    f["actions_overdue"] = sum(names.overdue_by_org.values())
     kpis = [
         _referrals_kpi(scope, f, names),
         _acceptance_kpi(scope, f, names),
@@ -935,49 +954,61 @@ def _grouped(link: Link, scope: Scope, *parts: str) -> list:
     return db.session.execute(select(*columns, func.count()).group_by(*columns)).all()
 
 
-def _breakdowns(scope: Scope) -> Breakdowns:
+#: The breakdowns a report needs; a chart asks for its own only.
+BREAKDOWNS = frozenset({"months", "agencies", "actions", "referrers", "triage", "onward"})
+
+
+def _month_counts(scope: Scope) -> list[tuple[date, date, int, int]]:
+    """Referrals received and accepted in each month of the period: one scan of each drill-down."""
     months = scope.months()
     received = drill_query(link("received"), scope)
-    triaged = drill_query(link("triaged", outcome=TriageOutcome.accept.value), scope)
-    month_counts = db.session.execute(
-        select(
-            *(
-                select(func.count()).select_from(received).where(received.c.on.between(a, b)).scalar_subquery()
-                for a, b in months
-            ),
-            *(
-                select(func.count()).select_from(triaged).where(triaged.c.on.between(a, b)).scalar_subquery()
-                for a, b in months
-            ),
-        )
-    ).one()
-    n = len(months)
-    agencies = _agency_rows(scope)
-    actions = {}
-    for organisation, on_time, count in _grouped(link("actions_due"), scope, "organisation", "on_time"):
-        due, done = actions.get(organisation, (0, 0))
-        actions[organisation] = (due + count, done + (count if on_time == "yes" else 0))
-    overdue = dict(_grouped(link("actions_overdue"), scope, "organisation"))
-    referrers = sorted(_grouped(link("received"), scope, "organisation"), key=lambda r: -r[1])
-    outcomes = {str(o): c for o, c in _grouped(link("triaged"), scope, "outcome")}
-    reasons = [(str(r), c) for r, c in _grouped(link("triaged", outcome="decline"), scope, "reason")]
-    onward = [(s, str(o), c) for s, o, c in _grouped(link("onward"), scope, "service", "outcome")]
+    accepted = drill_query(link("triaged", outcome=TriageOutcome.accept.value), scope)
+
+    def per_month(sub):
+        sums = [func.coalesce(func.sum(case((sub.c.on.between(a, b), 1), else_=0)), 0) for a, b in months]
+        return db.session.execute(select(*sums).select_from(sub)).one()
+
+    got, took = per_month(received), per_month(accepted)
+    return [(a, b, got[i], took[i]) for i, (a, b) in enumerate(months)]
+
+
+def _breakdowns(scope: Scope, parts: frozenset = BREAKDOWNS) -> Breakdowns:
+    agencies = _agency_rows(scope) if "agencies" in parts else []
+    actions, overdue = {}, {}
+    if "actions" in parts:
+        for organisation, on_time, count in _grouped(link("actions_due"), scope, "organisation", "on_time"):
+            due, done = actions.get(organisation, (0, 0))
+            actions[organisation] = (due + count, done + (count if on_time == "yes" else 0))
+        overdue = dict(_grouped(link("actions_overdue"), scope, "organisation"))
+    referrers = (
+        sorted(_grouped(link("received"), scope, "organisation"), key=lambda r: -r[1]) if "referrers" in parts else []
+    )
+    outcomes: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    if "triage" in parts:
+        for outcome, reason, count in _grouped(link("triaged"), scope, "outcome", "reason"):
+            outcomes[str(outcome)] = outcomes.get(str(outcome), 0) + count
+            if outcome == TriageOutcome.decline.value:
+                reasons[str(reason)] = reasons.get(str(reason), 0) + count
+    onward = (
+        [(s, str(o), c) for s, o, c in _grouped(link("onward"), scope, "service", "outcome")]
+        if "onward" in parts
+        else []
+    )
     wanted = {a["organisation_id"] for a in agencies} | set(actions) | set(overdue) | {r for r, _ in referrers}
     wanted |= {i for i in (scope.locality_id, scope.practice_id) if i}
     organisations = dict(
         db.session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))).all()
     )
-    from models import Locality
-
     locality = db.session.get(Locality, scope.locality_id).name if scope.locality_id else "All localities"
     return Breakdowns(
         locality=locality,
         practice=organisations.get(scope.practice_id, "All GP practices") if scope.practice_id else "All GP practices",
         organisations=organisations,
-        months=[(a, b, month_counts[i], month_counts[n + i]) for i, (a, b) in enumerate(months)],
+        months=_month_counts(scope) if "months" in parts else [],
         referrers=referrers,
         outcomes=outcomes,
-        reasons=sorted(reasons, key=lambda r: -r[1]),
+        reasons=sorted(reasons.items(), key=lambda r: -r[1]),
         agencies=agencies,
         actions_by_org=sorted(((o, d, t) for o, (d, t) in actions.items()), key=lambda r: -r[1]),
         overdue_by_org=overdue,
@@ -1093,6 +1124,17 @@ def _acceptance_kpi(scope: Scope, f, names: Breakdowns) -> Kpi:
 
 
 def _attendance_kpi(meetings: int, names: Breakdowns, threshold: int) -> Kpi:
+    return Kpi(
+        "attendance",
+        "Attendance by agency",
+        DEFINITIONS["attendance"] + f" The threshold is {threshold} %.",
+        [_count_figure("Meetings held", meetings, link("meetings"))],
+        [_attendance_table(names, threshold)],
+        chart="attendance",
+    )
+
+
+def _attendance_table(names: Breakdowns, threshold: int) -> Table:
     rows = []
     for agency in sorted(names.agencies, key=lambda a: names.organisations.get(a["organisation_id"], "")):
         org = agency["organisation_id"]
@@ -1110,31 +1152,14 @@ def _attendance_kpi(meetings: int, names: Breakdowns, threshold: int) -> Kpi:
                 Figure("Missed in a row", _count_text(agency["in_a_row"]), agency["in_a_row"]),
             ]
         )
-    table = Table(
+    return Table(
         f"Attendance and non-attendance by agency (threshold {threshold} %)",
         ["Agency", "Attendance", "Invited", "Attended", "Apologies", "Absent", "Missed in a row"],
         rows,
     )
-    return Kpi(
-        "attendance",
-        "Attendance by agency",
-        DEFINITIONS["attendance"] + f" The threshold is {threshold} %.",
-        [_count_figure("Meetings held", meetings, link("meetings"))],
-        [table],
-        chart="attendance",
-    )
 
 
 def _actions_kpi(f, names: Breakdowns) -> Kpi:
-    rows = [
-        [
-            Figure("Owner", names.organisations.get(org, "")),
-            _ratio("On time", on_time, due, link("actions_due", organisation=org, on_time="yes")),
-            _count_figure("Due", due, link("actions_due", organisation=org)),
-            _count_figure("Overdue today", names.overdue_by_org.get(org, 0), link("actions_overdue", organisation=org)),
-        ]
-        for org, due, on_time in names.actions_by_org
-    ]
     return Kpi(
         "actions",
         "Actions on time",
@@ -1144,9 +1169,22 @@ def _actions_kpi(f, names: Breakdowns) -> Kpi:
             _count_figure("Actions due", f["actions_due"], link("actions_due")),
             _count_figure("Overdue today", f["actions_overdue"], link("actions_overdue")),
         ],
-        [Table("By owner organisation", ["Owner", "On time", "Due", "Overdue today"], rows)],
+        [_actions_table(names)],
         chart="actions",
     )
+
+
+def _actions_table(names: Breakdowns) -> Table:
+    rows = [
+        [
+            Figure("Owner", names.organisations.get(org, "")),
+            _ratio("On time", on_time, due, link("actions_due", organisation=org, on_time="yes")),
+            _count_figure("Due", due, link("actions_due", organisation=org)),
+            _count_figure("Overdue today", names.overdue_by_org.get(org, 0), link("actions_overdue", organisation=org)),
+        ]
+        for org, due, on_time in names.actions_by_org
+    ]
+    return Table("By owner organisation", ["Owner", "On time", "Due", "Overdue today"], rows)
 
 
 def _onward_kpi(f, names: Breakdowns) -> Kpi:
@@ -1197,7 +1235,13 @@ def _hospital_kpi(f) -> Kpi:
         "Hospital use before and after",
         DEFINITIONS["hospital"],
         figures,
-        [Table("Hospital use, 6 months before and after the first discussion", ["Kind of hospital use", "Before", "After"], rows)],
+        [
+            Table(
+                "Hospital use, 6 months before and after the first discussion",
+                ["Kind of hospital use", "Before", "After"],
+                rows,
+            )
+        ],
         caveat=HOSPITAL_CAVEAT,
     )
 
@@ -1206,24 +1250,41 @@ _HOSPITAL_WORDS = {HospitalEventKind.admission: "Non-elective admissions", Hospi
                    "A&E attendances"}  # fmt: skip
 
 
+def _month_series(months) -> tuple[list[str], dict[str, list]]:
+    return (
+        [_month_label(a, b) for a, b, _, _ in months],
+        {"Received": [r for _, _, r, _ in months], "Accepted": [a for _, _, _, a in months]},
+    )
+
+
+def _rate_series(table: Table, name: str) -> tuple[list[str], dict[str, list]]:
+    """A table's first column against its rate column (the second), for a bar chart."""
+    return [row[0].text for row in table.rows], {name: [row[1].value or 0 for row in table.rows]}
+
+
 def _chart_data(report: Report, names: Breakdowns) -> dict:
-    months = names.months
-    attendance = report.kpi("attendance").tables[0].rows
-    actions = report.kpi("actions").tables[0].rows
     return {
-        "referrals": (
-            [_month_label(a, b) for a, b, _, _ in months],
-            {"Received": [r for _, _, r, _ in months], "Accepted": [a for _, _, _, a in months]},
-        ),
-        "attendance": (
-            [row[0].text for row in attendance],
-            {"Attendance %": [row[1].value or 0 for row in attendance]},
-        ),
-        "actions": (
-            [row[0].text for row in actions],
-            {"On time %": [row[1].value or 0 for row in actions]},
-        ),
+        "referrals": _month_series(names.months),
+        "attendance": _rate_series(report.kpi("attendance").tables[0], "Attendance %"),
+        "actions": _rate_series(report.kpi("actions").tables[0], "On time %"),
     }
+
+
+def chart_report(scope: Scope, name: str, period_label: str = "") -> Report:
+    """A report holding one chart's data only (the chart's own request computes no other figure)."""
+    threshold = int(get_setting(ATTENDANCE_THRESHOLD))
+    part = {"referrals": "months", "attendance": "agencies", "actions": "actions"}[name]
+    names = _breakdowns(scope, frozenset({part}))
+    series = {
+        "referrals": lambda: _month_series(names.months),
+        "attendance": lambda: _rate_series(_attendance_table(names, threshold), "Attendance %"),
+        "actions": lambda: _rate_series(_actions_table(names), "On time %"),
+    }[name]()
+    report = Report(
+        scope, period_label or scope.label, names.locality, names.practice, [], attendance_threshold=threshold
+    )
+    report.chart_data = {name: series}
+    return report
 
 
 # --- the records behind a figure ------------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ from services.settings import RISK_POINTS
 from timefmt import today
 
 #: The settings screen's other required fields, at their defaults.
-SESSION_AND_CHASE = {"chase_days": 7, "idle_minutes": 30, "absolute_hours": 12}
+SESSION_AND_CHASE = {
+    "chase_days": 7, "idle_minutes": 30, "absolute_hours": 12, "attendance_threshold": 75, "share_days": 5
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(

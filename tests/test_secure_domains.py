@@ -9,7 +9,7 @@ from sqlalchemy import select
 import risk
 from models import DomainError, OutboxEmail, SecureDomain, Setting, db
 from services.outbox import is_secure_address, queue_email
-from services.settings import CHASE_INTERVAL, get_setting
+from services.settings import ATTENDANCE_THRESHOLD, CARE_PLAN_SHARE_DAYS, CHASE_INTERVAL, get_setting
 from tests.factories import refused, shown
 
 NEW = "/admin/secure_domain/new/"
@@ -131,8 +131,21 @@ def test_patient_data_to_a_council_is_refused_until_its_domain_is_added(app):
 
 def _settings_form(**overrides) -> dict:
     return (
-        dict(risk.DEFAULTS) | {"cutoff_days": 2, "chase_days": 7, "idle_minutes": 30, "absolute_hours": 12} | overrides
+        dict(risk.DEFAULTS)
+        | {"cutoff_days": 2, "chase_days": 7, "idle_minutes": 30, "absolute_hours": 12}
+        | {"attendance_threshold": 75, "share_days": 5}
+        | overrides
     )
+
+
+def test_the_settings_screen_saves_the_kpi_thresholds(signed_in):
+    lead = signed_in("team_lead")
+    assert 'value="75"' in shown(lead.get("/admin/settings/"))
+    lead.submit("/admin/settings/", _settings_form(attendance_threshold=80, share_days=3))
+    assert (get_setting(ATTENDANCE_THRESHOLD), get_setting(CARE_PLAN_SHARE_DAYS)) == (80, 3)
+    page = shown(lead.submit("/admin/settings/", _settings_form(attendance_threshold=120)))
+    assert "Between 0 and 100." in page
+    assert get_setting(ATTENDANCE_THRESHOLD) == 80
 
 
 def test_the_settings_screen_saves_the_chase_interval(signed_in):
