@@ -225,6 +225,9 @@ class BankHoliday(db.Model):
     def __str__(self) -> str:
         return f"{self.day:%d/%m/%Y} {self.name}"
 
+    def __repr__(self) -> str:
+        return f"<BankHoliday {self.day}>"
+
 
 class SecureDomain(TimestampMixin, ArchivableMixin, db.Model):
     """An email domain accredited for patient data (NHS secure email standard, DCB1596), kept by the team lead.
