@@ -244,15 +244,22 @@ def generate_agency_log(organisation: Organisation, by: User, fmt: str, scope: l
         content, filename = agency_log.render_xlsx(log), f"{log.filename_stem}.xlsx"
     else:
         raise DomainError("The action log comes as .docx or .xlsx.")
+    detail = f"{organisation.name}'s open actions ({len(log.rows)}), {fmt}"
+    return _record_naming(DocumentKind.action_log, filename, content, by, log.patient_ids, detail,
+                          organisation_id=organisation.id)  # fmt: skip
+
+
+def _record_naming(kind: DocumentKind, filename: str, content: bytes, by: User, patient_ids: list[int], detail: str,
+                   organisation_id: int | None = None) -> Generated:  # fmt: skip
+    """Record a document about several patients (or none): one entry for it and one for each patient it names."""
     record = GeneratedDocument(
-        kind=DocumentKind.action_log, filename=filename, generated_by_id=by.id, organisation_id=organisation.id,
+        kind=kind, filename=filename, generated_by_id=by.id, organisation_id=organisation_id,
         sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content), content=content,
     )  # fmt: skip
     db.session.add(record)
     db.session.flush()
-    detail = f"{organisation.name}'s open actions ({len(log.rows)}), {fmt}"
     audit.record(AuditAction.document, table="generated_document", record_id=record.id, detail=detail)
-    audit.record_patients_shown(AuditAction.document, log.patient_ids, table="generated_document", detail=detail)
+    audit.record_patients_shown(AuditAction.document, patient_ids, table="generated_document", detail=detail)
     return Generated(record, content)
 
 
@@ -365,13 +372,4 @@ def generate_kpi_report(report: kpis.Report, fmt: str, by: User, row_cap: int) -
         content, filename = kpi_report.render_xlsx(report, sheets, row_cap), f"{stem}.xlsx"
     else:
         raise DomainError("The KPI report comes as .docx or .xlsx.")
-    record = GeneratedDocument(
-        kind=DocumentKind.kpi_report, filename=filename, generated_by_id=by.id,
-        sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content), content=content,
-    )  # fmt: skip
-    db.session.add(record)
-    db.session.flush()
-    detail = f"KPI report, {described}, {fmt}"
-    audit.record(AuditAction.document, table="generated_document", record_id=record.id, detail=detail)
-    audit.record_patients_shown(AuditAction.document, patients, table="generated_document", detail=detail)
-    return Generated(record, content)
+    return _record_naming(DocumentKind.kpi_report, filename, content, by, patients, f"KPI report, {described}, {fmt}")
