@@ -69,6 +69,18 @@ def load_config(app: Flask, config: dict | None) -> None:
         SQLALCHEMY_ENGINE_OPTIONS={"hide_parameters": True},
         #: Where members reach the tool: links in emails are built on it.
         PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        #: Sign-in with the organisation's account (OpenID Connect: NHSmail, Entra ID); off unless OIDC_ISSUER is set.
+        OIDC_ISSUER=os.environ.get("OIDC_ISSUER", ""),
+        OIDC_CLIENT_ID=os.environ.get("OIDC_CLIENT_ID", ""),
+        OIDC_CLIENT_SECRET=os.environ.get("OIDC_CLIENT_SECRET", ""),
+        OIDC_ALLOWED_DOMAINS=[
+            d.strip().lower() for d in os.environ.get("OIDC_ALLOWED_DOMAINS", "").split(",") if d.strip()
+        ],
+        #: The provider's MFA stands in for the local second factor only when this is set (Entra v2 has no `amr`).
+        OIDC_TRUSTS_MFA=os.environ.get("OIDC_TRUSTS_MFA") == "1",
+        #: Every address the provider gives is its own directory's, so verified (Entra sends no email_verified).
+        OIDC_EMAILS_VERIFIED=os.environ.get("OIDC_EMAILS_VERIFIED") == "1",
+        OIDC_LABEL=os.environ.get("OIDC_LABEL", ""),
         #: The ORGANIZER of calendar invitations: replies and declines go to it, so by default the sending address.
         MEETING_ORGANISER=os.environ.get("MEETING_ORGANISER") or os.environ.get("MAIL_FROM") or PLACEHOLDER_SENDER,
     )
@@ -140,8 +152,7 @@ def create_app(config: dict | None = None) -> Flask:
         app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True, compare_type=True
     )
     csrf.init_app(app)
-    auth.login_manager.init_app(app)
-    app.register_blueprint(auth.bp)
+    auth.init_app(app)
     app.register_blueprint(availability.bp)
     app.register_blueprint(action_links.bp)
     app.jinja_env.filters.update(

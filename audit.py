@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 from models import AuditAction, AuditEntry, Patient, db, utcnow
 
 #: Tables whose changes are not audited: the trail itself.
-UNAUDITED_TABLES = frozenset({"audit_entry", "audit_seal", "alembic_version", "user_session"})
+#: recovery_code holds hashes of secrets: its uses are audited in words (services/second_factor.py).
+UNAUDITED_TABLES = frozenset({"audit_entry", "audit_seal", "alembic_version", "user_session", "recovery_code"})
 #: Columns whose values never enter the trail (only the fact that they changed).
-SECRET_COLUMNS = frozenset({"password_hash", "session_token"})
+SECRET_COLUMNS = frozenset({"password_hash", "session_token", "totp_secret"})
 #: Columns that change on every save and say nothing on their own.
-NOISE_COLUMNS = frozenset({"updated_at", "version", "last_sign_in_at"})
+NOISE_COLUMNS = frozenset({"updated_at", "version", "last_sign_in_at", "totp_last_step"})
 
 
 class AuditTampering(Exception):

@@ -7,8 +7,9 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 import demo
-from models import EmailStatus, Organisation, OutboxEmail, Role, db
+from models import EmailStatus, Organisation, OutboxEmail, Role, User, db
 from services.accounts import create_user
+from services.second_factor import enrol_with_secret, reset_second_factor
 from unit_of_work import perform
 
 
@@ -26,16 +27,43 @@ def run(operation):
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--organisation", "ods", default=None, help="ODS code; defaults to the ILR team.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option(
+    "--totp-secret",
+    default=None,
+    help="The second factor's base32 secret (tests, provisioning); without it the person sets one up at first sign-in.",
+)
 @with_appcontext
-def create_user_command(email, name, role, ods, password):
+def create_user_command(email, name, role, ods, password, totp_secret):
     """Create a sign-in account."""
     organisation = None
     if ods:
         organisation = db.session.scalars(db.select(Organisation).where(Organisation.ods_code == ods.upper())).first()
         if organisation is None:
             raise click.ClickException(f"No organisation has the ODS code {ods}.")
-    user = run(lambda: create_user(email, name, role, password, organisation))
+
+    def create():
+        user = create_user(email, name, role, password, organisation)
+        return user, enrol_with_secret(user, totp_secret) if totp_secret else None
+
+    user, codes = run(create)
     click.echo(f"Created {user.role.label} account for {user.email}.")
+    if codes:
+        click.echo("Second factor set up. Recovery codes (each works once; shown only now):")
+        click.echo("  " + "  ".join(codes))
+    else:
+        click.echo("They set up their second factor (an authenticator app) when they first sign in.")
+
+
+@click.command("reset-second-factor")
+@click.argument("email")
+@with_appcontext
+def reset_second_factor_command(email):
+    """Forget an account's second factor (a lost phone): it signs out everywhere and sets one up at next sign-in."""
+    user = db.session.scalars(db.select(User).where(db.func.lower(User.email) == email.strip().lower())).first()
+    if user is None:
+        raise click.ClickException(f"No account has the email {email}.")
+    run(lambda: reset_second_factor(user, by=None))
+    click.echo(f"The second factor of {user.email} is reset: they set up a new one when they next sign in.")
 
 
 @click.command("send-outbox")
@@ -109,10 +137,15 @@ def seed_demo_command(patients, seed, if_empty, force):
 
 @click.command("demo-logins")
 def demo_logins_command():
-    """Print the demo accounts and their password."""
+    """Print the demo accounts, their password and their second factor (demo data only)."""
     click.echo(f"Demo sign-ins (password for all: {demo.DEMO_PASSWORD}):")
     for email, _name, role, _ in demo.DEMO_ACCOUNTS:
+        secret = demo.demo_totp_secret(email)
         click.echo(f"  {role.label:<15} {email}")
+        click.echo(f"  {'':<15} second factor: add the key {secret} to an authenticator app (time-based, 6 digits)")
+        click.echo(f"  {'':<15} or a recovery code (each works once): {demo.demo_recovery_codes(email)[0]}")
+    click.echo("No authenticator app to hand? The code a key gives now:")
+    click.echo('  .venv/bin/python -c "import pyotp, sys; print(pyotp.TOTP(sys.argv[1]).now())" KEY')
     click.echo("Open http://127.0.0.1:5000")
 
 
@@ -173,6 +206,7 @@ COMMANDS = (
     backup_command,
     verify_backup_command,
     create_user_command,
+    reset_second_factor_command,
     send_outbox_command,
     chase_overdue_command,
     seed_demo_command,

@@ -15,6 +15,7 @@ from admin.base import SecureModelView
 from admin.forms import unique
 from models import Organisation, SecureDomain, User, db
 from services.accounts import deactivate_user, update_account
+from services.second_factor import reset_second_factor
 
 ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
 #: Labels of letters, digits and hyphens between dots: what an email address may end with.
@@ -110,12 +111,22 @@ class UserView(SecureModelView):
     roles_create = TEAM_LEAD
     roles_edit = TEAM_LEAD
     roles_export = TEAM_LEAD
-    column_list = ["name", "email", "role", "organisation", "active", "last_sign_in_at"]
-    column_labels = {"active": "Active", "last_sign_in_at": "Last signed in", "email": "Email"}
+    column_list = ["name", "email", "role", "organisation", "active", "totp_enrolled_at", "last_sign_in_at"]
+    column_labels = {
+        "active": "Active",
+        "last_sign_in_at": "Last signed in",
+        "email": "Email",
+        "totp_enrolled_at": "Second factor set up",
+        "oidc_subject": "Organisation sign-in linked",
+    }
+    column_formatters = {"oidc_subject": lambda view, context, model, name: "Yes" if model.oidc_subject else "No"}
     column_searchable_list = ["name", "email"]
     column_filters = ["role", "active", "organisation.name"]
     column_default_sort = "name"
-    column_details_list = ["name", "email", "role", "organisation", "active", "last_sign_in_at", "created_at"]
+    column_details_list = [
+        "name", "email", "role", "organisation", "active", "totp_enrolled_at", "oidc_subject", "last_sign_in_at",
+        "created_at",
+    ]  # fmt: skip
     column_export_list = ["name", "email", "role", "organisation", "active", "last_sign_in_at"]
     form_columns = ["name", "email", "role", "organisation", "active", "new_password"]
     form_extra_fields = {
@@ -145,8 +156,26 @@ class UserView(SecureModelView):
 
         self.perform(deactivate_all, lambda n: f"{n} account(s) deactivated.")
 
+    @action(
+        "reset_second_factor",
+        "Reset second factor",
+        "Reset the second factor of the selected accounts? They are signed out and set up a new authenticator app "
+        "at their next sign-in.",
+    )
+    def action_reset_second_factor(self, ids):
+        users = self.rows(ids)
+
+        def reset_all():
+            for user in users:
+                reset_second_factor(user, by=current_user)
+            return len(users)
+
+        self.perform(
+            reset_all, lambda n: f"Second factor reset for {n} account(s): they set up a new one at next sign-in."
+        )
+
     def is_action_allowed(self, name):
-        if name == "deactivate":
+        if name in ("deactivate", "reset_second_factor"):
             return self._allowed(TEAM_LEAD)
         return super().is_action_allowed(name)
 

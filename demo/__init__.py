@@ -41,7 +41,7 @@ from demo.meetings import seed_meetings
 from demo.organisations import seed_organisations
 from demo.patients import draw_nhs_numbers, seed_patient
 from demo.people import seed_people
-from demo.reference import DEMO_ACCOUNTS, DEMO_PASSWORD
+from demo.reference import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_recovery_codes, demo_totp_secret
 from demo.system import seed_system_records
 from models import User, db
 from services.audit_seal import seal_audit
@@ -51,6 +51,8 @@ __all__ = [
     "DEFAULT_SEED",
     "DEMO_ACCOUNTS",
     "DEMO_PASSWORD",
+    "demo_recovery_codes",
+    "demo_totp_secret",
     "SeedReport",
     "database_is_empty",
     "seed_demo",

@@ -11,8 +11,9 @@ from werkzeug.security import generate_password_hash
 
 from demo.bulk import existing_ids
 from demo.context import Context, Locality
-from demo.reference import DEMO_ACCOUNTS, DEMO_PASSWORD, MEMBERSHIP
-from models import Contact, MeetingMember, MemberRole, OrganisationType, Role, User, db
+from demo.reference import DEMO_ACCOUNTS, DEMO_PASSWORD, MEMBERSHIP, demo_recovery_codes, demo_totp_secret
+from models import Contact, MeetingMember, MemberRole, OrganisationType, RecoveryCode, Role, User, db
+from services.second_factor import hash_recovery_code
 
 
 @dataclass
@@ -105,6 +106,7 @@ def _user(ctx: Context, people: _Directory, email: str, name: str, role: Role, o
     user_id = people.users_by_email.get(email)
     if user_id is None:
         user_id = people.users_by_email[email] = ctx.rows.next_id(User)
+        stamp = ctx.stamp(ctx.set_up_on)
         ctx.rows.add(
             User,
             id=user_id,
@@ -115,8 +117,15 @@ def _user(ctx: Context, people: _Directory, email: str, name: str, role: Role, o
             password_hash=people.password_hash,
             active=True,
             session_token=secrets.token_hex(16),
-            **ctx.stamp(ctx.set_up_on),
+            # Every demo account has its second factor set up, as in production (`flask demo-logins` prints it).
+            totp_secret=demo_totp_secret(email),
+            totp_enrolled_at=stamp["created_at"],
+            **stamp,
         )
+        if any(email == account[0] for account in DEMO_ACCOUNTS):
+            for code in demo_recovery_codes(email):
+                ctx.rows.add(RecoveryCode, id=ctx.rows.next_id(RecoveryCode), user_id=user_id,
+                             code_hash=hash_recovery_code(code), created_at=stamp["created_at"])  # fmt: skip
     return user_id
 
 

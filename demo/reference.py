@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import random
+
 from models import (
     ActionStatus,
     GoalDomain,
@@ -12,9 +16,24 @@ from models import (
     SafeguardingCategory,
 )
 from services.accounts import ILR_TEAM_ODS
+from services.second_factor import RECOVERY_CODES, recovery_code_from
 
 #: The demo accounts' shared password: for the demo database only.
 DEMO_PASSWORD = "demo-password-2026"
+
+
+def demo_totp_secret(email: str) -> str:
+    """A demo account's second-factor secret: derived from its address, so `flask demo-logins` can print it
+    without reading the database (it never prints a real account's secret). Demo data only."""
+    return base64.b32encode(hashlib.sha256(f"ilr-demo-second-factor:{email}".encode()).digest()[:20]).decode()
+
+
+def demo_recovery_codes(email: str) -> list[str]:
+    """A demo account's ten recovery codes, derived from its address like its secret (demo data only)."""
+    chooser = random.Random(f"ilr-demo-recovery:{email}")  # noqa: S311 - demo data, printed on purpose
+    return [recovery_code_from(chooser.choice) for _ in range(RECOVERY_CODES)]
+
+
 #: The demo accounts `make run` prints: (email, name, role, ODS code of their organisation, None for the ILR team).
 DEMO_ACCOUNTS = [
     ("coordinator@ilr-demo.nhs.net", "Casey Coordinator", Role.coordinator, None),

@@ -67,6 +67,7 @@ from models.people import (
     MemberRole,
     Organisation,
     OrganisationType,
+    RecoveryCode,
     Role,
     SignInMethod,
     User,

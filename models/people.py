@@ -96,6 +96,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     """A sign-in account: ILR staff, a partner agency's named member, or an observer."""
 
     __tablename__ = "user_account"
+    #: The organisation's identity provider names one person by (issuer, subject): one account each.
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -109,8 +111,20 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: Changes on password reset or deactivation, which signs the account out everywhere.
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The second factor (services/second_factor.py): a TOTP secret (base32), set when enrolment starts and
+    #: confirmed by the first right code; null again when the team lead resets it.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The time step of the last code accepted: a code is good once, so a code seen over a shoulder is not.
+    totp_last_step: Mapped[int | None]
+    #: Who the organisation's identity provider says this is, bound at the first sign-in through it.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(300))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -144,6 +158,31 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enrolled_at is not None
+
+
+class RecoveryCode(db.Model):
+    """One of ten single-use codes for signing in without the authenticator app; only a hash is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set when the code signs someone in: it is never good again.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+    def __str__(self) -> str:
+        return f"Recovery code of {self.user} ({'used' if self.used_at else 'unused'})"
+
+    def __repr__(self) -> str:
+        return f"<RecoveryCode {self.id} user={self.user_id}{' used' if self.used_at else ''}>"
 
 
 class SignInMethod(LabelledEnum):

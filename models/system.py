@@ -156,6 +156,11 @@ class AuditAction(LabelledEnum):
     sign_out = "sign_out", "Signed out"
     session_ended = "session_ended", "Session ended"
     refused = "refused", "Refused"
+    # Values at most 20 characters: the column's length.
+    second_factor_enrolled = "totp_enrolled", "Second factor set up"
+    second_factor_reset = "totp_reset", "Second factor reset"
+    recovery_code_used = "recovery_code_used", "Recovery code used"
+    identity_linked = "identity_linked", "Organisation sign-in linked"
 
 
 class AuditEntry(db.Model):

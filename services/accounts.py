@@ -127,9 +127,10 @@ def record_sign_in(user: User) -> None:
     db.session.flush()
 
 
-def record_failed_sign_in(email: str, user: User | None) -> None:
-    """A refused sign-in, with the email tried (and the account, when one has that email)."""
-    audit.record(AuditAction.sign_in_failed, user_id=user.id if user else None, detail=f"email={email}")
+def record_failed_sign_in(email: str, user: User | None, why: str | None = None) -> None:
+    """A refused sign-in, with the email tried (and the account, when one has that email); a wrong second-factor
+    code is one too, so it counts towards the same throttle as a wrong password."""
+    audit.record(AuditAction.sign_in_failed, user_id=user.id if user else None, detail=f"email={email}", reason=why)
     db.session.flush()
 
 

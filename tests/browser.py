@@ -15,16 +15,19 @@ import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
+import time_machine
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 from app import create_app
-from models import db
+from models import User, db, utcnow
 from tests.conftest import PASSWORD, USE_POSTGRES, base_config, require_tool
 
 CHROMIUM = "/usr/bin/chromium"
@@ -91,6 +94,17 @@ def live_server(database_url, tmp_path_factory, live_seed: Callable[[], None]):
             db.engine.dispose()
 
 
+#: Clock moves made so far (see `_fresh_code`): undone, last first, when the browser closes.
+_CLOCK_MOVES: list = []
+
+
+def _move_clock_on(seconds: int) -> None:
+    """Move this process's clock (the live server's too: it runs in a thread here) on, ticking from there."""
+    traveller = time_machine.travel(utcnow() + timedelta(seconds=seconds), tick=True)
+    traveller.start()
+    _CLOCK_MOVES.append(traveller)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the run (Debian's build: Playwright cannot download its own here)."""
@@ -105,14 +119,18 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+            while _CLOCK_MOVES:
+                _CLOCK_MOVES.pop().stop()
 
 
 class Visit:
     """One browser tab that records CSP violations and script errors, and audits each page it shows."""
 
-    def __init__(self, page, base_url: str, name: str):
+    def __init__(self, page, base_url: str, name: str, app: Flask | None = None):
         self.page = page
         self.base_url = base_url
+        #: The served app, for reading what the browser did (and an account's second-factor state).
+        self.app = app
         self.name = name
         self.shots = 0
         self.console_errors: list[str] = []
@@ -186,7 +204,7 @@ def visit(browser, live_server, request):
     context.add_init_script(CSP_LISTENER)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    tab = Visit(page, live_server.url, request.node.name.removeprefix("test_"))
+    tab = Visit(page, live_server.url, request.node.name.removeprefix("test_"), live_server.app)
     try:
         yield tab
         tab.assert_clean()
@@ -194,8 +212,30 @@ def visit(browser, live_server, request):
         context.close()
 
 
+def _fresh_code(visit: Visit, email: str, secret: str) -> str:
+    """The code the account's authenticator app shows now; one not used yet. The tests of a module share one live
+    database, and one account signs in test after test: when its last accepted code is this 30 s step's, the
+    clock moves on to the next step (as a person would wait), rather than the test meeting the reuse rule."""
+    with visit.app.app_context():
+        last = db.session.scalar(db.select(User.totp_last_step).where(User.email == email.lower()))
+        db.session.remove()
+    totp = pyotp.TOTP(secret)
+    if last is not None and totp.timecode(utcnow()) <= last:
+        _move_clock_on(30 * (last - totp.timecode(utcnow()) + 1))
+    return totp.now()
+
+
+def _secret_of(visit: Visit, email: str) -> str:
+    with visit.app.app_context():
+        secret = db.session.scalar(db.select(User.totp_secret).where(User.email == email.lower()))
+        db.session.remove()
+    assert secret, f"{email} has no second-factor secret"
+    return secret
+
+
 def sign_in(visit: Visit, email: str, password: str = PASSWORD) -> None:
-    """Sign in through the form, as a person does, and fail unless the signed-in admin home loads.
+    """Sign in through both steps, as a person does: the password, then the code of their authenticator app
+    (setting one up from the page's key when the account has none); fail unless the signed-in admin home loads.
 
     Every browser test signs in here, so a change to signing in is made in this one place.
     """
@@ -204,6 +244,16 @@ def sign_in(visit: Visit, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     try:
+        expect(page).to_have_url(re.compile(r"/login/(code|set-up)$"), timeout=10_000)
+        setting_up = page.url.endswith("/set-up")
+        visit.check("set-up" if setting_up else "code")
+        secret = page.locator(".totp-secret").inner_text().replace(" ", "") if setting_up else _secret_of(visit, email)
+        page.get_by_label("Code from your authenticator app").fill(_fresh_code(visit, email, secret))
+        page.get_by_role("button", name="Set up and sign in" if setting_up else "Continue").click()
+        if setting_up:
+            expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+            visit.check("recovery-codes")
+            page.get_by_role("link", name="I have kept them: continue").click()
         expect(page).to_have_url(re.compile(r"/admin/$"), timeout=10_000)
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     except AssertionError as exc:

@@ -7,15 +7,17 @@ import html
 import os
 import re
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask import has_app_context
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 from app import create_app
-from models import Organisation, OrganisationType, Role, User, db
+from models import Organisation, OrganisationType, Role, User, db, utcnow
 
 #: Fixtures for every test module: the factories (`create_patient(**overrides)` and friends), and the
 #: live server and browser tab of the browser tests.
@@ -24,6 +26,10 @@ pytest_plugins = ["tests.factories", "tests.browser"]
 ON_CI = os.environ.get("CI") == "true"
 USE_POSTGRES = os.environ.get("ILR_TEST_DB") == "postgresql"
 PASSWORD = "a-long-test-password"
+#: Every test account's second factor (base32); `make_user(totp_enrolled_at=None)` makes one that must enrol.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+#: The refusal of a code already used: signing one user in twice within 30 s meets it.
+CODE_REUSED = "has been used already"
 #: Create forms carry a one-time token; `Client.submit` fetches it like a browser.
 CREATE_FORM = re.compile(r"/new/|/admin/intake/")
 FORM_TOKEN_INPUT = re.compile(r'name="form_token" type="hidden" value="([^"]*)"')
@@ -137,6 +143,7 @@ def make_user(app, make_org):
         n = next(counter)
         org = overrides.pop("organisation", None) or make_org(name=f"{role.label} org {n}")
         user = User(email=f"{role.value}{n}@example.nhs.net", name=f"{role.label} {n}", role=role, organisation=org)
+        user.totp_secret, user.totp_enrolled_at = TOTP_SECRET, utcnow()
         for key, value in overrides.items():
             setattr(user, key, value)
         user.set_password(overrides.get("password", PASSWORD))
@@ -209,13 +216,32 @@ class Client:
         self._token = None
         return response
 
-    def sign_in(self, user_or_email, password: str = PASSWORD):
-        """Sign in through the form, then open the admin home to prove it: a signed-in page, not the sign-in form.
+    def answer_code(self, code: str, step: str = "/code"):
+        """Post the second step's form (a code from the app, or a recovery code; `step="/set-up"` for the first
+        code at enrolment) and return its answer."""
+        page = self.http.get(f"/login{step}")
+        response = self.http.post(f"/login{step}", data={"code": code, "csrf_token": self._token_on(page)})
+        self._token = None
+        return response
 
-        Returns the sign-in form's answer (its redirect and cookie). Every test that needs a
-        signed-in client comes here, so a change to signing in is made in this one place.
+    def sign_in(self, user_or_email, password: str = PASSWORD):
+        """Sign in through both steps (the password, then the code the account's authenticator app would show),
+        then open the admin home to prove it: a signed-in page, not the sign-in form or the code page.
+
+        Returns the code form's answer (its redirect and cookie). Every test that needs a signed-in client
+        comes here, so a change to signing in is made in this one place. Signing one user in twice within one
+        30-second step meets the reuse rule: such a test moves the clock 30 s (time-machine) in between.
         """
-        response = self.attempt_sign_in(user_or_email, password)
+        first = self.attempt_sign_in(user_or_email, password)
+        response = first
+        step = first.headers.get("Location", "") if first.status_code == 302 else ""
+        if step.endswith(("/login/code", "/login/set-up")):
+            # An account without a second factor sets one up, as a person would: the app reads the QR code's secret.
+            response = self.answer_code(pyotp.TOTP(totp_secret_of(user_or_email)).now(), step.rpartition("/login")[2])
+            assert CODE_REUSED not in page_text(response), (
+                "this user was signed in less than 30 s ago with the same code: move the clock 30 s "
+                "(the next_code_step fixture, or time_machine's shift) between the two sign-ins"
+            )
         home = self.http.get("/admin/")
         text = page_text(home)
         if home.status_code != 200 or SIGN_OUT_FORM not in text:
@@ -244,6 +270,29 @@ class Client:
             if found:
                 data["form_token"] = html.unescape(found.group(1))
         return self.http.post(url, data=data, **kwargs)
+
+
+def totp_secret_of(user_or_email) -> str:
+    """The account's second-factor secret, from the test's database."""
+    email = getattr(user_or_email, "email", user_or_email).strip().lower()
+    secret = db.session.scalar(select(User.totp_secret).where(func.lower(User.email) == email))
+    assert secret, f"{email} has no second-factor secret to answer with"
+    return secret
+
+
+@pytest.fixture
+def next_code_step(time_machine):
+    """`next_code_step()` between two sign-ins of one user: the clock moves 30 s on, so the authenticator shows
+    a new code (the one before has been used, and a code is good once)."""
+    started = []
+
+    def move() -> None:
+        if not started:
+            time_machine.move_to(utcnow(), tick=True)
+            started.append(True)
+        time_machine.shift(timedelta(seconds=30))
+
+    return move
 
 
 @pytest.fixture

@@ -43,6 +43,10 @@ class Call:
     #: False for an endpoint Flask-Admin adds but this screen lacks (no look-up field, no inline editing):
     #: nobody may use it, and past the role check Flask-Admin answers 404, which counts as refused here only.
     offered: bool = True
+    #: A step of signing in, open to everyone and needing no role: without a sign-in under way it sends the
+    #: caller back to the sign-in page, and organisation sign-in's pages are not found while it is off.
+    #: Its behaviour is tested in tests/test_second_factor.py and tests/test_organisation_sign_in.py.
+    sign_in_step: bool = False
 
     def __post_init__(self):
         if self.allowed and not self.offered:
@@ -101,6 +105,12 @@ POLICY: dict[tuple[str, str], Call] = {
     ("auth.login", "GET"): Call(EVERYONE),
     ("auth.login", "POST"): Call(EVERYONE),  # an empty form: refused by validation
     ("auth.logout", "POST"): Call(SIGNED_IN, ends_session=True),
+    ("auth.second_factor", "GET"): Call(EVERYONE, sign_in_step=True),
+    ("auth.second_factor", "POST"): Call(EVERYONE, sign_in_step=True),
+    ("auth.enrol", "GET"): Call(EVERYONE, sign_in_step=True),
+    ("auth.enrol", "POST"): Call(EVERYONE, sign_in_step=True),
+    ("auth.organisation_login", "GET"): Call(EVERYONE, sign_in_step=True),
+    ("auth.organisation_callback", "GET"): Call(EVERYONE, sign_in_step=True),
     ("admin.index", "GET"): Call(SIGNED_IN),
     # --- Settings ------------------------------------------------------------------------------
     # Organisations are reference data staff keep up to date; only the team lead archives them.

@@ -229,6 +229,8 @@ def verdict(call: Call, caller: str, response) -> str | None:
     to_sign_in = status in REDIRECTS and location.path == "/login"
     #: The sign-in wall always says where to come back to; a sign-out landing on the sign-in page does not.
     sign_in_wall = to_sign_in and "next" in parse_qs(location.query)
+    if call.sign_in_step:
+        return None if status < 500 and status != 403 else "expected a step of signing in (no role needed)"
     if caller in call.allowed:
         if call.ends_session:
             return None if to_sign_in and not sign_in_wall else "expected allowed (sign-out)"

@@ -28,7 +28,8 @@ def test_team_lead_creates_an_account_that_can_sign_in(app, signed_in, make_org)
     user = _user("sam.social@example.gov.uk")
     assert user.role == Role.partner and user.organisation_id == org.id
     newcomer = Client(app.test_client())
-    assert newcomer.sign_in("sam.social@example.gov.uk", "a-long-enough-password").status_code == 302
+    # No second factor yet: the first sign-in sets one up and shows the recovery codes.
+    assert "Your recovery codes" in page_text(newcomer.sign_in("sam.social@example.gov.uk", "a-long-enough-password"))
 
 
 def test_new_account_needs_a_long_password(signed_in, make_org):
@@ -258,5 +259,7 @@ def test_seed_demo_and_logins(app):
     assert "already has data" in runner.invoke(args=["seed-demo", "--if-empty"]).output
     logins = runner.invoke(args=["demo-logins"]).output
     assert "lead@ilr-demo.nhs.net" in logins
+    lead = db.session.scalars(db.select(User).where(User.email == "lead@ilr-demo.nhs.net")).one()
+    assert f"add the key {lead.totp_secret} to an authenticator app" in logins and lead.has_second_factor
     client = Client(app.test_client())
     assert client.sign_in("lead@ilr-demo.nhs.net", "demo-password-2026").status_code == 302

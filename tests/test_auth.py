@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pyotp
 import pytest
+import time_machine
 
 from auth import safe_next
-from models import Role, db
-from tests.conftest import PASSWORD, page_text
+from models import Role, db, utcnow
+from tests.conftest import PASSWORD, TOTP_SECRET, page_text
 
 
 def test_sign_in_and_out(client, make_user):
@@ -97,7 +101,15 @@ def test_next_is_followed_after_sign_in(client, make_user):
         "/login?next=https://evil.example/",
         data={"email": user.email, "password": PASSWORD, "csrf_token": client.csrf_token()},
     )
-    assert response.headers["Location"] == "/admin/"
+    assert response.headers["Location"] == "/login/code"
+    assert client.answer_code(pyotp.TOTP(TOTP_SECRET).now()).headers["Location"] == "/admin/"
+    client.sign_out()
+    client.http.post(
+        "/login?next=/admin/organisation/",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": client.csrf_token()},
+    )
+    with time_machine.travel(utcnow() + timedelta(seconds=30)):
+        assert client.answer_code(pyotp.TOTP(TOTP_SECRET).now()).headers["Location"] == "/admin/organisation/"
 
 
 def test_session_cookie_is_httponly_and_samesite_lax(client, make_user):

@@ -129,9 +129,11 @@ def held_meeting(make_user):
     return world
 
 
-def _download(app, user, url) -> Document:
-    client = Client(app.test_client())
-    client.sign_in(user)
+def _download(app, user, url, client: Client | None = None) -> Document:
+    """The document at `url`, downloaded by `user` (signed in on a new client, or on the one given)."""
+    if client is None:
+        client = Client(app.test_client())
+        client.sign_in(user)
     response = client.get(url)
     assert response.status_code == 200, response.status_code
     assert response.mimetype.endswith("wordprocessingml.document")
@@ -332,11 +334,13 @@ def test_the_default_base_document_has_a_sans_serif_body(app, held_meeting):
 
 def test_action_log_whole_and_one_agencys_extract(app, held_meeting):
     meeting_id = held_meeting.meeting.id
-    whole, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{meeting_id}/document/action_log")
+    client = Client(app.test_client())
+    client.sign_in(held_meeting.user)
+    whole, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{meeting_id}/document/action_log", client)
     assert len(whole.tables[0].rows) == 3
     social = held_meeting.agencies["social"].id
     extract, _ = _download(
-        app, held_meeting.user, f"/admin/meeting-room/{meeting_id}/document/action_log?organisation={social}"
+        app, held_meeting.user, f"/admin/meeting-room/{meeting_id}/document/action_log?organisation={social}", client
     )
     rows = extract.tables[0].rows[1:]
     assert [r.cells[2].text for r in rows] == ["Increase care package to four calls a day"]
@@ -455,10 +459,10 @@ def test_a_partner_downloads_only_their_own_agencys_actions(app, held_meeting, m
     partner = make_user(Role.partner, organisation=held_meeting.agencies["mental"])
     held_meeting.members[1].user_id = partner.id
     db.session.commit()
-    document, _ = _download(app, partner, f"/admin/meeting-room/{held_meeting.meeting.id}/document/action_log")
-    assert [r.cells[2].text for r in document.tables[0].rows[1:]] == ["Medication review"]
     client = Client(app.test_client())
     client.sign_in(partner)
+    document, _ = _download(app, partner, f"/admin/meeting-room/{held_meeting.meeting.id}/document/action_log", client)
+    assert [r.cells[2].text for r in document.tables[0].rows[1:]] == ["Medication review"]
     assert client.get(f"/admin/meeting-room/{held_meeting.meeting.id}/document/minutes").status_code == 403
     outsider = make_user(Role.partner, organisation=held_meeting.agencies["social"])
     other = Client(app.test_client())

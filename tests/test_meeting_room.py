@@ -136,7 +136,7 @@ def test_attendance_by_member(world, signed_in):
     }
 
 
-def test_draft_is_kept_across_a_new_sign_in(app, world, make_user):
+def test_draft_is_kept_across_a_new_sign_in(app, world, make_user, next_code_step):
     user = make_user("coordinator")
     item = meeting_room.add_case_to_agenda(world.meeting, world.episodes[0], user)
     db.session.commit()
@@ -147,6 +147,7 @@ def test_draft_is_kept_across_a_new_sign_in(app, world, make_user):
     )
     assert response.get_json() == {"saved": True, "version": 2}  # a new case is version 1; the next save carries 2
     first.sign_out()
+    next_code_step()
     again = Client(app.test_client())
     again.sign_in(user)
     page = page_text(again.get(f"/admin/meeting-room/{world.meeting.id}/minutes"))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pyotp
 import pytest
 import time_machine
 
 from models import AuditAction, AuditEntry, Role, User, UserSession, db, utcnow
 from services import accounts
 from services.sessions import FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS
-from tests.conftest import CSRF_INPUT, PASSWORD, Client, base_config, page_text
+from tests.conftest import CSRF_INPUT, PASSWORD, TOTP_SECRET, Client, base_config, page_text
 
 HOME = "/admin/"
 
@@ -54,11 +55,12 @@ def test_a_cookie_copied_before_sign_out_opens_nothing_afterwards(app, make_user
 
 
 @pytest.mark.parametrize("change", ["password", "deactivate", "role"])
-def test_a_password_change_deactivation_or_role_change_ends_every_session(app, make_user, change):
+def test_a_password_change_deactivation_or_role_change_ends_every_session(app, make_user, change, next_code_step):
     user, lead = make_user(), make_user(Role.team_lead)
     browsers = [Client(app.test_client()) for _ in range(2)]
     for browser in browsers:
         browser.sign_in(user)
+        next_code_step()
     if change == "password":
         accounts.reset_password(user, "a different long passphrase")
     elif change == "deactivate":
@@ -86,10 +88,11 @@ def test_last_seen_is_written_at_most_once_a_minute_and_is_not_audited(app, make
     assert db.session.scalar(db.select(db.func.count()).where(AuditEntry.table_name == "user_session")) == 0
 
 
-def test_people_end_their_own_other_sessions_and_the_team_lead_anyones(app, make_user):
+def test_people_end_their_own_other_sessions_and_the_team_lead_anyones(app, make_user, next_code_step):
     user, lead_user = make_user(name="Uma User"), make_user(Role.team_lead, name="Lee Lead")
     phone, laptop, lead = (Client(app.test_client()) for _ in range(3))
     phone.sign_in(user)
+    next_code_step()
     laptop.sign_in(user)
     lead.sign_in(lead_user)
     phone_session = _sessions(user)[0]
@@ -270,8 +273,13 @@ def test_behind_proxyfix_https_posts_pass_the_csrf_referrer_check_and_the_real_a
     form = {"email": user.email, "password": PASSWORD, "csrf_token": token}
     refused = client.post("/login", data=form, headers=forwarded)  # HTTPS without a Referer: Flask-WTF refuses
     assert refused.status_code == 400
-    signed = client.post("/login", data=form, headers=forwarded | {"Referer": "https://ilr.example.nhs.uk/login"})
-    assert signed.status_code == 302
+    referred = forwarded | {"Referer": "https://ilr.example.nhs.uk/login"}
+    first = client.post("/login", data=form, headers=referred)
+    assert first.status_code == 302 and first.headers["Location"].endswith("/login/code")
+    page = client.get("/login/code", headers=forwarded)
+    code = {"code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": CSRF_INPUT.search(page_text(page)).group(1)}
+    signed = client.post("/login/code", data=code, headers=referred)
+    assert signed.status_code == 302 and signed.headers["Location"] == "/admin/"
     db.session.expire_all()
     entry = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == AuditAction.sign_in)).one()
     assert entry.client_address == "203.0.113.9"
