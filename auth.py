@@ -21,6 +21,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from requests import RequestException
 from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -296,8 +297,8 @@ def organisation_callback():
     next_url = session.pop("after_sign_in", None) or url_for("admin.index")
     try:
         token = client.authorize_access_token()
-    except OAuthError as error:
-        current_app.logger.warning("organisation sign-in refused: %s", error.error)
+    except (OAuthError, RequestException) as error:  # refused, forged or replayed, or the provider unreachable
+        current_app.logger.warning("organisation sign-in did not complete: %s", getattr(error, "error", error))
         flash("Your organisation's sign-in did not complete. Please try again, or sign in with your password.", "error")
         return redirect(url_for("auth.login"))
     claims = dict(token.get("userinfo") or {})

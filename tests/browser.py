@@ -67,13 +67,19 @@ class LiveServer:
 
 
 @pytest.fixture(scope="module")
-def live_server(database_url, tmp_path_factory, live_seed: Callable[[], None]):
+def live_config() -> dict:
+    """Settings the module's live server adds to the tests' own (a module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def live_server(database_url, tmp_path_factory, live_seed: Callable[[], None], live_config: dict):
     """The app on a copy of the migrated SQLite database, seeded by the module's `live_seed`, served on a free port."""
     if USE_POSTGRES:
         pytest.skip("browser tests run on SQLite")
     copy = tmp_path_factory.mktemp("live") / "live.sqlite"
     shutil.copy(database_url.removeprefix("sqlite:///"), copy)
-    app = create_app(base_config(f"sqlite:///{copy}"))
+    app = create_app(base_config(f"sqlite:///{copy}") | live_config)
     with app.app_context():
         live_seed()
         db.session.commit()

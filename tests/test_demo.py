@@ -187,6 +187,10 @@ def test_an_account_per_role_signs_in(app, seeded):
     for email, _, _, _ in demo.DEMO_ACCOUNTS:
         client = Client(app.test_client())
         assert client.sign_in(email, demo.DEMO_PASSWORD).status_code == 302, email
+        # The recovery code `flask demo-logins` prints works too (once).
+        other = Client(app.test_client())
+        other.attempt_sign_in(email, demo.DEMO_PASSWORD)
+        assert other.answer_code(demo.demo_recovery_codes(email)[0]).headers["Location"] == "/admin/", email
 
 
 def test_refuses_a_database_with_data_unless_forced(app, seeded):
