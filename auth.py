@@ -158,7 +158,8 @@ def _pending() -> tuple[User, dict] | None:
     pending = session.get(PENDING_KEY)
     if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None
-    user = db.session.get(User, record_id(str(pending.get("user")))) if record_id(str(pending.get("user"))) else None
+    user_id = record_id(str(pending.get("user")))
+    user = db.session.get(User, user_id) if user_id is not None else None
     if user is None or not user.is_active or user.session_token != pending.get("token"):
         return None
     return user, pending
@@ -183,7 +184,7 @@ def _finish_sign_in(user: User, method: SignInMethod, then=None):
 
     done = perform(sign_in, say=False)
     if done:
-        session.pop(PENDING_KEY, None)
+        session.clear()  # the half-done sign-in and its CSRF token go: the signed-in session starts afresh
         session[SESSION_KEY] = done.value[0]
         login_user(user)
     return done

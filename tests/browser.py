@@ -66,6 +66,17 @@ class LiveServer:
     url: str
 
 
+#: Clock moves made so far (see `_fresh_code`): undone, last first, when the module's live server stops.
+_CLOCK_MOVES: list = []
+
+
+def _move_clock_on(seconds: int) -> None:
+    """Move this process's clock (the live server's too: it runs in a thread here) on, ticking from there."""
+    traveller = time_machine.travel(utcnow() + timedelta(seconds=seconds), tick=True)
+    traveller.start()
+    _CLOCK_MOVES.append(traveller)
+
+
 @pytest.fixture(scope="module")
 def live_config() -> dict:
     """Settings the module's live server adds to the tests' own (a module overrides this fixture)."""
@@ -96,19 +107,10 @@ def live_server(database_url, tmp_path_factory, live_seed: Callable[[], None], l
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        while _CLOCK_MOVES:  # the clock comes back with the module's server: the next tests run on real time
+            _CLOCK_MOVES.pop().stop()
         with app.app_context():
             db.engine.dispose()
-
-
-#: Clock moves made so far (see `_fresh_code`): undone, last first, when the browser closes.
-_CLOCK_MOVES: list = []
-
-
-def _move_clock_on(seconds: int) -> None:
-    """Move this process's clock (the live server's too: it runs in a thread here) on, ticking from there."""
-    traveller = time_machine.travel(utcnow() + timedelta(seconds=seconds), tick=True)
-    traveller.start()
-    _CLOCK_MOVES.append(traveller)
 
 
 @pytest.fixture(scope="session")
@@ -125,8 +127,6 @@ def browser():
             yield chromium
         finally:
             chromium.close()
-            while _CLOCK_MOVES:
-                _CLOCK_MOVES.pop().stop()
 
 
 class Visit:

@@ -62,14 +62,14 @@ def test_set_up_sign_out_sign_in_with_a_code_and_a_reused_code_refused(visit):
     visit.check("set-up")
     secret = page.locator(".totp-secret").inner_text().replace(" ", "")  # what the phone's app reads
     totp = pyotp.TOTP(secret)
-    page.get_by_label("Code from your authenticator app").fill(totp.now())
+    used = totp.now()  # the code this sign-in spends
+    page.get_by_label("Code from your authenticator app").fill(used)
     page.get_by_role("button", name="Set up and sign in").click()
     expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
     assert len(page.locator(".recovery-codes li").all_inner_texts()) == 10
     visit.check("recovery-codes")
     page.get_by_role("link", name="I have kept them: continue").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    used = totp.now()
     page.get_by_role("button", name="Sign out").click()
 
     page = _password_step(visit, NEWCOMER)

@@ -24,12 +24,14 @@ import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from app import create_app
 from models import Locality, Role, db
 from services.accounts import create_user
-from tests.conftest import PASSWORD, USE_POSTGRES, base_config
+from services.second_factor import enrol_with_secret
+from tests.conftest import PASSWORD, TOTP_SECRET, USE_POSTGRES, base_config
 from timefmt import LONDON
 from unit_of_work import perform
 
@@ -89,7 +91,8 @@ class Served:
             return 0
 
     def sign_in(self) -> None:
-        assert self.post("/login", {"email": EMAIL, "password": PASSWORD}, "/login") == 200  # followed to the home
+        assert self.post("/login", {"email": EMAIL, "password": PASSWORD}, "/login") == 200  # followed to the code
+        assert self.post("/login/code", {"code": pyotp.TOTP(TOTP_SECRET).now()}, "/login/code") == 200  # to the home
         assert 'action="/logout"' in self.get("/admin/")
 
     def arm(self, point: str) -> None:
@@ -112,8 +115,9 @@ def served(database_url, tmp_path):
     database.write_bytes(Path(database_url.removeprefix("sqlite:///")).read_bytes())
     app = create_app(base_config(f"sqlite:///{database}"))
     with app.app_context():
-        perform(lambda: (create_user(EMAIL, "Cass Crash", Role.coordinator, PASSWORD), db.session.add(
-            Locality(name="Medway North"))), say=False)  # fmt: skip
+        coordinator = lambda: create_user(EMAIL, "Cass Crash", Role.coordinator, PASSWORD)  # noqa: E731
+        perform(lambda: (enrol_with_secret(coordinator(), TOTP_SECRET), db.session.add(Locality(name="Medway North"))),
+                say=False)  # fmt: skip
         db.session.remove()
         db.engine.dispose()
     server = Served(database, tmp_path / "fault")
