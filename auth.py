@@ -21,21 +21,28 @@ from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from joserfc.errors import JoseError
 from requests import RequestException
 from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from access import record_id
-from models import SignInMethod, User, db
+from models import DomainError, SignInMethod, User, db
 from services.accounts import (
     check_dummy_password,
     record_failed_sign_in,
+    record_first_step,
     record_sign_in,
     record_sign_out,
     upgrade_password_hash,
 )
-from services.organisation_sign_in import ProviderSettings, account_for_identity, record_refused_identity
+from services.organisation_sign_in import (
+    ProviderSettings,
+    account_for_identity,
+    link_identity,
+    record_refused_identity,
+)
 from services.second_factor import (
     begin_enrolment,
     confirm_enrolment,
@@ -81,8 +88,11 @@ class SignInForm(FlaskForm):
 
 class CodeForm(FlaskForm):
     code = StringField(
-        "Code",
-        validators=[DataRequired(message="Enter the code."), Length(max=40)],
+        "Code from your authenticator app",
+        validators=[
+            DataRequired(message="Enter the six-digit code from your authenticator app, or a recovery code."),
+            Length(max=40),
+        ],
         render_kw={
             "autocomplete": "one-time-code",
             "inputmode": "text",
@@ -140,15 +150,17 @@ def _provider():
     return current_app.extensions["authlib.integrations.flask_client"].create_client(PROVIDER)
 
 
-def _await_second_factor(user: User, method: SignInMethod, next_url: str):
-    """The first step is passed: remember it in the cookie and ask for the second factor (or its set-up)."""
+def _await_second_factor(user: User, method: SignInMethod, next_url: str, identity: tuple | None = None):
+    """The first step is passed: remember it in the cookie and ask for the second factor (or its set-up).
+    `identity` is the provider's (issuer, subject), bound to the account only when the sign-in finishes."""
     session.clear()  # nothing from before signing in carries over, the CSRF token included
     session[PENDING_KEY] = {
         "user": user.id,
         "token": user.session_token,
-        "at": int(time.time()),
+        "at": time.time(),
         "method": method.value,
         "next": next_url,
+        "identity": list(identity) if identity else None,
     }
     return redirect(url_for("auth.second_factor" if user.has_second_factor else "auth.enrol"))
 
@@ -162,6 +174,8 @@ def _pending() -> tuple[User, dict] | None:
     user = db.session.get(User, user_id) if user_id is not None else None
     if user is None or not user.is_active or user.session_token != pending.get("token"):
         return None
+    if user.last_sign_in_at is not None and user.last_sign_in_at.timestamp() > pending.get("at", 0):
+        return None  # the account has signed in since: a copy of this half-done sign-in is worth nothing
     return user, pending
 
 
@@ -171,13 +185,16 @@ def _start_again():
     return redirect(url_for("auth.login"))
 
 
-def _finish_sign_in(user: User, method: SignInMethod, then=None):
+def _finish_sign_in(user: User, method: SignInMethod, then=None, identity=None):
     """Both steps passed (or the provider's MFA trusted): a server-side session, the trail, the cookie.
-    `then` runs first in the same unit of work (confirming enrolment). Returns the outcome."""
+    `then` runs first in the same unit of work (the code's check, or confirming enrolment), and the provider's
+    `identity` is bound to the account with them. Returns the outcome."""
     address, agent = request.remote_addr, request.headers.get("User-Agent")
 
     def sign_in():
         extra = then() if then else None
+        if identity:
+            link_identity(user, *identity)
         key = start_session(user, address=address, user_agent=agent, method=method)
         record_sign_in(user)
         return key, extra
@@ -222,6 +239,7 @@ def login():
                 upgrade_password_hash(user, form.password.data)
                 if not user.has_second_factor:
                     begin_enrolment(user)
+                record_first_step(user, "password")
 
             done = perform(first_step_passed, say=False)
             if done:
@@ -233,6 +251,8 @@ def login():
 @bp.route("/login/code", methods=["GET", "POST"])
 def second_factor():
     """The second step for an account with a second factor: a code from the app, or a recovery code."""
+    if current_user.is_authenticated:  # back or reload after signing in
+        return redirect(safe_next(None))
     found = _pending()
     if found is None:
         return _start_again()
@@ -245,7 +265,10 @@ def second_factor():
         if refused:
             return refused
         done = _finish_sign_in(
-            user, SignInMethod(pending["method"]), then=lambda: verify_second_factor(user, form.code.data)
+            user,
+            SignInMethod(pending["method"]),
+            then=lambda: verify_second_factor(user, form.code.data),
+            identity=pending.get("identity"),
         )
         if done:
             if done.value[1] == "recovery code":
@@ -263,6 +286,8 @@ def second_factor():
 @bp.route("/login/set-up", methods=["GET", "POST"])
 def enrol():
     """The second step at the first sign-in: scan the QR code, type the first code, keep the recovery codes."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(None))
     found = _pending()
     if found is None:
         return _start_again()
@@ -274,7 +299,10 @@ def enrol():
     form = CodeForm()
     if form.validate_on_submit():
         done = _finish_sign_in(
-            user, SignInMethod(pending["method"]), then=lambda: confirm_enrolment(user, form.code.data)
+            user,
+            SignInMethod(pending["method"]),
+            then=lambda: confirm_enrolment(user, form.code.data),
+            identity=pending.get("identity"),
         )
         if done:
             return render_template("auth/recovery_codes.html", codes=done.value[1], next_url=pending["next"])
@@ -298,27 +326,34 @@ def organisation_callback():
     next_url = session.pop("after_sign_in", None) or url_for("admin.index")
     try:
         token = client.authorize_access_token()
-    except (OAuthError, RequestException) as error:  # refused, forged or replayed, or the provider unreachable
+    except (OAuthError, JoseError, RequestException) as error:  # refused, forged or replayed; or unreachable
         current_app.logger.warning("organisation sign-in did not complete: %s", getattr(error, "error", error))
         flash("Your organisation's sign-in did not complete. Please try again, or sign in with your password.", "error")
         return redirect(url_for("auth.login"))
     claims = dict(token.get("userinfo") or {})
-    done = perform(lambda: account_for_identity(settings, claims), say=False)
-    if not done:
-        perform(lambda: record_refused_identity(claims, done.message), say=False)
-        flash(done.message, "error")
+    try:
+        user, identity = account_for_identity(settings, claims)  # reads only
+    except DomainError as refusal:
+        why = str(refusal)
+        perform(lambda: record_refused_identity(claims, why), say=False)
+        flash(why, "error")
         return redirect(url_for("auth.login"))
-    user = done.value
     if settings.trusts_mfa:
-        session.clear()
-        finished = _finish_sign_in(user, SignInMethod.identity_provider)
-        if finished:
+        done = _finish_sign_in(user, SignInMethod.identity_provider, identity=identity)
+        if done:
             return redirect(next_url)
-        flash(finished.message, "error")
-        return redirect(url_for("auth.login"))
-    if not user.has_second_factor:
-        perform(lambda: begin_enrolment(user), say=False)
-    return _await_second_factor(user, SignInMethod.identity_provider, next_url)
+    else:
+
+        def first_step_passed():
+            if not user.has_second_factor:
+                begin_enrolment(user)
+            record_first_step(user, "organisation")
+
+        done = perform(first_step_passed, say=False)
+        if done:
+            return _await_second_factor(user, SignInMethod.identity_provider, next_url, identity)
+    flash(done.message, "error")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/logout", methods=["POST"])

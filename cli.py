@@ -30,6 +30,7 @@ def run(operation):
 @click.option(
     "--totp-secret",
     default=None,
+    envvar="ILR_TOTP_SECRET",
     help="The second factor's base32 secret (tests, provisioning); without it the person sets one up at first sign-in.",
 )
 @with_appcontext

@@ -15,6 +15,7 @@ from admin.base import SecureModelView
 from admin.forms import unique
 from models import Organisation, SecureDomain, User, db
 from services.accounts import deactivate_user, update_account
+from services.organisation_sign_in import unlink_identity
 from services.second_factor import reset_second_factor
 
 ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
@@ -166,16 +167,37 @@ class UserView(SecureModelView):
         users = self.rows(ids)
 
         def reset_all():
-            for user in users:
+            with_factor = [user for user in users if user.totp_secret]
+            for user in with_factor:
                 reset_second_factor(user, by=current_user)
-            return len(users)
+            return len(with_factor), len(users) - len(with_factor)
 
         self.perform(
-            reset_all, lambda n: f"Second factor reset for {n} account(s): they set up a new one at next sign-in."
+            reset_all,
+            lambda n: (
+                f"Second factor reset for {n[0]} account(s): they set up a new one at next sign-in."
+                + (f" {n[1]} had none to reset." if n[1] else "")
+            ),
         )
 
+    @action(
+        "unlink_organisation_sign_in",
+        "Unlink organisation sign-in",
+        "Unlink the organisation sign-in of the selected accounts? They are signed out; the next sign-in through "
+        "the organisation matches them by email again.",
+    )
+    def action_unlink_organisation_sign_in(self, ids):
+        users = self.rows(ids)
+
+        def unlink_all():
+            for user in users:
+                unlink_identity(user, by=current_user)
+            return len(users)
+
+        self.perform(unlink_all, lambda n: f"Organisation sign-in unlinked for {n} account(s).")
+
     def is_action_allowed(self, name):
-        if name in ("deactivate", "reset_second_factor"):
+        if name in ("deactivate", "reset_second_factor", "unlink_organisation_sign_in"):
             return self._allowed(TEAM_LEAD)
         return super().is_action_allowed(name)
 

@@ -160,6 +160,7 @@ class AuditAction(LabelledEnum):
     second_factor_enrolled = "totp_enrolled", "Second factor set up"
     second_factor_reset = "totp_reset", "Second factor reset"
     recovery_code_used = "recovery_code_used", "Recovery code used"
+    first_step_passed = "first_step", "Password (or organisation) accepted, code awaited"
     identity_linked = "identity_linked", "Organisation sign-in linked"
 
 

@@ -127,6 +127,13 @@ def record_sign_in(user: User) -> None:
     db.session.flush()
 
 
+def record_first_step(user: User, how: str) -> None:
+    """The first step of signing in passed (a password, or the organisation's sign-in): a walk-away at the code
+    page leaves a trace too."""
+    audit.record(AuditAction.first_step_passed, user_id=user.id, detail=how)
+    db.session.flush()
+
+
 def record_failed_sign_in(email: str, user: User | None, why: str | None = None) -> None:
     """A refused sign-in, with the email tried (and the account, when one has that email); a wrong second-factor
     code is one too, so it counts towards the same throttle as a wrong password."""

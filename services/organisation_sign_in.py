@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 import audit
 from models import AuditAction, DomainError, User, db
+from services.sessions import end_all_sessions
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,10 @@ NO_ACCOUNT = (
 )
 
 
-def account_for_identity(settings: ProviderSettings, claims: dict) -> User:
+def account_for_identity(settings: ProviderSettings, claims: dict) -> tuple[User, tuple[str, str] | None]:
     """The account the provider's verified ID token names: by (issuer, subject) when bound, else by verified
-    email within the allowed domains, which is then bound. Refusals are in words."""
+    email within the allowed domains. Returns it with the (issuer, subject) to bind once the sign-in is finished
+    (None when bound already): an unfinished sign-in binds nothing. Refusals are in words; nothing is written."""
     issuer, subject = str(claims.get("iss") or "").rstrip("/"), str(claims.get("sub") or "")
     if not subject or issuer != settings.issuer:
         raise DomainError("The sign-in came back from an identity provider this service does not use.")
@@ -67,7 +69,7 @@ def account_for_identity(settings: ProviderSettings, claims: dict) -> User:
     if bound is not None:
         if not bound.is_active:
             raise DomainError(NO_ACCOUNT)
-        return bound
+        return bound, None
     email = str(claims.get("email") or "").strip().lower()
     if not email:
         raise DomainError("Your organisation's sign-in did not give an email address, so no account can be matched.")
@@ -82,18 +84,43 @@ def account_for_identity(settings: ProviderSettings, claims: dict) -> User:
     if user is None:
         raise DomainError(NO_ACCOUNT)
     if user.oidc_subject is not None:
-        raise DomainError(
-            "This account is linked to another sign-in at your organisation. Ask the ILR team lead to check it."
-        )
+        raise DomainError(LINKED_ELSEWHERE)
+    return user, (issuer, subject)
+
+
+#: The refusal when an account is bound to another person at the provider.
+LINKED_ELSEWHERE = (
+    "This account is linked to another sign-in at your organisation. Ask the ILR team lead to check it "
+    "(they can unlink it on the accounts screen)."
+)
+
+
+def link_identity(user: User, issuer: str, subject: str) -> None:
+    """Bind the provider's (issuer, subject) to the account, as a sign-in through it finishes (audited)."""
+    if user.oidc_subject is not None:
+        if (user.oidc_issuer, user.oidc_subject) == (issuer, subject):
+            return
+        raise DomainError(LINKED_ELSEWHERE)
     user.oidc_issuer, user.oidc_subject = issuer, subject
     audit.record(AuditAction.identity_linked, table="user_account", record_id=user.id, user_id=user.id,
                  detail=f"issuer={issuer}")  # fmt: skip
     db.session.flush()
-    return user
+
+
+def unlink_identity(user: User, by: User) -> None:
+    """Forget the account's organisation sign-in (a wrong link, a reissued address): its sessions end, and the
+    next sign-in through the provider matches by email again."""
+    if user.oidc_subject is None:
+        raise DomainError(f"{user.name} has no organisation sign-in linked.")
+    with audit.reason(f"Organisation sign-in unlinked by {by.name}"):
+        user.oidc_issuer = user.oidc_subject = None
+        end_all_sessions(user, "organisation sign-in unlinked")
+        db.session.flush()
 
 
 def record_refused_identity(claims: dict, why: str) -> None:
     """A refused organisation sign-in, in the trail (the email the provider gave, if any)."""
     email = str(claims.get("email") or "").strip().lower()
-    audit.record(AuditAction.sign_in_failed, detail=f"email={email}" if email else "organisation sign-in",
+    # Not "email=…": that is the password throttle's key, and a stranger's refusals must not slow the owner.
+    audit.record(AuditAction.sign_in_failed, detail=f"organisation email={email}" if email else "organisation sign-in",
                  reason=why[:1000])  # fmt: skip

@@ -31,6 +31,13 @@ _GROUP = 5
 #: A code of the step before or after now is accepted too: a phone's clock a little out.
 DRIFT_STEPS = 1
 _SPACES = re.compile(r"[\s-]+")
+#: Six ASCII digits (str.isdigit would pass other scripts' digits too).
+_SIX_DIGITS = re.compile(r"[0-9]{6}")
+
+
+def _typed(code: str | None) -> str:
+    """What someone typed, without the spaces and hyphens people add."""
+    return _SPACES.sub("", code or "")
 
 
 def new_secret() -> str:
@@ -39,7 +46,7 @@ def new_secret() -> str:
 
 def valid_secret(secret: str) -> str:
     """A secret given by a script (`flask create-user --totp-secret`), upper case without spaces, or refused."""
-    secret = _SPACES.sub("", secret or "").upper()
+    secret = _typed(secret).upper()
     if not re.fullmatch(r"[A-Z2-7]+=*", secret):
         raise DomainError("The second-factor secret must be base32 (letters A to Z and digits 2 to 7).")
     try:
@@ -53,13 +60,12 @@ def valid_secret(secret: str) -> str:
 
 
 def begin_enrolment(user: User) -> None:
-    """Give an account without a confirmed second factor a secret to scan (kept while enrolment is unfinished,
-    so reloading the page shows the same QR code)."""
+    """Give an account without a confirmed second factor a new secret to scan, at every password step (so a
+    key someone else saw at an earlier, unfinished set-up is worth nothing); reloading the page keeps it."""
     if user.has_second_factor:
         raise DomainError("This account has a second factor already.")
-    if not user.totp_secret:
-        user.totp_secret = new_secret()
-        db.session.flush()
+    user.totp_secret = new_secret()
+    db.session.flush()
 
 
 def provisioning_uri(user: User) -> str:
@@ -109,7 +115,7 @@ def hash_recovery_code(code: str) -> str:
 
 
 def _normalised_recovery(code: str) -> str:
-    letters = _SPACES.sub("", code).lower()
+    letters = _typed(code).lower()
     return f"{letters[:_GROUP]}-{letters[_GROUP:]}" if len(letters) == 2 * _GROUP else letters
 
 
@@ -156,10 +162,8 @@ def verify_second_factor(user: User, code: str) -> str:
     ("app" or "recovery code"); refuses a wrong or already used code in words."""
     if not user.has_second_factor:
         raise DomainError("This account has no second factor yet: set one up first.")
-    typed = _SPACES.sub("", code or "")
-    if not typed:
-        raise DomainError("Enter the six-digit code from your authenticator app, or a recovery code.")
-    if typed.isdigit():
+    typed = _typed(code)
+    if _SIX_DIGITS.fullmatch(typed):
         _accept_totp(user, typed)
         return "app"
     _accept_recovery(user, _normalised_recovery(code))
@@ -173,10 +177,12 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
         raise DomainError("This account has a second factor already.")
     if not user.totp_secret:
         raise DomainError("Start again from the sign-in page: there is no code to set up.")
-    typed = _SPACES.sub("", code or "")
-    if not (typed.isdigit() and len(typed) == 6):
+    typed = _typed(code)
+    if not _SIX_DIGITS.fullmatch(typed):
         raise DomainError("Enter the six digits your authenticator app shows for ILR Coordinator.")
-    _accept_totp(user, typed)
+    _accept_totp(user, typed)  # reads the account again under a lock: a set-up racing this one is seen here
+    if user.has_second_factor:
+        raise DomainError("This account's second factor was set up a moment ago: sign in with a code instead.")
     user.totp_enrolled_at = utcnow()
     codes = new_recovery_codes(user)
     audit.record(AuditAction.second_factor_enrolled, table="user_account", record_id=user.id, user_id=user.id)

@@ -67,10 +67,12 @@ def test_first_sign_in_binds_the_account_then_asks_for_the_second_factor(make_us
     assert answer.status_code == 302 and answer.headers["Location"] == "/login/code"
     assert not _signed_in(client)
     db.session.expire_all()
-    bound = db.session.get(User, alice.id)
-    assert (bound.oidc_issuer, bound.oidc_subject) == (provider.issuer, "sub-alice")
+    assert db.session.get(User, alice.id).oidc_subject is None  # nothing is bound until the sign-in finishes
     assert client.answer_code(pyotp.TOTP(TOTP_SECRET).now()).headers["Location"] == "/admin/"
     assert _signed_in(client)
+    db.session.expire_all()
+    bound = db.session.get(User, alice.id)
+    assert (bound.oidc_issuer, bound.oidc_subject) == (provider.issuer, "sub-alice")
     session = db.session.scalars(db.select(UserSession).where(UserSession.user_id == alice.id)).one()
     assert session.method == SignInMethod.identity_provider
     linked = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == AuditAction.identity_linked)).one()
@@ -105,7 +107,8 @@ def test_signing_in_never_creates_an_account(organisation_app, provider):
     assert NO_ACCOUNT.replace("'", "&#39;") in page
     assert db.session.scalar(db.select(db.func.count()).select_from(User)) == before
     refused = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == AuditAction.sign_in_failed)).one()
-    assert refused.detail == "email=nobody@example.nhs.net"
+    # Not the password throttle's key ("email=…"): a stranger's refused sign-ins must not slow the owner's.
+    assert refused.detail == "organisation email=nobody@example.nhs.net"
 
 
 @pytest.mark.parametrize(
@@ -146,6 +149,35 @@ def test_an_account_without_a_second_factor_sets_one_up_after_the_provider(make_
     make_user(email="alice@example.nhs.net", totp_secret=None, totp_enrolled_at=None)
     client = Client(organisation_app().test_client())
     assert _through_provider(client, provider, "sub-alice").headers["Location"] == "/login/set-up"
+
+
+def test_a_token_for_another_sign_in_is_refused(make_user, organisation_app, provider):
+    """The ID token's nonce must be the one this browser's sign-in asked for (here the stored one is changed)."""
+    make_user(email="alice@example.nhs.net")
+    client = Client(organisation_app().test_client())
+    start = client.get("/login/organisation")
+    callback = provider.authorise(start.headers["Location"], "sub-alice")
+    with client.http.session_transaction() as cookie:
+        for key in [key for key in cookie if key.startswith("_state_organisation_")]:
+            state = cookie[key]
+            state["data"]["nonce"] = "another-sign-ins-nonce"
+            cookie[key] = state  # assigned again: a change inside a stored value is not noticed
+    assert "did not complete" in _flash_on_sign_in_page(client, client.get(callback))
+    assert not _signed_in(client)
+
+
+def test_the_team_lead_unlinks_an_organisation_sign_in(make_user, organisation_app, provider, signed_in):
+    alice = make_user(email="alice@example.nhs.net")
+    client = Client(organisation_app().test_client())
+    _through_provider(client, provider, "sub-alice")
+    client.answer_code(pyotp.TOTP(TOTP_SECRET).now())
+    lead = signed_in(Role.team_lead)
+    answer = lead.submit("/admin/user/action/", {"action": "unlink_organisation_sign_in", "rowid": str(alice.id)})
+    assert answer.status_code == 302
+    assert "Organisation sign-in unlinked for 1 account(s)" in page_text(lead.get("/admin/user/"))
+    assert not _signed_in(client)
+    db.session.expire_all()
+    assert db.session.get(User, alice.id).oidc_subject is None
 
 
 def test_a_forged_or_replayed_callback_is_refused(make_user, organisation_app, provider):
