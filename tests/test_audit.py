@@ -135,9 +135,12 @@ def test_sign_in_success_failure_and_sign_out_are_audited(app, make_user):
     client.sign_in(user)
     client.sign_out()
     actions = [e.action for e in _entries(user_id=user.id)]
-    assert actions == [AuditAction.sign_in_failed, AuditAction.sign_in, AuditAction.sign_out]
+    # The password's acceptance is a line of its own: a walk-away at the code page leaves a trace.
+    assert actions == [AuditAction.sign_in_failed, AuditAction.first_step_passed, AuditAction.sign_in,
+                       AuditAction.sign_out]  # fmt: skip
     failed = _entries(action=AuditAction.sign_in_failed)[0]
     assert user.email in failed.detail
+    assert _entries(action=AuditAction.first_step_passed)[0].detail == "password"
 
 
 def test_only_the_team_lead_sees_the_trail_and_nobody_edits_it(signed_in, make_org):
