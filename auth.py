@@ -59,6 +59,8 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to continue."
 login_manager.session_protection = "strong"
+#: One sentence for an organisation sign-in that could not be completed, whatever the technical reason.
+UNAVAILABLE = "Your organisation's sign-in did not complete. Please try again, or sign in with your password."
 #: Authlib's name for the organisation's identity provider (one OAuth registry per app, in app.extensions).
 PROVIDER = "organisation"
 
@@ -315,7 +317,12 @@ def organisation_login():
     """Off to the organisation's identity provider (it returns to the callback below)."""
     client = _provider()
     session["after_sign_in"] = safe_next(request.args.get("next"))
-    return client.authorize_redirect(url_for("auth.organisation_callback", _external=True))
+    try:
+        return client.authorize_redirect(url_for("auth.organisation_callback", _external=True))
+    except RequestException as error:  # the provider's address (its metadata) cannot be reached
+        current_app.logger.warning("organisation sign-in unavailable: %s", error)
+        flash(UNAVAILABLE, "error")
+        return redirect(url_for("auth.login"))
 
 
 @bp.route("/login/organisation/callback")
@@ -328,7 +335,7 @@ def organisation_callback():
         token = client.authorize_access_token()
     except (OAuthError, JoseError, RequestException) as error:  # refused, forged or replayed; or unreachable
         current_app.logger.warning("organisation sign-in did not complete: %s", getattr(error, "error", error))
-        flash("Your organisation's sign-in did not complete. Please try again, or sign in with your password.", "error")
+        flash(UNAVAILABLE, "error")
         return redirect(url_for("auth.login"))
     claims = dict(token.get("userinfo") or {})
     try:

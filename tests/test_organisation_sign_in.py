@@ -4,6 +4,8 @@ second factor asked unless the provider's MFA is trusted."""
 
 from __future__ import annotations
 
+import socket
+
 import pyotp
 import pytest
 
@@ -190,3 +192,16 @@ def test_a_forged_or_replayed_callback_is_refused(make_user, organisation_app, p
     assert "did not complete" in _flash_on_sign_in_page(other, other.get(callback))
     assert client.get(callback).headers["Location"] == "/login/code"
     assert "did not complete" in _flash_on_sign_in_page(client, client.get(callback))  # the code is used
+
+
+def test_an_unreachable_provider_is_a_sentence_on_the_sign_in_page(app, another_app):
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = base_config(app.config["SQLALCHEMY_DATABASE_URI"]) | {
+        "OIDC_ISSUER": f"http://127.0.0.1:{port}",
+        "OIDC_CLIENT_ID": "ilr",
+        "OIDC_ALLOWED_DOMAINS": ["example.nhs.net"],
+    }
+    client = Client(another_app(config).test_client())
+    assert "did not complete" in _flash_on_sign_in_page(client, client.get("/login/organisation"))
