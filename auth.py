@@ -209,6 +209,11 @@ def _finish_sign_in(user: User, method: SignInMethod, then=None, identity=None):
     return done
 
 
+def _finish_pending(user: User, pending: dict, then):
+    """Finish the sign-in the cookie's pending first step began (its method, and the provider's identity)."""
+    return _finish_sign_in(user, SignInMethod(pending["method"]), then=then, identity=pending.get("identity"))
+
+
 def _throttled(user: User | None, email: str):
     """The "too many attempts" answer when failures have piled up for this account or address, else None."""
     wait = seconds_until_allowed(user, email, request.remote_addr)
@@ -266,12 +271,7 @@ def second_factor():
         refused = _throttled(user, user.email)
         if refused:
             return refused
-        done = _finish_sign_in(
-            user,
-            SignInMethod(pending["method"]),
-            then=lambda: verify_second_factor(user, form.code.data),
-            identity=pending.get("identity"),
-        )
+        done = _finish_pending(user, pending, then=lambda: verify_second_factor(user, form.code.data))
         if done:
             if done.value[1] == "recovery code":
                 flash(
@@ -300,12 +300,7 @@ def enrol():
         return _start_again()
     form = CodeForm()
     if form.validate_on_submit():
-        done = _finish_sign_in(
-            user,
-            SignInMethod(pending["method"]),
-            then=lambda: confirm_enrolment(user, form.code.data),
-            identity=pending.get("identity"),
-        )
+        done = _finish_pending(user, pending, then=lambda: confirm_enrolment(user, form.code.data))
         if done:
             return render_template("auth/recovery_codes.html", codes=done.value[1], next_url=pending["next"])
         form.code.errors.append(done.message)

@@ -204,7 +204,7 @@ def enrol_with_secret(user: User, secret: str) -> list[str]:
 def reset_second_factor(user: User, by: User | None) -> None:
     """Forget an account's second factor (a lost phone): its sessions end, and the next sign-in enrols afresh.
     `by` is the team lead, or None from the command line."""
-    if not user.totp_secret and not user.has_second_factor:
+    if not user.totp_secret:  # a factor set up always has its secret
         raise DomainError(f"{user.name} has no second factor to reset.")
     user.totp_secret = None
     user.totp_enrolled_at = None

@@ -217,23 +217,15 @@ def test_only_the_team_lead_resets_second_factors(app, make_user, signed_in):
     assert db.session.get(User, user.id).has_second_factor
 
 
+def _create_user(runner, email: str, name: str, secret: str | None = None):
+    """`flask create-user` for a coordinator with the test password (and a second-factor secret, when given)."""
+    args = ["create-user", "--email", email, "--name", name, "--role", "coordinator", "--password", PASSWORD]
+    return runner.invoke(args=args + (["--totp-secret", secret] if secret else []))
+
+
 def test_the_commands_set_a_secret_and_reset_a_lost_one(app):
     runner = app.test_cli_runner()
-    created = runner.invoke(
-        args=[
-            "create-user",
-            "--email",
-            "Script@Example.nhs.net",
-            "--name",
-            "Scripted",
-            "--role",
-            "coordinator",
-            "--password",
-            PASSWORD,
-            "--totp-secret",
-            "jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp",
-        ]  # fmt: skip
-    )
+    created = _create_user(runner, "Script@Example.nhs.net", "Scripted", "jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp")
     assert created.exit_code == 0, created.output
     assert (
         "Second factor set up" in created.output and len(re.findall(r"[a-z0-9]{5}-[a-z0-9]{5}", created.output)) == 10
@@ -242,52 +234,12 @@ def test_the_commands_set_a_secret_and_reset_a_lost_one(app):
     assert user.totp_secret == TOTP_SECRET and user.has_second_factor
     client = Client(app.test_client())
     client.sign_in(user)
-    bad = runner.invoke(
-        args=[
-            "create-user",
-            "--email",
-            "bad@example.nhs.net",
-            "--name",
-            "Bad",
-            "--role",
-            "coordinator",
-            "--password",
-            PASSWORD,
-            "--totp-secret",
-            "not base32!",
-        ]  # fmt: skip
-    )
+    bad = _create_user(runner, "bad@example.nhs.net", "Bad", "not base32!")
     assert bad.exit_code != 0 and "must be base32" in bad.output
-    short = runner.invoke(
-        args=[
-            "create-user",
-            "--email",
-            "bad@example.nhs.net",
-            "--name",
-            "Bad",
-            "--role",
-            "coordinator",
-            "--password",
-            PASSWORD,
-            "--totp-secret",
-            "JBSWY3DPEHPK3PXP",
-        ]  # fmt: skip
-    )
+    short = _create_user(runner, "bad@example.nhs.net", "Bad", "JBSWY3DPEHPK3PXP")
     assert short.exit_code != 0 and "at least 112 bits" in short.output
     assert db.session.scalars(db.select(User).where(User.email == "bad@example.nhs.net")).first() is None
-    plain = runner.invoke(
-        args=[
-            "create-user",
-            "--email",
-            "new@example.nhs.net",
-            "--name",
-            "New",
-            "--role",
-            "coordinator",
-            "--password",
-            PASSWORD,
-        ]  # fmt: skip
-    )
+    plain = _create_user(runner, "new@example.nhs.net", "New")
     assert "set up their second factor" in plain.output
     reset = runner.invoke(args=["reset-second-factor", "SCRIPT@example.nhs.net"])
     assert reset.exit_code == 0 and "is reset" in reset.output
