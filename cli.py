@@ -150,6 +150,16 @@ def demo_logins_command():
     click.echo("Open http://127.0.0.1:5000")
 
 
+@click.command("rebuild-kpi-tallies")
+@with_appcontext
+def rebuild_kpi_tallies_command():
+    """Count the KPI tallies afresh from the records (after a bulk load or restore; reports do it when needed)."""
+    from services import kpi_tallies
+
+    rows = run(kpi_tallies.rebuild)
+    click.echo(f"KPI tallies rebuilt: {rows:,} rows.")
+
+
 @click.command("seal-audit")
 @with_appcontext
 def seal_audit_command():
@@ -212,6 +222,7 @@ COMMANDS = (
     chase_overdue_command,
     seed_demo_command,
     demo_logins_command,
+    rebuild_kpi_tallies_command,
 )
 
 

@@ -85,8 +85,11 @@ class KpiView(SecureView):
         keep = ("period", "start", "end", "locality", "practice")
         return {k: request.args[k] for k in keep if request.args.get(k)}
 
-    def figure_url(self, link: kpis.Link) -> str:
-        return url_for(".records") + "?" + urlencode({**self._scope_args(), **link.args()}, doseq=True)
+    def _figure_urls(self):
+        """`figure_url(link)`: the list of the records behind a figure (the page's arguments read once, not per
+        figure: a dashboard has hundreds)."""
+        base, scope_args = url_for(".records"), self._scope_args()
+        return lambda link: base + "?" + urlencode({**scope_args, **link.args()}, doseq=True)
 
     def _report(self) -> tuple[KpiFilterForm, kpis.Report | None]:
         form = self._form()
@@ -106,7 +109,7 @@ class KpiView(SecureView):
             "admin/kpis/dashboard.html",
             form=form,
             report=report,
-            figure_url=self.figure_url,
+            figure_url=self._figure_urls(),
             scope_args=self._scope_args(),
             chart_alt=kpi_report.chart_alt,
         )

@@ -96,6 +96,8 @@ from models.system import (
     EmailStatus,
     FormToken,
     GeneratedDocument,
+    KpiTally,
+    KpiTallyBuild,
     OutboxAttachment,
     OutboxEmail,
     SecureDomain,

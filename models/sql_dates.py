@@ -41,6 +41,23 @@ class day_number(FunctionElement):  # noqa: N801
     inherit_cache = True
 
 
+class epoch_minute(FunctionElement):  # noqa: N801
+    """Whole minutes since 01/01/1970 UTC of a stored time: meetings in order, as a number."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(epoch_minute, "sqlite")
+def _epoch_minute_sqlite(element, compiler, **kw):
+    return f"(CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER) / 60)"
+
+
+@compiles(epoch_minute, "postgresql")
+def _epoch_minute_postgresql(element, compiler, **kw):
+    return f"(CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT) / 60)"
+
+
 class add_months(FunctionElement):  # noqa: N801
     type = Date()
     inherit_cache = True

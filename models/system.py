@@ -235,6 +235,69 @@ class BankHoliday(db.Model):
         return f"<BankHoliday {self.day}>"
 
 
+#: A tally row that carries no value (a drill-down without days to count).
+NO_VALUE = -1_000_000
+#: The practice of a tally row that adds up every practice.
+ALL_PRACTICES = -1
+
+
+class KpiTally(db.Model):
+    """How many of a KPI drill-down's rows fall on one day, or in one month, for one locality, GP practice, pair of
+    part values and value: the figures of a period are sums of these rows (`services.kpi_tallies`).
+
+    Derived data, never typed by anyone: kept in step with the records in the same transaction as each change, and
+    rebuilt from them by `flask rebuild-kpi-tallies`. Not audited (the records it counts are).
+    """
+
+    __tablename__ = "kpi_tally"
+    __table_args__ = (
+        CheckConstraint("grain IN ('day', 'month')", name="grain_is_day_or_month"),
+        # The key is the primary key, and SQLite keeps the rows in its order: a period's rows are read in one range.
+        {"sqlite_with_rowid": False},
+    )
+
+    #: The drill-down's key in `services.kpis.DRILLS`.
+    drill: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: "day" rows, and "month" rows (dated the 1st) that add up the month's days, so that a year is 12 rows deep.
+    grain: Mapped[str] = mapped_column(String(5), primary_key=True)
+    #: The GP practice; every row is also added up over all practices (ALL_PRACTICES), so that a dashboard for all
+    #: practices reads one row where a practice's reads forty. Before the date in the key: either is one range.
+    practice_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    on: Mapped[date] = mapped_column(primary_key=True)
+    #: 0 when the row has none (a patient without a practice or locality; a meeting has no practice).
+    locality_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    part_1: Mapped[str] = mapped_column(String(40), primary_key=True)
+    part_2: Mapped[str] = mapped_column(String(40), primary_key=True)
+    part_3: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: Days, in the rows of a drill-down's values (drill "<key>:days", for a median); the meeting's time in minutes
+    #: for the agencies' attendance (its order); else NO_VALUE.
+    value: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column()
+
+    def __str__(self) -> str:
+        return f"{self.drill} {self.grain} {self.on:%d/%m/%Y}: {self.n}"
+
+    def __repr__(self) -> str:
+        return f"<KpiTally {self.drill} {self.grain} {self.on} n={self.n}>"
+
+
+class KpiTallyBuild(db.Model):
+    """When the tallies were last rebuilt from the records, and by which version of the drill-downs' definitions (a
+    new version, or no row at all, makes the next report rebuild them first)."""
+
+    __tablename__ = "kpi_tally_build"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column()
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __str__(self) -> str:
+        return f"KPI tallies version {self.version}, built {self.built_at:%d/%m/%Y %H:%M}"
+
+    def __repr__(self) -> str:
+        return f"<KpiTallyBuild {self.version}>"
+
+
 class SecureDomain(TimestampMixin, ArchivableMixin, db.Model):
     """An email domain accredited for patient data (NHS secure email standard, DCB1596), kept by the team lead.
 

@@ -16,13 +16,14 @@ def bank_holidays(first_year: int, last_year: int) -> dict[date, str]:
     return {day: name for day, name in sorted(found.items()) if day.weekday() < 5}
 
 
-def ensure_bank_holidays(first: date, last: date) -> None:
+def ensure_bank_holidays(first: date, last: date) -> int:
     """Store any missing bank holiday of the years from `first` to `last` (and the year after, for counts that run
-    past the end): two queries at most, whatever the span."""
+    past the end): two queries at most, whatever the span. Returns how many were stored."""
     wanted = bank_holidays(first.year, last.year + 1)
     if not wanted:
-        return
+        return 0
     stored = set(db.session.scalars(select(BankHoliday.day).where(BankHoliday.day.between(min(wanted), max(wanted)))))
     missing = [{"day": day, "name": name[:100]} for day, name in wanted.items() if day not in stored]
     if missing:
         db.session.execute(insert(BankHoliday), missing)
+    return len(missing)

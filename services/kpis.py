@@ -54,7 +54,8 @@ from models import (
     TriageOutcome,
     db,
 )
-from models.sql_dates import add_months, day_number, london_date, weekdays_before
+from models.sql_dates import add_months, day_number, epoch_minute, london_date, months_later, weekdays_before
+from services import kpi_tallies
 from services.calendar import ensure_bank_holidays
 from services.settings import ATTENDANCE_THRESHOLD, CARE_PLAN_SHARE_DAYS, get_setting
 from timefmt import LONDON, format_date, today
@@ -127,6 +128,12 @@ class Scope:
     practice_id: int | None = None
     #: "Today" for the figures that are about now (overdue actions and reviews).
     on: date = field(default_factory=today)
+    #: Only the rows about these patients, and (for the meetings' own drill-downs) these meetings: how the tallies
+    #: re-count what a change touched (`services.kpi_tallies`). None: every row.
+    patients: frozenset[int] | None = None
+    meetings: frozenset[int] | None = None
+    #: Counting the tallies: the rows carry the locality and practice the filters will look at.
+    tallying: bool = False
 
     @property
     def label(self) -> str:
@@ -173,6 +180,23 @@ class Drill:
     parts: dict[str, str] = field(default_factory=dict)
     #: What the `on` column is, as a column heading.
     date_label: str = "Date"
+    #: Counted from the tallies (`services.kpi_tallies`) rather than the records: every drill-down whose rows a
+    #: period picks by a date. Those about today (overdue, open now) are counted from the records.
+    tallied: bool = True
+    #: The column whose date puts a row in the period (`on`, unless the row shows another date).
+    period: str = "on"
+    #: How the GP practice filter applies: to the patient's practice, to the meeting (held in the practice's
+    #: locality), or both.
+    practice_rule: str = "patient"
+    #: The records (besides the patient and their practice) whose changes move this drill-down's rows.
+    depends: tuple = ()
+    #: The dates a figure about today counts, whatever the period (overdue: everything due before today).
+    period_of: Callable[[Scope], tuple[date, date]] | None = None
+    #: Parts about today, so not tallied: name → condition on the row's date (read from the day rows).
+    live_parts: dict[str, Callable] = field(default_factory=dict)
+    #: The rows' `value` is their order (a meeting's time), kept in the tally rows themselves; otherwise a value is
+    #: days for a median, tallied apart ("<key>:days" rows).
+    ordered: bool = False
 
 
 def _in(column, scope: Scope):
@@ -183,7 +207,7 @@ def _patient_scope(scope: Scope, *, by_practice_locality: bool = True) -> list:
     """A live patient, of the chosen practice, and (for records without a locality of their own) in the chosen
     locality by their practice."""
     patient = Patient
-    rules = [patient.archived_at.is_(None)]
+    rules = [patient.archived_at.is_(None), *_only_patients(Patient.id, scope)]
     if scope.practice_id:
         rules.append(patient.gp_practice_id == scope.practice_id)
     if scope.locality_id and by_practice_locality:
@@ -191,6 +215,23 @@ def _patient_scope(scope: Scope, *, by_practice_locality: bool = True) -> list:
             patient.gp_practice_id.in_(select(Organisation.id).where(Organisation.locality_id == scope.locality_id))
         )
     return rules
+
+
+def _only_patients(column, scope: Scope) -> list:
+    return [] if scope.patients is None else [column.in_(sorted(scope.patients))]
+
+
+def _practice_locality():
+    """The locality of the patient's GP practice: where a record about a patient belongs."""
+    return select(Organisation.locality_id).where(Organisation.id == Patient.gp_practice_id).scalar_subquery()
+
+
+def _tally_columns(scope: Scope, locality, practice=Patient.gp_practice_id) -> list:
+    """The columns the tallies keep to apply the locality and practice filters later (only when counting them: a
+    list of records has no use for them)."""
+    if not scope.tallying:
+        return []
+    return [locality.label("scope_locality"), practice.label("scope_practice")]
 
 
 def _own_scope(scope: Scope) -> list:
@@ -239,6 +280,7 @@ def _received(scope: Scope) -> Select:
             Referral.received_on.label("on"),
             Referral.patient_id.label("patient_id"),
             func.coalesce(Referral.referrer_organisation_id, 0).label("part_organisation"),
+            *_tally_columns(scope, Referral.locality_id),
         )
         .join(Patient, Patient.id == Referral.patient_id)
         .where(Referral.archived_at.is_(None), _in(Referral.received_on, scope), *_own_scope(scope))
@@ -255,6 +297,7 @@ def _triaged(scope: Scope) -> Select:
             _days(TriageDecision.decided_on, Referral.received_on).label("value"),
             _text(TriageDecision.outcome).label("part_outcome"),
             func.coalesce(_text(TriageDecision.decline_reason), "none").label("part_reason"),
+            *_tally_columns(scope, Referral.locality_id),
         )
         .join(TriageDecision, TriageDecision.referral_id == Referral.id)
         .join(Patient, Patient.id == Referral.patient_id)
@@ -275,7 +318,7 @@ def _first_discussed_referrals(scope: Scope) -> Select:
     first = (
         select(AgendaItem.referral_id, london_date(func.min(Meeting.starts_at)).label("first_on"))
         .join(Meeting, Meeting.id == AgendaItem.meeting_id)
-        .where(AgendaItem.referral_id.is_not(None), *_discussed_items())
+        .where(AgendaItem.referral_id.is_not(None), *_discussed_items(), *_only_patients(AgendaItem.patient_id, scope))
         .group_by(AgendaItem.referral_id)
         .subquery()
     )
@@ -285,6 +328,7 @@ def _first_discussed_referrals(scope: Scope) -> Select:
             first.c.first_on.label("on"),
             Referral.patient_id.label("patient_id"),
             _days(first.c.first_on, Referral.received_on).label("value"),
+            *_tally_columns(scope, Referral.locality_id),
         )
         .join(first, first.c.referral_id == Referral.id)
         .join(Patient, Patient.id == Referral.patient_id)
@@ -306,21 +350,29 @@ def _listed(scope: Scope) -> Select:
             AgendaItem.patient_id.label("patient_id"),
             outcome.label("part_outcome"),
             _yes(AgendaItem.late_addition).label("part_late"),
+            *_tally_columns(scope, Meeting.locality_id),
         )
         .join(Meeting, Meeting.id == AgendaItem.meeting_id)
         .join(Patient, Patient.id == AgendaItem.patient_id)
         .where(AgendaItem.archived_at.is_(None), AgendaItem.status != CaseStatus.withdrawn)
+        .where(*_only_patients(AgendaItem.patient_id, scope))
         .where(*_meeting_scope(scope), Patient.archived_at.is_(None))
         .where(*([Patient.gp_practice_id == scope.practice_id] if scope.practice_id else []))
     )
 
 
+def _only_meetings(scope: Scope) -> list:
+    return [] if scope.meetings is None else [Meeting.id.in_(sorted(scope.meetings))]
+
+
 def _meetings(scope: Scope) -> Select:
+    only = _only_meetings(scope)
     return select(
         Meeting.id.label("record_id"),
         london_date(Meeting.starts_at).label("on"),
         cast(null(), Integer).label("patient_id"),
-    ).where(*_meeting_scope(scope))
+        *_tally_columns(scope, Meeting.locality_id, cast(null(), Integer)),
+    ).where(*_meeting_scope(scope), *only)
 
 
 #: How an agency took part in a held meeting: attended when any of its people attended, else apologies when any
@@ -340,13 +392,14 @@ def _agency_meetings_grouped(scope: Scope):
         select(
             Meeting.id.label("meeting_id"),
             Meeting.starts_at.label("starts_at"),
+            Meeting.locality_id.label("locality_id"),
             Contact.organisation_id.label("organisation_id"),
             best.label("best"),
         )
         .join(Attendance, Attendance.meeting_id == Meeting.id)
         .join(Contact, Contact.id == Attendance.contact_id)
-        .where(*_meeting_scope(scope))
-        .group_by(Meeting.id, Meeting.starts_at, Contact.organisation_id)
+        .where(*_meeting_scope(scope), *_only_meetings(scope))
+        .group_by(Meeting.id, Meeting.starts_at, Meeting.locality_id, Contact.organisation_id)
         .subquery()
     )
 
@@ -360,6 +413,9 @@ def _agency_meetings(scope: Scope) -> Select:
         cast(null(), Integer).label("patient_id"),
         grouped.c.organisation_id.label("part_organisation"),
         took_part.label("part_outcome"),
+        # The meeting's time in minutes, for the tallies: "missed in a row" follows the meetings' order.
+        epoch_minute(grouped.c.starts_at).label("value"),
+        *_tally_columns(scope, grouped.c.locality_id, cast(null(), Integer)),
     )
 
 
@@ -376,6 +432,7 @@ def _actions_due(scope: Scope) -> Select:
             ActionRecord.patient_id.label("patient_id"),
             ActionRecord.owner_organisation_id.label("part_organisation"),
             _yes(on_time).label("part_on_time"),
+            *_tally_columns(scope, _practice_locality()),
         )
         .join(Patient, Patient.id == ActionRecord.patient_id)
         .where(ActionRecord.archived_at.is_(None), ActionRecord.status != ActionStatus.cancelled)
@@ -390,10 +447,11 @@ def _actions_overdue(scope: Scope) -> Select:
             ActionRecord.due_on.label("on"),
             ActionRecord.patient_id.label("patient_id"),
             ActionRecord.owner_organisation_id.label("part_organisation"),
+            *_tally_columns(scope, _practice_locality()),
         )
         .join(Patient, Patient.id == ActionRecord.patient_id)
         .where(ActionRecord.archived_at.is_(None), ActionRecord.status.in_(OPEN_ACTION))
-        .where(ActionRecord.due_on < scope.on, *_patient_scope(scope))
+        .where(_in(ActionRecord.due_on, scope), *_patient_scope(scope))
     )
 
 
@@ -405,6 +463,7 @@ def _onward(scope: Scope) -> Select:
             OnwardReferral.patient_id.label("patient_id"),
             OnwardReferral.service.label("part_service"),
             _text(OnwardReferral.outcome).label("part_outcome"),
+            *_tally_columns(scope, _practice_locality()),
         )
         .join(Patient, Patient.id == OnwardReferral.patient_id)
         .where(OnwardReferral.archived_at.is_(None), _in(OnwardReferral.referred_on, scope), *_patient_scope(scope))
@@ -418,17 +477,20 @@ def working_days_between(earlier, later):
         .select_from(BankHoliday)
         .where(BankHoliday.day > earlier, BankHoliday.day <= later)
         .scalar_subquery()
+        # Correlated to the query it sits in, however deep `later` is: left to itself, SQLAlchemy would add the
+        # outer tables of a nested `later` to this count's FROM (every patient, every discussion: wrong and slow).
+        .correlate_except(BankHoliday)
     )
     weekdays = weekdays_before(day_number(later) + 1) - weekdays_before(day_number(earlier) + 1)
     return weekdays - holidays_between
 
 
-def _first_discussions():
+def _first_discussions(scope: Scope):
     """Each patient's first discussion: the London date of the first meeting where their case was discussed."""
     return (
         select(AgendaItem.patient_id, london_date(func.min(Meeting.starts_at)).label("first_on"))
         .join(Meeting, Meeting.id == AgendaItem.meeting_id)
-        .where(*_discussed_items())
+        .where(*_discussed_items(), *_only_patients(AgendaItem.patient_id, scope))
         .group_by(AgendaItem.patient_id)
         .subquery()
     )
@@ -436,7 +498,7 @@ def _first_discussions():
 
 def _first_discussed_patients(scope: Scope) -> Select:
     """Patients first discussed in the period, with their care plan's first sharing with their GP since then."""
-    first = _first_discussions()
+    first = _first_discussions(scope)
     first_share = (
         select(func.min(CarePlanShare.shared_on))
         .join(CarePlan, CarePlan.id == CarePlanShare.care_plan_id)
@@ -447,6 +509,7 @@ def _first_discussed_patients(scope: Scope) -> Select:
             CarePlanShare.shared_on >= first.c.first_on,
         )
         .scalar_subquery()
+        .correlate_except(CarePlanShare, CarePlan)
     )
     days = int(get_setting(CARE_PLAN_SHARE_DAYS))
     in_time = and_(first_share.is_not(None), working_days_between(first.c.first_on, first_share) <= days)
@@ -456,7 +519,8 @@ def _first_discussed_patients(scope: Scope) -> Select:
             first.c.first_on.label("on"),
             Patient.id.label("patient_id"),
             _yes(in_time).label("part_shared_in_time"),
-            _yes(add_months(first.c.first_on, HOSPITAL_MONTHS) > scope.on).label("part_after_incomplete"),
+            _yes(_after_incomplete(first.c.first_on, scope)).label("part_after_incomplete"),
+            *_tally_columns(scope, _practice_locality()),
         )
         .join(first, first.c.patient_id == Patient.id)
         .where(_in(first.c.first_on, scope), *_patient_scope(scope))
@@ -466,7 +530,7 @@ def _first_discussed_patients(scope: Scope) -> Select:
 def _hospital_events(scope: Scope) -> Select:
     """The hospital events of the patients first discussed in the period, in the months before the first discussion
     (from the same day six months earlier) or after it (from its day, up to the day before six months later)."""
-    first = _first_discussions()
+    first = _first_discussions(scope)
     after = HospitalEvent.occurred_on >= first.c.first_on
     window = case((after, "after"), else_="before")
     return (
@@ -476,6 +540,8 @@ def _hospital_events(scope: Scope) -> Select:
             HospitalEvent.patient_id.label("patient_id"),
             _text(HospitalEvent.kind).label("part_kind"),
             window.label("part_window"),
+            first.c.first_on.label("first_on"),
+            *_tally_columns(scope, _practice_locality()),
         )
         .join(first, first.c.patient_id == HospitalEvent.patient_id)
         .join(Patient, Patient.id == HospitalEvent.patient_id)
@@ -494,6 +560,7 @@ def _closure_goals(scope: Scope) -> Select:
             Episode.closed_on.label("on"),
             Episode.patient_id.label("patient_id"),
             _yes(ClosureGoal.attainment.in_(ACHIEVED)).label("part_achieved"),
+            *_tally_columns(scope, Episode.locality_id),
         )
         .join(Episode, Episode.id == ClosureGoal.episode_id)
         .join(Patient, Patient.id == Episode.patient_id)
@@ -511,6 +578,7 @@ def _safeguarding(scope: Scope) -> Select:
             SafeguardingConcern.patient_id.label("patient_id"),
             case((referred, _days(SafeguardingConcern.referred_on, SafeguardingConcern.raised_on))).label("value"),
             _yes(referred).label("part_referred"),
+            *_tally_columns(scope, _practice_locality()),
         )
         .join(Patient, Patient.id == SafeguardingConcern.patient_id)
         .where(SafeguardingConcern.archived_at.is_(None), _in(SafeguardingConcern.raised_on, scope))
@@ -526,24 +594,43 @@ def _episodes(scope: Scope) -> Select:
     )
 
 
-def _caseload(scope: Scope) -> Select:
+def _data_quality() -> list:
+    """An episode's patient's data quality, as the caseload's parts."""
     consented = exists().where(Referral.id == Episode.referral_id, Referral.consent.in_(CONSENTED))
+    return [
+        _yes(Patient.nhs_number_status == NhsNumberStatus.verified).label("part_verified"),
+        _yes(or_(Patient.cfs.is_not(None), Patient.efi.is_not(None))).label("part_frailty"),
+        _yes(consented).label("part_consent"),
+    ]
+
+
+def _caseload(scope: Scope) -> Select:
     return (
         _episodes(scope)
-        .add_columns(
-            Episode.opened_on.label("on"),
-            _yes(Patient.nhs_number_status == NhsNumberStatus.verified).label("part_verified"),
-            _yes(or_(Patient.cfs.is_not(None), Patient.efi.is_not(None))).label("part_frailty"),
-            _yes(consented).label("part_consent"),
-        )
+        .add_columns(Episode.opened_on.label("on"), *_data_quality())
         .where(Episode.opened_on <= scope.as_at, or_(Episode.closed_on.is_(None), Episode.closed_on > scope.as_at))
+    )
+
+
+def _opened(scope: Scope) -> Select:
+    """Episodes opened in the period: with those closed, what the caseload at a date is counted from (open on a
+    day = opened by then less closed by then, as an episode closes on or after it opens)."""
+    return (
+        _episodes(scope)
+        .add_columns(Episode.opened_on.label("on"), *_data_quality(), *_tally_columns(scope, Episode.locality_id))
+        .where(_in(Episode.opened_on, scope))
     )
 
 
 def _closed(scope: Scope) -> Select:
     return (
         _episodes(scope)
-        .add_columns(Episode.closed_on.label("on"), _days(Episode.closed_on, Episode.opened_on).label("value"))
+        .add_columns(
+            Episode.closed_on.label("on"),
+            _days(Episode.closed_on, Episode.opened_on).label("value"),
+            *_data_quality(),
+            *_tally_columns(scope, Episode.locality_id),
+        )
         .where(_in(Episode.closed_on, scope))
     )
 
@@ -556,38 +643,71 @@ def _reviews_overdue(scope: Scope) -> Select:
     )
 
 
+def _after_incomplete(first_on, scope: Scope):
+    """The six months after a first discussion have not yet passed (about today, so worked out when read)."""
+    return add_months(first_on, HOSPITAL_MONTHS) > scope.on
+
+
+def _after_incomplete_from(on: date) -> date:
+    """The first day whose six months after have not passed by `on`, for the tally rows' days: `add_months` never
+    goes backwards, so "add_months(day, 6) > on" holds from this day on."""
+    day = months_later(on, -HOSPITAL_MONTHS) - timedelta(days=4)
+    while months_later(day, HOSPITAL_MONTHS) <= on:
+        day += timedelta(days=1)
+    return day
+
+
+def _before_today(scope: Scope) -> tuple[date, date]:
+    """The dates of a figure about today: everything due before it."""
+    return kpi_tallies.EVER[0], scope.on - timedelta(days=1)
+
+
+_MEETING = (AgendaItem, Meeting)
+_DATA_QUALITY = {"verified": "Verified NHS number", "frailty": "Frailty score", "consent": "Consent recorded"}
 DRILLS: dict[str, Drill] = {
     "received": Drill("Referrals received", "referral", "referral", _received,
-                      {"organisation": "Referrer organisation"}, "Received"),
+                      {"organisation": "Referrer organisation"}, "Received", depends=(Referral,)),
     "triaged": Drill("Referrals triaged", "referral", "referral", _triaged,
-                     {"outcome": "Outcome", "reason": "Decline reason"}, "Triaged"),
+                     {"outcome": "Outcome", "reason": "Decline reason"}, "Triaged",
+                     depends=(Referral, TriageDecision)),
     "first_discussed": Drill("Referrals first discussed", "referral", "referral", _first_discussed_referrals, {},
-                             "First discussed"),
+                             "First discussed", depends=(Referral, *_MEETING)),
     "listed": Drill("Cases listed at meetings held", "agenda item", "agenda_item", _listed,
-                    {"outcome": "Outcome", "late": "Late addition"}, "Meeting"),
-    "meetings": Drill("Meetings held", "meeting", "meeting", _meetings, {}, "Meeting"),
+                    {"outcome": "Outcome", "late": "Late addition"}, "Meeting", practice_rule="both",
+                    depends=_MEETING),
+    "meetings": Drill("Meetings held", "meeting", "meeting", _meetings, {}, "Meeting", practice_rule="meeting",
+                      depends=(Meeting,)),
+    # Counted from the records: "missed in a row" follows the meetings' order within a day.
     "agency_meetings": Drill("Meetings held, by agency", "meeting", "meeting", _agency_meetings,
-                             {"organisation": "Agency", "outcome": "Took part"}, "Meeting"),
+                             {"organisation": "Agency", "outcome": "Took part"}, "Meeting", practice_rule="meeting",
+                             depends=(Meeting, Attendance, Contact), ordered=True),
     "actions_due": Drill("Actions due", "action", "action", _actions_due,
-                         {"organisation": "Owner", "on_time": "Completed on time"}, "Due"),
+                         {"organisation": "Owner", "on_time": "Completed on time"}, "Due", depends=(ActionRecord,)),
     "actions_overdue": Drill("Actions overdue today", "action", "action", _actions_overdue,
-                             {"organisation": "Owner"}, "Due"),
+                             {"organisation": "Owner"}, "Due", depends=(ActionRecord,), period_of=_before_today),
     "onward": Drill("Onward referrals made", "onward referral", "onward_referral", _onward,
-                    {"service": "Service", "outcome": "Outcome"}, "Referred"),
+                    {"service": "Service", "outcome": "Outcome"}, "Referred", depends=(OnwardReferral,)),
     "first_discussed_patients": Drill("Patients first discussed", "patient", None, _first_discussed_patients,
                                       {"shared_in_time": "Care plan shared in time",
-                                       "after_incomplete": "Six months after not yet passed"}, "First discussed"),
+                                       "after_incomplete": "Six months after not yet passed"}, "First discussed",
+                                      depends=(*_MEETING, CarePlan, CarePlanShare),
+                                      live_parts={"after_incomplete": lambda on, scope: on >= _after_incomplete_from(
+                                          scope.on)}),
     "hospital_events": Drill("Hospital events around a first discussion", "hospital event", "hospital_event",
-                             _hospital_events, {"kind": "Kind", "window": "Before or after"}, "Occurred"),
+                             _hospital_events, {"kind": "Kind", "window": "Before or after"}, "Occurred",
+                             period="first_on", depends=(HospitalEvent, *_MEETING)),
     "closure_goals": Drill("Goals at closure", "goal at closure", None, _closure_goals, {"achieved": "Achieved"},
-                           "Episode closed"),
+                           "Episode closed", depends=(Episode, ClosureGoal)),
     "safeguarding": Drill("Safeguarding concerns raised", "safeguarding concern", "safeguarding_concern",
-                          _safeguarding, {"referred": "Referred"}, "Raised"),
-    "caseload": Drill("Open episodes at the period's end", "episode", "episode", _caseload,
-                      {"verified": "Verified NHS number", "frailty": "Frailty score", "consent": "Consent recorded"},
-                      "Opened"),
-    "closed": Drill("Episodes closed", "episode", "episode", _closed, {}, "Closed"),
-    "reviews_overdue": Drill("Reviews overdue today", "episode", "episode", _reviews_overdue, {}, "Review due"),
+                          _safeguarding, {"referred": "Referred"}, "Raised", depends=(SafeguardingConcern,)),
+    "caseload": Drill("Open episodes at the period's end", "episode", "episode", _caseload, _DATA_QUALITY,
+                      "Opened", tallied=False),
+    "closed": Drill("Episodes closed", "episode", "episode", _closed, _DATA_QUALITY, "Closed",
+                    depends=(Episode, Referral, Patient)),
+    "opened": Drill("Episodes opened", "episode", "episode", _opened, _DATA_QUALITY, "Opened",
+                    depends=(Episode, Referral, Patient)),
+    "reviews_overdue": Drill("Reviews overdue today", "episode", "episode", _reviews_overdue, {}, "Review due",
+                             tallied=False),
 }  # fmt: skip
 
 
@@ -626,14 +746,22 @@ def parse_parts(values: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(parts)
 
 
+def dated(drill: Drill, scope: Scope, target: Link | None = None) -> Scope:
+    """The scope with the dates a figure counts: a link's own dates (a month of the period), or those of a figure
+    about today."""
+    if target is not None and target.start:
+        return replace(scope, start=target.start, end=target.end)
+    if drill.period_of:
+        return replace(scope, start=drill.period_of(scope)[0], end=drill.period_of(scope)[1])
+    return scope
+
+
 def drill_query(target: Link, scope: Scope):
     """The records behind a figure, as a subquery (its rows are the figure's count)."""
     drill = DRILLS.get(target.drill)
     if drill is None:
         raise DomainError("There is no such list of records.")
-    if target.start:
-        scope = replace(scope, start=target.start, end=target.end)
-    query = drill.build(scope)
+    query = drill.build(dated(drill, scope, target))
     if not target.where:
         return query.subquery()
     sub = query.subquery()
@@ -656,42 +784,73 @@ def _part_value(column, value: str):
 
 
 def _counts(targets: dict[str, Link], scope: Scope) -> dict[str, int]:
-    """Counts over drill-downs, one query per drill-down: its parts are counted together in one pass over it."""
+    """Counts over drill-downs, one query per drill-down: its parts are counted together in one pass over its tally
+    rows (or, for a drill-down about today, over its records)."""
     by_drill: dict[str, list[tuple[str, Link]]] = {}
     for name, target in targets.items():
         by_drill.setdefault(target.drill, []).append((name, target))
     out: dict[str, int] = {}
     for key, wanted in by_drill.items():
-        sub = drill_query(Link(key), scope)
-        columns = []
-        for name, target in wanted:
-            if not target.where:
-                columns.append(func.count().label(name))
-                continue
-            rules = [sub.c[f"part_{p}"] == _part_value(sub.c[f"part_{p}"], v) for p, v in target.where]
-            columns.append(func.coalesce(func.sum(case((and_(*rules), 1), else_=0)), 0).label(name))
-        out.update(db.session.execute(select(*columns).select_from(sub)).one()._mapping)
+        drill = DRILLS[key]
+        if drill.tallied:
+            live = any(p in drill.live_parts for t in wanted for p, _ in t[1].where)
+            rows = kpi_tallies.tally_rows(key, scope, days_only=live)
+            columns = [kpi_tallies.n_where(rows, _tally_rules(drill, rows, t.where, scope)).label(n) for n, t in wanted]
+        else:
+            rows = drill_query(Link(key), scope)
+            columns = []
+            for name, target in wanted:
+                rules = [rows.c[f"part_{p}"] == _part_value(rows.c[f"part_{p}"], v) for p, v in target.where]
+                columns.append(func.coalesce(func.sum(case((and_(*rules), 1), else_=0)), 0).label(name) if rules
+                               else func.count().label(name))  # fmt: skip
+        out.update(db.session.execute(select(*columns).select_from(rows)).one()._mapping)
     return out
 
 
-def _percentiles(target: Link, scope: Scope, column: str = "value") -> tuple[int | None, int | None]:
-    """The median and 90th percentile (nearest rank) of a drill-down's column, in one query."""
-    sub = drill_query(target, scope)
-    values = sub.c[column]
-    ranked = (
-        select(
-            values.label("v"),
-            func.row_number().over(order_by=values).label("rn"),
-            func.count().over().label("n"),
-        )
-        .where(values.is_not(None))
-        .subquery()
-    )
+def _caseload_counts(scope: Scope) -> dict[str, int]:
+    """The caseload at the period's end and its data quality, from the tallies: the episodes opened by then less those
+    closed by then (an episode closes on or after the day it opens), in two queries whatever the period."""
+    ever = replace(scope, start=kpi_tallies.EVER[0], end=scope.as_at)
+    out: dict[str, int] = {}
+    for key, sign in (("opened", 1), ("closed", -1)):
+        rows = kpi_tallies.tally_rows(key, ever)
+        wanted = {"caseload": [], **{p: [rows.c[f"part_{p}"] == "yes"] for p in _DATA_QUALITY}}
+        sums = db.session.execute(select(*(kpi_tallies.n_where(rows, r).label(n) for n, r in wanted.items()))).one()
+        for name, n in sums._mapping.items():
+            out[name] = out.get(name, 0) + sign * n
+    return out
 
-    def at(rank):
-        return func.min(case((ranked.c.rn == rank, ranked.c.v)))
 
-    return tuple(db.session.execute(select(at((ranked.c.n + 1) // 2), at((ranked.c.n * 9 + 9) // 10))).one())
+def _tally_rules(drill: Drill, rows, where, scope: Scope) -> list:
+    """A link's parts as conditions on tally rows: stored parts compare as text, a part about today is worked out from
+    the row's day."""
+    rules = []
+    for name, value in where:
+        if name not in drill.parts:
+            raise DomainError("This list cannot be narrowed that way.")
+        if name in drill.live_parts:
+            rules.append(drill.live_parts[name](rows.c.on, scope) == (value == "yes"))
+        else:
+            rules.append(rows.c[f"part_{name}"] == str(_part_value(_PartType(name), value)))
+    return rules
+
+
+@dataclass(frozen=True)
+class _PartType:
+    """A part's type as `_part_value` reads it: organisations are ids, every other part is text."""
+
+    name: str
+
+    @property
+    def type(self):
+        return Integer() if self.name == "organisation" else String()
+
+
+def _percentiles(key: str, scope: Scope) -> tuple[int | None, int | None]:
+    """The median and 90th percentile (nearest rank) of a drill-down's values (the rows that have one: a concern's
+    days to referral only once referred), in one query over its value rows."""
+    rows = kpi_tallies.tally_rows(key, scope, values=kpi_tallies.DAYS)
+    return tuple(db.session.execute(kpi_tallies.percentiles(rows)).one())
 
 
 # --- the report ------------------------------------------------------------------------------------------------------
@@ -826,9 +985,16 @@ DEFINITIONS = {
 }
 
 
+def _ensure_counted(scope: Scope) -> None:
+    """The bank holidays the working-day counts need, and tallies counted with them."""
+    if ensure_bank_holidays(scope.start, scope.end) and kpi_tallies.is_built(db.session()):
+        kpi_tallies.rebuild(keys=[k for k, d in DRILLS.items() if d.tallied and d.live_parts])
+    kpi_tallies.ensure_built()
+
+
 def build_report(scope: Scope, period_label: str = "") -> Report:
     """Every KPI of DESIGN.md §5 for the scope, in a fixed number of queries."""
-    ensure_bank_holidays(scope.start, scope.end)
+    _ensure_counted(scope)
     threshold = int(get_setting(ATTENDANCE_THRESHOLD))
     share_days = int(get_setting(CARE_PLAN_SHARE_DAYS))
 
@@ -849,10 +1015,6 @@ def build_report(scope: Scope, period_label: str = "") -> Report:
             "goals_achieved": L("closure_goals", achieved="yes"),
             "concerns": L("safeguarding"),
             "referred": L("safeguarding", referred="yes"),
-            "caseload": L("caseload"),
-            "verified": L("caseload", verified="yes"),
-            "frailty": L("caseload", frailty="yes"),
-            "consent": L("caseload", consent="yes"),
             "closed": L("closed"),
             "reviews_overdue": L("reviews_overdue"),
             **{
@@ -863,9 +1025,10 @@ def build_report(scope: Scope, period_label: str = "") -> Report:
         },
         scope,
     )
-    for name, target in (("triage", L("triaged")), ("discussion", L("first_discussed")), ("stay", L("closed"))):
-        f[f"{name}_p50"], f[f"{name}_p90"] = _percentiles(target, scope)
-    f["safeguarding_p50"], _ = _percentiles(L("safeguarding", referred="yes"), scope)
+    f.update(_caseload_counts(scope))
+    for name, key in (("triage", "triaged"), ("discussion", "first_discussed"), ("stay", "closed")):
+        f[f"{name}_p50"], f[f"{name}_p90"] = _percentiles(key, scope)
+    f["safeguarding_p50"], _ = _percentiles("safeguarding", scope)
 
     names = _breakdowns(scope)
     # Figures the breakdowns already counted (grouped over the same drill-downs), not counted twice.
@@ -949,9 +1112,15 @@ class Breakdowns:
 
 
 def _grouped(link: Link, scope: Scope, *parts: str) -> list:
-    sub = drill_query(link, scope)
-    columns = [sub.c[f"part_{p}"] for p in parts]
-    return db.session.execute(select(*columns, func.count()).group_by(*columns)).all()
+    drill = DRILLS[link.drill]
+    if not drill.tallied:
+        sub = drill_query(link, scope)
+        columns = [sub.c[f"part_{p}"] for p in parts]
+        return db.session.execute(select(*columns, func.count()).group_by(*columns)).all()
+    rows = kpi_tallies.tally_rows(link.drill, scope)
+    columns = [cast(rows.c[f"part_{p}"], Integer) if p == "organisation" else rows.c[f"part_{p}"] for p in parts]
+    query = select(*columns, func.sum(rows.c.n)).where(*_tally_rules(drill, rows, link.where, scope))
+    return db.session.execute(query.group_by(*columns)).all()
 
 
 #: The breakdowns a report needs; a chart asks for its own only.
@@ -961,14 +1130,14 @@ BREAKDOWNS = frozenset({"months", "agencies", "actions", "referrers", "triage", 
 def _month_counts(scope: Scope) -> list[tuple[date, date, int, int]]:
     """Referrals received and accepted in each month of the period: one scan of each drill-down."""
     months = scope.months()
-    received = drill_query(link("received"), scope)
-    accepted = drill_query(link("triaged", outcome=TriageOutcome.accept.value), scope)
 
-    def per_month(sub):
-        sums = [func.coalesce(func.sum(case((sub.c.on.between(a, b), 1), else_=0)), 0) for a, b in months]
-        return db.session.execute(select(*sums).select_from(sub)).one()
+    def per_month(target: Link):
+        rows = kpi_tallies.tally_rows(target.drill, scope)
+        rules = _tally_rules(DRILLS[target.drill], rows, target.where, scope)
+        sums = [kpi_tallies.n_where(rows, [rows.c.on.between(a, b), *rules]) for a, b in months]
+        return db.session.execute(select(*sums)).one()
 
-    got, took = per_month(received), per_month(accepted)
+    got, took = per_month(link("received")), per_month(link("triaged", outcome=TriageOutcome.accept.value))
     return [(a, b, got[i], took[i]) for i, (a, b) in enumerate(months)]
 
 
@@ -1018,32 +1187,55 @@ def _breakdowns(scope: Scope, parts: frozenset = BREAKDOWNS) -> Breakdowns:
 
 def _agency_rows(scope: Scope) -> list[dict]:
     """Per agency invited to the period's meetings: invited, attended, apologies, absent, and the latest meetings
-    missed in a row (one query; the row with the most recent attendance splits the run)."""
-    grouped = _agency_meetings_grouped(scope)
-    last_attended = (
-        select(grouped.c.organisation_id, func.max(grouped.c.starts_at).label("last"))
-        .where(grouped.c.best == 2)
-        .group_by(grouped.c.organisation_id)
+    missed in a row. Two queries over the tallies: the counts (a few rows a month), then the run of misses from
+    the rows in meeting order (their value is the meeting's time), read only from the day or month of each agency's
+    latest attendance on: the run is what comes after that attendance."""
+    rows = kpi_tallies.tally_rows("agency_meetings", scope)
+    attended = rows.c.part_outcome == "attended"
+    counts = {
+        int(r.organisation): dict(r._mapping)
+        for r in db.session.execute(
+            select(
+                rows.c.part_organisation.label("organisation"),
+                func.sum(rows.c.n).label("invited"),
+                *(kpi_tallies.n_where(rows, [rows.c.part_outcome == o]).label(o) for o in _TOOK_PART.values()),
+                func.max(case((attended, rows.c.on))).label("last_attended_on"),
+            ).group_by(rows.c.part_organisation)
+        )
+    }
+    last_on = (
+        select(rows.c.part_organisation.label("organisation"), func.max(rows.c.on).label("since"))
+        .where(attended)
+        .group_by(rows.c.part_organisation)
         .subquery()
     )
-    query = (
-        select(
-            grouped.c.organisation_id,
-            func.count().label("invited"),
-            func.sum(case((grouped.c.best == 2, 1), else_=0)).label("attended"),
-            func.sum(case((grouped.c.best == 1, 1), else_=0)).label("apologies"),
-            func.sum(case((grouped.c.best == 0, 1), else_=0)).label("absent"),
-            func.sum(
-                case(
-                    (or_(last_attended.c.last.is_(None), grouped.c.starts_at > last_attended.c.last), 1),
-                    else_=0,
-                )
-            ).label("in_a_row"),
-        )
-        .outerjoin(last_attended, last_attended.c.organisation_id == grouped.c.organisation_id)
-        .group_by(grouped.c.organisation_id)
+    ordered = kpi_tallies.tally_rows("agency_meetings", scope, days_only=True, values=kpi_tallies.ORDER)
+    recent = (
+        select(ordered)
+        .join(last_on, last_on.c.organisation == ordered.c.part_organisation)
+        .where(ordered.c.on >= last_on.c.since, ordered.c.on >= select(func.min(last_on.c.since)).scalar_subquery())
+        .subquery()
     )
-    return [dict(r._mapping) for r in db.session.execute(query)]
+    last_time = (
+        select(recent.c.part_organisation.label("organisation"), func.max(recent.c.value).label("last"))
+        .where(recent.c.part_outcome == "attended")
+        .group_by(recent.c.part_organisation)
+        .subquery()
+    )
+    runs = dict(
+        db.session.execute(
+            select(recent.c.part_organisation, kpi_tallies.n_where(recent, [recent.c.value > last_time.c.last]))
+            .join(last_time, last_time.c.organisation == recent.c.part_organisation)
+            .group_by(recent.c.part_organisation)
+        ).all()
+    )
+    out = []
+    for organisation, row in counts.items():
+        # Never attended in the period: every meeting it was invited to is in the run.
+        in_a_row = runs.get(str(organisation), 0) if row["last_attended_on"] else row["invited"]
+        out.append({**{k: row[k] for k in ("invited", *_TOOK_PART.values())}, "organisation_id": organisation,
+                    "in_a_row": in_a_row})  # fmt: skip
+    return out
 
 
 # --- each KPI's figures and tables -------------------------------------------------------------------------------

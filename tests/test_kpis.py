@@ -384,11 +384,14 @@ def test_care_plans_shared_within_five_working_days_skip_christmas_bank_holidays
     discussed(december, [(date(2027, 1, 5), surgery)])  # the 6th working day: late
     discussed(december, [(date(2026, 12, 24), other)])  # shared, but not with the GP
     discussed(earlier, [(date(2026, 12, 9), surgery)])  # shared before the discussion only
+    # Shared the next day. Each patient's holidays are counted up to their own sharing: counted up to this one (the
+    # earliest of all), the first patient's three holidays would not be skipped and their sharing would be late.
+    early = discussed(earlier, [(date(2026, 12, 11), surgery)])
     december_scope = Scope(date(2026, 12, 1), date(2026, 12, 31), on=date(2027, 1, 10))
     kpi = kpis.build_report(december_scope).kpi("care_plans")
-    assert figures(kpi) == {"Shared within 5 working days": "25 % (1 of 4)", "Patients first discussed": "4"}
+    assert figures(kpi) == {"Shared within 5 working days": "40 % (2 of 5)", "Patients first discussed": "5"}
     total, found = kpis.drill_rows(link("first_discussed_patients", shared_in_time="yes"), december_scope)
-    assert (total, [r.patient_id for r in found]) == (1, [in_time.id])
+    assert (total, sorted(r.patient_id for r in found)) == (2, sorted([in_time.id, early.id]))
 
 
 def test_hospital_use_six_months_before_and_after_the_first_discussion(app, locality, create_patient):
