@@ -774,8 +774,9 @@ def drill_query(target: Link, scope: Scope):
     return select(sub).where(*rules).subquery()
 
 
-def _part_value(column, value: str):
-    if isinstance(column.type, Integer):
+def _part_value(column, value: str, number: bool | None = None):
+    """A part's value from a page address: a number for a numeric part (an organisation's id), else the text."""
+    if isinstance(column.type, Integer) if number is None else number:
         try:
             return int(value)
         except ValueError:
@@ -831,19 +832,9 @@ def _tally_rules(drill: Drill, rows, where, scope: Scope) -> list:
         if name in drill.live_parts:
             rules.append(drill.live_parts[name](rows.c.on, scope) == (value == "yes"))
         else:
-            rules.append(rows.c[f"part_{name}"] == str(_part_value(_PartType(name), value)))
+            column = rows.c[f"part_{name}"]  # tally parts are text; organisations are ids in the records
+            rules.append(column == str(_part_value(column, value, number=name == "organisation")))
     return rules
-
-
-@dataclass(frozen=True)
-class _PartType:
-    """A part's type as `_part_value` reads it: organisations are ids, every other part is text."""
-
-    name: str
-
-    @property
-    def type(self):
-        return Integer() if self.name == "organisation" else String()
 
 
 def _percentiles(key: str, scope: Scope) -> tuple[int | None, int | None]:
