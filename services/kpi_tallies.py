@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sqlalchemy import Integer, String, and_, case, cast, delete, event, func, inspect, literal, or_, select
+from sqlalchemy import Integer, String, and_, bindparam, case, cast, delete, event, func, inspect, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -355,11 +355,11 @@ def _add(session: Session, change: dict[tuple, int]) -> None:
         statement = dialect.insert(KpiTally).values(values[first : first + 500])
         conn.execute(statement.on_conflict_do_update(index_elements=list(_KEY),
                                                      set_={"n": KpiTally.n + statement.excluded.n}))  # fmt: skip
-    days = {key[3] for key in rows}
+    # The rows just changed that came to zero, one key at a time (executemany): the primary key finds each row, where
+    # a row-value IN or an IN on the days alone would scan the drill-down's rows.
+    at_zero = delete(KpiTally).where(*(getattr(KpiTally, name) == bindparam(f"k_{name}") for name in _KEY))
     conn.execute(
-        delete(KpiTally).where(
-            KpiTally.drill.in_(sorted({key[0] for key in rows})), KpiTally.on.in_(sorted(days)), KpiTally.n == 0
-        )
+        at_zero.where(KpiTally.n == 0), [{f"k_{name}": v for name, v in zip(_KEY, key, strict=True)} for key in rows]
     )
 
 
