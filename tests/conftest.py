@@ -83,22 +83,34 @@ def _empty_postgres(engine) -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    """A fresh app on an empty migrated database (a copy of the template, or a truncated PostgreSQL)."""
+@pytest.fixture(scope="session")
+def shared_app(database_url, tmp_path_factory):
+    """One app for the whole run, on a database file of its own (building an app compiles its ~350 routes: half a
+    second, which once per test was a third of the suite). Each test gets it with an empty database: see `app`."""
     if USE_POSTGRES:
-        url = database_url
-    else:
-        copy = tmp_path / "test.sqlite"
-        shutil.copy(database_url.removeprefix("sqlite:///"), copy)
-        url = f"sqlite:///{copy}"
-    app = create_app(base_config(url))
+        return create_app(base_config(database_url)), None
+    path = tmp_path_factory.mktemp("run") / "test.sqlite"
+    return create_app(base_config(f"sqlite:///{path}")), path
+
+
+@pytest.fixture
+def app(shared_app, database_url):
+    """The app on an empty migrated database (the template SQLite file copied over the app's file, or PostgreSQL
+    truncated), with the configuration a test changes put back afterwards."""
+    app, path = shared_app
+    if path is not None:
+        for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.copy(database_url.removeprefix("sqlite:///"), path)
+    config = dict(app.config)
     with app.app_context():
         if USE_POSTGRES:
             _empty_postgres(db.engine)
         yield app
         db.session.remove()
-        db.engine.dispose()
+        db.engine.dispose()  # the next test's copy is a new file: no connection may stay open on this one
+    app.config.clear()
+    app.config.update(config)
 
 
 @pytest.fixture

@@ -14,6 +14,26 @@ from exports.spreadsheets import neutralise_formula
 from models import Organisation, db, utcnow
 from tests.conftest import page_text
 
+
+@pytest.fixture
+def changed_view(app, monkeypatch):
+    """`changed_view(endpoint, **attributes)`: an admin view with attributes of its own for this test, its caches
+    rebuilt then and again afterwards (the app is shared by the whole run)."""
+    changed = []
+
+    def change(endpoint: str, **attributes):
+        view = next(v for v in app.extensions["admin"][0]._views if getattr(v, "endpoint", "") == endpoint)
+        for name, value in attributes.items():
+            monkeypatch.setattr(view, name, value, raising=False)
+        view._refresh_cache()
+        changed.append(view)
+        return view
+
+    yield change
+    monkeypatch.undo()
+    for view in changed:
+        view._refresh_cache()
+
 # --- CSRF --------------------------------------------------------------------------------------
 
 
@@ -44,11 +64,9 @@ def test_bulk_action_needs_csrf(signed_in, make_org):
     assert db.session.get(Organisation, org.id).archived_at is not None
 
 
-def test_inline_edit_needs_csrf(app, signed_in, make_org):
+def test_inline_edit_needs_csrf(changed_view, signed_in, make_org):
     org = make_org(name="Before")
-    view = next(v for v in app.extensions["admin"][0]._views if getattr(v, "endpoint", "") == "organisation")
-    view.column_editable_list = ["name"]
-    view._refresh_cache()
+    changed_view("organisation", column_editable_list=["name"])
     lead = signed_in("team_lead")
     data = {"list_form_pk": org.id, "name": "After"}
     assert lead.http.post("/admin/organisation/ajax/update/", data=data).status_code == 400
@@ -212,11 +230,9 @@ def test_csv_export_neutralises_formulas(signed_in, make_org):
     assert not any(n.startswith("=") for n in names)
 
 
-def test_xlsx_export_neutralises_formulas_and_keeps_numbers(signed_in, make_org, app, monkeypatch):
+def test_xlsx_export_neutralises_formulas_and_keeps_numbers(signed_in, make_org, changed_view):
     make_org(name="@evil", ods_code="EVIL2")
-    monkeypatch.setattr(admin.accounts.OrganisationView, "column_export_list", ["id", "name"], raising=False)
-    view = next(v for v in app.extensions["admin"][0]._views if getattr(v, "endpoint", "") == "organisation")
-    view._refresh_cache()
+    changed_view("organisation", column_export_list=["id", "name"])
     lead = signed_in("team_lead")
     response = lead.get("/admin/organisation/export/xlsx/")
     assert response.status_code == 200
