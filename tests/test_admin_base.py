@@ -34,6 +34,7 @@ def changed_view(app, monkeypatch):
     for view in changed:
         view._refresh_cache()
 
+
 # --- CSRF --------------------------------------------------------------------------------------
 
 
