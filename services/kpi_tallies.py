@@ -316,7 +316,24 @@ def _count_before(session: Session, flush_context, instances) -> None:
     if not touched or not is_built(session):
         return  # never built yet: the next report builds them from the records, this change included
     keys = _drills_for(touched)
+    _hold(session, touched)
     session.info["kpi_tallies"] = (touched, keys, _count(session, touched, keys))
+
+
+def _hold(session: Session, touched: Touched) -> None:
+    """Hold the touched patients and meetings until commit, so that no other transaction changes their rows between
+    this flush's two counts (its difference would then carry that change too, and the change be counted twice).
+
+    PostgreSQL only: each statement of a READ COMMITTED transaction sees what others committed since. FOR NO KEY
+    UPDATE, taken in id order, queues the transactions that change the same patient's tallies and lets inserts that
+    merely refer to the patient through. SQLite needs nothing: every transaction begins IMMEDIATE (models/base.py),
+    one writer at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for model, ids in ((Patient, touched.patients), (Meeting, touched.meetings)):
+        if ids:
+            held = select(model.id).where(model.id.in_(sorted(ids))).order_by(model.id)
+            session.connection().execute(held.with_for_update(key_share=True))
 
 
 @event.listens_for(Session, "after_flush")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from models import (
     ActionStatus,
@@ -38,6 +39,7 @@ from models import (
 )
 from services import kpi_tallies, kpis
 from services.settings import CARE_PLAN_SHARE_DAYS, set_setting
+from tests.conftest import USE_POSTGRES
 from tests.factories import nhs_number
 from tests.test_kpis import (  # noqa: F401 - fixtures, used by name
     ARCHIVED,
@@ -212,3 +214,24 @@ def test_tallies_of_another_version_are_rebuilt_by_the_next_report(built):
     figures = {f.label: f.text for f in kpis.build_report(OCTOBER).kpi("listed").figures}
     assert figures["Listed"] == "6"
     assert kpi_tallies.is_built(db.session)
+
+
+@pytest.mark.skipif(not USE_POSTGRES, reason="SQLite has one writer at a time: every transaction begins IMMEDIATE")
+def test_a_change_holds_its_patient_and_meeting_until_commit_on_postgresql(built):
+    """Another transaction changing the same patient's or meeting's rows between this flush's two counts would be
+    counted twice: it waits instead (NOWAIT here, to see the lock), while merely referring to the patient does not."""
+    patient, meeting, other = built["patient"], built["first"], built["last"]
+    built["action"].due_on = date(2026, 10, 30)
+    meeting.starts_at = meeting.starts_at + timedelta(minutes=30)
+    db.session.flush()
+    with db.engine.connect() as second:
+        for table, held in (("patient", patient.id), ("meeting", meeting.id)):
+            with pytest.raises(OperationalError, match="could not obtain lock"), second.begin():
+                second.execute(text(f"SELECT id FROM {table} WHERE id = :id FOR NO KEY UPDATE NOWAIT"), {"id": held})
+        with second.begin():
+            # an untouched meeting, and a row that only refers to the patient (a foreign key check), go through
+            second.execute(text("SELECT id FROM meeting WHERE id = :id FOR NO KEY UPDATE NOWAIT"), {"id": other.id})
+            second.execute(text("SELECT id FROM patient WHERE id = :id FOR KEY SHARE NOWAIT"), {"id": patient.id})
+        db.session.commit()
+        with second.begin():
+            second.execute(text("SELECT id FROM patient WHERE id = :id FOR NO KEY UPDATE NOWAIT"), {"id": patient.id})
