@@ -86,7 +86,7 @@ def _empty_postgres(engine) -> None:
 @pytest.fixture(scope="session")
 def shared_app(database_url, tmp_path_factory):
     """One app for the whole run, on a database file of its own (building an app compiles its ~350 routes: half a
-    second, which once per test was a third of the suite). Each test gets it with an empty database: see `app`."""
+    second, which once per test was half the suite). Each test gets it with an empty database: see `app`."""
     if USE_POSTGRES:
         return create_app(base_config(database_url)), None
     path = tmp_path_factory.mktemp("run") / "test.sqlite"
