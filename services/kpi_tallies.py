@@ -372,12 +372,12 @@ def _add(session: Session, change: dict[tuple, int]) -> None:
         statement = dialect.insert(KpiTally).values(values[first : first + 500])
         conn.execute(statement.on_conflict_do_update(index_elements=list(_KEY),
                                                      set_={"n": KpiTally.n + statement.excluded.n}))  # fmt: skip
-    # The rows just changed that came to zero, one key at a time (executemany): the primary key finds each row, where
+    # The rows taken down that came to zero, one key at a time (executemany): the primary key finds each row, where
     # a row-value IN or an IN on the days alone would scan the drill-down's rows.
-    at_zero = delete(KpiTally).where(*(getattr(KpiTally, name) == bindparam(f"k_{name}") for name in _KEY))
-    conn.execute(
-        at_zero.where(KpiTally.n == 0), [{f"k_{name}": v for name, v in zip(_KEY, key, strict=True)} for key in rows]
-    )
+    down = [{f"k_{name}": v for name, v in zip(_KEY, key, strict=True)} for key, n in rows.items() if n < 0]
+    if down:
+        at_zero = delete(KpiTally).where(*(getattr(KpiTally, name) == bindparam(f"k_{name}") for name in _KEY))
+        conn.execute(at_zero.where(KpiTally.n == 0), down)
 
 
 # --- reading --------------------------------------------------------------------------------------------------------
