@@ -3,18 +3,19 @@
 A partner (DESIGN.md §2) is a user linked to a contact at their organisation. They see the meetings of the
 localities where that contact is a live member, every action their organisation owns, and the patients on
 those meetings' agendas or those actions, with only the minimum fields. `row_filters` is the one clause:
-lists, record pages, select-box look-ups, bulk actions, documents and exports all apply it.
+lists, record pages, select-box look-ups, bulk actions, documents and exports all apply it; `get_or_404` is the
+one getter of a row a page names, through that clause.
 """
 
 from __future__ import annotations
 
-import re
-
-from sqlalchemy import exists, false, or_, select
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import and_, exists, false, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
-from werkzeug.routing import IntegerConverter
 
+from formats.numbers import record_id
 from models import Action, AgendaItem, Contact, Meeting, MeetingMember, Patient, Role, db
 
 #: ILR staff: everything operational.
@@ -68,7 +69,8 @@ def _partner_clauses(model, user) -> list[ColumnElement]:
 def row_filters(model, user, include_archived: bool = False) -> list[ColumnElement]:
     """The WHERE clauses limiting `model` to the rows `user` may see.
 
-    Archived rows are out of scope unless asked for, and only the team lead may ask.
+    Archived rows are out of scope unless asked for, and only the team lead may ask. A model with a
+    `scope_parent` (a goal's care plan, a chase's action) is seen only where its parent is.
     """
     clauses: list[ColumnElement] = []
     if hasattr(model, "archived_at") and not (include_archived and user.role == Role.team_lead):
@@ -80,35 +82,32 @@ def row_filters(model, user, include_archived: bool = False) -> list[ColumnEleme
             clauses.append(or_(model.patient_id.is_(None), live_patient))
     if user.role == Role.partner:
         clauses += _partner_clauses(model, user)
+    parent = getattr(model, "scope_parent", None)
+    if parent is not None:
+        relationship = getattr(model, parent)
+        through = row_filters(relationship.property.mapper.class_, user, include_archived)
+        if through:
+            clauses.append(relationship.has(and_(*through)))
     return clauses
 
 
-#: The largest id a row can have (a signed 32-bit integer on PostgreSQL): a bigger number names no record.
-MAX_ID = 2**31 - 1
-_ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
+def get_or_404(model, row_id, *, include_archived: bool = False):
+    """The row of `model` with id `row_id` within the signed-in user's scope (the lists' `row_filters`), else 404.
 
-
-class RecordIdConverter(IntegerConverter):
-    """`<int:...>` in every route: an id within the database's integer range, else 404 before the view runs
-    (PostgreSQL refuses 3000000000 for an integer column; SQLite would look it up and find nothing)."""
-
-    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = 1, max: int | None = MAX_ID, signed=False):  # noqa: A002
-        super().__init__(url_map, fixed_digits, min, max, signed)
-
-
-def record_id(value) -> int | None:
-    """An id as typed in a URL or form: ASCII digits within the database's integer range, else None.
-
-    One parser for every view, filter and page number, so "²", "1e9", "-1" or 99999999999999999999 name
-    no record rather than reach the database (or Python's int(), which accepts "²").
+    The one getter for a record a page names: `row_id` may be the request's text (read by `record_id`), and an id
+    out of scope answers exactly as one that does not exist. `include_archived` lets the team lead reach archived
+    rows (the same rule as the lists' archived view).
     """
-    text = str(value).strip() if value is not None else ""
-    if not _ASCII_DIGITS.fullmatch(text):
+    found = in_scope(model, row_id, include_archived=include_archived)
+    if found is None:
+        abort(404)
+    return found
+
+
+def in_scope(model, row_id, *, include_archived: bool = False):
+    """`get_or_404` for a choice that may be empty (a form's select box, a link's `?patient=`): the row, or None."""
+    key = record_id(row_id)
+    if key is None:
         return None
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None
-
-
-def may_see(model, row_id: int, user) -> bool:
-    """Whether one row is within the user's scope (a custom page's id checked like a list's)."""
-    return db.session.scalar(select(model.id).where(model.id == row_id, *row_filters(model, user))) is not None
+    query = select(model).where(model.id == key, *row_filters(model, current_user, include_archived))
+    return db.session.scalars(query).first()

@@ -1,4 +1,4 @@
-"""ILR Coordinator: the application factory, its configuration and its command-line commands."""
+"""ILR Coordinator: the application factory and its configuration from the environment (commands: cli.py)."""
 
 from __future__ import annotations
 
@@ -13,20 +13,14 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-import action_links
-import audit
-import auth
-import availability
-import errors
-import nhs
-import risk  # noqa: F401 - registers the recompute-on-change listener
-import security
-import timefmt
-from access import RecordIdConverter
 from admin import register_views
 from admin.base import SecureIndexView
 from cli import register_commands
+from formats import dates, nhs
+from formats.numbers import RecordIdConverter
 from models import db, install_sqlite_pragmas
+from services import audit
+from web import action_links, auth, availability, errors, headers
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -155,10 +149,8 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(availability.bp)
     app.register_blueprint(action_links.bp)
-    app.jinja_env.filters.update(
-        ukdate=timefmt.format_date, ukdatetime=timefmt.format_datetime, nhs=nhs.format_nhs_number
-    )
-    security.init_app(app)
+    app.jinja_env.filters.update(ukdate=dates.format_date, ukdatetime=dates.format_datetime, nhs=nhs.format_nhs_number)
+    headers.init_app(app)
     errors.init_app(app)
     audit.init_app(app)
 
@@ -167,7 +159,7 @@ def create_app(config: dict | None = None) -> Flask:
         name="ILR Coordinator",
         theme=Bootstrap4Theme(swatch="default", base_template="ilr/base.html", fluid=True),
         index_view=SecureIndexView(name="Home", url="/admin"),
-        csp_nonce_generator=security.csp_nonce,
+        csp_nonce_generator=headers.csp_nonce,
     )
     register_views(admin)
 

@@ -10,7 +10,7 @@ import demo
 from models import EmailStatus, Organisation, OutboxEmail, Role, User, db
 from services.accounts import create_user
 from services.second_factor import enrol_with_secret, reset_second_factor
-from unit_of_work import perform
+from services.unit_of_work import perform
 
 
 def run(operation):

@@ -12,11 +12,11 @@ from wtforms.validators import Email, Length, Optional, StopValidation
 
 from access import TEAM_LEAD
 from admin.base import SecureModelView
-from admin.forms import unique
 from models import Organisation, SecureDomain, User, db
 from services.accounts import deactivate_user, update_account
 from services.organisation_sign_in import unlink_identity
 from services.second_factor import reset_second_factor
+from web.forms import unique
 
 ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
 #: Labels of letters, digits and hyphens between dots: what an email address may end with.

@@ -16,11 +16,11 @@ from sqlalchemy.orm import joinedload
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
-from access import PARTNER, READERS, STAFF, record_id, row_filters
+from access import PARTNER, READERS, STAFF, in_scope, row_filters
 from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_link, short_text
-from admin.forms import AdminForm, not_in_future, same_patient
 from admin.lookups import CONTACT, ORGANISATION, PATIENT, ByPatientLoader
+from formats.dates import format_datetime, today
 from models import (
     Action,
     ActionChase,
@@ -37,7 +37,7 @@ from models import (
 from services import documents
 from services.actions import REPORTABLE, STILL_OPEN, complete_action, report_on_action
 from services.chasing import chase_actions, last_chases
-from timefmt import format_datetime, today
+from web.forms import AppForm, not_in_future, same_patient
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -99,7 +99,7 @@ def owner_works_there(form, field):
         )
 
 
-class ActionUpdateForm(AdminForm):
+class ActionUpdateForm(AppForm):
     """An owner's update: in progress or done (today unless a date is given), with a note."""
 
     status = SelectField("Now", choices=[(s.value, s.label) for s in REPORTABLE])
@@ -285,8 +285,8 @@ class ActionView(SecureModelView):
             abort(404)
         if current_user.role == Role.partner:
             organisation = current_user.organisation
-        elif current_user.role in STAFF and record_id(request.args.get("organisation")):
-            organisation = db.session.get(Organisation, record_id(request.args.get("organisation")))
+        elif current_user.role in STAFF and request.args.get("organisation"):
+            organisation = in_scope(Organisation, request.args["organisation"])
         else:
             abort(403 if current_user.role not in STAFF else 404)
         if organisation is None:
@@ -337,7 +337,6 @@ class ActionChaseView(WrittenByWorkflow, SecureModelView):
     ]
 
     #: Rows leave the lists with their archived parent (an action's; see `scope` for an onward referral's).
-    parent_scope = "action"
 
     def scope(self, query, include_archived: bool = False):
         """A chase is listed while its parent is: the action, or the onward referral whose answer was chased."""

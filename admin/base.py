@@ -12,19 +12,20 @@ from flask_admin.contrib.sqla.ajax import create_ajax_loader
 from flask_admin.contrib.sqla.tools import get_primary_key
 from flask_admin.tools import iterdecode
 from flask_login import current_user
-from sqlalchemy import and_
 
-import audit
-from access import NOBODY, STAFF, record_id, row_filters
+from access import NOBODY, STAFF, in_scope, row_filters
 from admin.formatters import DETAIL_TYPE_FORMATTERS, EXPORT_TYPE_FORMATTERS, TYPE_FORMATTERS
-from admin.forms import AdminForm, GuardedForms, LabelledFilterConverter, RecordConverter
+from admin.forms import GuardedForms, LabelledFilterConverter, RecordConverter
 from admin.listing import BoundedListArguments, SpreadsheetExports
 from admin.lookups import ScopedAjaxLoader
 from admin.roles import RoleRules, refuse, signed_in, to_sign_in
+from formats.numbers import record_id
 from models import AuditAction, Patient, db
+from services import audit
 from services.forms import use_form_token
 from services.records import archive_records, restore_records
-from unit_of_work import STALE_EDIT_MESSAGE, Outcome, perform
+from services.unit_of_work import STALE_EDIT_MESSAGE, Outcome, perform
+from web.forms import AppForm
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,7 @@ class WrittenByWorkflow:
 class SecureModelView(OneUnitOfWork, RoleRules, GuardedForms, BoundedListArguments, SpreadsheetExports, ModelView):
     """A model screen that requires sign-in, applies role rules and the row scope everywhere."""
 
-    #: The relationship to a parent record (a goal's "care_plan"): rows without an archive date leave with it.
-    parent_scope: str | None = None
-
-    form_base_class = AdminForm
+    form_base_class = AppForm
     model_form_converter = RecordConverter
     filter_converter = LabelledFilterConverter()
     can_delete = False  # records are archived, never deleted
@@ -123,12 +121,8 @@ class SecureModelView(OneUnitOfWork, RoleRules, GuardedForms, BoundedListArgumen
     # --- row scope ----------------------------------------------------------------------------
 
     def scope(self, query, include_archived: bool = False):
-        """Limit a query on this view's model to the signed-in user's rows (and to live parents)."""
-        query = query.filter(*row_filters(self.model, current_user, include_archived))
-        if self.parent_scope is not None:
-            parent = row_filters(self._parent(), current_user, include_archived)
-            query = query.filter(getattr(self.model, self.parent_scope).has(and_(*parent))) if parent else query
-        return query
+        """Limit a query on this view's model to the signed-in user's rows (and to live parents: `scope_parent`)."""
+        return query.filter(*row_filters(self.model, current_user, include_archived))
 
     def _list_scope(self, query):
         """The list's rows: live ones, or on the team lead's archived view only the archived ones."""
@@ -150,21 +144,18 @@ class SecureModelView(OneUnitOfWork, RoleRules, GuardedForms, BoundedListArgumen
     def get_one(self, id):
         """One row by id, within the same scope as the list (the team lead also reaches archived rows)."""
         key = iterdecode(id)
-        found = self.rows(key, include_archived=True) if len(key) == 1 else []
-        row = found[0] if found else None
+        row = in_scope(self.model, key[0], include_archived=True) if len(key) == 1 else None
         if row is not None and request.method == "GET":
             table, patient_id = self.model.__tablename__, audit.patient_id_of(row)
             audit.record(AuditAction.view, table=table, record_id=row.id, patient_id=patient_id)
         return row
 
-    def _parent(self):
-        """The parent record's model (`parent_scope`), or None."""
-        return getattr(self.model, self.parent_scope).property.mapper.class_ if self.parent_scope else None
-
     @property
     def holds_patient_data(self) -> bool:
         """Lists of these rows name patients (their own, or their parent's): each list or search is audited."""
-        return self.model is Patient or hasattr(self.model, "patient_id") or hasattr(self._parent(), "patient_id")
+        parent = getattr(self.model, "scope_parent", None)
+        parent_model = getattr(self.model, parent).property.mapper.class_ if parent else None
+        return self.model is Patient or hasattr(self.model, "patient_id") or hasattr(parent_model, "patient_id")
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)

@@ -10,14 +10,13 @@ from flask_admin import expose
 from flask_login import current_user
 from flask_wtf.file import FileField
 from sqlalchemy import select
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-import audit
-from access import READERS, STAFF, TEAM_LEAD, record_id, row_filters
+from access import READERS, STAFF, TEAM_LEAD, get_or_404
 from admin.base import SecureView
-from admin.forms import AdminForm
 from exports.care_plan_context import care_plan_context
+from formats.numbers import record_id
 from models import (
     AuditAction,
     BaseDocument,
@@ -30,17 +29,18 @@ from models import (
     Patient,
     db,
 )
-from services import care_plans, documents
+from services import audit, care_plans, documents
 from services.care_plans import PLAN_FIELDS
 from services.documents import DOCX
-from unit_of_work import perform
+from services.unit_of_work import perform
+from web.forms import AppForm, WholeNumberField
 
 
 def _choices(enum) -> list[tuple[str, str]]:
     return [("", "")] + [(m.value, m.label) for m in enum]
 
 
-class CarePlanDraftForm(AdminForm):
+class CarePlanDraftForm(AppForm):
     """A draft's text; an autosave posts only the fields being typed, so only posted ones are saved."""
 
     about_me = TextAreaField()
@@ -51,7 +51,7 @@ class CarePlanDraftForm(AdminForm):
     involved = TextAreaField()
     notes_for_professionals = TextAreaField()
     review_on = DateField(validators=[Optional()])
-    expected_version = IntegerField(validators=[Optional()])
+    expected_version = WholeNumberField(validators=[Optional()])
 
     def typed(self) -> dict:
         fields = {name: self[name].data or "" for name in PLAN_FIELDS if self[name].raw_data}
@@ -60,20 +60,20 @@ class CarePlanDraftForm(AdminForm):
         return fields
 
 
-class GoalForm(AdminForm):
+class GoalForm(AppForm):
     """A goal in the person's words, added to or edited on a draft (inline)."""
 
     description = StringField()
     domain = SelectField(choices=_choices(GoalDomain), validate_choice=False)
     target_on = DateField(validators=[Optional()])
     status = SelectField(choices=_choices(GoalStatus), validate_choice=False)
-    expected_version = IntegerField(validators=[Optional()])
+    expected_version = WholeNumberField(validators=[Optional()])
 
     def enum(self, name, enum):
         return enum(self[name].data) if self[name].data in {m.value for m in enum} else None
 
 
-class GoalProgressForm(AdminForm):
+class GoalProgressForm(AppForm):
     """Progress on a goal of an agreed plan: a status, its date and a note."""
 
     status = SelectField(choices=_choices(GoalStatus), validate_choice=False)
@@ -81,21 +81,21 @@ class GoalProgressForm(AdminForm):
     note = StringField()
 
 
-class AgreeForm(AdminForm):
+class AgreeForm(AppForm):
     """Agreeing a draft: with whom (the patient, their carer) and when."""
 
     agreed_with = StringField()
     agreed_on = DateField(validators=[Optional()])
 
 
-class CompareForm(AdminForm):
+class CompareForm(AppForm):
     """Two version numbers to set side by side (read from the query string)."""
 
-    a = IntegerField(validators=[Optional()])
-    b = IntegerField(validators=[Optional()])
+    a = WholeNumberField(validators=[Optional()])
+    b = WholeNumberField(validators=[Optional()])
 
 
-class ConfirmForm(AdminForm):
+class ConfirmForm(AppForm):
     """A button press with nothing else to read (starting a draft, sending to the GP)."""
 
 
@@ -111,26 +111,13 @@ class CarePlanPageView(SecureView):
         return False  # reached from the patient's page
 
     def _patient(self, patient_id: int) -> Patient:
-        found = db.session.scalars(
-            select(Patient).where(Patient.id == patient_id, *row_filters(Patient, current_user, include_archived=True))
-        ).first()
-        if found is None:
-            abort(404)
-        return found
+        return get_or_404(Patient, patient_id, include_archived=True)
 
     def _plan(self, plan_id: int) -> CarePlan:
-        plan = db.session.get(CarePlan, plan_id)
-        if plan is None:
-            abort(404)
-        self._patient(plan.patient_id)  # the same scope as the patient's
-        return plan
+        return get_or_404(CarePlan, plan_id, include_archived=True)
 
     def _goal(self, goal_id: int) -> Goal:
-        goal = db.session.get(Goal, goal_id)
-        if goal is None:
-            abort(404)
-        self._plan(goal.care_plan_id)
-        return goal
+        return get_or_404(Goal, goal_id, include_archived=True)  # seen through its plan (Goal.scope_parent)
 
     def _back(self, plan: CarePlan):
         return redirect(url_for(".patient", patient_id=plan.patient_id, v=plan.number))
@@ -301,7 +288,7 @@ class CarePlanPageView(SecureView):
         return redirect(url_for("record.patient", patient_id=patient.id))
 
 
-class LetterheadForm(AdminForm):
+class LetterheadForm(AppForm):
     """The team's base document (.docx)."""
 
     document = FileField()

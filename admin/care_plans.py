@@ -8,7 +8,6 @@ from sqlalchemy.orm import joinedload
 from access import NOBODY
 from admin.base import SecureModelView
 from admin.formatters import patient_link, short_text
-from admin.forms import field_is, not_in_future, required_when, same_patient
 from admin.lookups import ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader
 from models import (
     CarePlan,
@@ -21,6 +20,7 @@ from models import (
     value_before,
 )
 from services.care_plans import agree_care_plan, share_care_plan, start_new_draft
+from web.forms import field_is, not_in_future, required_when, same_patient
 
 CARE_PLAN = ByPatientLoader("care_plan", CarePlan)
 EPISODE = ByPatientLoader("episode", Episode)
@@ -123,7 +123,6 @@ class GoalView(SecureModelView):
     form_ajax_refs = {"care_plan": CARE_PLAN}
 
     #: Rows leave the lists with their archived parent.
-    parent_scope = "care_plan"
 
     def get_query(self):
         """What each row shows, loaded with the page (not one query per row)."""
@@ -157,7 +156,6 @@ class CarePlanShareView(SecureModelView):
     form_ajax_refs = {"care_plan": CARE_PLAN, "shared_with": ORGANISATION}
 
     #: Rows leave the lists with their archived parent.
-    parent_scope = "care_plan"
 
     def get_query(self):
         """What each row shows, loaded with the page (not one query per row)."""

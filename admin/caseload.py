@@ -8,16 +8,16 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from access import NOBODY, STAFF, row_filters
+from access import NOBODY, STAFF, get_or_404, in_scope
 from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_column, priority_column
-from admin.forms import AdminForm, MaxLength, not_in_future
 from admin.lookups import localities
+from formats.dates import format_date, today
+from formats.numbers import record_id
 from models import ATTAINMENTS, ClosureReason, ContactLogEntry, Episode, Patient, Role, User, db
 from services.caseload import (
     board_facts,
@@ -29,7 +29,7 @@ from services.caseload import (
     reassign_episodes,
 )
 from services.contacts import awaiting_follow_up
-from timefmt import format_date, today
+from web.forms import AppForm, MaxLength, not_in_future
 
 #: Contacts awaiting follow-up shown above the board, earliest due first (the contact log lists them all).
 FOLLOW_UPS_SHOWN = 5
@@ -37,7 +37,7 @@ FOLLOW_UPS_SHOWN = 5
 CLOSING_REASONS = [(r.value, r.label) for r in ClosureReason if r != ClosureReason.died]
 
 
-class BoardFilterForm(AdminForm):
+class BoardFilterForm(AppForm):
     """Whose caseload and which locality the board shows (a GET form: the choice stays in the page's address)."""
 
     class Meta:
@@ -47,7 +47,7 @@ class BoardFilterForm(AdminForm):
     locality = SelectField("Locality", validate_choice=False)
 
 
-class ReassignForm(AdminForm):
+class ReassignForm(AppForm):
     """Cover: the colleague who takes the selected cases over, and why (posted with the bulk action)."""
 
     coordinator_id = SelectField(validate_choice=False)
@@ -58,7 +58,7 @@ def closure_form(goals: list):
     """The closure screen's form: the reason, the date, each goal's attainment (`goal_<id>`), and why anything still
     open may be left."""
 
-    class ClosureForm(AdminForm):
+    class ClosureForm(AppForm):
         reason = SelectField("Reason for closing", choices=[("", "Choose"), *CLOSING_REASONS], validate_choice=False)
         closed_on = DateField("Closed on", validators=[Optional(), not_in_future])
         acknowledgement = TextAreaField("Why close with these still open", validators=[Optional(), MaxLength(2000)])
@@ -233,8 +233,8 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
         if coordinator == "" and self.holds_cases:
             coordinator_id = current_user.id
         else:
-            coordinator_id = int(coordinator) if coordinator.isdigit() else None
-        return coordinator_id, int(locality) if locality.isdigit() else None
+            coordinator_id = record_id(coordinator)
+        return coordinator_id, record_id(locality)
 
     def _open_episodes(self, query):
         query = query.join(Episode.patient).filter(Episode.closed_on.is_(None))
@@ -285,8 +285,7 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
     @action("reassign", "Reassign to the colleague chosen below", "Reassign the selected cases?")
     def action_reassign(self, ids):
         form = ReassignForm()
-        chosen = form.coordinator_id.data or ""
-        to = db.session.get(User, int(chosen)) if chosen.isdigit() else None
+        to = in_scope(User, form.coordinator_id.data)
         episodes = self.rows(ids)
         done = self.perform(lambda: reassign_episodes(episodes, to, current_user, form.reason.data))
         if done:
@@ -295,12 +294,7 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
     # --- closing an episode -----------------------------------------------------------------------------
 
     def _episode(self, episode_id: int) -> Episode:
-        episode = db.session.scalars(
-            select(Episode).where(Episode.id == episode_id, *row_filters(Episode, current_user))
-        ).first()
-        if episode is None:
-            abort(404)
-        return episode
+        return get_or_404(Episode, episode_id)
 
     @expose("/close/<int:episode_id>/", methods=("GET", "POST"))
     def close(self, episode_id: int):

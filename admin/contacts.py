@@ -12,14 +12,14 @@ from wtforms.validators import Optional
 from access import STAFF
 from admin.base import SecureModelView
 from admin.formatters import patient_link, short_text
-from admin.forms import AdminForm, LondonDateTimeField, MaxLength, required_when
 from admin.lookups import PATIENT
+from formats.dates import today
 from models import ContactLogEntry, ContactMethod, ContactParty, db, utcnow
 from services.contacts import complete_follow_up, log_contact, update_contact
-from timefmt import today
+from web.forms import AppForm, LondonDateTimeField, MaxLength, required_when
 
 
-class ContactForm(AdminForm):
+class ContactForm(AppForm):
     """A contact logged from the patient's page."""
 
     contacted_at = LondonDateTimeField("When (now unless given)", validators=[Optional()])

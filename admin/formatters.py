@@ -8,9 +8,9 @@ from flask import url_for
 from flask_admin.model import typefmt
 from markupsafe import Markup
 
+from formats.dates import format_date, format_datetime
+from formats.nhs import format_nhs_number
 from models import LabelledEnum, Patient
-from nhs import format_nhs_number
-from timefmt import format_date, format_datetime
 
 #: A yes-or-no question not (yet) answered.
 NOT_RECORDED = "Not recorded"

@@ -21,19 +21,20 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-import audit
-from access import STAFF, record_id, row_filters
+from access import STAFF, in_scope
 from admin.base import SecureView
-from admin.forms import AdminForm, YesNoField, not_in_future, valid_nhs_number
+from formats.dates import today
+from formats.nhs import CFS_LABELS, format_nhs_number
+from formats.numbers import record_id
 from models import AuditAction, Consent, DomainError, Locality, Patient, Sex, db
-from nhs import CFS_LABELS, format_nhs_number
+from services import audit
 from services.forms import new_form_token, use_form_token
 from services.patients import add_patient, find_patients
 from services.referrals import CONSENT_DETAILS, REFERRAL_QUESTIONS, organisation_with_ods, record_referral
-from timefmt import today
+from web.forms import AppForm, YesNoField, not_in_future, valid_nhs_number
 
 
-class ReferralForm(AdminForm):
+class ReferralForm(AppForm):
     """The intake form: the patient (chosen, or new) and the referral."""
 
     patient_id = HiddenField()
@@ -64,7 +65,7 @@ class ReferralForm(AdminForm):
         "Long-term conditions (one per line)", validators=[Optional(), Length(max=2000)]
     )
 
-    locality_id = SelectField("Locality", coerce=int, validators=[DataRequired(message="Choose the locality.")])
+    locality_id = SelectField("Locality", coerce=record_id, validators=[DataRequired(message="Choose the locality.")])
     received_on = DateField("Received", validators=[DataRequired(message="Enter the date received."), not_in_future])
     referrer_name = StringField(
         "Referrer's name", validators=[DataRequired(message="Enter the referrer's name."), Length(max=200)]
@@ -132,12 +133,7 @@ class IntakeView(SecureView):
             return [], str(exc)
 
     def _chosen_patient(self, form) -> Patient | None:
-        patient_id = record_id(form.patient_id.data)
-        if patient_id is not None:
-            return db.session.scalars(
-                select(Patient).where(Patient.id == patient_id, *row_filters(Patient, current_user))
-            ).first()
-        return None
+        return in_scope(Patient, form.patient_id.data)
 
     @expose("/", methods=("GET", "POST"))
     def index(self):

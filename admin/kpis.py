@@ -10,26 +10,26 @@ from flask import Response, abort, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import DateField, IntegerField, SelectField
+from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
-import audit
 from access import TEAM_LEAD
 from admin.base import SecureView
-from admin.forms import AdminForm
 from admin.listing import EXPORT_MAX_ROWS
 from admin.lookups import localities
 from exports import kpi_report
+from formats.dates import format_date, today
+from formats.numbers import record_id
 from models import AuditAction, DomainError, Organisation, OrganisationType, db
-from services import documents, kpis
-from timefmt import format_date, today
-from unit_of_work import perform
+from services import audit, documents, kpis
+from services.unit_of_work import perform
+from web.forms import AppForm, WholeNumberField
 
 #: Records listed a page at a time under a figure.
 DRILL_PAGE_SIZE = 100
 
 
-class KpiFilterForm(AdminForm):
+class KpiFilterForm(AppForm):
     """The period and filters (a GET form: the choice stays in the page's address, so a link can be shared)."""
 
     class Meta:
@@ -45,14 +45,10 @@ class KpiFilterForm(AdminForm):
 class DrillForm(KpiFilterForm):
     """A drill-down's address: the dashboard's choice, the figure's own dates and the page of its records."""
 
-    page = IntegerField(validators=[Optional()], default=1)
+    page = WholeNumberField(validators=[Optional()], default=1)
     # A month's records: dates of their own within the period (`drill` and the repeated `part` are read as text).
     from_ = DateField("From", validators=[Optional()], name="from")
     to = DateField("To", validators=[Optional()])
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 class KpiView(SecureView):
@@ -67,7 +63,18 @@ class KpiView(SecureView):
         key = form.period.data or "this_month"
         start, end = kpis.period_dates(key, today(), form.start.data, form.end.data)
         label = kpis.PERIODS[key] if key != "custom" else f"{format_date(start)} to {format_date(end)}"
-        return kpis.Scope(start, end, _int(form.locality.data), _int(form.practice.data)), label
+        locality, practice = (self._chosen(field) for field in (form.locality, form.practice))
+        return kpis.Scope(start, end, locality, practice), label
+
+    @staticmethod
+    def _chosen(field: SelectField) -> int | None:
+        """The id chosen in a filter's select box (blank is all), or DomainError naming the box."""
+        if not field.data:
+            return None
+        chosen = record_id(field.data)
+        if chosen is None or str(chosen) not in {value for value, _ in field.choices}:
+            raise DomainError(f"Choose a {field.label.text.lower()} from the list.")
+        return chosen
 
     def _form(self, cls=KpiFilterForm):
         form = cls(formdata=request.args)

@@ -8,10 +8,10 @@ import unicodedata
 from flask import Response, abort, flash, request, send_file
 from flask_admin.model.filters import BaseIntFilter, BaseIntListFilter
 
-import audit
-from access import MAX_ID
 from exports.spreadsheets import csv_text, workbook_bytes
+from formats.numbers import MAX_ID, whole_number
 from models import AuditAction, utcnow
+from services import audit
 
 #: Most rows one export may hold; a larger export must be narrowed with filters.
 EXPORT_MAX_ROWS = 10_000
@@ -25,14 +25,15 @@ class BoundedListArguments:
     MAX_PAGE = 100_000
 
     def _get_list_filter_args(self):
-        """A whole-number filter's value past the database's integer range names nothing: refused with a message."""
+        """A whole-number filter's value that is not one (or is past the database's integer range) names nothing:
+        refused with a message."""
         kept = []
         for index, name, value in super()._get_list_filter_args() or []:
             numbers = str(value).split(",")
             if isinstance(self._filters[index], (BaseIntFilter, BaseIntListFilter)) and any(
-                abs(int(n)) > MAX_ID for n in numbers if n.strip().lstrip("-").isdecimal()
+                whole_number(n, minimum=-MAX_ID) is None for n in numbers
             ):
-                flash(f"{name}: {value} is too large to be a record's number.", "error")
+                flash(f"{name}: {value} is not a whole number a record could have.", "error")
                 continue
             kept.append((index, name, value))
         return kept

@@ -8,10 +8,11 @@ from flask_admin.contrib.sqla.ajax import DEFAULT_PAGE_SIZE, QueryAjaxModelLoade
 from flask_login import current_user
 from sqlalchemy import or_
 
-from access import STAFF, record_id, row_filters
+from access import STAFF, row_filters
+from formats.dates import LONDON
+from formats.nhs import nhs_number_digits
+from formats.numbers import record_id
 from models import Locality, Meeting, Patient, db
-from nhs import normalise_nhs_number
-from timefmt import LONDON
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
@@ -58,10 +59,10 @@ class ByPatientLoader(ScopedAjaxLoader):
 
     def get_list(self, term, offset=0, limit=DEFAULT_PAGE_SIZE):
         term = term.strip()
-        digits = normalise_nhs_number(term) or ""
+        digits = nhs_number_digits(term)
         query = self.get_query().join(self.model.patient).filter(*row_filters(Patient, current_user))
         matches = [Patient.family_name.ilike(f"%{term}%"), Patient.given_name.ilike(f"%{term}%")]
-        if digits.isdigit():
+        if digits:
             matches.append(Patient.nhs_number.like(f"%{digits}%"))
         return (
             query.filter(or_(*matches))

@@ -9,14 +9,14 @@ from flask import abort, flash, jsonify, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-import audit
-from access import STAFF, may_see, record_id, row_filters
+from access import STAFF, get_or_404, in_scope, row_filters
 from admin.base import SecureView
-from admin.forms import AdminForm
 from admin.onward import OnwardReferralForm
+from formats.dates import LONDON, today
+from formats.numbers import record_id
 from models import (
     Action,
     ActionStatus,
@@ -35,14 +35,14 @@ from models import (
     db,
     utcnow,
 )
-from services import documents, meeting_room, onward
+from services import audit, documents, meeting_room, onward
 from services.actions import update_action_status
 from services.caseload import review_case
 from services.documents import DOCX
 from services.meeting_room import AgendaPlace
 from services.scheduling import members_of
-from timefmt import LONDON, today
-from unit_of_work import perform
+from services.unit_of_work import perform
+from web.forms import AppForm, WholeNumberField
 
 #: What can be sent to members from the meeting page.
 SENDABLE = (DocumentKind.agenda.value, DocumentKind.minutes.value, DocumentKind.action_log.value)
@@ -50,7 +50,7 @@ SENDABLE = (DocumentKind.agenda.value, DocumentKind.minutes.value, DocumentKind.
 # --- the forms each POST is read with ----------------------------------------------------------------
 
 
-class AddCasesForm(AdminForm):
+class AddCasesForm(AppForm):
     """The open cases ticked to list on the agenda."""
 
     episode_id = SelectMultipleField(validate_choice=False)
@@ -59,7 +59,7 @@ class AddCasesForm(AdminForm):
 def agenda_order_form(items: list[AgendaItem]):
     """The agenda table as edited: a place, a time slot and a presenter per case (`position_<id>`, ...)."""
 
-    class AgendaOrderForm(AdminForm):
+    class AgendaOrderForm(AppForm):
         def places(self) -> list[AgendaPlace]:
             """The rows as the service takes them; a sentence for the user when one cannot be read."""
             places = []
@@ -75,16 +75,16 @@ def agenda_order_form(items: list[AgendaItem]):
             return places
 
     for item in items:
-        setattr(AgendaOrderForm, f"position_{item.id}", IntegerField(validators=[Optional()]))
+        setattr(AgendaOrderForm, f"position_{item.id}", WholeNumberField(validators=[Optional()]))
         setattr(AgendaOrderForm, f"slot_{item.id}", StringField())
-        setattr(AgendaOrderForm, f"presenter_{item.id}", IntegerField(validators=[Optional()]))
+        setattr(AgendaOrderForm, f"presenter_{item.id}", WholeNumberField(validators=[Optional()]))
     return AgendaOrderForm
 
 
 def attendance_form(contact_ids: list[int]):
     """The register: one answer per member (`attendance_<contact id>`), blank when not yet taken."""
 
-    class AttendanceForm(AdminForm):
+    class AttendanceForm(AppForm):
         def statuses(self) -> dict[int, str]:
             return {cid: self[f"attendance_{cid}"].data for cid in contact_ids if self[f"attendance_{cid}"].data}
 
@@ -93,7 +93,7 @@ def attendance_form(contact_ids: list[int]):
     return AttendanceForm
 
 
-class MinutesForm(AdminForm):
+class MinutesForm(AppForm):
     """A case's minutes; an autosave posts only the fields being typed, so only posted ones are saved.
 
     `expected_version` is the case's version when the page (or its last save) was loaded: a save over a
@@ -107,7 +107,7 @@ class MinutesForm(AdminForm):
     discussed = StringField()
     #: The meeting's decision on the next review, saved onto the case's episode (blank: no change).
     review_on = DateField(validators=[Optional()])
-    expected_version = IntegerField(validators=[Optional()])
+    expected_version = WholeNumberField(validators=[Optional()])
 
     def typed(self, every_field: bool = False) -> dict[str, str]:
         return {
@@ -118,24 +118,24 @@ class MinutesForm(AdminForm):
         return {"yes": True, "no": False}.get(self.discussed.data)
 
 
-class HeldForm(AdminForm):
+class HeldForm(AppForm):
     """Marking a meeting as held asks the user to confirm it took place."""
 
     confirm = BooleanField()
 
 
-class ActionProgressForm(AdminForm):
+class ActionProgressForm(AppForm):
     """An open action moved on from the minutes: in progress, or done today."""
 
     status = StringField()
 
 
-class AddActionForm(AdminForm):
+class AddActionForm(AppForm):
     """An action agreed in a case's discussion."""
 
     description = StringField()
-    owner_organisation_id = IntegerField(validators=[Optional()])
-    owner_contact_id = IntegerField(validators=[Optional()])
+    owner_organisation_id = WholeNumberField(validators=[Optional()])
+    owner_contact_id = WholeNumberField(validators=[Optional()])
     due_on = DateField(validators=[Optional()])
 
 
@@ -148,16 +148,10 @@ class MeetingRoomView(SecureView):
         return False
 
     def _meeting(self, meeting_id: int) -> Meeting:
-        meeting = db.session.get(Meeting, meeting_id)
-        if meeting is None or not may_see(Meeting, meeting_id, current_user):  # the lists' scope, for ids too
-            abort(404)
-        return meeting
+        return get_or_404(Meeting, meeting_id)
 
     def _item(self, item_id: int) -> AgendaItem:
-        item = db.session.get(AgendaItem, item_id)
-        if item is None or not may_see(AgendaItem, item_id, current_user):
-            abort(404)
-        return item
+        return get_or_404(AgendaItem, item_id)
 
     def _owners(self):
         live = select(Organisation).where(Organisation.archived_at.is_(None)).order_by(Organisation.name)
@@ -330,8 +324,8 @@ class MeetingRoomView(SecureView):
         """An action still open from an earlier meeting, moved on while the case is discussed."""
         self.require(STAFF)
         item = self._item(item_id)
-        action = db.session.get(Action, action_id)
-        if action is None or action.patient_id != item.patient_id or action.archived_at is not None:
+        action = get_or_404(Action, action_id)
+        if action.patient_id != item.patient_id:
             abort(404)
         status = ActionProgressForm().status.data
         self.perform(lambda: update_action_status(action, current_user, status), "Action updated.")
@@ -392,8 +386,8 @@ class MeetingRoomView(SecureView):
             if kind != DocumentKind.action_log:
                 abort(403)
             organisation = current_user.organisation
-        elif record_id(request.args.get("organisation")):
-            organisation = db.session.get(Organisation, record_id(request.args.get("organisation")))
+        elif request.args.get("organisation"):
+            organisation = in_scope(Organisation, request.args["organisation"])
         done = self.perform(lambda: documents.generate(kind, meeting, current_user, organisation))
         if not done:
             return self._back_to(meeting_id)

@@ -11,8 +11,8 @@ from wtforms.validators import URL, Email, NumberRange, Optional, ValidationErro
 from access import NOBODY, PARTNER, READERS, TEAM_LEAD
 from admin.base import SecureModelView
 from admin.formatters import patient_link, short_text
-from admin.forms import not_taken, same_patient, unique
 from admin.lookups import CONTACT, ORGANISATION, PATIENT, USER, ByPatientLoader, MeetingLoader, localities
+from formats.dates import LONDON
 from models import (
     AgendaItem,
     Attendance,
@@ -26,7 +26,7 @@ from models import (
     Referral,
     db,
 )
-from timefmt import LONDON
+from web.forms import not_taken, same_patient, unique
 
 MEETING = MeetingLoader("meeting")
 BOOKED_ELSEWHERE = (
@@ -308,7 +308,6 @@ class AttendanceView(SecureModelView):
     form_ajax_refs = {"meeting": MEETING, "contact": CONTACT}
 
     #: Rows leave the lists with their archived parent.
-    parent_scope = "meeting"
 
     def get_query(self):
         """What each row shows, loaded with the page (not one query per row)."""

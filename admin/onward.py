@@ -9,11 +9,11 @@ from markupsafe import Markup
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, Email, Optional, ValidationError
 
-from access import NOBODY, STAFF, TEAM_LEAD
+from access import NOBODY, STAFF, TEAM_LEAD, in_scope
 from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_column, patient_link, short_text
-from admin.forms import AdminForm, MaxLength, field_is, not_before, not_in_future, required_when, same_patient
 from admin.lookups import ORGANISATION, PATIENT, ByPatientLoader
+from formats.dates import format_datetime, today
 from models import (
     ChaseMethod,
     DirectoryService,
@@ -32,7 +32,7 @@ from services.onward import (
     update_onward_referral,
 )
 from services.outbox import is_secure_address
-from timefmt import format_datetime, today
+from web.forms import AppForm, MaxLength, field_is, not_before, not_in_future, required_when, same_patient
 
 
 def live_directory():
@@ -211,7 +211,7 @@ class OnwardReferralView(SecureModelView):
             update_onward_referral(model, current_user)
 
 
-class OnwardActionForm(AdminForm):
+class OnwardActionForm(AppForm):
     """What the waiting list's bulk actions read: the date of an outcome, or what was said in a chase."""
 
     outcome_on = DateField(validators=[Optional(), not_in_future])
@@ -317,7 +317,7 @@ class WaitingOnwardView(WrittenByWorkflow, SecureModelView):
         self._answer(ids, OnwardOutcome.declined)
 
 
-class OnwardReferralForm(AdminForm):
+class OnwardReferralForm(AppForm):
     """A referral or signposting made from the patient's page or a case in the live minutes."""
 
     directory_service_id = SelectField("Service from the directory", coerce=str, validate_choice=False)
@@ -328,9 +328,7 @@ class OnwardReferralForm(AdminForm):
 
     def directory_service(self) -> DirectoryService | None:
         """The service chosen from the directory (live ones only), or None."""
-        chosen = self.directory_service_id.data or ""
-        service = db.session.get(DirectoryService, int(chosen)) if chosen.isdigit() else None
-        return service if service is not None and service.archived_at is None else None
+        return in_scope(DirectoryService, self.directory_service_id.data)
 
 
 def register(admin) -> None:

@@ -5,26 +5,25 @@ from __future__ import annotations
 from flask import abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import DateField
 
-import audit
-from access import PARTNER, READERS, STAFF, row_filters
+from access import PARTNER, READERS, STAFF, get_or_404
 from admin.base import SecureView
 from admin.contacts import ContactForm
-from admin.forms import AdminForm
 from admin.onward import OnwardReferralForm
-from models import AuditAction, ContactLogEntry, OnwardMethod, Patient, Role, db
-from nhs import CFS_LABELS, efi_category, format_nhs_number
+from formats.dates import today
+from formats.nhs import CFS_LABELS, efi_category, format_nhs_number
+from models import AuditAction, ContactLogEntry, OnwardMethod, Patient, Role
+from services import audit
 from services.contacts import complete_follow_up, log_contact
 from services.documents import gp_shares
 from services.onward import find_services, refer_onward
 from services.patient_record import actions_for, age_on, case_now, partner_view, timeline
 from services.patients import record_death, withdraw_consent
-from timefmt import today
+from web.forms import AppForm
 
 
-class LifeEventForm(AdminForm):
+class LifeEventForm(AppForm):
     """The date of a death, or of consent withdrawn (the field names the posting form gives them)."""
 
     died_on = DateField()
@@ -40,12 +39,7 @@ class PatientRecordView(SecureView):
         return False  # reached from lists and the queue, not the menu
 
     def _patient(self, patient_id: int) -> Patient:
-        patient = db.session.scalars(
-            select(Patient).where(Patient.id == patient_id, *row_filters(Patient, current_user, include_archived=True))
-        ).first()
-        if patient is None:
-            abort(404)
-        return patient
+        return get_or_404(Patient, patient_id, include_archived=True)
 
     @expose("/")
     def index(self):
@@ -129,8 +123,8 @@ class PatientRecordView(SecureView):
         """A contact's follow-up done today."""
         self.require(STAFF)
         patient = self._patient(patient_id)
-        entry = db.session.get(ContactLogEntry, entry_id)
-        if entry is None or entry.patient_id != patient.id or entry.archived_at is not None:
+        entry = get_or_404(ContactLogEntry, entry_id)
+        if entry.patient_id != patient.id:
             abort(404)
         self.perform(lambda: complete_follow_up(entry, current_user), "Follow-up done.")
         return redirect(url_for(".patient", patient_id=patient.id) + "#contacts-heading")

@@ -7,7 +7,11 @@ from wtforms.validators import NumberRange
 
 from admin.base import SecureModelView
 from admin.formatters import nhs_number, patient_link, short_text
-from admin.forms import (
+from admin.lookups import PATIENT, STAFF_USER, lookup
+from formats.nhs import CFS_LABELS, nhs_number_digits
+from models import CollatedNote, HospitalEvent, OrganisationType, Patient, User, db, value_before
+from services.patients import record_death, withdraw_consent
+from web.forms import (
     NhsNumberField,
     field_filled,
     not_before,
@@ -16,10 +20,6 @@ from admin.forms import (
     unique_nhs_number,
     valid_nhs_number,
 )
-from admin.lookups import PATIENT, STAFF_USER, lookup
-from models import CollatedNote, HospitalEvent, OrganisationType, Patient, User, db, value_before
-from nhs import CFS_LABELS, normalise_nhs_number
-from services.patients import record_death, withdraw_consent
 
 CFS_SCALE = "; ".join(f"{score} {label.lower()}" for score, label in CFS_LABELS.items())
 
@@ -177,9 +177,7 @@ class PatientView(SecureModelView):
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         """An NHS number searched with spaces (999 123 4567) finds the stored digits."""
-        digits = normalise_nhs_number(search)
-        if digits and digits.isdigit():
-            search = digits
+        search = nhs_number_digits(search) or search
         return super()._apply_search(query, count_query, joins, count_joins, search)
 
     def on_model_change(self, form, model, is_created):

@@ -9,11 +9,11 @@ from wtforms.validators import Email, Optional
 
 from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_link, short_text
-from admin.forms import field_is, not_in_future, required_when, same_patient
 from admin.lookups import ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader, localities
 from models import Consent, Episode, Referral, TriageDecision, User, db, value_before
 from services.caseload import reassign_episodes, set_next_review
 from services.referrals import CONSENT_DETAILS, REFERRAL_QUESTIONS, record_referral
+from web.forms import field_is, not_in_future, required_when, same_patient
 
 REFERRAL_LABELS = {
     "patient": "Patient",
@@ -162,7 +162,6 @@ class TriageDecisionView(WrittenByWorkflow, SecureModelView):
         return super().get_query().options(joinedload(TriageDecision.referral).joinedload(Referral.patient))
 
     #: Rows leave the lists with their archived parent.
-    parent_scope = "referral"
 
 
 def _closure_goals(view, context, model, name):

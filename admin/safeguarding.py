@@ -6,14 +6,14 @@ from flask import request
 from flask_login import current_user
 from wtforms.validators import InputRequired
 
-from access import row_filters
+from access import in_scope
 from admin.base import SecureModelView
 from admin.formatters import NOT_RECORDED, answer, patient_link, short_text
-from admin.forms import not_before, not_in_future
 from admin.lookups import PATIENT, STAFF_USER
+from formats.dates import today
 from models import Patient, SafeguardingConcern, db
 from services.safeguarding import raise_concern, update_concern
-from timefmt import today
+from web.forms import not_before, not_in_future
 
 #: The three questions of Care Act 2014 s42(1), asked one by one.
 S42_QUESTIONS = {
@@ -100,13 +100,10 @@ class SafeguardingConcernView(SecureModelView):
     def create_form(self, obj=None):
         """Opened from a patient's page (`?patient=<id>`), the form starts with that patient chosen."""
         form = super().create_form(obj)
-        chosen = request.args.get("patient", "")
         if request.method == "GET" and form.raised_on.data is None:
             form.raised_on.data = today()
-        if request.method == "GET" and chosen.isdigit():
-            form.patient.data = db.session.scalars(
-                db.select(Patient).where(Patient.id == int(chosen), *row_filters(Patient, current_user))
-            ).first()
+        if request.method == "GET" and request.args.get("patient"):
+            form.patient.data = in_scope(Patient, request.args["patient"])
         return form
 
     def on_model_change(self, form, model, is_created):

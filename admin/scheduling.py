@@ -8,12 +8,13 @@ from flask import abort, redirect, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Optional
 
-from access import STAFF, may_see
+from access import STAFF, get_or_404
 from admin.base import SecureView
-from admin.forms import AdminForm, LondonDateTimeField
+from formats.dates import today
+from formats.numbers import record_id
 from models import (
     AvailabilityPoll,
     DomainError,
@@ -26,17 +27,12 @@ from models import (
     db,
 )
 from services import polls, scheduling
-from timefmt import today
+from web.forms import AppForm, LondonDateTimeField, WholeNumberField
 
 #: Candidate times offered on the new-poll form.
 SLOT_INPUTS = 5
 #: The series form's number of weeks before anything is typed.
 SERIES_WEEKS = 6
-
-
-def _id_or_none(value) -> int | None:
-    """A posted id; the "Choose a locality" option (blank) is none."""
-    return int(value) if value not in (None, "") else None
 
 
 def live_localities() -> list[tuple]:
@@ -47,10 +43,10 @@ def live_localities() -> list[tuple]:
 
 def locality_field(element_id: str) -> SelectField:
     """The locality select; each form on the page gives it its own id."""
-    return SelectField("Locality", id=element_id, coerce=_id_or_none, choices=live_localities, validate_choice=False)
+    return SelectField("Locality", id=element_id, coerce=record_id, choices=live_localities, validate_choice=False)
 
 
-class LocalityChoice(AdminForm):
+class LocalityChoice(AppForm):
     """A form that names a locality by id (its subclass declares the `locality_id` select)."""
 
     def locality(self) -> Locality:
@@ -72,7 +68,7 @@ class NewPollForm(LocalityChoice):
 
     locality_id = locality_field("poll-locality")
     closes_at = LondonDateTimeField("Answers by", validators=[Optional()], description="Enter when the poll closes.")
-    duration_minutes = IntegerField("Length (minutes)", validators=[Optional()], default=120)
+    duration_minutes = WholeNumberField("Length (minutes)", validators=[Optional()], default=120)
 
     def starts(self):
         return [self[f"slot_{n}"].data for n in range(SLOT_INPUTS) if self[f"slot_{n}"].data]
@@ -91,21 +87,21 @@ class SeriesForm(LocalityChoice):
     first_starts_at = LondonDateTimeField(
         "First meeting", validators=[Optional()], description="Enter the date and time of the first meeting."
     )
-    weeks = IntegerField("Number of weeks", validators=[Optional()])
+    weeks = WholeNumberField("Number of weeks", validators=[Optional()])
     teams_link = StringField("Teams link", id="series-teams")
 
 
-class BookForm(AdminForm):
+class BookForm(AppForm):
     teams_link = StringField()
 
 
-class MoveForm(AdminForm):
+class MoveForm(AppForm):
     starts_at = LondonDateTimeField(
         "New date and time", validators=[Optional()], description="Enter the new date and time."
     )
 
 
-class CancelForm(AdminForm):
+class CancelForm(AppForm):
     why = StringField()
 
 
@@ -113,12 +109,6 @@ class SchedulingView(SecureView):
     """`/admin/scheduling/`: the coordinator's replacement for the round of "are you free?" emails."""
 
     roles = STAFF
-
-    def _scoped(self, meeting_id: int) -> Meeting:
-        """A meeting by id, within the same scope as the lists (an archived one names nothing)."""
-        if not may_see(Meeting, meeting_id, current_user):
-            abort(404)
-        return db.session.get(Meeting, meeting_id)
 
     @expose("/")
     def index(self):
@@ -160,23 +150,23 @@ class SchedulingView(SecureView):
 
     @expose("/polls/<int:poll_id>/")
     def poll(self, poll_id: int):
-        poll = db.session.get(AvailabilityPoll, poll_id) or abort(404)
+        poll = get_or_404(AvailabilityPoll, poll_id)
         rows, counts = polls.poll_grid(poll)
         best = max(counts.values(), default=0)
         return self.render("admin/scheduling/poll.html", poll=poll, rows=rows, counts=counts, best=best)
 
     @expose("/polls/<int:poll_id>/resend/<int:invitation_id>", methods=("POST",))
     def resend(self, poll_id: int, invitation_id: int):
-        invitation = db.session.get(PollInvitation, invitation_id)
-        if invitation is None or invitation.poll_id != poll_id:
+        invitation = get_or_404(PollInvitation, invitation_id)
+        if invitation.poll_id != poll_id:
             abort(404)
         self.perform(lambda: polls.resend_link(invitation, current_user), f"Link re-sent to {invitation.contact.name}.")
         return redirect(url_for(".poll", poll_id=poll_id))
 
     @expose("/polls/<int:poll_id>/book/<int:slot_id>", methods=("POST",))
     def book(self, poll_id: int, slot_id: int):
-        poll = db.session.get(AvailabilityPoll, poll_id) or abort(404)
-        slot = db.session.get(PollSlot, slot_id) or abort(404)
+        poll = get_or_404(AvailabilityPoll, poll_id)
+        slot = get_or_404(PollSlot, slot_id)
         link = BookForm().teams_link.data or None
         meeting = self.perform(
             lambda: polls.book_from_poll(poll, slot, current_user, teams_link=link),
@@ -200,7 +190,7 @@ class SchedulingView(SecureView):
 
     @expose("/meetings/<int:meeting_id>/")
     def meeting(self, meeting_id: int):
-        return self._meeting(self._scoped(meeting_id))
+        return self._meeting(get_or_404(Meeting, meeting_id))
 
     def _meeting(self, meeting: Meeting, move_form: MoveForm | None = None):
         """The meeting page; a refused move comes back with the time as typed."""
@@ -215,14 +205,14 @@ class SchedulingView(SecureView):
     @expose("/meetings/<int:meeting_id>/invitation.ics")
     def invitation(self, meeting_id: int):
         """The invitation members' calendars now hold, for anyone to add by hand (no patient data in it)."""
-        meeting = self._scoped(meeting_id)
+        meeting = get_or_404(Meeting, meeting_id)
         ics = scheduling.current_invitation(meeting).encode()
         name = f"ilr-meeting-{meeting.id}.ics"
         return send_file(io.BytesIO(ics), mimetype="text/calendar", as_attachment=True, download_name=name)
 
     @expose("/meetings/<int:meeting_id>/move", methods=("POST",))
     def move(self, meeting_id: int):
-        meeting = self._scoped(meeting_id)
+        meeting = get_or_404(Meeting, meeting_id)
         form = MoveForm()
         move = lambda: scheduling.move_meeting(meeting, when(form.starts_at), current_user)
         moved = self.perform(move, "Meeting moved: updated invitations sent.")
@@ -230,7 +220,7 @@ class SchedulingView(SecureView):
 
     @expose("/meetings/<int:meeting_id>/cancel", methods=("POST",))
     def cancel(self, meeting_id: int):
-        meeting = self._scoped(meeting_id)
+        meeting = get_or_404(Meeting, meeting_id)
         why = CancelForm().why.data or None
         self.perform(
             lambda: scheduling.cancel_meeting(meeting, current_user, why),

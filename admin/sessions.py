@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, jsonify, redirect, session, url_for
 from flask_admin import expose
 from flask_login import current_user
 
 from access import ALL_ROLES
 from admin.base import SecureView
-from admin.forms import AdminForm
-from auth import SESSION_KEY
 from models import Role, UserSession, db
 from services.sessions import Timeouts, end_session, keep_alive, live_session, live_sessions
-from unit_of_work import perform
+from services.unit_of_work import perform
+from web.auth import SESSION_KEY
+from web.forms import AppForm
 
 
-class EndSessionForm(AdminForm):
+class EndSessionForm(AppForm):
     """Ending a session needs nothing but the button (and its CSRF token)."""
 
 
@@ -50,7 +52,7 @@ class SessionsView(SecureView):
         found = live_session(session.get(SESSION_KEY), current_user.id)
         if found is not None:
             perform(lambda: keep_alive(found), say=False)
-        return jsonify(signed_in=True, idle_seconds=int(Timeouts.current().idle.total_seconds()))
+        return jsonify(signed_in=True, idle_seconds=Timeouts.current().idle // timedelta(seconds=1))
 
 
 def register(admin) -> None:

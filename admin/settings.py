@@ -6,13 +6,11 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-import risk
 from access import TEAM_LEAD
 from admin.base import SecureView
-from admin.forms import AdminForm
+from services import risk
 from services.settings import (
     ABSOLUTE_HOURS,
     AGENDA_CUTOFF,
@@ -23,39 +21,40 @@ from services.settings import (
     get_setting,
     set_setting,
 )
+from web.forms import AppForm, WholeNumberField
 
 
 def settings_form():
     """A form with one whole-number field per risk setting (labelled from `risk.LABELS`), the cut-off and the chase."""
 
-    class SettingsForm(AdminForm):
-        cutoff_days = IntegerField(
+    class SettingsForm(AppForm):
+        cutoff_days = WholeNumberField(
             "Agenda cut-off (working days before the meeting)",
             validators=[
                 InputRequired(message="Enter a number."),
                 NumberRange(0, 10, message="Between 0 and 10 working days."),
             ],
         )
-        chase_days = IntegerField(
+        chase_days = WholeNumberField(
             "Chase overdue actions again after (days)",
             description="The daily chase emails an overdue action's owner at most once in this many days.",
             validators=[InputRequired(message="Enter a number."), NumberRange(1, 90, message="Between 1 and 90 days.")],
         )
-        idle_minutes = IntegerField(
+        idle_minutes = WholeNumberField(
             "Sign out after this many minutes without use",
             description="A page warns a minute before, with a button to stay signed in; typed text stays on it.",
             validators=[InputRequired(message="Enter a number."), NumberRange(5, 240, message="Between 5 and 240.")],
         )
-        attendance_threshold = IntegerField(
+        attendance_threshold = WholeNumberField(
             "Attendance threshold (% of meetings an agency was invited to)",
             description="On the KPI dashboard, agencies attending less than this are highlighted.",
             validators=[InputRequired(message="Enter a number."), NumberRange(0, 100, message="Between 0 and 100.")],
         )
-        share_days = IntegerField(
+        share_days = WholeNumberField(
             "Care plan to the GP within (working days of the first discussion)",
             validators=[InputRequired(message="Enter a number."), NumberRange(1, 60, message="Between 1 and 60.")],
         )
-        absolute_hours = IntegerField(
+        absolute_hours = WholeNumberField(
             "Sign out this many hours after signing in, whatever happens",
             validators=[InputRequired(message="Enter a number."), NumberRange(1, 24, message="Between 1 and 24.")],
         )
@@ -64,7 +63,7 @@ def settings_form():
         setattr(
             SettingsForm,
             key,
-            IntegerField(
+            WholeNumberField(
                 label,
                 validators=[InputRequired(message="Enter a number."), NumberRange(0, 50, message="Between 0 and 50.")],
             ),

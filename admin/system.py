@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import request
 from markupsafe import Markup
 
-import audit
 from access import NOBODY, STAFF, TEAM_LEAD
 from admin.base import SecureModelView, WrittenByWorkflow
 from models import AuditAction, GeneratedDocument, OutboxEmail, Setting, User, db
+from services import audit
 
 
 def _preformatted(view, context, model, name):

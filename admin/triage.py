@@ -12,13 +12,13 @@ from wtforms import SelectField, StringField, TextAreaField
 from access import NOBODY, STAFF
 from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_column, priority_column
-from admin.forms import AdminForm
+from formats.dates import today
 from models import DeclineReason, DomainError, Patient, Referral, RiskBand, TriageOutcome, db
 from services.referrals import OPEN_STATUSES, acceptance_gaps, triage_referral
-from timefmt import today
+from web.forms import AppForm
 
 
-class TriageForm(AdminForm):
+class TriageForm(AppForm):
     """A triage decision, from a referral's page or with the queue's bulk actions (whose outcome is the action)."""
 
     outcome = SelectField(choices=TriageOutcome.choices(), validate_choice=False)

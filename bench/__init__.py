@@ -31,6 +31,7 @@ from sqlalchemy import event, func, select
 import demo
 from admin.actions import OverdueFilter
 from cli import run
+from formats.dates import today
 from models import (
     Action,
     AgendaItem,
@@ -45,7 +46,6 @@ from models import (
 )
 from services.actions import STILL_OPEN
 from services.chasing import chase_overdue
-from timefmt import today
 
 #: A filter to time per screen (endpoint: (filter column, value)); other screens use their first filter with options.
 FILTERS = {

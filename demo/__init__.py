@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from flask import g
 from sqlalchemy import func, select, text
 
-import risk
 from demo.bulk import advance_sequences
 from demo.context import Context
 from demo.directory import seed_directory
@@ -44,7 +43,7 @@ from demo.people import seed_people
 from demo.reference import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_recovery_codes, demo_totp_secret
 from demo.system import seed_system_records
 from models import User, db
-from services import kpi_tallies
+from services import kpi_tallies, risk
 from services.audit_seal import seal_audit
 
 __all__ = [

@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 from faker import Faker
 
 from demo.bulk import BulkRows
+from formats.dates import LONDON
+from formats.dates import today as london_today
 from models import MeetingStatus, OrganisationType, Sex, db
-from timefmt import LONDON
-from timefmt import today as london_today
 
 #: Days of history the demo covers: two years up to today (meetings also run five weeks ahead).
 HISTORY_DAYS = 730

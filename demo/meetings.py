@@ -9,8 +9,8 @@ from demo.actions import agree_actions
 from demo.care import care_plan, onward_referral
 from demo.context import HISTORY_DAYS, Context, Locality, Story
 from demo.reference import DISCUSSION_BITS, OUTCOMES, SUMMARY_BITS
+from formats.dates import LONDON
 from models import AgendaItem, Attendance, AttendanceStatus, CaseStatus, Meeting, MeetingStatus
-from timefmt import LONDON
 
 #: Case discussions (agenda items) per patient over the two years, measured: sizes the meeting schedule.
 ITEMS_PER_PATIENT = 2.1

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-import risk
 from demo.actions import settle_actions
 from demo.context import HISTORY_DAYS, Context, Story
 from demo.directory import CONCERN_TEXT
@@ -22,6 +21,7 @@ from demo.reference import (
     SAFEGUARDING_WEIGHTS,
 )
 from demo.referrals import referral, second_referral_date
+from formats.nhs import with_check_digit
 from models import (
     CollatedNote,
     HospitalEvent,
@@ -34,7 +34,7 @@ from models import (
     Sex,
     db,
 )
-from nhs import with_check_digit
+from services import risk
 
 #: Letters a postcode's inward part may end with.
 POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXY"

@@ -9,7 +9,6 @@ import json
 import secrets
 from datetime import date, timedelta
 
-import risk
 from demo.context import Context, Locality
 from exports import word
 from models import (
@@ -32,6 +31,7 @@ from models import (
     UserSession,
     db,
 )
+from services import risk
 from services.calendar import ensure_bank_holidays
 from services.settings import AGENDA_CUTOFF, CHASE_INTERVAL, RISK_POINTS
 from services.settings import DEFAULTS as SETTING_DEFAULTS

@@ -10,10 +10,10 @@ from sqlalchemy.orm import selectinload
 
 from exports import spreadsheets, word
 from exports.word import safe_filename
+from formats.dates import format_date, today
+from formats.nhs import format_nhs_number
 from models import Action, AgendaItem, Organisation, db
-from nhs import format_nhs_number
 from services.actions import STILL_OPEN
-from timefmt import format_date, today
 
 HEADER = ["Patient", "NHS number", "Born", "Action", "Person", "Meeting", "Due", "Status", "Days overdue"]
 

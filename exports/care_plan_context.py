@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from exports.word import safe_filename
+from formats.dates import LONDON, format_date
+from formats.nhs import format_nhs_number
 from models import Action, ActionStatus, AgendaItem, CarePlan, CaseStatus, Meeting, Referral, db
-from nhs import format_nhs_number
 from services.care_plans import PLAN_FIELDS
-from timefmt import LONDON, format_date
 
 
 @dataclass

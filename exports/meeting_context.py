@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from exports.word import safe_filename
+from formats.dates import LONDON, format_date, format_datetime
+from formats.nhs import format_nhs_number
 from models import Action, AgendaItem, Attendance, CaseStatus, Contact, Meeting, Patient, db
-from nhs import format_nhs_number
 from services.meeting_room import case_contexts
 from services.scheduling import members_of
-from timefmt import LONDON, format_date, format_datetime
 
 
 @dataclass

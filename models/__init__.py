@@ -105,3 +105,7 @@ from models.system import (
 )
 
 __all__ = [name for name in dir() if not name.startswith("_")]
+
+# Last, once every model above exists: what runs at every flush (the audit trail, the frozen care plans, the risk
+# rule, the KPI tallies) is registered with the models, so no code that touches the database can run without it.
+import services.on_flush  # noqa: E402

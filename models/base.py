@@ -21,8 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from formats.dates import LONDON
 from models.sql_dates import register_sqlite_functions
-from timefmt import LONDON
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

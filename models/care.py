@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, event, inspect
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, inspect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import ArchivableMixin, DomainError, LabelledEnum, TimestampMixin, VersionedMixin, db, enum_column
 
@@ -91,6 +91,8 @@ class Goal(TimestampMixin, VersionedMixin, db.Model):
     """A goal in the patient's own words, on one care-plan version."""
 
     __tablename__ = "goal"
+    #: Seen through this relationship: a list, look-up or page shows the row only where it shows the parent (access).
+    scope_parent = "care_plan"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     care_plan_id: Mapped[int] = mapped_column(ForeignKey("care_plan.id"), index=True)
@@ -140,6 +142,8 @@ class CarePlanShare(TimestampMixin, db.Model):
     """A care-plan version sent to the GP (or another agency): when, by whom."""
 
     __tablename__ = "care_plan_share"
+    #: Seen through this relationship: a list, look-up or page shows the row only where it shows the parent (access).
+    scope_parent = "care_plan"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     care_plan_id: Mapped[int] = mapped_column(ForeignKey("care_plan.id"), index=True)
@@ -317,8 +321,7 @@ def _was_agreed(plan: CarePlan) -> bool:
     return before == CarePlanState.agreed
 
 
-@event.listens_for(Session, "before_flush")
-def _agreed_care_plans_are_frozen(session, flush_context, instances) -> None:
+def refuse_changes_to_agreed_plans(session, flush_context, instances) -> None:
     """An agreed care plan and its goals cannot change: a new draft starts from it instead."""
     for obj in session.dirty:
         if isinstance(obj, CarePlan) and _was_agreed(obj):

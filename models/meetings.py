@@ -52,7 +52,7 @@ class Meeting(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     attendance: Mapped[list[Attendance]] = relationship(back_populates="meeting")
 
     def __str__(self) -> str:
-        from timefmt import format_datetime
+        from formats.dates import format_datetime
 
         return f"{self.locality} ILR {format_datetime(self.starts_at)}" if self.locality else f"Meeting {self.id}"
 
@@ -119,6 +119,8 @@ class Attendance(TimestampMixin, db.Model):
     """Whether a member came to a meeting."""
 
     __tablename__ = "attendance"
+    #: Seen through this relationship: a list, look-up or page shows the row only where it shows the parent (access).
+    scope_parent = "meeting"
     __table_args__ = (UniqueConstraint("meeting_id", "contact_id", name="uq_attendance_meeting_contact"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -195,6 +197,8 @@ class ActionChase(TimestampMixin, db.Model):
     action) the update link it carried. It belongs to exactly one of the two."""
 
     __tablename__ = "action_chase"
+    #: Seen through this relationship: a list, look-up or page shows the row only where it shows the parent (access).
+    scope_parent = "action"
     __table_args__ = (
         Index("ix_action_chase_action_at", "action_id", "chased_at"),
         CheckConstraint(
@@ -308,7 +312,7 @@ class PollSlot(TimestampMixin, db.Model):
     poll: Mapped[AvailabilityPoll] = relationship(back_populates="slots")
 
     def __str__(self) -> str:
-        from timefmt import format_datetime
+        from formats.dates import format_datetime
 
         return format_datetime(self.starts_at)
 

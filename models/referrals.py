@@ -106,6 +106,8 @@ class TriageDecision(TimestampMixin, db.Model):
     """One triage decision on a referral: who, when, what and why."""
 
     __tablename__ = "triage_decision"
+    #: Seen through this relationship: a list, look-up or page shows the row only where it shows the parent (access).
+    scope_parent = "referral"
     __table_args__ = (
         CheckConstraint("outcome <> 'decline' OR decline_reason IS NOT NULL", name="decline_has_reason"),
         CheckConstraint("decline_reason <> 'other' OR reason_text IS NOT NULL", name="other_reason_has_text"),

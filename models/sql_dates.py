@@ -23,7 +23,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Date
 
-from timefmt import LONDON
+from formats.dates import LONDON
 
 #: julianday('1970-01-01') in SQLite.
 _JULIAN_1970 = 2440587.5

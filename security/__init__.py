@@ -1,5 +1,1 @@
-"""Web hardening: response headers and cross-site refusals (`headers`), the password rules (`passwords`)."""
-
-from security.headers import csp_nonce, init_app
-
-__all__ = ["csp_nonce", "init_app"]
+"""Secrets and the rules that guard them: the password rules (`passwords`)."""

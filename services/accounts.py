@@ -9,7 +9,6 @@ from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-import audit
 from models import (
     MIN_PASSWORD_LENGTH,
     AuditAction,
@@ -23,6 +22,7 @@ from models import (
     value_before,
 )
 from security.passwords import password_problem
+from services import audit
 from services.sessions import end_all_sessions
 
 #: The ILR team's own organisation: new accounts belong to it unless told otherwise.

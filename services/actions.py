@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-import audit
+from formats.dates import today
 from models import Action, ActionChase, ActionStatus, ActionUpdate, DomainError, User, db, utcnow
-from timefmt import today
+from services import audit
 
 #: Statuses of an action still to be done: past its due date, such an action is overdue.
 STILL_OPEN = (ActionStatus.open, ActionStatus.in_progress)

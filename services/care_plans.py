@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-import audit
+from formats.dates import today
 from models import (
     CarePlan,
     CarePlanShare,
@@ -25,7 +25,7 @@ from models import (
     User,
     db,
 )
-from timefmt import today
+from services import audit
 
 #: The plan's own text, in the order the page and the documents show it, with its label.
 PLAN_FIELDS = {

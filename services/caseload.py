@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-import audit
+from formats.dates import LONDON, today
 from models import (
     ATTAINMENTS,
     Action,
@@ -33,8 +33,8 @@ from models import (
     db,
     utcnow,
 )
+from services import audit
 from services.actions import STILL_OPEN
-from timefmt import LONDON, today
 
 #: Who may hold a caseload (and so take a colleague's cases for cover).
 CASE_HOLDERS = (Role.coordinator, Role.team_lead)

@@ -17,7 +17,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import selectinload
 
-import audit
+from formats.dates import format_date, format_datetime, today
+from formats.nhs import format_nhs_number
 from models import (
     Action,
     ActionChase,
@@ -29,12 +30,11 @@ from models import (
     db,
     utcnow,
 )
-from nhs import format_nhs_number
+from services import audit
 from services.actions import STILL_OPEN, report_on_action
 from services.links import LinkRefused
 from services.outbox import is_secure_address, queue_email
 from services.settings import CHASE_INTERVAL, get_setting
-from timefmt import format_date, format_datetime, today
 
 #: How long an update link in a chase email works.
 LINK_DAYS = 14

@@ -11,9 +11,9 @@ from datetime import date
 
 from sqlalchemy import Select, select
 
-import audit
+from formats.dates import to_london, today
 from models import ContactLogEntry, ContactMethod, ContactParty, DomainError, Episode, Patient, User, db, utcnow
-from timefmt import to_london, today
+from services import audit
 
 SUMMARY_LENGTH = 4000
 

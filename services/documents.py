@@ -12,10 +12,10 @@ import docx
 from flask import current_app
 from sqlalchemy import select
 
-import audit
 from exports import action_log, agency_log, agenda, care_plan, gp_letter, kpi_report, minutes
 from exports.care_plan_context import care_plan_context, gp_letter_context
 from exports.meeting_context import meeting_context
+from formats.dates import today
 from models import (
     AuditAction,
     BaseDocument,
@@ -31,11 +31,10 @@ from models import (
     User,
     db,
 )
-from services import kpis
+from services import audit, kpis
 from services.meeting_room import open_safeguarding_patient_ids
 from services.outbox import is_secure_address, queue_email
 from services.scheduling import members_of
-from timefmt import today
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sqlalchemy import Integer, String, and_, bindparam, case, cast, delete, event, func, inspect, literal, or_, select
+from sqlalchemy import Integer, String, and_, bindparam, case, cast, delete, func, inspect, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -310,8 +310,8 @@ def _as_date(value) -> date:
     return date.fromisoformat(value[:10]) if isinstance(value, str) else value
 
 
-@event.listens_for(Session, "before_flush")
-def _count_before(session: Session, flush_context, instances) -> None:
+def count_before(session: Session, flush_context, instances) -> None:
+    """Before a flush: count the tally rows of the patients and meetings it touches, as they stand."""
     touched = _touched(session)
     if not touched or not is_built(session):
         return  # never built yet: the next report builds them from the records, this change included
@@ -336,8 +336,8 @@ def _hold(session: Session, touched: Touched) -> None:
             session.connection().execute(held.with_for_update(key_share=True))
 
 
-@event.listens_for(Session, "after_flush")
-def _count_after(session: Session, flush_context) -> None:
+def count_after(session: Session, flush_context) -> None:
+    """After a flush: count the same rows again and add the difference to the tallies."""
     pending = session.info.pop("kpi_tallies", None)
     if pending is None:
         return

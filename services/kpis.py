@@ -21,6 +21,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Integer, Select, String, and_, case, cast, exists, func, null, or_, select
 
+from formats.dates import LONDON, format_date, today
+from formats.numbers import MAX_ID, record_id, whole_number
 from models import Action as ActionRecord
 from models import (
     ActionStatus,
@@ -58,7 +60,6 @@ from models.sql_dates import add_months, day_number, epoch_minute, london_date, 
 from services import kpi_tallies
 from services.calendar import ensure_bank_holidays
 from services.settings import ATTENDANCE_THRESHOLD, CARE_PLAN_SHARE_DAYS, get_setting
-from timefmt import LONDON, format_date, today
 
 NOT_RECORDED = "Not yet recorded"
 #: Shown with the hospital-use figures, in these words on the page and in the report.
@@ -777,10 +778,10 @@ def drill_query(target: Link, scope: Scope):
 def _part_value(column, value: str, number: bool | None = None):
     """A part's value from a page address: a number for a numeric part (an organisation's id), else the text."""
     if isinstance(column.type, Integer) if number is None else number:
-        try:
-            return int(value)
-        except ValueError:
-            raise DomainError("This list cannot be narrowed that way.") from None
+        number = whole_number(value, minimum=-MAX_ID)
+        if number is None:
+            raise DomainError("This list cannot be narrowed that way.")
+        return number
     return value
 
 
@@ -1554,7 +1555,7 @@ def describe_parts(target: Link) -> str:
     words = []
     for name, value in target.where:
         if name == "organisation":
-            found = db.session.get(Organisation, int(value)) if value.isdigit() else None
+            found = db.session.get(Organisation, record_id(value)) if record_id(value) else None
             shown = found.name if found else "Not recorded"
         else:
             shown = _PART_WORDS.get(value, value)

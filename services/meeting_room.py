@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-import audit
+from formats.dates import LONDON, format_datetime, today
 from models import (
     Action,
     ActionStatus,
@@ -30,10 +30,10 @@ from models import (
     db,
     utcnow,
 )
+from services import audit
 from services.calendar import bank_holidays
 from services.scheduling import members_of
 from services.settings import AGENDA_CUTOFF, get_setting
-from timefmt import LONDON, format_datetime, today
 
 
 def working_days_before(day: date, count: int) -> date:

@@ -14,7 +14,8 @@ from datetime import date, datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
-import audit
+from formats.dates import format_date, today
+from formats.nhs import format_nhs_number
 from models import (
     ActionChase,
     AgendaItem,
@@ -32,9 +33,8 @@ from models import (
     utcnow,
     value_before,
 )
-from nhs import format_nhs_number
+from services import audit
 from services.outbox import is_secure_address, queue_email
-from timefmt import format_date, today
 
 #: Longest reason for a referral, and longest service name typed (the columns' lengths).
 REASON_LENGTH = 2000

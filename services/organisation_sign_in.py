@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, select
 
-import audit
 from models import AuditAction, DomainError, User, db
+from services import audit
 from services.sessions import end_all_sessions
 
 

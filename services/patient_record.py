@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from access import row_filters
+from formats.dates import LONDON, format_date
 from models import (
     Action,
     ActionUpdate,
@@ -28,7 +29,6 @@ from models import (
 )
 from services.actions import STILL_OPEN
 from services.referrals import OPEN_STATUSES
-from timefmt import LONDON, format_date
 
 
 @dataclass

@@ -6,7 +6,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-import audit
+from formats.dates import today
+from formats.nhs import format_nhs_number, nhs_number_is_valid, normalise_nhs_number
 from models import (
     AgendaItem,
     CaseStatus,
@@ -20,8 +21,7 @@ from models import (
     db,
     utcnow,
 )
-from nhs import format_nhs_number, nhs_number_is_valid, normalise_nhs_number
-from timefmt import today
+from services import audit
 
 
 def find_patients(

@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-import audit
+from formats.dates import format_datetime
 from models import (
     AvailabilityPoll,
     Contact,
@@ -23,10 +23,10 @@ from models import (
     db,
     utcnow,
 )
+from services import audit
 from services.links import LinkRefused
 from services.outbox import queue_email
 from services.scheduling import book_meeting, members_of
-from timefmt import format_datetime
 
 _SALT = "availability-poll"
 
@@ -137,7 +137,7 @@ def resend_link(invitation: PollInvitation, by: User) -> None:
 def answer_poll(invitation: PollInvitation, slot_ids: list[int]) -> None:
     """A member's answer (replacing any earlier one); only the poll's own slots count."""
     valid = {s.id for s in invitation.poll.slots}
-    chosen = sorted({int(i) for i in slot_ids if str(i).isascii() and str(i).isdigit() and int(i) in valid})
+    chosen = sorted({i for i in slot_ids if i in valid})
     with audit.reason(f"Availability given by {invitation.contact.name} through their link"):
         invitation.available_slot_ids = ",".join(map(str, chosen))
         invitation.answered_at = utcnow()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import audit
 from models import User, db, utcnow
+from services import audit
 
 
 def archive_records(rows: list, by: User) -> int:

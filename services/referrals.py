@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-import audit
+from formats.dates import today
 from models import (
     Consent,
     DeclineReason,
@@ -21,7 +21,7 @@ from models import (
     User,
     db,
 )
-from timefmt import today
+from services import audit
 
 #: Statuses of a referral still in play: a new one for the same patient is flagged as a possible duplicate.
 OPEN_STATUSES = (ReferralStatus.awaiting_triage, ReferralStatus.more_information)

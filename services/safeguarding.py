@@ -6,9 +6,9 @@ their priority: risk.py recomputes the score whenever a concern is added, closed
 
 from __future__ import annotations
 
-import audit
+from formats.dates import today
 from models import DomainError, SafeguardingCategory, SafeguardingConcern, User, db, value_before
-from timefmt import today
+from services import audit
 
 #: Longest description of a concern (the column's length).
 CONCERN_LENGTH = 4000

@@ -9,8 +9,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-import audit
-from faults import maybe_crash
+from formats.dates import LONDON, format_datetime, to_london
 from models import (
     Contact,
     DomainError,
@@ -23,8 +22,9 @@ from models import (
     db,
     utcnow,
 )
+from services import audit
+from services.faults import maybe_crash
 from services.outbox import queue_email
-from timefmt import LONDON, format_datetime, to_london
 
 PRODID = "-//ILR Coordinator//Meetings//EN"
 #: The outbox purposes of the emails that carry a meeting's calendar invitation.

@@ -18,8 +18,8 @@ import pyotp
 import segno
 from sqlalchemy import delete, func, select, update
 
-import audit
 from models import AuditAction, DomainError, RecoveryCode, User, db, utcnow
+from services import audit
 from services.sessions import end_all_sessions
 
 #: The name an authenticator app shows beside the account.

@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-import audit
 from models import AuditAction, AuditEntry, DomainError, SignInMethod, User, UserSession, db, utcnow
+from services import audit
 from services.settings import ABSOLUTE_HOURS, IDLE_MINUTES, get_setting
 
 #: A session's last-seen time is written at most this often (it is not an audit entry).

@@ -6,8 +6,8 @@ import json
 
 from sqlalchemy.orm import Session
 
-import audit
 from models import Setting, User, db
+from services import audit
 
 #: The risk rule's points and band limits, over `risk.DEFAULTS` (a dict).
 RISK_POINTS = "risk_rule"

@@ -13,6 +13,8 @@ from itertools import count
 
 import pytest
 
+from formats.dates import LONDON, today
+from formats.nhs import with_check_digit
 from models import (
     Action,
     AgendaItem,
@@ -37,8 +39,6 @@ from models import (
     db,
     utcnow,
 )
-from nhs import with_check_digit
-from timefmt import LONDON, today
 
 _numbers = count(1)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from formats.dates import LONDON
 from models import (
     Consent,
     Contact,
@@ -21,7 +22,6 @@ from models import (
     User,
     db,
 )
-from timefmt import LONDON
 
 
 @dataclass

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from formats.dates import today
 from models import Action, ActionChase, ActionStatus, ChaseMethod, OrganisationType, db, utcnow
 from tests.factories import refused, shown
-from timefmt import today
 
 
 def _actions() -> list[Action]:

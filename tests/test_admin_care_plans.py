@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from formats.dates import today
 from models import (
     CarePlan,
     CarePlanShare,
@@ -17,7 +18,6 @@ from models import (
     db,
 )
 from tests.factories import refused, shown
-from timefmt import today
 
 
 def _all(model) -> list:

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
+from formats.dates import LONDON, today
 from models import (
     AgendaItem,
     AuditAction,
@@ -27,7 +28,6 @@ from models import (
 )
 from tests.factories import shown
 from tests.meeting_fixtures import build_world
-from timefmt import LONDON, today
 
 
 def _episodes() -> list[Episode]:

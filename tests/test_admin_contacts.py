@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from formats.dates import today
 from models import ContactLogEntry, ContactMethod, ContactParty, DomainError, Episode, db, utcnow
 from services.contacts import awaiting_follow_up, complete_follow_up, log_contact
 from services.patient_record import timeline
 from tests.factories import shown
-from timefmt import today
 
 
 def _all() -> list[ContactLogEntry]:

@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from formats.dates import LONDON
 from models import (
     AgendaItem,
     AuditAction,
@@ -26,7 +27,6 @@ from models import (
 )
 from tests.conftest import page_text
 from tests.factories import shown
-from timefmt import LONDON
 
 OCTOBER = "?period=custom&start=2026-10-01&end=2026-10-31"
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from formats.dates import LONDON, today
 from models import (
     AgendaItem,
     Attendance,
@@ -20,7 +21,6 @@ from models import (
     db,
 )
 from tests.factories import refused, shown
-from timefmt import LONDON, today
 
 
 def _all(model) -> list:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from formats.dates import LONDON, today
 from models import (
     ActionChase,
     AgendaItem,
@@ -22,7 +23,6 @@ from models import (
 )
 from tests.factories import refused, shown
 from tests.meeting_fixtures import build_world, meeting_at
-from timefmt import LONDON, today
 
 
 def _all(model) -> list:

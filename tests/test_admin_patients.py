@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from formats.dates import today
 from models import CaseStatus, ClosureReason, CollatedNote, HospitalEvent, OrganisationType, Patient, RiskBand, db
 from tests.factories import nhs_number, refused, shown
-from timefmt import today
 
 
 def _patients(**where) -> list[Patient]:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from formats.dates import today
 from models import (
     AuditEntry,
     ClosureReason,
@@ -18,7 +19,6 @@ from models import (
     utcnow,
 )
 from tests.factories import refused, shown
-from timefmt import today
 
 
 def _referrals(**where) -> list[Referral]:

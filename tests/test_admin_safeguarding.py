@@ -10,6 +10,7 @@ import pytest
 from docx import Document
 
 from access import row_filters
+from formats.dates import today
 from models import (
     AgendaItem,
     DocumentKind,
@@ -23,7 +24,6 @@ from services import documents
 from services.safeguarding import raise_concern, update_concern
 from tests.factories import refused, shown
 from tests.meeting_fixtures import build_world
-from timefmt import today
 
 FLAG = "Open safeguarding concern"
 

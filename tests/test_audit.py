@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, update
 
-import audit
 from models import AuditAction, AuditEntry, Organisation, Patient, Sex, db
+from services import audit
 from tests.conftest import Client, page_text
 
 

@@ -143,7 +143,7 @@ def test_a_refused_save_logs_the_constraint_not_the_values(signed_in, create_pat
     form = {"nhs_number": "9990000018", "nhs_number_status": "01", "given_name": "Flo", "family_name": "Nightingale",
             "date_of_birth": "1940-01-01", "sex": "unknown"}  # fmt: skip
     # Past the form's own duplicate check (as a race would be): the database's unique constraint refuses it.
-    monkeypatch.setattr("admin.forms._others", lambda *args: False)
+    monkeypatch.setattr("web.forms._others", lambda *args: False)
     monkeypatch.setattr("flask_admin.contrib.sqla.validators.Unique.__call__", lambda self, form, field: None)
     response = coordinator.submit("/admin/patient/new/", form)
     assert response.status_code == 200 and "clashes with a record already held" in response.get_data(as_text=True)

@@ -8,9 +8,9 @@ import pyotp
 import pytest
 import time_machine
 
-from auth import safe_next
 from models import Role, db, utcnow
 from tests.conftest import PASSWORD, TOTP_SECRET, page_text
+from web.auth import safe_next
 
 
 def test_sign_in_and_out(client, make_user):

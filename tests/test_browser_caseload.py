@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from formats.dates import LONDON, today
 from models import (
     Action,
     AgendaItem,
@@ -37,7 +38,6 @@ from models import (
 from services.scheduling import book_meeting
 from tests.browser import sign_in
 from tests.conftest import PASSWORD
-from timefmt import LONDON, today
 
 pytestmark = pytest.mark.browser
 

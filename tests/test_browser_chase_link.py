@@ -8,10 +8,10 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from formats.dates import today
 from models import Action, Contact, Organisation, OrganisationType, OutboxEmail, Patient, db
 from services.chasing import chase_overdue
-from timefmt import today
-from unit_of_work import perform
+from services.unit_of_work import perform
 
 pytestmark = pytest.mark.browser
 

@@ -10,6 +10,7 @@ import pytest
 from docx import Document
 from playwright.sync_api import expect
 
+from formats.dates import LONDON
 from models import (
     Action,
     Consent,
@@ -30,7 +31,6 @@ from models import (
 from services.polls import poll_link
 from tests.browser import CSP_LISTENER, Visit, sign_in
 from tests.conftest import PASSWORD
-from timefmt import LONDON
 
 pytestmark = pytest.mark.browser
 

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from formats.dates import today
 from models import Consent, Locality, Organisation, OrganisationType, Patient, Referral, Role, User, db
 from tests.browser import sign_in
 from tests.conftest import PASSWORD
-from timefmt import today
 
 pytestmark = pytest.mark.browser
 

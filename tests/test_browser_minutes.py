@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from formats.dates import LONDON
 from models import (
     AgendaItem,
     Consent,
@@ -27,7 +28,6 @@ from models import (
 from services.scheduling import book_meeting
 from tests.browser import ARTIFACTS, sign_in
 from tests.conftest import PASSWORD
-from timefmt import LONDON
 
 pytestmark = pytest.mark.browser
 

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from formats.dates import today
 from models import (
     Action,
     AgendaItem,
@@ -27,7 +28,6 @@ from models import (
 )
 from tests.browser import sign_in
 from tests.conftest import PASSWORD
-from timefmt import today
 
 pytestmark = pytest.mark.browser
 

@@ -10,6 +10,8 @@ import pytest
 import time_machine
 from flask import g
 
+from formats.dates import LONDON, today
+from formats.nhs import format_nhs_number
 from models import (
     Action,
     ActionChase,
@@ -22,12 +24,10 @@ from models import (
     db,
     utcnow,
 )
-from nhs import format_nhs_number
 from services.chasing import LINK_DAYS, chase_actions, chase_overdue, due_for_chasing
 from services.settings import CHASE_INTERVAL, set_setting
+from services.unit_of_work import perform
 from tests.factories import shown
-from timefmt import LONDON, today
-from unit_of_work import perform
 
 LINK = re.compile(r"https?://[^/\s]+(/action-update/(\d+)/\S+)")
 

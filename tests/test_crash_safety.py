@@ -28,12 +28,12 @@ import pyotp
 import pytest
 
 from app import create_app
+from formats.dates import LONDON
 from models import Locality, Role, db
 from services.accounts import create_user
 from services.second_factor import enrol_with_secret
+from services.unit_of_work import perform
 from tests.conftest import PASSWORD, TOTP_SECRET, USE_POSTGRES, base_config
-from timefmt import LONDON
-from unit_of_work import perform
 
 pytestmark = pytest.mark.skipif(USE_POSTGRES, reason="crash safety is about the embedded SQLite file")
 

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import CheckConstraint, func, select, text
 
 import demo
-import risk
+from formats.dates import today
+from formats.nhs import nhs_number_is_valid
 from models import (
     Action,
     ActionStatus,
@@ -30,10 +31,9 @@ from models import (
     TriageDecision,
     db,
 )
-from nhs import nhs_number_is_valid
+from services import risk
 from services.referrals import STATUS_AFTER, acceptance_gaps
 from tests.conftest import Client
-from timefmt import today
 
 PATIENTS = 40
 

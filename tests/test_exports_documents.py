@@ -12,6 +12,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 
 from exports.word import TABLE_TEXT, clean
+from formats.dates import LONDON, today
 from models import (
     Action,
     ActionStatus,
@@ -35,7 +36,6 @@ from models import (
 from services import meeting_room
 from tests.conftest import Client, require_tool
 from tests.meeting_fixtures import build_world, meeting_at
-from timefmt import LONDON, today
 
 pytestmark = pytest.mark.documents
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from exports.meeting_context import ActionLine, meeting_context
+from formats.dates import LONDON
 from models import (
     ActionStatus,
     Attendance,
@@ -16,7 +17,6 @@ from models import (
     OrganisationType,
     db,
 )
-from timefmt import LONDON
 
 ARCHIVED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from formats.dates import today
 from models import (
     Action,
     ActionStatus,
@@ -29,7 +30,6 @@ from models import (
     db,
 )
 from tests.conftest import page_text
-from timefmt import today
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
+from formats.dates import LONDON
 from models import (
     ActionStatus,
     AgendaItem,
@@ -52,7 +53,6 @@ from tests.test_kpis import (  # noqa: F401 - fixtures, used by name
     october_meetings,
     save,
 )
-from timefmt import LONDON
 
 
 def tallies() -> dict[tuple, int]:

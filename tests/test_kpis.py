@@ -9,6 +9,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import event, literal, select
 
+from formats.dates import LONDON
 from models import (
     ActionStatus,
     AgendaItem,
@@ -45,7 +46,6 @@ from models import (
 from models.sql_dates import add_months, london_date, months_later
 from services import kpis
 from services.kpis import NOT_RECORDED, Scope, link
-from timefmt import LONDON
 
 OCTOBER = Scope(date(2026, 10, 1), date(2026, 10, 31), on=date(2026, 12, 2))
 ARCHIVED = datetime(2026, 11, 1, 9, 0, tzinfo=LONDON)

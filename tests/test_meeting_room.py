@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from formats.dates import LONDON, today
 from models import (
     Action,
     ActionStatus,
@@ -23,7 +24,6 @@ from services import meeting_room
 from tests.conftest import Client, page_text
 from tests.factories import shown
 from tests.meeting_fixtures import build_world, meeting_at
-from timefmt import LONDON, today
 
 
 @pytest.fixture

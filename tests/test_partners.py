@@ -9,6 +9,7 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
+from formats.dates import today
 from models import (
     Action,
     ActionStatus,
@@ -26,7 +27,6 @@ from services import meeting_room
 from tests.conftest import Client
 from tests.factories import shown
 from tests.meeting_fixtures import build_world, meeting_at
-from timefmt import today
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_login import login_user
 from sqlalchemy import event
 
+from formats.dates import today
 from models import (
     AuditAction,
     AuditEntry,
@@ -22,7 +23,6 @@ from models import (
     Role,
     db,
 )
-from timefmt import today
 
 PAGE_SIZE = 25
 #: Transaction control is not a query.

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-import risk
+from formats.dates import today
 from models import (
     HospitalEvent,
     HospitalEventKind,
@@ -19,9 +19,9 @@ from models import (
     Setting,
     db,
 )
-from risk import RiskInputs, assess
+from services import risk
+from services.risk import RiskInputs, assess
 from services.settings import RISK_POINTS
-from timefmt import today
 
 #: The settings screen's other required fields, at their defaults.
 SESSION_AND_CHASE = {

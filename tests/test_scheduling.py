@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from icalendar import Calendar
 
+from formats.dates import LONDON, today
 from models import (
     AvailabilityPoll,
     Contact,
@@ -25,7 +26,6 @@ from models import (
 )
 from services import polls, scheduling
 from tests.conftest import page_text
-from timefmt import LONDON, today
 
 #: How a datetime-local input writes a time.
 TYPED = "%Y-%m-%dT%H:%M"

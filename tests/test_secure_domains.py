@@ -6,8 +6,8 @@ import pytest
 from flask import g
 from sqlalchemy import select
 
-import risk
 from models import DomainError, OutboxEmail, SecureDomain, Setting, db
+from services import risk
 from services.outbox import is_secure_address, queue_email
 from services.settings import ATTENDANCE_THRESHOLD, CARE_PLAN_SHARE_DAYS, CHASE_INTERVAL, get_setting
 from tests.factories import refused, shown

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-import timefmt
+from formats import dates as timefmt
 from models import ActionStatus, AuditAction, AuditEntry, DomainError, db
 from services import actions
 

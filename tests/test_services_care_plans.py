@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-import timefmt
+from formats import dates as timefmt
 from models import (
     AuditAction,
     AuditEntry,

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
+from formats.dates import LONDON, today
 from models import (
     ActionStatus,
     AuditAction,
@@ -27,7 +28,6 @@ from models import (
 )
 from services import caseload
 from services.patients import record_death
-from timefmt import LONDON, today
 
 OPENED = date(2026, 3, 10)
 

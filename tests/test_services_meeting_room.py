@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
+from formats.dates import LONDON
 from models import AgendaItem, AuditAction, AuditEntry, DomainError, db
 from services import meeting_room
 from services.meeting_room import AgendaPlace
 from tests.meeting_fixtures import build_world, meeting_at
-from timefmt import LONDON
 
 
 @pytest.fixture

@@ -9,14 +9,14 @@ import pytest
 from flask import get_flashed_messages
 
 from models import DomainError, Locality, db
-from unit_of_work import REFUSED_BY_DATABASE, perform
+from services.unit_of_work import REFUSED_BY_DATABASE, perform
 
 ROOT = Path(__file__).resolve().parent.parent
 
 #: The only places the app commits, and why each is not `perform`.
 ALLOWED_COMMITS = {
-    "unit_of_work.py": "perform: every screen's, blueprint's and command's one commit",
-    "audit.py": "the after-request commit of read entries (a list or a record opened writes the trail)",
+    "services/unit_of_work.py": "perform: every screen's, blueprint's and command's one commit",
+    "services/audit.py": "the after-request commit of read entries (a list or a record opened writes the trail)",
     "services/outbox.py": "send_pending: one commit per email sent, so a crash never re-sends patient emails",
 }
 

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from access import record_id
+from formats.numbers import record_id
 from models import DomainError, SignInMethod, User, db
 from services.accounts import (
     check_dummy_password,
@@ -52,7 +52,7 @@ from services.second_factor import (
     verify_second_factor,
 )
 from services.sessions import end_session, live_session, seconds_until_allowed, start_session
-from unit_of_work import perform
+from services.unit_of_work import perform
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()

@@ -1,8 +1,4 @@
-"""The risk rule (DESIGN.md §6): decision support for ordering the queue, not a clinical judgement.
-
-Points and band limits are team-lead settings; `DEFAULTS` are the design's. The score is stored on
-the patient, with its reasons, and recomputed whenever an input changes (see `_recompute_on_flush`).
-"""
+"""The risk rule (DESIGN.md §6): decision support for ordering the queue, not a clinical judgement."""
 
 from __future__ import annotations
 
@@ -10,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
+from formats.dates import today
+from formats.nhs import CFS_LABELS, efi_category
 from models import DomainError, HospitalEvent, HospitalEventKind, Patient, RiskBand, SafeguardingConcern, User, db
-from nhs import CFS_LABELS, efi_category
 from services.settings import RISK_POINTS, get_setting, set_setting
-from timefmt import today
 
 DEFAULTS: dict[str, int] = {
     "cfs_7_to_9": 3,
@@ -221,13 +217,12 @@ def _touched_patients(session: Session) -> set[int]:
     return ids
 
 
-@event.listens_for(Session, "after_flush")
-def _note_inputs_changed(session: Session, flush_context) -> None:
+def note_inputs_changed(session: Session, flush_context) -> None:
+    """After a flush: note the patients whose risk inputs it changed."""
     session.info.setdefault("risk_recompute", set()).update(_touched_patients(session))
 
 
-@event.listens_for(Session, "after_flush_postexec")
-def _recompute_on_flush(session: Session, flush_context) -> None:
+def recompute_noted(session: Session, flush_context) -> None:
     """Recompute the patients whose inputs just changed; their new scores go out with the next flush."""
     pending = session.info.pop("risk_recompute", set())
     if not pending:

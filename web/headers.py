@@ -46,7 +46,7 @@ def refused_form(error: CSRFError):
     (so the page keeps the text and says why); anything else stays the plain 400 of a refused form."""
     if request.accept_mimetypes.best == "application/json" and not current_user.is_authenticated:
         return jsonify(saved=False, signed_out=True, message="not saved — signed out"), 401
-    from errors import error_page  # the plain 400 page, in the app's layout
+    from web.errors import error_page  # the plain 400 page, in the app's layout
 
     return error_page(error)
 

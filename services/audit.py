@@ -1,4 +1,4 @@
-"""The audit trail: one flush listener records every change; reads, exports and sign-ins are added here.
+"""The audit trail: `record_changes` writes every change at flush; reads, exports and sign-ins are added here.
 
 Services give the *why* of a change with `with audit.reason("..."):`. Bulk `update()`/`delete()`
 statements on audited tables are refused, because they would bypass the listener.
@@ -14,7 +14,7 @@ from enum import Enum
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session
 
 from models import AuditAction, AuditEntry, Patient, db, utcnow
@@ -138,23 +138,22 @@ def _entries_for_flush(session: Session) -> list[dict]:
     return rows
 
 
-@event.listens_for(Session, "before_flush")
-def _refuse_tampering(session: Session, flush_context, instances) -> None:
+def refuse_tampering(session: Session, flush_context, instances) -> None:
+    """Before a flush: an audit entry changed or deleted is refused."""
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEntry):
             raise AuditTampering("Audit entries cannot be changed or deleted.")
 
 
-@event.listens_for(Session, "after_flush")
-def _record_changes(session: Session, flush_context) -> None:
+def record_changes(session: Session, flush_context) -> None:
     """Write the trail in the same transaction, with a Core insert (the flush is already under way)."""
     rows = _entries_for_flush(session)
     if rows:
         session.connection().execute(insert(AuditEntry), rows)
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_bulk_statements(state) -> None:
+def refuse_bulk_statements(state) -> None:
+    """Before a statement runs: a bulk UPDATE or DELETE on an audited table is refused (it would pass no flush)."""
     if not (state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)

@@ -5,17 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from wtforms import SelectMultipleField
 
-from admin.forms import AdminForm
+from formats.numbers import record_id
 from services.polls import LinkRefused, answer_poll, invitation_for_link
-from unit_of_work import perform
+from services.unit_of_work import perform
+from web.forms import AppForm
 
 bp = Blueprint("availability", __name__, url_prefix="/availability")
 
 
-class AvailabilityForm(AdminForm):
+class AvailabilityForm(AppForm):
     """The times a member ticked (CSRF-protected like every form)."""
 
-    slot = SelectMultipleField(coerce=int, validate_choice=False)
+    slot = SelectMultipleField(coerce=record_id, validate_choice=False)
 
 
 @bp.route("/<int:poll_id>/<token>", methods=["GET", "POST"])

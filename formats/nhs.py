@@ -17,6 +17,14 @@ def normalise_nhs_number(value: str | None) -> str | None:
 
 
 _TEN_DIGITS = re.compile(r"[0-9]{10}")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def nhs_number_digits(text: str | None) -> str | None:
+    """The digits of a search typed as (part of) an NHS number, spaces and hyphens allowed; else None
+    ("999 123" → "999123"; "Smith" and "²" → None)."""
+    digits = normalise_nhs_number(text)
+    return digits if digits and _ASCII_DIGITS.fullmatch(digits) else None
 
 
 def nhs_number_is_valid(digits: str) -> bool:

@@ -10,17 +10,17 @@ from flask import Blueprint, render_template
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired
 
-from admin.forms import AdminForm, MaxLength, one_character_line_breaks
-from nhs import format_nhs_number
+from formats.nhs import format_nhs_number
 from services.actions import REPORTABLE
 from services.chasing import answer_chase_link, chase_for_link
 from services.links import LinkRefused
-from unit_of_work import perform
+from services.unit_of_work import perform
+from web.forms import AppForm, MaxLength, one_character_line_breaks
 
 bp = Blueprint("action_links", __name__, url_prefix="/action-update")
 
 
-class ActionUpdateForm(AdminForm):
+class ActionUpdateForm(AppForm):
     """The owner's update: in progress or done, with a note (CSRF-protected like every form)."""
 
     status = RadioField(

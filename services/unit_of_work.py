@@ -17,8 +17,8 @@ from flask import flash, has_request_context
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
-from faults import maybe_crash
 from models import DomainError, db
+from services.faults import maybe_crash
 
 log = logging.getLogger(__name__)
 
