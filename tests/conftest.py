@@ -19,9 +19,9 @@ from sqlalchemy import create_engine, func, select, text
 from app import create_app
 from models import Organisation, OrganisationType, Role, User, db, utcnow
 
-#: Fixtures for every test module: the factories (`create_patient(**overrides)` and friends), and the
-#: live server and browser tab of the browser tests.
-pytest_plugins = ["tests.factories", "tests.browser"]
+#: Fixtures for every test module: the factories (`create_patient(**overrides)` and friends), the live server and
+#: browser tab of the browser tests, and the KPI tests' October.
+pytest_plugins = ["tests.factories", "tests.browser", "tests.kpi_fixtures"]
 
 ON_CI = os.environ.get("CI") == "true"
 USE_POSTGRES = os.environ.get("ILR_TEST_DB") == "postgresql"

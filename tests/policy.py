@@ -45,7 +45,7 @@ class Call:
     offered: bool = True
     #: A step of signing in, open to everyone and needing no role: without a sign-in under way it sends the
     #: caller back to the sign-in page, and organisation sign-in's pages are not found while it is off.
-    #: Its behaviour is tested in tests/test_second_factor.py and tests/test_organisation_sign_in.py.
+    #: Its behaviour is tested in tests/test_sign_in_second_factor.py and tests/test_sign_in_organisation.py.
     sign_in_step: bool = False
 
     def __post_init__(self):
@@ -168,7 +168,7 @@ POLICY.update(
 POLICY.update(
     {
         # --- the meeting itself: staff run it; a partner member only downloads their agency's action log
-        # (checked in tests/test_exports_documents.py: the walk's partner sits on no meeting, so is refused).
+        # (checked in tests/test_documents.py: the walk's partner sits on no meeting, so is refused).
         ("meeting_room.index", "GET"): Call(STAFF),
         ("meeting_room.meeting", "GET"): Call(STAFF, {"meeting_id": "{meeting}"}),
         ("meeting_room.add", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),

@@ -1,265 +1,217 @@
-"""The team lead's screens for user accounts and organisations, and `flask create-user`."""
+"""Account services: opening, resetting, deactivating and saving accounts, and the sign-in trail."""
 
 from __future__ import annotations
 
-from models import Organisation, Role, User, db
-from tests.conftest import Client, page_text
+import pytest
+
+from models import AuditAction, AuditEntry, DomainError, OrganisationType, Role, User, db
+from services import accounts
+
+NEW_PASSWORD = "a-brand-new-password"
 
 
-def _user(email):
-    return db.session.scalars(db.select(User).where(User.email == email)).first()
+def _entries(**where) -> list[AuditEntry]:
+    query = db.select(AuditEntry).order_by(AuditEntry.id)
+    for key, value in where.items():
+        query = query.where(getattr(AuditEntry, key) == value)
+    return list(db.session.scalars(query))
 
 
-def test_team_lead_creates_an_account_that_can_sign_in(app, signed_in, make_org):
-    org = make_org(name="Social Services")
-    lead = signed_in("team_lead")
-    response = lead.submit(
-        "/admin/user/new/",
-        {
-            "name": "Sam Social",
-            "email": "Sam.Social@Example.gov.uk",
-            "role": "partner",
-            "organisation": org.id,
-            "active": "y",
-            "new_password": "a-long-enough-password",
-        },
+# --- create_user ---------------------------------------------------------------------------------
+
+
+def test_create_user_lower_cases_the_email_and_joins_the_ilr_team(app):
+    user = accounts.create_user("  Nina.Nurse@Example.NHS.net ", "  Nina Nurse ", "coordinator", NEW_PASSWORD)
+    db.session.commit()
+    db.session.expire_all()
+    assert (user.email, user.name, user.role, user.active) == (
+        "nina.nurse@example.nhs.net",
+        "Nina Nurse",
+        Role.coordinator,
+        True,
     )
-    assert response.status_code == 302, page_text(response)
-    user = _user("sam.social@example.gov.uk")
-    assert user.role == Role.partner and user.organisation_id == org.id
-    newcomer = Client(app.test_client())
-    # No second factor yet: the first sign-in sets one up and shows the recovery codes.
-    assert "Your recovery codes" in page_text(newcomer.sign_in("sam.social@example.gov.uk", "a-long-enough-password"))
-
-
-def test_new_account_needs_a_long_password(signed_in, make_org):
-    org = make_org()
-    lead = signed_in("team_lead")
-    for password, message in [("", "Set a password"), ("short", "at least 12 characters")]:
-        response = lead.submit(
-            "/admin/user/new/",
-            {
-                "name": "No Pw",
-                "email": "nopw@example.nhs.net",
-                "role": "coordinator",
-                "organisation": org.id,
-                "new_password": password,
-            },
-        )
-        assert message in page_text(response)
-        assert 'value="No Pw"' in page_text(response)
-    assert _user("nopw@example.nhs.net") is None
-
-
-def test_team_lead_changes_role_and_resets_password(app, signed_in, make_user):
-    person = make_user(Role.coordinator)
-    lead = signed_in("team_lead")
-    response = lead.submit(
-        f"/admin/user/edit/?id={person.id}",
-        {
-            "name": person.name,
-            "email": person.email,
-            "role": "team_lead",
-            "organisation": person.organisation_id,
-            "active": "y",
-            "new_password": "brand-new-password-1",
-        },
+    assert (user.organisation.name, user.organisation.ods_code, user.organisation.type) == (
+        "Integrated Locality Review team",
+        "ILR001",
+        OrganisationType.ilr_team,
     )
-    assert response.status_code == 302, page_text(response)
-    db.session.refresh(person)
-    assert person.role == Role.team_lead
-    assert Client(app.test_client()).sign_in(person.email, "brand-new-password-1").status_code == 302
+    assert user.check_password(NEW_PASSWORD)
+    assert not user.check_password("a-long-test-password")
 
 
-def test_edit_without_password_keeps_the_old_one(app, signed_in, make_user):
-    person = make_user(Role.coordinator)
-    old_hash = person.password_hash
-    lead = signed_in("team_lead")
-    lead.submit(
-        f"/admin/user/edit/?id={person.id}",
-        {
-            "name": "Renamed",
-            "email": person.email,
-            "role": "coordinator",
-            "organisation": person.organisation_id,
-            "active": "y",
-        },
-    )
-    db.session.refresh(person)
-    assert person.name == "Renamed" and person.password_hash == old_hash
+def test_second_account_reuses_the_ilr_team(app):
+    first = accounts.create_user("one@example.nhs.net", "One", Role.coordinator, NEW_PASSWORD)
+    second = accounts.create_user("two@example.nhs.net", "Two", Role.team_lead, NEW_PASSWORD)
+    assert first.organisation_id == second.organisation_id
+    assert second.role == Role.team_lead
 
 
-def test_team_lead_deactivates_accounts_in_bulk(app, signed_in, make_user):
-    one, two = make_user(), make_user()
-    lead = signed_in("team_lead")
-    lead.submit("/admin/user/action/", {"action": "deactivate", "rowid": [one.id, two.id]})
-    db.session.refresh(one)
-    db.session.refresh(two)
-    assert not one.active and not two.active
-    assert Client(app.test_client()).attempt_sign_in(one).status_code == 200  # refused: the page comes back
+def test_create_user_in_a_given_organisation(make_org):
+    social = make_org(name="Medway Social Services", type=OrganisationType.social_services)
+    user = accounts.create_user("sam@medway.gov.uk", "Sam Social", "partner", NEW_PASSWORD, organisation=social)
+    assert user.organisation_id == social.id
 
 
-def test_team_lead_cannot_deactivate_themselves(signed_in):
-    lead = signed_in("team_lead")
-    lead.submit("/admin/user/action/", {"action": "deactivate", "rowid": [lead.user.id]})
-    assert db.session.get(User, lead.user.id).active
-    response = lead.submit(
-        f"/admin/user/edit/?id={lead.user.id}",
-        {
-            "name": lead.user.name,
-            "email": lead.user.email,
-            "role": "team_lead",
-            "organisation": lead.user.organisation_id,
-        },
-    )
-    assert "You cannot deactivate your own account" in page_text(response)
-    assert db.session.get(User, lead.user.id).active
-
-
-def test_user_pages_never_show_password_hashes(signed_in, make_user):
-    person = make_user()
-    lead = signed_in("team_lead")
-    for url in [
-        "/admin/user/",
-        f"/admin/user/details/?id={person.id}",
-        f"/admin/user/edit/?id={person.id}",
-        "/admin/user/export/csv/",
-    ]:
-        text = page_text(lead.get(url))
-        assert person.password_hash not in text and "pbkdf2" not in text and person.session_token not in text
-
-
-def test_coordinator_cannot_manage_accounts(signed_in, make_user):
-    person = make_user()
-    coordinator = signed_in("coordinator")
-    assert coordinator.get("/admin/user/").status_code == 403
-    assert (
-        coordinator.submit(f"/admin/user/edit/?id={person.id}", {"name": "x", "role": "team_lead"}).status_code == 403
-    )
-    assert coordinator.submit("/admin/user/action/", {"action": "deactivate", "rowid": person.id}).status_code == 403
-    assert db.session.get(User, person.id).role == Role.coordinator
-
-
-def test_coordinator_adds_an_organisation(signed_in):
-    coordinator = signed_in("coordinator")
-    response = coordinator.submit(
-        "/admin/organisation/new/",
-        {"name": "Kent Fire", "type": "fire_rescue", "ods_code": "kfr01", "secure_email": "safe@fire.gov.uk"},
-    )
-    assert response.status_code == 302
-    org = db.session.scalars(db.select(Organisation).where(Organisation.name == "Kent Fire")).one()
-    assert org.ods_code == "KFR01" and org.type.label == "Fire and rescue"
-
-
-def test_organisation_form_shows_type_labels(signed_in):
-    text = page_text(signed_in("coordinator").get("/admin/organisation/new/"))
-    assert ">Fire and rescue<" in text and ">GP practice<" in text
-
-
-def test_cli_create_user(app, make_org):
-    make_org(ods_code="G82001", name="Practice")
-    runner = app.test_cli_runner()
-    result = runner.invoke(
-        args=[
-            "create-user",
-            "--email",
-            "cli@example.nhs.net",
-            "--name",
-            "Cli User",
-            "--role",
+@pytest.mark.parametrize(
+    "email, role, password, message",
+    [
+        (
+            "TAKEN@example.nhs.net",
             "coordinator",
-            "--password",
-            "cli-password-long",
-        ]
-    )
-    assert result.exit_code == 0, result.output
-    assert _user("cli@example.nhs.net").organisation.ods_code == "ILR001"
-    result = runner.invoke(
-        args=[
-            "create-user",
-            "--email",
-            "gp@example.nhs.net",
-            "--name",
-            "Gp",
-            "--role",
-            "partner",
-            "--organisation",
-            "g82001",
-            "--password",
-            "cli-password-long",
-        ]
-    )
-    assert result.exit_code == 0, result.output
-    assert _user("gp@example.nhs.net").organisation.ods_code == "G82001"
+            NEW_PASSWORD,
+            "An account with the email taken@example.nhs.net already exists.",
+        ),
+        (
+            "fresh@example.nhs.net",
+            "superuser",
+            NEW_PASSWORD,
+            "Unknown role 'superuser': choose one of coordinator, team_lead, partner, read_only.",
+        ),
+        ("fresh@example.nhs.net", "coordinator", "short-pass", "The password must be at least 12 characters long."),
+    ],
+)
+def test_create_user_refusals(make_user, email, role, password, message):
+    make_user(email="taken@example.nhs.net")
+    with pytest.raises(DomainError) as refusal:
+        accounts.create_user(email, "Somebody", role, password)
+    assert str(refusal.value) == message
+    db.session.rollback()
+    assert db.session.scalars(db.select(User.email)).all() == ["taken@example.nhs.net"]
 
 
-def test_cli_create_user_prompts_for_the_password(app):
-    result = app.test_cli_runner().invoke(
-        args=["create-user", "--email", "p@example.nhs.net", "--name", "P", "--role", "read_only"],
-        input="prompted-password-1\nprompted-password-1\n",
-    )
-    assert result.exit_code == 0, result.output
-    assert _user("p@example.nhs.net").check_password("prompted-password-1")
+# --- reset_password ------------------------------------------------------------------------------
 
 
-def test_cli_create_user_refuses_bad_input(app, make_user):
-    existing = make_user()
-    runner = app.test_cli_runner()
-    short = runner.invoke(
-        args=[
-            "create-user",
-            "--email",
-            "s@example.nhs.net",
-            "--name",
-            "S",
-            "--role",
-            "coordinator",
-            "--password",
-            "short",
-        ]
-    )
-    assert short.exit_code != 0 and "at least 12 characters" in short.output
-    dup = runner.invoke(
-        args=[
-            "create-user",
-            "--email",
-            existing.email,
-            "--name",
-            "D",
-            "--role",
-            "coordinator",
-            "--password",
-            "long-enough-pass",
-        ]
-    )
-    assert dup.exit_code != 0 and "already exists" in dup.output
-    org = runner.invoke(
-        args=[
-            "create-user",
-            "--email",
-            "o@example.nhs.net",
-            "--name",
-            "O",
-            "--role",
-            "coordinator",
-            "--organisation",
-            "NOPE1",
-            "--password",
-            "long-enough-pass",
-        ]
-    )
-    assert org.exit_code != 0 and "No organisation has the ODS code" in org.output
+def test_reset_password_sets_it_and_ends_the_sessions(make_user):
+    user = make_user()
+    token = user.session_token
+    accounts.reset_password(user, NEW_PASSWORD)
+    db.session.commit()
+    assert user.session_token != token
+    assert user.check_password(NEW_PASSWORD)
+    assert not user.check_password("a-long-test-password")
 
 
-def test_seed_demo_and_logins(app):
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
-    again = runner.invoke(args=["seed-demo"])
-    assert again.exit_code != 0 and "not empty" in again.output
-    assert "already has data" in runner.invoke(args=["seed-demo", "--if-empty"]).output
-    logins = runner.invoke(args=["demo-logins"]).output
-    assert "lead@ilr-demo.nhs.net" in logins
-    lead = db.session.scalars(db.select(User).where(User.email == "lead@ilr-demo.nhs.net")).one()
-    assert f"add the key {lead.totp_secret} to an authenticator app" in logins and lead.has_second_factor
-    client = Client(app.test_client())
-    assert client.sign_in("lead@ilr-demo.nhs.net", "demo-password-2026").status_code == 302
+def test_reset_password_refuses_a_short_one_and_keeps_the_sessions(make_user):
+    user = make_user()
+    token = user.session_token
+    with pytest.raises(DomainError) as refusal:
+        accounts.reset_password(user, "too-short")
+    assert str(refusal.value) == "The password must be at least 12 characters long."
+    assert user.session_token == token
+    assert user.check_password("a-long-test-password")
+
+
+# --- deactivate_user -----------------------------------------------------------------------------
+
+
+def test_deactivate_user_ends_sessions_and_is_audited(make_user):
+    lead = make_user("team_lead", name="Tess Lead")
+    user = make_user()
+    token = user.session_token
+    accounts.deactivate_user(user, lead)
+    db.session.commit()
+    db.session.expire_all()
+    assert user.active is False
+    assert user.session_token != token
+    [entry] = _entries(action=AuditAction.update, table_name="user_account", record_id=user.id)
+    assert entry.reason == "Account deactivated by Tess Lead"
+
+
+def test_deactivate_own_account_is_refused(make_user):
+    lead = make_user("team_lead")
+    token = lead.session_token
+    with pytest.raises(DomainError) as refusal:
+        accounts.deactivate_user(lead, lead)
+    assert str(refusal.value) == "You cannot deactivate your own account."
+    assert (lead.active, lead.session_token) == (True, token)
+
+
+# --- update_account ------------------------------------------------------------------------------
+
+
+def test_update_account_lower_cases_the_email_and_keeps_the_password(make_user):
+    lead, user = make_user("team_lead"), make_user()
+    token, password_hash = user.session_token, user.password_hash
+    user.email = "  Renamed.Person@Example.NHS.net "
+    accounts.update_account(user, lead, is_new=False)
+    db.session.commit()
+    db.session.expire_all()
+    assert user.email == "renamed.person@example.nhs.net"
+    assert (user.password_hash, user.session_token) == (password_hash, token)
+
+
+def test_update_account_with_a_new_password_ends_the_sessions(make_user):
+    lead, user = make_user("team_lead"), make_user()
+    token = user.session_token
+    accounts.update_account(user, lead, is_new=False, new_password=NEW_PASSWORD)
+    assert user.check_password(NEW_PASSWORD)
+    assert user.session_token != token
+
+
+def test_a_new_account_needs_a_password(make_user, make_org):
+    lead = make_user("team_lead")
+    user = User(email="New@Example.NHS.net", name="New Person", role=Role.coordinator, organisation=make_org())
+    with pytest.raises(DomainError) as refusal:
+        accounts.update_account(user, lead, is_new=True)
+    assert str(refusal.value) == "Set a password for the new account (at least 12 characters)."
+    accounts.update_account(user, lead, is_new=True, new_password=NEW_PASSWORD)
+    assert user.email == "new@example.nhs.net"
+    assert user.check_password(NEW_PASSWORD)
+
+
+def test_a_new_account_with_a_short_password_is_refused(make_user, make_org):
+    lead = make_user("team_lead")
+    user = User(email="new@example.nhs.net", name="New Person", role=Role.coordinator, organisation=make_org())
+    with pytest.raises(DomainError) as refusal:
+        accounts.update_account(user, lead, is_new=True, new_password="short")
+    assert str(refusal.value) == "The password must be at least 12 characters long."
+
+
+def test_update_account_deactivating_another_ends_their_sessions(make_user):
+    lead, user = make_user("team_lead"), make_user()
+    token = user.session_token
+    user.active = False
+    accounts.update_account(user, lead, is_new=False)
+    db.session.commit()
+    assert user.session_token != token
+
+
+def test_update_account_refuses_deactivating_yourself(make_user):
+    lead = make_user("team_lead")
+    lead.active = False
+    with pytest.raises(DomainError) as refusal:
+        accounts.update_account(lead, lead, is_new=False)
+    assert str(refusal.value) == "You cannot deactivate your own account."
+    db.session.rollback()
+    assert lead.active is True
+
+
+# --- the sign-in trail ---------------------------------------------------------------------------
+
+
+def test_record_sign_in_sets_the_time_and_audits(make_user):
+    user = make_user()
+    assert user.last_sign_in_at is None
+    accounts.record_sign_in(user)
+    db.session.commit()
+    assert user.last_sign_in_at is not None
+    [entry] = _entries(action=AuditAction.sign_in)
+    assert (entry.user_id, entry.table_name, entry.record_id) == (user.id, None, None)
+    # the sign-in time is noise: it does not add an update entry for the account
+    assert _entries(action=AuditAction.update, table_name="user_account") == []
+
+
+def test_record_failed_sign_in_for_an_unknown_email(app):
+    accounts.record_failed_sign_in("nobody@example.nhs.net", None)
+    db.session.commit()
+    [entry] = _entries(action=AuditAction.sign_in_failed)
+    assert (entry.user_id, entry.detail) == (None, "email=nobody@example.nhs.net")
+
+
+def test_record_failed_sign_in_for_a_known_account(make_user):
+    user = make_user(email="known@example.nhs.net")
+    accounts.record_failed_sign_in("known@example.nhs.net", user)
+    db.session.commit()
+    [entry] = _entries(action=AuditAction.sign_in_failed)
+    assert (entry.user_id, entry.detail) == (user.id, "email=known@example.nhs.net")

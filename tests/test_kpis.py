@@ -32,12 +32,10 @@ from models import (
     HospitalEvent,
     HospitalEventKind,
     Meeting,
-    MeetingStatus,
     NhsNumberStatus,
     OnwardOutcome,
     OrganisationType,
     Referral,
-    Role,
     SafeguardingCategory,
     TriageDecision,
     TriageOutcome,
@@ -46,42 +44,7 @@ from models import (
 from models.sql_dates import add_months, london_date, months_later
 from services import kpis
 from services.kpis import NOT_RECORDED, Scope, link
-
-OCTOBER = Scope(date(2026, 10, 1), date(2026, 10, 31), on=date(2026, 12, 2))
-ARCHIVED = datetime(2026, 11, 1, 9, 0, tzinfo=LONDON)
-
-
-def figures(kpi: kpis.Kpi) -> dict[str, str]:
-    return {f.label: f.text for f in kpi.figures}
-
-
-def rows(table: kpis.Table) -> list[list[str]]:
-    return [[cell.text for cell in row] for row in table.rows]
-
-
-def count_of(target: kpis.Link, scope: Scope = OCTOBER) -> int:
-    return kpis.drill_rows(target, scope)[0]
-
-
-def save(*rows):
-    db.session.add_all(rows)
-    db.session.commit()
-    return rows[0] if len(rows) == 1 else rows
-
-
-@pytest.fixture
-def lead(make_user):
-    return make_user(Role.team_lead)
-
-
-@pytest.fixture
-def locality(create_locality):
-    return create_locality(name="Medway North")
-
-
-def _meeting(locality, when: datetime, status=MeetingStatus.held, **extra) -> Meeting:
-    return save(Meeting(locality=locality, starts_at=when, status=status, **extra))
-
+from tests.kpi_fixtures import ARCHIVED, OCTOBER, count_of, every_figure, figures, held_meeting, rows, save
 
 # --- periods -------------------------------------------------------------------------------------------------------
 
@@ -219,52 +182,6 @@ def test_filters_by_locality_and_gp_practice(app, create_referral, create_patien
 # --- meetings: listed vs discussed, attendance, days to first discussion -------------------------------------------
 
 
-@pytest.fixture
-def october_meetings(app, locality, create_patient, create_referral, make_org):
-    """Two meetings held in October (at 00:00 on the 1st in summer time and at 23:59 on the 31st, after the clocks
-    went back on the 25th), and four that are not in it."""
-    first = _meeting(locality, datetime(2026, 10, 1, 0, 0, tzinfo=LONDON))  # 30/09 23:00 UTC
-    last = _meeting(locality, datetime(2026, 10, 31, 23, 59, tzinfo=LONDON))
-    september = _meeting(locality, datetime(2026, 9, 30, 23, 59, tzinfo=LONDON))
-    _meeting(locality, datetime(2026, 11, 1, 0, 0, tzinfo=LONDON))
-    _meeting(locality, datetime(2026, 10, 26, 10, 0, tzinfo=LONDON), archived_at=ARCHIVED)
-    _meeting(locality, datetime(2026, 10, 20, 10, 0, tzinfo=LONDON), status=MeetingStatus.planned)
-
-    r1 = create_referral(received_on=date(2026, 9, 1), locality=locality)
-    r2 = create_referral(received_on=date(2026, 10, 20), locality=locality)
-    r3 = create_referral(received_on=date(2026, 9, 10), locality=locality)
-
-    def item(meeting, status, referral=None, **extra):
-        patient_id = referral.patient_id if referral else create_patient().id
-        save(AgendaItem(meeting=meeting, patient_id=patient_id, referral=referral, status=status, **extra))
-
-    item(first, CaseStatus.discussed, r1)  # r1: first discussed 01/10, 30 days after 01/09
-    item(first, CaseStatus.not_reached, r2)
-    item(first, CaseStatus.withdrawn)  # withdrawn: not counted as listed
-    item(first, CaseStatus.discussed, r3, late_addition=True)  # r3 was first discussed in September
-    item(september, CaseStatus.discussed, r3)
-    item(last, CaseStatus.rolled_over, late_addition=True)
-    item(last, CaseStatus.discussed, r2)  # r2: first discussed 31/10, 11 days after 20/10
-    item(last, CaseStatus.discussed, archived_at=ARCHIVED)
-
-    social = make_org(name="Social Services", type=OrganisationType.social_services)
-    surgery = make_org(name="Castle Surgery", type=OrganisationType.gp_practice)
-    fire = make_org(name="Fire and Rescue", type=OrganisationType.fire_rescue)
-    s1, s2 = (save(Contact(name=n, email=f"{n}@example.gov.uk", organisation=social)) for n in ("s1", "s2"))
-    gp = save(Contact(name="gp", email="gp@example.nhs.net", organisation=surgery))
-    firefighter = save(Contact(name="ff", email="ff@example.gov.uk", organisation=fire))
-    for meeting, answers in (
-        (first, {s1: AttendanceStatus.attended, s2: AttendanceStatus.absent, gp: AttendanceStatus.apologies,
-                 firefighter: AttendanceStatus.invited}),
-        (last, {s1: AttendanceStatus.apologies, s2: AttendanceStatus.attended, gp: AttendanceStatus.attended,
-                firefighter: AttendanceStatus.absent}),
-        (september, {firefighter: AttendanceStatus.attended}),
-    ):  # fmt: skip
-        for contact, status in answers.items():
-            save(Attendance(meeting=meeting, contact=contact, status=status))
-    return {"first": first, "last": last, "social": social, "surgery": surgery, "fire": fire}
-
-
 def test_listed_vs_discussed_counts_meetings_held_in_the_period_in_london_time(october_meetings):
     report = kpis.build_report(OCTOBER)
     assert figures(report.kpi("listed")) == {
@@ -306,8 +223,8 @@ def test_an_agency_is_measured_against_the_meetings_it_was_invited_to(app, creat
     north, south = create_locality(name="North"), create_locality(name="South")
     surgery = make_org(name="Castle Surgery", type=OrganisationType.gp_practice, locality=north)
     gp = save(Contact(name="gp", email="gp@example.nhs.net", organisation=surgery))
-    attended = _meeting(north, datetime(2026, 10, 7, 10, 0, tzinfo=LONDON))
-    _meeting(south, datetime(2026, 10, 8, 10, 0, tzinfo=LONDON))
+    attended = held_meeting(north, datetime(2026, 10, 7, 10, 0, tzinfo=LONDON))
+    held_meeting(south, datetime(2026, 10, 8, 10, 0, tzinfo=LONDON))
     save(Attendance(meeting=attended, contact=gp, status=AttendanceStatus.attended))
     kpi = kpis.build_report(OCTOBER).kpi("attendance")
     assert figures(kpi) == {"Meetings held": "2"}
@@ -369,8 +286,8 @@ def test_care_plans_shared_within_five_working_days_skip_christmas_bank_holidays
     Boxing Day's substitute on Monday 28/12 and New Year's Day on Friday 01/01 are not working days)."""
     surgery = make_org(name="Castle Surgery", type=OrganisationType.gp_practice)
     other = make_org(name="Community team", type=OrganisationType.community_health)
-    december = _meeting(locality, datetime(2026, 12, 23, 10, 0, tzinfo=LONDON))
-    earlier = _meeting(locality, datetime(2026, 12, 10, 10, 0, tzinfo=LONDON))
+    december = held_meeting(locality, datetime(2026, 12, 23, 10, 0, tzinfo=LONDON))
+    earlier = held_meeting(locality, datetime(2026, 12, 10, 10, 0, tzinfo=LONDON))
 
     def discussed(meeting, shares: list[tuple[date, object]]):
         patient = create_patient(gp_practice=surgery)
@@ -395,7 +312,7 @@ def test_care_plans_shared_within_five_working_days_skip_christmas_bank_holidays
 
 
 def test_hospital_use_six_months_before_and_after_the_first_discussion(app, locality, create_patient):
-    discussion = _meeting(locality, datetime(2026, 10, 14, 10, 0, tzinfo=LONDON))
+    discussion = held_meeting(locality, datetime(2026, 10, 14, 10, 0, tzinfo=LONDON))
     patient = create_patient()
     save(AgendaItem(meeting=discussion, patient=patient, status=CaseStatus.discussed))
     admission, ae = HospitalEventKind.admission, HospitalEventKind.ae_attendance
@@ -474,20 +391,12 @@ def test_safeguarding_raised_referred_and_median_days(app, create_concern):
 # --- every figure and its list; a fixed number of queries -----------------------------------------------------------
 
 
-def _every_figure(report: kpis.Report):
-    for kpi in report.kpis:
-        yield from kpi.figures
-        for table in kpi.tables:
-            for row in table.rows:
-                yield from row
-
-
 def test_every_figure_links_to_as_many_records_as_it_says(october_meetings, create_action, create_onward_referral):
     create_action(due_on=date(2026, 10, 3), status=ActionStatus.done, completed_on=date(2026, 10, 2))
     create_onward_referral(service="Falls clinic", referred_on=date(2026, 10, 5))
     report = kpis.build_report(OCTOBER)
     checked = 0
-    for figure in _every_figure(report):
+    for figure in every_figure(report):
         if figure.link is None or figure.text == NOT_RECORDED or "day" in figure.text:
             continue
         total = count_of(figure.link)

@@ -1,5 +1,5 @@
-"""The care plan, goal and sharing screens (onward referrals: test_admin_onward.py; safeguarding:
-test_admin_safeguarding.py)."""
+"""The care plan, goal and sharing screens (onward referrals: test_onward.py; safeguarding:
+test_safeguarding.py)."""
 
 from __future__ import annotations
 

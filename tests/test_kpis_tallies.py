@@ -42,17 +42,7 @@ from services import kpi_tallies, kpis
 from services.settings import CARE_PLAN_SHARE_DAYS, set_setting
 from tests.conftest import USE_POSTGRES
 from tests.factories import nhs_number
-from tests.test_kpis import (  # noqa: F401 - fixtures, used by name
-    ARCHIVED,
-    OCTOBER,
-    _every_figure,
-    _meeting,
-    count_of,
-    lead,
-    locality,
-    october_meetings,
-    save,
-)
+from tests.kpi_fixtures import ARCHIVED, OCTOBER, count_of, every_figure, save
 
 
 def tallies() -> dict[tuple, int]:
@@ -197,7 +187,7 @@ def test_every_figure_still_counts_its_list_after_changes(built, create_action):
     db.session.commit()
     report = kpis.build_report(OCTOBER)
     checked = 0
-    for figure in _every_figure(report):
+    for figure in every_figure(report):
         if figure.link is None or figure.text == kpis.NOT_RECORDED or "day" in figure.text:
             continue
         total = count_of(figure.link)
