@@ -15,7 +15,6 @@ from wtforms.validators import Optional
 
 from access import READERS, STAFF, TEAM_LEAD, get_or_404
 from admin.base import SecureView
-from exports.care_plan_context import care_plan_context
 from formats.numbers import record_id
 from models import (
     AuditAction,
@@ -30,6 +29,7 @@ from models import (
     db,
 )
 from services import audit, care_plans, documents
+from services.care_plan_documents import care_plan_context
 from services.care_plans import PLAN_FIELDS
 from services.documents import DOCX
 from services.unit_of_work import perform

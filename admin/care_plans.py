@@ -15,7 +15,6 @@ from models import (
     CarePlanState,
     Episode,
     Goal,
-    User,
     db,
     value_before,
 )
@@ -24,12 +23,6 @@ from web.forms import field_is, not_in_future, required_when, same_patient
 
 CARE_PLAN = ByPatientLoader("care_plan", CarePlan)
 EPISODE = ByPatientLoader("episode", Episode)
-
-
-def _me() -> User:
-    """The signed-in user as a row of this session (without flushing a half-built record)."""
-    with db.session.no_autoflush:
-        return db.session.get(User, current_user.id)
 
 
 class CarePlanView(SecureModelView):

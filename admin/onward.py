@@ -21,7 +21,6 @@ from models import (
     OnwardMethod,
     OnwardOutcome,
     OnwardReferral,
-    Patient,
     db,
 )
 from services.onward import (
@@ -30,6 +29,7 @@ from services.onward import (
     chase_stats,
     record_onward_outcome,
     update_onward_referral,
+    waiting_onward_referrals,
 )
 from services.outbox import is_secure_address
 from web.forms import AppForm, MaxLength, field_is, not_before, not_in_future, required_when, same_patient
@@ -246,16 +246,11 @@ class WaitingOnwardView(WrittenByWorkflow, SecureModelView):
     column_filters = ["service", "method", "referred_on", "organisation.name"]
     column_sortable_list = ["referred_on", "service"]
 
-    def _waiting(self, query):
-        """Still waiting, about a live patient (the list's join is also its default order's)."""
-        waiting = OnwardReferral.outcome == OnwardOutcome.waiting
-        return query.join(OnwardReferral.patient).filter(waiting, Patient.archived_at.is_(None))
-
     def get_query(self):
-        return self._waiting(super().get_query())
+        return waiting_onward_referrals(super().get_query())
 
     def get_count_query(self):
-        return self._waiting(super().get_count_query())
+        return waiting_onward_referrals(super().get_count_query())
 
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
         if sort_column is None:  # the default: oldest first

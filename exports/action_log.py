@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from exports import word
-from exports.meeting_context import ActionLine, MeetingContext
+from services.meeting_documents import MeetingAction, MeetingContext
 
 
-def lines_for(context: MeetingContext, organisation_id: int | None = None) -> list[ActionLine]:
+def lines_for(context: MeetingContext, organisation_id: int | None = None) -> list[MeetingAction]:
     """All the meeting's actions, or only those one agency owns (its own extract)."""
     return [a for a in context.actions if organisation_id is None or a.owner_organisation_id == organisation_id]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from exports import word
-from exports.meeting_context import MeetingContext
+from services.meeting_documents import MeetingContext
 
 #: The cases table: (header, share of the text width). The NHS number (999 000 0026) and the date of birth
 #: (25/11/1940) get room for their whole text at the table size, so they never wrap.

@@ -6,10 +6,9 @@ from __future__ import annotations
 from docx.shared import Pt
 
 from exports import word
-from exports.care_plan_context import CarePlanContext
-from services.care_plans import PLAN_FIELDS
+from services.care_plan_documents import CarePlanContext
 
-#: The agencies' headings, by field (services.care_plans.PLAN_FIELDS), and the patient's plain-English ones.
+#: The patient's plain-English headings, by field (the agencies' come with the context).
 PATIENT_HEADINGS = {
     "about_me": "About you",
     "what_matters": "What matters to you",
@@ -45,14 +44,14 @@ def render(context: CarePlanContext, base=None, *, for_patient: bool = False) ->
             "Agreed by",
         )
     word.paragraph(document, context.review_on or "Not set", "Review date")
-    for name, label in PLAN_FIELDS.items():
+    for name, label in context.headings.items():
         if name == "support_by_agency":
             continue
         word.heading(document, label, 1)
         word.paragraph(document, context.text[name] or "Not recorded")
         if name == "what_matters":
             _goals(document, context, "Goals, in my own words")
-            _support(document, context, PLAN_FIELDS["support_by_agency"])
+            _support(document, context, context.headings["support_by_agency"])
     return word.to_bytes(document)
 
 

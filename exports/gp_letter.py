@@ -4,7 +4,7 @@ and who owns them, and the care-plan version attached."""
 from __future__ import annotations
 
 from exports import word
-from exports.care_plan_context import GpLetterContext
+from services.care_plan_documents import GpLetterContext
 
 
 def render(context: GpLetterContext, base=None) -> bytes:

@@ -6,13 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from exports import word
-from exports.meeting_context import MeetingContext
-from models import AttendanceStatus
-
-#: The register's columns, in the order a reader expects them.
-REGISTER_COLUMNS = tuple(
-    s.label for s in (AttendanceStatus.attended, AttendanceStatus.apologies, AttendanceStatus.absent)
-)
+from services.meeting_documents import MeetingContext
 
 
 def render(context: MeetingContext, base: Path | None = None) -> bytes:
@@ -22,10 +16,10 @@ def render(context: MeetingContext, base: Path | None = None) -> bytes:
     word.paragraph(document, context.minute_taker or "Not recorded", "Minutes taken by")
     word.heading(document, "Attendance and apologies", 1)
     rows = [
-        [agency] + ["; ".join(by_status.get(label, [])) for label in REGISTER_COLUMNS]
+        [agency] + ["; ".join(by_status.get(label, [])) for label in context.register]
         for agency, by_status in context.attendance.items()
     ]
-    word.table(document, ["Agency", *REGISTER_COLUMNS], rows, widths=[2, 2, 2, 2])
+    word.table(document, ["Agency", *context.register], rows, widths=[2, 2, 2, 2])
     for case in context.cases:
         word.heading(document, f"{case.position}. {case.patient} ({case.nhs_number or 'no NHS number'})", 1)
         word.paragraph(

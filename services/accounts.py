@@ -86,14 +86,6 @@ def upgrade_password_hash(user: User, password: str) -> None:
         user.password_hash = generate_password_hash(password, method=method)
 
 
-def reset_password(user: User, password: str, *, keep_session: str | None = None) -> None:
-    """Give an account a new password; its open sessions end (but the one changing its own, `keep_session`)."""
-    _new_password(user, password)
-    with audit.reason("Password reset; the account's sessions ended"):
-        end_all_sessions(user, "password changed", keep=keep_session)
-        db.session.flush()
-
-
 def deactivate_user(user: User, by: User) -> None:
     """Stop an account signing in (kept for the audit trail); its open sessions end."""
     if user.id == by.id:

@@ -1,4 +1,6 @@
-"""Meeting documents: generated, recorded (who, when, for what), audited, and sent through the outbox."""
+"""Every document the tool makes: the meeting's (agenda, minutes, action logs), an agency's action log, the care
+plan and the patient's copy, the GP letter and the KPI report. Each is built from its context (the read models in
+services/), rendered to bytes by exports/, recorded (who, when, for what), audited, and sent through the outbox."""
 
 from __future__ import annotations
 
@@ -13,8 +15,6 @@ from flask import current_app
 from sqlalchemy import select
 
 from exports import action_log, agency_log, agenda, care_plan, gp_letter, kpi_report, minutes
-from exports.care_plan_context import care_plan_context, gp_letter_context
-from exports.meeting_context import meeting_context
 from formats.dates import today
 from models import (
     AuditAction,
@@ -31,7 +31,9 @@ from models import (
     User,
     db,
 )
-from services import audit, kpis
+from services import agency_logs, audit, kpis
+from services.care_plan_documents import care_plan_context, gp_letter_context
+from services.meeting_documents import meeting_context
 from services.meeting_room import open_safeguarding_patient_ids
 from services.outbox import is_secure_address, queue_email
 from services.scheduling import members_of
@@ -219,24 +221,9 @@ def send_planned(plan: SendPlan, meeting: Meeting, by: User) -> SendReport:
     return SendReport([d.address for d in plan.deliveries], [who for who, _ in plan.refused])
 
 
-def send_to_members(kind: DocumentKind, meeting: Meeting, by: User) -> SendReport:
-    """Agenda or minutes to every member on the secure allow-list; the others are named, not sent to."""
-    if kind not in (DocumentKind.agenda, DocumentKind.minutes):
-        raise DomainError("Only the agenda and the minutes go to all members; action logs go to each agency.")
-    return send_planned(plan_sending(kind, meeting), meeting, by)
-
-
-def send_action_extracts(meeting: Meeting, by: User) -> SendReport:
-    """Each agency that owns actions gets its own extract, at its secure address (or its members' secure addresses)."""
-    plan = plan_sending(DocumentKind.action_log, meeting)
-    if not plan.deliveries:
-        return SendReport([], [who for who, _ in plan.refused])
-    return send_planned(plan, meeting, by)
-
-
 def generate_agency_log(organisation: Organisation, by: User, fmt: str, scope: list) -> Generated:
     """One agency's open actions across meetings (.docx or .xlsx), recorded and audited like every document."""
-    log = agency_log.agency_log(organisation, scope)
+    log = agency_logs.agency_log(organisation, scope)
     if fmt == "docx":
         content, filename = agency_log.render_docx(log, base_document()), f"{log.filename_stem}.docx"
     elif fmt == "xlsx":

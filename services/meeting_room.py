@@ -32,7 +32,6 @@ from models import (
 )
 from services import audit
 from services.calendar import bank_holidays
-from services.scheduling import members_of
 from services.settings import AGENDA_CUTOFF, get_setting
 
 
@@ -223,19 +222,6 @@ def roll_over(meeting: Meeting, by: User) -> tuple[Meeting, list[AgendaItem]]:
         db.session.add_all(moved)
         db.session.flush()
     return target, moved
-
-
-def invite_members(meeting: Meeting) -> list[Attendance]:
-    """An attendance row ("invited") for every member not yet on the register."""
-    have = {a.contact_id for a in meeting.attendance}
-    rows = [
-        Attendance(meeting=meeting, contact_id=c.id, status=AttendanceStatus.invited)
-        for c in members_of(meeting.locality)
-        if c.id not in have
-    ]
-    db.session.add_all(rows)
-    db.session.flush()
-    return rows
 
 
 def record_attendance(meeting: Meeting, statuses: dict[int, AttendanceStatus | str], by: User) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from formats.dates import format_date, today
@@ -222,17 +222,14 @@ def referrals_agreed_at(agenda_item_ids: list[int]) -> dict[int, list[OnwardRefe
 # --- those still waiting, and chasing them -------------------------------------------------------------------
 
 
-def waiting_onward_referrals() -> Select:
-    """Onward referrals still waiting for the receiving service's answer, oldest first (live patients only)."""
-    return (
-        select(OnwardReferral)
-        .join(Patient, OnwardReferral.patient_id == Patient.id)
-        .where(
-            OnwardReferral.outcome == OnwardOutcome.waiting,
-            OnwardReferral.archived_at.is_(None),
-            Patient.archived_at.is_(None),
-        )
-        .order_by(OnwardReferral.referred_on, OnwardReferral.id)
+def waiting_onward_referrals(query=None):
+    """Onward referrals still waiting for the receiving service's answer, about a live patient: the waiting list's
+    query narrowed so, or (without one) every live one, oldest first."""
+    if query is None:
+        live = select(OnwardReferral).where(OnwardReferral.archived_at.is_(None))
+        query = live.order_by(OnwardReferral.referred_on, OnwardReferral.id)
+    return query.join(OnwardReferral.patient).where(
+        OnwardReferral.outcome == OnwardOutcome.waiting, Patient.archived_at.is_(None)
     )
 
 

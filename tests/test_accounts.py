@@ -79,24 +79,24 @@ def test_create_user_refusals(make_user, email, role, password, message):
     assert db.session.scalars(db.select(User.email)).all() == ["taken@example.nhs.net"]
 
 
-# --- reset_password ------------------------------------------------------------------------------
+# --- a new password, set on the accounts screen (update_account) ----------------------------------
 
 
-def test_reset_password_sets_it_and_ends_the_sessions(make_user):
-    user = make_user()
+def test_a_new_password_is_set_and_ends_the_sessions(make_user):
+    user, lead = make_user(), make_user(Role.team_lead)
     token = user.session_token
-    accounts.reset_password(user, NEW_PASSWORD)
+    accounts.update_account(user, lead, is_new=False, new_password=NEW_PASSWORD)
     db.session.commit()
     assert user.session_token != token
     assert user.check_password(NEW_PASSWORD)
     assert not user.check_password("a-long-test-password")
 
 
-def test_reset_password_refuses_a_short_one_and_keeps_the_sessions(make_user):
-    user = make_user()
+def test_a_short_new_password_is_refused_and_the_sessions_kept(make_user):
+    user, lead = make_user(), make_user(Role.team_lead)
     token = user.session_token
     with pytest.raises(DomainError) as refusal:
-        accounts.reset_password(user, "too-short")
+        accounts.update_account(user, lead, is_new=False, new_password="too-short")
     assert str(refusal.value) == "The password must be at least 12 characters long."
     assert user.session_token == token
     assert user.check_password("a-long-test-password")

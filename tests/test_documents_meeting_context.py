@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from exports.meeting_context import ActionLine, meeting_context
 from formats.dates import LONDON
 from models import (
     ActionStatus,
@@ -17,6 +16,7 @@ from models import (
     OrganisationType,
     db,
 )
+from services.meeting_documents import MeetingAction, meeting_context
 
 ARCHIVED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -190,7 +190,7 @@ def test_each_case_carries_its_own_actions_by_due_date(meeting, agenda, agencies
     hopper, lovelace = meeting_context(meeting, set()).cases
     assert hopper.actions == []
     assert lovelace.actions == [
-        ActionLine(
+        MeetingAction(
             "LOVELACE, Ada",
             "943 000 4778",
             "Review medicines",
@@ -200,7 +200,7 @@ def test_each_case_carries_its_own_actions_by_due_date(meeting, agenda, agencies
             "In progress",
             agencies["pharmacy"].id,
         ),
-        ActionLine(
+        MeetingAction(
             "LOVELACE, Ada",
             "943 000 4778",
             "Increase care package",

@@ -62,7 +62,7 @@ def test_a_password_change_deactivation_or_role_change_ends_every_session(app, m
         browser.sign_in(user)
         next_code_step()
     if change == "password":
-        accounts.reset_password(user, "a different long passphrase")
+        accounts.update_account(user, lead, is_new=False, new_password="a different long passphrase")
     elif change == "deactivate":
         accounts.deactivate_user(user, lead)
     else:
@@ -212,16 +212,16 @@ def test_unknown_and_known_accounts_get_the_same_message_and_the_same_hash_check
     ],
 )
 def test_weak_passwords_are_refused_by_the_account_services(app, make_user, password, refusal):
-    user = make_user()
+    user, lead = make_user(), make_user(Role.team_lead)
     with pytest.raises(accounts.DomainError, match=refusal):
-        accounts.reset_password(user, password)
+        accounts.update_account(user, lead, is_new=False, new_password=password)
     with pytest.raises(accounts.DomainError, match=refusal):
         accounts.create_user("new.person@example.nhs.net", "New Person", Role.coordinator, password)
 
 
 def test_a_passphrase_is_welcome_and_the_model_itself_does_not_judge(app, make_user):
-    user = make_user()
-    accounts.reset_password(user, "correct horse battery staple")
+    user, lead = make_user(), make_user(Role.team_lead)
+    accounts.update_account(user, lead, is_new=False, new_password="correct horse battery staple")
     user.set_password("passwordpassword")  # fixtures and demo data set passwords on the model directly
     assert user.check_password("passwordpassword")
 

@@ -1,4 +1,5 @@
-"""Plain data about a meeting for its documents: no ORM objects reach the renderers."""
+"""The plain context of a meeting's documents (agenda, minutes, action log), read from the database: no ORM object
+reaches the renderers in exports/."""
 
 from __future__ import annotations
 
@@ -11,13 +12,20 @@ from sqlalchemy.orm import selectinload
 from exports.word import safe_filename
 from formats.dates import LONDON, format_date, format_datetime
 from formats.nhs import format_nhs_number
-from models import Action, AgendaItem, Attendance, CaseStatus, Contact, Meeting, Patient, db
+from models import Action, AgendaItem, Attendance, AttendanceStatus, CaseStatus, Contact, Meeting, Patient, db
 from services.meeting_room import case_contexts
 from services.scheduling import members_of
 
+#: The attendance register's columns, in the order a reader expects them.
+REGISTER_COLUMNS = tuple(
+    s.label for s in (AttendanceStatus.attended, AttendanceStatus.apologies, AttendanceStatus.absent)
+)
+
 
 @dataclass
-class ActionLine:
+class MeetingAction:
+    """An action agreed at a meeting (or carried from an earlier one), as its documents print it."""
+
     patient: str
     nhs_number: str
     description: str
@@ -53,9 +61,9 @@ class Case:
     outcome: str
     decisions: str
     #: Actions agreed at this meeting.
-    actions: list[ActionLine] = field(default_factory=list)
+    actions: list[MeetingAction] = field(default_factory=list)
     #: The patient's actions still open from earlier meetings (or agreed outside one), earliest due first.
-    carried: list[ActionLine] = field(default_factory=list)
+    carried: list[MeetingAction] = field(default_factory=list)
 
 
 @dataclass
@@ -74,15 +82,17 @@ class MeetingContext:
     filename_stem: str
     #: Whom the documents name (for the audit trail, never printed).
     patient_ids: list[int] = field(default_factory=list)
+    #: The attendance register's columns, in the order a reader expects them.
+    register: tuple[str, ...] = REGISTER_COLUMNS
 
     @property
-    def actions(self) -> list[ActionLine]:
+    def actions(self) -> list[MeetingAction]:
         """The actions agreed at this meeting (not those carried from earlier ones)."""
         return [a for case in self.cases for a in case.actions]
 
 
-def _action_line(action: Action, patient: str, nhs_number: str) -> ActionLine:
-    return ActionLine(
+def _meeting_action(action: Action, patient: str, nhs_number: str) -> MeetingAction:
+    return MeetingAction(
         patient,
         nhs_number,
         action.description,
@@ -139,8 +149,8 @@ def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingCon
                 discussion=item.discussion or "",
                 outcome=item.outcome or "",
                 decisions=item.decisions or "",
-                actions=[_action_line(a, name, number) for a in agreed],
-                carried=[_action_line(a, name, number) for a in context.earlier_actions],
+                actions=[_meeting_action(a, name, number) for a in agreed],
+                carried=[_meeting_action(a, name, number) for a in context.earlier_actions],
             )
         )
     invitees: dict[str, list[str]] = {}

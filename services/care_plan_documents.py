@@ -1,4 +1,5 @@
-"""Plain data about a care-plan version and the GP's outcome letter: no ORM objects reach the renderers."""
+"""The plain context of a care-plan version's documents and the GP's outcome letter, read from the database: no ORM
+object reaches the renderers in exports/."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from services.care_plans import PLAN_FIELDS
 
 
 @dataclass
-class GoalLine:
+class PlanGoal:
+    """A goal of the plan, as its documents print it."""
+
     description: str
     domain: str
     target: str
@@ -23,7 +26,9 @@ class GoalLine:
 
 
 @dataclass
-class ActionLine:
+class PlanAction:
+    """An agency's open action for the patient (the plan's support by agency), as its documents print it."""
+
     description: str
     owner_organisation: str
     owner_person: str
@@ -49,9 +54,11 @@ class CarePlanContext:
     review_on: str
     #: The plan's text by field name (PLAN_FIELDS), "" when not written.
     text: dict[str, str]
-    goals: list[GoalLine]
+    #: The agencies' heading of each field, in the plan's order (PLAN_FIELDS).
+    headings: dict[str, str]
+    goals: list[PlanGoal]
     #: The patient's open actions by owner organisation, agencies in name order.
-    support: dict[str, list[ActionLine]]
+    support: dict[str, list[PlanAction]]
     filename_stem: str
     patient_id: int
 
@@ -71,7 +78,7 @@ class GpLetterContext:
     meeting: str
     discussion: str
     recommendations: str
-    actions: list[ActionLine] = field(default_factory=list)
+    actions: list[PlanAction] = field(default_factory=list)
 
 
 def _actions(plan: CarePlan) -> list[Action]:
@@ -89,8 +96,8 @@ def _actions(plan: CarePlan) -> list[Action]:
     )
 
 
-def _line(action: Action) -> ActionLine:
-    return ActionLine(
+def _line(action: Action) -> PlanAction:
+    return PlanAction(
         action.description,
         action.owner_organisation.name,
         action.owner_contact.name if action.owner_contact else "",
@@ -102,7 +109,7 @@ def _line(action: Action) -> ActionLine:
 def care_plan_context(plan: CarePlan) -> CarePlanContext:
     """Everything a care-plan document shows, as plain text."""
     patient = plan.patient
-    support: dict[str, list[ActionLine]] = {}
+    support: dict[str, list[PlanAction]] = {}
     for action in sorted(_actions(plan), key=lambda a: (a.owner_organisation.name, a.due_on, a.id)):
         support.setdefault(action.owner_organisation.name, []).append(_line(action))
     agreed = plan.agreed_on is not None and plan.state.value == "agreed"
@@ -126,8 +133,9 @@ def care_plan_context(plan: CarePlan) -> CarePlanContext:
         agreed_with=plan.agreed_with or "",
         review_on=format_date(plan.review_on) if plan.review_on else "",
         text={name: getattr(plan, name) or "" for name in PLAN_FIELDS},
+        headings=dict(PLAN_FIELDS),
         goals=[
-            GoalLine(
+            PlanGoal(
                 g.description, g.domain.label, format_date(g.target_on) if g.target_on else "", g.current_status.label
             )
             for g in plan.goals
