@@ -219,6 +219,9 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
         everyone = [("", "Mine"), ("all", "Everyone's")] if self.holds_cases else [("", "Everyone's")]
         form.coordinator.choices = [*everyone, *((str(u.id), u.name) for u in holders)]
         form.locality.choices = [("", "All localities"), *((str(loc.id), loc.name) for loc in localities())]
+        for field, shown in ((form.coordinator, "everyone's cases"), (form.locality, "every locality")):
+            if field.data not in (None, "", "all") and record_id(field.data) is None:
+                flash(f"Choose a {field.label.text.lower()} from the list: the board shows {shown}.", "error")
         return form
 
     @property

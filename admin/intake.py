@@ -25,7 +25,7 @@ from access import STAFF, in_scope
 from admin.base import SecureView
 from formats.dates import today
 from formats.nhs import CFS_LABELS, format_nhs_number
-from formats.numbers import record_id
+from formats.numbers import record_id, whole_number
 from models import AuditAction, Consent, DomainError, Locality, Patient, Sex, db
 from services import audit
 from services.forms import new_form_token, use_form_token
@@ -53,12 +53,13 @@ class ReferralForm(AppForm):
     gp_practice_ods = StringField("GP practice ODS code", validators=[Optional(), Length(max=10)])
     cfs = SelectField(
         "Clinical Frailty Scale",
-        choices=[("", "Not known")] + [(str(n), f"{n} {label}") for n, label in CFS_LABELS.items()],
+        choices=[("", "Not known")] + [(n, f"{n} {label}") for n, label in CFS_LABELS.items()],
+        coerce=lambda value: whole_number(value, minimum=1, maximum=9) if value not in (None, "") else None,
         validate_choice=False,
     )
 
     def validate_cfs(self, field):
-        if field.data and field.data not in {str(n) for n in CFS_LABELS}:
+        if field.data is None and field.raw_data and field.raw_data[0]:
             raise ValidationError("Choose a Clinical Frailty Scale score from 1 to 9, or Not known.")
 
     long_term_conditions = TextAreaField(
@@ -186,7 +187,7 @@ class IntakeView(SecureView):
             sex=Sex(form.sex.data),
             postcode=(form.postcode.data or "").upper() or None,
             gp_practice=organisation_with_ods(form.gp_practice_ods.data, "GP practice"),
-            cfs=int(form.cfs.data) if form.cfs.data else None,
+            cfs=form.cfs.data,
             long_term_conditions=conditions or None,
         )
 

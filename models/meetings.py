@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from formats.dates import format_datetime
 from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, VersionedMixin, db, enum_column
 
 if TYPE_CHECKING:
@@ -52,7 +53,6 @@ class Meeting(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     attendance: Mapped[list[Attendance]] = relationship(back_populates="meeting")
 
     def __str__(self) -> str:
-        from formats.dates import format_datetime
 
         return f"{self.locality} ILR {format_datetime(self.starts_at)}" if self.locality else f"Meeting {self.id}"
 
@@ -312,7 +312,6 @@ class PollSlot(TimestampMixin, db.Model):
     poll: Mapped[AvailabilityPoll] = relationship(back_populates="slots")
 
     def __str__(self) -> str:
-        from formats.dates import format_datetime
 
         return format_datetime(self.starts_at)
 

@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from formats.dates import format_datetime
 from formats.nhs import format_nhs_number
 from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, VersionedMixin, db, enum_column
 
@@ -238,7 +239,6 @@ class ContactLogEntry(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model)
     by: Mapped[User | None] = relationship()
 
     def __str__(self) -> str:
-        from formats.dates import format_datetime
 
         who = self.with_name or (self.party.label if self.party else "")
         return f"{self.method.label} with {who}, {format_datetime(self.contacted_at)}"

@@ -273,18 +273,8 @@ def open_items(episode: Episode) -> list[OpenItem]:
     return items
 
 
-def close_episode(
-    episode: Episode,
-    by: User,
-    on: date,
-    reason: ClosureReason | str,
-    *,
-    attainment: dict[int, GoalStatus | str] | None = None,
-    acknowledgement: str | None = None,
-) -> Episode:
-    """Close an open episode: a reason from the list, the attainment of each goal of the current care plan (by goal
-    id; the plan itself is not changed), and, when anything is still open (`open_items`), a reason for closing all
-    the same. A death is recorded on the patient's page, which closes the episode with that reason."""
+def _closing(episode: Episode, on: date, reason: ClosureReason | str) -> ClosureReason:
+    """The episode may close on `on` for `reason`, or DomainError says why not."""
     if not episode.is_open:
         raise DomainError(f"This episode is already closed (on {episode.closed_on:%d/%m/%Y}).")
     try:
@@ -299,30 +289,52 @@ def close_episode(
         raise DomainError("The closing date cannot be in the future.")
     if on < episode.opened_on:
         raise DomainError("An episode cannot close before it opened.")
+    return reason
+
+
+def _attainments(episode: Episode, given: dict) -> tuple[list[Goal], dict[int, GoalStatus]]:
+    """The current care plan's goals and the attainment given for each (every one needs one)."""
     plan = current_care_plan(episode)
     goals: list[Goal] = list(plan.goals) if plan is not None else []
-    given = attainment or {}
-    strangers = set(given) - {goal.id for goal in goals}
-    if strangers:
+    if set(given) - {goal.id for goal in goals}:
         raise DomainError("Record attainment only for the goals of the current care plan.")
     chosen: dict[int, GoalStatus] = {}
     for goal in goals:
-        try:
-            chosen[goal.id] = GoalStatus(given.get(goal.id) or "")
-        except ValueError:
-            chosen[goal.id] = None
-        if chosen[goal.id] not in ATTAINMENTS:
+        status = GoalStatus._value2member_map_.get(given.get(goal.id) or "")
+        if status not in ATTAINMENTS:
             raise DomainError(f"Record how far each goal was attained: “{goal}” has no attainment yet.")
-    still_open = open_items(episode)
+        chosen[goal.id] = status
+    return goals, chosen
+
+
+def _acknowledged(still_open: list[OpenItem], acknowledgement: str | None) -> str | None:
+    """Why the episode closes with things still open: required then, and within the note's length."""
     acknowledgement = (acknowledgement or "").strip() or None
     if still_open and not acknowledgement:
         kinds = ", ".join(sorted({item.kind.lower() for item in still_open}))
-        raise DomainError(
-            f"{len(still_open)} thing(s) are still open ({kinds}): resolve them, or say why the episode closes "
-            "all the same."
-        )
+        things = "1 thing is" if len(still_open) == 1 else f"{len(still_open)} things are"
+        raise DomainError(f"{things} still open ({kinds}): resolve them, or say why the episode closes all the same.")
     if acknowledgement and len(acknowledgement) > NOTE_LENGTH:
         raise DomainError(f"Keep the reason to {NOTE_LENGTH:,} characters (this has {len(acknowledgement):,}).")
+    return acknowledgement
+
+
+def close_episode(
+    episode: Episode,
+    by: User,
+    on: date,
+    reason: ClosureReason | str,
+    *,
+    attainment: dict[int, GoalStatus | str] | None = None,
+    acknowledgement: str | None = None,
+) -> Episode:
+    """Close an open episode: a reason from the list, the attainment of each goal of the current care plan (by goal
+    id; the plan itself is not changed), and, when anything is still open (`open_items`), a reason for closing all
+    the same. A death is recorded on the patient's page, which closes the episode with that reason."""
+    reason = _closing(episode, on, reason)
+    goals, chosen = _attainments(episode, attainment or {})
+    still_open = open_items(episode)
+    acknowledgement = _acknowledged(still_open, acknowledgement)
     why = f"Episode closed ({reason.label}) by {by.name}"
     if still_open:
         why += f"; still open, acknowledged: {'; '.join(f'{i.kind}: {i.text}' for i in still_open)}"[:900]

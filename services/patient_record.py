@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -53,153 +54,145 @@ def age_on(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def timeline(patient: Patient) -> list[Event]:
-    """Everything known about the patient, newest first (a handful of queries, none per row)."""
-    pid = patient.id
+def _live(model, pid: int) -> list:
+    return [model.patient_id == pid, model.archived_at.is_(None)]
 
-    def live(model):
-        return [model.patient_id == pid, model.archived_at.is_(None)]
 
-    events: list[Event] = []
-    for referral in db.session.scalars(
-        select(Referral).where(*live(Referral)).options(selectinload(Referral.decisions))
-    ):
-        events.append(
-            Event(
-                referral.received_on,
-                "Referral",
-                f"Referral from {referral.referrer_name}",
-                referral.reason,
-                ("triage.details_view", referral.id) if referral.status in OPEN_STATUSES else None,
-            )
-        )
+def _joined(*parts) -> str:
+    return "; ".join(filter(None, parts))
+
+
+def _referrals(pid: int) -> Iterator[Event]:
+    query = select(Referral).where(*_live(Referral, pid)).options(selectinload(Referral.decisions))
+    for referral in db.session.scalars(query):
+        link = ("triage.details_view", referral.id) if referral.status in OPEN_STATUSES else None
+        yield Event(referral.received_on, "Referral", f"Referral from {referral.referrer_name}", referral.reason, link)
         for decision in referral.decisions:
-            detail = "; ".join(
-                filter(
-                    None,
-                    [
-                        decision.decline_reason.label if decision.decline_reason else None,
-                        decision.reason_text,
-                        decision.missing_information,
-                        decision.redirected_to,
-                    ],
-                )
-            )
-            events.append(
-                Event(decision.decided_on, "Triage", f"{decision.outcome.label} by {decision.decided_by.name}", detail)
-            )
-    for episode in db.session.scalars(
-        select(Episode).where(*live(Episode)).options(selectinload(Episode.closure_goals))
-    ):
-        events.append(
-            Event(
-                episode.opened_on,
-                "Episode",
-                f"Opened to the ILR ({episode.locality})",
-                f"Coordinator: {episode.coordinator.name}" if episode.coordinator else "",
-            )
-        )
+            reason = decision.decline_reason.label if decision.decline_reason else None
+            detail = _joined(reason, decision.reason_text, decision.missing_information, decision.redirected_to)
+            title = f"{decision.outcome.label} by {decision.decided_by.name}"
+            yield Event(decision.decided_on, "Triage", title, detail)
+
+
+def _episodes(pid: int) -> Iterator[Event]:
+    query = select(Episode).where(*_live(Episode, pid)).options(selectinload(Episode.closure_goals))
+    for episode in db.session.scalars(query):
+        coordinator = f"Coordinator: {episode.coordinator.name}" if episode.coordinator else ""
+        yield Event(episode.opened_on, "Episode", f"Opened to the ILR ({episode.locality})", coordinator)
         if episode.closed_on:
             attained = "; ".join(f"{g.attainment.label}: {g.goal}" for g in episode.closure_goals)
-            detail = "; ".join(filter(None, [attained or episode.goal_attainment, episode.closure_note]))
-            events.append(Event(episode.closed_on, "Episode", f"Closed: {episode.closure_reason.label}", detail))
-    items = db.session.scalars(
-        select(AgendaItem).where(*live(AgendaItem)).join(Meeting).options(selectinload(AgendaItem.meeting))
-    )
-    for item in items:
-        events.append(
-            Event(
-                _day(item.meeting.starts_at),
-                "Discussion",
-                f"{item.status.label} at {item.meeting}",
-                " ".join(filter(None, [item.outcome, item.decisions])),
-            )
+            detail = _joined(attained or episode.goal_attainment, episode.closure_note)
+            yield Event(episode.closed_on, "Episode", f"Closed: {episode.closure_reason.label}", detail)
+
+
+def _discussions(pid: int) -> Iterator[Event]:
+    query = select(AgendaItem).where(*_live(AgendaItem, pid)).join(Meeting).options(selectinload(AgendaItem.meeting))
+    for item in db.session.scalars(query):
+        title = f"{item.status.label} at {item.meeting}"
+        yield Event(
+            _day(item.meeting.starts_at), "Discussion", title, " ".join(filter(None, [item.outcome, item.decisions]))
         )
-    for plan in db.session.scalars(select(CarePlan).where(*live(CarePlan)).options(selectinload(CarePlan.shares))):
-        events.append(
-            Event(
-                _day(plan.agreed_on or plan.created_at),
-                "Care plan",
-                f"Care plan version {plan.number} ({plan.state.label.lower()})",
-            )
-        )
+
+
+def _care_plans(pid: int) -> Iterator[Event]:
+    query = select(CarePlan).where(*_live(CarePlan, pid)).options(selectinload(CarePlan.shares))
+    for plan in db.session.scalars(query):
+        title = f"Care plan version {plan.number} ({plan.state.label.lower()})"
+        yield Event(_day(plan.agreed_on or plan.created_at), "Care plan", title)
         for share in plan.shares:
-            events.append(
-                Event(share.shared_on, "Care plan", f"Version {plan.number} shared with {share.shared_with.name}")
-            )
-    for onward in db.session.scalars(select(OnwardReferral).where(*live(OnwardReferral))):
+            yield Event(share.shared_on, "Care plan", f"Version {plan.number} shared with {share.shared_with.name}")
+
+
+def _onward_referrals(pid: int) -> Iterator[Event]:
+    for onward in db.session.scalars(select(OnwardReferral).where(*_live(OnwardReferral, pid))):
         how = f" ({onward.method.label.lower()})" if onward.method else ""
-        events.append(
-            Event(
-                onward.referred_on,
-                "Onward referral",
-                f"Referred to {onward.service}{how}: {onward.outcome.label.lower()}",
-                onward.reason or "",
-                ("onward_referral.details_view", onward.id),
-            )
+        title = f"Referred to {onward.service}{how}: {onward.outcome.label.lower()}"
+        yield Event(
+            onward.referred_on,
+            "Onward referral",
+            title,
+            onward.reason or "",
+            ("onward_referral.details_view", onward.id),
         )
-    for concern in db.session.scalars(select(SafeguardingConcern).where(*live(SafeguardingConcern))):
-        status = "closed" if concern.closed_on else "open"
-        events.append(
-            Event(
-                concern.raised_on,
-                "Safeguarding",
-                f"{concern.category.label} concern ({status})",
-                "; ".join(
-                    filter(
-                        None,
-                        [
-                            concern.concern,
-                            concern.referred_to and f"referred to {concern.referred_to}",
-                            concern.reference,
-                            concern.outcome,
-                        ],
-                    )
-                ),
-                ("safeguarding_concern.details_view", concern.id),
-                flag=None if concern.closed_on else "open",
-            )
+
+
+def _safeguarding(pid: int) -> Iterator[Event]:
+    for concern in db.session.scalars(select(SafeguardingConcern).where(*_live(SafeguardingConcern, pid))):
+        referred = concern.referred_to and f"referred to {concern.referred_to}"
+        yield Event(
+            concern.raised_on,
+            "Safeguarding",
+            f"{concern.category.label} concern ({'closed' if concern.closed_on else 'open'})",
+            _joined(concern.concern, referred, concern.reference, concern.outcome),
+            ("safeguarding_concern.details_view", concern.id),
+            flag=None if concern.closed_on else "open",
         )
-    for entry in db.session.scalars(select(ContactLogEntry).where(*live(ContactLogEntry))):
+
+
+def _contacts(pid: int) -> Iterator[Event]:
+    for entry in db.session.scalars(select(ContactLogEntry).where(*_live(ContactLogEntry, pid))):
         follow_up = ""
         if entry.follow_up_on:
             done = f", done {format_date(entry.followed_up_on)}" if entry.followed_up_on else ""
             follow_up = f" (follow-up due {format_date(entry.follow_up_on)}{done})"
-        events.append(
-            Event(
-                _day(entry.contacted_at),
-                "Contact",
-                f"{entry.method.label} with {entry.with_name or entry.party.label.lower()}{follow_up}",
-                entry.summary,
-                ("contact_log.details_view", entry.id),
-                flag="follow-up" if entry.awaiting_follow_up else None,
-            )
+        yield Event(
+            _day(entry.contacted_at),
+            "Contact",
+            f"{entry.method.label} with {entry.with_name or entry.party.label.lower()}{follow_up}",
+            entry.summary,
+            ("contact_log.details_view", entry.id),
+            flag="follow-up" if entry.awaiting_follow_up else None,
         )
-    for event in db.session.scalars(select(HospitalEvent).where(*live(HospitalEvent))):
-        events.append(Event(event.occurred_on, "Hospital", event.kind.label, event.hospital or ""))
-    for note in db.session.scalars(
-        select(CollatedNote).where(*live(CollatedNote)).options(selectinload(CollatedNote.checked_by))
-    ):
+
+
+def _hospital_events(pid: int) -> Iterator[Event]:
+    for event in db.session.scalars(select(HospitalEvent).where(*_live(HospitalEvent, pid))):
+        yield Event(event.occurred_on, "Hospital", event.kind.label, event.hospital or "")
+
+
+def _collated_notes(pid: int) -> Iterator[Event]:
+    query = select(CollatedNote).where(*_live(CollatedNote, pid)).options(selectinload(CollatedNote.checked_by))
+    for note in db.session.scalars(query):
         checked = (
             f"checked by {note.checked_by.name} on {note.checked_on:%d/%m/%Y}"
             if note.checked_by and note.checked_on
             else "not yet checked"
         )
-        events.append(
-            Event(
-                note.checked_on or _day(note.created_at),
-                "Collated note",
-                f"{note.source.label} ({checked})",
-                note.summary,
-            )
-        )
-    updates = select(ActionUpdate).join(Action).where(*live(Action)).options(selectinload(ActionUpdate.action))
-    for update in db.session.scalars(updates):
+        title = f"{note.source.label} ({checked})"
+        yield Event(note.checked_on or _day(note.created_at), "Collated note", title, note.summary)
+
+
+def _action_updates(pid: int) -> Iterator[Event]:
+    query = select(ActionUpdate).join(Action).where(*_live(Action, pid)).options(selectinload(ActionUpdate.action))
+    for update in db.session.scalars(query):
         title = f"Action {update.status.label.lower()}: {update.action.description} (from {update.by_name})"
-        events.append(Event(_day(update.at), "Action update", title, update.note or ""))
+        yield Event(_day(update.at), "Action update", title, update.note or "")
+
+
+def _documents(pid: int) -> Iterator[Event]:
     for doc in db.session.scalars(select(GeneratedDocument).where(GeneratedDocument.patient_id == pid)):
-        events.append(Event(_day(doc.created_at), "Document", f"{doc.kind.label}: {doc.filename}"))
-    return sorted(events, key=lambda e: e.on, reverse=True)
+        yield Event(_day(doc.created_at), "Document", f"{doc.kind.label}: {doc.filename}")
+
+
+#: Each kind of record on the timeline: one query (or two) per kind, none per row.
+_KINDS = (
+    _referrals,
+    _episodes,
+    _discussions,
+    _care_plans,
+    _onward_referrals,
+    _safeguarding,
+    _contacts,
+    _hospital_events,
+    _collated_notes,
+    _action_updates,
+    _documents,
+)
+
+
+def timeline(patient: Patient) -> list[Event]:
+    """Everything known about the patient, newest first (a handful of queries, none per row)."""
+    return sorted((event for kind in _KINDS for event in kind(patient.id)), key=lambda e: e.on, reverse=True)
 
 
 @dataclass(frozen=True)

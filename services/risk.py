@@ -1,4 +1,9 @@
-"""The risk rule (DESIGN.md §6): decision support for ordering the queue, not a clinical judgement."""
+"""The risk rule (DESIGN.md §6): decision support for ordering the queue, not a clinical judgement.
+
+Points and band limits are team-lead settings; `DEFAULTS` are the design's. The score is stored on the patient,
+with its reasons, and recomputed whenever an input changes: `note_inputs_changed` and `recompute_noted` run at
+every flush (registered in services/on_flush.py).
+"""
 
 from __future__ import annotations
 
@@ -76,47 +81,46 @@ class RiskResult:
     reasons: list[str]
 
 
-def assess(inputs: RiskInputs, points: dict[str, int] | None = None) -> RiskResult:
-    """Apply the rule: the points earned, the band they fall in, and why, in words."""
-    p = DEFAULTS | (points or {})
-    reasons: list[tuple[str, int]] = []
-
-    if inputs.cfs is not None:
+def _frailty(inputs: RiskInputs, p: dict[str, int]) -> list[tuple[str, int]]:
+    """The CFS and eFI points."""
+    reasons = []
+    if inputs.cfs is not None and inputs.cfs >= 4:
         label = f"CFS {inputs.cfs} {CFS_LABELS.get(inputs.cfs, '').lower()}".strip()
-        if inputs.cfs >= 7:
-            reasons.append((label, p["cfs_7_to_9"]))
-        elif inputs.cfs >= 5:
-            reasons.append((label, p["cfs_5_to_6"]))
-        elif inputs.cfs == 4:
-            reasons.append((label, p["cfs_4"]))
+        key = "cfs_7_to_9" if inputs.cfs >= 7 else "cfs_5_to_6" if inputs.cfs >= 5 else "cfs_4"
+        reasons.append((label, p[key]))
     category = efi_category(inputs.efi)
     if category in ("severe", "moderate", "mild"):
         reasons.append((f"eFI {Decimal(str(inputs.efi)).normalize()} {category} frailty", p[f"efi_{category}"]))
-    if inputs.admissions_12m >= 3:
-        reasons.append((f"{inputs.admissions_12m} admissions in 12 months", p["admissions_3_plus"]))
-    elif inputs.admissions_12m >= 1:
-        reasons.append(
-            (
-                f"{inputs.admissions_12m} admission{'s' if inputs.admissions_12m > 1 else ''} in 12 months",
-                p["admissions_1_to_2"],
-            )
-        )
-    if inputs.ae_12m >= 3:
-        reasons.append((f"{inputs.ae_12m} A&E attendances in 12 months", p["ae_3_plus"]))
-    elif inputs.ae_12m >= 1:
-        reasons.append(
-            (f"{inputs.ae_12m} A&E attendance{'s' if inputs.ae_12m > 1 else ''} in 12 months", p["ae_1_to_2"])
-        )
-    if inputs.conditions >= 5:
-        reasons.append((f"{inputs.conditions} long-term conditions", p["conditions_5_plus"]))
-    elif inputs.conditions >= 3:
-        reasons.append((f"{inputs.conditions} long-term conditions", p["conditions_3_to_4"]))
+    return reasons
+
+
+def _counted(n: int, one: str, many: str, key_3_plus: str, key_1_to_2: str, p: dict[str, int]) -> list:
+    """Points for a count in the last 12 months: 3 or more, or 1 to 2 ("1 admission", "2 admissions")."""
+    if n >= 3:
+        return [(f"{n} {many} in 12 months", p[key_3_plus])]
+    if n >= 1:
+        return [(f"{n} {one if n == 1 else many} in 12 months", p[key_1_to_2])]
+    return []
+
+
+def _hospital_and_more(inputs: RiskInputs, p: dict[str, int]) -> list[tuple[str, int]]:
+    """Admissions, A&E attendances, long-term conditions, a recent discharge and an open safeguarding concern."""
+    reasons = _counted(inputs.admissions_12m, "admission", "admissions", "admissions_3_plus", "admissions_1_to_2", p)
+    reasons += _counted(inputs.ae_12m, "A&E attendance", "A&E attendances", "ae_3_plus", "ae_1_to_2", p)
+    if inputs.conditions >= 3:
+        key = "conditions_5_plus" if inputs.conditions >= 5 else "conditions_3_to_4"
+        reasons.append((f"{inputs.conditions} long-term conditions", p[key]))
     if inputs.discharged_within_30_days:
         reasons.append(("discharged from hospital in the last 30 days", p["recent_discharge"]))
     if inputs.open_safeguarding:
         reasons.append(("open safeguarding concern", p["open_safeguarding"]))
+    return reasons
 
-    reasons = [(text, pts) for text, pts in reasons if pts]
+
+def assess(inputs: RiskInputs, points: dict[str, int] | None = None) -> RiskResult:
+    """Apply the rule: the points earned, the band they fall in, and why, in words."""
+    p = DEFAULTS | (points or {})
+    reasons = [(text, pts) for text, pts in _frailty(inputs, p) + _hospital_and_more(inputs, p) if pts]
     score = sum(pts for _, pts in reasons)
     band = RiskBand.high if score >= p["high_from"] else RiskBand.medium if score >= p["medium_from"] else RiskBand.low
     return RiskResult(score, band, [f"{text} ({pts})" for text, pts in reasons])

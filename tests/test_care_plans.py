@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from formats import dates as timefmt
+from formats import dates
 from models import (
     AuditAction,
     AuditEntry,
@@ -25,7 +25,7 @@ JUST_AFTER_LONDON_MIDNIGHT = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
 
 
 class _FrozenClock(datetime):
-    """`datetime` as timefmt sees it, stopped at one instant."""
+    """`datetime` as formats.dates sees it, stopped at one instant."""
 
     @classmethod
     def now(cls, tz=None):
@@ -34,7 +34,7 @@ class _FrozenClock(datetime):
 
 @pytest.fixture
 def frozen(monkeypatch):
-    monkeypatch.setattr(timefmt, "datetime", _FrozenClock)
+    monkeypatch.setattr(dates, "datetime", _FrozenClock)
 
 
 def _reasons(table: str, record_id: int) -> list[str | None]:

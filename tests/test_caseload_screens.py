@@ -347,7 +347,7 @@ def test_closing_with_an_open_action_and_no_reason_is_refused_and_keeps_what_was
     response = coordinator.submit(f"/admin/caseload/close/{episode.id}/", form)
     assert response.status_code == 200
     page = shown(response)
-    assert "1 thing(s) are still open (action): resolve them, or say why the episode closes all the same." in page
+    assert "1 thing is still open (action): resolve them, or say why the episode closes all the same." in page
     garden_select = page[
         page.index(f'name="goal_{garden.id}"') : page.index("</select>", page.index(f'name="goal_{garden.id}"'))
     ]

@@ -240,3 +240,40 @@ def test_a_whole_number_filter_past_the_integer_range_is_refused_with_a_message(
     lead = signed_in(Role.team_lead)
     response = lead.get("/admin/audit/?flt0_record_equals=3000000000")
     assert response.status_code == 200 and "is not a whole number a record could have" in shown(response)
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("/admin/kpis/?locality=%C2%B2", "Choose a locality from the list."),
+        ("/admin/kpis/?locality=99999999999", "Choose a locality from the list."),
+        ("/admin/kpis/?practice=%C2%B2", "Choose a gp practice from the list."),
+        ("/admin/caseload/?coordinator=%C2%B2", "Choose a coordinator from the list"),
+        ("/admin/caseload/?coordinator=99999999999", "Choose a coordinator from the list"),
+        ("/admin/caseload/?locality=%C2%B2", "Choose a locality from the list"),
+        ("/admin/caseload/?locality=99999999999", "Choose a locality from the list"),
+    ],
+)
+def test_a_filter_that_names_no_record_shows_the_page_with_a_message(signed_in, url, message):
+    """"²".isdigit() is true and int("²") raises; 99999999999 is past PostgreSQL's integer: neither reaches the
+    database, and the page says what to do."""
+    response = signed_in(Role.team_lead).get(url)
+    assert response.status_code == 200 and message in shown(response)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/record/99999999999/",
+        "/admin/care-plan/99999999999/",
+        "/admin/meeting-room/99999999999/",
+        "/admin/scheduling/meetings/99999999999/",
+        "/admin/caseload/close/99999999999/",
+        "/admin/patient/details/?id=99999999999",
+        "/admin/patient/details/?id=%C2%B2",
+    ],
+)
+def test_an_id_past_the_integer_range_names_nothing(signed_in, url):
+    response = signed_in(Role.team_lead).get(url)
+    assert response.status_code in (302, 404)
+    assert response.status_code == 404 or "/admin/patient/" in response.headers["Location"]
