@@ -42,7 +42,7 @@ from services.documents import DOCX
 from services.meeting_room import AgendaPlace
 from services.scheduling import members_of
 from services.unit_of_work import perform
-from web.forms import AppForm, WholeNumberField
+from web.forms import AppForm, IdField, WholeNumberField
 
 #: What can be sent to members from the meeting page.
 SENDABLE = (DocumentKind.agenda.value, DocumentKind.minutes.value, DocumentKind.action_log.value)
@@ -77,7 +77,7 @@ def agenda_order_form(items: list[AgendaItem]):
     for item in items:
         setattr(AgendaOrderForm, f"position_{item.id}", WholeNumberField(validators=[Optional()]))
         setattr(AgendaOrderForm, f"slot_{item.id}", StringField())
-        setattr(AgendaOrderForm, f"presenter_{item.id}", WholeNumberField(validators=[Optional()]))
+        setattr(AgendaOrderForm, f"presenter_{item.id}", IdField(validators=[Optional()]))
     return AgendaOrderForm
 
 
@@ -134,8 +134,8 @@ class AddActionForm(AppForm):
     """An action agreed in a case's discussion."""
 
     description = StringField()
-    owner_organisation_id = WholeNumberField(validators=[Optional()])
-    owner_contact_id = WholeNumberField(validators=[Optional()])
+    owner_organisation_id = IdField(validators=[Optional()])
+    owner_contact_id = IdField(validators=[Optional()])
     due_on = DateField(validators=[Optional()])
 
 
@@ -338,14 +338,10 @@ class MeetingRoomView(SecureView):
         form = AddActionForm()
 
         def add():
-            owner = (
-                db.session.get(Organisation, form.owner_organisation_id.data)
-                if form.owner_organisation_id.data
-                else None
-            )
+            owner = in_scope(Organisation, form.owner_organisation_id.data)
             if owner is None:
                 raise DomainError("Choose the agency that owns the action.")
-            person = db.session.get(Contact, form.owner_contact_id.data) if form.owner_contact_id.data else None
+            person = in_scope(Contact, form.owner_contact_id.data)
             if form.due_on.data is None:
                 raise DomainError("Enter the due date.")
             meeting_room.add_action(item, form.description.data or "", owner, form.due_on.data, current_user, person)

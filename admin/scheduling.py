@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional
 
-from access import STAFF, get_or_404
+from access import STAFF, get_or_404, in_scope
 from admin.base import SecureView
 from formats.dates import today
 from formats.numbers import record_id
@@ -50,7 +50,7 @@ class LocalityChoice(AppForm):
     """A form that names a locality by id (its subclass declares the `locality_id` select)."""
 
     def locality(self) -> Locality:
-        locality = db.session.get(Locality, self.locality_id.data) if self.locality_id.data else None
+        locality = in_scope(Locality, self.locality_id.data)
         if locality is None:
             raise DomainError("Choose the locality.")
         return locality

@@ -172,10 +172,6 @@ class ArchivableMixin:
     #: When the record left lists, exports and KPIs; null while it is live.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
-    @property
-    def is_archived(self) -> bool:
-        return self.archived_at is not None
-
 
 class VersionedMixin:
     """Records people edit carry a version: a save from a form opened on an older one is refused.

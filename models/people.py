@@ -156,9 +156,6 @@ class User(UserMixin, TimestampMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
     @property
     def has_second_factor(self) -> bool:
         return self.totp_enrolled_at is not None

@@ -255,7 +255,7 @@ def test_a_whole_number_filter_past_the_integer_range_is_refused_with_a_message(
     ],
 )
 def test_a_filter_that_names_no_record_shows_the_page_with_a_message(signed_in, url, message):
-    """"²".isdigit() is true and int("²") raises; 99999999999 is past PostgreSQL's integer: neither reaches the
+    """ "²".isdigit() is true and int("²") raises; 99999999999 is past PostgreSQL's integer: neither reaches the
     database, and the page says what to do."""
     response = signed_in(Role.team_lead).get(url)
     assert response.status_code == 200 and message in shown(response)
