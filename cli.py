@@ -151,13 +151,33 @@ def demo_logins_command():
 
 
 @click.command("rebuild-kpi-tallies")
+@click.option("--if-out-of-date", is_flag=True, help="Only when the tallies are missing or out of date (nightly).")
 @with_appcontext
-def rebuild_kpi_tallies_command():
-    """Count the KPI tallies afresh from the records (after a bulk load or restore; reports do it when needed)."""
-    from services import kpi_tallies
+def rebuild_kpi_tallies_command(if_out_of_date):
+    """Count the KPI tallies afresh from the records (after a bulk load, a restore or an update; nightly when out of
+    date). Until then the dashboard counts from the records, more slowly, and says so."""
+    from services.kpis import tallies
 
-    rows = run(kpi_tallies.rebuild)
+    if if_out_of_date and tallies.is_built():
+        click.echo("KPI tallies are up to date.")
+        return
+    rows = run(tallies.rebuild)
     click.echo(f"KPI tallies rebuilt: {rows:,} rows.")
+
+
+@click.command("refresh-bank-holidays")
+@with_appcontext
+def refresh_bank_holidays_command():
+    """Store England & Wales bank holidays afresh from the holidays package (after updating it: a new bank holiday),
+    and re-count the KPI tallies that read them."""
+    from services.calendar import refresh_bank_holidays
+
+    changed = run(refresh_bank_holidays)
+    click.echo(
+        f"Bank holidays refreshed: {changed} {'day' if changed == 1 else 'days'} changed."
+        if changed
+        else "Bank holidays are up to date."
+    )
 
 
 @click.command("seal-audit")
@@ -223,6 +243,7 @@ COMMANDS = (
     seed_demo_command,
     demo_logins_command,
     rebuild_kpi_tallies_command,
+    refresh_bank_holidays_command,
 )
 
 

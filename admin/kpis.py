@@ -21,7 +21,12 @@ from exports import kpi_report
 from formats.dates import format_date, today
 from formats.numbers import record_id
 from models import AuditAction, DomainError, Organisation, OrganisationType, db
-from services import audit, documents, kpis
+from services import audit, documents
+from services.kpis.drills import DRILLS
+from services.kpis.links import Link, parse_parts
+from services.kpis.periods import PERIODS, Scope, period_dates
+from services.kpis.records import describe_parts, drill_rows
+from services.kpis.report import Report, build_report, chart_report
 from services.unit_of_work import perform
 from web.forms import AppForm, WholeNumberField
 
@@ -35,7 +40,7 @@ class KpiFilterForm(AppForm):
     class Meta:
         csrf = False
 
-    period = SelectField("Period", choices=list(kpis.PERIODS.items()), default="this_month")
+    period = SelectField("Period", choices=list(PERIODS.items()), default="this_month")
     start = DateField("From (custom dates)", validators=[Optional()])
     end = DateField("To", validators=[Optional()])
     locality = SelectField("Locality", validate_choice=False)
@@ -56,15 +61,15 @@ class KpiView(SecureView):
 
     roles = TEAM_LEAD
 
-    def _filters(self, form: KpiFilterForm) -> tuple[kpis.Scope, str]:
+    def _filters(self, form: KpiFilterForm) -> tuple[Scope, str]:
         """The scope chosen, or DomainError with the sentence to show."""
         if not form.validate():
             raise DomainError("Check the dates: " + " ".join(e for errors in form.errors.values() for e in errors))
         key = form.period.data or "this_month"
-        start, end = kpis.period_dates(key, today(), form.start.data, form.end.data)
-        label = kpis.PERIODS[key] if key != "custom" else f"{format_date(start)} to {format_date(end)}"
+        start, end = period_dates(key, today(), form.start.data, form.end.data)
+        label = PERIODS[key] if key != "custom" else f"{format_date(start)} to {format_date(end)}"
         locality, practice = (self._chosen(field) for field in (form.locality, form.practice))
-        return kpis.Scope(start, end, locality, practice), label
+        return Scope(start, end, locality, practice), label
 
     @staticmethod
     def _chosen(field: SelectField) -> int | None:
@@ -98,14 +103,14 @@ class KpiView(SecureView):
         base, scope_args = url_for(".records"), self._scope_args()
         return lambda link: base + "?" + urlencode({**scope_args, **link.args()}, doseq=True)
 
-    def _report(self) -> tuple[KpiFilterForm, kpis.Report | None]:
+    def _report(self) -> tuple[KpiFilterForm, Report | None]:
         form = self._form()
         try:
             scope, label = self._filters(form)
         except DomainError as error:
             flash(str(error), "error")
             return form, None
-        return form, kpis.build_report(scope, label)
+        return form, build_report(scope, label)
 
     @expose("/")
     def index(self):
@@ -122,7 +127,7 @@ class KpiView(SecureView):
         )
 
     @staticmethod
-    def _described(report: kpis.Report) -> str:
+    def _described(report: Report) -> str:
         return f"{report.period_label} ({report.scope.label}), {report.locality}, {report.practice}"
 
     @expose("/records")
@@ -131,23 +136,23 @@ class KpiView(SecureView):
         form = self._form(DrillForm)
         try:
             scope, label = self._filters(form)
-            target = kpis.Link(
+            target = Link(
                 request.args.get("drill", ""),
-                kpis.parse_parts(request.args.getlist("part")),
+                parse_parts(request.args.getlist("part")),
                 form.from_.data if request.args.get("from") else None,
                 form.to.data if request.args.get("from") else None,
             )
             if (target.start is None) != (target.end is None) or (target.start and target.end < target.start):
                 raise DomainError("This list's dates are not a period.")
-            drill = kpis.DRILLS.get(target.drill)
+            drill = DRILLS.get(target.drill)
             if drill is None:
                 raise DomainError("There is no such list of records.")
             page = max(1, form.page.data or 1)
-            total, rows = kpis.drill_rows(target, scope, DRILL_PAGE_SIZE, (page - 1) * DRILL_PAGE_SIZE)
+            total, rows = drill_rows(target, scope, DRILL_PAGE_SIZE, (page - 1) * DRILL_PAGE_SIZE)
         except DomainError as error:
             flash(str(error), "error")
             return redirect(url_for(".index", **self._scope_args()))
-        narrowed = kpis.describe_parts(target)
+        narrowed = describe_parts(target)
         shown = f"{drill.title}{' (' + narrowed + ')' if narrowed else ''}"
         dates = f"{format_date(target.start)} to {format_date(target.end)}" if target.start else scope.label
         detail = f"KPI records: {shown}, {dates}, locality {scope.locality_id or 'all'}, practice " \
@@ -187,7 +192,7 @@ class KpiView(SecureView):
             scope, label = self._filters(self._form())
         except DomainError:
             abort(404)
-        report = kpis.chart_report(scope, chart_name, label)
+        report = chart_report(scope, chart_name, label)
         return Response(kpi_report.chart(report, chart_name, "svg"), mimetype="image/svg+xml")
 
     @expose("/report.<fmt>")

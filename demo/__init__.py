@@ -43,8 +43,9 @@ from demo.people import seed_people
 from demo.reference import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_recovery_codes, demo_totp_secret
 from demo.system import seed_system_records
 from models import User, db
-from services import kpi_tallies, risk
+from services import risk
 from services.audit_seal import seal_audit
+from services.kpis import tallies
 
 __all__ = [
     "DEFAULT_PATIENTS",
@@ -107,6 +108,6 @@ def seed_demo(patients: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED) -> See
     # patient_id for "this patient's open actions", and a patient's page takes seconds at 100,000 patients.
     session.execute(text("ANALYZE"))
     # The KPI tallies counted from the rows just loaded (bulk inserts go round the flush that keeps them in step).
-    ctx.rows.counts["kpi_tally"] += kpi_tallies.rebuild(session)
+    ctx.rows.counts["kpi_tally"] += tallies.rebuild(session)
     ctx.rows.counts["kpi_tally_build"] += 1
     return SeedReport(dict(ctx.rows.counts), time.perf_counter() - started)

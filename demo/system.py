@@ -32,7 +32,6 @@ from models import (
     db,
 )
 from services import risk
-from services.calendar import ensure_bank_holidays
 from services.settings import AGENDA_CUTOFF, CHASE_INTERVAL, RISK_POINTS
 from services.settings import DEFAULTS as SETTING_DEFAULTS
 
@@ -76,8 +75,6 @@ def seed_system_records(ctx: Context) -> None:
             rows.add(Setting, key=key, value=json.dumps(value), updated_by_id=ctx.lead_id, **ctx.stamp(ctx.start))
     _sessions(ctx)
     rows.flush()
-    # The bank holidays of the demo's years, as the KPI dashboard stores them when it first needs them.
-    ensure_bank_holidays(ctx.start, ctx.today)
     # Core inserts bypass the audit listener: one entry says what was loaded instead of a million.
     rows.add(
         AuditEntry,

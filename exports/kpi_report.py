@@ -1,5 +1,5 @@
 """The period's KPI report: its charts, and the report as Word (headings, tables, charts, caveats) and as a workbook
-(one sheet per KPI, then the rows behind the figures), both from the same `services.kpis.Report` as the page."""
+(one sheet per KPI, then the rows behind the figures), both from the same `services.kpis.report.Report` as the page."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from docx.shared import Cm
 
 from exports import charts, spreadsheets, word
-from services.kpis import Report
+from services.kpis.report import Report
 
 #: Each chart: its title, its axis, whether the bars lie down (long agency names) and whether the threshold shows.
 CHARTS = {

@@ -219,8 +219,9 @@ class Setting(TimestampMixin, db.Model):
 class BankHoliday(db.Model):
     """An England & Wales bank holiday that falls on a weekday: a day the working-day counts of the KPIs skip.
 
-    Filled from the `holidays` package by `services.calendar.ensure_bank_holidays` for the years a report needs
-    (a holiday on a weekend takes no working day away, so it is not stored; its substitute Monday is).
+    Every year from 2000 to 2060, from the `holidays` package: written by migration 0016 and refreshed by
+    `services.calendar.refresh_bank_holidays` (a holiday on a weekend takes no working day away, so it is not
+    stored; its substitute Monday is).
     """
 
     __tablename__ = "bank_holiday"

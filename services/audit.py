@@ -21,10 +21,12 @@ from models import AuditAction, AuditEntry, Patient, db, utcnow
 
 #: Tables whose changes are not audited: the trail itself.
 #: recovery_code holds hashes of secrets: its uses are audited in words (services/second_factor.py).
-#: kpi_tally(_build) are counts derived from audited records (services/kpi_tallies.py).
+#: kpi_tally(_build) are counts derived from audited records (services/kpis/tallies.py).
+#: bank_holiday is reference data from the holidays package, rewritten whole by `flask refresh-bank-holidays`.
 UNAUDITED_TABLES = frozenset(
-    {"audit_entry", "audit_seal", "alembic_version", "user_session", "recovery_code", "kpi_tally", "kpi_tally_build"}
-)
+    {"audit_entry", "audit_seal", "alembic_version", "user_session", "recovery_code", "kpi_tally", "kpi_tally_build",
+     "bank_holiday"}
+)  # fmt: skip
 #: Columns whose values never enter the trail (only the fact that they changed).
 SECRET_COLUMNS = frozenset({"password_hash", "session_token", "totp_secret"})
 #: Columns that change on every save and say nothing on their own.

@@ -31,8 +31,10 @@ from models import (
     User,
     db,
 )
-from services import agency_logs, audit, kpis
+from services import agency_logs, audit
 from services.care_plan_documents import care_plan_context, gp_letter_context
+from services.kpis.records import record_sheet_rows
+from services.kpis.report import Report
 from services.meeting_documents import meeting_context
 from services.meeting_room import open_safeguarding_patient_ids
 from services.outbox import is_secure_address, queue_email
@@ -341,7 +343,7 @@ def gp_shares(patient) -> list[CarePlanShare]:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def generate_kpi_report(report: kpis.Report, fmt: str, by: User, row_cap: int) -> Generated:
+def generate_kpi_report(report: Report, fmt: str, by: User, row_cap: int) -> Generated:
     """The period's KPI report (.docx, or .xlsx with the rows behind each figure up to `row_cap` a sheet); recorded and
     audited with its period and filters (and, for the workbook, every patient its rows name)."""
     described = f"{report.period_label} ({report.scope.label}), {report.locality}, {report.practice}"
@@ -352,7 +354,7 @@ def generate_kpi_report(report: kpis.Report, fmt: str, by: User, row_cap: int) -
     elif fmt == "xlsx":
         sheets = []
         for target in report.links():
-            header, rows, total, named = kpis.record_sheet_rows(target.drill, report.scope, row_cap)
+            header, rows, total, named = record_sheet_rows(target.drill, report.scope, row_cap)
             sheets.append(kpi_report.RecordSheet(f"Rows {target.drill}", header, rows, total))
             patients += named
         content, filename = kpi_report.render_xlsx(report, sheets, row_cap), f"{stem}.xlsx"

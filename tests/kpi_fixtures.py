@@ -20,23 +20,25 @@ from models import (
     Role,
     db,
 )
-from services import kpis
-from services.kpis import Scope
+from services.kpis.links import Link
+from services.kpis.periods import Scope
+from services.kpis.records import drill_rows
+from services.kpis.report import Kpi, Report, Table
 
 OCTOBER = Scope(date(2026, 10, 1), date(2026, 10, 31), on=date(2026, 12, 2))
 ARCHIVED = datetime(2026, 11, 1, 9, 0, tzinfo=LONDON)
 
 
-def figures(kpi: kpis.Kpi) -> dict[str, str]:
+def figures(kpi: Kpi) -> dict[str, str]:
     return {f.label: f.text for f in kpi.figures}
 
 
-def rows(table: kpis.Table) -> list[list[str]]:
+def rows(table: Table) -> list[list[str]]:
     return [[cell.text for cell in row] for row in table.rows]
 
 
-def count_of(target: kpis.Link, scope: Scope = OCTOBER) -> int:
-    return kpis.drill_rows(target, scope)[0]
+def count_of(target: Link, scope: Scope = OCTOBER) -> int:
+    return drill_rows(target, scope)[0]
 
 
 def save(*rows):
@@ -105,7 +107,7 @@ def october_meetings(app, locality, create_patient, create_referral, make_org):
     return {"first": first, "last": last, "social": social, "surgery": surgery, "fire": fire}
 
 
-def every_figure(report: kpis.Report):
+def every_figure(report: Report):
     for kpi in report.kpis:
         yield from kpi.figures
         for table in kpi.tables:

@@ -8,6 +8,8 @@ import ast
 import dataclasses
 import importlib
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from formats.numbers import MAX_ID, record_id, whole_number
 from services import on_flush
+from tests.conftest import USE_POSTGRES
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The code that reads requests (screens, blueprints) or is handed their text (services), and the shared rules.
@@ -109,13 +112,36 @@ def test_a_whole_number_keeps_to_its_bounds():
 
 def test_sqlalchemy_holds_exactly_the_hooks_of_on_flush_in_their_order():
     for name in ("before_flush", "after_flush", "after_flush_postexec", "do_orm_execute"):
-        declared = [hook for event, hook, _why in on_flush.HOOKS if event == name]
+        declared = [listener for event, listener in on_flush.LISTENERS if event == name]
         held = list(getattr(Session.dispatch, name)._clslevel[Session])
         assert held == declared, name
+    assert [listener.__name__ for _event, listener in on_flush.LISTENERS] == [t for _e, t, _w in on_flush.HOOKS]
 
 
-def test_each_hook_says_why_it_runs_there():
-    assert all(len(why) > 30 for _event, _hook, why in on_flush.HOOKS)
+def test_each_hook_names_a_function_and_says_why_it_runs_there():
+    assert all(callable(on_flush.resolve(target)) and len(why) > 30 for _event, target, why in on_flush.HOOKS)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "models",
+        "services.audit",
+        "services.risk",
+        "services.settings",
+        "access",
+        "services.calendar",
+        "services.kpis.periods",
+        "web.forms",
+        "services.documents",
+    ],
+)
+@pytest.mark.skipif(USE_POSTGRES, reason="imports do not depend on the database: run once, on SQLite")
+def test_a_module_imports_on_its_own(module):
+    """Importing `models` registers the hooks without importing the modules that define them (they import `models`):
+    any module can be the first one imported."""
+    found = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr[-400:]
 
 
 def registers_on_session(source: str) -> list[int]:

@@ -15,6 +15,7 @@ from models import (
     AgendaItem,
     Attendance,
     AttendanceStatus,
+    BankHoliday,
     CarePlan,
     CarePlanShare,
     CarePlanState,
@@ -42,8 +43,12 @@ from models import (
     db,
 )
 from models.sql_dates import add_months, london_date, months_later
-from services import kpis
-from services.kpis import NOT_RECORDED, Scope, link
+from services.calendar import refresh_bank_holidays
+from services.kpis.definitions import HOSPITAL_CAVEAT, NOT_RECORDED
+from services.kpis.links import link
+from services.kpis.periods import Scope, period_dates
+from services.kpis.records import drill_rows, record_sheet_rows
+from services.kpis.report import build_report
 from tests.kpi_fixtures import ARCHIVED, OCTOBER, count_of, every_figure, figures, held_meeting, rows, save
 
 # --- periods -------------------------------------------------------------------------------------------------------
@@ -51,22 +56,22 @@ from tests.kpi_fixtures import ARCHIVED, OCTOBER, count_of, every_figure, figure
 
 def test_named_periods_are_calendar_months_quarters_and_financial_years():
     on = date(2026, 12, 2)
-    assert kpis.period_dates("this_month", on) == (date(2026, 12, 1), date(2026, 12, 31))
-    assert kpis.period_dates("last_month", on) == (date(2026, 11, 1), date(2026, 11, 30))
-    assert kpis.period_dates("this_quarter", on) == (date(2026, 10, 1), date(2026, 12, 31))
-    assert kpis.period_dates("last_quarter", on) == (date(2026, 7, 1), date(2026, 9, 30))
-    assert kpis.period_dates("this_year", on) == (date(2026, 4, 1), date(2027, 3, 31))
-    assert kpis.period_dates("last_year", on) == (date(2025, 4, 1), date(2026, 3, 31))
+    assert period_dates("this_month", on) == (date(2026, 12, 1), date(2026, 12, 31))
+    assert period_dates("last_month", on) == (date(2026, 11, 1), date(2026, 11, 30))
+    assert period_dates("this_quarter", on) == (date(2026, 10, 1), date(2026, 12, 31))
+    assert period_dates("last_quarter", on) == (date(2026, 7, 1), date(2026, 9, 30))
+    assert period_dates("this_year", on) == (date(2026, 4, 1), date(2027, 3, 31))
+    assert period_dates("last_year", on) == (date(2025, 4, 1), date(2026, 3, 31))
     january = date(2027, 1, 15)
-    assert kpis.period_dates("last_month", january) == (date(2026, 12, 1), date(2026, 12, 31))
-    assert kpis.period_dates("this_quarter", january) == (date(2027, 1, 1), date(2027, 3, 31))
-    assert kpis.period_dates("last_quarter", january) == (date(2026, 10, 1), date(2026, 12, 31))
-    assert kpis.period_dates("this_year", january) == (date(2026, 4, 1), date(2027, 3, 31))
-    assert kpis.period_dates("custom", on, date(2026, 2, 3), date(2026, 2, 3)) == (date(2026, 2, 3), date(2026, 2, 3))
+    assert period_dates("last_month", january) == (date(2026, 12, 1), date(2026, 12, 31))
+    assert period_dates("this_quarter", january) == (date(2027, 1, 1), date(2027, 3, 31))
+    assert period_dates("last_quarter", january) == (date(2026, 10, 1), date(2026, 12, 31))
+    assert period_dates("this_year", january) == (date(2026, 4, 1), date(2027, 3, 31))
+    assert period_dates("custom", on, date(2026, 2, 3), date(2026, 2, 3)) == (date(2026, 2, 3), date(2026, 2, 3))
     with pytest.raises(DomainError, match="ends before it starts"):
-        kpis.period_dates("custom", on, date(2026, 2, 3), date(2026, 2, 2))
+        period_dates("custom", on, date(2026, 2, 3), date(2026, 2, 2))
     with pytest.raises(DomainError, match="both dates"):
-        kpis.period_dates("custom", on, date(2026, 2, 3), None)
+        period_dates("custom", on, date(2026, 2, 3), None)
 
 
 def test_dates_in_sql_mean_the_same_on_both_databases(app, locality):
@@ -87,7 +92,7 @@ def test_dates_in_sql_mean_the_same_on_both_databases(app, locality):
 
 
 def test_an_empty_period_shows_not_yet_recorded_for_rates_and_medians_and_zero_for_counts(app):
-    report = kpis.build_report(OCTOBER)
+    report = build_report(OCTOBER)
     assert figures(report.kpi("referrals")) == {"Referrals received": "0"}
     assert figures(report.kpi("acceptance")) == {"Accepted": NOT_RECORDED, "Referrals triaged": "0"}
     assert figures(report.kpi("triage_days")) == {"Median": NOT_RECORDED, "90th percentile": NOT_RECORDED}
@@ -111,7 +116,7 @@ def test_an_empty_period_shows_not_yet_recorded_for_rates_and_medians_and_zero_f
         ["A&E attendances", NOT_RECORDED, NOT_RECORDED],
     ]
     assert rows(report.kpi("referrals").tables[0]) == [["October 2026", "0", "0"]]
-    assert report.kpi("hospital").caveat == kpis.HOSPITAL_CAVEAT
+    assert report.kpi("hospital").caveat == HOSPITAL_CAVEAT
 
 
 # --- referrals, acceptance, days to triage --------------------------------------------------------------------------
@@ -146,7 +151,7 @@ def test_referrals_received_acceptance_and_days_to_triage(
     decide(d, date(2026, 10, 1), TriageOutcome.redirect)  # 11 days
     decide(e, date(2026, 10, 31), TriageOutcome.accept)  # 36 days
 
-    report = kpis.build_report(OCTOBER)
+    report = build_report(OCTOBER)
     assert figures(report.kpi("referrals")) == {"Referrals received": "3"}
     assert rows(report.kpi("referrals").tables[0]) == [["October 2026", "3", "2"]]
     assert rows(report.kpi("referrals").tables[1]) == [["Castle Surgery", "2"], ["Not recorded", "1"]]
@@ -174,7 +179,7 @@ def test_filters_by_locality_and_gp_practice(app, create_referral, create_patien
     assert count_of(received, Scope(OCTOBER.start, OCTOBER.end, locality_id=north.id)) == 2
     assert count_of(received, Scope(OCTOBER.start, OCTOBER.end, practice_id=quay.id)) == 2
     assert count_of(received, Scope(OCTOBER.start, OCTOBER.end, locality_id=south.id, practice_id=castle.id)) == 0
-    report = kpis.build_report(Scope(OCTOBER.start, OCTOBER.end, locality_id=north.id, practice_id=quay.id))
+    report = build_report(Scope(OCTOBER.start, OCTOBER.end, locality_id=north.id, practice_id=quay.id))
     assert (report.locality, report.practice) == ("North", "Quay Surgery")
     assert figures(report.kpi("referrals")) == {"Referrals received": "1"}
 
@@ -183,7 +188,7 @@ def test_filters_by_locality_and_gp_practice(app, create_referral, create_patien
 
 
 def test_listed_vs_discussed_counts_meetings_held_in_the_period_in_london_time(october_meetings):
-    report = kpis.build_report(OCTOBER)
+    report = build_report(OCTOBER)
     assert figures(report.kpi("listed")) == {
         "Discussed ÷ listed": "60 % (3 of 5)",
         "Listed": "5",
@@ -191,19 +196,19 @@ def test_listed_vs_discussed_counts_meetings_held_in_the_period_in_london_time(o
         "Late additions": "2",
     }
     assert figures(report.kpi("attendance")) == {"Meetings held": "2"}
-    total, listed = kpis.drill_rows(link("meetings"), OCTOBER)
+    total, listed = drill_rows(link("meetings"), OCTOBER)
     assert (total, [r.on for r in listed]) == (2, [date(2026, 10, 1), date(2026, 10, 31)])
 
 
 def test_days_to_first_discussion_counts_referrals_first_discussed_in_the_period(october_meetings):
-    report = kpis.build_report(OCTOBER)
+    report = build_report(OCTOBER)
     # r1: 30 days, r2: 11 days (r3's first discussion was in September).
     assert figures(report.kpi("discussion_days")) == {"Median": "11 days", "90th percentile": "30 days"}
     assert count_of(link("first_discussed")) == 2
 
 
 def test_attendance_by_agency_with_apologies_absences_and_meetings_missed_in_a_row(october_meetings):
-    report = kpis.build_report(OCTOBER)
+    report = build_report(OCTOBER)
     table = report.kpi("attendance").tables[0]
     assert table.caption == "Attendance and non-attendance by agency (threshold 75 %)"
     assert rows(table) == [
@@ -226,7 +231,7 @@ def test_an_agency_is_measured_against_the_meetings_it_was_invited_to(app, creat
     attended = held_meeting(north, datetime(2026, 10, 7, 10, 0, tzinfo=LONDON))
     held_meeting(south, datetime(2026, 10, 8, 10, 0, tzinfo=LONDON))
     save(Attendance(meeting=attended, contact=gp, status=AttendanceStatus.attended))
-    kpi = kpis.build_report(OCTOBER).kpi("attendance")
+    kpi = build_report(OCTOBER).kpi("attendance")
     assert figures(kpi) == {"Meetings held": "2"}
     assert rows(kpi.tables[0]) == [["Castle Surgery", "100 % (1 of 1)", "1", "1", "0", "0", "0"]]
 
@@ -236,7 +241,7 @@ def test_the_attendance_threshold_is_the_team_leads_setting(october_meetings, le
 
     set_setting(ATTENDANCE_THRESHOLD, 50, lead)
     db.session.commit()
-    table = kpis.build_report(OCTOBER).kpi("attendance").tables[0]
+    table = build_report(OCTOBER).kpi("attendance").tables[0]
     assert [row[0].flagged for row in table.rows] == [False, True, False]
 
 
@@ -255,7 +260,7 @@ def test_actions_on_time_by_owner_and_overdue_today(app, create_action, make_org
     create_action(owner_organisation=housing, due_on=date(2026, 10, 20), archived_at=ARCHIVED)
     create_action(owner_organisation=housing, due_on=date(2026, 12, 2), status=ActionStatus.open)  # due today
 
-    kpi = kpis.build_report(OCTOBER).kpi("actions")
+    kpi = build_report(OCTOBER).kpi("actions")
     assert figures(kpi) == {"Completed on time": "33 % (1 of 3)", "Actions due": "3", "Overdue today": "2"}
     assert rows(kpi.tables[0]) == [["Pharmacy", "50 % (1 of 2)", "2", "0"], ["Housing", "0 % (0 of 1)", "1", "2"]]
 
@@ -271,7 +276,7 @@ def test_onward_referrals_by_service_with_outcomes(app, create_onward_referral):
     )
     create_onward_referral(service="Memory service", referred_on=date(2026, 11, 1))
     create_onward_referral(service="Memory service", referred_on=date(2026, 10, 9), archived_at=ARCHIVED)
-    kpi = kpis.build_report(OCTOBER).kpi("onward")
+    kpi = build_report(OCTOBER).kpi("onward")
     assert figures(kpi) == {"Onward referrals made": "3"}
     assert rows(kpi.tables[0]) == [["Falls clinic", "2", "1", "1", "0"], ["Memory service", "1", "0", "0", "1"]]
 
@@ -305,9 +310,9 @@ def test_care_plans_shared_within_five_working_days_skip_christmas_bank_holidays
     # earliest of all), the first patient's three holidays would not be skipped and their sharing would be late.
     early = discussed(earlier, [(date(2026, 12, 11), surgery)])
     december_scope = Scope(date(2026, 12, 1), date(2026, 12, 31), on=date(2027, 1, 10))
-    kpi = kpis.build_report(december_scope).kpi("care_plans")
+    kpi = build_report(december_scope).kpi("care_plans")
     assert figures(kpi) == {"Shared within 5 working days": "40 % (2 of 5)", "Patients first discussed": "5"}
-    total, found = kpis.drill_rows(link("first_discussed_patients", shared_in_time="yes"), december_scope)
+    total, found = drill_rows(link("first_discussed_patients", shared_in_time="yes"), december_scope)
     assert (total, sorted(r.patient_id for r in found)) == (2, sorted([in_time.id, early.id]))
 
 
@@ -326,7 +331,7 @@ def test_hospital_use_six_months_before_and_after_the_first_discussion(app, loca
         (ae, date(2027, 4, 14), {}),  # six months after to the day: out
     ):
         save(HospitalEvent(patient=patient, kind=kind, occurred_on=on, **extra))
-    kpi = kpis.build_report(OCTOBER).kpi("hospital")
+    kpi = build_report(OCTOBER).kpi("hospital")
     assert rows(kpi.tables[0]) == [["Non-elective admissions", "1", "1"], ["A&E attendances", "1", "1"]]
     assert figures(kpi) == {"Patients first discussed": "1", "Of whom the 6 months after have not yet passed": "1"}
     assert kpi.caveat.startswith("Without a matched comparison group this is not evidence")
@@ -359,7 +364,7 @@ def test_goals_at_closure_length_of_stay_caseload_reviews_and_data_quality(
     episode(date(2026, 10, 1), patient=verified, referral=consented, review_on=date(2026, 12, 1))  # overdue today
     episode(date(2026, 11, 1), review_on=date(2026, 12, 3))  # opened after October; review not yet due
 
-    report = kpis.build_report(OCTOBER)
+    report = build_report(OCTOBER)
     assert figures(report.kpi("goals")) == {"Achieved or partly achieved": "67 % (2 of 3)", "Goals at closure": "3"}
     assert figures(report.kpi("caseload")) == {
         "Open episodes on 31/10/2026": "2",
@@ -381,7 +386,7 @@ def test_safeguarding_raised_referred_and_median_days(app, create_concern):
     create_concern(raised_on=date(2026, 10, 31), referred_on=date(2026, 10, 31), category=physical)  # 0 days
     create_concern(raised_on=date(2026, 9, 30), referred_on=date(2026, 10, 1), category=physical)
     create_concern(raised_on=date(2026, 10, 9), archived_at=ARCHIVED, category=physical)
-    assert figures(kpis.build_report(OCTOBER).kpi("safeguarding")) == {
+    assert figures(build_report(OCTOBER).kpi("safeguarding")) == {
         "Concerns raised": "3",
         "Referred": "2",
         "Median days raised → referred": "0 days",
@@ -394,7 +399,7 @@ def test_safeguarding_raised_referred_and_median_days(app, create_concern):
 def test_every_figure_links_to_as_many_records_as_it_says(october_meetings, create_action, create_onward_referral):
     create_action(due_on=date(2026, 10, 3), status=ActionStatus.done, completed_on=date(2026, 10, 2))
     create_onward_referral(service="Falls clinic", referred_on=date(2026, 10, 5))
-    report = kpis.build_report(OCTOBER)
+    report = build_report(OCTOBER)
     checked = 0
     for figure in every_figure(report):
         if figure.link is None or figure.text == NOT_RECORDED or "day" in figure.text:
@@ -408,12 +413,12 @@ def test_every_figure_links_to_as_many_records_as_it_says(october_meetings, crea
 
 def test_the_dashboard_takes_the_same_number_of_queries_for_a_month_and_a_year(october_meetings):
     def queries(scope: Scope) -> int:
-        kpis.build_report(scope)  # the bank holidays are stored by the first
+        build_report(scope)  # the bank holidays are stored by the first
         counted = []
         listener = lambda *args: counted.append(1)  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            kpis.build_report(scope)
+            build_report(scope)
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
         return len(counted)
@@ -422,23 +427,18 @@ def test_the_dashboard_takes_the_same_number_of_queries_for_a_month_and_a_year(o
     assert queries(OCTOBER) == queries(year)
 
 
-def test_bank_holidays_are_stored_once_for_the_years_a_report_needs(app):
-    from models import BankHoliday
-    from services.calendar import ensure_bank_holidays
-
-    ensure_bank_holidays(date(2026, 12, 1), date(2026, 12, 31))
-    ensure_bank_holidays(date(2026, 12, 1), date(2026, 12, 31))
-    db.session.commit()
+def test_the_migrations_store_the_bank_holidays_of_every_year_and_a_refresh_changes_nothing(app):
     days = set(db.session.scalars(select(BankHoliday.day)))
-    assert {date(2026, 12, 25), date(2026, 12, 28), date(2027, 1, 1)} <= days
+    assert {date(2026, 12, 25), date(2026, 12, 28), date(2027, 1, 1), date(2000, 1, 3), date(2060, 12, 27)} <= days
     assert date(2026, 12, 26) not in days  # a Saturday: takes no working day away
-    assert all(day.year in (2026, 2027) for day in days) and len(days) == 16
+    assert {day.year for day in days} == set(range(2000, 2061))
+    assert refresh_bank_holidays() == 0
 
 
 def test_a_report_row_cap_is_said_in_the_record_sheet(app, create_referral, locality):
     for day in (1, 2, 3):
         create_referral(received_on=date(2026, 10, day), locality=locality)
-    header, cut, total, patients = kpis.record_sheet_rows("received", OCTOBER, cap=2)
+    header, cut, total, patients = record_sheet_rows("received", OCTOBER, cap=2)
     assert header == ["Referral id", "Received", "NHS number", "Referrer organisation"]
     assert (len(cut), total, len(patients)) == (2, 3, 2)
     assert [row[1] for row in cut] == ["01/10/2026", "02/10/2026"]
@@ -446,8 +446,8 @@ def test_a_report_row_cap_is_said_in_the_record_sheet(app, create_referral, loca
 
 def test_a_part_that_is_not_a_number_is_refused_in_words(app):
     with pytest.raises(DomainError, match="cannot be narrowed"):
-        kpis.drill_rows(link("received", organisation="x"), OCTOBER)
+        drill_rows(link("received", organisation="x"), OCTOBER)
     with pytest.raises(DomainError, match="cannot be narrowed"):
-        kpis.drill_rows(link("received", colour="blue"), OCTOBER)
+        drill_rows(link("received", colour="blue"), OCTOBER)
     with pytest.raises(DomainError, match="no such list"):
-        kpis.drill_rows(link("nothing"), OCTOBER)
+        drill_rows(link("nothing"), OCTOBER)

@@ -1,0 +1,98 @@
+"""The records behind a figure: a page of them with the patient each is about, the rows of the report's record
+sheets, and a drill-down's parts in words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+
+from formats.dates import format_date
+from formats.numbers import record_id
+from models import DeclineReason, HospitalEventKind, OnwardOutcome, Organisation, Patient, TriageOutcome, db
+from services.kpis.drills import DRILLS, TOOK_PART
+from services.kpis.links import Link, drill_query
+from services.kpis.periods import Scope, as_date
+
+
+@dataclass
+class DrillRow:
+    record_id: int
+    on: date | None
+    patient_id: int | None
+    nhs_number: str | None
+    patient: str | None
+
+
+def drill_rows(link: Link, scope: Scope, limit: int | None = None, offset: int = 0) -> tuple[int, list[DrillRow]]:
+    """How many records are behind a figure, and a page of them (oldest first), with the patient each is about."""
+    sub = drill_query(link, scope)
+    total = db.session.scalar(select(func.count()).select_from(sub))
+    query = (
+        select(sub.c.record_id, sub.c.on, sub.c.patient_id, Patient.nhs_number, Patient.given_name, Patient.family_name)
+        .outerjoin(Patient, Patient.id == sub.c.patient_id)
+        .order_by(sub.c.on, sub.c.record_id)
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = [
+        DrillRow(r.record_id, as_date(r.on), r.patient_id, r.nhs_number,
+                 f"{r.family_name.upper()}, {r.given_name}" if r.family_name else None)
+        for r in db.session.execute(query)
+    ]  # fmt: skip
+    return total, rows
+
+
+def record_sheet_rows(key: str, scope: Scope, cap: int) -> tuple[list[str], list[list], int, list[int]]:
+    """The rows behind a drill-down for the workbook: record id, date, NHS number and its parts; at most `cap`, with
+    the total and the patients named (for the audit trail)."""
+    drill = DRILLS[key]
+    sub = drill_query(Link(key), scope)
+    parts = list(drill.parts)
+    total = db.session.scalar(select(func.count()).select_from(sub))
+    query = (
+        select(sub.c.record_id, sub.c.on, sub.c.patient_id, Patient.nhs_number, *(sub.c[f"part_{p}"] for p in parts))
+        .outerjoin(Patient, Patient.id == sub.c.patient_id)
+        .order_by(sub.c.on, sub.c.record_id)
+        .limit(cap)
+    )
+    header = [f"{drill.record.capitalize()} id", drill.date_label, "NHS number", *drill.parts.values()]
+    rows, patients = [], []
+    for row in db.session.execute(query):
+        record_id, on, patient_id, nhs_number, *values = row
+        rows.append([record_id, format_date(as_date(on)), nhs_number or "", *values])
+        if patient_id:
+            patients.append(patient_id)
+    return header, rows, total, patients
+
+
+_PART_WORDS = {
+    "yes": "yes",
+    "no": "no",
+    "discussed": "discussed",
+    "rolled_over": "not reached or rolled over",
+    "listed": "listed, not yet discussed",
+    **{o.value: o.label for o in TriageOutcome},
+    **{r.value: r.label for r in DeclineReason},
+    **{o.value: o.label for o in OnwardOutcome},
+    **{v: v for v in TOOK_PART.values()},
+    **{k.value: k.label for k in HospitalEventKind},
+    "before": "before",
+    "after": "after",
+}
+
+
+def describe_parts(target: Link) -> str:
+    """ "Agency: Demo Telecare Service; Took part: absent": how a list is narrowed, in words."""
+    drill = DRILLS[target.drill]
+    words = []
+    for name, value in target.where:
+        if name == "organisation":
+            found = db.session.get(Organisation, record_id(value)) if record_id(value) else None
+            shown = found.name if found else "Not recorded"
+        else:
+            shown = _PART_WORDS.get(value, value)
+        words.append(f"{drill.parts.get(name, name)}: {shown}")
+    return "; ".join(words)
