@@ -441,6 +441,7 @@ def test_minutes_go_only_to_allow_listed_members(app, held_meeting):
     emails = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.purpose == "minutes")).all()
     assert sorted(e.to_address for e in emails) == ["cat@nhs.net", "mo@nhs.net"]
     assert all(e.contains_patient_data and e.document.kind == DocumentKind.minutes for e in emails)
+    assert all(e.body_text.split("\n\n")[-1].startswith("Jo Minutes\nCoordinator\n") for e in emails)  # the sender
 
 
 def test_each_agency_gets_its_own_action_extract(app, held_meeting):
