@@ -117,16 +117,13 @@ def _render_for_patient(context: CarePlanContext, base, large_print: bool) -> by
 
 
 def _patient_goals(document, context: CarePlanContext) -> None:
+    """One paragraph a goal, in the print size of the copy (a table's small print would undo large print)."""
     word.heading(document, "Your goals", 1)
     if not context.goals:
         word.paragraph(document, "You have not set any goals yet.")
-        return
-    word.table(
-        document,
-        ["Your goal", "By when", "How it is going"],
-        [[g.description, g.target or "No date set", g.status] for g in context.goals],
-        widths=[9, 3.5, 4.5],
-    )
+    for goal in context.goals:
+        when = f"By {goal.target}" if goal.target else "No date set"
+        word.paragraph(document, f"{goal.description.rstrip('. ')}. {when}. How it is going: {goal.status.lower()}.")
 
 
 def _patient_support(document, context: CarePlanContext) -> None:

@@ -23,7 +23,8 @@ def render(context: GpLetterContext, base=None) -> bytes:
         word.paragraph(document, plan.address, "Address")
     word.paragraph(
         document,
-        f"{plan.written_name} was discussed at the {context.meeting or 'Integrated Locality Review'}. "
+        # The sentence starts in English whatever the name's script: a right-to-left name first would turn it round.
+        f"We discussed {plan.written_name} at the {context.meeting or 'Integrated Locality Review'}. "
         "This letter answers the question asked of the ILR and sets out what was agreed.",
     )
     _decided(document, context)

@@ -53,11 +53,31 @@ def is_right_to_left(text: str) -> bool:
     return next((s for s in map(_strong, text) if s is not None), False)
 
 
+#: The left-to-right mark: invisible, strongly left to right.
+LRM = "\u200e"
+#: A number written in groups ("999 000 0026"): after right-to-left text, Unicode's algorithm would show the groups
+#: in reverse order ("0026 000 999") unless a left-to-right mark goes first.
+_SPACED_NUMBER = re.compile(r"(?<![\d\u200e])\d+(?: \d+)+")
+
+
+def keep_numbers_in_order(line: str) -> str:
+    """A line holding right-to-left text, with a left-to-right mark before each grouped number (an NHS number)."""
+    if not any(_strong(c) for c in line):
+        return line
+    return _SPACED_NUMBER.sub(lambda found: LRM + found.group(0), line)
+
+
 def direction_runs(text: str) -> list[tuple[str, bool]]:
-    """The text cut where its direction changes: (piece, right_to_left). A neutral (a space, a digit, a bracket)
-    between two strong characters of one direction takes it; at an edge or between two directions it takes the
-    paragraph's, as Unicode's bidirectional algorithm resolves it."""
+    """The text cut where its direction changes: (piece, right_to_left). A digit after left-to-right text is left
+    to right; a neutral (a space, a bracket, another digit) between two characters of one direction takes it; at an
+    edge or between two directions it takes the paragraph's, as Unicode's bidirectional algorithm resolves them."""
     strong = [_strong(c) for c in text]
+    last = None
+    for index, character in enumerate(text):
+        if strong[index] is not None:
+            last = strong[index]
+        elif last is False and unicodedata.bidirectional(character) == "EN":
+            strong[index] = False  # a European number after left-to-right text is left to right (rule W7)
     base = is_right_to_left(text)
     after: list[bool | None] = [None] * len(text)
     following = None
@@ -115,7 +135,7 @@ def write(paragraph, text, *, bold: bool = False, size=None) -> None:
     lines = clean(text).split("\n")
     for number, line in enumerate(lines):
         run = None
-        for piece, right_to_left in direction_runs(line) or [("", False)]:
+        for piece, right_to_left in direction_runs(keep_numbers_in_order(line)) or [("", False)]:
             run = OxmlElement("w:r")
             _run_properties(run.get_or_add_rPr(), bold=bold, right_to_left=right_to_left, size=size)
             if not len(run.rPr):
@@ -311,7 +331,7 @@ def _cell(text: str, width: int | None, bold: bool = False):
     lines = clean(text).split("\n")
     for number, line in enumerate(lines):
         run = None
-        for piece, right_to_left in direction_runs(line) or [("", False)]:
+        for piece, right_to_left in direction_runs(keep_numbers_in_order(line)) or [("", False)]:
             run = OxmlElement("w:r")
             _run_properties(run.get_or_add_rPr(), bold=bold, right_to_left=right_to_left, size=TABLE_TEXT)
             run.text = piece

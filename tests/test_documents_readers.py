@@ -26,6 +26,7 @@ from models import (
     CarePlan,
     Consent,
     Contact,
+    DocumentKind,
     Episode,
     GoalDomain,
     Locality,
@@ -77,9 +78,9 @@ def make_documents(world: World) -> dict[str, bytes]:
     """Each document made as a user makes it (recorded and audited), by name."""
     by = world.user
     made = {
-        "agenda": documents.generate(documents.DocumentKind.agenda, world.meeting, by),
-        "minutes": documents.generate(documents.DocumentKind.minutes, world.meeting, by),
-        "action log": documents.generate(documents.DocumentKind.action_log, world.meeting, by),
+        "agenda": documents.generate(DocumentKind.agenda, world.meeting, by),
+        "minutes": documents.generate(DocumentKind.minutes, world.meeting, by),
+        "action log": documents.generate(DocumentKind.action_log, world.meeting, by),
         "agency log": documents.generate_agency_log(world.agency, by, "docx", []),
         "care plan": documents.generate_care_plan(world.plan, by),
         "patient copy": documents.generate_care_plan(world.plan, by, for_patient=True),
@@ -167,7 +168,7 @@ def test_a_missing_value_is_said_in_words(bare):
 
 def build_full(make_user, *, given="Margaret", family="Ashdown", locality_name="Medway North", rtl_text=None) -> World:
     """A meeting and a patient with everything a reader expects filled in. `rtl_text` (right-to-left words) goes
-    into the case's question, discussion and the plan's "about me"."""
+    into the case's question, discussion and decisions, and the plan's "about me"."""
     user = make_user(
         Role.coordinator,
         name="Casey Coordinator",
@@ -252,7 +253,7 @@ def build_full(make_user, *, given="Margaret", family="Ashdown", locality_name="
             "summary": "Lives alone",
             "discussion": discussion,
             "outcome": "Night-time care package",
-            "decisions": "Review in four weeks",
+            "decisions": rtl_text or "Review in four weeks",
         },
         user,
         discussed=True,
@@ -404,7 +405,7 @@ def expected(world: World) -> dict[str, list[str]]:
             "For: Margaret Ashdown",
             "version 1 of your plan",
             "I was a nurse",
-            "Walk to the shop",
+            "Walk to the shop. By 01/03/2027. How it is going: proposed.",
             "Arrange night-sitting service. Sam Social will do this",
             "Please contact Casey Coordinator, ILR coordinator, Medway North ILR team: phone 01634 "
             "123456 or email casey.coordinator@nhs.net.",
@@ -447,6 +448,7 @@ def test_every_field_is_there_when_reopened_with_python_docx(full):
         assert "ASHDOWN" not in text and "Hard of hearing" not in text, name
     normal = {name: Document(io.BytesIO(made[name])).styles["Normal"].font.size.pt for name in KINDS[5:7]}
     assert normal["patient copy"] == 12 and normal["large print"] >= 16
+    assert not Document(io.BytesIO(made["large print"])).tables  # no table's small print in the large-print copy
 
 
 def test_every_field_survives_libreoffice(full, tmp_path):
@@ -526,7 +528,7 @@ def _direction_marks(content: bytes) -> tuple[int, int]:
     return rtl_paragraphs, rtl_runs
 
 
-def test_right_to_left_text_keeps_its_direction_in_every_document(make_user):
+def test_right_to_left_text_keeps_its_direction_in_every_document(make_user, tmp_path):
     world = build_full(
         make_user, given=ARABIC_GIVEN, family=ARABIC_FAMILY, locality_name="الشمال", rtl_text=ARABIC_WORDS
     )
@@ -547,3 +549,18 @@ def test_right_to_left_text_keeps_its_direction_in_every_document(make_user):
     assert cell.paragraphs[0]._p.xpath("./w:pPr/w:bidi")
     large = Document(io.BytesIO(made["large print"])).styles["Normal"].element.rPr
     assert large.xpath("./w:szCs/@w:val") == ["32"]  # right-to-left text is large print too
+
+    # The NHS number after the name, in a right-to-left heading, keeps its groups in order (999 000 0026, not
+    # 0026 000 999): a left-to-right mark goes before it, and LibreOffice shows it so.
+    minutes = Document(io.BytesIO(made["minutes"]))
+    heading = next(p for p in minutes.paragraphs if p.style.name == "Heading 1" and ARABIC_FAMILY in p.text)
+    assert "(\u200e999 000 0026)" in heading.text
+    require_tool("soffice", "LibreOffice")
+    (tmp_path / "minutes.docx").write_bytes(made["minutes"])
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(tmp_path / "minutes.docx")], check=True, capture_output=True,
+                   timeout=180)  # fmt: skip
+    shown = subprocess.run(["pdftotext", "-layout", str(tmp_path / "minutes.pdf"), "-"], check=True,
+                           capture_output=True, text=True).stdout  # fmt: skip
+    line = next(line for line in shown.splitlines() if "0026" in line)
+    assert "999 000 0026" in line, line
