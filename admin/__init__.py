@@ -15,6 +15,7 @@ from admin import (
     meeting_room,
     meetings,
     onward,
+    own_details,
     patient_record,
     patients,
     referrals,
@@ -53,3 +54,4 @@ def register_views(admin) -> None:
     kpis.register(admin)
     settings.register(admin)
     sessions.register(admin)
+    own_details.register(admin)

@@ -29,6 +29,7 @@ from models import (
     db,
 )
 from services import audit, care_plans, documents
+from services.accounts import missing_details
 from services.care_plan_documents import care_plan_context
 from services.care_plans import PLAN_FIELDS
 from services.documents import DOCX
@@ -99,7 +100,12 @@ class ConfirmForm(AppForm):
     """A button press with nothing else to read (starting a draft, sending to the GP)."""
 
 
-DOCUMENTS = {"plan": "the care plan", "patient": "the patient's copy", "letter": "the GP letter"}
+DOCUMENTS = {
+    "plan": "the care plan",
+    "patient": "the patient's copy",
+    "patient-large-print": "the patient's copy in large print",
+    "letter": "the GP letter",
+}
 
 
 class CarePlanPageView(SecureView):
@@ -141,7 +147,7 @@ class CarePlanPageView(SecureView):
             "admin/care_plan.html", patient=patient, plan=plan, versions=all_versions, fields=PLAN_FIELDS,
             support=support, domains=GoalDomain, statuses=GoalStatus, agreed=CarePlanState.agreed,
             barrier=documents.gp_send_barrier(next((p for p in all_versions if p.state == CarePlanState.agreed), None)),
-            staff=current_user.role in STAFF, documents=DOCUMENTS,
+            staff=current_user.role in STAFF, documents=DOCUMENTS, signature_missing=missing_details(current_user),
         )  # fmt: skip
 
     @expose("/<int:patient_id>/edit", methods=("POST",))
@@ -260,7 +266,9 @@ class CarePlanPageView(SecureView):
         def make():
             if what == "letter":
                 return documents.generate_gp_letter(plan, current_user)
-            return documents.generate_care_plan(plan, current_user, for_patient=what == "patient")
+            return documents.generate_care_plan(
+                plan, current_user, for_patient=what.startswith("patient"), large_print=what == "patient-large-print"
+            )
 
         done = perform(make, say=False)
         if not done:

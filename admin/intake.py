@@ -29,9 +29,9 @@ from formats.numbers import record_id, whole_number
 from models import AuditAction, Consent, DomainError, Locality, Patient, Sex, db
 from services import audit
 from services.forms import new_form_token, use_form_token
-from services.patients import add_patient, find_patients
+from services.patients import NAMED_GP_LENGTH, add_patient, find_patients, known_gps, set_named_gp
 from services.referrals import CONSENT_DETAILS, REFERRAL_QUESTIONS, organisation_with_ods, record_referral
-from web.forms import AppForm, YesNoField, not_in_future, valid_nhs_number
+from web.forms import AppForm, NamedGpField, YesNoField, not_in_future, valid_nhs_number
 
 
 class ReferralForm(AppForm):
@@ -51,6 +51,14 @@ class ReferralForm(AppForm):
     sex = SelectField("Sex", choices=Sex.choices(), default=Sex.unknown.value)
     postcode = StringField("Postcode", validators=[Optional(), Length(max=10)])
     gp_practice_ods = StringField("GP practice ODS code", validators=[Optional(), Length(max=10)])
+    named_gp = NamedGpField(
+        "Named GP",
+        validators=[Optional(), Length(max=NAMED_GP_LENGTH)],
+        known=known_gps,
+        practice_field="gp_practice_ods",
+        description="Pick from the practice's GPs, or type the name, e.g. Dr Anika Shah. The GP letter is addressed "
+        "to them.",
+    )
     cfs = SelectField(
         "Clinical Frailty Scale",
         choices=[("", "Not known")] + [(n, f"{n} {label}") for n, label in CFS_LABELS.items()],
@@ -144,10 +152,16 @@ class IntakeView(SecureView):
             detail = f"intake search {audit.describe_request_filters()} rows={len(matches)}"
             audit.record_patients_shown(AuditAction.list, [p.id for p in matches], table="patient", detail=detail)
         chosen = self._chosen_patient(form)
+        if chosen is not None:
+            form.named_gp.practice_id = chosen.gp_practice_id  # their practice's GPs only
+            if not form.is_submitted():
+                form.named_gp.data = chosen.named_gp
         if form.validate_on_submit():
 
             def record():
                 use_form_token(form.form_token.data)
+                if chosen is not None:
+                    set_named_gp(chosen, form.named_gp.data, current_user)
                 patient = chosen or self._new_patient(form)
                 return record_referral(patient, **self._referral_fields(form))
 
@@ -187,6 +201,7 @@ class IntakeView(SecureView):
             sex=Sex(form.sex.data),
             postcode=(form.postcode.data or "").upper() or None,
             gp_practice=organisation_with_ods(form.gp_practice_ods.data, "GP practice"),
+            named_gp=(form.named_gp.data or "").strip() or None,
             cfs=form.cfs.data,
             long_term_conditions=conditions or None,
         )

@@ -40,7 +40,7 @@ from services.actions import update_action_status
 from services.caseload import review_case
 from services.documents import DOCX
 from services.meeting_room import AgendaPlace
-from services.scheduling import members_of
+from services.scheduling import members_of, standing_chair
 from services.unit_of_work import perform
 from web.forms import AppForm, IdField, WholeNumberField
 
@@ -130,6 +130,12 @@ class ActionProgressForm(AppForm):
     status = StringField()
 
 
+class ChairForm(AppForm):
+    """Who chairs the meeting: one of its members, chosen from the list."""
+
+    chair_id = IdField(validators=[Optional()])
+
+
 class AddActionForm(AppForm):
     """An action agreed in a case's discussion."""
 
@@ -190,7 +196,20 @@ class MeetingRoomView(SecureView):
             next_meeting=meeting_room.next_meeting(meeting),
             contexts=meeting_room.case_contexts(meeting, items),
             started=meeting.starts_at <= utcnow(),
+            standing_chair=standing_chair(meeting.locality),
         )
+
+    @expose("/<int:meeting_id>/chair", methods=("POST",))
+    def chair(self, meeting_id: int):
+        """The chair, changed to another of the meeting's members."""
+        self.require(STAFF)
+        meeting = self._meeting(meeting_id)
+        chosen = in_scope(Contact, ChairForm().chair_id.data)
+        self.perform(
+            lambda: meeting_room.change_chair(meeting, chosen, current_user),
+            lambda changed: f"{changed.chair.name} chairs this meeting.",
+        )
+        return self._back_to(meeting_id)
 
     @expose("/<int:meeting_id>/add", methods=("POST",))
     def add(self, meeting_id: int):

@@ -15,6 +15,7 @@ from formats.dates import today
 from formats.nhs import CFS_LABELS, efi_category, format_nhs_number
 from models import AuditAction, ContactLogEntry, OnwardMethod, Patient, Role
 from services import audit
+from services.accounts import missing_details
 from services.contacts import complete_follow_up, log_contact
 from services.documents import gp_shares
 from services.onward import find_services, refer_onward
@@ -76,6 +77,7 @@ class PatientRecordView(SecureView):
             today=on,
             can_change=current_user.role in STAFF,
             gp_shares=gp_shares(patient),
+            signature_missing=missing_details(current_user),
         )
 
     @expose("/<int:patient_id>/death/", methods=("POST",))

@@ -10,8 +10,9 @@ from admin.formatters import nhs_number, patient_link, short_text
 from admin.lookups import PATIENT, STAFF_USER, lookup
 from formats.nhs import CFS_LABELS, nhs_number_digits
 from models import CollatedNote, HospitalEvent, OrganisationType, Patient, User, db, value_before
-from services.patients import record_death, withdraw_consent
+from services.patients import known_gps, record_death, withdraw_consent
 from web.forms import (
+    NamedGpField,
     NhsNumberField,
     field_filled,
     not_before,
@@ -143,7 +144,7 @@ class PatientView(SecureModelView):
         "consent_withdrawn_on",
     ]
     form_textareas = ("address", "next_of_kin")
-    form_overrides = {"nhs_number": NhsNumberField}
+    form_overrides = {"nhs_number": NhsNumberField, "named_gp": NamedGpField}
     form_args = {
         "nhs_number": {"validators": [valid_nhs_number, unique_nhs_number]},
         "nhs_number_status": {
@@ -170,6 +171,12 @@ class PatientView(SecureModelView):
             ]
         },
         "consent_withdrawn_on": {"validators": [not_in_future]},
+        "named_gp": {
+            "known": known_gps,
+            "practice_field": "gp_practice",
+            "description": "Pick from the practice's GPs, or type the name, e.g. Dr Anika Shah. The GP letter is "
+            "addressed to them.",
+        },
     }
     form_ajax_refs = {
         "gp_practice": lookup("name", "ods_code", filters=[f"type = '{OrganisationType.gp_practice.value}'"])

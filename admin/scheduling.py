@@ -17,6 +17,7 @@ from formats.dates import today
 from formats.numbers import record_id
 from models import (
     AvailabilityPoll,
+    Contact,
     DomainError,
     Locality,
     Meeting,
@@ -27,7 +28,7 @@ from models import (
     db,
 )
 from services import polls, scheduling
-from web.forms import AppForm, LondonDateTimeField, WholeNumberField
+from web.forms import AppForm, IdField, LondonDateTimeField, WholeNumberField
 
 #: Candidate times offered on the new-poll form.
 SLOT_INPUTS = 5
@@ -89,10 +90,19 @@ class SeriesForm(LocalityChoice):
     )
     weeks = WholeNumberField("Number of weeks", validators=[Optional()])
     teams_link = StringField("Teams link", id="series-teams")
+    #: One of the locality's members; blank: the locality's usual chair. Every meeting of the series keeps it.
+    chair_id = IdField("Chair", id="series-chair", validators=[Optional()])
 
 
 class BookForm(AppForm):
     teams_link = StringField()
+    #: One of the locality's members; blank: the locality's usual chair.
+    chair_id = IdField(validators=[Optional()])
+
+
+def chosen_chair(form) -> Contact | None:
+    """The contact the form's chair select names (None when blank: the service takes the locality's usual chair)."""
+    return in_scope(Contact, form.chair_id.data)
 
 
 class MoveForm(AppForm):
@@ -131,6 +141,7 @@ class SchedulingView(SecureView):
             "admin/scheduling/index.html",
             poll_form=poll_form or NewPollForm(formdata=None),
             series_form=series_form or SeriesForm(formdata=None, weeks=SERIES_WEEKS),
+            chairs=scheduling.members_by_locality(),
             open_polls=open_polls,
             upcoming=upcoming,
             today=today(),
@@ -153,7 +164,10 @@ class SchedulingView(SecureView):
         poll = get_or_404(AvailabilityPoll, poll_id)
         rows, counts = polls.poll_grid(poll)
         best = max(counts.values(), default=0)
-        return self.render("admin/scheduling/poll.html", poll=poll, rows=rows, counts=counts, best=best)
+        return self.render(
+            "admin/scheduling/poll.html", poll=poll, rows=rows, counts=counts, best=best,
+            members=scheduling.members_of(poll.locality), usual_chair=scheduling.standing_chair(poll.locality),
+        )  # fmt: skip
 
     @expose("/polls/<int:poll_id>/resend/<int:invitation_id>", methods=("POST",))
     def resend(self, poll_id: int, invitation_id: int):
@@ -167,9 +181,10 @@ class SchedulingView(SecureView):
     def book(self, poll_id: int, slot_id: int):
         poll = get_or_404(AvailabilityPoll, poll_id)
         slot = get_or_404(PollSlot, slot_id)
-        link = BookForm().teams_link.data or None
+        form = BookForm()
+        link, chair = form.teams_link.data or None, chosen_chair(form)
         meeting = self.perform(
-            lambda: polls.book_from_poll(poll, slot, current_user, teams_link=link),
+            lambda: polls.book_from_poll(poll, slot, current_user, teams_link=link, chair=chair),
             "Meeting booked: every member has been sent an invitation.",
         )
         return redirect(
@@ -183,7 +198,9 @@ class SchedulingView(SecureView):
 
         def book():
             first, link = when(form.first_starts_at), form.teams_link.data or None
-            return scheduling.book_weekly_series(form.locality(), first, weeks, current_user, teams_link=link)
+            return scheduling.book_weekly_series(
+                form.locality(), first, weeks, current_user, teams_link=link, chair=chosen_chair(form)
+            )
 
         booked = self.perform(book, f"{weeks} weekly meetings booked and invitations sent.")
         return redirect(url_for(".index")) if booked else self._index(series_form=form)

@@ -45,7 +45,9 @@ def seed_organisations(ctx: Context) -> None:
             org_id = _organisation(
                 ctx, label, OrganisationType.gp_practice, code, "gp-demo.nhs.net", f"{code.lower()}.admin", loc_id
             )
-            loc.practices.append({"id": org_id, "gps": [f"Dr {ctx.person()[1]}" for _ in range(rng.randint(3, 6))]})
+            # The practice's GPs, by the names their patients' records and the referrals give them.
+            people = [ctx.person() for _ in range(rng.randint(3, 6))]
+            loc.practices.append({"id": org_id, "gp_people": people, "gps": [f"Dr {g} {f}" for g, f in people]})
         loc.council_id = ctx.orgs_by_type[OrganisationType.social_services][index % 2]
         ctx.localities.append(loc)
 

@@ -120,7 +120,7 @@ def seed_patient(ctx: Context) -> None:
         postcode=postcode,
         phone=rng.choice(ctx.phones),
         gp_practice_id=practice["id"],
-        named_gp=rng.choice(practice["gps"]),
+        named_gp=rng.choice(practice["gps"]) if rng.random() < 0.92 else None,  # some referrals name no GP
         carer_details=carer,
         next_of_kin=f"{kin_given} {family}, {rng.choice(ctx.phones)}" if rng.random() < 0.75 else None,
         communication_needs=rng.choice(COMMUNICATION) if rng.random() < 0.15 else None,

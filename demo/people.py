@@ -11,7 +11,15 @@ from werkzeug.security import generate_password_hash
 
 from demo.bulk import existing_ids
 from demo.context import Context, Locality
-from demo.reference import DEMO_ACCOUNTS, DEMO_PASSWORD, MEMBERSHIP, demo_recovery_codes, demo_totp_secret
+from demo.reference import (
+    ACCREDITED_DOMAINS,
+    DEMO_ACCOUNTS,
+    DEMO_JOB_TITLES,
+    DEMO_PASSWORD,
+    MEMBERSHIP,
+    demo_recovery_codes,
+    demo_totp_secret,
+)
 from models import Contact, MeetingMember, MemberRole, OrganisationType, RecoveryCode, Role, User, db
 from services.second_factor import hash_recovery_code
 
@@ -39,8 +47,18 @@ def seed_people(ctx: Context) -> None:
             DEMO_PASSWORD, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         ),
     )
+    teams = {Role.coordinator: _team(ctx.localities[0]), Role.team_lead: "Integrated Locality Review team"}
     demo_ids = {
-        role: _user(ctx, people, email, name, role, ctx.orgs_by_code[code] if code else ctx.team_id)
+        role: _user(
+            ctx,
+            people,
+            email,
+            name,
+            role,
+            ctx.orgs_by_code[code] if code else ctx.team_id,
+            job_title=DEMO_JOB_TITLES[role],
+            team=teams.get(role),
+        )
         for email, name, role, code in DEMO_ACCOUNTS
     }
     ctx.lead_id = demo_ids[Role.team_lead]
@@ -54,7 +72,8 @@ def seed_people(ctx: Context) -> None:
         else:
             given, family = ctx.person()
             email = _email_for(given, family, index, "ilr-demo.nhs.net")
-            loc.coordinator_id = _user(ctx, people, email, f"{given} {family}", Role.coordinator, ctx.team_id)
+            loc.coordinator_id = _user(ctx, people, email, f"{given} {family}", Role.coordinator, ctx.team_id,
+                                       job_title=DEMO_JOB_TITLES[Role.coordinator], team=_team(loc))  # fmt: skip
         ctx.coordinators.append(loc.coordinator_id)
         coordinator = _contact(
             ctx, people, f"{given} {family}", "ILR coordinator", email, ctx.team_id, loc.coordinator_id
@@ -66,17 +85,21 @@ def seed_people(ctx: Context) -> None:
 
 
 def _gp_members(ctx: Context, people: _Directory, loc: Locality) -> None:
-    """A GP partner of each practice, as a contact; the first practice's chairs the meeting."""
+    """Each practice's GPs, as contacts (the named GPs a referral picks from); the first is a GP partner, who sits
+    on the meeting for the practice; the first practice's chairs it."""
     for n, practice in enumerate(loc.practices):
-        given, family = ctx.person()
-        practice["contact"] = _contact(
-            ctx,
-            people,
-            f"Dr {given} {family}",
-            "GP partner",
-            _email_for(given, family, practice["id"], "gp-demo.nhs.net"),
-            practice["id"],
-        )
+        contacts = [
+            _contact(
+                ctx,
+                people,
+                name,
+                "GP partner" if index == 0 else "GP",
+                _email_for(given, family, practice["id"], "gp-demo.nhs.net"),
+                practice["id"],
+            )
+            for index, ((given, family), name) in enumerate(zip(practice["gp_people"], practice["gps"], strict=True))
+        ]
+        practice["contact"] = contacts[0]
         loc.member_of[practice["id"]] = practice["contact"]
         if n == 0:
             loc.chair_id = practice["contact"]
@@ -94,15 +117,30 @@ def _agency_members(ctx: Context, people: _Directory, loc: Locality, index: int,
             # The demo partner sits on the first locality's meeting as its social worker.
             given, family, email, login = "Pat", "Partner", "partner@social-demo.gov.uk", demo_ids[Role.partner]
         elif index < 2 and type_ in (OrganisationType.fire_rescue, OrganisationType.housing):
-            login = _user(ctx, people, email, f"{given} {family}", Role.partner, org_id)  # more partner logins
+            login = _user(
+                ctx, people, email, f"{given} {family}", Role.partner, org_id, job_title=title
+            )  # more partners
         contact_id = _contact(ctx, people, f"{given} {family}", title, email, org_id, login)
         _member(ctx, people, loc, contact_id, role, attends)
         loc.member_of[org_id] = contact_id
         loc.owners.append((org_id, type_))
 
 
-def _user(ctx: Context, people: _Directory, email: str, name: str, role: Role, org_id: int) -> int:
-    """The account with this email: reused when already held."""
+def _team(loc: Locality) -> str:
+    return f"{loc.name} Integrated Locality Review team"
+
+
+def _secure_or_none(email: str) -> str | None:
+    """The address, when its domain may receive patient details (nhs.net, or one the demo records as accredited)."""
+    domain = email.rsplit("@", 1)[-1]
+    accredited = [d for d, _ in ACCREDITED_DOMAINS]
+    return email if domain == "nhs.net" or domain.endswith(".nhs.net") or domain in accredited else None
+
+
+def _user(ctx: Context, people: _Directory, email: str, name: str, role: Role, org_id: int, *,
+          job_title: str | None = None, team: str | None = None) -> int:  # fmt: skip
+    """The account with this email: reused when already held. Its own details (job title, team, telephone, secure
+    email) sign the letters it makes."""
     user_id = people.users_by_email.get(email)
     if user_id is None:
         user_id = people.users_by_email[email] = ctx.rows.next_id(User)
@@ -120,6 +158,10 @@ def _user(ctx: Context, people: _Directory, email: str, name: str, role: Role, o
             # Every demo account has its second factor set up, as in production (`flask demo-logins` prints it).
             totp_secret=demo_totp_secret(email),
             totp_enrolled_at=stamp["created_at"],
+            job_title=job_title,
+            team=team,
+            phone=f"01632 960{user_id % 1000:03d}",  # Ofcom's range for drama: never a real line
+            secure_email=_secure_or_none(email),
             **stamp,
         )
         if any(email == account[0] for account in DEMO_ACCOUNTS):

@@ -42,6 +42,14 @@ DEMO_ACCOUNTS = [
     ("observer@ilr-demo.nhs.net", "Oakley Observer", Role.read_only, None),
 ]
 
+#: The demo accounts' job titles, which sign the letters they make (with a telephone and their secure address).
+DEMO_JOB_TITLES = {
+    Role.coordinator: "ILR coordinator",
+    Role.team_lead: "ILR team lead",
+    Role.partner: "Senior social worker",
+    Role.read_only: "Quality and governance officer",
+}
+
 #: (name, type, code, email domain, the address that may receive patient data)
 AGENCIES = [
     (

@@ -14,9 +14,9 @@ def render_docx(log: AgencyLog, base: Path | None = None) -> bytes:
     document = word.new_document(f"Open actions: {log.agency}", base)
     word.landscape(document)
     word.paragraph(document, log.day, "As at")
-    word.table(
-        document, HEADER, [[str(v) for v in row] for row in log.rows], widths=[2.2, 1.6, 1.3, 4, 1.6, 1.3, 1.3, 1.2, 1]
-    )
+    # Shares of the landscape page: a date (25/11/1940) and an NHS number (999 000 0026) each fit on one line.
+    widths = [2.2, 1.7, 1.45, 3.5, 1.6, 1.45, 1.45, 1.2, 1.1]
+    word.table(document, HEADER, [[str(v) for v in row] for row in log.rows], widths=widths)
     if not log.rows:
         word.paragraph(document, "No open actions.")
     return word.to_bytes(document)

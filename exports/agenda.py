@@ -24,8 +24,8 @@ def render(context: MeetingContext, base: Path | None = None) -> bytes:
     document = word.new_document(f"Agenda: {context.title}", base)
     word.paragraph(document, context.when, "When")
     word.paragraph(document, context.teams_link or "To follow", "Microsoft Teams")
-    if context.chair:
-        word.paragraph(document, context.chair, "Chair")
+    word.paragraph(document, context.chair or "To be confirmed", "Chair")
+    word.paragraph(document, context.minute_taker or "The ILR coordinator", "Minutes taken by")
     word.heading(document, "Invited", 1)
     for agency, names in context.invitees.items():
         word.paragraph(document, "; ".join(names), agency)
@@ -53,5 +53,5 @@ def render(context: MeetingContext, base: Path | None = None) -> bytes:
         word.heading(document, f"{case.position}. {case.patient}", 2)
         word.paragraph(document, case.question or "Not recorded", "Question for the ILR")
         word.paragraph(document, case.reason or "Not recorded", "Reason for referral")
-        word.paragraph(document, case.care_plan or "None yet", "Care plan")
+        word.paragraph(document, case.care_plan or "No care plan yet", "Care plan")
     return word.to_bytes(document)

@@ -1,5 +1,5 @@
-"""The shared care plan as a Word document: the agencies' copy, and the patient's own in plain English and large
-print (without the notes for professionals)."""
+"""The shared care plan as a Word document: the agencies' copy, and the patient's own, addressed to them in plain
+English (without the notes for professionals), in standard or large print."""
 
 from __future__ import annotations
 
@@ -17,30 +17,32 @@ PATIENT_HEADINGS = {
     "carers_and_contacts": "Your carers and the people to contact",
     "involved": "The people you chose to involve",
 }
-#: Large print: the RNIB's clear print guidance asks for 16 point or more.
-LARGE_PRINT = Pt(16)
+#: Large print: the RNIB's clear print guidance asks for 16 point or more; headings larger still.
+LARGE_PRINT = {"Normal": 16, "Title": 26, "Heading 1": 22, "Heading 2": 18}
+#: The standard print of the patient's copy: a little larger than the agencies' 11 point, for easy reading.
+STANDARD_PRINT = {"Normal": 12, "Title": 20, "Heading 1": 16, "Heading 2": 13}
 
 
-def _large_print(document) -> None:
-    document.styles["Normal"].font.size = LARGE_PRINT
-    for name, size in (("Title", 26), ("Heading 1", 22), ("Heading 2", 18)):
-        document.styles[name].font.size = Pt(size)
+def _print_size(document, sizes: dict[str, int]) -> None:
+    for name, size in sizes.items():
+        word.font_size(document.styles[name], Pt(size))
 
 
-def render(context: CarePlanContext, base=None, *, for_patient: bool = False) -> bytes:
+def render(context: CarePlanContext, base=None, *, for_patient: bool = False, large_print: bool = False) -> bytes:
     """The plan: who it is for, its version, each section, the goals, the agencies' actions."""
     if for_patient:
-        return _render_for_patient(context, base)
+        return _render_for_patient(context, base, large_print)
     document = word.new_document(f"Shared care plan: {context.patient}", base)
     word.paragraph(document, context.nhs_number or "Not recorded", "NHS number")
     word.paragraph(document, context.born, "Date of birth")
     word.paragraph(document, context.gp_practice or "Not recorded", "GP practice")
+    word.paragraph(document, context.named_gp, "Named GP")
     word.paragraph(document, context.version, "Version")
     if context.agreed:
         word.paragraph(
             document,
-            f"{context.agreed_by}, "
-            + (f"with {context.agreed_with}" if context.agreed_with else "with whom not recorded"),
+            (context.agreed_by or "Not recorded")
+            + (f", with {context.agreed_with}" if context.agreed_with else ", with whom not recorded"),
             "Agreed by",
         )
     word.paragraph(document, context.review_on or "Not set", "Review date")
@@ -50,13 +52,13 @@ def render(context: CarePlanContext, base=None, *, for_patient: bool = False) ->
         word.heading(document, label, 1)
         word.paragraph(document, context.text[name] or "Not recorded")
         if name == "what_matters":
-            _goals(document, context, "Goals, in my own words")
+            _goals(document, context)
             _support(document, context, context.headings["support_by_agency"])
     return word.to_bytes(document)
 
 
-def _goals(document, context: CarePlanContext, title: str) -> None:
-    word.heading(document, title, 1)
+def _goals(document, context: CarePlanContext) -> None:
+    word.heading(document, "Goals, in my own words", 1)
     if not context.goals:
         word.paragraph(document, "No goals recorded yet.")
         return
@@ -68,43 +70,82 @@ def _goals(document, context: CarePlanContext, title: str) -> None:
     )
 
 
-def _support(document, context: CarePlanContext, title: str, plain: bool = False) -> None:
+def _support(document, context: CarePlanContext, title: str) -> None:
     word.heading(document, title, 1)
     if context.text["support_by_agency"]:
         word.paragraph(document, context.text["support_by_agency"])
     if not context.support:
-        word.paragraph(document, "No open actions." if not plain else "Nothing is waiting to be done.")
+        word.paragraph(document, "No open actions.")
     for agency, lines in context.support.items():
         word.heading(document, agency, 2)
-        if plain:
-            for line in lines:
-                word.paragraph(document, f"{line.description} (by {line.due})")
-        else:
-            word.table(
-                document,
-                ["Action", "Person", "Due", "Status"],
-                [[a.description, a.owner_person, a.due, a.status] for a in lines],
-                widths=[8, 3.4, 2.8, 2.8],
-            )
+        word.table(
+            document,
+            ["Action", "Person", "Due", "Status"],
+            [[a.description, a.owner_person, a.due, a.status] for a in lines],
+            widths=[8, 3.4, 2.8, 2.8],
+        )
 
 
-def _render_for_patient(context: CarePlanContext, base) -> bytes:
-    """Plain English, large print, and nothing meant only for the professionals."""
-    document = word.new_document(f"Your care plan, {context.patient}", base)
-    _large_print(document)
+def _render_for_patient(context: CarePlanContext, base, large_print: bool) -> bytes:
+    """Addressed to the person by the name they write, in plain English, and nothing meant only for the
+    professionals; large print when asked."""
+    document = word.new_document("Your care and support plan", base)
+    _print_size(document, LARGE_PRINT if large_print else STANDARD_PRINT)
+    word.paragraph(document, context.written_name, "For")
     word.paragraph(
         document,
-        "This is the plan you made with the team. It says what matters to you and who is helping. "
+        "This is the plan you made with the team. It says what matters to you, your goals, and who is helping you. "
         "Everyone who helps you works to the same plan.",
     )
-    word.paragraph(document, context.version, "This plan")
-    word.paragraph(document, context.review_on or "to be agreed", "We will look at it again on")
+    if context.agreed:
+        word.paragraph(
+            document, f"This is version {context.number} of your plan. You agreed it on {context.agreed_on}."
+        )
+    else:
+        word.paragraph(document, f"This is version {context.number} of your plan. It is still a draft.")
+    word.paragraph(document, context.review_on or "a date we will agree with you", "We will look at it again on")
     for name, heading in PATIENT_HEADINGS.items():
         if name == "support_by_agency":
             continue
         word.heading(document, heading, 1)
         word.paragraph(document, context.text[name] or "Nothing written yet.")
         if name == "what_matters":
-            _goals(document, context, "Your goals")
-            _support(document, context, PATIENT_HEADINGS["support_by_agency"], plain=True)
+            _patient_goals(document, context)
+            _patient_support(document, context)
+    _who_to_contact(document, context)
     return word.to_bytes(document)
+
+
+def _patient_goals(document, context: CarePlanContext) -> None:
+    """One paragraph a goal, in the print size of the copy (a table's small print would undo large print)."""
+    word.heading(document, "Your goals", 1)
+    if not context.goals:
+        word.paragraph(document, "You have not set any goals yet.")
+    for goal in context.goals:
+        when = f"By {goal.target}" if goal.target else "No date set"
+        word.paragraph(document, f"{goal.description.rstrip('. ')}. {when}. How it is going: {goal.status.lower()}.")
+
+
+def _patient_support(document, context: CarePlanContext) -> None:
+    word.heading(document, PATIENT_HEADINGS["support_by_agency"], 1)
+    if context.text["support_by_agency"]:
+        word.paragraph(document, context.text["support_by_agency"])
+    if not context.support:
+        word.paragraph(document, "Nothing is waiting to be done.")
+    for agency, lines in context.support.items():
+        word.heading(document, agency, 2)
+        for line in lines:
+            who = f"{line.owner_person} will do this" if line.owner_person else "They will do this"
+            word.paragraph(document, f"{line.description.rstrip('. ')}. {who} by {line.due}.")
+
+
+def _who_to_contact(document, context: CarePlanContext) -> None:
+    """Who to ask about the plan: the person who made this copy, with the details they keep."""
+    contact = context.contact
+    if contact is None:
+        return
+    word.heading(document, "If you have questions about your plan", 1)
+    how = " or ".join(filter(None, [f"phone {contact.phone}" if contact.phone else "",
+                                    f"email {contact.secure_email}" if contact.secure_email else ""]))  # fmt: skip
+    who = ", ".join(filter(None, [contact.name, contact.role, contact.team]))
+    word.paragraph(document, f"Please contact {who}" + (f": {how}." if how else "."))

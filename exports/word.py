@@ -36,6 +36,121 @@ def clean(text) -> str:
     return _CONTROL.sub("", unicodedata.normalize("NFC", str(text))).replace("\r\n", "\n").replace("\r", "\n")
 
 
+# --- right-to-left text ---------------------------------------------------------------------------
+#: Unicode's strong bidirectional classes: R (Hebrew...) and AL (Arabic...) run right to left, L left to right;
+#: everything else (spaces, digits, punctuation) takes the direction around it.
+RIGHT_TO_LEFT = {"R", "AL"}
+
+
+def _strong(character: str) -> bool | None:
+    """True for a strong right-to-left character, False for a strong left-to-right one, None for a weak or neutral."""
+    kind = unicodedata.bidirectional(character)
+    return True if kind in RIGHT_TO_LEFT else False if kind == "L" else None
+
+
+def is_right_to_left(text: str) -> bool:
+    """Whether the text's first strong character is right-to-left (so a paragraph of it reads right to left)."""
+    return next((s for s in map(_strong, text) if s is not None), False)
+
+
+#: The left-to-right mark: invisible, strongly left to right.
+LRM = "\u200e"
+#: A number written in groups ("999 000 0026"): after right-to-left text, Unicode's algorithm would show the groups
+#: in reverse order ("0026 000 999") unless a left-to-right mark goes first.
+_SPACED_NUMBER = re.compile(r"(?<![\d\u200e])\d+(?: \d+)+")
+
+
+def keep_numbers_in_order(line: str) -> str:
+    """A line holding right-to-left text, with a left-to-right mark before each grouped number (an NHS number)."""
+    if not any(_strong(c) for c in line):
+        return line
+    return _SPACED_NUMBER.sub(lambda found: LRM + found.group(0), line)
+
+
+def direction_runs(text: str) -> list[tuple[str, bool]]:
+    """The text cut where its direction changes: (piece, right_to_left). A digit after left-to-right text is left
+    to right; a neutral (a space, a bracket, another digit) between two characters of one direction takes it; at an
+    edge or between two directions it takes the paragraph's, as Unicode's bidirectional algorithm resolves them."""
+    strong = [_strong(c) for c in text]
+    last = None
+    for index, character in enumerate(text):
+        if strong[index] is not None:
+            last = strong[index]
+        elif last is False and unicodedata.bidirectional(character) == "EN":
+            strong[index] = False  # a European number after left-to-right text is left to right (rule W7)
+    base = is_right_to_left(text)
+    after: list[bool | None] = [None] * len(text)
+    following = None
+    for index in range(len(text) - 1, -1, -1):
+        after[index] = following = strong[index] if strong[index] is not None else following
+    pieces: list[tuple[str, bool]] = []
+    before = None
+    for index, character in enumerate(text):
+        if strong[index] is not None:
+            before = direction = strong[index]
+        else:
+            direction = before if before is not None and before == after[index] else base
+        if pieces and pieces[-1][1] == direction:
+            pieces[-1] = (pieces[-1][0] + character, direction)
+        else:
+            pieces.append((character, direction))
+    return pieces
+
+
+#: What follows w:bidi in a paragraph's properties (ECMA-376 order): it is inserted before the first of them.
+_AFTER_BIDI = ("w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
+               "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+               "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")  # fmt: skip
+#: What follows w:szCs in a run's properties.
+_AFTER_SZ_CS = ("w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign", "w:rtl", "w:cs",
+                "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath")  # fmt: skip
+
+
+def _paragraph_direction(p, text: str) -> None:
+    """A paragraph whose first strong character is right-to-left is laid out right to left (w:bidi)."""
+    if is_right_to_left(text):
+        properties = p.get_or_add_pPr()
+        if properties.find(qn("w:bidi")) is None:
+            properties.insert_element_before(OxmlElement("w:bidi"), *_AFTER_BIDI)
+
+
+def _run_properties(run_pr, *, bold: bool, right_to_left: bool, size=None) -> None:
+    """Bold, a size (for every script) and the right-to-left mark, in the order Word's schema wants them."""
+    if bold:
+        run_pr.get_or_add_b()
+        if right_to_left:
+            run_pr.get_or_add_bCs()
+    if size is not None:
+        run_pr.get_or_add_sz().val = size
+        cs_size = OxmlElement("w:szCs")
+        cs_size.set(qn("w:val"), str(int(size.pt * 2)))
+        run_pr.insert_element_before(cs_size, *_AFTER_SZ_CS)
+    if right_to_left:
+        run_pr.get_or_add_rtl()
+
+
+def write(paragraph, text, *, bold: bool = False, size=None) -> None:
+    """Add text to a paragraph, kept safe (`clean`): a run for each stretch of one direction, right-to-left ones
+    marked w:rtl; line breaks kept. The caller sets the paragraph's direction (`direct`) once it holds all its text."""
+    lines = clean(text).split("\n")
+    for number, line in enumerate(lines):
+        run = None
+        for piece, right_to_left in direction_runs(keep_numbers_in_order(line)) or [("", False)]:
+            run = OxmlElement("w:r")
+            _run_properties(run.get_or_add_rPr(), bold=bold, right_to_left=right_to_left, size=size)
+            if not len(run.rPr):
+                run.remove(run.rPr)
+            run.text = piece
+            paragraph._p.append(run)
+        if number < len(lines) - 1:
+            run.add_br()
+
+
+def direct(paragraph) -> None:
+    """Mark the paragraph right to left when its first strong character is (its text as written so far)."""
+    _paragraph_direction(paragraph._p, "".join(paragraph._p.itertext()))
+
+
 #: Table text is a little smaller than body text, so dates and NHS numbers fit their columns.
 TABLE_TEXT = Pt(9)
 
@@ -57,7 +172,7 @@ def _ensure_styles(document) -> None:
         style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         style.base_style = styles["Normal"]
         style.font.bold = True
-        style.font.size = Pt({"Title": 20, "Heading 1": 16, "Heading 2": 13, "Heading 3": 11}[name])
+        font_size(style, Pt({"Title": 20, "Heading 1": 16, "Heading 2": 13, "Heading 3": 11}[name]))
         style.font.color.rgb = RGBColor(0x00, 0x30, 0x87)
         style.paragraph_format.space_before = Pt(12)
         style.paragraph_format.keep_with_next = True
@@ -80,6 +195,17 @@ def _ensure_styles(document) -> None:
         table_pr.append(borders)
     if "List Bullet" not in names:
         styles.add_style("List Bullet", WD_STYLE_TYPE.PARAGRAPH).base_style = styles["Normal"]
+
+
+def font_size(style, size) -> None:
+    """A style's text size for every script: w:sz, and w:szCs, which right-to-left text is shown at."""
+    style.font.size = size
+    run_pr = style.element.get_or_add_rPr()
+    for old in run_pr.findall(qn("w:szCs")):
+        run_pr.remove(old)
+    cs_size = OxmlElement("w:szCs")
+    cs_size.set(qn("w:val"), str(int(size.pt * 2)))
+    run_pr.insert_element_before(cs_size, *_AFTER_SZ_CS)
 
 
 def _field(paragraph, instruction: str) -> None:
@@ -140,7 +266,7 @@ def new_document(title: str, base: Path | bytes | None = None):
     if first is not None and first.tag == qn("w:p") and not "".join(first.itertext()).strip():
         body.remove(first)
     document._ilr_style_ids = {s.name: s.style_id for s in document.styles}
-    styled(document.add_paragraph(clean(title)), document, "Title")
+    _text_paragraph(document, title, "Title")
     return document
 
 
@@ -150,20 +276,30 @@ def styled(paragraph, document, name: str):
     return paragraph
 
 
+def _text_paragraph(document, text: str, style: str):
+    para = document.add_paragraph()
+    write(para, text)
+    direct(para)
+    return styled(para, document, style)
+
+
 def heading(document, text: str, level: int = 1):
-    return styled(document.add_paragraph(clean(text)), document, f"Heading {level}")
+    return _text_paragraph(document, text, f"Heading {level}")
 
 
 def paragraph(document, text: str | None, label: str | None = None):
-    """A paragraph, with an optional bold label; line breaks in the text are kept."""
+    """A paragraph, with an optional bold label; line breaks in the text are kept.
+
+    A label never stands alone: with no text (None, "" or only spaces) the labelled paragraph is left out and None
+    returned, so a document never prints "Chair:" with nothing after it. A renderer that wants the gap said in
+    words passes the words ("Not recorded")."""
+    if label and not clean(text).strip():
+        return None
     para = document.add_paragraph()
     if label:
-        para.add_run(clean(label) + ": ").bold = True
-    lines = clean(text).split("\n") if text else [""]
-    for n, line in enumerate(lines):
-        run = para.add_run(line)
-        if n < len(lines) - 1:
-            run.add_break()
+        write(para, clean(label) + ": ", bold=True)
+    write(para, text or "")
+    direct(para)
     return para
 
 
@@ -192,23 +328,17 @@ def _cell(text: str, width: int | None, bold: bool = False):
     spacing.set(qn("w:after"), "0")
     para_pr.append(spacing)
     para.append(para_pr)
-    run = OxmlElement("w:r")
-    run_pr = OxmlElement("w:rPr")
-    if bold:
-        run_pr.append(OxmlElement("w:b"))
-    for tag in ("w:sz", "w:szCs"):  # szCs: right-to-left text is the same size
-        size = OxmlElement(tag)
-        size.set(qn("w:val"), str(int(TABLE_TEXT.pt * 2)))
-        run_pr.append(size)
-    run.append(run_pr)
-    for n, line in enumerate(clean(text).split("\n")):
-        if n:
-            run.append(OxmlElement("w:br"))
-        piece = OxmlElement("w:t")
-        piece.set(qn("xml:space"), "preserve")
-        piece.text = line
-        run.append(piece)
-    para.append(run)
+    lines = clean(text).split("\n")
+    for number, line in enumerate(lines):
+        run = None
+        for piece, right_to_left in direction_runs(keep_numbers_in_order(line)) or [("", False)]:
+            run = OxmlElement("w:r")
+            _run_properties(run.get_or_add_rPr(), bold=bold, right_to_left=right_to_left, size=TABLE_TEXT)
+            run.text = piece
+            para.append(run)
+        if number < len(lines) - 1:
+            run.add_br()
+    _paragraph_direction(para, clean(text))
     cell.append(para)
     return cell
 

@@ -103,6 +103,11 @@ class Patient(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
         return f"{self.family_name.upper()}, {self.given_name}"
 
     @property
+    def written_name(self) -> str:
+        """The name as the person would write it, for what is addressed to them: "Ada Lovelace"."""
+        return f"{self.given_name} {self.family_name}"
+
+    @property
     def contact_barrier(self) -> str | None:
         """Why nothing more is sent or shared about the patient (DESIGN.md §3), or None when it may be."""
         if self.date_of_death is not None:

@@ -120,6 +120,13 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: Who the organisation's identity provider says this is, bound at the first sign-in through it.
     oidc_issuer: Mapped[str | None] = mapped_column(String(300))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    #: The person's own details, kept on their "Your details" page: the letters they generate are signed with them.
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    #: The team named under their signature; blank: their organisation's name.
+    team: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    #: Where replies about patients may come (a secure address: services.outbox.is_secure_address).
+    secure_email: Mapped[str | None] = mapped_column(String(254))
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(

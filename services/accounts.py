@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from dataclasses import dataclass
 from functools import cache
 
 from flask import current_app
@@ -23,6 +25,7 @@ from models import (
 )
 from security.passwords import password_problem
 from services import audit
+from services.outbox import is_secure_address
 from services.sessions import end_all_sessions
 
 #: The ILR team's own organisation: new accounts belong to it unless told otherwise.
@@ -136,3 +139,73 @@ def record_failed_sign_in(email: str, user: User | None, why: str | None = None)
 def record_sign_out(user: User) -> None:
     audit.record(AuditAction.sign_out, user_id=user.id)
     db.session.flush()
+
+
+# --- a person's own details: what the letters they generate are signed with ---------------------------------
+
+#: A telephone number as people write one: digits, spaces, brackets, hyphens, a leading +, an extension.
+PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{4,28}[0-9](\s*(ext\.?|x)\s*[0-9]{1,6})?$", re.IGNORECASE)
+#: The details each person keeps on their "Your details" page, with their longest lengths (the columns').
+OWN_DETAILS = {"job_title": 200, "team": 200, "phone": 40, "secure_email": 254}
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """Who signs a letter: the person generating it, from their own account details. A detail they have not given
+    is "" and left out of the signature."""
+
+    name: str
+    #: Their job title, else their role in the tool ("Coordinator").
+    role: str
+    #: Their team, else their organisation's name.
+    team: str
+    phone: str
+    secure_email: str
+
+    @property
+    def lines(self) -> list[str]:
+        """The signature block, line by line, without the details not given."""
+        contact = [f"Telephone: {self.phone}" if self.phone else "",
+                   f"Secure email: {self.secure_email}" if self.secure_email else ""]  # fmt: skip
+        return [line for line in (self.name, self.role, self.team, *contact) if line]
+
+
+def signatory(user: User) -> Signatory:
+    return Signatory(
+        name=user.name,
+        role=user.job_title or user.role.label,
+        team=user.team or (user.organisation.name if user.organisation else ""),
+        phone=user.phone or "",
+        secure_email=user.secure_email or "",
+    )
+
+
+def missing_details(user: User) -> str:
+    """What the person has not yet given of what their letters are signed with, in words ("telephone and secure
+    email"), or "" when nothing is missing."""
+    words = {"job_title": "job title", "phone": "telephone", "secure_email": "secure email"}
+    missing = [said for name, said in words.items() if not getattr(user, name)]
+    return " and ".join(filter(None, [", ".join(missing[:-1]), missing[-1]])) if missing else ""
+
+
+def update_own_details(user: User, details: dict[str, str | None]) -> User:
+    """A person's own job title, team, telephone and secure email (for the letters they sign), audited. The secure
+    email must be an address that may receive patient details: replies to a letter name the patient."""
+    for name, limit in OWN_DETAILS.items():
+        value = (details.get(name) or "").strip() or None
+        if value and len(value) > limit:
+            raise DomainError(f"Keep each detail to {limit} characters.")
+        if name == "phone" and value and not PHONE.match(value):
+            raise DomainError("Enter the telephone number as digits, for example 01634 123456 or 01634 123456 ext 205.")
+        if name == "secure_email" and value:
+            value = value.lower()
+            if not is_secure_address(value):
+                raise DomainError(
+                    f"{value} is not a secure address for patient details: give your nhs.net address (or another "
+                    "address on a domain accredited to the NHS secure email standard)."
+                )
+        if getattr(user, name) != value:
+            setattr(user, name, value)
+    with audit.reason(f"Own details updated by {user.name}"):
+        db.session.flush()
+    return user

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from exports.word import safe_filename
 from formats.dates import LONDON, format_date
+from formats.names import salutation
 from formats.nhs import format_nhs_number
-from models import Action, ActionStatus, AgendaItem, CarePlan, CaseStatus, Meeting, Referral, db
+from models import Action, ActionStatus, AgendaItem, CarePlan, CaseStatus, Meeting, OnwardReferral, Referral, User, db
+from services.accounts import Signatory, signatory
 from services.care_plans import PLAN_FIELDS
+from services.meeting_documents import OnwardLine, onward_line
 
 
 @dataclass
@@ -38,7 +41,9 @@ class PlanAction:
 
 @dataclass
 class CarePlanContext:
+    #: The name as screens show it ("ASHDOWN, Margaret"), and as the person would write it ("Margaret Ashdown").
     patient: str
+    written_name: str
     nhs_number: str
     born: str
     address: str
@@ -61,24 +66,36 @@ class CarePlanContext:
     support: dict[str, list[PlanAction]]
     filename_stem: str
     patient_id: int
+    #: Who made the document: the patient's copy names them as the person to contact.
+    contact: Signatory | None = None
 
 
 @dataclass
 class GpLetterContext:
     plan: CarePlanContext
-    #: The practice's name and postal address lines.
+    #: The practice's name and postal address lines ("" and [] when the patient has no practice recorded).
     practice: str
     practice_address: list[str]
+    #: The named GP as recorded ("Dr Anika Shah"), "" when none is: the letter then goes to the practice.
+    addressee: str
+    #: Who "Dear ..." greets: "Dr Shah", else "colleagues at Riverside Surgery", else "colleague".
     dear: str
     date: str
+    #: What the letter is about: the patient's name, date of birth and NHS number (3-3-4).
+    subject: str
     #: The referrer's question for the ILR (the latest referral's), and who asked it.
     question: str
     referrer: str
-    #: The latest case discussion: the meeting, what was discussed, and the recommendations.
+    #: The latest case discussion: the meeting, what was discussed, the meeting's answer and its decisions.
     meeting: str
     discussion: str
-    recommendations: str
+    outcome: str
+    decisions: str
+    #: The person generating the letter, who signs it.
+    signatory: Signatory
     actions: list[PlanAction] = field(default_factory=list)
+    #: Onward referrals and signposting made for the case (at that discussion, or in the same episode).
+    onward: list[OnwardLine] = field(default_factory=list)
 
 
 def _actions(plan: CarePlan) -> list[Action]:
@@ -106,8 +123,8 @@ def _line(action: Action) -> PlanAction:
     )
 
 
-def care_plan_context(plan: CarePlan) -> CarePlanContext:
-    """Everything a care-plan document shows, as plain text."""
+def care_plan_context(plan: CarePlan, by: User | None = None) -> CarePlanContext:
+    """Everything a care-plan document shows, as plain text; `by` is who makes it (the patient's copy's contact)."""
     patient = plan.patient
     support: dict[str, list[PlanAction]] = {}
     for action in sorted(_actions(plan), key=lambda a: (a.owner_organisation.name, a.due_on, a.id)):
@@ -120,6 +137,7 @@ def care_plan_context(plan: CarePlan) -> CarePlanContext:
     )
     return CarePlanContext(
         patient=patient.display_name,
+        written_name=patient.written_name,
         nhs_number=format_nhs_number(patient.nhs_number) or "",
         born=format_date(patient.date_of_birth),
         address=", ".join(filter(None, [patient.address, patient.postcode])),
@@ -143,11 +161,34 @@ def care_plan_context(plan: CarePlan) -> CarePlanContext:
         support=support,
         filename_stem=safe_filename(f"care-plan-{patient.family_name}-v{plan.number}"),
         patient_id=patient.id,
+        contact=signatory(by) if by is not None else None,
     )
 
 
-def gp_letter_context(plan: CarePlan, on) -> GpLetterContext:
-    """The GP's outcome letter: the referrer's question answered, what was discussed, recommendations, actions."""
+def _onward_for(plan: CarePlan, item: AgendaItem | None) -> list[OnwardLine]:
+    """The onward referrals and signposting made for the case: agreed at its latest discussion, or in its episode."""
+    episode_id = item.episode_id if item is not None and item.episode_id else plan.episode_id
+    made_for = [OnwardReferral.agenda_item_id == item.id] if item is not None else []
+    if episode_id is not None:
+        made_for.append(OnwardReferral.episode_id == episode_id)
+    if not made_for:
+        return []
+    referrals = db.session.scalars(
+        select(OnwardReferral)
+        .where(OnwardReferral.patient_id == plan.patient_id, OnwardReferral.archived_at.is_(None), or_(*made_for))
+        .order_by(OnwardReferral.referred_on, OnwardReferral.id)
+    )
+    return [onward_line(r) for r in referrals]
+
+
+def _dear(named_gp: str | None, practice: str) -> str:
+    """The named GP by title and family name; else the practice's clinicians; else one colleague."""
+    return salutation(named_gp) or (f"colleagues at {practice}" if practice else "colleague")
+
+
+def gp_letter_context(plan: CarePlan, on, by: User) -> GpLetterContext:
+    """The GP's outcome letter, signed by `by`: the referrer's question answered, what was discussed and decided, the
+    actions and who owns them, the onward referrals and signposting, and the care plan's state."""
     context = care_plan_context(plan)
     patient = plan.patient
     practice = patient.gp_practice
@@ -163,12 +204,16 @@ def gp_letter_context(plan: CarePlan, on) -> GpLetterContext:
         .order_by(Meeting.starts_at.desc())
     ).first()
     address = (practice.postal_address or "").split("\n") if practice and practice.postal_address else []
+    practice_name = practice.name if practice else ""
+    number = context.nhs_number or "not recorded"
     return GpLetterContext(
         plan=context,
-        practice=practice.name if practice else "",
+        practice=practice_name,
         practice_address=[line.strip() for line in address if line.strip()],
-        dear=patient.named_gp or "Doctor",
+        addressee=(patient.named_gp or "").strip(),
+        dear=_dear(patient.named_gp, practice_name),
         date=format_date(on),
+        subject=f"{patient.written_name}, date of birth {context.born}, NHS number {number}",
         question=(referral.question or referral.reason or "") if referral else "",
         referrer=referral.referrer_name if referral else "",
         meeting=(
@@ -177,6 +222,9 @@ def gp_letter_context(plan: CarePlan, on) -> GpLetterContext:
             else ""
         ),
         discussion="\n".join(filter(None, [item.summary, item.discussion])) if item else "",
-        recommendations="\n".join(filter(None, [item.outcome, item.decisions])) if item else "",
+        outcome=(item.outcome or "") if item else "",
+        decisions=(item.decisions or "") if item else "",
+        signatory=signatory(by),
         actions=[line for lines in context.support.values() for line in lines],
+        onward=_onward_for(plan, item),
     )

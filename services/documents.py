@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from exports import action_log, agency_log, agenda, care_plan, gp_letter, kpi_report, minutes
 from formats.dates import today
+from formats.names import salutation
 from models import (
     AuditAction,
     BaseDocument,
@@ -32,6 +33,7 @@ from models import (
     db,
 )
 from services import agency_logs, audit
+from services.accounts import signatory
 from services.care_plan_documents import care_plan_context, gp_letter_context
 from services.kpis.records import record_sheet_rows
 from services.kpis.report import Report
@@ -212,10 +214,11 @@ def send_planned(plan: SendPlan, meeting: Meeting, by: User) -> SendReport:
             subject, body = f"Your actions from {meeting}", f"Please find {delivery.what} from the meeting attached."
         else:
             subject, body = f"{plan.kind.label}: {meeting}", f"Please find {delivery.what} attached."
+        signed = "\n".join(signatory(by).lines)
         queue_email(
             delivery.address,
             subject,
-            f"Dear {delivery.to},\n\n{body}\n\nILR Coordinator",
+            f"Dear {delivery.to},\n\n{body}\n\n{signed}",
             purpose=plan.kind.value,
             contains_patient_data=True,
             meeting=meeting,
@@ -263,18 +266,20 @@ def _record(kind: DocumentKind, filename: str, content: bytes, by: User, patient
     return Generated(record, content)
 
 
-def generate_care_plan(plan: CarePlan, by: User, *, for_patient: bool = False) -> Generated:
-    """The care plan (.docx), or the patient's own copy; recorded and audited."""
-    context = care_plan_context(plan)
-    content = care_plan.render(context, base_document(), for_patient=for_patient)
+def generate_care_plan(plan: CarePlan, by: User, *, for_patient: bool = False, large_print: bool = False) -> Generated:
+    """The care plan (.docx), or the patient's own copy (in large print when asked); recorded and audited."""
+    context = care_plan_context(plan, by)
+    content = care_plan.render(context, base_document(), for_patient=for_patient, large_print=large_print)
     kind = DocumentKind.care_plan_patient if for_patient else DocumentKind.care_plan
-    filename = f"{context.filename_stem}{'-patient-copy' if for_patient else ''}.docx"
-    return _record(kind, filename, content, by, plan.patient_id, f"{kind.label}, version {plan.number}")
+    suffix = ("-patient-copy" + ("-large-print" if large_print else "")) if for_patient else ""
+    what = kind.label + (", large print" if for_patient and large_print else "")
+    return _record(kind, f"{context.filename_stem}{suffix}.docx", content, by, plan.patient_id,
+                   f"{what}, version {plan.number}")  # fmt: skip
 
 
 def generate_gp_letter(plan: CarePlan, by: User) -> Generated:
-    """The GP's outcome letter about a care-plan version; recorded and audited."""
-    context = gp_letter_context(plan, today())
+    """The GP's outcome letter about a care-plan version, signed by `by`; recorded and audited."""
+    context = gp_letter_context(plan, today(), by)
     content = gp_letter.render(context, base_document())
     filename = f"{context.plan.filename_stem.replace('care-plan', 'gp-letter')}.docx"
     return _record(DocumentKind.gp_letter, filename, content, by, plan.patient_id,
@@ -306,11 +311,13 @@ def send_to_gp(plan: CarePlan, by: User) -> CarePlanShare:
         raise DomainError(barrier)
     patient, practice = plan.patient, plan.patient.gp_practice
     letter, attached = generate_gp_letter(plan, by), generate_care_plan(plan, by)
+    dear = salutation(patient.named_gp) or f"colleagues at {practice.name}"
+    signed = "\n".join(signatory(by).lines)
     email = queue_email(
         practice.secure_email,
         f"ILR outcome and care plan v{plan.number}: {patient.display_name}",
-        f"Dear {patient.named_gp or 'Doctor'},\n\nPlease find attached the Integrated Locality Review outcome letter "
-        f"and the shared care plan (version {plan.number}) for {patient.display_name}.\n\nILR Coordinator",
+        f"Dear {dear},\n\nPlease find attached the Integrated Locality Review outcome letter "
+        f"and the shared care plan (version {plan.number}) for {patient.written_name}.\n\nYours sincerely,\n\n{signed}",
         purpose="gp_feedback",
         contains_patient_data=True,
         patient=patient,

@@ -12,8 +12,22 @@ from sqlalchemy.orm import selectinload
 from exports.word import safe_filename
 from formats.dates import LONDON, format_date, format_datetime
 from formats.nhs import format_nhs_number
-from models import Action, AgendaItem, Attendance, AttendanceStatus, CaseStatus, Contact, Meeting, Patient, db
+from models import (
+    Action,
+    AgendaItem,
+    Attendance,
+    AttendanceStatus,
+    CaseStatus,
+    Contact,
+    Meeting,
+    OnwardMethod,
+    OnwardOutcome,
+    OnwardReferral,
+    Patient,
+    db,
+)
 from services.meeting_room import case_contexts
+from services.onward import referrals_agreed_at
 from services.scheduling import members_of
 
 #: The attendance register's columns, in the order a reader expects them.
@@ -34,6 +48,45 @@ class MeetingAction:
     due: str
     status: str
     owner_organisation_id: int
+
+
+@dataclass
+class OnwardLine:
+    """An onward referral or signposting made for a case, as the minutes and the GP letter print it."""
+
+    service: str
+    #: Why (the reason given), "" when none was.
+    reason: str
+    referred_on: str
+    #: Signposting (advice to the patient or carer) awaits no outcome; a referral does.
+    signposted: bool
+    #: How the referral was sent ("Secure email"), "" for signposting or when not recorded.
+    how: str
+    #: "Waiting", "Accepted on 02/12/2026"...; "" for signposting.
+    outcome: str
+
+
+def onward_line(referral: OnwardReferral) -> OnwardLine:
+    signposted = referral.method == OnwardMethod.signposted
+    outcome = referral.outcome.label
+    if referral.outcome != OnwardOutcome.waiting and referral.outcome_on:
+        outcome += f" on {format_date(referral.outcome_on)}"
+    return OnwardLine(
+        service=referral.service,
+        reason=referral.reason or "",
+        referred_on=format_date(referral.referred_on),
+        signposted=signposted,
+        how="" if signposted or referral.method is None else referral.method.label,
+        outcome="" if signposted else outcome,
+    )
+
+
+def chair_of(meeting: Meeting) -> str:
+    """The chair as the documents name them: "Dr Asha Rao (Riverside Surgery)", "" when none is chosen yet."""
+    chair = meeting.chair
+    if chair is None:
+        return ""
+    return f"{chair.name} ({chair.organisation.name})" if chair.organisation else chair.name
 
 
 @dataclass
@@ -64,6 +117,8 @@ class Case:
     actions: list[MeetingAction] = field(default_factory=list)
     #: The patient's actions still open from earlier meetings (or agreed outside one), earliest due first.
     carried: list[MeetingAction] = field(default_factory=list)
+    #: Onward referrals and signposting agreed in this case's discussion, in the order they were made.
+    onward: list[OnwardLine] = field(default_factory=list)
 
 
 @dataclass
@@ -73,6 +128,7 @@ class MeetingContext:
     when: str
     day: str
     teams_link: str
+    #: The chair with their organisation, "" until one is chosen; the minute-taker, "" until minutes are recorded.
     chair: str
     minute_taker: str
     status: str
@@ -123,6 +179,7 @@ def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingCon
     ).all()
     start = meeting.starts_at.astimezone(LONDON)
     contexts = case_contexts(meeting, items)
+    onward = referrals_agreed_at([item.id for item in items])
     cases = []
     for item in items:
         patient, context = item.patient, contexts[item.id]
@@ -151,6 +208,7 @@ def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingCon
                 decisions=item.decisions or "",
                 actions=[_meeting_action(a, name, number) for a in agreed],
                 carried=[_meeting_action(a, name, number) for a in context.earlier_actions],
+                onward=[onward_line(r) for r in onward[item.id]],
             )
         )
     invitees: dict[str, list[str]] = {}
@@ -172,7 +230,7 @@ def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingCon
         when=f"{format_datetime(meeting.starts_at)} to {(start + timedelta(minutes=meeting.duration_minutes)):%H:%M}",
         day=format_date(meeting.starts_at),
         teams_link=meeting.teams_link or "",
-        chair=meeting.chair.name if meeting.chair else "",
+        chair=chair_of(meeting),
         minute_taker=meeting.minute_taker.name if meeting.minute_taker else "",
         status=meeting.status.label,
         cases=cases,

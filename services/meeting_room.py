@@ -32,6 +32,7 @@ from models import (
 )
 from services import audit
 from services.calendar import bank_holidays
+from services.scheduling import chair_for
 from services.settings import AGENDA_CUTOFF, get_setting
 
 
@@ -318,6 +319,21 @@ def add_action(
     with audit.reason(f"Action agreed at the meeting, recorded by {by.name}"):
         db.session.flush()
     return action
+
+
+def change_chair(meeting: Meeting, chair: Contact | None, by: User) -> Meeting:
+    """Who chairs the meeting: one of its members (the minute-taker stays whoever records the minutes). A held
+    meeting's chair can still be corrected; a cancelled one's cannot."""
+    if meeting.status == MeetingStatus.cancelled:
+        raise DomainError("This meeting was cancelled.")
+    if chair is None:
+        raise DomainError("Choose the chair from the meeting's members.")
+    chair = chair_for(meeting.locality, chair)
+    if meeting.chair_id != chair.id:
+        with audit.reason(f"Chair changed to {chair.name} by {by.name}"):
+            meeting.chair = chair
+            db.session.flush()
+    return meeting
 
 
 def mark_held(meeting: Meeting, by: User) -> None:

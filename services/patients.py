@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from formats.dates import today
 from formats.nhs import format_nhs_number, nhs_number_is_valid, normalise_nhs_number
@@ -12,10 +14,13 @@ from models import (
     AgendaItem,
     CaseStatus,
     ClosureReason,
+    Contact,
     DomainError,
     Episode,
     Meeting,
     MeetingStatus,
+    Organisation,
+    OrganisationType,
     Patient,
     User,
     db,
@@ -130,3 +135,57 @@ def withdraw_consent(patient: Patient, withdrawn_on: date, by: User) -> None:
         for item in _future_agenda_items(patient):
             item.status = CaseStatus.withdrawn
         db.session.flush()
+
+
+# --- the named GP ---------------------------------------------------------------------------------------------
+
+#: Longest named GP kept (the column's length).
+NAMED_GP_LENGTH = 200
+
+
+#: Words of a contact's job title that make them one of the practice's GPs.
+GP_TITLES = ("GP", "general practitioner")
+
+
+@dataclass(frozen=True)
+class KnownGp:
+    """A GP known at a practice, offered when a patient's named GP is recorded (it can still be typed)."""
+
+    name: str
+    practice_id: int
+    practice_ods: str
+    practice: str
+
+
+def known_gps(practice_id: int | None = None) -> list[KnownGp]:
+    """The GPs known at each practice (or one): its contacts whose name starts "Dr" or whose job title says GP, by
+    practice and name."""
+    query = (
+        select(Contact)
+        .join(Organisation, Contact.organisation_id == Organisation.id)
+        .where(
+            Organisation.type == OrganisationType.gp_practice,
+            Organisation.archived_at.is_(None),
+            Contact.archived_at.is_(None),
+            or_(Contact.name.ilike("dr %"), *(Contact.job_title.ilike(f"%{word}%") for word in GP_TITLES)),
+        )
+        .order_by(Organisation.name, Contact.name)
+        .options(contains_eager(Contact.organisation))
+    )
+    if practice_id is not None:
+        query = query.where(Organisation.id == practice_id)
+    return [
+        KnownGp(c.name, c.organisation_id, c.organisation.ods_code or "", c.organisation.name)
+        for c in db.session.scalars(query)
+    ]
+
+
+def set_named_gp(patient: Patient, named_gp: str | None, by: User) -> None:
+    """The patient's named GP as recorded at a referral: a new name replaces the one held (audited); blank keeps it."""
+    named_gp = (named_gp or "").strip()
+    if len(named_gp) > NAMED_GP_LENGTH:
+        raise DomainError(f"Keep the named GP to {NAMED_GP_LENGTH} characters.")
+    if named_gp and named_gp != patient.named_gp:
+        with audit.reason(f"Named GP recorded at a referral by {by.name}"):
+            patient.named_gp = named_gp
+            db.session.flush()

@@ -162,14 +162,22 @@ def poll_grid(poll: AvailabilityPoll) -> tuple[list[GridRow], dict[int, int]]:
     return rows, counts
 
 
-def book_from_poll(poll: AvailabilityPoll, slot: PollSlot, by: User, *, teams_link: str | None = None) -> Meeting:
-    """Book the chosen slot: the meeting is created and every member invited; the poll closes."""
+def book_from_poll(
+    poll: AvailabilityPoll,
+    slot: PollSlot,
+    by: User,
+    *,
+    teams_link: str | None = None,
+    chair: Contact | None = None,
+) -> Meeting:
+    """Book the chosen slot, chaired by one of the members (by default the locality's standing chair): the meeting is
+    created and every member invited; the poll closes."""
     if poll.status != PollStatus.open:
         raise DomainError("This poll is already closed.")
     if slot.poll_id != poll.id:
         raise DomainError("That time is not one of this poll's.")
     meeting = book_meeting(
-        poll.locality, slot.starts_at, by, duration_minutes=poll.duration_minutes, teams_link=teams_link
+        poll.locality, slot.starts_at, by, duration_minutes=poll.duration_minutes, teams_link=teams_link, chair=chair
     )
     with audit.reason(f"Poll booked as meeting {meeting.id} by {by.name}"):
         poll.status = PollStatus.booked

@@ -17,6 +17,7 @@ from models import (
     Meeting,
     MeetingMember,
     MeetingStatus,
+    MemberRole,
     OutboxEmail,
     User,
     db,
@@ -46,6 +47,49 @@ def members_of(locality: Locality) -> list[Contact]:
             .options(selectinload(Contact.organisation))
         )
     )
+
+
+def members_by_locality() -> list[tuple[Locality, list[Contact]]]:
+    """Every live locality with its standing members (those a chair is chosen from), by name, in one query."""
+    rows = db.session.execute(
+        select(Locality, Contact)
+        .join(MeetingMember, MeetingMember.locality_id == Locality.id)
+        .join(Contact, MeetingMember.contact_id == Contact.id)
+        .where(Locality.archived_at.is_(None), MeetingMember.archived_at.is_(None), Contact.archived_at.is_(None))
+        .order_by(Locality.name, Contact.name)
+        .options(selectinload(Contact.organisation))
+    )
+    grouped: dict[int, tuple[Locality, list[Contact]]] = {}
+    for locality, contact in rows:
+        grouped.setdefault(locality.id, (locality, []))[1].append(contact)
+    return list(grouped.values())
+
+
+def standing_chair(locality: Locality) -> Contact | None:
+    """The member the locality's meeting is usually chaired by (a standing member with the chair's role), if any."""
+    return db.session.scalars(
+        select(Contact)
+        .join(MeetingMember)
+        .where(
+            MeetingMember.locality_id == locality.id,
+            MeetingMember.member_role == MemberRole.chair,
+            MeetingMember.archived_at.is_(None),
+            Contact.archived_at.is_(None),
+        )
+        .order_by(MeetingMember.id)
+    ).first()
+
+
+def chair_for(locality: Locality, chair: Contact | None) -> Contact | None:
+    """The chair a meeting of the locality is booked with: the one chosen, who must be one of its members, else the
+    locality's standing chair (None when it has none: the chair is chosen later, in the meeting room)."""
+    if chair is None:
+        return standing_chair(locality)
+    if chair.id not in {member.id for member in members_of(locality)}:
+        raise DomainError(
+            f"{chair.name} is not a member of the {locality.name} meeting: choose the chair from its members."
+        )
+    return chair
 
 
 def organiser_address() -> str:
@@ -133,9 +177,11 @@ def book_meeting(
     teams_link: str | None = None,
     chair: Contact | None = None,
 ) -> Meeting:
-    """Book a meeting and invite every member (.ics METHOD:REQUEST)."""
+    """Book a meeting and invite every member (.ics METHOD:REQUEST); its chair is one of the members, by default the
+    locality's standing chair."""
     if starts_at <= utcnow():
         raise DomainError("A meeting can only be booked for a time in the future.")
+    chair = chair_for(locality, chair)
     meeting = Meeting(
         locality=locality,
         starts_at=starts_at,
@@ -194,7 +240,8 @@ def cancel_meeting(meeting: Meeting, by: User, why: str | None = None) -> Meetin
 
 
 def book_weekly_series(locality: Locality, first_starts_at: datetime, weeks: int, by: User, **details) -> list[Meeting]:
-    """Book the same weekday and London time for several weeks (summer time handled: 10:00 stays 10:00)."""
+    """Book the same weekday and London time for several weeks (summer time handled: 10:00 stays 10:00); every
+    meeting of the series has the series' chair and Teams link (`details`)."""
     if not 1 <= weeks <= 52:
         raise DomainError("A series is 1 to 52 weeks.")
     first_local = first_starts_at.astimezone(LONDON)

@@ -79,3 +79,40 @@
   document.addEventListener('ilr:saved', restart);
   restart();
 }());
+
+/* Suggestions that follow another field (issue 26): a series' chair is offered from the chosen locality's members,
+   and a patient's named GP from the chosen practice's GPs (by id from a select, or by the ODS code typed). Without
+   script every choice is shown, and the server checks it. */
+(function () {
+  'use strict';
+  function follow(control, update) {
+    if (!control) { return; }
+    control.addEventListener('change', update);
+    control.addEventListener('input', update);
+    if (window.jQuery) { window.jQuery(control).on('change', update); }  // select2 announces through jQuery only
+    update();
+  }
+  document.querySelectorAll('select[data-chairs-of]').forEach(function (chair) {
+    var locality = document.getElementById(chair.getAttribute('data-chairs-of'));
+    follow(locality, function () {
+      chair.querySelectorAll('optgroup').forEach(function (group) {
+        var shown = !locality.value || group.getAttribute('data-locality') === locality.value;
+        group.hidden = !shown;
+        group.querySelectorAll('option').forEach(function (option) { option.disabled = !shown; });
+      });
+      if (chair.selectedOptions.length && chair.selectedOptions[0].disabled) { chair.value = ''; }
+    });
+  });
+  document.querySelectorAll('input[data-gp-practice]').forEach(function (input) {
+    var practice = document.getElementById(input.getAttribute('data-gp-practice'));
+    var list = input.list;
+    if (!list) { return; }
+    follow(practice, function () {
+      var chosen = (practice.value || '').trim().toUpperCase();
+      list.querySelectorAll('option').forEach(function (option) {
+        option.disabled = Boolean(chosen) && chosen !== option.getAttribute('data-practice-id') &&
+          chosen !== option.getAttribute('data-practice-ods').toUpperCase();
+      });
+    });
+  });
+}());

@@ -183,6 +183,7 @@ POLICY.update(
         ("meeting_room.document", "GET"): Call(STAFF, {"meeting_id": "{meeting}", "kind": "minutes"}),
         ("meeting_room.send", "GET"): Call(STAFF, {"meeting_id": "{meeting}", "kind": "agenda"}),  # the preview
         ("meeting_room.send", "POST"): Call(STAFF, {"meeting_id": "{meeting}", "kind": "agenda"}),
+        ("meeting_room.chair", "POST"): Call(STAFF, {"meeting_id": "{meeting}"}),  # none chosen: refused
         ("meeting_room.action_progress", "POST"): Call(
             STAFF, {"item_id": "{item}", "action_id": "{action}"}, form={"status": "in_progress"}
         ),
@@ -305,6 +306,9 @@ POLICY.update(
         ("sessions.keep_alive", "POST"): Call(SIGNED_IN),
         # The walk's session is another user's (the records' subject never signed in): only the lead may end it.
         ("sessions.end", "POST"): Call(LEAD, {"session_id": "{user_session}"}),
+        # Your details (issue 26): everyone keeps their own job title, team, telephone and secure email.
+        ("account.index", "GET"): Call(SIGNED_IN),
+        ("account.index", "POST"): Call(SIGNED_IN),  # an empty form: the details cleared, their own only
     }
 )
 

@@ -224,11 +224,15 @@ def test_the_plan_and_the_patients_copy_read_back(draft):
         assert value in agencies_text, value
     assert "Hard of hearing" not in mine_text and "Notes for professionals" not in mine_text
     assert "Your goals" in mine_text and "What matters to you" in mine_text
-    assert docx.Document(io.BytesIO(mine.content)).styles["Normal"].font.size.pt >= 16
-    assert {r.kind.value for r in db.session.scalars(db.select(GeneratedDocument))} == {
+    large = documents.generate_care_plan(plan, plan.coordinator, for_patient=True, large_print=True)
+    assert docx.Document(io.BytesIO(mine.content)).styles["Normal"].font.size.pt == 12
+    assert docx.Document(io.BytesIO(large.content)).styles["Normal"].font.size.pt >= 16
+    assert _text(large.content) == mine_text and large.filename.endswith("-patient-copy-large-print.docx")
+    assert sorted(r.kind.value for r in db.session.scalars(db.select(GeneratedDocument))) == [
         "care_plan",
         "care_plan_patient",
-    }
+        "care_plan_patient",
+    ]
 
 
 @pytest.mark.documents
@@ -237,7 +241,7 @@ def test_the_gp_letter_reads_back_and_libreoffice_converts_it(draft, tmp_path):
     letter = documents.generate_gp_letter(plan, plan.coordinator)
     content = _text(letter.content)
     for value in ("Dr Ruth Okafor", "Riverside Surgery", "1 River Street", "ME1 1AA", "The question for the ILR",
-                  "What was discussed", "Recommendations", "Fit a grab rail", "version 1"):  # fmt: skip
+                  "What was discussed", "The meeting's answer", "Fit a grab rail", "version 1"):  # fmt: skip
         assert value in content, value
     require_tool("soffice", "LibreOffice")
     require_tool("pdftotext", "poppler-utils")

@@ -29,9 +29,12 @@ from models import (
     Referral,
     ReferralStatus,
     TriageDecision,
+    User,
     db,
 )
 from services import risk
+from services.accounts import signatory
+from services.patients import known_gps
 from services.referrals import STATUS_AFTER, acceptance_gaps
 from tests.conftest import Client
 
@@ -191,6 +194,27 @@ def test_an_account_per_role_signs_in(app, seeded):
         other = Client(app.test_client())
         other.attempt_sign_in(email, demo.DEMO_PASSWORD)
         assert other.answer_code(demo.demo_recovery_codes(email)[0]).headers["Location"] == "/admin/", email
+
+
+def test_demo_accounts_sign_their_letters_with_their_details(seeded):
+    """Issue 26: each demo account's job title, team, telephone and secure email, for the letters it signs."""
+    for email, _, _, _ in demo.DEMO_ACCOUNTS:
+        user = db.session.scalars(select(User).where(User.email == email)).one()
+        assert user.job_title and user.phone and user.secure_email == email, email
+        assert signatory(user).team, email
+    coordinator = db.session.scalars(select(User).where(User.email == demo.DEMO_ACCOUNTS[0][0])).one()
+    assert coordinator.team.endswith("Integrated Locality Review team")
+
+
+def test_named_gps_are_their_practices_known_gps(seeded):
+    """Most patients name a GP, one of their practice's GPs the intake offers (some referrals name none)."""
+    patients = db.session.scalars(select(Patient)).all()
+    named = [p for p in patients if p.named_gp]
+    assert len(named) > len(patients) // 2
+    for patient in named:
+        assert patient.named_gp in {gp.name for gp in known_gps(patient.gp_practice_id)}, patient.named_gp
+    chairs = db.session.scalars(select(Meeting).where(Meeting.chair_id.is_(None))).all()
+    assert chairs == []  # every demo meeting has its chair
 
 
 def test_refuses_a_database_with_data_unless_forced(app, seeded):

@@ -199,7 +199,7 @@ def test_minutes_hold_every_case_outcome_action_and_attendee(app, held_meeting):
 def test_minutes_name_the_chair_and_minute_taker_at_the_top(app, held_meeting):
     document, _ = _download(app, held_meeting.user, f"/admin/meeting-room/{held_meeting.meeting.id}/document/minutes")
     top = _section(_blocks(document), "Minutes: Medway North Integrated Locality Review", "Attendance and apologies")
-    assert top[2:] == ["Chair: Dr Asha Rao", "Minutes taken by: Jo Minutes"]
+    assert top[2:] == ["Chair: Dr Asha Rao (Medway Community Healthcare)", "Minutes taken by: Jo Minutes"]
 
 
 def test_minutes_give_each_question_the_meetings_answer_the_review_date_and_carried_actions(app, held_meeting):
@@ -293,7 +293,7 @@ def test_agenda_gives_each_referrers_question_and_reason(app, held_meeting):
     assert _section(blocks, "2. BROWN, Pat", "3. CLARKE, Pat")[1:] == [
         "Question for the ILR: Not recorded",
         "Reason for referral: Falls",
-        "Care plan: None yet",
+        "Care plan: No care plan yet",
     ]
     assert [p.style.name for p in document.paragraphs if p.text == "1. AHMED, Pat"] == ["Heading 2"]
 
@@ -441,6 +441,7 @@ def test_minutes_go_only_to_allow_listed_members(app, held_meeting):
     emails = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.purpose == "minutes")).all()
     assert sorted(e.to_address for e in emails) == ["cat@nhs.net", "mo@nhs.net"]
     assert all(e.contains_patient_data and e.document.kind == DocumentKind.minutes for e in emails)
+    assert all(e.body_text.split("\n\n")[-1].startswith("Jo Minutes\nCoordinator\n") for e in emails)  # the sender
 
 
 def test_each_agency_gets_its_own_action_extract(app, held_meeting):

@@ -118,7 +118,7 @@ def test_the_meeting_itself(meeting):
     )
     assert (context.teams_link, context.chair, context.status) == (
         "https://teams.example/ilr-medway-north",
-        "Chris Chair",
+        "Chris Chair (Medway Community Healthcare)",
         "Booked",
     )
     assert context.filename_stem == "ilr-medway-north-2026-11-25"

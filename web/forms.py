@@ -11,9 +11,11 @@ import unicodedata
 
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
+from markupsafe import Markup
 from sqlalchemy import inspect
 from wtforms import DateTimeLocalField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
+from wtforms.widgets import TextInput
 
 from formats.dates import LONDON, to_london, today
 from formats.nhs import format_nhs_number, nhs_number_is_valid, normalise_nhs_number
@@ -168,6 +170,37 @@ class IdField(WholeNumberField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError("Choose one from the list.") from None
+
+
+class KnownNamesInput(TextInput):
+    """A text input with a list of suggestions (an HTML datalist): picked from the list, or typed. Each suggestion
+    carries its practice's id and ODS code, so the page offers only the GPs of the practice chosen (static/ilr.js)."""
+
+    def __call__(self, field, **kwargs):
+        list_id = f"{field.id}-known"
+        kwargs.setdefault("list", list_id)
+        kwargs.setdefault("autocomplete", "off")
+        if field.practice_field:
+            kwargs.setdefault("data-gp-practice", field.practice_field)
+        options = Markup("").join(
+            Markup('<option value="{}" data-practice-id="{}" data-practice-ods="{}">{}</option>').format(
+                gp.name, gp.practice_id, gp.practice_ods, gp.practice
+            )
+            for gp in field.known(field.practice_id)
+        )
+        return super().__call__(field, **kwargs) + Markup('<datalist id="{}">{}</datalist>').format(list_id, options)
+
+
+class NamedGpField(StringField):
+    """A patient's named GP: picked from the GPs known at their practice (`known(practice_id)`, e.g.
+    services.patients.known_gps), or typed. `practice_field` names the form's practice input the list follows;
+    `practice_id`, set by a view, narrows the list to one practice."""
+
+    widget = KnownNamesInput()
+
+    def __init__(self, label=None, validators=None, *, known, practice_field: str | None = None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.known, self.practice_field, self.practice_id = known, practice_field, None
 
 
 class NhsNumberField(StringField):
