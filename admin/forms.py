@@ -6,12 +6,13 @@ The form base, fields and validators every form shares are in `web.forms`.
 from __future__ import annotations
 
 from flask import flash, request
-from flask_admin.contrib.sqla.filters import FilterConverter
+from flask_admin.contrib.sqla.filters import FilterConverter, FilterEmpty
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import filters
 from flask_admin.model.form import converts
 from wtforms import BooleanField, DateField, HiddenField, StringField, TextAreaField
 
+from admin.filters import DATE_FILTERS, TIME_FILTERS
 from models import LabelledEnum
 from services.forms import ALREADY_SAVED, form_token_used, new_form_token
 from web.forms import LondonDateTimeField, MaxLength, YesNoField, one_character_line_breaks
@@ -108,7 +109,10 @@ class RecordConverter(LabelledConverter):
 
 
 class LabelledFilterConverter(FilterConverter):
-    """Filters on our enums offer their labels."""
+    """Filters on our enums offer their labels; dates and times are typed as 20/12/2026 and 14:30 in London."""
+
+    date_filters = (*DATE_FILTERS, FilterEmpty)
+    datetime_filters = (*TIME_FILTERS, FilterEmpty)
 
     @filters.convert("enum")
     def conv_enum(self, column, name, options=None, **kwargs):
@@ -119,5 +123,5 @@ class LabelledFilterConverter(FilterConverter):
 
     @filters.convert("UTCDateTime")
     def conv_utc_datetime(self, column, name, **kwargs):
-        """Our zone-aware timestamps filter like any datetime (typed values are London time)."""
+        """Our zone-aware timestamps (stored in UTC) are filtered by the London times people type."""
         return [f(column, name, **kwargs) for f in self.datetime_filters]
