@@ -26,9 +26,17 @@ from admin.base import SecureView
 from formats.dates import today
 from formats.nhs import CFS_LABELS, format_nhs_number
 from formats.numbers import record_id
-from models import AuditAction, Consent, DomainError, Locality, Patient, Sex, db
+from models import AuditAction, Consent, DomainError, Locality, Patient, Referral, Sex, db
 from services import audit
-from services.forms import new_form_token, use_form_token
+from services.forms import (
+    ALREADY_SAVED,
+    FormAlreadyUsed,
+    Saved,
+    check_form_token,
+    new_form_token,
+    remember_saved,
+    use_form_token,
+)
 from services.patients import add_patient, find_patients
 from services.referrals import CONSENT_DETAILS, REFERRAL_QUESTIONS, organisation_with_ods, record_referral
 from web.forms import AppForm, YesNoField, not_in_future, valid_nhs_number
@@ -138,17 +146,28 @@ class IntakeView(SecureView):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         form = self._form()
+        try:
+            return self._intake(form)
+        except FormAlreadyUsed as used:  # sent twice (a double click): the first send's referral, not an error
+            db.session.rollback()
+            return self._already_saved(used.saved)
+
+    def _intake(self, form: ReferralForm):
         matches, search_error = self._matches()
         if matches:
             detail = f"intake search {audit.describe_request_filters()} rows={len(matches)}"
             audit.record_patients_shown(AuditAction.list, [p.id for p in matches], table="patient", detail=detail)
         chosen = self._chosen_patient(form)
+        if form.is_submitted():
+            check_form_token(form.form_token.data)  # before the fields: a second send is answered with the first's
         if form.validate_on_submit():
 
             def record():
-                use_form_token(form.form_token.data)
+                used = use_form_token(form.form_token.data)
                 patient = chosen or self._new_patient(form)
-                return record_referral(patient, **self._referral_fields(form))
+                referral, others = record_referral(patient, **self._referral_fields(form))
+                remember_saved(used, referral)
+                return referral, others
 
             done = self.perform(record)
             if done:
@@ -173,6 +192,19 @@ class IntakeView(SecureView):
             searched=bool(request.args),
             format_nhs_number=format_nhs_number,
         )
+
+    def _already_saved(self, saved: Saved | None):
+        """The referral the first send saved, calmly, with its link; else simply that nothing more was added."""
+        referral = in_scope(Referral, saved.record_id) if saved and saved.table == Referral.__tablename__ else None
+        if referral is None:
+            flash(ALREADY_SAVED, "info")
+            return redirect(url_for(".index"))
+        url = url_for("triage.details_view", id=referral.id)
+        flash(
+            Markup('Already saved — <a href="{}">here is the referral</a> for {}.').format(url, referral.patient),
+            "info",
+        )
+        return redirect(url)
 
     def _new_patient(self, form) -> Patient:
         """A new patient from the form (the service refuses one that already exists)."""

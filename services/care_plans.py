@@ -109,7 +109,9 @@ def save_draft(plan: CarePlan, fields: dict, by: User, expected_version: int | N
                 value = value.strip() or None
                 limit = CarePlan.__table__.c[name].type.length
                 if value and len(value) > limit:
-                    raise DomainError(f"{PLAN_FIELDS[name]} is too long: at most {limit} characters.")
+                    raise DomainError(
+                        f"{PLAN_FIELDS[name]} is too long: at most {limit:,} characters (this has {len(value):,})."
+                    )
             if getattr(plan, name) != value:
                 setattr(plan, name, value)
         db.session.flush()

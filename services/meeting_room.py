@@ -280,7 +280,9 @@ def save_minutes(
                 value = (fields[name] or "").strip() or None
                 limit = AgendaItem.__table__.c[name].type.length
                 if value and len(value) > limit:
-                    raise DomainError(f"The {name} is too long: at most {limit} characters.")
+                    raise DomainError(
+                        f"The {name} is too long: at most {limit:,} characters (this has {len(value):,})."
+                    )
                 if getattr(item, name) != value:
                     setattr(item, name, value)
         if discussed is not None:
