@@ -8,9 +8,12 @@ saved; the screen answers with that record (`admin.forms.GuardedForms`, the New 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -86,3 +89,10 @@ def remember_saved(used: FormToken, record) -> None:
     """Note on the used token what its save made, so that a second send can be shown it."""
     db.session.flush()  # the record's id
     used.saved_table, used.saved_id = record.__tablename__, record.id
+
+
+def kept_text_owner(user) -> str:
+    """Whom a browser tab files kept text under (static/forms.js): the same person at every sign-in, and not their
+    id (an HMAC of it under the app's secret key), so another person signing in on that tab cannot claim it."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, f"kept-text:{user.id}".encode(), hashlib.sha256).hexdigest()[:24]

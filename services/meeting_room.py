@@ -240,6 +240,8 @@ def record_attendance(meeting: Meeting, statuses: dict[int, AttendanceStatus | s
 
 #: The minute fields a coordinator types, in order.
 MINUTE_FIELDS = ("summary", "discussion", "outcome", "decisions")
+#: How long each may be (its column's length): the page counts down to it, and a save past it is refused.
+MINUTE_LIMITS = {name: AgendaItem.__table__.c[name].type.length for name in MINUTE_FIELDS}
 
 
 class MinutesChanged(DomainError):
@@ -278,7 +280,7 @@ def save_minutes(
         for name in MINUTE_FIELDS:
             if name in fields:
                 value = (fields[name] or "").strip() or None
-                limit = AgendaItem.__table__.c[name].type.length
+                limit = MINUTE_LIMITS[name]
                 if value and len(value) > limit:
                     raise DomainError(
                         f"The {name} is too long: at most {limit:,} characters (this has {len(value):,})."
