@@ -21,7 +21,7 @@
   var PREFIX = 'ilr-kept:';
   var LEAVE = 'What you typed on this page is not saved yet. Leave the page anyway?';
   var TEXT_TYPES = ['text', 'email', 'tel', 'url', 'search', 'number', 'date', 'datetime-local', 'time', 'month'];
-  //: Hidden fields that make a form sent again safe: the version it was typed against, its one-time token.
+  // Hidden fields that make a form sent again safe: the version it was typed against, its one-time token.
   var SAFE_HIDDEN = ['expected_version', 'form_token'];
   var store = (function () {
     try { return window.sessionStorage; } catch (e) { return null; }
@@ -118,9 +118,22 @@
     box.ilrRoom.classList.toggle('text-muted', left >= 0);
     var band = left < 0 ? 'over' : (left < limit / 10 ? 'near' : 'room');
     if (band !== box.ilrBand) {  // told to a screen reader only when it matters, not at every key
+      if (box.ilrBand && band !== 'room') { say(box.ilrRoom.textContent); }
       box.ilrBand = band;
-      box.ilrSpoken.textContent = band === 'room' ? '' : box.ilrRoom.textContent;
     }
+  }
+
+  /* One polite announcement for the whole page, made only when first needed. */
+  function say(text) {
+    var spoken = document.getElementById('ilr-spoken');
+    if (!spoken) {
+      spoken = document.createElement('span');
+      spoken.id = 'ilr-spoken';
+      spoken.className = 'sr-only';
+      spoken.setAttribute('aria-live', 'polite');
+      body.appendChild(spoken);
+    }
+    spoken.textContent = text;
   }
 
   document.querySelectorAll('textarea[maxlength]').forEach(function (box, index) {
@@ -130,14 +143,9 @@
     var room = document.createElement('small');
     room.id = (box.id || 'ilr-box-' + index) + '-room';
     room.className = 'form-text ilr-room';
-    var spoken = document.createElement('span');
-    spoken.className = 'sr-only';
-    spoken.setAttribute('role', 'status');
     box.insertAdjacentElement('afterend', room);
-    room.insertAdjacentElement('afterend', spoken);
     box.setAttribute('aria-describedby', ((box.getAttribute('aria-describedby') || '') + ' ' + room.id).trim());
     box.ilrRoom = room;
-    box.ilrSpoken = spoken;
     showRoom(box);
   });
   document.addEventListener('input', function (event) {
@@ -165,7 +173,8 @@
 
   function holdsText(form) {
     return typedFields(form).some(function (el) {
-      return el.type !== 'hidden' && (el.tagName === 'TEXTAREA' || TEXT_TYPES.indexOf(el.type) !== -1) && el.value.trim();
+      var typed = el.tagName === 'TEXTAREA' || TEXT_TYPES.indexOf(el.type) !== -1;
+      return typed && el.value.trim() !== '';
     });
   }
 
@@ -201,11 +210,16 @@
 
   // --- a form sent: kept until the page after it says it was saved ------------------------------------------
 
-  /* A sent form is filed under its page (and the record the page is about) and where it was sent. */
+  /* Where a page or form goes, and which record it is about (not where to return to after it). */
+  function place(url) {
+    var id = url.searchParams.get('id');
+    return url.pathname + (id ? '?id=' + id : '');
+  }
+
+  /* A sent form is filed under its page and where it was sent. */
   function formRecord(form) {
-    var action = new URL(form.getAttribute('action') || window.location.href, window.location.href);
-    var id = new URLSearchParams(window.location.search).get('id');
-    return 'form:' + window.location.pathname + (id ? '?id=' + id : '') + '|' + action.pathname + action.search;
+    var here = new URL(window.location.href);
+    return 'form:' + place(here) + '|' + place(new URL(form.getAttribute('action') || here.href, here.href));
   }
 
   function snapshot(form) {
@@ -311,7 +325,8 @@
     if (href.charAt(0) === '#' || href.indexOf('javascript:') === 0) { return; }
     var to = new URL(link.href, window.location.href);
     var here = window.location;
-    if (to.origin !== here.origin || (to.pathname === here.pathname && to.search === here.search && to.hash)) { return; }
+    var samePage = to.pathname === here.pathname && to.search === here.search;
+    if (to.origin !== here.origin || (samePage && to.hash)) { return; }
     if (!unsavedForms().length) { return; }
     if (window.confirm(LEAVE)) {
       leaving = true;

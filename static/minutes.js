@@ -14,6 +14,7 @@
   var DELAY_MS = 1500;
   var SIGNED_OUT = 'not saved — signed out. What you typed is kept in this tab: reload the page, sign in again, ' +
     'and it will be saved';
+  var UNCONFIRMED = 'not saved — the server did not confirm the save; what you typed is kept in this tab';
   var kept = window.ilrForms || {
     keep: function () {}, saved: function () {}, kept: function () { return null; }, markUnsaved: function () {}
   };
@@ -98,7 +99,7 @@
     }).then(function (response) {
       var json = (response.headers.get('Content-Type') || '').indexOf('application/json') === 0;
       if (looksSignedOut(response)) { throw new Error(SIGNED_OUT); }
-      if (!json) { throw new Error('not saved — the server did not confirm the save; what you typed is kept in this tab'); }
+      if (!json) { throw new Error(UNCONFIRMED); }
       return response.json().then(function (body) {
         if (body.signed_out) { throw new Error(SIGNED_OUT); }
         if (body.conflict && !retried && sameAsOurs(form, body)) {

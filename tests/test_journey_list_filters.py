@@ -50,10 +50,10 @@ def listed(page) -> list[str]:
     return [t.strip() for t in page.locator("table.model-list tbody td.col-description").all_inner_texts()]
 
 
-def add_due_filter(page, operation: str):
-    """Actions → Add Filter → Due, then the operation chosen in its select2 box; returns the value box."""
+def add_due_filter(page, operation: str, name: str = "Due"):
+    """Actions → Add Filter → Due (or another), then the operation chosen in its select2 box; returns the value box."""
     page.get_by_role("link", name="Add Filter").click()
-    page.locator(".field-filters a.filter", has_text=re.compile(r"^\s*Due\s*$")).click()
+    page.locator(".field-filters a.filter", has_text=re.compile(rf"^\s*{name}\s*$")).click()
     row = page.locator("#filter_form table.filters tr").last
     if operation != "on":
         row.locator(".select2-container .select2-choice").click()
@@ -120,3 +120,20 @@ def test_an_impossible_date_is_refused_in_words_and_lists_nothing(visit):
     )
     assert listed(page) == []
     expect(page.locator("#filter_form input.filter-val")).to_have_value("31/02/2026")  # there to correct
+
+
+def test_a_time_filter_is_typed_and_picked_on_the_24_hour_clock(visit):
+    sign_in(visit, COORDINATOR)
+    page = visit.goto("/admin/action/", "actions")
+    box = add_due_filter(page, "on", name="Meeting date")
+    expect(box).to_have_attribute("placeholder", "dd/mm/yyyy hh:mm")
+    box.click()
+    calendar = page.locator(".daterangepicker").last
+    expect(calendar.locator("select.hourselect").first.locator("option")).to_have_count(24)  # 0 to 23
+    expect(calendar.locator("select.ampmselect")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "list-filters-time-picker.png"))
+    box.fill("20/12/2026 14:30")
+    apply_filters(page)
+    expect(page.locator("#filter_form input.filter-val")).to_have_value("20/12/2026 14:30")
+    expect(page.locator(".alert-danger")).to_have_count(0)
+    assert listed(page) == []  # no action comes from a meeting at that time

@@ -177,3 +177,19 @@ def test_pressing_sign_out_takes_what_the_tab_kept(visit, live_server):
     expect(page.get_by_role("alert").first).to_contain_text("You have signed out")
     assert visit.dialogs[-1] == "What you typed on this page is not saved yet. Leave the page anyway?"
     assert "Too long" not in _tab_storage(page)
+
+
+def test_a_refused_onward_referral_comes_back_as_typed(visit, live_server):
+    """A form refused after the page reloads (the minutes' onward referral without a service) keeps every field."""
+    sign_in(visit, COORDINATOR)
+    page = visit.goto(_minutes_url(live_server), "minutes")
+    onward = _case(page, 0).locator("form.onward-form")
+    onward.get_by_label("How sent").select_option(label="Phone")
+    onward.get_by_label("Why").fill("Help with shopping and meals after the falls")
+    onward.get_by_role("button", name="Refer on").click()
+    expect(page.locator("main > .alert-danger")).to_contain_text("Choose a service")  # refused; the page reloaded
+    onward = _case(page, 0).locator("form.onward-form")
+    expect(onward.locator(".ilr-kept-notice")).to_contain_text("What you typed in this form before was not saved")
+    expect(onward.get_by_label("Why")).to_have_value("Help with shopping and meals after the falls")
+    expect(onward.get_by_label("How sent")).to_have_value("phone")
+    visit.check("onward-refused-kept")

@@ -145,7 +145,9 @@ def test_a_referral_sent_as_the_session_timed_out_comes_back_to_be_saved(visit, 
     page = visit.goto("/admin/intake/", "new-referral-again")
     expect(page.locator(".ilr-kept-notice")).to_contain_text("What you typed in this form before was not saved")
     expect(referral_form(page).get_by_label("Surname")).to_have_value("Cavell")
-    expect(referral_form(page).get_by_label("Reason for referral")).to_have_value("Three falls since the summer; lives alone.")
+    expect(referral_form(page).get_by_label("Reason for referral")).to_have_value(
+        "Three falls since the summer; lives alone."
+    )
     page.get_by_role("button", name="Save referral").click()
     expect(page.get_by_role("status").first).to_contain_text("Referral recorded for CAVELL, Mary")
     visit.check("referral-saved")  # the page after the save, loaded whole: it says the kept copy can go
