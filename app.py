@@ -19,7 +19,7 @@ from cli import register_commands
 from formats import dates, nhs
 from formats.numbers import RecordIdConverter
 from models import db, install_sqlite_pragmas
-from services import audit
+from services import audit, forms
 from web import action_links, auth, availability, errors, headers
 
 csrf = CSRFProtect()
@@ -151,6 +151,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(action_links.bp)
     app.jinja_env.filters.update(ukdate=dates.format_date, ukdatetime=dates.format_datetime, nhs=nhs.format_nhs_number)
     headers.init_app(app)
+    app.jinja_env.globals["kept_text_owner"] = forms.kept_text_owner  # <body data-person>: static/forms.js
     errors.init_app(app)
     audit.init_app(app)
 

@@ -22,7 +22,7 @@ from admin.roles import RoleRules, refuse, signed_in, to_sign_in
 from formats.numbers import record_id
 from models import AuditAction, Patient, db
 from services import audit
-from services.forms import use_form_token
+from services.forms import FormAlreadyUsed, remember_saved, use_form_token
 from services.records import archive_records, restore_records
 from services.unit_of_work import STALE_EDIT_MESSAGE, Outcome, perform
 from web.forms import AppForm
@@ -112,6 +112,8 @@ class SecureModelView(OneUnitOfWork, RoleRules, GuardedForms, BoundedListArgumen
         """As every view, and on a record screen an unexpected failure also keeps the form: a plain message."""
         try:
             return super().perform(operation, success)
+        except FormAlreadyUsed:
+            raise  # not a failure: the form's first send was saved (GuardedForms.create_view shows it)
         except Exception:
             db.session.rollback()
             log.exception("Save failed")
@@ -177,12 +179,12 @@ class SecureModelView(OneUnitOfWork, RoleRules, GuardedForms, BoundedListArgumen
 
     def create_model(self, form):
         def create():
-            use_form_token(form.form_token.data)  # the same form sent twice saves once
+            used = use_form_token(form.form_token.data)  # the same form sent twice saves once
             model = self.build_new_instance()
             form.populate_obj(model)
             db.session.add(model)
             self._on_model_change(form, model, True)
-            db.session.flush()
+            remember_saved(used, model)
             return model
 
         done = self.perform(create)

@@ -31,10 +31,10 @@ from models import (
 from services import audit, care_plans, documents
 from services.accounts import missing_details
 from services.care_plan_documents import care_plan_context
-from services.care_plans import PLAN_FIELDS
+from services.care_plans import PLAN_FIELDS, PLAN_LIMITS
 from services.documents import DOCX
 from services.unit_of_work import perform
-from web.forms import AppForm, WholeNumberField
+from web.forms import AppForm, WholeNumberField, one_character_line_breaks
 
 
 def _choices(enum) -> list[tuple[str, str]]:
@@ -42,15 +42,16 @@ def _choices(enum) -> list[tuple[str, str]]:
 
 
 class CarePlanDraftForm(AppForm):
-    """A draft's text; an autosave posts only the fields being typed, so only posted ones are saved."""
+    """A draft's text; an autosave posts only the fields being typed, so only posted ones are saved. A line break is
+    one character, as the page's counter counts it (browsers send two)."""
 
-    about_me = TextAreaField()
-    what_matters = TextAreaField()
-    support_by_agency = TextAreaField()
-    contingency_plan = TextAreaField()
-    carers_and_contacts = TextAreaField()
-    involved = TextAreaField()
-    notes_for_professionals = TextAreaField()
+    about_me = TextAreaField(filters=[one_character_line_breaks])
+    what_matters = TextAreaField(filters=[one_character_line_breaks])
+    support_by_agency = TextAreaField(filters=[one_character_line_breaks])
+    contingency_plan = TextAreaField(filters=[one_character_line_breaks])
+    carers_and_contacts = TextAreaField(filters=[one_character_line_breaks])
+    involved = TextAreaField(filters=[one_character_line_breaks])
+    notes_for_professionals = TextAreaField(filters=[one_character_line_breaks])
     review_on = DateField(validators=[Optional()])
     expected_version = WholeNumberField(validators=[Optional()])
 
@@ -145,7 +146,7 @@ class CarePlanPageView(SecureView):
             support = care_plan_context(plan).support
         return self.render(
             "admin/care_plan.html", patient=patient, plan=plan, versions=all_versions, fields=PLAN_FIELDS,
-            support=support, domains=GoalDomain, statuses=GoalStatus, agreed=CarePlanState.agreed,
+            limits=PLAN_LIMITS, support=support, domains=GoalDomain, statuses=GoalStatus, agreed=CarePlanState.agreed,
             barrier=documents.gp_send_barrier(next((p for p in all_versions if p.state == CarePlanState.agreed), None)),
             staff=current_user.role in STAFF, documents=DOCUMENTS, signature_missing=missing_details(current_user),
         )  # fmt: skip

@@ -5,15 +5,19 @@ The form base, fields and validators every form shares are in `web.forms`.
 
 from __future__ import annotations
 
-from flask import flash, request
-from flask_admin.contrib.sqla.filters import FilterConverter
+from flask import flash, redirect, request
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import FilterConverter, FilterEmpty
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import filters
 from flask_admin.model.form import converts
+from markupsafe import Markup
 from wtforms import BooleanField, DateField, HiddenField, StringField, TextAreaField
 
-from models import LabelledEnum
-from services.forms import ALREADY_SAVED, form_token_used, new_form_token
+from access import in_scope
+from admin.filters import DATE_FILTERS, TIME_FILTERS
+from models import LabelledEnum, db
+from services.forms import ALREADY_SAVED, FormAlreadyUsed, Saved, check_form_token, new_form_token
 from web.forms import LondonDateTimeField, MaxLength, YesNoField, one_character_line_breaks
 
 #: Text columns at least this long are typed in a multi-line box.
@@ -21,8 +25,9 @@ LONG_TEXT = 1000
 
 
 class GuardedForms:
-    """Mixed into the secured model view: a create form carries a one-time token (sent twice, it saves once)
-    and an edit form the record's version (a save over someone else's newer one is refused)."""
+    """Mixed into the secured model view: a create form carries a one-time token (sent twice, it saves once, and the
+    second send lands on what the first saved) and an edit form the record's version (a save over someone else's
+    newer one is refused)."""
 
     versioned = property(lambda self: hasattr(self.model, "version"))
 
@@ -33,12 +38,30 @@ class GuardedForms:
             form_class.expected_version = HiddenField()
         return form_class
 
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        """Flask-Admin's create page; a form sent again after it was saved (a double click) shows what was saved."""
+        try:
+            return super().create_view()
+        except FormAlreadyUsed as used:
+            db.session.rollback()
+            return self.already_saved(used.saved)
+
+    def already_saved(self, saved: Saved | None):
+        """The calm answer to a second send: the record the first one saved, with a link to it."""
+        mine = saved is not None and saved.table == self.model.__tablename__
+        record = in_scope(self.model, saved.record_id, include_archived=True) if mine else None
+        if record is None:
+            flash(ALREADY_SAVED, "info")
+            return redirect(self.get_url(".index_view"))
+        url = self.get_url(".details_view" if self.can_view_details else ".edit_view", id=record.id)
+        flash(Markup('Already saved — here it is: <a href="{}">{}</a>.').format(url, record), "info")
+        return redirect(url)
+
     def validate_form(self, form):
-        """A create form sent again after it was saved is refused before its checks say anything else."""
-        creating = hasattr(form, "form_token") and request.endpoint == f"{self.endpoint}.create_view"
-        if creating and form_token_used(form.form_token.data):
-            flash(ALREADY_SAVED, "error")
-            return False
+        """A create form sent again after it was saved is answered before its checks say anything else."""
+        if hasattr(form, "form_token") and request.endpoint == f"{self.endpoint}.create_view":
+            check_form_token(form.form_token.data)
         return super().validate_form(form)
 
     def create_form(self, obj=None):
@@ -108,7 +131,10 @@ class RecordConverter(LabelledConverter):
 
 
 class LabelledFilterConverter(FilterConverter):
-    """Filters on our enums offer their labels."""
+    """Filters on our enums offer their labels; dates and times are typed as 20/12/2026 and 14:30 in London."""
+
+    date_filters = (*DATE_FILTERS, FilterEmpty)
+    datetime_filters = (*TIME_FILTERS, FilterEmpty)
 
     @filters.convert("enum")
     def conv_enum(self, column, name, options=None, **kwargs):
@@ -119,5 +145,5 @@ class LabelledFilterConverter(FilterConverter):
 
     @filters.convert("UTCDateTime")
     def conv_utc_datetime(self, column, name, **kwargs):
-        """Our zone-aware timestamps filter like any datetime (typed values are London time)."""
+        """Our zone-aware timestamps (stored in UTC) are filtered by the London times people type."""
         return [f(column, name, **kwargs) for f in self.datetime_filters]

@@ -26,9 +26,17 @@ from admin.base import SecureView
 from formats.dates import today
 from formats.nhs import CFS_LABELS, format_nhs_number
 from formats.numbers import record_id, whole_number
-from models import AuditAction, Consent, DomainError, Locality, Patient, Sex, db
+from models import AuditAction, Consent, DomainError, Locality, Patient, Referral, Sex, db
 from services import audit
-from services.forms import new_form_token, use_form_token
+from services.forms import (
+    ALREADY_SAVED,
+    FormAlreadyUsed,
+    Saved,
+    check_form_token,
+    new_form_token,
+    remember_saved,
+    use_form_token,
+)
 from services.patients import NAMED_GP_LENGTH, add_patient, find_patients, known_gps, set_named_gp
 from services.referrals import CONSENT_DETAILS, REFERRAL_QUESTIONS, organisation_with_ods, record_referral
 from web.forms import AppForm, NamedGpField, YesNoField, not_in_future, valid_nhs_number
@@ -147,6 +155,13 @@ class IntakeView(SecureView):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         form = self._form()
+        try:
+            return self._intake(form)
+        except FormAlreadyUsed as used:  # sent twice (a double click): the first send's referral, not an error
+            db.session.rollback()
+            return self._already_saved(used.saved)
+
+    def _intake(self, form: ReferralForm):
         matches, search_error = self._matches()
         if matches:
             detail = f"intake search {audit.describe_request_filters()} rows={len(matches)}"
@@ -156,14 +171,18 @@ class IntakeView(SecureView):
             form.named_gp.practice_id = chosen.gp_practice_id  # their practice's GPs only
             if not form.is_submitted():
                 form.named_gp.data = chosen.named_gp
+        if form.is_submitted():
+            check_form_token(form.form_token.data)  # before the fields: a second send is answered with the first's
         if form.validate_on_submit():
 
             def record():
-                use_form_token(form.form_token.data)
+                used = use_form_token(form.form_token.data)
                 if chosen is not None:
                     set_named_gp(chosen, form.named_gp.data, current_user)
                 patient = chosen or self._new_patient(form)
-                return record_referral(patient, **self._referral_fields(form))
+                referral, others = record_referral(patient, **self._referral_fields(form))
+                remember_saved(used, referral)
+                return referral, others
 
             done = self.perform(record)
             if done:
@@ -188,6 +207,19 @@ class IntakeView(SecureView):
             searched=bool(request.args),
             format_nhs_number=format_nhs_number,
         )
+
+    def _already_saved(self, saved: Saved | None):
+        """The referral the first send saved, calmly, with its link; else simply that nothing more was added."""
+        referral = in_scope(Referral, saved.record_id) if saved and saved.table == Referral.__tablename__ else None
+        if referral is None:
+            flash(ALREADY_SAVED, "info")
+            return redirect(url_for(".index"))
+        url = url_for("triage.details_view", id=referral.id)
+        flash(
+            Markup('Already saved — <a href="{}">here is the referral</a> for {}.').format(url, referral.patient),
+            "info",
+        )
+        return redirect(url)
 
     def _new_patient(self, form) -> Patient:
         """A new patient from the form (the service refuses one that already exists)."""

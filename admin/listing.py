@@ -1,12 +1,14 @@
-"""Record screens' lists (bounded query-string arguments) and their CSV and XLSX exports (capped, audited, inert)."""
+"""Record screens' lists (bounded query-string arguments; a filter that cannot be read lists nothing and says why) and
+their CSV and XLSX exports (capped, audited, inert)."""
 
 from __future__ import annotations
 
 import io
 import unicodedata
 
-from flask import Response, abort, flash, request, send_file
+from flask import Response, abort, flash, redirect, request, send_file, url_for
 from flask_admin.model.filters import BaseIntFilter, BaseIntListFilter
+from sqlalchemy import false
 
 from exports.spreadsheets import csv_text, workbook_bytes
 from formats.numbers import MAX_ID, whole_number
@@ -18,6 +20,30 @@ EXPORT_MAX_ROWS = 10_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+#: Said after a filter that could not be read: the list is empty on purpose, not because nothing matched.
+NOTHING_LISTED = "Nothing is listed until the filter is corrected or removed."
+
+
+def filter_refusal(flt, value) -> str | None:
+    """Why a list filter's typed value cannot be used, in words (None when it can).
+
+    Our date and time filters say what to type (`admin.filters`); a whole-number filter's value must be one a
+    record could have; any other filter's value must be one it can read (a choice a URL was edited to lose).
+    """
+    own = getattr(flt, "refusal", None)
+    if own is not None:
+        return own(value)
+    if isinstance(flt, (BaseIntFilter, BaseIntListFilter)):
+        if any(whole_number(n, minimum=-MAX_ID) is None for n in str(value).split(",")):
+            return f"{value} is not a whole number a record could have."
+        return None
+    try:
+        readable = flt.validate(value)
+    except (LookupError, TypeError, ValueError):  # an enum filter's unknown choice raises KeyError
+        readable = False
+    return None if readable else f"“{value}” is not one of its choices."
+
+
 class BoundedListArguments:
     """Mixed into the secured model view: what a list's query string may ask for, within bounds."""
 
@@ -25,18 +51,35 @@ class BoundedListArguments:
     MAX_PAGE = 100_000
 
     def _get_list_filter_args(self):
-        """A whole-number filter's value that is not one (or is past the database's integer range) names nothing:
-        refused with a message."""
-        kept = []
-        for index, name, value in super()._get_list_filter_args() or []:
-            numbers = str(value).split(",")
-            if isinstance(self._filters[index], (BaseIntFilter, BaseIntListFilter)) and any(
-                whole_number(n, minimum=-MAX_ID) is None for n in numbers
-            ):
-                flash(f"{name}: {value} is not a whole number a record could have.", "error")
-                continue
-            kept.append((index, name, value))
-        return kept
+        """The list's filters in the order chosen, each kept as typed, even one that cannot be read: that one is
+        shown in its box to correct, said why on the list, and lists nothing (see `get_list`), never the whole
+        table. (Flask-Admin's own would drop it with "Invalid Filter Value" and list every row.)"""
+        chosen = []
+        for arg, value in request.args.items():
+            position, _, key = arg.removeprefix("flt").partition("_")
+            if arg.startswith("flt") and key in (self._filter_args or {}):
+                index, flt = self._filter_args[key]
+                chosen.append((whole_number(position) or 0, (index, str(flt.name), value)))
+        filters = [found for _, found in sorted(chosen, key=lambda pair: pair[0])]
+        if request.endpoint == f"{self.endpoint}.index_view":
+            for message in self.filter_refusals(filters):
+                flash(message, "error")
+        return filters
+
+    def filter_refusals(self, filters) -> list[str]:
+        """What is wrong with each filter that cannot be used, as the list says it."""
+        refusals = []
+        for index, name, value in filters or ():
+            why = filter_refusal(self._filters[index], value)
+            if why:
+                refusals.append(f"{name}: {why} {NOTHING_LISTED}")
+        return refusals
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        """No rows while a filter cannot be read (the list says why), rather than all of them."""
+        if self.filter_refusals(filters):
+            return 0, ([] if execute else self.get_query().filter(false()))
+        return super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
 
     def _get_list_extra_args(self):
         """Page numbers, sizes and sort indexes bounded; a search in NFC (as the data are stored)."""
@@ -70,7 +113,16 @@ class SpreadsheetExports:
         columns = self._export_columns
         return [label for _, label in columns], [[self.get_export_value(r, name) for name, _ in columns] for r in rows]
 
+    def _refused_export(self):
+        """A list whose filter cannot be read exports nothing: back to that list, which says why and lists nothing
+        (the filters are `BoundedListArguments`', mixed into the same view)."""
+        if self.filter_refusals(self._get_list_filter_args()):
+            return redirect(url_for(".index_view", **request.args))
+        return None
+
     def _export_csv(self, return_url):
+        if refused := self._refused_export():
+            return refused
         body = csv_text(*self._export_table())
         disposition = f"attachment; filename={self.get_export_name('csv')}"
         return Response(body, mimetype="text/csv", headers={"Content-Disposition": disposition})
@@ -79,6 +131,8 @@ class SpreadsheetExports:
         """XLSX through openpyxl, keeping numbers and dates as real cells (Flask-Admin's makes all text)."""
         if export_type != "xlsx":
             abort(404)
+        if refused := self._refused_export():
+            return refused
         body = workbook_bytes(self.name, *self._export_table())
         return send_file(
             io.BytesIO(body), mimetype=XLSX, as_attachment=True, download_name=self.get_export_name("xlsx")

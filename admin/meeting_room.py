@@ -42,7 +42,7 @@ from services.documents import DOCX
 from services.meeting_room import AgendaPlace
 from services.scheduling import members_of, standing_chair
 from services.unit_of_work import perform
-from web.forms import AppForm, IdField, WholeNumberField
+from web.forms import AppForm, IdField, WholeNumberField, one_character_line_breaks
 
 #: What can be sent to members from the meeting page.
 SENDABLE = (DocumentKind.agenda.value, DocumentKind.minutes.value, DocumentKind.action_log.value)
@@ -94,16 +94,17 @@ def attendance_form(contact_ids: list[int]):
 
 
 class MinutesForm(AppForm):
-    """A case's minutes; an autosave posts only the fields being typed, so only posted ones are saved.
+    """A case's minutes; an autosave posts only the fields being typed, so only posted ones are saved. A line
+    break is one character, as the page's counter counts it (browsers send two).
 
     `expected_version` is the case's version when the page (or its last save) was loaded: a save over a
     newer one is refused and both texts stay on the page.
     """
 
-    summary = TextAreaField()
-    discussion = TextAreaField()
-    outcome = TextAreaField()
-    decisions = TextAreaField()
+    summary = TextAreaField(filters=[one_character_line_breaks])
+    discussion = TextAreaField(filters=[one_character_line_breaks])
+    outcome = TextAreaField(filters=[one_character_line_breaks])
+    decisions = TextAreaField(filters=[one_character_line_breaks])
     discussed = StringField()
     #: The meeting's decision on the next review, saved onto the case's episode (blank: no change).
     review_on = DateField(validators=[Optional()])
@@ -284,6 +285,7 @@ class MeetingRoomView(SecureView):
             meeting=meeting,
             items=items,
             contexts=meeting_room.case_contexts(meeting, items),
+            limits=meeting_room.MINUTE_LIMITS,
             progress=(ActionStatus.in_progress, ActionStatus.done),
             owners=self._owners(),
             contacts=contacts,

@@ -1,6 +1,7 @@
 """Database models: every record the ILR team keeps (DESIGN.md §3), one module per area."""
 
 from models.base import (
+    NARRATIVE_LENGTH,
     ArchivableMixin,
     Base,
     DomainError,

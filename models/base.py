@@ -43,6 +43,10 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+#: Room for what a person writes at length (a case's minutes, a care plan's sections): a complex patient's
+#: discussion can run to several thousand words, and 50,000 characters is about 8,000 of them.
+NARRATIVE_LENGTH = 50_000
+
 #: Milliseconds a writer waits for another writer's lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import ArchivableMixin, DomainError, LabelledEnum, TimestampMixin, VersionedMixin, db, enum_column
+from models.base import (
+    NARRATIVE_LENGTH,
+    ArchivableMixin,
+    DomainError,
+    LabelledEnum,
+    TimestampMixin,
+    VersionedMixin,
+    db,
+    enum_column,
+)
 
 if TYPE_CHECKING:
     from models.meetings import ActionChase, AgendaItem
@@ -42,15 +51,15 @@ class CarePlan(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     state: Mapped[CarePlanState] = enum_column(
         CarePlanState, default=CarePlanState.draft, index=True, active_history=True
     )
-    about_me: Mapped[str | None] = mapped_column(String(4000))
-    what_matters: Mapped[str | None] = mapped_column(String(4000))
-    support_by_agency: Mapped[str | None] = mapped_column(String(8000))
-    contingency_plan: Mapped[str | None] = mapped_column(String(4000))
+    about_me: Mapped[str | None] = mapped_column(String(NARRATIVE_LENGTH))
+    what_matters: Mapped[str | None] = mapped_column(String(NARRATIVE_LENGTH))
+    support_by_agency: Mapped[str | None] = mapped_column(String(NARRATIVE_LENGTH))
+    contingency_plan: Mapped[str | None] = mapped_column(String(NARRATIVE_LENGTH))
     carers_and_contacts: Mapped[str | None] = mapped_column(String(2000))
     #: Who the person chose to involve in their plan (PCSP: the person is central and chooses).
     involved: Mapped[str | None] = mapped_column(String(2000))
     #: For the agencies only: left out of the patient's own copy.
-    notes_for_professionals: Mapped[str | None] = mapped_column(String(4000))
+    notes_for_professionals: Mapped[str | None] = mapped_column(String(NARRATIVE_LENGTH))
     review_on: Mapped[date | None]
     agreed_on: Mapped[date | None]
     agreed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)

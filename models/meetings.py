@@ -9,7 +9,16 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from formats.dates import format_datetime
-from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, VersionedMixin, db, enum_column
+from models.base import (
+    NARRATIVE_LENGTH,
+    ArchivableMixin,
+    LabelledEnum,
+    TimestampMixin,
+    UTCDateTime,
+    VersionedMixin,
+    db,
+    enum_column,
+)
 
 if TYPE_CHECKING:
     from models.care import OnwardReferral
@@ -89,10 +98,10 @@ class AgendaItem(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     #: Added after the cut-off before the meeting.
     late_addition: Mapped[bool] = mapped_column(default=False, server_default="0")
     status: Mapped[CaseStatus] = enum_column(CaseStatus, default=CaseStatus.listed, index=True)
-    summary: Mapped[str | None] = mapped_column(String(4000))
-    discussion: Mapped[str | None] = mapped_column(String(8000))
-    outcome: Mapped[str | None] = mapped_column(String(4000))
-    decisions: Mapped[str | None] = mapped_column(String(4000))
+    summary: Mapped[str | None] = mapped_column(String(NARRATIVE_LENGTH))
+    discussion: Mapped[str | None] = mapped_column(String(NARRATIVE_LENGTH))
+    outcome: Mapped[str | None] = mapped_column(String(NARRATIVE_LENGTH))
+    decisions: Mapped[str | None] = mapped_column(String(NARRATIVE_LENGTH))
 
     meeting: Mapped[Meeting] = relationship(back_populates="agenda")
     patient: Mapped[Patient] = relationship()

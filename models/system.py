@@ -345,7 +345,8 @@ class AuditSeal(db.Model):
 
 
 class FormToken(db.Model):
-    """A create form's one-time token, used up by the save it came with: the same form posted twice makes one row.
+    """A create form's one-time token, used up by the save it came with: the same form posted twice makes one row,
+    and the second send is shown the record the first one saved.
 
     Written in the save's own transaction, so a save that is refused (and rolled back) does not use it up.
     """
@@ -355,6 +356,9 @@ class FormToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: What the save made (its table and id), so the form sent again can show it rather than refuse.
+    saved_table: Mapped[str | None] = mapped_column(String(64))
+    saved_id: Mapped[int | None]
 
     def __str__(self) -> str:
         return f"Form token used {self.used_at}"

@@ -37,6 +37,8 @@ PLAN_FIELDS = {
     "involved": "Who I chose to involve",
     "notes_for_professionals": "Notes for professionals",
 }
+#: How long each may be (its column's length): the page counts down to it, and a save past it is refused.
+PLAN_LIMITS = {name: CarePlan.__table__.c[name].type.length for name in PLAN_FIELDS}
 
 
 class CarePlanChanged(DomainError):
@@ -107,9 +109,11 @@ def save_draft(plan: CarePlan, fields: dict, by: User, expected_version: int | N
                 continue
             if isinstance(value, str):
                 value = value.strip() or None
-                limit = CarePlan.__table__.c[name].type.length
+                limit = PLAN_LIMITS[name]
                 if value and len(value) > limit:
-                    raise DomainError(f"{PLAN_FIELDS[name]} is too long: at most {limit} characters.")
+                    raise DomainError(
+                        f"{PLAN_FIELDS[name]} is too long: at most {limit:,} characters (this has {len(value):,})."
+                    )
             if getattr(plan, name) != value:
                 setattr(plan, name, value)
         db.session.flush()

@@ -241,6 +241,8 @@ def record_attendance(meeting: Meeting, statuses: dict[int, AttendanceStatus | s
 
 #: The minute fields a coordinator types, in order.
 MINUTE_FIELDS = ("summary", "discussion", "outcome", "decisions")
+#: How long each may be (its column's length): the page counts down to it, and a save past it is refused.
+MINUTE_LIMITS = {name: AgendaItem.__table__.c[name].type.length for name in MINUTE_FIELDS}
 
 
 class MinutesChanged(DomainError):
@@ -279,9 +281,11 @@ def save_minutes(
         for name in MINUTE_FIELDS:
             if name in fields:
                 value = (fields[name] or "").strip() or None
-                limit = AgendaItem.__table__.c[name].type.length
+                limit = MINUTE_LIMITS[name]
                 if value and len(value) > limit:
-                    raise DomainError(f"The {name} is too long: at most {limit} characters.")
+                    raise DomainError(
+                        f"The {name} is too long: at most {limit:,} characters (this has {len(value):,})."
+                    )
                 if getattr(item, name) != value:
                     setattr(item, name, value)
         if discussed is not None:

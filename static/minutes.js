@@ -5,11 +5,19 @@
  * - Each save carries the case's version: when someone else saved the case meanwhile (another tab,
  *   a colleague), the server refuses and sends their text, which is shown beside ours until we choose.
  * - Buttons that reload the page (add an action, move an earlier action on) save the typed text first.
+ * - Text not yet accepted is kept in this tab (window.ilrForms, static/forms.js) per person, case and field,
+ *   marked as not saved, until a save takes it: a reload, or signing in again after a time-out, brings it back.
  */
 (function () {
   'use strict';
   var status = document.getElementById('autosave-status');
   var DELAY_MS = 1500;
+  var SIGNED_OUT = 'not saved — signed out. What you typed is kept in this tab: reload the page, sign in again, ' +
+    'and it will be saved';
+  var UNCONFIRMED = 'not saved — the server did not confirm the save; what you typed is kept in this tab';
+  var kept = window.ilrForms || {
+    keep: function () {}, saved: function () {}, kept: function () { return null; }, markUnsaved: function () {}
+  };
 
   function say(form, text) {
     if (status) { status.textContent = text; }
@@ -41,6 +49,33 @@
     });
   }
 
+  function record(form) { return form.getAttribute('data-autosave'); }
+
+  function version(form) { return form.querySelector('[name="expected_version"]').value; }
+
+  function texts(form) {
+    var found = {};
+    form.querySelectorAll('textarea[name]').forEach(function (box) { found[box.name] = box.value; });
+    return found;
+  }
+
+  /* The server took `sent` as `newVersion`: what it holds is no longer kept, and no longer marked unsaved. */
+  function accepted(form, sent, newVersion) {
+    form.querySelector('[name="expected_version"]').value = newVersion;
+    kept.saved(record(form), sent, String(newVersion));
+    form.querySelectorAll('textarea[name]').forEach(function (box) {
+      if (box.value === sent[box.name]) { kept.markUnsaved(box, false); }
+    });
+  }
+
+  /* Someone's newer save holds exactly our text (our own save as the page was left, say): nothing to choose. */
+  function sameAsOurs(form, body) {
+    return Object.keys(body.theirs).every(function (name) {
+      var mine = form.querySelector('textarea[name="' + name + '"]');
+      return !mine || mine.value.trim() === (body.theirs[name] || '').trim();
+    });
+  }
+
   function clearConflict(form) {
     form.removeAttribute('data-conflict-version');
     form.querySelector('.conflict').hidden = true;
@@ -48,13 +83,14 @@
   }
 
   /* Save one case now; resolves true only when the server said it was saved. */
-  function save(form) {
+  function save(form, retried) {
     if (form._saving) { return form._saving.then(function () { return save(form); }); }
     if (form.hasAttribute('data-conflict-version')) {
       say(form, 'not saved: someone else changed this case (see below)');
       return Promise.resolve(false);
     }
     var data = new FormData(form);
+    var sent = texts(form);
     form.removeAttribute('data-dirty');
     say(form, 'saving...');
     form._saving = fetch(form.getAttribute('data-autosave'), {
@@ -62,12 +98,16 @@
       headers: { 'X-CSRFToken': data.get('csrf_token'), 'Accept': 'application/json' }
     }).then(function (response) {
       var json = (response.headers.get('Content-Type') || '').indexOf('application/json') === 0;
-      if (looksSignedOut(response)) { throw new Error('not saved — signed out: sign in again in another tab, then type on'); }
-      if (!json) { throw new Error('not saved — the server did not confirm the save'); }
+      if (looksSignedOut(response)) { throw new Error(SIGNED_OUT); }
+      if (!json) { throw new Error(UNCONFIRMED); }
       return response.json().then(function (body) {
-        if (body.signed_out) { throw new Error('not saved — signed out: sign in again in another tab, then type on'); }
+        if (body.signed_out) { throw new Error(SIGNED_OUT); }
+        if (body.conflict && !retried && sameAsOurs(form, body)) {
+          form.querySelector('[name="expected_version"]').value = body.version;  // nothing to choose: send again
+          return 'again';
+        }
         if (body.saved === true) {
-          form.querySelector('[name="expected_version"]').value = body.version;
+          accepted(form, sent, body.version);
           say(form, 'saved at ' + now());
           document.dispatchEvent(new CustomEvent('ilr:saved'));
           return true;
@@ -81,18 +121,40 @@
       });
     }).catch(function (error) {
       form.setAttribute('data-dirty', '1');
-      say(form, error instanceof TypeError ? 'not saved: no connection, will retry' : error.message);
+      say(form, error instanceof TypeError ? 'not saved: no connection (kept in this tab), will retry' : error.message);
       return false;
     }).then(function (saved) {
       form._saving = null;
-      return saved;
+      return saved === 'again' ? save(form, true) : saved;
     });
     return form._saving;
   }
 
+  /* Text kept in this tab from before (a reload, a time-out) goes back in its box, marked, and is saved again:
+   * against the version it was typed on, so a save someone made since is shown beside it, not overwritten. */
+  function restore(form) {
+    var entry = kept.kept(record(form));
+    if (!entry) { return; }
+    var back = Object.keys(entry.fields).filter(function (name) {
+      var box = form.querySelector('textarea[name="' + name + '"]');
+      return box && box.value !== entry.fields[name];
+    });
+    if (!back.length) {
+      kept.saved(record(form), entry.fields, version(form));  // already saved: nothing left to keep
+      return;
+    }
+    form.querySelector('[name="expected_version"]').value = entry.version;
+    back.forEach(function (name) {
+      var box = form.querySelector('textarea[name="' + name + '"]');
+      box.value = entry.fields[name];
+      box.dispatchEvent(new Event('input', { bubbles: true }));  // counted, kept, marked, saved as if typed
+    });
+    say(form, 'not saved yet: brought back from this tab');
+  }
+
   function saveAllDirty() {
     var forms = Array.prototype.slice.call(document.querySelectorAll('form[data-autosave][data-dirty], form[data-autosave][data-conflict-version]'));
-    return Promise.all(forms.map(save)).then(function (results) { return results.every(Boolean); });
+    return Promise.all(forms.map(function (form) { return save(form); })).then(function (results) { return results.every(Boolean); });
   }
 
   document.querySelectorAll('form[data-autosave]').forEach(function (form) {
@@ -103,7 +165,13 @@
       clearTimeout(timer);
       timer = setTimeout(function () { save(form); }, DELAY_MS);
     }
-    form.addEventListener('input', changed);
+    form.addEventListener('input', function (event) {
+      if (event.target.tagName === 'TEXTAREA') {
+        kept.keep(record(form), event.target.name, event.target.value, version(form));
+        kept.markUnsaved(event.target, true);
+      }
+      changed();
+    });
     form.addEventListener('change', function (event) {  // the Discussed / Not reached choice
       if (event.target.type === 'radio') { changed(); }
     });
@@ -112,6 +180,7 @@
       clearTimeout(timer);
       save(form);
     });
+    restore(form);
     form.querySelector('.keep-mine').addEventListener('click', function () {
       form.querySelector('[name="expected_version"]').value = form.getAttribute('data-conflict-version');
       clearConflict(form);

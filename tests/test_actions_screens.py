@@ -112,7 +112,7 @@ def test_action_list_filters_by_status_owner_due_date_and_overdue(signed_in, cre
     assert "Council care package" in page and "Finished long ago" in page and "Late pharmacy review" not in page
     page = shown(reader.get("/admin/action/?flt0_status_equals=done"))
     assert "Finished long ago" in page and "Council care package" not in page
-    page = shown(reader.get(f"/admin/action/?flt0_due_greater_than={today().isoformat()}"))
+    page = shown(reader.get(f"/admin/action/?flt0_due_after={today().isoformat()}"))
     assert "Council care package" in page and "Late pharmacy review" not in page
     page = shown(reader.get("/admin/action/?search=package"))
     assert "Council care package" in page and "Late pharmacy review" not in page

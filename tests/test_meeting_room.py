@@ -158,8 +158,20 @@ def test_draft_refuses_over_long_text_with_a_message(world, signed_in):
     coordinator = signed_in("coordinator")
     item = meeting_room.add_case_to_agenda(world.meeting, world.episodes[0], coordinator.user)
     db.session.commit()
-    response = coordinator.submit(f"/admin/meeting-room/case/{item.id}/draft", {"outcome": "x" * 4001})
-    assert response.status_code == 400 and "at most 4000 characters" in response.get_json()["message"]
+    response = coordinator.submit(f"/admin/meeting-room/case/{item.id}/draft", {"outcome": "x" * 50_001})
+    assert response.status_code == 400
+    assert "at most 50,000 characters (this has 50,001)" in response.get_json()["message"]
+
+
+def test_a_long_discussion_of_several_thousand_words_is_kept_whole(world, signed_in):
+    coordinator = signed_in("coordinator")
+    item = meeting_room.add_case_to_agenda(world.meeting, world.episodes[0], coordinator.user)
+    db.session.commit()
+    discussion = "Discussed at length with every agency present. " * 900  # 42,300 characters, about 6,300 words
+    response = coordinator.submit(f"/admin/meeting-room/case/{item.id}/draft", {"discussion": discussion})
+    assert response.get_json()["saved"] is True
+    db.session.expire_all()
+    assert item.discussion == discussion.strip()
 
 
 def test_record_outcome_and_an_action_from_the_minutes(world, signed_in):
