@@ -9,13 +9,21 @@ from flask.cli import with_appcontext
 import demo
 from models import EmailStatus, Organisation, OutboxEmail, Role, User, db
 from services.accounts import create_user
+from services.job_locks import JobBusy
 from services.second_factor import enrol_with_secret, reset_second_factor
 from services.unit_of_work import perform
 
 
 def run(operation):
-    """A command's one unit of work: commit, or stop with the refusal in words."""
+    """A command's one unit of work: commit, or stop with the refusal in words.
+
+    A scheduled job another run holds (services/job_locks.py) is a quiet skip: it says so and exits 0, since
+    another server's timer firing in the same minute is routine, not a failure.
+    """
     done = perform(operation, say=False)
+    if isinstance(done.error, JobBusy):
+        click.echo(done.message)
+        raise click.exceptions.Exit(0)
     if not done:
         raise click.ClickException(done.message)
     return done.value
