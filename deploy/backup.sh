@@ -31,6 +31,7 @@ case "$DATABASE_URL" in
     copy="$dir/ilr-$stamp.sqlite"
     "$flask" backup "$copy.partial" >/dev/null
     "$flask" verify-backup "$copy.partial" >/dev/null
+    rm -f "$copy.partial-wal" "$copy.partial-shm"  # left empty by the check (the copy keeps WAL mode)
     ;;
   *)
     echo "backup.sh: DATABASE_URL is neither PostgreSQL nor SQLite" >&2

@@ -1,30 +1,39 @@
 """deploy/ as shipped: gunicorn's config serves the app with several workers and logs no query string; nginx's
-passes `nginx -t` and holds the settings README promises (body limit, HSTS, forwarded headers, timeouts, logs);
+holds the settings README promises (body limit, HSTS, forwarded headers, timeouts, logs), passes `nginx -t`, and in
+front of gunicorn (on loopback ports) lets a coordinator sign in over TLS with the real client in the audit trail;
 the systemd units pass `systemd-analyze verify` and run each job on its schedule.
 
-`nginx -t` and `systemd-analyze verify` need the tools: on CI (`CI=true`) a missing one fails the run (`make
+The nginx and systemd checks need the tools: on CI (`CI=true`) a missing one fails the run (`make
 system-deps` installs nginx-light there); elsewhere they are skipped and the parsing tests still hold the files
 to what README says.
 """
 
 from __future__ import annotations
 
+import http.client
+import http.cookiejar
 import os
 import re
 import runpy
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from cli import COMMANDS
-from tests.conftest import USE_POSTGRES, require_tool
+from models import AuditAction, AuditEntry, db
+from tests.conftest import CSRF_INPUT as CSRF
+from tests.conftest import PASSWORD, TOTP_SECRET, USE_POSTGRES, require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -63,7 +72,7 @@ def _database_for_gunicorn(database_url: str, tmp_path: Path) -> str:
 def _get(url: str, headers: dict | None = None) -> int:
     request = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status
     except urllib.error.HTTPError as answer:
         return answer.code
@@ -82,26 +91,35 @@ def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> 
     raise AssertionError("gunicorn did not start")
 
 
-def test_gunicorn_serves_the_app_from_its_config_with_workers_and_logs_no_query_string(database_url, tmp_path):
+@contextmanager
+def _gunicorn(url: str, folder: Path, workers: int = 2):
+    """gunicorn started as ilr-web.service starts it (the shipped config), on a free port: yields the port; its
+    access log (stdout) and error log are left in `folder`."""
     port = _free_port()
     env = os.environ | {
         "ILR_ENV": "production", "SECRET_KEY": "deploy-test", "MAIL_FROM": "ilr.team@nhs.net", "PROXY_COUNT": "1",
-        "DATABASE_URL": _database_for_gunicorn(database_url, tmp_path),
+        "DATABASE_URL": url,
     }  # fmt: skip
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    out, err = (tmp_path / "access.log").open("w"), (tmp_path / "error.log").open("w")
-    command = [str(gunicorn), "--config", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+    out, err = (folder / "access.log").open("w"), (folder / "error.log").open("w")
+    command = [str(gunicorn), "--config", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+               "--workers", str(workers)]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
     try:
         _wait_until_up(f"http://127.0.0.1:{port}/health", process)
-        forwarded = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
-        assert _get(f"http://127.0.0.1:{port}/health?nhs=9990001234&search=Nightingale", forwarded) == 200
+        yield port
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         out.close(), err.close()
+
+
+def test_gunicorn_serves_the_app_from_its_config_with_workers_and_logs_no_query_string(database_url, tmp_path):
+    with _gunicorn(_database_for_gunicorn(database_url, tmp_path), tmp_path) as port:
+        forwarded = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+        assert _get(f"http://127.0.0.1:{port}/health?nhs=9990001234&search=Nightingale", forwarded) == 200
     access, errors = (tmp_path / "access.log").read_text(), (tmp_path / "error.log").read_text()
-    assert '203.0.113.9 [' in access and '"GET /health HTTP/1.1" 200' in access, access
+    assert "203.0.113.9 [" in access and '"GET /health HTTP/1.1" 200' in access, access
     assert "9990001234" not in access and "Nightingale" not in access and "?" not in access
     assert errors.count("Booting worker") == 2, errors
 
@@ -177,27 +195,129 @@ def test_nginx_logs_no_query_string_or_referrer():
     assert all(value.endswith(" crit") for value in _values("error_log"))  # "error" quotes the request line
 
 
-def test_nginx_accepts_the_configuration(tmp_path):
-    nginx = require_tool("nginx", "nginx") or shutil.which("nginx")
+def _throwaway_nginx(folder: Path, ports: tuple[int, int, int] | None = None) -> list[str]:
+    """The shipped site inside a throwaway nginx (a self-signed certificate; logs, pid and temp files in `folder`):
+    with `ports` (http, https, gunicorn) it listens on loopback. Returns nginx's arguments after the program."""
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(tmp_path / "key.pem"),
-         "-out", str(tmp_path / "cert.pem"), "-days", "1", "-subj", "/CN=ilr.example.nhs.uk"],
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(folder / "key.pem"),
+         "-out", str(folder / "cert.pem"), "-days", "1", "-subj", "/CN=ilr.example.nhs.uk"],
         check=True, capture_output=True,
     )  # fmt: skip
-    site = (
-        NGINX_CONF.replace("/etc/ssl/ilr/fullchain.pem", str(tmp_path / "cert.pem"))
-        .replace("/etc/ssl/ilr/privkey.pem", str(tmp_path / "key.pem"))
-        .replace("/var/log/nginx/", f"{tmp_path}/")
+    replacements = {"/etc/ssl/ilr/fullchain.pem": str(folder / "cert.pem"),
+                    "/etc/ssl/ilr/privkey.pem": str(folder / "key.pem"), "/var/log/nginx/": f"{folder}/"}  # fmt: skip
+    if ports:
+        http, https, upstream = ports
+        site = re.sub(r"\n *listen \[::\]:\d+[^;]*;", "", NGINX_CONF)  # loopback only: no IPv6 wildcard
+        replacements |= {"listen 80;": f"listen 127.0.0.1:{http};", "listen 443 ssl": f"listen 127.0.0.1:{https} ssl",
+                         "server 127.0.0.1:8000;": f"server 127.0.0.1:{upstream};"}  # fmt: skip
+    else:
+        site = NGINX_CONF
+    for shipped, here in replacements.items():
+        assert shipped in site, f"deploy/nginx/ilr.conf no longer has {shipped!r}: update this test"
+        site = site.replace(shipped, here)
+    (folder / "ilr.conf").write_text(site)
+    temp = " ".join(
+        f"{kind}_temp_path {folder}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
-    (tmp_path / "ilr.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\nhttp {{ include {tmp_path}/ilr.conf; }}\n"
-    )
-    checked = subprocess.run(
-        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    main = "user root;\n" if os.geteuid() == 0 else ""  # (a root master's workers would be nobody: no tmp access)
+    main += f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log;\nevents {{}}\n"
+    (folder / "nginx.conf").write_text(main + f"http {{ {temp} include {folder}/ilr.conf; }}\n")
+    return ["-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log")]
+
+
+def test_nginx_accepts_the_configuration(tmp_path):
+    nginx = require_tool("nginx", "nginx") or shutil.which("nginx")
+    checked = subprocess.run([nginx, "-t", *_throwaway_nginx(tmp_path)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0 and "test is successful" in checked.stderr, checked.stderr
+
+
+def _https_opener() -> urllib.request.OpenerDirector:
+    """A client that keeps cookies and trusts the throwaway certificate (loopback only)."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), urllib.request.HTTPSHandler(context=context)
+    )
+
+
+def _page(opener, url: str, form: dict | None = None, referer: str | None = None) -> tuple[str, object]:
+    headers = {"X-Forwarded-For": "6.6.6.6"}  # a client's own claim: nginx must overwrite it
+    if referer:
+        headers["Referer"] = referer
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    with opener.open(urllib.request.Request(url, data=data, headers=headers), timeout=30) as response:
+        return response.read().decode(), response.headers
+
+
+@contextmanager
+def _nginx_in_front(folder: Path, upstream: int):
+    """The shipped nginx site on loopback ports in front of gunicorn: yields (http port, https port)."""
+    nginx = require_tool("nginx", "nginx") or shutil.which("nginx")
+    ports = (_free_port(), _free_port())
+    arguments = _throwaway_nginx(folder, (*ports, upstream))
+    server = subprocess.Popen([nginx, *arguments, "-g", "daemon off;"], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, server.stderr.read().decode()
+            try:
+                _page(_https_opener(), f"https://127.0.0.1:{ports[1]}/health")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "nginx did not answer"
+                time.sleep(0.2)
+        yield ports
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server.stderr.close()
+
+
+def _status(connection: http.client.HTTPConnection, method: str, path: str, headers: dict) -> tuple[int, str]:
+    """Send only the request's head (a body announced is never sent): nginx answers from the head alone."""
+    connection.putrequest(method, path)
+    for name, value in headers.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    response = connection.getresponse()
+    return response.status, response.getheader("Location") or ""
+
+
+def test_behind_the_shipped_nginx_a_coordinator_signs_in_over_tls_and_the_trail_has_the_real_client(
+    app, make_user, tmp_path
+):
+    email = make_user().email
+    db.session.remove()  # gunicorn's workers use the test's database
+    with (
+        _gunicorn(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path) as upstream,
+        _nginx_in_front(tmp_path, upstream) as (http_port, https_port),
+    ):
+        base, browser = f"https://127.0.0.1:{https_port}", _https_opener()
+        page, _ = _page(browser, f"{base}/login")
+        form = {"email": email, "password": PASSWORD, "csrf_token": CSRF.search(page).group(1)}
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _page(browser, f"{base}/login", form)  # no Referer: refused over HTTPS, so the app knows it is HTTPS
+        assert refused.value.code == 400
+        page, _ = _page(browser, f"{base}/login", form, referer=f"{base}/login")  # Flask-WTF's HTTPS referrer check
+        form = {"code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": CSRF.search(page).group(1)}
+        page, headers = _page(browser, f"{base}/login/code", form, referer=f"{base}/login/code")
+        assert 'action="/logout"' in page  # signed in, through both steps, over TLS
+        assert headers.get_all("Strict-Transport-Security") == ["max-age=31536000; includeSubDomains"]  # once
+        _page(browser, f"{base}/admin/patient/?search=Nightingale")
+
+        plain = http.client.HTTPConnection("127.0.0.1", http_port, timeout=30)
+        assert _status(plain, "GET", "/admin/", {}) == (301, "https://127.0.0.1/admin/")
+        secure = http.client.HTTPSConnection(
+            "127.0.0.1", https_port, timeout=30, context=ssl._create_unverified_context()
+        )
+        too_large = {"Content-Type": "application/x-www-form-urlencoded", "Content-Length": str(16 * 1024 * 1024 + 1)}
+        assert _status(secure, "POST", "/login", too_large)[0] == 413
+        plain.close(), secure.close()
+    entry = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == AuditAction.sign_in)).one()
+    assert entry.client_address == "127.0.0.1"  # as nginx saw it: the client's own X-Forwarded-For was overwritten
+    nginx_log, app_log = (tmp_path / "ilr-access.log").read_text(), (tmp_path / "access.log").read_text()
+    assert '"GET /admin/patient/ HTTP/1.1" 200' in nginx_log and "Nightingale" not in nginx_log + app_log
+    assert "6.6.6.6" not in app_log
 
 
 # --- systemd ------------------------------------------------------------------------------------------------------
