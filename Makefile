@@ -6,20 +6,30 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 export FLASK_APP := app
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint deps venv system-deps bench clean
+.PHONY: run test lint deps venv system-deps bench load clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+# The load test's own environment (locust and what it pulls in), never mixed into the app's.
+LOAD_VENV := bench/load/.venv
+$(LOAD_VENV)/.installed: bench/load/requirements.txt
+	test -x $(LOAD_VENV)/bin/python || $(PYTHON) -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/pip install --quiet -r bench/load/requirements.txt
+	touch $@
+
 venv: $(BIN)/.installed
 
 # What the tests need from the system: a browser with its en-GB locale (Debian ships only en-US in chromium),
-# LibreOffice and poppler (installed only when missing).
+# LibreOffice and poppler (installed only when missing). On CI also nginx and systemd-analyze, so the deploy/ files
+# are checked by the tools themselves (tests/test_deploy.py; elsewhere those two checks skip when the tool is absent).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	[ "$$CI" != true ] || command -v nginx >/dev/null || missing="$$missing nginx-light"; \
+	[ "$$CI" != true ] || command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	[ -f /usr/lib/chromium/locales/en-GB.pak ] || missing="$$missing chromium-l10n"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
@@ -56,5 +66,14 @@ test: deps lint
 bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+# 20 simulated coordinators for 60 s against gunicorn on 127.0.0.1: PostgreSQL with 4 workers, then SQLite with 1;
+# the figures go to bench/results.md. Never part of `make test`. Needs a PostgreSQL server: LOAD_DATABASE_URL
+# (default postgresql://postgres@127.0.0.1:5432/ilr_load) is made afresh; a local cluster that is down is started.
+# make load LOAD_ARGS="--patients 20000"   (python -m bench.load --help for the options)
+load: venv $(LOAD_VENV)/.installed
+	@pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null || ! command -v pg_ctlcluster >/dev/null || \
+	  pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | tail -n 1)" main start
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) $(LOAD_VENV) instance .pytest_cache

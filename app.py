@@ -20,7 +20,7 @@ from formats import dates, nhs
 from formats.numbers import RecordIdConverter
 from models import db, install_sqlite_pragmas
 from services import audit, forms
-from web import action_links, auth, availability, errors, headers
+from web import action_links, auth, availability, errors, headers, health
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -149,6 +149,7 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(availability.bp)
     app.register_blueprint(action_links.bp)
+    app.register_blueprint(health.bp)
     app.jinja_env.filters.update(ukdate=dates.format_date, ukdatetime=dates.format_datetime, nhs=nhs.format_nhs_number)
     headers.init_app(app)
     app.jinja_env.globals["kept_text_owner"] = forms.kept_text_owner  # <body data-person>: static/forms.js

@@ -1,7 +1,8 @@
 """Sealing the audit trail: a hash chained over its rows since the last seal, so a later change shows.
 
 `flask seal-audit` runs as a scheduled job (not per request: several workers never contend for the chain's
-end); `flask verify-audit` recomputes every seal and names the first row that no longer matches.
+end), and claims the job first (services/job_locks.py) so two servers' timers never seal the same rows twice;
+`flask verify-audit` recomputes every seal and names the first row that no longer matches.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from models import AuditEntry, AuditSeal, db, utcnow
+from services.job_locks import claim_job
 
 GENESIS = "0" * 64
 _FIELDS = ("id", "at", "user_id", "action", "table_name", "record_id", "patient_id", "changes", "reason", "detail",
@@ -39,7 +41,11 @@ def _chain(previous: str, hashes: list[str]) -> str:
 
 
 def seal_audit(batch: int = 50_000) -> AuditSeal | None:
-    """Seal the rows added since the last seal (up to `batch` of them); None when there is nothing new."""
+    """Seal the rows added since the last seal (up to `batch` of them); None when there is nothing new.
+
+    JobBusy when another run holds the job: two seals from the same last one would fork the chain.
+    """
+    claim_job("seal-audit")
     last = db.session.scalars(select(AuditSeal).order_by(AuditSeal.last_entry_id.desc())).first()
     after = last.last_entry_id if last else 0
     entries = db.session.scalars(

@@ -32,6 +32,7 @@ from models import (
 )
 from services import audit
 from services.actions import STILL_OPEN, report_on_action
+from services.job_locks import claim_job
 from services.links import LinkRefused
 from services.outbox import is_secure_address, queue_email
 from services.settings import CHASE_INTERVAL, get_setting
@@ -153,7 +154,13 @@ def due_for_chasing(on=None, interval_days: int | None = None):
 
 
 def chase_overdue(*, dry_run: bool = False) -> ChaseResult:
-    """The daily job: chase every overdue action at most once per interval (see `due_for_chasing`)."""
+    """The daily job: chase every overdue action at most once per interval (see `due_for_chasing`).
+
+    A run claims the job first (services/job_locks.py), so two servers' timers never chase an action twice;
+    a dry run writes nothing and claims nothing.
+    """
+    if not dry_run:
+        claim_job("chase-overdue")
     return chase_actions(list(db.session.scalars(due_for_chasing())), None, dry_run=dry_run)
 
 

@@ -144,7 +144,11 @@ def _due(now):
 
 
 def send_pending(settings: SmtpSettings, limit: int = 500) -> tuple[int, int]:
-    """Send what is due, one commit per email; returns (sent, failed)."""
+    """Send what is due, one commit per email; returns (sent, failed).
+
+    Each email is claimed while it is sent (`_due`: `FOR UPDATE SKIP LOCKED` on PostgreSQL): another server's
+    sender skips it and takes the next, so two timers firing at once never send one email twice.
+    """
     sent = failed = 0
     for _ in range(limit):
         now = utcnow()

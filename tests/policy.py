@@ -102,6 +102,8 @@ POLICY: dict[tuple[str, str], Call] = {
     ("home", "GET"): Call(EVERYONE),  # redirects to the admin home, which does its own check
     ("static", "GET"): Call(EVERYONE, {"filename": "ilr.css"}),
     ("admin.static", "GET"): Call(EVERYONE, {"filename": "admin/js/helpers.js"}),
+    # The load balancer's check (no sign-in, no session, no patient data): tests/test_health.py.
+    ("health.health", "GET"): Call(EVERYONE),
     ("auth.login", "GET"): Call(EVERYONE),
     ("auth.login", "POST"): Call(EVERYONE),  # an empty form: refused by validation
     ("auth.logout", "POST"): Call(SIGNED_IN, ends_session=True),
