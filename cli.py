@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 import demo
@@ -108,6 +108,10 @@ def chase_overdue_command(dry_run):
     )
 
 
+#: The flag `flask seed-demo` needs outside development and test: it says what the risk is.
+RISK_FLAG = "--i-understand-this-creates-accounts-with-published-passwords"
+
+
 @click.command("seed-demo")
 @click.option(
     "--patients",
@@ -118,10 +122,25 @@ def chase_overdue_command(dry_run):
 )
 @click.option("--seed", type=int, default=demo.DEFAULT_SEED, show_default=True, help="The same seed, the same data.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
-@click.option("--force", is_flag=True, help="Add demo data to a database that already has some.")
+@click.option(
+    "--force", is_flag=True, help="Add demo data to a database that already has some (its accounts are left alone)."
+)
+@click.option(
+    RISK_FLAG,
+    "risk_understood",
+    is_flag=True,
+    help="Needed outside development and test: the demo accounts' password and second factor are published.",
+)
 @with_appcontext
-def seed_demo_command(patients, seed, if_empty, force):
+def seed_demo_command(patients, seed, if_empty, force, risk_understood):
     """Load synthetic demo data (never real patients)."""
+    from app import DEV_ENVIRONMENTS  # the factory imports this module
+
+    if current_app.config["ILR_ENV"] not in DEV_ENVIRONMENTS and not risk_understood:
+        raise click.ClickException(
+            f"ILR_ENV is {current_app.config['ILR_ENV']}: demo data opens accounts whose password and second factor "
+            f"are published (flask demo-logins prints them). Load it only on a demonstration copy, with {RISK_FLAG}."
+        )
     if not demo.database_is_empty():
         if if_empty:
             click.echo("The database already has data: demo data not loaded.")
