@@ -20,7 +20,7 @@ from formats import dates, nhs
 from formats.numbers import RecordIdConverter
 from models import db, install_sqlite_pragmas
 from services import audit
-from web import action_links, auth, availability, errors, headers
+from web import action_links, auth, availability, errors, headers, request_logs
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -151,6 +151,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(action_links.bp)
     app.jinja_env.filters.update(ukdate=dates.format_date, ukdatetime=dates.format_datetime, nhs=nhs.format_nhs_number)
     headers.init_app(app)
+    request_logs.init_app(app)
     errors.init_app(app)
     audit.init_app(app)
 
