@@ -19,6 +19,7 @@ from cli import register_commands
 from formats import dates, nhs
 from formats.numbers import RecordIdConverter
 from models import db, install_sqlite_pragmas
+from security import secret_box
 from services import audit
 from web import action_links, auth, availability, errors, headers, request_logs
 
@@ -84,6 +85,10 @@ def load_config(app: Flask, config: dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _dev_secret_key(app, instance)
     _require_organiser(app)
+    if not app.config.get("ILR_SECRET_KEYS"):
+        # The second factor's secrets are encrypted with these: no app, command or migration runs without them.
+        in_development = app.config["ILR_ENV"] in DEV_ENVIRONMENTS or bool(app.config.get("TESTING"))
+        app.config["ILR_SECRET_KEYS"] = secret_box.configured_keys(in_development, instance)
 
 
 def _transport(app: Flask, given: dict) -> None:

@@ -1,4 +1,4 @@
-"""The `flask ...` commands: accounts, the outbox, chasing, demo data. Each runs as one unit of work."""
+"""The `flask ...` commands: accounts and their keys, the outbox, chasing, demo data. Each runs as one unit of work."""
 
 from __future__ import annotations
 
@@ -65,6 +65,19 @@ def reset_second_factor_command(email):
         raise click.ClickException(f"No account has the email {email}.")
     run(lambda: reset_second_factor(user, by=None))
     click.echo(f"The second factor of {user.email} is reset: they set up a new one when they next sign in.")
+
+
+@click.command("rotate-secret-keys")
+@with_appcontext
+def rotate_secret_keys_command():
+    """Encrypt every second-factor secret again with the first key of ILR_SECRET_KEYS (put the new key in front)."""
+    from services.second_factor import encrypt_secrets_again
+
+    count = run(encrypt_secrets_again)
+    click.echo(
+        f"{count} second-factor secret(s) are now encrypted with the first key of ILR_SECRET_KEYS. Once every app "
+        "process runs with that key first, the older keys can be removed from the list."
+    )
 
 
 @click.command("send-outbox")
@@ -237,6 +250,7 @@ COMMANDS = (
     verify_backup_command,
     create_user_command,
     reset_second_factor_command,
+    rotate_secret_keys_command,
     send_outbox_command,
     chase_overdue_command,
     seed_demo_command,
