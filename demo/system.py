@@ -1,6 +1,5 @@
 """What the tool keeps: generated documents, sent emails, availability polls, settings, sessions, a sign-in alert,
-the letterhead,
-the audit entry."""
+the letterhead, the audit entry."""
 
 from __future__ import annotations
 
