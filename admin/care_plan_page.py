@@ -9,7 +9,7 @@ from flask import abort, flash, jsonify, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 from flask_wtf.file import FileField
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from access import READERS, STAFF, TEAM_LEAD, get_or_404
@@ -31,7 +31,7 @@ from services.care_plan_documents import care_plan_context
 from services.care_plans import PLAN_FIELDS
 from services.documents import DOCX
 from services.unit_of_work import perform
-from web.forms import AppForm, WholeNumberField
+from web.forms import AppForm, DateField, WholeNumberField
 
 
 def _choices(enum) -> list[tuple[str, str]]:

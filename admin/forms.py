@@ -10,11 +10,11 @@ from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import filters
 from flask_admin.model.form import converts
-from wtforms import BooleanField, DateField, HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
 from models import LabelledEnum
 from services.forms import ALREADY_SAVED, form_token_used, new_form_token
-from web.forms import LondonDateTimeField, MaxLength, YesNoField, one_character_line_breaks
+from web.forms import DateField, LondonDateTimeField, MaxLength, YesNoField, one_character_line_breaks
 
 #: Text columns at least this long are typed in a multi-line box.
 LONG_TEXT = 1000

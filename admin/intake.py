@@ -9,16 +9,7 @@ from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
-from wtforms import (
-    BooleanField,
-    DateField,
-    EmailField,
-    HiddenField,
-    RadioField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from access import STAFF, in_scope
@@ -31,7 +22,7 @@ from services import audit
 from services.forms import new_form_token, use_form_token
 from services.patients import add_patient, find_patients
 from services.referrals import CONSENT_DETAILS, REFERRAL_QUESTIONS, organisation_with_ods, record_referral
-from web.forms import AppForm, YesNoField, not_in_future, valid_nhs_number
+from web.forms import AppForm, DateField, YesNoField, not_in_future, plausible_date_of_birth, valid_nhs_number
 
 
 class ReferralForm(AppForm):
@@ -47,7 +38,7 @@ class ReferralForm(AppForm):
     )
     given_name = StringField("First name", validators=[Optional(), Length(max=100)])
     family_name = StringField("Surname", validators=[Optional(), Length(max=100)])
-    date_of_birth = DateField("Date of birth", validators=[Optional(), not_in_future])
+    date_of_birth = DateField("Date of birth", validators=[Optional(), plausible_date_of_birth])
     sex = SelectField("Sex", choices=Sex.choices(), default=Sex.unknown.value)
     postcode = StringField("Postcode", validators=[Optional(), Length(max=10)])
     gp_practice_ods = StringField("GP practice ODS code", validators=[Optional(), Length(max=10)])

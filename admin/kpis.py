@@ -10,7 +10,7 @@ from flask import Response, abort, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import DateField, SelectField
+from wtforms import SelectField
 from wtforms.validators import Optional
 
 from access import TEAM_LEAD
@@ -23,7 +23,7 @@ from formats.numbers import record_id
 from models import AuditAction, DomainError, Organisation, OrganisationType, db
 from services import audit, documents, kpis
 from services.unit_of_work import perform
-from web.forms import AppForm, WholeNumberField
+from web.forms import AppForm, DateField, WholeNumberField
 
 #: Records listed a page at a time under a figure.
 DRILL_PAGE_SIZE = 100
