@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from flask import current_app
 
-from models import AuditAction, AuditEntry, Role, User, UserSession, db, utcnow
+from models import AuditAction, AuditEntry, Role, SignInAlert, User, UserSession, db, utcnow
 from services import accounts
 from services.sessions import FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS
 from services.sign_in_alerts import ALERT_AFTER_FAILURES, close_sign_in_alert, open_sign_in_alerts
@@ -235,9 +235,13 @@ def test_failures_far_past_a_persons_mistakes_alert_the_team_lead_and_lock_nothi
     owner = _from(app, "198.51.100.7")
     owner.sign_in(lead)
     assert _signed_in_to(owner)
-    close_sign_in_alert(alert, by=lead)
-    db.session.commit()
-    assert open_sign_in_alerts() == []
+    listed = page_text(owner.get("/admin/sign_in_alert/"))
+    assert lead.name in listed and f">{ALERT_AFTER_FAILURES}<" in listed.replace(" ", "").replace("\n", "")
+    owner.submit("/admin/sign_in_alert/action/", {"action": "close", "rowid": alert.id})
+    db.session.expire_all()
+    assert open_sign_in_alerts() == [] and db.session.get(SignInAlert, alert.id).closed_by_id == lead.id
+    with pytest.raises(accounts.DomainError, match="already been closed"):
+        close_sign_in_alert(db.session.get(SignInAlert, alert.id), by=lead)
 
 
 def test_unknown_and_known_accounts_get_the_same_message_and_the_same_hash_check(app, make_user, monkeypatch):
