@@ -80,13 +80,13 @@ REFUSED_CONTENT_TYPES = (
 )
 #: The only fields a letterhead may carry: the page number and the number of pages.
 ALLOWED_FIELDS = frozenset({"PAGE", "NUMPAGES"})
-#: Elements refused in the XML parts, by local name.
+#: Elements refused in the XML parts, by local name (an attached template is found by its relationship, which names
+#: where it would be fetched from).
 REFUSED_ELEMENTS = {
     "altChunk": "it embeds another document (altChunk)",
     "object": "it holds an embedded object",
     "control": "it holds an ActiveX control",
     "subDoc": "it pulls in a sub-document",
-    "attachedTemplate": "it is attached to a template",
     "mailMerge": "it is set up for a mail merge with a data source",
     "embedRegular": "it embeds a font",
     "embedBold": "it embeds a font",

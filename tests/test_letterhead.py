@@ -186,7 +186,7 @@ def test_a_letterhead_stored_before_the_check_is_refused_whenever_it_would_be_us
     assert "attached to a template (http://attacker.example/t.dotm)" in shown
     assert db.session.scalar(db.select(db.func.count(GeneratedDocument.id))) == 0
     lead_page = page_text(signed_in("team_lead").get("/admin/letterhead/"))
-    assert "The letterhead in use cannot be used" in lead_page and "attached to a template" in lead_page
+    assert "The letterhead uploaded last cannot be used" in lead_page and "attached to a template" in lead_page
 
 
 def test_a_configured_base_document_is_checked_too(app, tmp_path):
