@@ -74,7 +74,7 @@ def current_letterhead() -> BaseDocument | None:
     return db.session.scalars(select(BaseDocument).order_by(BaseDocument.id.desc()).limit(1)).first()
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)
 def stored_letterhead_problems(content: bytes) -> tuple[str, ...]:
     """The allow-list's findings for a letterhead in use (remembered: every document checks the same bytes)."""
     return tuple(letterhead_problems(content))
