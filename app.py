@@ -19,8 +19,9 @@ from cli import register_commands
 from formats import dates, nhs
 from formats.numbers import RecordIdConverter
 from models import db, install_sqlite_pragmas
+from security import secret_box
 from services import audit, forms
-from web import action_links, auth, availability, errors, headers, health
+from web import action_links, auth, availability, errors, headers, health, request_logs
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -84,6 +85,10 @@ def load_config(app: Flask, config: dict | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _dev_secret_key(app, instance)
     _require_organiser(app)
+    if not app.config.get("ILR_SECRET_KEYS"):
+        # The second factor's secrets are encrypted with these: no app, command or migration runs without them.
+        in_development = app.config["ILR_ENV"] in DEV_ENVIRONMENTS or bool(app.config.get("TESTING"))
+        app.config["ILR_SECRET_KEYS"] = secret_box.configured_keys(in_development, instance)
 
 
 def _transport(app: Flask, given: dict) -> None:
@@ -153,6 +158,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.filters.update(ukdate=dates.format_date, ukdatetime=dates.format_datetime, nhs=nhs.format_nhs_number)
     headers.init_app(app)
     app.jinja_env.globals["kept_text_owner"] = forms.kept_text_owner  # <body data-person>: static/forms.js
+    request_logs.init_app(app)
     errors.init_app(app)
     audit.init_app(app)
 

@@ -1,10 +1,10 @@
-"""The `flask ...` commands: accounts, the outbox, chasing, the audit seal, upkeep, demo data. Each runs as one unit
-of work."""
+"""The `flask ...` commands: accounts and their keys, the outbox, chasing, the audit seal, upkeep, demo data. Each runs
+as one unit of work."""
 
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 import demo
@@ -76,6 +76,19 @@ def reset_second_factor_command(email):
     click.echo(f"The second factor of {user.email} is reset: they set up a new one when they next sign in.")
 
 
+@click.command("rotate-secret-keys")
+@with_appcontext
+def rotate_secret_keys_command():
+    """Encrypt every second-factor secret again with the first key of ILR_SECRET_KEYS (put the new key in front)."""
+    from services.second_factor import encrypt_secrets_again
+
+    count = run(encrypt_secrets_again)
+    click.echo(
+        f"{count} second-factor secret(s) are now encrypted with the first key of ILR_SECRET_KEYS. Once every app "
+        "process runs with that key first, the older keys can be removed from the list."
+    )
+
+
 @click.command("send-outbox")
 @with_appcontext
 def send_outbox_command():
@@ -117,6 +130,10 @@ def chase_overdue_command(dry_run):
     )
 
 
+#: The flag `flask seed-demo` needs outside development and test: it says what the risk is.
+RISK_FLAG = "--i-understand-this-creates-accounts-with-published-passwords"
+
+
 @click.command("seed-demo")
 @click.option(
     "--patients",
@@ -127,10 +144,25 @@ def chase_overdue_command(dry_run):
 )
 @click.option("--seed", type=int, default=demo.DEFAULT_SEED, show_default=True, help="The same seed, the same data.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
-@click.option("--force", is_flag=True, help="Add demo data to a database that already has some.")
+@click.option(
+    "--force", is_flag=True, help="Add demo data to a database that already has some (its accounts are left alone)."
+)
+@click.option(
+    RISK_FLAG,
+    "risk_understood",
+    is_flag=True,
+    help="Needed outside development and test: the demo accounts' password and second factor are published.",
+)
 @with_appcontext
-def seed_demo_command(patients, seed, if_empty, force):
+def seed_demo_command(patients, seed, if_empty, force, risk_understood):
     """Load synthetic demo data (never real patients)."""
+    from app import DEV_ENVIRONMENTS  # the factory imports this module
+
+    if current_app.config["ILR_ENV"] not in DEV_ENVIRONMENTS and not risk_understood:
+        raise click.ClickException(
+            f"ILR_ENV is {current_app.config['ILR_ENV']}: demo data opens accounts whose password and second factor "
+            f"are published (flask demo-logins prints them). Load it only on a demonstration copy, with {RISK_FLAG}."
+        )
     if not demo.database_is_empty():
         if if_empty:
             click.echo("The database already has data: demo data not loaded.")
@@ -275,6 +307,7 @@ COMMANDS = (
     verify_backup_command,
     create_user_command,
     reset_second_factor_command,
+    rotate_secret_keys_command,
     send_outbox_command,
     chase_overdue_command,
     seed_demo_command,

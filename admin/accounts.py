@@ -1,4 +1,4 @@
-"""Screens for the team lead: organisations, the secure email domains, and user accounts."""
+"""Screens for the team lead: organisations, the secure email domains, user accounts and sign-in alerts."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from flask_login import current_user
 from wtforms import PasswordField, ValidationError
 from wtforms.validators import Email, Length, Optional, StopValidation
 
-from access import TEAM_LEAD
-from admin.base import SecureModelView
-from models import Organisation, SecureDomain, User, db
+from access import NOBODY, TEAM_LEAD
+from admin.base import SecureModelView, WrittenByWorkflow
+from models import Organisation, SecureDomain, SignInAlert, User, db
 from services.accounts import deactivate_user, update_account
 from services.organisation_sign_in import unlink_identity
 from services.second_factor import reset_second_factor
+from services.sign_in_alerts import close_sign_in_alert
 from web.forms import unique
 
 ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
@@ -202,6 +203,44 @@ class UserView(SecureModelView):
         return super().is_action_allowed(name)
 
 
+class SignInAlertView(WrittenByWorkflow, SecureModelView):
+    """Failed sign-ins far past a person's mistakes, for one account (services/sign_in_alerts.py): the team lead
+    looks into each (speaks to the account's holder, resets what needs resetting) and closes it."""
+
+    roles_view = TEAM_LEAD
+    roles_export = NOBODY
+
+    column_list = ["created_at", "user", "failures", "addresses", "closed_at", "closed_by"]
+    column_labels = {
+        "created_at": "Raised",
+        "user": "Account",
+        "user.name": "Account",
+        "failures": "Failed sign-ins in 15 minutes",
+        "addresses": "From how many addresses",
+        "closed_at": "Closed",
+        "closed_by": "Closed by",
+    }
+    column_filters = ["created_at", "closed_at", "user.name"]
+    column_default_sort = [("created_at", True), ("id", True)]
+    column_details_list = column_list
+
+    @action("close", "Close", "Close the selected sign-in alerts? Say so only once you have looked into them.")
+    def action_close(self, ids):
+        alerts = [alert for alert in self.rows(ids) if alert.closed_at is None]
+
+        def close_all():
+            for alert in alerts:
+                close_sign_in_alert(alert, by=current_user)
+            return len(alerts)
+
+        self.perform(close_all, lambda n: f"{n} sign-in alert(s) closed.")
+
+    def is_action_allowed(self, name):
+        if name == "close":
+            return self._allowed(TEAM_LEAD)
+        return super().is_action_allowed(name)
+
+
 def register(admin) -> None:
     admin.add_view(
         OrganisationView(Organisation, db, name="Organisations", category="Settings", endpoint="organisation")
@@ -210,3 +249,6 @@ def register(admin) -> None:
         SecureDomainView(SecureDomain, db, name="Secure email domains", category="Settings", endpoint="secure_domain")
     )
     admin.add_view(UserView(User, db, name="User accounts", category="Settings", endpoint="user"))
+    admin.add_view(
+        SignInAlertView(SignInAlert, db, name="Sign-in alerts", category="Settings", endpoint="sign_in_alert")
+    )

@@ -13,7 +13,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import and_, not_, or_, true
 from sqlalchemy.orm import joinedload
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
 from access import PARTNER, READERS, STAFF, in_scope, row_filters
@@ -37,7 +37,7 @@ from models import (
 from services import documents
 from services.actions import REPORTABLE, STILL_OPEN, complete_action, report_on_action
 from services.chasing import chase_actions, last_chases
-from web.forms import AppForm, not_in_future, same_patient
+from web.forms import AppForm, DateField, due_on_or_after_its_meeting, not_in_future, same_patient
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -186,6 +186,7 @@ class ActionView(SecureModelView):
         "agenda_item": {"validators": [same_patient("discussion")]},
         "owner_contact": {"validators": [owner_works_there]},
         "completed_on": {"validators": [not_in_future]},
+        "due_on": {"validators": [due_on_or_after_its_meeting]},
     }
     form_ajax_refs = {
         "patient": PATIENT,

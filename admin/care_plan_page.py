@@ -9,8 +9,7 @@ from flask import abort, flash, jsonify, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 from flask_wtf.file import FileField
-from sqlalchemy import select
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from access import READERS, STAFF, TEAM_LEAD, get_or_404
@@ -18,7 +17,6 @@ from admin.base import SecureView
 from formats.numbers import record_id
 from models import (
     AuditAction,
-    BaseDocument,
     CarePlan,
     CarePlanState,
     DomainError,
@@ -26,15 +24,15 @@ from models import (
     GoalDomain,
     GoalStatus,
     Patient,
-    db,
 )
+from security.letterhead import in_words
 from services import audit, care_plans, documents
 from services.accounts import missing_details
 from services.care_plan_documents import care_plan_context
 from services.care_plans import PLAN_FIELDS, PLAN_LIMITS
 from services.documents import DOCX
 from services.unit_of_work import perform
-from web.forms import AppForm, WholeNumberField, one_character_line_breaks
+from web.forms import AppForm, DateField, WholeNumberField, one_character_line_breaks
 
 
 def _choices(enum) -> list[tuple[str, str]]:
@@ -325,8 +323,9 @@ class LetterheadView(SecureView):
             )
             if done:
                 return redirect(url_for(".index"))
-        current = db.session.scalars(select(BaseDocument).order_by(BaseDocument.id.desc()).limit(1)).first()
-        return self.render("admin/letterhead.html", form=form, current=current)
+        current = documents.current_letterhead()
+        problems = documents.stored_letterhead_problems(current.content) if current else ()
+        return self.render("admin/letterhead.html", form=form, current=current, problems=in_words(list(problems)))
 
 
 def register(admin) -> None:

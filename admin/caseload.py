@@ -9,7 +9,7 @@ from flask_admin.actions import action
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from access import NOBODY, STAFF, get_or_404, in_scope
@@ -29,7 +29,7 @@ from services.caseload import (
     reassign_episodes,
 )
 from services.contacts import awaiting_follow_up
-from web.forms import AppForm, MaxLength, not_in_future
+from web.forms import AppForm, DateField, MaxLength, not_in_future
 
 #: Contacts awaiting follow-up shown above the board, earliest due first (the contact log lists them all).
 FOLLOW_UPS_SHOWN = 5

@@ -6,7 +6,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_login import current_user
 from sqlalchemy import and_, not_
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from access import STAFF
@@ -16,7 +16,7 @@ from admin.lookups import PATIENT
 from formats.dates import today
 from models import ContactLogEntry, ContactMethod, ContactParty, db, utcnow
 from services.contacts import complete_follow_up, log_contact, update_contact
-from web.forms import AppForm, LondonDateTimeField, MaxLength, required_when
+from web.forms import AppForm, DateField, LondonDateTimeField, MaxLength, required_when
 
 
 class ContactForm(AppForm):

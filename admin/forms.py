@@ -12,13 +12,13 @@ from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import filters
 from flask_admin.model.form import converts
 from markupsafe import Markup
-from wtforms import BooleanField, DateField, HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
 from access import in_scope
 from admin.filters import DATE_FILTERS, TIME_FILTERS
 from models import LabelledEnum, db
 from services.forms import ALREADY_SAVED, FormAlreadyUsed, Saved, check_form_token, new_form_token
-from web.forms import LondonDateTimeField, MaxLength, YesNoField, one_character_line_breaks
+from web.forms import DateField, LondonDateTimeField, MaxLength, YesNoField, one_character_line_breaks
 
 #: Text columns at least this long are typed in a multi-line box.
 LONG_TEXT = 1000

@@ -9,16 +9,7 @@ from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
-from wtforms import (
-    BooleanField,
-    DateField,
-    EmailField,
-    HiddenField,
-    RadioField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from access import STAFF, in_scope
@@ -39,7 +30,15 @@ from services.forms import (
 )
 from services.patients import NAMED_GP_LENGTH, add_patient, find_patients, known_gps, set_named_gp
 from services.referrals import CONSENT_DETAILS, REFERRAL_QUESTIONS, organisation_with_ods, record_referral
-from web.forms import AppForm, NamedGpField, YesNoField, not_in_future, valid_nhs_number
+from web.forms import (
+    AppForm,
+    DateField,
+    NamedGpField,
+    YesNoField,
+    not_in_future,
+    plausible_date_of_birth,
+    valid_nhs_number,
+)
 
 
 class ReferralForm(AppForm):
@@ -55,7 +54,7 @@ class ReferralForm(AppForm):
     )
     given_name = StringField("First name", validators=[Optional(), Length(max=100)])
     family_name = StringField("Surname", validators=[Optional(), Length(max=100)])
-    date_of_birth = DateField("Date of birth", validators=[Optional(), not_in_future])
+    date_of_birth = DateField("Date of birth", validators=[Optional(), plausible_date_of_birth])
     sex = SelectField("Sex", choices=Sex.choices(), default=Sex.unknown.value)
     postcode = StringField("Postcode", validators=[Optional(), Length(max=10)])
     gp_practice_ods = StringField("GP practice ODS code", validators=[Optional(), Length(max=10)])

@@ -10,7 +10,7 @@ from flask import Response, abort, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import DateField, SelectField
+from wtforms import SelectField
 from wtforms.validators import Optional
 
 from access import TEAM_LEAD
@@ -28,7 +28,7 @@ from services.kpis.periods import PERIODS, Scope, period_dates
 from services.kpis.records import describe_parts, drill_rows
 from services.kpis.report import Report, build_report, chart_report
 from services.unit_of_work import perform
-from web.forms import AppForm, WholeNumberField
+from web.forms import AppForm, DateField, WholeNumberField
 
 #: Records listed a page at a time under a figure.
 DRILL_PAGE_SIZE = 100

@@ -9,7 +9,7 @@ from flask import abort, flash, jsonify, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from access import STAFF, get_or_404, in_scope, row_filters
@@ -42,7 +42,7 @@ from services.documents import DOCX
 from services.meeting_room import AgendaPlace
 from services.scheduling import members_of, standing_chair
 from services.unit_of_work import perform
-from web.forms import AppForm, IdField, WholeNumberField, one_character_line_breaks
+from web.forms import AppForm, DateField, IdField, WholeNumberField, one_character_line_breaks
 
 #: What can be sent to members from the meeting page.
 SENDABLE = (DocumentKind.agenda.value, DocumentKind.minutes.value, DocumentKind.action_log.value)

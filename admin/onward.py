@@ -6,7 +6,7 @@ from flask import flash, g
 from flask_admin.actions import action
 from flask_login import current_user
 from markupsafe import Markup
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import URL, Email, Optional, ValidationError
 
 from access import NOBODY, STAFF, TEAM_LEAD, in_scope
@@ -32,7 +32,7 @@ from services.onward import (
     waiting_onward_referrals,
 )
 from services.outbox import is_secure_address
-from web.forms import AppForm, MaxLength, field_is, not_before, not_in_future, required_when, same_patient
+from web.forms import AppForm, DateField, MaxLength, field_is, not_before, not_in_future, required_when, same_patient
 
 
 def live_directory():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_login import current_user
-from wtforms import DateField
 
 from access import PARTNER, READERS, STAFF, get_or_404
 from admin.base import SecureView
@@ -21,7 +20,7 @@ from services.documents import gp_shares
 from services.onward import find_services, refer_onward
 from services.patient_record import actions_for, age_on, case_now, partner_view, timeline
 from services.patients import record_death, withdraw_consent
-from web.forms import AppForm
+from web.forms import AppForm, DateField
 
 
 class LifeEventForm(AppForm):

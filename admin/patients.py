@@ -17,6 +17,7 @@ from web.forms import (
     field_filled,
     not_before,
     not_in_future,
+    plausible_date_of_birth,
     required_when,
     unique_nhs_number,
     valid_nhs_number,
@@ -152,7 +153,7 @@ class PatientView(SecureModelView):
                 required_when(field_filled("nhs_number"), "Choose the NHS number's verification status."),
             ]
         },
-        "date_of_birth": {"validators": [not_in_future]},
+        "date_of_birth": {"validators": [plausible_date_of_birth]},
         "postcode": {"filters": [_upper]},
         "cfs": {
             "validators": [

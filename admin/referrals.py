@@ -13,7 +13,7 @@ from admin.lookups import ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader, lo
 from models import Consent, Episode, Referral, TriageDecision, User, db, value_before
 from services.caseload import reassign_episodes, set_next_review
 from services.referrals import CONSENT_DETAILS, REFERRAL_QUESTIONS, record_referral
-from web.forms import field_is, not_in_future, required_when, same_patient
+from web.forms import field_is, not_in_future, received_after_birth, required_when, same_patient
 
 REFERRAL_LABELS = {
     "patient": "Patient",
@@ -90,7 +90,7 @@ class ReferralView(SecureModelView):
     column_descriptions = {"signposting_tried": "Needed before the referral can be accepted."}
     form_args = {
         "locality": {"query_factory": localities},
-        "received_on": {"validators": [not_in_future]},
+        "received_on": {"validators": [not_in_future, received_after_birth]},
         "referrer_email": {"validators": [Optional(), Email(message="Enter a valid email address.")]},
         "consent_on": {"validators": [not_in_future]},
         "best_interests_reason": {

@@ -20,7 +20,7 @@ from demo.reference import (
     demo_recovery_codes,
     demo_totp_secret,
 )
-from models import Contact, MeetingMember, MemberRole, OrganisationType, RecoveryCode, Role, User, db
+from models import Contact, DomainError, MeetingMember, MemberRole, OrganisationType, RecoveryCode, Role, User, db
 from services.second_factor import hash_recovery_code
 
 
@@ -29,6 +29,8 @@ class _Directory:
     """The people already held (a forced second seed reuses them) and the one password hash they share."""
 
     users_by_email: dict[str, int]
+    #: The accounts held before this run: each one reused must be one an earlier run made.
+    held_before: frozenset[int]
     contact_of_user: dict[int, int]
     used_members: set[tuple[int, int]]
     password_hash: str
@@ -36,8 +38,10 @@ class _Directory:
 
 def seed_people(ctx: Context) -> None:
     """The demo accounts, a coordinator per locality, and each locality's members: a GP chair and one per agency."""
+    users = existing_ids(User, "email")
     people = _Directory(
-        users_by_email=existing_ids(User, "email"),
+        users_by_email=users,
+        held_before=frozenset(users.values()),
         contact_of_user=existing_ids(Contact, "user_id"),
         used_members={
             tuple(row) for row in db.session.execute(select(MeetingMember.locality_id, MeetingMember.contact_id))
@@ -142,7 +146,9 @@ def _user(ctx: Context, people: _Directory, email: str, name: str, role: Role, o
     """The account with this email: reused when already held. Its own details (job title, team, telephone, secure
     email) sign the letters it makes."""
     user_id = people.users_by_email.get(email)
-    if user_id is None:
+    if user_id in people.held_before:
+        _refuse_unless_demo(user_id, email)
+    elif user_id is None:
         user_id = people.users_by_email[email] = ctx.rows.next_id(User)
         stamp = ctx.stamp(ctx.set_up_on)
         ctx.rows.add(
@@ -169,6 +175,15 @@ def _user(ctx: Context, people: _Directory, email: str, name: str, role: Role, o
                 ctx.rows.add(RecoveryCode, id=ctx.rows.next_id(RecoveryCode), user_id=user_id,
                              code_hash=hash_recovery_code(code), created_at=stamp["created_at"])  # fmt: skip
     return user_id
+
+
+def _refuse_unless_demo(user_id: int, email: str) -> None:
+    """An account already holding a demo address is reused only when the seeder made it (its second factor is the
+    demo one): a real account is never taken over as a demo login (`seed-demo --force` leaves it as it was)."""
+    if db.session.get(User, user_id).totp_secret != demo_totp_secret(email):
+        raise DomainError(
+            f"The account {email} is not one the demo data made, so demo data was not loaded: it is left as it was."
+        )
 
 
 def _contact(

@@ -1,5 +1,5 @@
-"""What the tool keeps: generated documents, sent emails, availability polls, settings, sessions, the letterhead,
-the audit entry."""
+"""What the tool keeps: generated documents, sent emails, availability polls, settings, sessions, a sign-in alert,
+the letterhead, the audit entry."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from models import (
     PollSlot,
     PollStatus,
     Setting,
+    SignInAlert,
     SignInMethod,
     UserSession,
     db,
@@ -34,6 +35,7 @@ from models import (
 from services import risk
 from services.settings import AGENDA_CUTOFF, CHASE_INTERVAL, RISK_POINTS
 from services.settings import DEFAULTS as SETTING_DEFAULTS
+from services.sign_in_alerts import ALERT_AFTER_FAILURES
 
 REJECTED = "550 5.1.1 Recipient address rejected"
 
@@ -74,6 +76,7 @@ def seed_system_records(ctx: Context) -> None:
         if db.session.get(Setting, key) is None:
             rows.add(Setting, key=key, value=json.dumps(value), updated_by_id=ctx.lead_id, **ctx.stamp(ctx.start))
     _sessions(ctx)
+    _sign_in_alert(ctx)
     rows.flush()
     # Core inserts bypass the audit listener: one entry says what was loaded instead of a million.
     rows.add(
@@ -128,6 +131,22 @@ def _sessions(ctx: Context) -> None:
             ended_at=started + timedelta(minutes=45),
             ended_reason="signed out",
         )
+
+
+def _sign_in_alert(ctx: Context) -> None:
+    """A sign-in alert the lead looked into and closed last month: someone guessed at a coordinator's password."""
+    raised = ctx.at(ctx.today - timedelta(days=30))
+    ctx.rows.add(
+        SignInAlert,
+        id=ctx.rows.next_id(SignInAlert),
+        user_id=ctx.coordinators[-1],
+        failures=ALERT_AFTER_FAILURES,
+        addresses=12,
+        closed_at=raised + timedelta(hours=3),
+        closed_by_id=ctx.lead_id,
+        created_at=raised,
+        updated_at=raised + timedelta(hours=3),
+    )
 
 
 def _documents(ctx: Context, loc: Locality) -> None:

@@ -5,6 +5,12 @@ Sync workers, each serving one request at a time behind nginx (deploy/nginx/ilr.
 """
 
 import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the app's folder, for its one log format
+
+from web.request_logs import ACCESS_LOG_FORMAT  # noqa: E402
 
 #: The application factory.
 wsgi_app = "app:create_app()"
@@ -34,6 +40,6 @@ accesslog = "-"
 errorlog = "-"
 loglevel = "info"
 #: The path without its query string (`%(U)s`, never `%(r)s` or `%(q)s`: a search carries a patient's name), no
-#: referrer (`%(f)s`: another page's address, query and all) and no user agent. The client as nginx reports it.
-ACCESS_LOG_FORMAT = '%({x-forwarded-for}i)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+#: referrer and no user agent: the app's one format (web/request_logs.py). Behind nginx the client here is nginx;
+#: nginx's own access log names the real client.
 access_log_format = ACCESS_LOG_FORMAT

@@ -22,12 +22,12 @@ def to_london(value: datetime) -> datetime:
 
 
 def format_date(value: date | datetime | None) -> str:
-    """25/11/2026."""
+    """25/11/2026: always a four-digit year (strftime writes the year 1 as "1")."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = to_london(value)
-    return value.strftime("%d/%m/%Y")
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
 def format_datetime(value: datetime | None) -> str:

@@ -41,9 +41,12 @@ def render_item(type_, obj, autogen_context):
     import sqlalchemy as sa
 
     from models import UTCDateTime
+    from models.base import EncryptedString
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EncryptedString):
+        return f"sa.String(length={obj.impl.length})"
     if type_ == "type" and isinstance(obj, sa.Enum) and not obj.native_enum:
         return f"sa.String(length={obj.length})"
     return False

@@ -103,6 +103,7 @@ from models.system import (
     OutboxEmail,
     SecureDomain,
     Setting,
+    SignInAlert,
 )
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -10,6 +10,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
     DateTime,
     MetaData,
+    String,
     TypeDecorator,
     event,
     func,
@@ -23,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from formats.dates import LONDON
 from models.sql_dates import register_sqlite_functions
+from security import secret_box
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -125,6 +127,21 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class EncryptedString(TypeDecorator):
+    """A secret stored encrypted (Fernet with the app's ILR_SECRET_KEYS: security/secret_box.py) and read back as it
+    was given, so code sets and reads it as a plain string. Each write is encrypted afresh (a random IV): the column
+    cannot be compared in SQL."""
+
+    impl = String(255)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else secret_box.encrypt(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else secret_box.decrypt(value)
 
 
 class LabelledEnum(str, enum.Enum):

@@ -11,7 +11,16 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, db, enum_column, utcnow
+from models.base import (
+    ArchivableMixin,
+    EncryptedString,
+    LabelledEnum,
+    TimestampMixin,
+    UTCDateTime,
+    db,
+    enum_column,
+    utcnow,
+)
 
 # --- Organisations and people -------------------------------------------------------------------
 
@@ -112,8 +121,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The second factor (services/second_factor.py): a TOTP secret (base32), set when enrolment starts and
-    #: confirmed by the first right code; null again when the team lead resets it.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: confirmed by the first right code; null again when the team lead resets it. Encrypted at rest.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString)
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The time step of the last code accepted: a code is good once, so a code seen over a shoulder is not.
     totp_last_step: Mapped[int | None]

@@ -383,3 +383,29 @@ class EmailAttempt(db.Model):
 
     def __repr__(self) -> str:
         return f"<EmailAttempt {self.id} email={self.email_id} {self.succeeded}>"
+
+
+class SignInAlert(TimestampMixin, db.Model):
+    """Failed sign-ins for one account far past a person's own mistakes (`services.sign_in_alerts`): the team lead is
+    told, and the account is not locked (a guesser is slowed per address instead). Open until the team lead closes it.
+    """
+
+    __tablename__ = "sign_in_alert"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: Failed sign-ins for the account within the throttle's window when the alert was raised.
+    failures: Mapped[int]
+    #: How many client addresses they came from.
+    addresses: Mapped[int]
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+
+    def __str__(self) -> str:
+        return f"Sign-in alert for {self.user}"
+
+    def __repr__(self) -> str:
+        return f"<SignInAlert {self.id} user={self.user_id} failures={self.failures}>"

@@ -1,1 +1,1 @@
-"""Secrets and the rules that guard them: the password rules (`passwords`)."""
+"""Secrets and the rules that guard them: the password rules (`passwords`), secrets encrypted at rest (`secret_box`)."""

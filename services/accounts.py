@@ -27,6 +27,7 @@ from security.passwords import password_problem
 from services import audit
 from services.outbox import is_secure_address
 from services.sessions import end_all_sessions
+from services.sign_in_alerts import raise_sign_in_alert
 
 #: The ILR team's own organisation: new accounts belong to it unless told otherwise.
 ILR_TEAM_ODS = "ILR001"
@@ -131,9 +132,12 @@ def record_first_step(user: User, how: str) -> None:
 
 def record_failed_sign_in(email: str, user: User | None, why: str | None = None) -> None:
     """A refused sign-in, with the email tried (and the account, when one has that email); a wrong second-factor
-    code is one too, so it counts towards the same throttle as a wrong password."""
+    code is one too, so it counts towards the same throttle as a wrong password. Far past a person's mistakes, the
+    team lead is alerted (services/sign_in_alerts.py)."""
     audit.record(AuditAction.sign_in_failed, user_id=user.id if user else None, detail=f"email={email}", reason=why)
     db.session.flush()
+    if user is not None:
+        raise_sign_in_alert(user, email)
 
 
 def record_sign_out(user: User) -> None:

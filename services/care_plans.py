@@ -26,6 +26,7 @@ from models import (
     db,
 )
 from services import audit
+from services.date_checks import agreed_before_drafted_problem, refuse_if
 
 #: The plan's own text, in the order the page and the documents show it, with its label.
 PLAN_FIELDS = {
@@ -187,6 +188,7 @@ def agree_care_plan(
     on = on or today()
     if on > today():
         raise DomainError("The date the plan was agreed cannot be in the future.")
+    refuse_if(agreed_before_drafted_problem(on, plan))
     with audit.reason(f"Care plan version {plan.number} agreed, recorded by {by.name}"):
         plan.state, plan.agreed_on = CarePlanState.agreed, on
         if agreed_with is not None:

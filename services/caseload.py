@@ -35,6 +35,7 @@ from models import (
 )
 from services import audit
 from services.actions import STILL_OPEN
+from services.date_checks import closed_before_opened_problem, refuse_if
 
 #: Who may hold a caseload (and so take a colleague's cases for cover).
 CASE_HOLDERS = (Role.coordinator, Role.team_lead)
@@ -287,8 +288,7 @@ def _closing(episode: Episode, on: date, reason: ClosureReason | str) -> Closure
         raise DomainError("Enter the date the episode closed.")
     if on > today():
         raise DomainError("The closing date cannot be in the future.")
-    if on < episode.opened_on:
-        raise DomainError("An episode cannot close before it opened.")
+    refuse_if(closed_before_opened_problem(on, episode.opened_on))
     return reason
 
 

@@ -8,6 +8,7 @@ import hashlib
 import io
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import docx
@@ -32,6 +33,7 @@ from models import (
     User,
     db,
 )
+from security.letterhead import in_words, letterhead_problems
 from services import agency_logs, audit
 from services.accounts import signatory
 from services.care_plan_documents import care_plan_context, gp_letter_context
@@ -56,12 +58,39 @@ class Generated:
 
 
 def base_document() -> bytes | Path | None:
-    """The team's letterhead: the one the team lead uploaded last, else BASE_DOCUMENT when configured."""
-    uploaded = db.session.scalars(select(BaseDocument).order_by(BaseDocument.id.desc()).limit(1)).first()
+    """The team's letterhead: the one the team lead uploaded last, else BASE_DOCUMENT when configured. Checked
+    against the allow-list (security/letterhead.py) each time it is used, so one stored before the check existed, or
+    changed since, cannot carry a trap: such a letterhead is refused in words and no document is made (rather than a
+    plain one sent out unnoticed: the team lead replaces it on the Letterhead page)."""
+    uploaded = current_letterhead()
     if uploaded is not None:
+        _refuse_unless_clean(uploaded.content)
         return uploaded.content
     path = current_app.config.get("BASE_DOCUMENT")
-    return Path(path) if path else None
+    if not path:
+        return None
+    _refuse_unless_clean(Path(path).read_bytes())
+    return Path(path)
+
+
+def current_letterhead() -> BaseDocument | None:
+    """The letterhead the team lead uploaded last, if any."""
+    return db.session.scalars(select(BaseDocument).order_by(BaseDocument.id.desc()).limit(1)).first()
+
+
+@lru_cache(maxsize=4)
+def stored_letterhead_problems(content: bytes) -> tuple[str, ...]:
+    """The allow-list's findings for a letterhead in use (remembered: every document checks the same bytes)."""
+    return tuple(letterhead_problems(content))
+
+
+def _refuse_unless_clean(content: bytes) -> None:
+    problems = stored_letterhead_problems(content)
+    if problems:
+        raise DomainError(
+            f"The team's letterhead cannot be used, so no document was made: {in_words(list(problems))}. The team "
+            "lead can upload a clean one on the Letterhead page (Settings); a blank document saved from Word will do."
+        )
 
 
 #: A letterhead is a few pages of styles and a logo: anything bigger is refused before it is opened.
@@ -73,7 +102,8 @@ NOT_A_DOCX = "This is not a Word document (.docx): save the letterhead from Word
 
 def check_base_document(content: bytes) -> None:
     """Refuse an upload that is too big, not a zip, a zip bomb (by the members' declared sizes, read before
-    anything is unpacked), or that python-docx cannot open."""
+    anything is unpacked), that python-docx cannot open, or that holds what a letterhead may not (the allow-list:
+    security/letterhead.py)."""
     if len(content) >= BASE_DOCUMENT_LIMIT:
         raise DomainError("The letterhead must be under 5 MB.")
     try:
@@ -85,6 +115,11 @@ def check_base_document(content: bytes) -> None:
                 raise DomainError(NOT_A_DOCX)
     except (zipfile.BadZipFile, ValueError, EOFError):
         raise DomainError(NOT_A_DOCX) from None
+    problems = letterhead_problems(content)  # before python-docx opens it: the refusal names what it holds
+    if problems:
+        raise DomainError(
+            f"This letterhead was refused: {in_words(problems)}. Save it from Word without that and upload it again."
+        )
     try:
         docx.Document(io.BytesIO(content))
     except Exception:  # python-docx raises many kinds on a broken package  # noqa: BLE001

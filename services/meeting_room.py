@@ -32,6 +32,7 @@ from models import (
 )
 from services import audit
 from services.calendar import bank_holidays
+from services.date_checks import due_before_meeting_problem, refuse_if
 from services.scheduling import chair_for
 from services.settings import AGENDA_CUTOFF, get_setting
 
@@ -310,6 +311,7 @@ def add_action(
         raise DomainError("The action is too long: at most 2000 characters.")
     if owner_contact is not None and owner_contact.organisation_id != owner_organisation.id:
         raise DomainError(f"{owner_contact.name} does not work for {owner_organisation.name}.")
+    refuse_if(due_before_meeting_problem(due_on, item))
     action = Action(
         agenda_item=item,
         patient_id=item.patient_id,

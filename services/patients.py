@@ -27,6 +27,7 @@ from models import (
     utcnow,
 )
 from services import audit
+from services.date_checks import birth_date_problem, refuse_if
 
 
 def find_patients(
@@ -68,6 +69,7 @@ def add_patient(
         raise DomainError(
             "To add a new patient, enter: " + ", ".join(missing) + ". Or find and choose an existing patient."
         )
+    refuse_if(birth_date_problem(date_of_birth))
     digits = normalise_nhs_number(nhs_number)
     if digits and find_patients(nhs_number=digits):
         raise DomainError(

@@ -22,6 +22,7 @@ from models import (
     db,
 )
 from services import audit
+from services.date_checks import received_before_birth_problem, refuse_if
 
 #: Statuses of a referral still in play: a new one for the same patient is flagged as a possible duplicate.
 OPEN_STATUSES = (ReferralStatus.awaiting_triage, ReferralStatus.more_information)
@@ -64,6 +65,7 @@ def record_referral(patient: Patient, referral: Referral | None = None, **fields
     with db.session.no_autoflush:
         existing = open_referrals_for(patient, excluding=referral)
     referral = referral or Referral(patient=patient, **fields)
+    refuse_if(received_before_birth_problem(referral.received_on, patient))
     db.session.add(referral)
     with audit.reason(
         "Referral received"

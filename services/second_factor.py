@@ -4,7 +4,8 @@ NHS England's MFA policy asks for a second factor for remote and privileged acce
 person enrols at their first sign-in (a QR code drawn here, nothing from the internet), confirms with one
 code, and is given ten single-use recovery codes, of which only hashes are kept. A code is good once: the
 time step of the last one accepted is stored, so a code seen over a shoulder cannot be replayed. The team
-lead (or `flask reset-second-factor`) resets a lost factor; the person enrols again at their next sign-in.
+lead (or `flask reset-second-factor`) resets a lost factor; the person enrols again at their next sign-in. The
+secrets are encrypted at rest (models.base.EncryptedString); `flask rotate-secret-keys` re-encrypts them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import secrets
 import pyotp
 import segno
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm.attributes import flag_modified
 
 from models import AuditAction, DomainError, RecoveryCode, User, db, utcnow
 from services import audit
@@ -220,3 +222,14 @@ def reset_second_factor(user: User, by: User | None) -> None:
         user_id=by.id if by is not None else None,
     )
     db.session.flush()
+
+
+def encrypt_secrets_again() -> int:
+    """Every stored TOTP secret written again, so it is encrypted with the first of ILR_SECRET_KEYS (a key rotation:
+    the new key was put in front; afterwards the old one can go). Returns how many accounts it touched."""
+    users = list(db.session.scalars(select(User).where(User.totp_secret.is_not(None))))
+    with audit.reason("Second-factor secret encrypted again with the newest key (flask rotate-secret-keys)"):
+        for user in users:
+            flag_modified(user, "totp_secret")  # the same secret: the write encrypts it with the first key
+        db.session.flush()
+    return len(users)

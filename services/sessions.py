@@ -3,14 +3,16 @@
 A session's random key is all the cookie carries; every request looks it up, so ending it (sign-out, a
 password change, deactivation, a role change, the team lead) signs that browser out at once, and a copied
 cookie opens nothing. Failed sign-ins are counted from the audit trail, so the throttle holds across
-several app workers; it only slows (a window that slides), never locks an account for good.
+several app workers; it slows the guesser (an account from one address, or a guessing address), never the
+owner, and never locks an account (far past a person's mistakes it raises a sign-in alert instead:
+services/sign_in_alerts.py).
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -22,8 +24,9 @@ from services.settings import ABSOLUTE_HOURS, IDLE_MINUTES, get_setting
 TOUCH_EVERY = timedelta(minutes=1)
 #: Failed sign-ins counted over this window...
 THROTTLE_WINDOW = timedelta(minutes=15)
-#: ...slow an account after this many, and an address (one office may share one) after this many.
+#: ...pause one account from one address after this many...
 FAILURES_PER_ACCOUNT = 5
+#: ...and an address (one office may share one) after this many, for unknown accounts and those failed from there.
 FAILURES_PER_ADDRESS = 20
 
 
@@ -105,18 +108,39 @@ def live_sessions(user: User | None = None) -> list[UserSession]:
     return list(db.session.scalars(query))
 
 
-def seconds_until_allowed(user: User | None, email: str, address: str | None) -> int:
-    """0 when a sign-in may be tried now; else how long the throttle asks to wait (repeated failures)."""
-    since = utcnow() - THROTTLE_WINDOW
-    failures = select(func.count(), func.min(AuditEntry.at)).where(
-        AuditEntry.action == AuditAction.sign_in_failed, AuditEntry.at > since
+@dataclass(frozen=True)
+class Failures:
+    """Failed sign-ins within the throttle's window: how many, and when the first of them was."""
+
+    count: int
+    first: datetime | None
+
+    def wait_over(self, limit: int) -> int:
+        """Seconds until the window slides past the first failure, once `limit` is reached; else 0."""
+        if self.count < limit or self.first is None:
+            return 0
+        return max(1, int((self.first + THROTTLE_WINDOW - utcnow()).total_seconds()) + 1)
+
+
+def recent_failures(*, email: str | None = None, address: str | None = None, anywhere: bool = False) -> Failures:
+    """Failed sign-ins within the window for an email (from `address`, or from anywhere) or from an address."""
+    query = select(func.count(), func.min(AuditEntry.at)).where(
+        AuditEntry.action == AuditAction.sign_in_failed, AuditEntry.at > utcnow() - THROTTLE_WINDOW
     )
-    checks = [(failures.where(AuditEntry.detail == f"email={email}"), FAILURES_PER_ACCOUNT)]
-    if address:
-        checks.append((failures.where(AuditEntry.client_address == address), FAILURES_PER_ADDRESS))
-    wait = 0
-    for query, limit in checks:
-        count, first = db.session.execute(query).one()
-        if count >= limit and first is not None:
-            wait = max(wait, int((first + THROTTLE_WINDOW - utcnow()).total_seconds()) + 1)
+    if email is not None:
+        query = query.where(AuditEntry.detail == f"email={email}")
+    if not anywhere:
+        query = query.where(AuditEntry.client_address == address if address else AuditEntry.client_address.is_(None))
+    return Failures(*db.session.execute(query).one())
+
+
+def seconds_until_allowed(user: User | None, email: str, address: str | None) -> int:
+    """0 when a sign-in may be tried now; else how long the throttle asks to wait. Slow the guesser, never the owner:
+    only this account from this address is paused after FAILURES_PER_ACCOUNT (its owner elsewhere signs in as
+    usual); an address past FAILURES_PER_ADDRESS is paused only for unknown accounts and accounts that have already
+    failed from there (colleagues behind the same office address are not locked out by someone else's guessing)."""
+    pair = recent_failures(email=email, address=address)
+    wait = pair.wait_over(FAILURES_PER_ACCOUNT)
+    if user is None or not user.is_active or pair.count:
+        wait = max(wait, recent_failures(address=address).wait_over(FAILURES_PER_ADDRESS))
     return wait

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from app import create_app
 from models import Organisation, OrganisationType, Role, User, db, utcnow
+from web.request_logs import WARNED_KEY
 
 #: Fixtures for every test module: the factories (`create_patient(**overrides)` and friends), the live server and
 #: browser tab of the browser tests, and the KPI tests' October.
@@ -103,6 +104,7 @@ def app(shared_app, database_url):
             leftover.unlink(missing_ok=True)
         shutil.copy(database_url.removeprefix("sqlite:///"), path)
     config = dict(app.config)
+    app.extensions.pop(WARNED_KEY, None)  # the once-per-app X-Forwarded-For warning: once per test
     with app.app_context():
         if USE_POSTGRES:
             _empty_postgres(db.engine)

@@ -128,6 +128,8 @@ POLICY: dict[tuple[str, str], Call] = {
         action="deactivate",
         ajax_field="organisation",
     ),
+    # Sign-in alerts are the team lead's to read and close; the sign-in throttle writes them.
+    **model_view("sign_in_alert", view=LEAD, act=LEAD, action="close"),
 }
 
 POLICY.update(

@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 from app import create_app, database_url
@@ -15,6 +16,7 @@ from tests.conftest import USE_POSTGRES
 
 def test_secret_key_is_required_in_production(monkeypatch, tmp_path):
     monkeypatch.setenv("ILR_ENV", "production")
+    monkeypatch.setenv("ILR_SECRET_KEYS", Fernet.generate_key().decode())
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
     with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
@@ -40,6 +42,7 @@ def test_production_refuses_a_placeholder_meeting_organiser(monkeypatch, tmp_pat
 
 
 def test_the_meeting_organiser_defaults_to_the_sending_address(monkeypatch, tmp_path):
+    monkeypatch.setenv("ILR_SECRET_KEYS", Fernet.generate_key().decode())
     monkeypatch.delenv("MEETING_ORGANISER", raising=False)
     monkeypatch.setenv("MAIL_FROM", "medway.ilr@nhs.net")
     config = {"ILR_ENV": "production", "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite"}

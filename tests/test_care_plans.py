@@ -32,6 +32,10 @@ class _FrozenClock(datetime):
         return JUST_AFTER_LONDON_MIDNIGHT.astimezone(tz)
 
 
+#: When the plans these tests agree were drafted: before the dates they are agreed on.
+DRAFTED = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def frozen(monkeypatch):
     monkeypatch.setattr(dates, "datetime", _FrozenClock)
@@ -95,7 +99,7 @@ def test_starting_a_draft_keeps_its_reason_when_the_user_must_be_reloaded(create
 
 
 def test_agreeing_defaults_to_today_in_london_and_the_agreeing_user(frozen, create_care_plan, make_user):
-    plan = create_care_plan()
+    plan = create_care_plan(created_at=DRAFTED)
     coordinator = make_user(name="Cara Coordinator")
     result = care_plans.agree_care_plan(plan, coordinator)
     db.session.commit()
@@ -106,7 +110,7 @@ def test_agreeing_defaults_to_today_in_london_and_the_agreeing_user(frozen, crea
 
 
 def test_agreeing_on_a_date_with_someone_else(frozen, create_care_plan, make_user):
-    plan = create_care_plan()
+    plan = create_care_plan(created_at=DRAFTED)
     coordinator, lead = make_user(), make_user("team_lead")
     care_plans.agree_care_plan(plan, coordinator, on=date(2026, 6, 12), agreed_by=lead)
     db.session.commit()
@@ -115,7 +119,7 @@ def test_agreeing_on_a_date_with_someone_else(frozen, create_care_plan, make_use
 
 def test_agreeing_keeps_who_was_already_named(create_care_plan, make_user):
     lead = make_user("team_lead")
-    plan = create_care_plan(agreed_by=lead)
+    plan = create_care_plan(agreed_by=lead, created_at=DRAFTED)
     care_plans.agree_care_plan(plan, make_user(), on=date(2026, 6, 12))
     assert plan.agreed_by_id == lead.id
 
@@ -129,7 +133,7 @@ def test_agreeing_in_the_future_is_refused(frozen, create_care_plan, make_user):
 
 
 def test_an_agreed_plan_refuses_content_changes_on_flush(create_care_plan, make_user):
-    plan = create_care_plan()
+    plan = create_care_plan(created_at=DRAFTED)
     care_plans.agree_care_plan(plan, make_user(), on=date(2026, 6, 12))
     db.session.commit()
     plan.about_me = "Changed after agreement"

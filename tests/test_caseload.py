@@ -102,7 +102,7 @@ def test_closing_date_cannot_be_in_the_future(episode, make_user):
 def test_an_episode_cannot_close_before_it_opened(episode, make_user):
     with pytest.raises(DomainError) as refusal:
         caseload.close_episode(episode, make_user(), date(2026, 3, 9), ClosureReason.goals_met)
-    assert str(refusal.value) == "An episode cannot close before it opened."
+    assert str(refusal.value) == "An episode cannot close before it opened (10/03/2026)."
     assert episode.closed_on is None
 
 

@@ -20,6 +20,7 @@ from models import (
     CaseStatus,
     ClosureReason,
     Episode,
+    Locality,
     Meeting,
     MeetingStatus,
     NhsNumberStatus,
@@ -28,6 +29,7 @@ from models import (
     Patient,
     Referral,
     ReferralStatus,
+    Role,
     TriageDecision,
     User,
     db,
@@ -231,6 +233,32 @@ def test_refuses_a_database_with_data_unless_forced(app, seeded):
     assert (
         db.session.scalar(select(func.count()).select_from(Organisation).where(Organisation.ods_code == "DEMOSS")) == 1
     )
+
+
+def test_outside_development_and_test_it_refuses_unless_told_the_risk_by_name(app):
+    runner = app.test_cli_runner()
+    app.config["ILR_ENV"] = "production"
+    refused = runner.invoke(args=["seed-demo", "--patients", "2", "--force"])
+    assert refused.exit_code != 0 and "password and second factor are published" in refused.output
+    assert "--i-understand-this-creates-accounts-with-published-passwords" in refused.output
+    assert _count(User) == 0
+    told = runner.invoke(
+        args=["seed-demo", "--patients", "2", "--i-understand-this-creates-accounts-with-published-passwords"]
+    )
+    assert told.exit_code == 0, told.output
+    assert _count(Patient) == 2
+
+
+def test_force_never_takes_over_a_real_account(app, make_user):
+    """A real account holding a demo address (its own second factor) is left as it was, and nothing is loaded."""
+    real = make_user(Role.team_lead, email=demo.DEMO_ACCOUNTS[0][0], name="A Real Person")
+    before = (real.password_hash, real.totp_secret, real.role, real.name, real.session_token)
+    forced = app.test_cli_runner().invoke(args=["seed-demo", "--patients", "2", "--force"])
+    assert forced.exit_code != 0 and "is not one the demo data made" in forced.output
+    db.session.expire_all()
+    kept = db.session.get(User, real.id)
+    assert (kept.password_hash, kept.totp_secret, kept.role, kept.name, kept.session_token) == before
+    assert _count(Patient) == 0 and _count(Locality) == 0
 
 
 def test_the_app_can_still_add_records_after_seeding(seeded):

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from cryptography.fernet import Fernet
 
 from cli import COMMANDS
 from models import AuditAction, AuditEntry, db
@@ -93,13 +94,14 @@ def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> 
 
 
 @contextmanager
-def _gunicorn(url: str, folder: Path, workers: int = 2):
+def _gunicorn(url: str, folder: Path, workers: int = 2, keys: list[str] | None = None):
     """gunicorn started as ilr-web.service starts it (the shipped config), on a free port: yields the port; its
-    access log (stdout) and error log are left in `folder`."""
+    access log (stdout) and error log are left in `folder`. `keys`: the test app's secret keys, for accounts whose
+    second factor it stored."""
     port = _free_port()
     env = os.environ | {
         "ILR_ENV": "production", "SECRET_KEY": "deploy-test", "MAIL_FROM": "ilr.team@nhs.net", "PROXY_COUNT": "1",
-        "DATABASE_URL": url,
+        "DATABASE_URL": url, "ILR_SECRET_KEYS": ",".join(keys or [Fernet.generate_key().decode()]),
     }  # fmt: skip
     gunicorn = Path(sys.executable).with_name("gunicorn")
     out, err = (folder / "access.log").open("w"), (folder / "error.log").open("w")
@@ -120,7 +122,7 @@ def test_gunicorn_serves_the_app_from_its_config_with_workers_and_logs_no_query_
         forwarded = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
         assert _get(f"http://127.0.0.1:{port}/health?nhs=9990001234&search=Nightingale", forwarded) == 200
     access, errors = (tmp_path / "access.log").read_text(), (tmp_path / "error.log").read_text()
-    assert "203.0.113.9 [" in access and '"GET /health HTTP/1.1" 200' in access, access
+    assert "203.0.113.9 - - [" in access and '"GET /health HTTP/1.1" 200' in access, access
     assert "9990001234" not in access and "Nightingale" not in access and "?" not in access
     assert errors.count("Booting worker") == 2, errors
 
@@ -290,7 +292,7 @@ def test_behind_the_shipped_nginx_a_coordinator_signs_in_over_tls_and_the_trail_
     email = make_user().email
     db.session.remove()  # gunicorn's workers use the test's database
     with (
-        _gunicorn(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path) as upstream,
+        _gunicorn(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path, keys=app.config["ILR_SECRET_KEYS"]) as upstream,
         _nginx_in_front(tmp_path, upstream) as (http_port, https_port),
     ):
         base, browser = f"https://127.0.0.1:{https_port}", _https_opener()

@@ -114,7 +114,7 @@ def held_meeting(make_user):
         user,
         world.members[0],
     )
-    meeting_room.add_action(items[1], "Medication review", world.agencies["mental"], today() + timedelta(days=7), user)
+    meeting_room.add_action(items[1], "Medication review", world.agencies["mental"], today() + timedelta(days=17), user)
     sam, mo, cat = world.members
     meeting_room.record_attendance(
         world.meeting,

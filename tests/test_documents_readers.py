@@ -127,7 +127,7 @@ def bare(make_user, make_org, create_patient):
     without_a_plan = AgendaItem(meeting=meeting, patient=create_patient(family_name="Hopper", nhs_number=None))
     db.session.add_all([locality, meeting, item, without_a_plan])
     db.session.flush()
-    meeting_room.add_action(item, "Home visit", agency, today() + timedelta(days=7), user)
+    meeting_room.add_action(item, "Home visit", agency, today() + timedelta(days=14), user)
     plan = care_plans.start_new_draft(CarePlan(patient=patient), user)
     db.session.commit()
     return World(user, meeting, plan, agency, locality)

@@ -94,7 +94,8 @@ def test_text_typed_then_add_pressed_at_once_is_kept(visit, live_server):
     case.get_by_label("Agency").select_option(label="County Social Services (SS0001)")
     expect(case.get_by_label("Person").locator("option:not([disabled])")).to_have_text(["Anyone", "Sam Social"])
     due = case.get_by_label("Due")
-    due.fill((datetime.now(LONDON) + timedelta(days=14)).date().isoformat())
+    # a fortnight after the meeting (30 days ahead): an action cannot fall due before the meeting that agrees it
+    due.fill((datetime.now(LONDON) + timedelta(days=44)).date().isoformat())
     due.screenshot(path=str(ARTIFACTS / "minutes-date-input-en-GB.png"))  # what a UK user sees in the date box
     case.get_by_role("button", name="Add").click()
     page.wait_for_load_state("load")

@@ -89,6 +89,15 @@ def test_bad_dates_are_refused_on_the_page_with_the_choice_kept(lead, october):
     assert "Enter both dates of a custom period." in page
 
 
+def test_a_custom_period_is_at_most_three_years(lead):
+    longest = lead.get("/admin/kpis/?period=custom&start=2023-01-01&end=2026-01-03")  # 1,098 days: 3 x 366
+    assert "Choose a period of at most three years." not in shown(longest)
+    assert 'data-figure="referrals' in shown(longest)
+    page = shown(lead.get("/admin/kpis/?period=custom&start=2023-01-01&end=2026-01-04"))  # a day more
+    assert "Choose a period of at most three years." in page and 'data-figure="referrals' not in page
+    assert 'value="2023-01-01"' in page and 'value="2026-01-04"' in page  # the choice kept
+
+
 def test_a_figure_opens_as_many_records_as_it_says_and_the_patients_shown_are_audited(lead, october):
     page = shown(lead.get("/admin/kpis/" + OCTOBER))
     url, figure = _figure_link(page, "referrals:Referrals received")

@@ -102,6 +102,33 @@ def test_a_partner_sees_no_patient_list_and_only_the_minimum_of_their_patients(w
     assert partner.get(f"/admin/record/{stranger.id}/").status_code == 404
 
 
+def test_a_partners_look_ups_and_searches_find_nothing_outside_their_scope(
+    app, world, partner, signed_in, create_patient, create_action
+):
+    """Another organisation's patient (surname, NHS number) is found by staff through the same look-ups and
+    searches, and by the partner through none of them."""
+    stranger = create_patient(family_name="Zebedee", given_name="Zara")
+    create_action(patient=stranger, description="Zebedee's falls review", owner_organisation=world.agencies["mental"])
+    seen = ("ZEBEDEE, Zara", "Zebedee's falls review")  # as a row or a choice shows them, never as a search echoes
+    staff = signed_in("coordinator")
+    assert seen[0] in staff.get("/admin/action/ajax/lookup/?name=patient&query=Zebed").get_data(as_text=True)
+    assert seen[1] in shown(staff.get("/admin/action/?search=Zebedee"))
+    lookups = [(view.url, name) for view in app.extensions["admin"][0]._views
+               for name in (getattr(view, "_form_ajax_refs", None) or {})]  # fmt: skip
+    assert ("/admin/action", "patient") in lookups and len(lookups) > 20
+    for url, name in lookups:
+        for query in ("Zebed", stranger.nhs_number):
+            answer = partner.get(f"{url}/ajax/lookup/?name={name}&query={query}")
+            assert answer.status_code == 403 or seen[0] not in answer.get_data(as_text=True), (url, name)
+    for search in ("Zebedee", stranger.nhs_number, "falls review"):
+        for listing in ("/admin/action/", "/admin/meeting/"):
+            page = shown(partner.get(f"{listing}?search={search}"))
+            assert not any(marker in page for marker in seen), (listing, search)
+    # A patient in their scope: only their own agency's action is found by the patient's surname.
+    own = shown(partner.get(f"/admin/action/?search={world.first.patient.family_name}"))
+    assert "social action" in own and "mental action" not in own
+
+
 def test_a_partner_sees_only_meetings_of_localities_they_sit_on(world, partner, create_meeting):
     elsewhere = create_meeting(locality=Locality(name="Medway South"))
     page = shown(partner.get("/admin/meeting/"))

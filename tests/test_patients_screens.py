@@ -132,7 +132,7 @@ def test_a_date_of_birth_in_the_future_is_refused(signed_in):
         signed_in("coordinator"),
         "/admin/patient/new/",
         _form(date_of_birth=(today() + timedelta(days=1)).isoformat()),
-        "The date cannot be in the future.",
+        "A date of birth cannot be in the future.",
     )
     assert _patients(family_name="Seacole") == []
 

@@ -10,7 +10,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_login import login_user
 from sqlalchemy import event
 
-from formats.dates import today
+from formats.dates import LONDON, today
 from models import (
     AuditAction,
     AuditEntry,
@@ -189,6 +189,11 @@ def test_every_list_screen_is_flat_on_demo_data(app, signed_in, sql_statements):
     assert not differing, "; ".join(differing)
 
 
+def _after(meeting):
+    """A due date a week after the meeting that agrees the action."""
+    return meeting.starts_at.astimezone(LONDON).date() + timedelta(days=7)
+
+
 def test_meeting_pages_run_a_fixed_number_of_queries(app, make_user, signed_in, sql_statements):
     """The meeting room and the live minutes: 3 cases or 9, the same queries (no per-case loading)."""
     from services import meeting_room
@@ -201,7 +206,7 @@ def test_meeting_pages_run_a_fixed_number_of_queries(app, make_user, signed_in, 
         for episode in world.episodes[len(world.meeting.agenda) : listed]:
             item = meeting_room.add_case_to_agenda(world.meeting, episode, coordinator.user)
             meeting_room.add_action(
-                item, "Visit", world.agencies["social"], today() + timedelta(days=7), coordinator.user, world.members[0]
+                item, "Visit", world.agencies["social"], _after(world.meeting), coordinator.user, world.members[0]
             )
         db.session.commit()
         counts.append(
@@ -229,7 +234,7 @@ def test_meeting_documents_run_a_fixed_number_of_queries(app, make_user, signed_
         for episode in world.episodes[len(world.meeting.agenda) : listed]:
             item = meeting_room.add_case_to_agenda(world.meeting, episode, coordinator.user)
             meeting_room.add_action(
-                item, "Visit", world.agencies["social"], today() + timedelta(days=7), coordinator.user, world.members[0]
+                item, "Visit", world.agencies["social"], _after(world.meeting), coordinator.user, world.members[0]
             )
             meeting_room.save_minutes(item, {"outcome": "Seen"}, coordinator.user, discussed=True)
             episode.referral.question = "Can they stay at home?"

@@ -387,3 +387,20 @@ def test_scheduling_is_for_staff(signed_in, role):
 def test_invitation_tokens_are_unique_and_long(poll):
     tokens = [i.token for i in db.session.scalars(db.select(PollInvitation))]
     assert len(set(tokens)) == len(tokens) and all(len(t) >= 32 for t in tokens)
+
+
+@pytest.mark.parametrize("garbled", [["abc"], ["abc", "{first}"], ["0"], ["-1"], ["²"]])
+def test_an_unreadable_answer_is_refused_in_words_and_the_earlier_answer_kept(poll, client, garbled):
+    invitation = poll.invitations[0]
+    poll_id, token = _link_parts(invitation)
+    first = poll.slots[0].id
+    client.submit(f"/availability/{poll_id}/{token}", {"slot": [first, poll.slots[1].id]})
+    answered_at = db.session.get(PollInvitation, invitation.id).answered_at
+    sent = [value.format(first=first) for value in garbled]
+    refused = client.submit(f"/availability/{poll_id}/{token}", {"slot": sent})
+    assert refused.status_code == 200
+    assert "could not be read, so nothing was saved" in page_text(refused)
+    assert "your answer is saved" not in page_text(refused)
+    db.session.expire_all()
+    kept = db.session.get(PollInvitation, invitation.id)
+    assert kept.slot_ids == {first, poll.slots[1].id} and kept.answered_at == answered_at

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pyotp
 import pytest
@@ -110,6 +111,35 @@ def test_next_is_followed_after_sign_in(client, make_user):
     )
     with time_machine.travel(utcnow() + timedelta(seconds=30)):
         assert client.answer_code(pyotp.TOTP(TOTP_SECRET).now()).headers["Location"] == "/admin/organisation/"
+
+
+#: Every character a `next` may never carry: ASCII controls (0-31, 127) and the Unicode line breaks.
+UNSAFE_CHARACTERS = [chr(n) for n in range(32)] + ["\x7f", "\u0085", "\u2028", "\u2029"]
+
+
+def hostile_next(character: str) -> str:
+    """`/login?next=` with a path that holds `character` (percent-encoded, as a link would carry it)."""
+    return "/login?next=" + quote(f"/{character}//evil.example/admin/{character}x", safe="")
+
+
+def test_every_control_character_and_line_separator_in_next_falls_back_to_the_home_page(client, make_user):
+    """Signed in, the sign-in page sends a person on at once: the redirect must never carry the character."""
+    client.sign_in(make_user())
+    for character in UNSAFE_CHARACTERS:
+        answer = client.get(hostile_next(character))
+        assert (answer.status_code, answer.headers["Location"]) == (302, "/admin/"), repr(character)
+
+
+def test_every_control_character_in_next_is_dropped_through_both_sign_in_steps(client, make_user):
+    for character in UNSAFE_CHARACTERS:
+        user = make_user()  # a new account each time: a code is good once
+        first = client.http.post(
+            hostile_next(character), data={"email": user.email, "password": PASSWORD, "csrf_token": client.csrf_token()}
+        )
+        assert first.headers["Location"] == "/login/code", repr(character)
+        answer = client.answer_code(pyotp.TOTP(TOTP_SECRET).now())
+        assert (answer.status_code, answer.headers["Location"]) == (302, "/admin/"), repr(character)
+        client.sign_out()
 
 
 def test_session_cookie_is_httponly_and_samesite_lax(client, make_user):

@@ -5,6 +5,7 @@ second factor asked unless the provider's MFA is trusted."""
 from __future__ import annotations
 
 import socket
+from urllib.parse import quote
 
 import pyotp
 import pytest
@@ -205,3 +206,15 @@ def test_an_unreachable_provider_is_a_sentence_on_the_sign_in_page(app, another_
     }
     client = Client(another_app(config).test_client())
     assert "did not complete" in _flash_on_sign_in_page(client, client.get("/login/organisation"))
+
+
+def test_every_control_character_in_next_falls_back_to_the_home_page_after_the_provider(
+    make_user, organisation_app, provider
+):
+    make_user(email="alice@example.nhs.net")
+    app = organisation_app(OIDC_TRUSTS_MFA=True)  # the provider's answer is the last step: it redirects to `next`
+    for character in [chr(n) for n in range(32)] + ["\x7f", "\u0085", "\u2028", "\u2029"]:
+        client = Client(app.test_client())
+        start = client.get("/login/organisation?next=" + quote(f"/{character}//evil.example/", safe=""))
+        answer = client.get(provider.authorise(start.headers["Location"], "sub-alice"))
+        assert (answer.status_code, answer.headers["Location"]) == (302, "/admin/"), repr(character)

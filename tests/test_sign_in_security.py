@@ -8,10 +8,12 @@ from datetime import timedelta
 import pyotp
 import pytest
 import time_machine
+from flask import current_app
 
-from models import AuditAction, AuditEntry, Role, User, UserSession, db, utcnow
+from models import AuditAction, AuditEntry, Role, SignInAlert, User, UserSession, db, utcnow
 from services import accounts
 from services.sessions import FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS
+from services.sign_in_alerts import ALERT_AFTER_FAILURES, close_sign_in_alert, open_sign_in_alerts
 from tests.conftest import CSRF_INPUT, PASSWORD, TOTP_SECRET, Client, base_config, page_text
 
 HOME = "/admin/"
@@ -182,6 +184,66 @@ def test_failures_from_one_address_slow_that_address(app, make_user):
     assert _fail(client, "someone.else@example.nhs.net", {"REMOTE_ADDR": "198.51.100.8"}).status_code == 200
 
 
+def _from(app, address: str) -> Client:
+    """A browser at another client address."""
+    flask_client = app.test_client()
+    flask_client.environ_base["REMOTE_ADDR"] = address
+    return Client(flask_client)
+
+
+def test_a_guesser_never_locks_the_owner_out(app, make_user):
+    """Failures for the team lead's address from elsewhere pause that address, not the owner at their desk."""
+    lead = make_user(Role.team_lead)
+    guesser = _from(app, "203.0.113.66")
+    for _ in range(3 * FAILURES_PER_ACCOUNT):
+        answer = _fail(guesser, lead.email)
+    assert answer.status_code == 429
+    assert guesser.attempt_sign_in(lead).status_code == 429  # the right password from there waits too
+    owner = _from(app, "198.51.100.7")
+    owner.sign_in(lead)  # the password and the code, from the owner's own address
+    assert _signed_in_to(owner)
+
+
+def test_an_office_behind_one_address_is_not_locked_out_by_guesses_for_made_up_accounts(app, make_user):
+    colleague, clumsy = make_user(), make_user()
+    office = {"REMOTE_ADDR": "198.51.100.7"}
+    nobody = _from(app, "198.51.100.7")
+    _fail(nobody, clumsy.email, office)  # one mistake of their own, from the office
+    for n in range(FAILURES_PER_ADDRESS):
+        _fail(nobody, f"nobody{n}@example.nhs.net", office)
+    assert _fail(nobody, "made.up@example.nhs.net", office).status_code == 429  # unknown accounts wait
+    assert _fail(nobody, clumsy.email, office).status_code == 429  # and one that has failed from there
+    desk = _from(app, "198.51.100.7")
+    desk.sign_in(colleague)  # a colleague with no failure from the office signs in as usual
+    assert _signed_in_to(desk)
+
+
+def test_failures_far_past_a_persons_mistakes_alert_the_team_lead_and_lock_nothing(app, make_user):
+    lead = make_user(Role.team_lead)
+    for n in range(ALERT_AFTER_FAILURES - 1):  # from many addresses: no one address is paused
+        assert _fail(_from(app, f"203.0.113.{n + 1}"), lead.email).status_code == 200
+    assert open_sign_in_alerts() == []
+    _fail(_from(app, "203.0.113.200"), lead.email)
+    (alert,) = open_sign_in_alerts()
+    assert (alert.user_id, alert.failures, alert.addresses) == (lead.id, ALERT_AFTER_FAILURES, ALERT_AFTER_FAILURES)
+    raised = db.session.scalars(db.select(AuditEntry).where(AuditEntry.table_name == "sign_in_alert")).one()
+    assert raised.action == AuditAction.create and f"{ALERT_AFTER_FAILURES} failed sign-ins for {lead.email}" in (
+        raised.reason
+    )
+    _fail(_from(app, "203.0.113.201"), lead.email)
+    assert len(open_sign_in_alerts()) == 1  # one alert per attack, however long it goes on
+    owner = _from(app, "198.51.100.7")
+    owner.sign_in(lead)
+    assert _signed_in_to(owner)
+    listed = page_text(owner.get("/admin/sign_in_alert/"))
+    assert lead.name in listed and f">{ALERT_AFTER_FAILURES}<" in listed.replace(" ", "").replace("\n", "")
+    owner.submit("/admin/sign_in_alert/action/", {"action": "close", "rowid": alert.id})
+    db.session.expire_all()
+    assert open_sign_in_alerts() == [] and db.session.get(SignInAlert, alert.id).closed_by_id == lead.id
+    with pytest.raises(accounts.DomainError, match="already been closed"):
+        close_sign_in_alert(db.session.get(SignInAlert, alert.id), by=lead)
+
+
 def test_unknown_and_known_accounts_get_the_same_message_and_the_same_hash_check(app, make_user, monkeypatch):
     user = make_user()
     checks = []
@@ -240,6 +302,7 @@ def test_hashes_are_upgraded_on_sign_in_when_the_parameters_change(app, make_use
 
 def _production(make, url: str, **extra):
     config = base_config(url) | {"ILR_ENV": "production", "MEETING_ORGANISER": "ilr.team@nhs.net"}
+    config["ILR_SECRET_KEYS"] = current_app.config["ILR_SECRET_KEYS"]  # the test database's secrets are under them
     config.pop("TESTING")
     return make(config | extra)
 

@@ -14,6 +14,7 @@ server (sign-out, a password change, deactivation, the time-outs) signs that bro
 from __future__ import annotations
 
 import time
+import unicodedata
 from urllib.parse import urlsplit
 
 from authlib.integrations.base_client import OAuthError
@@ -104,6 +105,9 @@ class CodeForm(FlaskForm):
     )
 
 
+#: Unicode categories never allowed in `next`: controls (ASCII 0-31 and 127, C1 such as U+0085), line and paragraph
+#: separators (U+2028, U+2029).
+UNSAFE_IN_NEXT = frozenset({"Cc", "Zl", "Zp"})
 #: The cookie's record of a first step passed, waiting for the second factor.
 PENDING_KEY = "pending_sign_in"
 #: How long the second step may wait after the first.
@@ -111,9 +115,10 @@ PENDING_SECONDS = 10 * 60
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: only a path on this site, never another host."""
+    """Where to go after signing in: only a path on this site, never another host, and never one holding a control
+    character or a line or paragraph separator (a redirect header cannot carry them: a 500, or a split header)."""
     default = url_for("admin.index")
-    if not target:
+    if not target or any(unicodedata.category(character) in UNSAFE_IN_NEXT for character in target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:

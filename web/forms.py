@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import wtforms
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from markupsafe import Markup
@@ -21,6 +22,7 @@ from formats.dates import LONDON, to_london, today
 from formats.nhs import format_nhs_number, nhs_number_is_valid, normalise_nhs_number
 from formats.numbers import MAX_ID, whole_number
 from models import Patient, db
+from services.date_checks import birth_date_problem, due_before_meeting_problem, received_before_birth_problem
 
 NOT_IN_FUTURE = "The date cannot be in the future."
 INVALID_NHS_NUMBER = "This is not a valid NHS number: it must be 10 digits and pass the check-digit test."
@@ -126,6 +128,16 @@ class YesNoField(SelectField):
         """Anything but yes or no means not known."""
 
 
+class DateField(wtforms.DateField):
+    """A date in a native date input, written back with its four-digit year: WTForms writes the year 1 as "1-01-01",
+    which its own parser then refuses, so a stored value would not survive its own form."""
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.isoformat() if self.data else ""
+
+
 class LondonDateTimeField(DateTimeLocalField):
     """A date and time typed and shown in Europe/London, stored as UTC."""
 
@@ -226,6 +238,35 @@ def not_in_future(form, field):
     """Dates of things that have happened: not after today in London."""
     if field.data and field.data > today():
         raise ValidationError(NOT_IN_FUTURE)
+
+
+def _refuse(problem: str | None) -> None:
+    if problem:
+        raise ValidationError(problem)
+
+
+def plausible_date_of_birth(form, field):
+    """Within the last 120 years and not in the future (services/date_checks.py)."""
+    _refuse(birth_date_problem(field.data))
+
+
+def _related(form, name: str):
+    """The row a form's field `name` chooses, or the edited record's own when the form does not offer it."""
+    return form[name].data if name in form else getattr(getattr(form, "_obj", None), name, None)
+
+
+def received_after_birth(form, field):
+    """A referral is not received before the patient's date of birth."""
+    _refuse(received_before_birth_problem(field.data, _related(form, "patient")))
+
+
+def due_on_or_after_its_meeting(form, field):
+    """An action agreed at a meeting is not due before it, checked when the date is typed (a due date saved before
+    its meeting moved is not refused on an unrelated save)."""
+    editing = getattr(form, "_obj", None)
+    if editing is not None and field.data == editing.due_on:
+        return
+    _refuse(due_before_meeting_problem(field.data, _related(form, "agenda_item")))
 
 
 def not_before(other: str, message: str):

@@ -12,6 +12,7 @@ Figures only, no pass or fail; the load generator shares the machine's cores wit
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import os
 import platform
@@ -111,10 +112,15 @@ def fresh_postgres(url: str) -> None:
         raise SystemExit(f"make load needs a PostgreSQL server ({server}): {exc}") from None
 
 
+#: This run's keys (the session's, and a Fernet key for the second factors' secrets), the same for every command.
+_SECRET_KEY = "load-test-" + secrets.token_hex(16)
+_SECRET_KEYS = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
 def app_environment(url: str) -> dict[str, str]:
     """The environment the app runs in here: production settings over plain http on loopback."""
     return os.environ | {
-        "ILR_ENV": "production", "ALLOW_HTTP": "1", "SECRET_KEY": "load-test-" + secrets.token_hex(16),
+        "ILR_ENV": "production", "ALLOW_HTTP": "1", "SECRET_KEY": _SECRET_KEY, "ILR_SECRET_KEYS": _SECRET_KEYS,
         "MAIL_FROM": "ilr.load.test@nhs.net", "DATABASE_URL": url, "FLASK_APP": "app", "PROXY_COUNT": "0",
     }  # fmt: skip
 
@@ -122,7 +128,13 @@ def app_environment(url: str) -> dict[str, str]:
 def seed(target: Target, patients: int) -> str:
     """`flask db upgrade`, then `flask seed-demo`: the commands an operator would run. Returns what seeding said."""
     env = app_environment(target.url)
-    for command in (["db", "upgrade"], ["seed-demo", "--patients", str(patients)]):
+    seed_demo = [
+        "seed-demo",
+        "--patients",
+        str(patients),
+        "--i-understand-this-creates-accounts-with-published-passwords",
+    ]
+    for command in (["db", "upgrade"], seed_demo):
         done = subprocess.run([str(APP_BIN / "flask"), *command], cwd=ROOT, env=env, capture_output=True, text=True)
         if done.returncode:
             raise SystemExit(f"flask {' '.join(command)} failed on {target.name}:\n{done.stdout}{done.stderr}")
