@@ -15,9 +15,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin import register_views
 from admin.base import SecureIndexView
+from admin.words import own_words
 from cli import register_commands
 from formats import dates, nhs
 from formats.numbers import RecordIdConverter
+from formats.words import plural
 from models import db, install_sqlite_pragmas
 from services import audit
 from web import action_links, auth, availability, errors, headers
@@ -149,7 +151,13 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(availability.bp)
     app.register_blueprint(action_links.bp)
-    app.jinja_env.filters.update(ukdate=dates.format_date, ukdatetime=dates.format_datetime, nhs=nhs.format_nhs_number)
+    app.jinja_env.filters.update(
+        ukdate=dates.format_date,
+        ukdatetime=dates.format_datetime,
+        nhs=nhs.format_nhs_number,
+        plural=plural,
+        own_words=own_words,
+    )
     headers.init_app(app)
     errors.init_app(app)
     audit.init_app(app)

@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 import demo
+from formats.words import plural
 from models import EmailStatus, Organisation, OutboxEmail, Role, User, db
 from services.accounts import create_user
 from services.second_factor import enrol_with_secret, reset_second_factor
@@ -80,7 +81,9 @@ def send_outbox_command():
             .select_from(OutboxEmail)
             .where(OutboxEmail.status.in_([EmailStatus.pending, EmailStatus.failed]))
         )
-        click.echo(f"SMTP is not configured (set SMTP_HOST): {waiting} email(s) wait in the outbox.")
+        click.echo(
+            f"SMTP is not configured (set SMTP_HOST): {plural(waiting, 'email waits', 'emails wait')} in the outbox."
+        )
         return
     sent, failed = send_pending(settings)
     click.echo(f"Sent {sent}, failed {failed} (failures are retried later).")
@@ -96,14 +99,15 @@ def chase_overdue_command(dry_run):
     result = chase_overdue(dry_run=True) if dry_run else run(chase_overdue)
     verb = "would be sent" if dry_run else "sent"
     for address, actions in result.sent.items():
-        click.echo(f"  {address}: {len(actions)} action(s) {verb}")
+        click.echo(f"  {address}: {plural(len(actions), 'action')} {verb}")
     # Actions by number, agency and due date only: cron mails this output, and not to a secure address.
     for action, why in result.refused:
         click.echo(
             f"  not sent: action {action.id} ({action.owner_organisation.name}, due {action.due_on:%d/%m/%Y}): {why}"
         )
     click.echo(
-        f"{'Dry run: ' if dry_run else ''}{result.chased} action(s) {verb} in {len(result.sent)} email(s); "
+        f"{'Dry run: ' if dry_run else ''}{plural(result.chased, 'action')} {verb} in "
+        f"{plural(len(result.sent), 'email')}; "
         f"{len(result.refused)} not sent."
     )
 

@@ -15,6 +15,7 @@ from access import STAFF, get_or_404
 from admin.base import SecureView
 from formats.dates import today
 from formats.numbers import record_id
+from formats.words import plural
 from models import (
     AvailabilityPoll,
     DomainError,
@@ -185,7 +186,7 @@ class SchedulingView(SecureView):
             first, link = when(form.first_starts_at), form.teams_link.data or None
             return scheduling.book_weekly_series(form.locality(), first, weeks, current_user, teams_link=link)
 
-        booked = self.perform(book, f"{weeks} weekly meetings booked and invitations sent.")
+        booked = self.perform(book, f"{plural(weeks, 'weekly meeting')} booked and invitations sent.")
         return redirect(url_for(".index")) if booked else self._index(series_form=form)
 
     @expose("/meetings/<int:meeting_id>/")

@@ -34,3 +34,14 @@ def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return to_london(value).strftime("%d/%m/%Y %H:%M")
+
+
+def british_date(text: str | None) -> date | None:
+    """A date as a person types it in Britain: 25/11/2026 (or 25-11-2026, 25.11.2026, 2026-11-25); else None."""
+    text = (text or "").strip()
+    for pattern in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from formats.dates import format_datetime
 from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, VersionedMixin, db, enum_column
 
 if TYPE_CHECKING:
@@ -52,8 +53,6 @@ class Meeting(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     attendance: Mapped[list[Attendance]] = relationship(back_populates="meeting")
 
     def __str__(self) -> str:
-        from formats.dates import format_datetime
-
         return f"{self.locality} ILR {format_datetime(self.starts_at)}" if self.locality else f"Meeting {self.id}"
 
     def __repr__(self) -> str:
@@ -231,8 +230,8 @@ class ActionChase(TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         if self.onward_referral_id is not None:
-            return f"{self.method.label} chase of onward referral {self.onward_referral_id}"
-        return f"{self.method.label} chase of action {self.action_id}"
+            return f"{self.method.label} chase of an onward referral, {format_datetime(self.chased_at)}"
+        return f"{self.method.label} chase of an action, {format_datetime(self.chased_at)}"
 
     def __repr__(self) -> str:
         parent = (

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from formats.dates import format_datetime
 from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, db, enum_column, utcnow
 
 if TYPE_CHECKING:
@@ -374,7 +375,7 @@ class EmailAttempt(db.Model):
     error: Mapped[str | None] = mapped_column(String(1000))
 
     def __str__(self) -> str:
-        return f"{'Sent' if self.succeeded else 'Failed'} at {self.at}"
+        return f"{'Sent' if self.succeeded else 'Failed'} at {format_datetime(self.at)}"
 
     def __repr__(self) -> str:
         return f"<EmailAttempt {self.id} email={self.email_id} {self.succeeded}>"

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from formats.dates import LONDON, today
+from formats.words import plural
 from models import (
     ATTAINMENTS,
     Action,
@@ -318,8 +319,8 @@ def close_episode(
     if still_open and not acknowledgement:
         kinds = ", ".join(sorted({item.kind.lower() for item in still_open}))
         raise DomainError(
-            f"{len(still_open)} thing(s) are still open ({kinds}): resolve them, or say why the episode closes "
-            "all the same."
+            f"{plural(len(still_open), 'thing is', 'things are')} still open ({kinds}): resolve them, or say why the "
+            "episode closes all the same."
         )
     if acknowledgement and len(acknowledgement) > NOTE_LENGTH:
         raise DomainError(f"Keep the reason to {NOTE_LENGTH:,} characters (this has {len(acknowledgement):,}).")

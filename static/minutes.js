@@ -5,6 +5,8 @@
  * - Each save carries the case's version: when someone else saved the case meanwhile (another tab,
  *   a colleague), the server refuses and sends their text, which is shown beside ours until we choose.
  * - Buttons that reload the page (add an action, move an earlier action on) save the typed text first.
+ * - Leaving a case (focus moves out of it) or the page sends one final save: the audit trail keeps one entry
+ *   per case per few minutes of typing, and the final save makes sure the typing's end is in it.
  */
 (function () {
   'use strict';
@@ -47,14 +49,15 @@
     form.querySelectorAll('[data-theirs]').forEach(function (el) { el.hidden = true; el.textContent = ''; });
   }
 
-  /* Save one case now; resolves true only when the server said it was saved. */
-  function save(form) {
-    if (form._saving) { return form._saving.then(function () { return save(form); }); }
+  /* Save one case now (`final`: the typing on it has ended); resolves true only when the server said it was saved. */
+  function save(form, final) {
+    if (form._saving) { return form._saving.then(function () { return save(form, final); }); }
     if (form.hasAttribute('data-conflict-version')) {
       say(form, 'not saved: someone else changed this case (see below)');
       return Promise.resolve(false);
     }
     var data = new FormData(form);
+    if (final) { data.append('final', '1'); }
     form.removeAttribute('data-dirty');
     say(form, 'saving...');
     form._saving = fetch(form.getAttribute('data-autosave'), {
@@ -68,6 +71,7 @@
         if (body.signed_out) { throw new Error('not saved — signed out: sign in again in another tab, then type on'); }
         if (body.saved === true) {
           form.querySelector('[name="expected_version"]').value = body.version;
+          if (final) { form.removeAttribute('data-unsettled'); } else { form.setAttribute('data-unsettled', '1'); }
           say(form, 'saved at ' + now());
           document.dispatchEvent(new CustomEvent('ilr:saved'));
           return true;
@@ -110,7 +114,14 @@
     form.addEventListener('submit', function (event) {
       event.preventDefault();
       clearTimeout(timer);
-      save(form);
+      save(form, true);
+    });
+    form.addEventListener('focusout', function (event) {  // leaving the case: its typing has ended
+      if (form.contains(event.relatedTarget)) { return; }
+      if (form.hasAttribute('data-dirty') || form.hasAttribute('data-unsettled')) {
+        clearTimeout(timer);
+        save(form, true);
+      }
     });
     form.querySelector('.keep-mine').addEventListener('click', function () {
       form.querySelector('[name="expected_version"]').value = form.getAttribute('data-conflict-version');
@@ -143,10 +154,12 @@
     narrow();
   });
 
-  // Leaving the page: send whatever is not yet saved.
+  // Leaving the page: send whatever is not yet saved, as the final save of each case typed in.
   window.addEventListener('pagehide', function () {
-    document.querySelectorAll('form[data-autosave][data-dirty]').forEach(function (form) {
-      navigator.sendBeacon(form.getAttribute('data-autosave'), new FormData(form));
+    document.querySelectorAll('form[data-autosave][data-dirty], form[data-autosave][data-unsettled]').forEach(function (form) {
+      var data = new FormData(form);
+      data.append('final', '1');
+      navigator.sendBeacon(form.getAttribute('data-autosave'), data);
     });
   });
 }());

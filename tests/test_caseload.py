@@ -218,7 +218,7 @@ def test_closing_with_things_still_open_needs_a_reason(still_open, make_user):
     with pytest.raises(DomainError) as refusal:
         caseload.close_episode(still_open, make_user(), date(2026, 5, 1), ClosureReason.transferred)
     assert str(refusal.value) == (
-        "5 thing(s) are still open (action, care plan, follow-up, onward referral, safeguarding): resolve them, "
+        "5 things are still open (action, care plan, follow-up, onward referral, safeguarding): resolve them, "
         "or say why the episode closes all the same."
     )
     assert still_open.closed_on is None

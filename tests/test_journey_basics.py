@@ -122,7 +122,7 @@ def test_team_lead_manages_organisations(visit):
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url(re.compile(r"/admin/organisation/(\?.*)?$"))
     visit.check("organisation-created")
-    assert "Record was successfully created." in page.inner_text("main")
+    assert "Saved." in page.inner_text("main")
     row = row_with(page, "Brookside Housing")
     assert row.locator("td.col-ods_code").inner_text().strip() == "HS0042"  # upper-cased on save
 
@@ -148,7 +148,7 @@ def test_team_lead_manages_organisations(visit):
         row_with(page, name).locator("input.action-checkbox").check()
     page.get_by_role("button", name="With selected").click()
     page.locator("[data-ilr-action=archive]").click()
-    expect(page.locator(".alert-success")).to_contain_text("2 record(s) archived.")  # the list, reloaded
+    expect(page.locator(".alert-success")).to_contain_text("2 records archived.")  # the list, reloaded
     assert visit.dialogs == ["Archive the selected records? They leave lists, exports and reports."]
     visit.check("organisation-archived")
     assert "Brookside Housing Trust" not in list_names(page)
@@ -162,7 +162,7 @@ def test_team_lead_manages_organisations(visit):
     row_with(page, "Brookside Housing Trust").locator("input.action-checkbox").check()
     page.get_by_role("button", name="With selected").click()
     page.locator("[data-ilr-action=restore]").click()
-    expect(page.locator(".alert-success")).to_contain_text("1 record(s) restored.")
+    expect(page.locator(".alert-success")).to_contain_text("1 record restored.")
     assert visit.dialogs[-1] == "Restore the selected records to lists and reports?"
     assert "archived=1" in page.url
     visit.check("organisation-restored")
@@ -191,7 +191,7 @@ def test_team_lead_creates_a_user_account(visit):
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url(re.compile(r"/admin/user/(\?.*)?$"))
     visit.check("user-created")
-    assert "Record was successfully created." in page.inner_text("main")
+    assert "Saved." in page.inner_text("main")
     row = page.locator("table.model-list tbody tr").filter(has_text="pat.partner@example.nhs.net")
     assert "Hillview Surgery" in row.inner_text()
     assert "Partner agency" in row.inner_text()

@@ -228,7 +228,7 @@ def test_an_episode_is_closed_with_each_goals_attainment(visit, live_server):
     page.get_by_role("button", name="Close the episode").click()
     page.wait_for_load_state("load")
     visit.check("refused-still-open")
-    expect(page.get_by_role("alert").first).to_contain_text("1 thing(s) are still open (action)")
+    expect(page.get_by_role("alert").first).to_contain_text("1 thing is still open (action)")
     expect(page.get_by_label("Attainment of: Get back into the garden")).to_have_value("partly_achieved")  # kept
     page.get_by_label("Why close with these still open").fill("The practice pharmacist completes the review.")
     page.get_by_role("button", name="Close the episode").click()
