@@ -3,8 +3,10 @@
 Builds (or reuses) a SQLite database seeded with `flask seed-demo`'s data at the given size, signs
 in as the demo team lead with the Flask test client, and times each list screen's first page, a
 filter and a search, plus the heaviest record pages (the busiest meeting, its minutes, a patient
-record), the action list of the agency with most overdue actions, and the daily chase as a dry run
-(`flask chase-overdue --dry-run`). Figures only, no pass or fail: DESIGN.md §7 says what to aim for.
+record), the action list of the agency with most overdue actions, the daily chase as a dry run
+(`flask chase-overdue --dry-run`), and the audit trail a 25-case meeting's minutes leave when typed over many
+autosaves (entries and bytes, against one entry per save; rolled back). Figures only, no pass or fail: DESIGN.md
+§7 says what to aim for.
 
 List screens are found from the app itself (every Flask-Admin model view), so screens added later
 are picked up; `FILTERS` and `SEARCHES` choose a telling filter and search term for known ones.

@@ -79,3 +79,21 @@
   document.addEventListener('ilr:saved', restart);
   restart();
 }());
+
+/* Escape closes an open menu and leaves focus on its toggle, wherever focus is in it. (Flask-Admin's pages load
+ * Bootstrap's dropdown twice, so its own Escape on the toggle opens the menu as often as it closes it.) */
+(function () {
+  'use strict';
+  window.addEventListener('keydown', function (event) {
+    if (event.key !== 'Escape') { return; }
+    var menu = document.querySelector('.dropdown-menu.show');
+    var toggle = menu && menu.parentNode.querySelector('[data-toggle="dropdown"]');
+    if (!toggle) { return; }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    menu.classList.remove('show');
+    menu.parentNode.classList.remove('show');
+    toggle.setAttribute('aria-expanded', 'false');
+    toggle.focus();
+  }, true);
+}());
