@@ -195,7 +195,7 @@ class AuditEntry(db.Model):
     user: Mapped[User | None] = relationship()
 
     def __str__(self) -> str:
-        return f"{self.action.label} {self.table_name or ''} {self.record_id or ''}".strip()
+        return f"{self.action.label}, {format_datetime(self.at)}" if self.at else self.action.label
 
     def __repr__(self) -> str:
         return f"<AuditEntry {self.id} {self.action.value if self.action else None}>"

@@ -97,3 +97,20 @@
     toggle.focus();
   }, true);
 }());
+
+/* The look-up boxes (Select2) say what to do in our words, not the library's ("Please enter 1 or more character"). */
+(function () {
+  'use strict';
+  var $ = window.jQuery;
+  if (!$ || !$.fn.select2) { return; }
+  $.extend($.fn.select2.defaults, {
+    formatInputTooShort: function (input, min) {
+      var more = min - input.length;
+      return 'Type at least ' + more + (more === 1 ? ' letter or digit' : ' letters or digits');
+    },
+    formatNoMatches: function () { return 'Nothing found: try fewer letters, or another spelling'; },
+    formatSearching: function () { return 'Searching…'; },
+    formatLoadMore: function () { return 'Loading more…'; },
+    formatAjaxError: function () { return 'The search did not answer: try again'; }
+  });
+}());
