@@ -1,7 +1,9 @@
 """The audit trail: `record_changes` writes every change at flush; reads, exports and sign-ins are added here.
 
 Services give the *why* of a change with `with audit.reason("..."):`. Bulk `update()`/`delete()`
-statements on audited tables are refused, because they would bypass the listener.
+statements on audited tables are refused, because they would bypass the listener. A file's bytes never enter
+the trail: its kind, size and SHA-256 do (`plain`). One service writes some changes' entries itself: the live
+minutes, coalesced over many autosaves (`held_back`, `write_change`; services/minutes_trail.py).
 """
 
 from __future__ import annotations
