@@ -22,7 +22,7 @@ from datetime import date, datetime
 from functools import cache
 from urllib.parse import parse_qsl
 
-from sqlalchemy import Boolean, Date, inspect, select
+from sqlalchemy import Boolean, Date, LargeBinary, inspect, select
 from sqlalchemy.orm import joinedload
 
 from formats.dates import format_date, format_datetime
@@ -286,11 +286,12 @@ def _value(table: str | None, name: str, value, names: _Names) -> str:
     """One before or after value as a person reads it."""
     if value is None or value == "":
         return "blank"
+    column = _column(table, name)
+    binary = column is not None and isinstance(column.type, LargeBinary)
     if isinstance(value, dict) and "file" in value:
         return describe_file(value)
-    if isinstance(value, str) and value.startswith(("b'", 'b"')):
-        return _old_file(value)
-    column = _column(table, name)
+    if binary and isinstance(value, str):
+        return _old_file(value)  # an entry from before files were summarised: their bytes as Python wrote them
     if column is None:
         return str(value)
     for key in column.foreign_keys:

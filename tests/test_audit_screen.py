@@ -239,3 +239,12 @@ def test_a_deleted_record_is_named_by_its_kind(signed_in):
     db.session.commit()
     page = shown(signed_in(Role.team_lead).get("/admin/audit/"))
     assert "Referral no longer kept" in page and "123456" not in page and "123,456" not in page
+
+
+def test_text_that_looks_like_bytes_is_shown_as_typed(signed_in, create_patient):
+    """Only a file's column is read as a file: a note typed as b'PK' stays what was typed."""
+    patient = create_patient()
+    patient.communication_needs = "b'PK is how the letters read'"
+    db.session.commit()
+    page = shown(signed_in(Role.team_lead).get("/admin/audit/?flt0_kind_of_record_is=patient"))
+    assert "b'PK is how the letters read'" in page and "a file" not in page
