@@ -15,9 +15,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin import register_views
 from admin.base import SecureIndexView
+from admin.words import own_words
 from cli import register_commands
 from formats import dates, nhs
 from formats.numbers import RecordIdConverter
+from formats.words import plural
 from models import db, install_sqlite_pragmas
 from security import secret_box
 from services import audit, forms
@@ -155,7 +157,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(availability.bp)
     app.register_blueprint(action_links.bp)
     app.register_blueprint(health.bp)
-    app.jinja_env.filters.update(ukdate=dates.format_date, ukdatetime=dates.format_datetime, nhs=nhs.format_nhs_number)
+    app.jinja_env.filters.update(
+        ukdate=dates.format_date,
+        ukdatetime=dates.format_datetime,
+        nhs=nhs.format_nhs_number,
+        plural=plural,
+        own_words=own_words,
+    )
     headers.init_app(app)
     app.jinja_env.globals["kept_text_owner"] = forms.kept_text_owner  # <body data-person>: static/forms.js
     request_logs.init_app(app)

@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 import demo
+from formats.words import plural
 from models import EmailStatus, Organisation, OutboxEmail, Role, User, db
 from services.accounts import create_user
 from services.job_locks import JobBusy, claim_job
@@ -84,7 +85,8 @@ def rotate_secret_keys_command():
 
     count = run(encrypt_secrets_again)
     click.echo(
-        f"{count} second-factor secret(s) are now encrypted with the first key of ILR_SECRET_KEYS. Once every app "
+        f"{plural(count, 'second-factor secret is', 'second-factor secrets are')} now encrypted with the first key of "
+        "ILR_SECRET_KEYS. Once every app "
         "process runs with that key first, the older keys can be removed from the list."
     )
 
@@ -102,7 +104,9 @@ def send_outbox_command():
             .select_from(OutboxEmail)
             .where(OutboxEmail.status.in_([EmailStatus.pending, EmailStatus.failed]))
         )
-        click.echo(f"SMTP is not configured (set SMTP_HOST): {waiting} email(s) wait in the outbox.")
+        click.echo(
+            f"SMTP is not configured (set SMTP_HOST): {plural(waiting, 'email waits', 'emails wait')} in the outbox."
+        )
         return
     sent, failed = send_pending(settings)
     click.echo(f"Sent {sent}, failed {failed} (failures are retried later).")
@@ -118,14 +122,15 @@ def chase_overdue_command(dry_run):
     result = chase_overdue(dry_run=True) if dry_run else run(chase_overdue)
     verb = "would be sent" if dry_run else "sent"
     for address, actions in result.sent.items():
-        click.echo(f"  {address}: {len(actions)} action(s) {verb}")
+        click.echo(f"  {address}: {plural(len(actions), 'action')} {verb}")
     # Actions by number, agency and due date only: cron mails this output, and not to a secure address.
     for action, why in result.refused:
         click.echo(
             f"  not sent: action {action.id} ({action.owner_organisation.name}, due {action.due_on:%d/%m/%Y}): {why}"
         )
     click.echo(
-        f"{'Dry run: ' if dry_run else ''}{result.chased} action(s) {verb} in {len(result.sent)} email(s); "
+        f"{'Dry run: ' if dry_run else ''}{plural(result.chased, 'action')} {verb} in "
+        f"{plural(len(result.sent), 'email')}; "
         f"{len(result.refused)} not sent."
     )
 
@@ -220,9 +225,7 @@ def refresh_bank_holidays_command():
 
     changed = run(refresh_bank_holidays)
     click.echo(
-        f"Bank holidays refreshed: {changed} {'day' if changed == 1 else 'days'} changed."
-        if changed
-        else "Bank holidays are up to date."
+        f"Bank holidays refreshed: {plural(changed, 'day')} changed." if changed else "Bank holidays are up to date."
     )
 
 

@@ -12,6 +12,7 @@ from wtforms.validators import Email, Length, Optional, StopValidation
 
 from access import NOBODY, TEAM_LEAD
 from admin.base import SecureModelView, WrittenByWorkflow
+from formats.words import plural
 from models import Organisation, SecureDomain, SignInAlert, User, db
 from services.accounts import deactivate_user, update_account
 from services.organisation_sign_in import unlink_identity
@@ -156,7 +157,7 @@ class UserView(SecureModelView):
                 deactivate_user(user, by=current_user)
             return len(users)
 
-        self.perform(deactivate_all, lambda n: f"{n} account(s) deactivated.")
+        self.perform(deactivate_all, lambda n: f"{plural(n, 'account')} deactivated.")
 
     @action(
         "reset_second_factor",
@@ -176,7 +177,7 @@ class UserView(SecureModelView):
         self.perform(
             reset_all,
             lambda n: (
-                f"Second factor reset for {n[0]} account(s): they set up a new one at next sign-in."
+                f"Second factor reset for {plural(n[0], 'account')}: they set up a new one at next sign-in."
                 + (f" {n[1]} had none to reset." if n[1] else "")
             ),
         )
@@ -195,7 +196,7 @@ class UserView(SecureModelView):
                 unlink_identity(user, by=current_user)
             return len(users)
 
-        self.perform(unlink_all, lambda n: f"Organisation sign-in unlinked for {n} account(s).")
+        self.perform(unlink_all, lambda n: f"Organisation sign-in unlinked for {plural(n, 'account')}.")
 
     def is_action_allowed(self, name):
         if name in ("deactivate", "reset_second_factor", "unlink_organisation_sign_in"):
@@ -233,7 +234,7 @@ class SignInAlertView(WrittenByWorkflow, SecureModelView):
                 close_sign_in_alert(alert, by=current_user)
             return len(alerts)
 
-        self.perform(close_all, lambda n: f"{n} sign-in alert(s) closed.")
+        self.perform(close_all, lambda n: f"{plural(n, 'sign-in alert')} closed.")
 
     def is_action_allowed(self, name):
         if name == "close":

@@ -19,8 +19,11 @@ from wtforms.validators import Optional, ValidationError
 from access import PARTNER, READERS, STAFF, in_scope, row_filters
 from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_link, short_text
+from admin.forms import FromDatabase
 from admin.lookups import CONTACT, ORGANISATION, PATIENT, ByPatientLoader
 from formats.dates import format_datetime, today
+from formats.numbers import record_id
+from formats.words import plural
 from models import (
     Action,
     ActionChase,
@@ -52,6 +55,29 @@ class OverdueFilter(BaseSQLAFilter):
     def apply(self, query, value, alias=None):
         overdue = and_(Action.status.in_(STILL_OPEN), Action.due_on < today())
         return query.filter(overdue if value == "1" else not_(overdue))
+
+    def operation(self):
+        return "is"
+
+
+def _agencies() -> list[tuple[str, str]]:
+    """The organisations an action may be owned by, that the signed-in user may see, by name."""
+    live = db.select(Organisation.id, Organisation.name).where(Organisation.archived_at.is_(None))
+    found = db.session.execute(live.where(*row_filters(Organisation, current_user)).order_by(Organisation.name))
+    return [(str(key), name) for key, name in found]
+
+
+class AgencyFilter(BaseSQLAFilter):
+    """The owning agency, chosen from a list (not typed)."""
+
+    def __init__(self):
+        super().__init__(Action.owner_organisation_id, "Agency", options=FromDatabase(_agencies))
+
+    def validate(self, value) -> bool:
+        return record_id(value) is not None
+
+    def apply(self, query, value, alias=None):
+        return query.filter(Action.owner_organisation_id == record_id(value))
 
     def operation(self):
         return "is"
@@ -163,7 +189,7 @@ class ActionView(SecureModelView):
     column_formatters_export = {"overdue": _overdue, "meeting": _meeting, "days_overdue": _days_overdue}
     column_searchable_list = ["description", "patient.family_name", "patient.nhs_number", "owner_organisation.name"]
     column_filters = [
-        "owner_organisation.name",
+        AgencyFilter(),
         "owner_contact.name",
         "status",
         OverdueFilter(),
@@ -275,7 +301,7 @@ class ActionView(SecureModelView):
         done = self.perform(lambda: chase_actions(self.rows(ids), current_user))
         if done:
             result = done.value
-            flash(f"Chased {result.chased} action(s) in {len(result.sent)} email(s).", "success")
+            flash(f"Chased {plural(result.chased, 'action')} in {plural(len(result.sent), 'email')}.", "success")
             for chased, why in result.refused:
                 flash(Markup("Not chased: {} for {}: {}").format(chased.description, chased.patient, why), "warning")
 

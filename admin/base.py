@@ -19,7 +19,9 @@ from admin.forms import GuardedForms, LabelledFilterConverter, RecordConverter
 from admin.listing import BoundedListArguments, SpreadsheetExports
 from admin.lookups import ScopedAjaxLoader
 from admin.roles import RoleRules, refuse, signed_in, to_sign_in
+from admin.words import OwnWords
 from formats.numbers import record_id
+from formats.words import plural
 from models import AuditAction, Patient, db
 from services import audit
 from services.forms import FormAlreadyUsed, remember_saved, use_form_token
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 COMMON_LABELS = {"created_at": "Added", "updated_at": "Last changed", "archived_at": "Archived"}
 
 
-class SecureIndexView(AdminIndexView):
+class SecureIndexView(OwnWords, AdminIndexView):
     """The admin home page: signed-in users only."""
 
     def is_accessible(self) -> bool:
@@ -55,7 +57,7 @@ class OneUnitOfWork:
         return perform(operation, success)
 
 
-class SecureView(OneUnitOfWork, BaseView):
+class SecureView(OwnWords, OneUnitOfWork, BaseView):
     """A custom (non-model) page: sign-in required, then `roles` decide; anonymous users go to sign-in."""
 
     #: Roles that may open the page; a view narrows single routes further with `require`.
@@ -79,7 +81,9 @@ class WrittenByWorkflow:
     roles_create = roles_edit = roles_archive = NOBODY
 
 
-class SecureModelView(OneUnitOfWork, RoleRules, GuardedForms, BoundedListArguments, SpreadsheetExports, ModelView):
+class SecureModelView(
+    OwnWords, OneUnitOfWork, RoleRules, GuardedForms, BoundedListArguments, SpreadsheetExports, ModelView
+):
     """A model screen that requires sign-in, applies role rules and the row scope everywhere."""
 
     form_base_class = AppForm
@@ -216,8 +220,12 @@ class SecureModelView(OneUnitOfWork, RoleRules, GuardedForms, BoundedListArgumen
 
     @action("archive", "Archive", "Archive the selected records? They leave lists, exports and reports.")
     def action_archive(self, ids):
-        self.perform(lambda: archive_records(self.rows(ids), current_user), lambda n: f"{n} record(s) archived.")
+        self.perform(
+            lambda: archive_records(self.rows(ids), current_user), lambda n: f"{plural(n, 'record')} archived."
+        )
 
     @action("restore", "Restore", "Restore the selected records to lists and reports?")
     def action_restore(self, ids):
-        self.perform(lambda: restore_records(self.rows(ids, True), current_user), lambda n: f"{n} record(s) restored.")
+        self.perform(
+            lambda: restore_records(self.rows(ids, True), current_user), lambda n: f"{plural(n, 'record')} restored."
+        )

@@ -18,6 +18,7 @@ from admin.formatters import patient_column, priority_column
 from admin.lookups import localities
 from formats.dates import format_date, today
 from formats.numbers import record_id
+from formats.words import plural
 from models import ATTAINMENTS, ClosureReason, ContactLogEntry, Episode, Patient, Role, User, db
 from services.caseload import (
     board_facts,
@@ -292,7 +293,7 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
         episodes = self.rows(ids)
         done = self.perform(lambda: reassign_episodes(episodes, to, current_user, form.reason.data))
         if done:
-            flash(f"{len(done.value)} case(s) reassigned to {to.name}.", "success")
+            flash(f"{plural(len(done.value), 'case')} reassigned to {to.name}.", "success")
 
     # --- closing an episode -----------------------------------------------------------------------------
 

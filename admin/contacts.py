@@ -14,6 +14,7 @@ from admin.base import SecureModelView
 from admin.formatters import patient_link, short_text
 from admin.lookups import PATIENT
 from formats.dates import today
+from formats.words import plural
 from models import ContactLogEntry, ContactMethod, ContactParty, db, utcnow
 from services.contacts import complete_follow_up, log_contact, update_contact
 from web.forms import AppForm, DateField, LondonDateTimeField, MaxLength, required_when
@@ -138,7 +139,7 @@ class ContactLogView(SecureModelView):
             for entry in entries:
                 complete_follow_up(entry, current_user)
 
-        self.perform(complete_all, f"{len(entries)} follow-up(s) done.")
+        self.perform(complete_all, f"{plural(len(entries), 'follow-up')} done.")
 
 
 def register(admin) -> None:

@@ -147,3 +147,20 @@ class LabelledFilterConverter(FilterConverter):
     def conv_utc_datetime(self, column, name, **kwargs):
         """Our zone-aware timestamps (stored in UTC) are filtered by the London times people type."""
         return [f(column, name, **kwargs) for f in self.datetime_filters]
+
+
+class FromDatabase:
+    """A list filter's options read from the database each time the list shows them (the agencies, the team).
+
+    Flask-Admin keeps a filter's options as they were when the screen was built, before any database is open;
+    it iterates them afresh for every page, which is when this reads them.
+    """
+
+    def __init__(self, read):
+        self.read = read
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __iter__(self):
+        return iter(self.read())

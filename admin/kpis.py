@@ -20,6 +20,7 @@ from admin.lookups import localities
 from exports import kpi_report
 from formats.dates import format_date, today
 from formats.numbers import record_id
+from formats.words import plural
 from models import AuditAction, DomainError, Organisation, OrganisationType, db
 from services import audit, documents
 from services.kpis.drills import DRILLS
@@ -155,8 +156,9 @@ class KpiView(SecureView):
         narrowed = describe_parts(target)
         shown = f"{drill.title}{' (' + narrowed + ')' if narrowed else ''}"
         dates = f"{format_date(target.start)} to {format_date(target.end)}" if target.start else scope.label
-        detail = f"KPI records: {shown}, {dates}, locality {scope.locality_id or 'all'}, practice " \
-                 f"{scope.practice_id or 'all'}: {total} rows"  # fmt: skip
+        where = ", ".join(dict(field.choices).get(str(key or "")) for field, key in
+                          ((form.locality, scope.locality_id), (form.practice, scope.practice_id)))  # fmt: skip
+        detail = f"KPI records: {shown}, {dates}, {where}: {plural(total, 'row')}"
         audit.record(AuditAction.list, table="kpi", detail=detail)
         audit.record_patients_shown(
             AuditAction.list, [r.patient_id for r in rows if r.patient_id], table="patient", detail=detail

@@ -17,6 +17,7 @@ from admin.base import SecureView
 from admin.onward import OnwardReferralForm
 from formats.dates import LONDON, today
 from formats.numbers import record_id
+from formats.words import plural
 from models import (
     Action,
     ActionStatus,
@@ -109,6 +110,8 @@ class MinutesForm(AppForm):
     #: The meeting's decision on the next review, saved onto the case's episode (blank: no change).
     review_on = DateField(validators=[Optional()])
     expected_version = WholeNumberField(validators=[Optional()])
+    #: Sent by the page when focus leaves the case (or the page closes): the typing's end reaches the audit trail.
+    final = BooleanField()
 
     def typed(self, every_field: bool = False) -> dict[str, str]:
         return {
@@ -226,7 +229,7 @@ class MeetingRoomView(SecureView):
             for episode in episodes:
                 meeting_room.add_case_to_agenda(meeting, episode, current_user)
 
-        self.perform(add_all, f"{len(episodes)} case(s) added to the agenda.")
+        self.perform(add_all, f"{plural(len(episodes), 'case')} added to the agenda.")
         return self._back_to(meeting_id)
 
     @expose("/<int:meeting_id>/order", methods=("POST",))
@@ -307,10 +310,12 @@ class MeetingRoomView(SecureView):
         item = self._item(item_id)
         form = MinutesForm()
         typed, discussed, expected = form.typed(), form.was_discussed(), form.expected_version.data
-        review_on = form.review_on.data
+        review_on, autosave = form.review_on.data, not form.final.data
 
         def save():
-            meeting_room.save_minutes(item, typed, current_user, discussed=discussed, expected_version=expected)
+            meeting_room.save_minutes(
+                item, typed, current_user, discussed=discussed, expected_version=expected, autosave=autosave
+            )
             if review_on is not None:
                 review_case(item, review_on, current_user)
 

@@ -14,6 +14,7 @@ from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_column, patient_link, short_text
 from admin.lookups import ORGANISATION, PATIENT, ByPatientLoader
 from formats.dates import format_datetime, today
+from formats.words import plural
 from models import (
     ChaseMethod,
     DirectoryService,
@@ -278,7 +279,7 @@ class WaitingOnwardView(WrittenByWorkflow, SecureModelView):
         done = self.perform(lambda: chase_onward_referrals(self.rows(ids), current_user, method, form.note.data))
         if done:
             result = done.value
-            flash(f"Chased {len(result.chased)} onward referral(s) ({method.label.lower()}).", "success")
+            flash(f"Chased {plural(len(result.chased), 'onward referral')} ({method.label.lower()}).", "success")
             for referral, why in result.refused:
                 flash(Markup("Not chased: {} for {}: {}").format(referral.service, referral.patient, why), "warning")
 
@@ -301,7 +302,7 @@ class WaitingOnwardView(WrittenByWorkflow, SecureModelView):
             for referral in referrals:
                 record_onward_outcome(referral, outcome, form.outcome_on.data, current_user)
 
-        self.perform(answer_all, f"{len(referrals)} onward referral(s): {outcome.label.lower()}.")
+        self.perform(answer_all, f"{plural(len(referrals), 'onward referral')}: {outcome.label.lower()}.")
 
     @action("outcome_accepted", "Accepted (on the date below, or today)")
     def action_accepted(self, ids):

@@ -15,6 +15,7 @@ from access import STAFF, get_or_404, in_scope
 from admin.base import SecureView
 from formats.dates import today
 from formats.numbers import record_id
+from formats.words import plural
 from models import (
     AvailabilityPoll,
     Contact,
@@ -202,7 +203,7 @@ class SchedulingView(SecureView):
                 form.locality(), first, weeks, current_user, teams_link=link, chair=chosen_chair(form)
             )
 
-        booked = self.perform(book, f"{weeks} weekly meetings booked and invitations sent.")
+        booked = self.perform(book, f"{plural(weeks, 'weekly meeting')} booked and invitations sent.")
         return redirect(url_for(".index")) if booked else self._index(series_form=form)
 
     @expose("/meetings/<int:meeting_id>/")

@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, NumberRange
 
 from access import TEAM_LEAD
 from admin.base import SecureView
+from formats.words import plural
 from services import risk
 from services.settings import (
     ABSOLUTE_HOURS,
@@ -18,6 +19,7 @@ from services.settings import (
     CARE_PLAN_SHARE_DAYS,
     CHASE_INTERVAL,
     IDLE_MINUTES,
+    LABELS,
     get_setting,
     set_setting,
 )
@@ -29,33 +31,33 @@ def settings_form():
 
     class SettingsForm(AppForm):
         cutoff_days = WholeNumberField(
-            "Agenda cut-off (working days before the meeting)",
+            LABELS[AGENDA_CUTOFF],
             validators=[
                 InputRequired(message="Enter a number."),
                 NumberRange(0, 10, message="Between 0 and 10 working days."),
             ],
         )
         chase_days = WholeNumberField(
-            "Chase overdue actions again after (days)",
+            LABELS[CHASE_INTERVAL],
             description="The daily chase emails an overdue action's owner at most once in this many days.",
             validators=[InputRequired(message="Enter a number."), NumberRange(1, 90, message="Between 1 and 90 days.")],
         )
         idle_minutes = WholeNumberField(
-            "Sign out after this many minutes without use",
+            LABELS[IDLE_MINUTES],
             description="A page warns a minute before, with a button to stay signed in; typed text stays on it.",
             validators=[InputRequired(message="Enter a number."), NumberRange(5, 240, message="Between 5 and 240.")],
         )
         attendance_threshold = WholeNumberField(
-            "Attendance threshold (% of meetings an agency was invited to)",
+            LABELS[ATTENDANCE_THRESHOLD],
             description="On the KPI dashboard, agencies attending less than this are highlighted.",
             validators=[InputRequired(message="Enter a number."), NumberRange(0, 100, message="Between 0 and 100.")],
         )
         share_days = WholeNumberField(
-            "Care plan to the GP within (working days of the first discussion)",
+            LABELS[CARE_PLAN_SHARE_DAYS],
             validators=[InputRequired(message="Enter a number."), NumberRange(1, 60, message="Between 1 and 60.")],
         )
         absolute_hours = WholeNumberField(
-            "Sign out this many hours after signing in, whatever happens",
+            LABELS[ABSOLUTE_HOURS],
             validators=[InputRequired(message="Enter a number."), NumberRange(1, 24, message="Between 1 and 24.")],
         )
 
@@ -98,7 +100,7 @@ class SettingsView(SecureView):
                 set_setting(CARE_PLAN_SHARE_DAYS, form.share_days.data, current_user)
                 return risk.save_points({key: getattr(form, key).data for key in risk.DEFAULTS}, current_user)
 
-            if self.perform(save, lambda moved: f"Settings saved. {moved} patient(s) changed priority."):
+            if self.perform(save, lambda moved: f"Settings saved. {plural(moved, 'patient')} changed priority."):
                 return redirect(url_for(".index"))
         else:
             flash("Nothing was saved: please correct the fields marked below.", "error")

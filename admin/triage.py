@@ -13,6 +13,7 @@ from access import NOBODY, STAFF
 from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_column, priority_column
 from formats.dates import today
+from formats.words import plural
 from models import DeclineReason, DomainError, Patient, Referral, RiskBand, TriageOutcome, db
 from services.referrals import OPEN_STATUSES, acceptance_gaps, triage_referral
 from web.forms import AppForm
@@ -117,7 +118,7 @@ class TriageQueueView(WrittenByWorkflow, SecureModelView):
                 except DomainError as exc:
                     raise DomainError(f"Nothing was changed. Referral for {referral.patient}: {exc}") from None
 
-        self.perform(decide_all, f"{len(referrals)} referral(s): {outcome.label.lower()}.")
+        self.perform(decide_all, f"{plural(len(referrals), 'referral')}: {outcome.label.lower()}.")
 
     @action("triage_accept", "Accept", "Accept the selected referrals? Each opens an episode.")
     def action_accept(self, ids):

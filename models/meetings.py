@@ -240,8 +240,8 @@ class ActionChase(TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         if self.onward_referral_id is not None:
-            return f"{self.method.label} chase of onward referral {self.onward_referral_id}"
-        return f"{self.method.label} chase of action {self.action_id}"
+            return f"{self.method.label} chase of an onward referral, {format_datetime(self.chased_at)}"
+        return f"{self.method.label} chase of an action, {format_datetime(self.chased_at)}"
 
     def __repr__(self) -> str:
         parent = (

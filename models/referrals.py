@@ -78,7 +78,7 @@ class Referral(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     )
 
     def __str__(self) -> str:
-        return f"Referral {self.id} received {self.received_on:%d/%m/%Y}"
+        return f"Referral received {self.received_on:%d/%m/%Y}"
 
     def __repr__(self) -> str:
         return f"<Referral {self.id} patient={self.patient_id} {self.status.value if self.status else None}>"
@@ -176,7 +176,7 @@ class Episode(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     closure_goals: Mapped[list[ClosureGoal]] = relationship(back_populates="episode", order_by="ClosureGoal.id")
 
     def __str__(self) -> str:
-        return f"Episode {self.id} opened {self.opened_on:%d/%m/%Y}"
+        return f"Episode opened {self.opened_on:%d/%m/%Y}"
 
     def __repr__(self) -> str:
         return f"<Episode {self.id} patient={self.patient_id}>"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from formats.dates import format_datetime
 from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, db, enum_column, utcnow
 
 if TYPE_CHECKING:
@@ -194,7 +195,7 @@ class AuditEntry(db.Model):
     user: Mapped[User | None] = relationship()
 
     def __str__(self) -> str:
-        return f"{self.action.label} {self.table_name or ''} {self.record_id or ''}".strip()
+        return f"{self.action.label}, {format_datetime(self.at)}" if self.at else self.action.label
 
     def __repr__(self) -> str:
         return f"<AuditEntry {self.id} {self.action.value if self.action else None}>"
@@ -379,7 +380,7 @@ class EmailAttempt(db.Model):
     error: Mapped[str | None] = mapped_column(String(1000))
 
     def __str__(self) -> str:
-        return f"{'Sent' if self.succeeded else 'Failed'} at {self.at}"
+        return f"{'Sent' if self.succeeded else 'Failed'} at {format_datetime(self.at)}"
 
     def __repr__(self) -> str:
         return f"<EmailAttempt {self.id} email={self.email_id} {self.succeeded}>"

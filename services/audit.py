@@ -1,7 +1,9 @@
 """The audit trail: `record_changes` writes every change at flush; reads, exports and sign-ins are added here.
 
 Services give the *why* of a change with `with audit.reason("..."):`. Bulk `update()`/`delete()`
-statements on audited tables are refused, because they would bypass the listener.
+statements on audited tables are refused, because they would bypass the listener. A file's bytes never enter
+the trail: its kind, size and SHA-256 do (`plain`). One service writes some changes' entries itself: the live
+minutes, coalesced over many autosaves (`held_back`, `write_change`; services/minutes_trail.py).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from enum import Enum
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import insert, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, inspect, select
+from sqlalchemy.orm import Session, load_only
 
+from formats.words import file_summary
 from models import AuditAction, AuditEntry, Patient, db, utcnow
 
 #: Tables whose changes are not audited: the trail itself.
@@ -57,8 +60,11 @@ def _acting_user_id(session: Session) -> int | None:
     return None
 
 
-def _plain(value):
-    """A JSON-safe form of a column value."""
+def plain(value):
+    """A JSON-safe form of a column value; a file (a document, a letterhead) by its kind, size and hash, never its
+    contents: the trail is read on screen and its rows are kept for good."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return file_summary(bytes(value))
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (datetime, date)):
@@ -97,7 +103,7 @@ def _changes(obj, kind: AuditAction) -> dict:
         if key in SECRET_COLUMNS:
             changes[key] = ["(hidden)", "(changed)"]
         else:
-            changes[key] = [_plain(before), _plain(after)]
+            changes[key] = [plain(before), plain(after)]
     return changes
 
 
@@ -112,9 +118,10 @@ def _entries_for_flush(session: Session) -> list[dict]:
         (session.dirty, AuditAction.update),
         (session.deleted, AuditAction.delete),
     ):
+        held = session.info.get("audit_held_back", ())
         for obj in objects:
             table = getattr(obj, "__tablename__", None)
-            if table is None or table in UNAUDITED_TABLES:
+            if table is None or table in UNAUDITED_TABLES or id(obj) in held:
                 continue
             if kind is AuditAction.update and not session.is_modified(obj, include_collections=False):
                 continue
@@ -138,6 +145,57 @@ def _entries_for_flush(session: Session) -> list[dict]:
                 )
             )
     return rows
+
+
+@contextmanager
+def held_back(obj, session: Session | None = None):
+    """Changes to `obj` flushed inside the block are not written by the listener: the caller writes their entry
+    itself (`write_change`), as services.minutes_trail does for minutes typed over many autosaves. Whoever holds
+    a change back must make sure it reaches the trail."""
+    session = session or db.session()
+    held = session.info.setdefault("audit_held_back", set())
+    held.add(id(obj))
+    try:
+        yield
+    finally:
+        held.discard(id(obj))
+
+
+def write_change(obj, changes: dict, *, user_id: int | None, detail: str | None = None) -> None:
+    """A change entry written by a service, not the listener: {column: [before, after]} as the listener writes."""
+    session = db.session()
+    values = _entry_values(AuditAction.update, table=obj.__tablename__, record_id=obj.id, patient_id=patient_id_of(obj),
+                           detail=detail, reason=session.info.get("audit_reason"), user_id=user_id)  # fmt: skip
+    session.add(AuditEntry(**values, changes=json.dumps(changes, default=str)))
+
+
+def last_change(table: str, record_id: int) -> AuditEntry | None:
+    """The newest entry that changed a record (who and when)."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.table_name == table, AuditEntry.record_id == record_id)
+        .where(AuditEntry.action.in_([AuditAction.create, AuditAction.update]))
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+        .options(load_only(AuditEntry.at, AuditEntry.user_id))
+    )
+    return db.session.scalars(query).first()
+
+
+def as_the_trail_has_it(table: str, record_id: int) -> dict:
+    """A record's values as its trail entries leave them: each column's latest "after" (columns never changed
+    through the trail are missing)."""
+    query = (
+        select(AuditEntry.changes)
+        .where(AuditEntry.table_name == table, AuditEntry.record_id == record_id, AuditEntry.changes.is_not(None))
+        .order_by(AuditEntry.id)
+    )
+    state: dict = {}
+    for text in db.session.scalars(query):
+        for column, pair in json.loads(text).items():
+            if isinstance(pair, list) and len(pair) == 2:
+                state[column] = pair[1]
+    return state
 
 
 def refuse_tampering(session: Session, flush_context, instances) -> None:

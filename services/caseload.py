@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from formats.dates import LONDON, today
+from formats.words import plural
 from models import (
     ATTAINMENTS,
     Action,
@@ -312,8 +313,10 @@ def _acknowledged(still_open: list[OpenItem], acknowledgement: str | None) -> st
     acknowledgement = (acknowledgement or "").strip() or None
     if still_open and not acknowledgement:
         kinds = ", ".join(sorted({item.kind.lower() for item in still_open}))
-        things = "1 thing is" if len(still_open) == 1 else f"{len(still_open)} things are"
-        raise DomainError(f"{things} still open ({kinds}): resolve them, or say why the episode closes all the same.")
+        raise DomainError(
+            f"{plural(len(still_open), 'thing is', 'things are')} still open ({kinds}): resolve them, or say why the "
+            "episode closes all the same."
+        )
     if acknowledgement and len(acknowledgement) > NOTE_LENGTH:
         raise DomainError(f"Keep the reason to {NOTE_LENGTH:,} characters (this has {len(acknowledgement):,}).")
     return acknowledgement

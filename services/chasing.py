@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from formats.dates import format_date, format_datetime, today
 from formats.nhs import format_nhs_number
+from formats.words import plural
 from models import (
     Action,
     ActionChase,
@@ -87,7 +88,7 @@ def _line(action: Action, link: str, on) -> str:
     patient = action.patient
     number = format_nhs_number(patient.nhs_number) or "no NHS number"
     late = (on - action.due_on).days
-    due = f"due {format_date(action.due_on)}" + (f", {late} day(s) overdue" if late > 0 else "")
+    due = f"due {format_date(action.due_on)}" + (f", {plural(late, 'day')} overdue" if late > 0 else "")
     return f"- {patient.display_name} ({number}, born {format_date(patient.date_of_birth)}): {action.description} ({due})\n  Update it: {link}"  # noqa: E501
 
 

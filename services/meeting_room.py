@@ -30,7 +30,7 @@ from models import (
     db,
     utcnow,
 )
-from services import audit
+from services import audit, minutes_trail
 from services.calendar import bank_holidays
 from services.date_checks import due_before_meeting_problem, refuse_if
 from services.scheduling import chair_for
@@ -244,6 +244,8 @@ def record_attendance(meeting: Meeting, statuses: dict[int, AttendanceStatus | s
 MINUTE_FIELDS = ("summary", "discussion", "outcome", "decisions")
 #: How long each may be (its column's length): the page counts down to it, and a save past it is refused.
 MINUTE_LIMITS = {name: AgendaItem.__table__.c[name].type.length for name in MINUTE_FIELDS}
+#: What a save of the minutes changes on a case, coalesced in the audit trail.
+TRAIL_FIELDS = (*MINUTE_FIELDS, "status")
 
 
 class MinutesChanged(DomainError):
@@ -266,11 +268,13 @@ def save_minutes(
     *,
     discussed: bool | None = None,
     expected_version: int | None = None,
+    autosave: bool = False,
 ) -> AgendaItem:
     """Keep what was typed for a case (called as the coordinator types, and on save).
 
     With `expected_version` (the version the page was loaded with) a save over someone else's newer one
-    is refused (MinutesChanged) rather than silently overwriting it.
+    is refused (MinutesChanged) rather than silently overwriting it. An `autosave` goes to the audit trail at most
+    once every few minutes per case (services/minutes_trail.py); any other save writes the text as it stands.
     """
     if item.meeting.status == MeetingStatus.cancelled:
         raise DomainError("This meeting was cancelled.")
@@ -278,7 +282,8 @@ def save_minutes(
         raise MinutesChanged(item)
     if item.meeting.minute_taker_id is None:
         item.meeting.minute_taker_id = by.id
-    with audit.reason(f"Minutes recorded by {by.name}"):
+    trail = minutes_trail.coalesced(item, by, TRAIL_FIELDS, final=not autosave)
+    with audit.reason(f"Minutes recorded by {by.name}"), trail:
         for name in MINUTE_FIELDS:
             if name in fields:
                 value = (fields[name] or "").strip() or None
@@ -353,6 +358,8 @@ def mark_held(meeting: Meeting, by: User) -> None:
         )
     with audit.reason(f"Meeting marked as held by {by.name}"):
         meeting.status = MeetingStatus.held
+        for item in meeting.agenda:
+            minutes_trail.catch_up(item, TRAIL_FIELDS)
         db.session.flush()
 
 

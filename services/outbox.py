@@ -13,7 +13,33 @@ from email.utils import make_msgid
 from flask import current_app, g
 from sqlalchemy import or_, select
 
-from models import DomainError, EmailAttempt, EmailStatus, Meeting, OutboxEmail, Patient, SecureDomain, db, utcnow
+from models import (
+    DocumentKind,
+    DomainError,
+    EmailAttempt,
+    EmailStatus,
+    Meeting,
+    OutboxEmail,
+    Patient,
+    SecureDomain,
+    db,
+    utcnow,
+)
+
+#: What each kind of email (`OutboxEmail.purpose`) is called on screen; a document sent is called by its kind.
+PURPOSES: dict[str, str] = {
+    "availability": "Availability request",
+    "invitation": "Meeting invitation",
+    "cancellation": "Meeting cancellation",
+    "chase": "Chase",
+    "gp_feedback": "Letter to the GP",
+} | {kind.value: kind.label for kind in DocumentKind}
+
+
+def purpose_label(purpose: str | None) -> str:
+    """ "Letter to the GP" for `gp_feedback`: an email's kind in words."""
+    return PURPOSES.get(purpose or "", (purpose or "").replace("_", " ").capitalize())
+
 
 #: Minutes to wait before each retry; after the last, the email is given up (and stays readable).
 RETRY_MINUTES = (1, 5, 15, 60, 240)

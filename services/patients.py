@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from formats.dates import today
-from formats.nhs import format_nhs_number, nhs_number_is_valid, normalise_nhs_number
+from formats.nhs import format_nhs_number, nhs_number_digits, nhs_number_is_valid, normalise_nhs_number
 from models import (
     AgendaItem,
     CaseStatus,
@@ -50,6 +50,19 @@ def find_patients(
             )
         )
     raise DomainError("Give an NHS number, or a surname and date of birth.")
+
+
+def named(term: str):
+    """A condition on Patient for what a person types to find one: a surname or given name ("Ashdown"), the name as
+    shown ("ASHDOWN, Margaret") or (part of) an NHS number ("999 777 1230"). Look-ups and filters use this one."""
+    term = term.strip()
+    digits = nhs_number_digits(term)
+    if digits:
+        return Patient.nhs_number.like(f"%{digits}%")
+    family, comma, given = (part.strip() for part in term.partition(","))
+    if comma:
+        return and_(Patient.family_name.ilike(f"%{family}%"), Patient.given_name.ilike(f"%{given}%"))
+    return or_(Patient.family_name.ilike(f"%{term}%"), Patient.given_name.ilike(f"%{term}%"))
 
 
 def add_patient(

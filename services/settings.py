@@ -27,6 +27,17 @@ ATTENDANCE_THRESHOLD = "attendance_threshold_percent"
 #: KPI: working days after a patient's first discussion within which the care plan should reach the GP.
 CARE_PLAN_SHARE_DAYS = "care_plan_share_working_days"
 
+#: What each setting is called, on the settings form and in the audit trail.
+LABELS: dict[str, str] = {
+    RISK_POINTS: "Risk rule: points and bands",
+    AGENDA_CUTOFF: "Agenda cut-off (working days before the meeting)",
+    CHASE_INTERVAL: "Chase overdue actions again after (days)",
+    IDLE_MINUTES: "Sign out after this many minutes without use",
+    ABSOLUTE_HOURS: "Sign out this many hours after signing in, whatever happens",
+    ATTENDANCE_THRESHOLD: "Attendance threshold (% of meetings an agency was invited to)",
+    CARE_PLAN_SHARE_DAYS: "Care plan to the GP within (working days of the first discussion)",
+}
+
 DEFAULTS: dict[str, object] = {
     RISK_POINTS: {},
     AGENDA_CUTOFF: 2,

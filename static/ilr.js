@@ -116,3 +116,38 @@
     });
   });
 }());
+
+/* Escape closes an open menu and leaves focus on its toggle, wherever focus is in it. (Flask-Admin's pages load
+ * Bootstrap's dropdown twice, so its own Escape on the toggle opens the menu as often as it closes it.) */
+(function () {
+  'use strict';
+  window.addEventListener('keydown', function (event) {
+    if (event.key !== 'Escape') { return; }
+    var menu = document.querySelector('.dropdown-menu.show');
+    var toggle = menu && menu.parentNode.querySelector('[data-toggle="dropdown"]');
+    if (!toggle) { return; }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    menu.classList.remove('show');
+    menu.parentNode.classList.remove('show');
+    toggle.setAttribute('aria-expanded', 'false');
+    toggle.focus();
+  }, true);
+}());
+
+/* The look-up boxes (Select2) say what to do in our words, not the library's ("Please enter 1 or more character"). */
+(function () {
+  'use strict';
+  var $ = window.jQuery;
+  if (!$ || !$.fn.select2) { return; }
+  $.extend($.fn.select2.defaults, {
+    formatInputTooShort: function (input, min) {
+      var more = min - input.length;
+      return 'Type at least ' + more + (more === 1 ? ' letter or digit' : ' letters or digits');
+    },
+    formatNoMatches: function () { return 'Nothing found: try fewer letters, or another spelling'; },
+    formatSearching: function () { return 'Searching…'; },
+    formatLoadMore: function () { return 'Loading more…'; },
+    formatAjaxError: function () { return 'The search did not answer: try again'; }
+  });
+}());

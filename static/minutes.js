@@ -7,6 +7,8 @@
  * - Buttons that reload the page (add an action, move an earlier action on) save the typed text first.
  * - Text not yet accepted is kept in this tab (window.ilrForms, static/forms.js) per person, case and field,
  *   marked as not saved, until a save takes it: a reload, or signing in again after a time-out, brings it back.
+ * - Leaving a case (focus moves out of it) or the page sends one final save: the audit trail keeps one entry
+ *   per case per few minutes of typing, and the final save makes sure the typing's end is in it.
  */
 (function () {
   'use strict';
@@ -82,14 +84,16 @@
     form.querySelectorAll('[data-theirs]').forEach(function (el) { el.hidden = true; el.textContent = ''; });
   }
 
-  /* Save one case now; resolves true only when the server said it was saved. */
-  function save(form, retried) {
-    if (form._saving) { return form._saving.then(function () { return save(form); }); }
+  /* Save one case now (`final`: the typing on it has ended); resolves true only when the server said it was saved.
+   * `retried`: sent again after a conflict that held our own text. */
+  function save(form, final, retried) {
+    if (form._saving) { return form._saving.then(function () { return save(form, final); }); }
     if (form.hasAttribute('data-conflict-version')) {
       say(form, 'not saved: someone else changed this case (see below)');
       return Promise.resolve(false);
     }
     var data = new FormData(form);
+    if (final) { data.append('final', '1'); }
     var sent = texts(form);
     form.removeAttribute('data-dirty');
     say(form, 'saving...');
@@ -108,6 +112,7 @@
         }
         if (body.saved === true) {
           accepted(form, sent, body.version);
+          if (final) { form.removeAttribute('data-unsettled'); } else { form.setAttribute('data-unsettled', '1'); }
           say(form, 'saved at ' + now());
           document.dispatchEvent(new CustomEvent('ilr:saved'));
           return true;
@@ -125,7 +130,7 @@
       return false;
     }).then(function (saved) {
       form._saving = null;
-      return saved === 'again' ? save(form, true) : saved;
+      return saved === 'again' ? save(form, final, true) : saved;
     });
     return form._saving;
   }
@@ -178,7 +183,15 @@
     form.addEventListener('submit', function (event) {
       event.preventDefault();
       clearTimeout(timer);
-      save(form);
+      save(form, true);
+    });
+    form.addEventListener('focusout', function (event) {  // leaving the case: its typing has ended
+      if (form.contains(event.relatedTarget)) { return; }
+      if (event.relatedTarget && event.relatedTarget.closest('form[data-sign-out]')) { return; }  // see signingOut
+      if (form.hasAttribute('data-dirty') || form.hasAttribute('data-unsettled')) {
+        clearTimeout(timer);
+        save(form, true);
+      }
     });
     restore(form);
     form.querySelector('.keep-mine').addEventListener('click', function () {
@@ -212,10 +225,20 @@
     narrow();
   });
 
-  // Leaving the page: send whatever is not yet saved.
+  // Signing out ends the session the saves would need (its CSRF token with it): no final save is sent then; the
+  // text is saved already or kept in this tab, and the trail catches up at the case's next save or the held meeting.
+  var signingOut = false;
+  document.querySelectorAll('form[data-sign-out]').forEach(function (form) {
+    form.addEventListener('submit', function () { signingOut = true; });
+  });
+
+  // Leaving the page: send whatever is not yet saved, as the final save of each case typed in.
   window.addEventListener('pagehide', function () {
-    document.querySelectorAll('form[data-autosave][data-dirty]').forEach(function (form) {
-      navigator.sendBeacon(form.getAttribute('data-autosave'), new FormData(form));
+    if (signingOut) { return; }
+    document.querySelectorAll('form[data-autosave][data-dirty], form[data-autosave][data-unsettled]').forEach(function (form) {
+      var data = new FormData(form);
+      data.append('final', '1');
+      navigator.sendBeacon(form.getAttribute('data-autosave'), data);
     });
   });
 }());

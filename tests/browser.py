@@ -48,6 +48,8 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 BLOCKING_IMPACTS = {"serious", "critical"}
 #: Every axe-core finding, blocking or not, for a person to review (in test-artifacts/).
 AXE_REPORT = "axe-report.txt"
+#: axe-core's tags for the WCAG 2.2 A and AA rules: `check(label, WCAG_22_AA)` runs them all (target size too).
+WCAG_22_AA = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
 
 #: Runs before any page script: keeps every CSP violation the page reports, for the test to read.
 CSP_LISTENER = """
@@ -170,8 +172,9 @@ class Visit:
         assert console_errors == [], f"console errors: {console_errors}"
         assert page_errors == [], f"JavaScript errors: {page_errors}"
 
-    def check(self, label: str) -> None:
-        """Audit the page now shown: CSP, script errors, a title, axe-core, and a screenshot."""
+    def check(self, label: str, tags: tuple[str, ...] = ()) -> None:
+        """Audit the page now shown: CSP, script errors, a title, axe-core (its default rules, or only those with
+        `tags`), and a screenshot."""
         page = self.page
         page.wait_for_load_state("load")
         self.assert_clean()
@@ -180,7 +183,8 @@ class Visit:
         page.screenshot(path=str(ARTIFACTS / f"{self.name}-{self.shots:02d}-{label}.png"), full_page=True)
         # Axe is injected with page.evaluate, which the page's script-src does not govern:
         # the CSP stays fully on for the page under test.
-        violations = Axe().run(page).response["violations"]
+        options = {"runOnly": {"type": "tag", "values": list(tags)}} if tags else None
+        violations = (Axe().run(page, options=options) if options else Axe().run(page)).response["violations"]
         if violations:
             with (ARTIFACTS / AXE_REPORT).open("a") as report:
                 report.write(f"{self.name} / {label} ({page.url}):\n{_describe(violations)}\n")

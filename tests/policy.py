@@ -263,11 +263,10 @@ POLICY.update(
             act=STAFF,
             ajax_field="raised_by",
         ),
-        # What the tool keeps: the outbox is staff's to read; documents generated anyone but partners may see;
-        # settings the lead's
+        # What the tool keeps: the outbox is staff's to read; documents generated anyone but partners may see
+        # (settings have no table screen: they change only on the team lead's settings form, below)
         **model_view("outbox_email", view=STAFF),
         **model_view("generated_document", view=READERS, export=STAFF),
-        **model_view("setting", view=READERS, export=LEAD),
     }
 )
 

@@ -43,7 +43,6 @@ from models import (
     SafeguardingCategory,
     SafeguardingConcern,
     SecureDomain,
-    Setting,
     SignInAlert,
     TriageDecision,
     TriageOutcome,
@@ -174,7 +173,6 @@ def _record_screen_rows(subject, organisation, patient, referral, meeting, item,
         ),
         "outbox_email": email,
         "generated_document": GeneratedDocument(kind=DocumentKind.agenda, filename="agenda.docx", generated_by=subject),
-        "setting": Setting(key="agenda_cutoff_working_days", value="2"),
         "user_session": UserSession(key="walk-session-key", user=subject, address="192.0.2.1"),
         "secure_domain": SecureDomain(domain="subject.gov.uk", note="Subject council: on the DCB1596 list"),
         "sign_in_alert": SignInAlert(user=subject, failures=30, addresses=12),
@@ -190,7 +188,7 @@ def _record_screen_rows(subject, organisation, patient, referral, meeting, item,
     }
     db.session.add_all(rows.values())
     db.session.commit()
-    ids = {name: row.key if isinstance(row, Setting) else row.id for name, row in rows.items()}
+    ids = {name: row.id for name, row in rows.items()}
     return {**ids, "chase_token": update_link(rows["action_chase"]).rsplit("/", 1)[-1]}
 
 

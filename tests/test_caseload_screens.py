@@ -65,7 +65,7 @@ def test_a_coordinators_board_opens_on_their_own_open_cases(two_caseloads):
     me, *_ = two_caseloads
     page = shown(me.get("/admin/caseload/"))
     assert _listed(page) == ["MINENORTH", "MINESOUTH"]
-    assert "2 open episode(s)." in page
+    assert "2 open episodes." in page
 
 
 def test_a_coordinator_may_look_at_everyones(two_caseloads):
@@ -204,7 +204,7 @@ def test_a_colleagues_cases_are_reassigned_in_one_bulk_action_audited_per_episod
         assert _reasons(episode.id) == [
             "Reassigned from Ava Away to Cole Cover by Lee Lead: Annual leave 2-13 December"
         ]
-    assert "3 case(s) reassigned to Cole Cover." in shown(lead.get("/admin/caseload/"))
+    assert "3 cases reassigned to Cole Cover." in shown(lead.get("/admin/caseload/"))
 
 
 def test_reassigning_without_a_colleague_changes_nothing_and_says_why(signed_in, make_user, create_episode):

@@ -168,7 +168,7 @@ def test_one_email_per_owner_lists_each_action_with_its_own_link(overdue, make_o
     sams = emails["sam.nurse@nhs.net"]
     assert sams.contains_patient_data and sams.subject == "ILR actions still open: 2 for Kent Community Health"
     assert "AHMED, Pat" in sams.body_text and "BROWN, Pat" in sams.body_text and "CLARKE" not in sams.body_text
-    assert format_nhs_number(first.patient.nhs_number) in sams.body_text and "3 day(s) overdue" in sams.body_text
+    assert format_nhs_number(first.patient.nhs_number) in sams.body_text and "3 days overdue" in sams.body_text
     links = _links(sams)
     assert set(links) == {first.id, second.id} and len(set(links.values())) == 2
     assert set(_links(emails["referrals@medway.nhs.net"])) == {theirs.id}
@@ -316,10 +316,10 @@ def test_the_dry_run_says_what_it_would_send_and_writes_nothing(app, overdue, co
     overdue("Ahmed"), overdue("Brown")
     result = app.test_cli_runner().invoke(args=["chase-overdue", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "sam.nurse@nhs.net: 2 action(s) would be sent" in result.output
+    assert "sam.nurse@nhs.net: 2 actions would be sent" in result.output
     assert f"not sent: action {council_action.id} (Medway Council, due " in result.output
     assert "Medway Council has no secure address" in result.output
-    assert "Dry run: 2 action(s) would be sent in 1 email(s); 1 not sent." in result.output
+    assert "Dry run: 2 actions would be sent in 1 email; 1 not sent." in result.output
     assert "CLARKE" not in result.output and "AHMED" not in result.output  # cron mails this output
     assert _emails() == [] and _chases() == []
 
@@ -329,10 +329,10 @@ def test_the_command_sends_and_records_the_chases(app, overdue, council_action):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["chase-overdue"])
     assert result.exit_code == 0, result.output
-    assert "sam.nurse@nhs.net: 2 action(s) sent" in result.output
-    assert "2 action(s) sent in 1 email(s); 1 not sent." in result.output
+    assert "sam.nurse@nhs.net: 2 actions sent" in result.output
+    assert "2 actions sent in 1 email; 1 not sent." in result.output
     db.session.expire_all()
     assert [e.to_address for e in _emails()] == ["sam.nurse@nhs.net"]
     assert sorted(c.action_id for c in _chases()) == sorted([first.id, second.id])
     again = runner.invoke(args=["chase-overdue"])
-    assert "0 action(s) sent in 0 email(s); 1 not sent." in again.output  # the interval holds
+    assert "0 actions sent in 0 emails; 1 not sent." in again.output  # the interval holds

@@ -238,7 +238,7 @@ def test_a_create_form_without_its_token_is_refused_as_out_of_date(signed_in):
 
 def test_a_whole_number_filter_past_the_integer_range_is_refused_with_a_message(signed_in):
     lead = signed_in(Role.team_lead)
-    response = lead.get("/admin/audit/?flt0_record_equals=3000000000")
+    response = lead.get("/admin/patient/?flt0_clinical_frailty_scale_equals=3000000000")
     assert response.status_code == 200 and "is not a whole number a record could have" in shown(response)
 
 

@@ -90,8 +90,8 @@ def test_team_lead_manages_organisations(visit):
     visit.check("organisation-list")
     assert list_names(page) == sorted(n for n, _, _ in SEED_ORGANISATIONS)
 
-    # Filter by type with Flask-Admin's "Add Filter" menu.
-    page.get_by_role("link", name="Add Filter").click()
+    # Filter by type with the list's "Filter" menu.
+    page.get_by_role("link", name="Filter", exact=True).click()
     page.locator(".field-filters a.filter", has_text="Type").click()
     filter_row = page.locator("#filter_form table.filters tr").last
     pick_select2(page, filter_row.locator("td").last.locator(".select2-container"), "GP practice")
@@ -99,7 +99,7 @@ def test_team_lead_manages_organisations(visit):
     page.wait_for_url(re.compile(r"flt"))
     visit.check("organisation-list-filtered")
     assert list_names(page) == ["Hillview Surgery", "Meadow Lane Practice"]
-    page.get_by_role("link", name="Reset Filters").click()
+    page.get_by_role("link", name="Clear filters").click()
     page.wait_for_url(lambda url: "flt" not in url)
     assert len(list_names(page)) == len(SEED_ORGANISATIONS)
 
@@ -112,7 +112,7 @@ def test_team_lead_manages_organisations(visit):
 
     # Create an organisation.
     visit.goto("/admin/organisation/", "organisation-list-again")
-    page.get_by_role("link", name="Create", exact=True).click()
+    page.get_by_role("link", name="Add", exact=True).click()
     page.wait_for_url(re.compile(r"/admin/organisation/new/"))
     visit.check("organisation-create")
     page.get_by_label("Name").fill("Brookside Housing")
@@ -122,7 +122,7 @@ def test_team_lead_manages_organisations(visit):
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url(re.compile(r"/admin/organisation/(\?.*)?$"))
     visit.check("organisation-created")
-    assert "Record was successfully created." in page.inner_text("main")
+    assert "Saved." in page.inner_text("main")
     row = row_with(page, "Brookside Housing")
     assert row.locator("td.col-ods_code").inner_text().strip() == "HS0042"  # upper-cased on save
 
@@ -142,13 +142,13 @@ def test_team_lead_manages_organisations(visit):
     visit.check("organisation-details")
     assert "HS0042" in page.inner_text("main")
 
-    # Archive two rows with the "With selected" menu, accepting the confirmation.
+    # Archive two rows with the "With the selected records" menu, accepting the confirmation.
     visit.goto("/admin/organisation/", "organisation-list-before-archive")
     for name in ("Brookside Housing Trust", "Northgate Pharmacy"):
         row_with(page, name).locator("input.action-checkbox").check()
-    page.get_by_role("button", name="With selected").click()
+    page.get_by_role("button", name="With the selected records").click()
     page.locator("[data-ilr-action=archive]").click()
-    expect(page.locator(".alert-success")).to_contain_text("2 record(s) archived.")  # the list, reloaded
+    expect(page.locator(".alert-success")).to_contain_text("2 records archived.")  # the list, reloaded
     assert visit.dialogs == ["Archive the selected records? They leave lists, exports and reports."]
     visit.check("organisation-archived")
     assert "Brookside Housing Trust" not in list_names(page)
@@ -160,9 +160,9 @@ def test_team_lead_manages_organisations(visit):
     visit.check("organisation-archived-list")
     assert list_names(page) == ["Brookside Housing Trust", "Northgate Pharmacy"]
     row_with(page, "Brookside Housing Trust").locator("input.action-checkbox").check()
-    page.get_by_role("button", name="With selected").click()
+    page.get_by_role("button", name="With the selected records").click()
     page.locator("[data-ilr-action=restore]").click()
-    expect(page.locator(".alert-success")).to_contain_text("1 record(s) restored.")
+    expect(page.locator(".alert-success")).to_contain_text("1 record restored.")
     assert visit.dialogs[-1] == "Restore the selected records to lists and reports?"
     assert "archived=1" in page.url
     visit.check("organisation-restored")
@@ -178,7 +178,7 @@ def test_team_lead_manages_organisations(visit):
 def test_team_lead_creates_a_user_account(visit):
     sign_in(visit, TEAM_LEAD_EMAIL)
     page = visit.goto("/admin/user/", "user-list")
-    page.get_by_role("link", name="Create", exact=True).click()
+    page.get_by_role("link", name="Add", exact=True).click()
     page.wait_for_url(re.compile(r"/admin/user/new/"))
     visit.check("user-create")
 
@@ -191,7 +191,7 @@ def test_team_lead_creates_a_user_account(visit):
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url(re.compile(r"/admin/user/(\?.*)?$"))
     visit.check("user-created")
-    assert "Record was successfully created." in page.inner_text("main")
+    assert "Saved." in page.inner_text("main")
     row = page.locator("table.model-list tbody tr").filter(has_text="pat.partner@example.nhs.net")
     assert "Hillview Surgery" in row.inner_text()
     assert "Partner agency" in row.inner_text()
@@ -221,7 +221,7 @@ def test_coordinator_sees_organisations_without_team_lead_tools(visit):
     page = visit.goto("/admin/organisation/", "organisation-list")
     assert "Hillview Surgery" in list_names(page)
     assert page.get_by_role("link", name="Show archived").count() == 0
-    assert page.get_by_role("button", name="With selected").count() == 0  # archiving is the team lead's
+    assert page.get_by_role("button", name="With the selected records").count() == 0  # archiving is the team lead's
     page.get_by_role("link", name="Settings").click()
     assert page.get_by_role("link", name="User accounts").count() == 0
     # Asked for directly (with this browser's cookies), the accounts screen is refused.

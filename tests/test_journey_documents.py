@@ -132,7 +132,7 @@ def test_a_meeting_with_a_chair_to_the_minutes_and_the_gp_letter_signed_by_its_m
     page.locator("#weeks").fill("1")
     visit.check("series-with-chair")
     page.get_by_role("button", name="Book and invite").click()
-    expect(page.get_by_role("status").first).to_contain_text("1 weekly meetings booked")
+    expect(page.get_by_role("status").first).to_contain_text("1 weekly meeting booked")
     meeting_id, patient_id = _first_meeting(app)
     page = visit.goto(f"/admin/scheduling/meetings/{meeting_id}/", "meeting-booked")
     expect(page.locator("dl")).to_contain_text("Mo Mental (Mental Health Trust)")
@@ -142,7 +142,7 @@ def test_a_meeting_with_a_chair_to_the_minutes_and_the_gp_letter_signed_by_its_m
     expect(page.locator("#chair_id option:checked")).to_have_text("Mo Mental (Mental Health Trust)")
     page.get_by_label(re.compile("ASHDOWN")).check()
     page.get_by_role("button", name="Add to the agenda").click()
-    expect(page.get_by_role("status").first).to_contain_text("1 case(s) added")
+    expect(page.get_by_role("status").first).to_contain_text("1 case added")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the agenda (.docx)").click()
     agenda = _docx_text(download.value.path().read_bytes())

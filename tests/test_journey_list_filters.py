@@ -52,7 +52,7 @@ def listed(page) -> list[str]:
 
 def add_due_filter(page, operation: str, name: str = "Due"):
     """Actions → Add Filter → Due (or another), then the operation chosen in its select2 box; returns the value box."""
-    page.get_by_role("link", name="Add Filter").click()
+    page.get_by_role("link", name="Filter", exact=True).click()
     page.locator(".field-filters a.filter", has_text=re.compile(rf"^\s*{name}\s*$")).click()
     row = page.locator("#filter_form table.filters tr").last
     if operation != "on":

@@ -313,7 +313,7 @@ def test_each_case_shows_the_chairs_context(world, signed_in, create_action, cre
         assert expected in page, expected
     agenda = shown(coordinator.get(f"/admin/meeting-room/{world.meeting.id}/"))
     assert "<strong>Question:</strong> Can she stay at home with more support?" in agenda
-    assert "1 action(s) still open" in agenda
+    assert "1 action still open" in agenda
     coordinator.submit(f"/admin/meeting-room/case/{item.id}/earlier-action/{earlier.id}", {"status": "in_progress"})
     db.session.refresh(earlier)
     assert earlier.status == ActionStatus.in_progress

@@ -258,7 +258,7 @@ def test_an_email_chase_goes_to_the_services_secure_address_and_is_recorded(sign
     [email] = _all(OutboxEmail)
     assert email.to_address == "falls@community-demo.nhs.net" and email.contains_patient_data
     assert "LOVELACE, Ada" in email.body_text and "Could you confirm the class start date?" in email.body_text
-    assert "Chased 1 onward referral(s) (email)." in shown(coordinator.get("/admin/onward-waiting/"))
+    assert "Chased 1 onward referral (email)." in shown(coordinator.get("/admin/onward-waiting/"))
 
 
 def test_signposting_and_services_without_a_secure_address_are_not_emailed(

@@ -181,7 +181,7 @@ def test_without_smtp_the_emails_wait_and_are_counted(app, monkeypatch):
     queue_email("x@nhs.net", "Waiting", "Body", purpose="chase", contains_patient_data=False)
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["send-outbox"])
-    assert "1 email(s) wait in the outbox" in result.output
+    assert "1 email waits in the outbox" in result.output
 
 
 @pytest.mark.parametrize("event", ["date_of_death", "consent_withdrawn_on"])

@@ -63,7 +63,7 @@ def test_rotation_writes_every_secret_with_the_new_key_and_the_old_one_can_go(ap
     app.config["ILR_SECRET_KEYS"] = [new, old]
     result = app.test_cli_runner().invoke(args=["rotate-secret-keys"])
     assert result.exit_code == 0, result.output
-    assert "2 second-factor secret(s) are now encrypted with the first key" in result.output
+    assert "2 second-factor secrets are now encrypted with the first key" in result.output
     for user in users:
         assert _opens(_stored(user.id), new) == TOTP_SECRET  # the new key alone opens it
     app.config["ILR_SECRET_KEYS"] = [new]

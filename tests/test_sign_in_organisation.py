@@ -177,7 +177,7 @@ def test_the_team_lead_unlinks_an_organisation_sign_in(make_user, organisation_a
     lead = signed_in(Role.team_lead)
     answer = lead.submit("/admin/user/action/", {"action": "unlink_organisation_sign_in", "rowid": str(alice.id)})
     assert answer.status_code == 302
-    assert "Organisation sign-in unlinked for 1 account(s)" in page_text(lead.get("/admin/user/"))
+    assert "Organisation sign-in unlinked for 1 account" in page_text(lead.get("/admin/user/"))
     assert not _signed_in(client)
     db.session.expire_all()
     assert db.session.get(User, alice.id).oidc_subject is None

@@ -194,7 +194,7 @@ def test_the_team_lead_resets_a_second_factor_and_the_person_sets_up_again(app, 
     assert "Second factor set up" in page_text(lead.get("/admin/user/"))
     answer = lead.submit("/admin/user/action/", {"action": "reset_second_factor", "rowid": str(user.id)})
     assert answer.status_code == 302
-    assert "Second factor reset for 1 account(s)" in page_text(lead.get("/admin/user/"))
+    assert "Second factor reset for 1 account" in page_text(lead.get("/admin/user/"))
     enrolled, without = make_user(), make_user(totp_secret=None, totp_enrolled_at=None)
     rows = [str(enrolled.id), str(without.id)]
     both = lead.submit("/admin/user/action/", {"action": "reset_second_factor", "rowid": rows})

@@ -104,20 +104,14 @@ def test_documents_generated_are_listed_read_only(signed_in, make_user):
 # --- settings -------------------------------------------------------------------------------------
 
 
-def test_settings_are_listed_read_only_and_changed_on_their_own_page(signed_in):
-    db.session.add(Setting(key="agenda_cutoff_working_days", value="2"))
-    db.session.commit()
+def test_settings_change_only_on_their_own_form(signed_in):
+    """No table of raw keys and JSON values: the settings form is the one way in (it checks what it saves)."""
     lead = signed_in("team_lead")
-    assert "agenda_cutoff_working_days" in shown(lead.get("/admin/setting/"))
-    assert lead.submit("/admin/setting/new/", {"key": "risk_rule", "value": "{}"}).status_code == 403
-    assert (
-        lead.submit(
-            "/admin/setting/edit/?id=agenda_cutoff_working_days", {"key": "agenda_cutoff_working_days", "value": "9"}
-        ).status_code
-        == 403
-    )
-    assert _settings() == {"agenda_cutoff_working_days": "2"}
-    assert lead.get("/admin/settings/").status_code == 200  # where they are changed (tests/test_risk.py)
+    assert lead.get("/admin/setting/").status_code == 404
+    page = shown(lead.get("/admin/settings/"))
+    assert "Agenda cut-off (working days before the meeting)" in page
+    assert "Value (JSON)" not in page and "agenda_cutoff_working_days" not in page.split("<main")[1]
+    assert "/admin/setting/" not in shown(lead.get("/admin/"))  # not in any menu
 
 
 @pytest.mark.parametrize("role", ["coordinator", "read_only", "partner"])
@@ -125,8 +119,5 @@ def test_only_the_team_lead_changes_settings(signed_in, role):
     db.session.add(Setting(key="agenda_cutoff_working_days", value="2"))
     db.session.commit()
     client = signed_in(role)
-    assert client.submit("/admin/setting/new/", {"key": "kpi_threshold", "value": "75"}).status_code == 403
     assert client.submit("/admin/settings/", {"cutoff_days": "9"}).status_code == 403
     assert _settings() == {"agenda_cutoff_working_days": "2"}
-    listing = client.get("/admin/setting/")
-    assert listing.status_code == (403 if role == "partner" else 200)

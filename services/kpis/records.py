@@ -3,7 +3,7 @@ sheets, and a drill-down's parts in words."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from formats.dates import format_date
 from formats.numbers import record_id
 from models import DeclineReason, HospitalEventKind, OnwardOutcome, Organisation, Patient, TriageOutcome, db
-from services.kpis.drills import DRILLS, TOOK_PART
+from services.kpis.drills import DRILLS, TOOK_PART, Drill
 from services.kpis.links import Link, drill_query
 from services.kpis.periods import Scope, as_date
 
@@ -23,26 +23,49 @@ class DrillRow:
     patient_id: int | None
     nhs_number: str | None
     patient: str | None
+    #: The row's parts in words, by the part's label ("Referrer organisation": "Castle Surgery").
+    parts: dict[str, str] = field(default_factory=dict)
 
 
 def drill_rows(link: Link, scope: Scope, limit: int | None = None, offset: int = 0) -> tuple[int, list[DrillRow]]:
-    """How many records are behind a figure, and a page of them (oldest first), with the patient each is about."""
+    """How many records are behind a figure, and a page of them (oldest first), with the patient each is about and
+    the row's parts in words (an agency by its name)."""
     sub = drill_query(link, scope)
+    parts = list(DRILLS[link.drill].parts)
     total = db.session.scalar(select(func.count()).select_from(sub))
     query = (
-        select(sub.c.record_id, sub.c.on, sub.c.patient_id, Patient.nhs_number, Patient.given_name, Patient.family_name)
+        select(sub.c.record_id, sub.c.on, sub.c.patient_id, Patient.nhs_number, Patient.given_name, Patient.family_name,
+               *(sub.c[f"part_{p}"] for p in parts))
         .outerjoin(Patient, Patient.id == sub.c.patient_id)
         .order_by(sub.c.on, sub.c.record_id)
         .offset(offset)
-    )
+    )  # fmt: skip
     if limit is not None:
         query = query.limit(limit)
+    found = list(db.session.execute(query))
+    words = _part_words(DRILLS[link.drill], [[getattr(r, f"part_{p}") for p in parts] for r in found])
     rows = [
         DrillRow(r.record_id, as_date(r.on), r.patient_id, r.nhs_number,
-                 f"{r.family_name.upper()}, {r.given_name}" if r.family_name else None)
-        for r in db.session.execute(query)
+                 f"{r.family_name.upper()}, {r.given_name}" if r.family_name else None, shown)
+        for r, shown in zip(found, words, strict=True)
     ]  # fmt: skip
     return total, rows
+
+
+def _part_words(drill: Drill, values: list[list]) -> list[dict[str, str]]:
+    """Each row's parts in words: agencies by name (one query for the page), stored values by their words."""
+    names = list(drill.parts)
+    organisation_ids = {row[names.index("organisation")] for row in values} - {None} if "organisation" in names else ()
+    query = select(Organisation.id, Organisation.name).where(Organisation.id.in_(organisation_ids))
+    organisations = dict(db.session.execute(query).all()) if organisation_ids else {}
+    shown = []
+    for row in values:
+        words = {}
+        for name, value in zip(names, row, strict=True):
+            word = organisations.get(value) if name == "organisation" else _PART_WORDS.get(str(value), value)
+            words[drill.parts[name]] = "Not recorded" if word is None else str(word)
+        shown.append(words)
+    return shown
 
 
 def record_sheet_rows(key: str, scope: Scope, cap: int) -> tuple[list[str], list[list], int, list[int]]:
