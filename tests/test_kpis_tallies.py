@@ -367,8 +367,12 @@ def test_a_bank_holiday_refreshed_recounts_the_tallies_that_read_it(built, creat
     db.session.execute(delete(BankHoliday).where(BankHoliday.day.in_(christmas)))
     tallies.rebuild()  # counted without them: late
     db.session.commit()
-    assert refresh_bank_holidays() == 3
-    assert_in_step("the bank holidays refreshed")
+    try:
+        assert refresh_bank_holidays() == 3
+        assert_in_step("the bank holidays refreshed")
+    finally:  # the table is the migrations' reference data, kept between tests on PostgreSQL
+        refresh_bank_holidays()
+        db.session.commit()
 
 
 def test_saving_minutes_text_and_a_meetings_first_autosave_cost_the_tallies_nothing(make_user, signed_in):
