@@ -377,6 +377,41 @@ def minutes_trail(app: Flask) -> str:
     )
 
 
+def time_minutes_autosave(app: Flask, client, counter: QueryCounter, runs: int) -> list[Timing]:
+    """A minutes autosave as the live minutes send it (one case's discussion, JSON back): on a case already
+    discussed, and the first autosave of a meeting (which makes the saver its minute-taker). Each run saves new text;
+    the meeting's minute-taker is cleared before each first save, outside the timing."""
+    with app.app_context():
+        meeting_id = _typical_meeting()
+        item_id = db.session.scalar(select(AgendaItem.id).where(AgendaItem.meeting_id == meeting_id).limit(1))
+    if item_id is None:
+        return []
+    page = client.get(f"/admin/meeting-room/{meeting_id}/minutes").get_data(as_text=True)
+    token = CSRF_INPUT.search(page).group(1)
+    url, headers = f"/admin/meeting-room/case/{item_id}/draft", {"Accept": "application/json"}
+    timings = []
+    for variant, first in (("on a case already discussed", False), ("the first of a meeting", True)):
+        times, queries = [], 0
+        for n in range(runs + 1):
+            if first:
+                with app.app_context():
+                    db.session.get(Meeting, meeting_id).minute_taker_id = None
+                    db.session.commit()
+            counter.count = 0
+            started = time.perf_counter()
+            response = client.post(url, data={"discussion": f"Seen at home, visit {n} of {variant}.",
+                                              "csrf_token": token}, headers=headers)  # fmt: skip
+            elapsed = (time.perf_counter() - started) * 1000
+            if not (response.is_json and response.get_json().get("saved")):
+                raise SystemExit(f"bench: the minutes autosave was refused: {response.get_data(as_text=True)[:200]}")
+            if n:  # the first is the warm-up
+                times.append(elapsed)
+                queries = counter.count
+        timings.append(Timing("minutes", f"autosave, {variant}", url, 200, statistics.median(times),
+                              nearest_rank(times, 90), queries))  # fmt: skip
+    return timings
+
+
 def _typical_meeting() -> int | None:
     """The held meeting whose agenda is nearest 25 cases."""
     cases = (
@@ -449,6 +484,8 @@ def main(argv: list[str] | None = None) -> int:
         timings.append(
             Timing(screen, variant, target, status, statistics.median(times), nearest_rank(times, 90), queries)
         )
+    if not args.only or "minutes".startswith(args.only):
+        timings += time_minutes_autosave(app, client, counter, args.runs)
     if not args.only:
         timings.append(time_chase_dry_run(app, counter, args.runs))
     if timings:
