@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
@@ -66,6 +66,19 @@ def _partner_clauses(model, user) -> list[ColumnElement]:
     return [false()]
 
 
+def _about_a_live_patient(model) -> ColumnElement:
+    """A record about an archived patient leaves lists, look-ups and exports with them.
+
+    Said as "not one of the archived patients" (a short list, read once per query and hashed), not as a live
+    patient's EXISTS per row: over a million actions the list's count took 320 ms that way, 9 ms this way
+    (bench/results.md). The subquery has its own alias and correlates nothing, so a list that already joins
+    Patient keeps both."""
+    archived = aliased(Patient)
+    archived_ids = select(archived.id).where(archived.archived_at.is_not(None)).correlate(None)
+    not_archived = model.patient_id.not_in(archived_ids)
+    return or_(model.patient_id.is_(None), not_archived) if model.__table__.c.patient_id.nullable else not_archived
+
+
 def row_filters(model, user, include_archived: bool = False) -> list[ColumnElement]:
     """The WHERE clauses limiting `model` to the rows `user` may see.
 
@@ -76,10 +89,7 @@ def row_filters(model, user, include_archived: bool = False) -> list[ColumnEleme
     if hasattr(model, "archived_at") and not (include_archived and user.role == Role.team_lead):
         clauses.append(model.archived_at.is_(None))
         if model is not Patient and hasattr(model, "patient_id"):
-            # A record about an archived patient leaves lists, look-ups and exports with them.
-            own = aliased(Patient)  # its own alias: a list that already joins Patient must not correlate it away
-            live_patient = exists().where(own.id == model.patient_id, own.archived_at.is_(None)).correlate_except(own)
-            clauses.append(or_(model.patient_id.is_(None), live_patient))
+            clauses.append(_about_a_live_patient(model))
     if user.role == Role.partner:
         clauses += _partner_clauses(model, user)
     parent = getattr(model, "scope_parent", None)

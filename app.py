@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin import register_views
 from admin.base import SecureIndexView
+from admin.listing import counted
 from admin.words import own_words
 from cli import register_commands
 from formats import dates, nhs
@@ -162,6 +163,7 @@ def create_app(config: dict | None = None) -> Flask:
         ukdatetime=dates.format_datetime,
         nhs=nhs.format_nhs_number,
         plural=plural,
+        counted=counted,
         own_words=own_words,
     )
     headers.init_app(app)

@@ -16,7 +16,7 @@ from flask_login import current_user
 from access import NOBODY, STAFF, in_scope, row_filters
 from admin.formatters import DETAIL_TYPE_FORMATTERS, EXPORT_TYPE_FORMATTERS, TYPE_FORMATTERS
 from admin.forms import GuardedForms, LabelledFilterConverter, RecordConverter
-from admin.listing import BoundedListArguments, SpreadsheetExports
+from admin.listing import BoundedListArguments, SpreadsheetExports, capped_count_query
 from admin.lookups import ScopedAjaxLoader
 from admin.roles import RoleRules, refuse, signed_in, to_sign_in
 from admin.words import OwnWords
@@ -139,7 +139,8 @@ class SecureModelView(
         return self._list_scope(super().get_query())
 
     def get_count_query(self):
-        return self._list_scope(super().get_count_query())
+        """The list's count, within its scope, stopping past `COUNT_CAP` (the page then says "more than 10,000")."""
+        return self._list_scope(capped_count_query(db.session, self.model))
 
     def rows(self, ids, include_archived: bool = False) -> list:
         """The rows named by posted ids (a bulk action's), within the list's scope; other ids name nothing."""

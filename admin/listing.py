@@ -8,10 +8,12 @@ import unicodedata
 
 from flask import Response, abort, flash, redirect, request, send_file, url_for
 from flask_admin.model.filters import BaseIntFilter, BaseIntListFilter
-from sqlalchemy import false
+from sqlalchemy import false, func, literal, select
+from sqlalchemy.orm import Query
 
 from exports.spreadsheets import csv_text, workbook_bytes
 from formats.numbers import MAX_ID, whole_number
+from formats.words import plural
 from models import AuditAction, utcnow
 from services import audit
 
@@ -42,6 +44,32 @@ def filter_refusal(flt, value) -> str | None:
     except (LookupError, TypeError, ValueError):  # an enum filter's unknown choice raises KeyError
         readable = False
     return None if readable else f"“{value}” is not one of its choices."
+
+
+#: A list counts its rows up to this many; past it the page says "more than 10,000" (an exact count of a million
+#: actions took most of the list's time, and nobody pages through ten thousand records: they filter).
+COUNT_CAP = 10_000
+
+
+class CappedCount(Query):
+    """A list's count query (Flask-Admin calls `scalar()` on it, after adding the filters and the search) that stops
+    counting past `COUNT_CAP`: the rows are counted up to one more than the cap."""
+
+    def scalar(self):
+        rows = self.with_entities(literal(1)).limit(COUNT_CAP + 1).subquery()
+        return self.session.scalar(select(func.count()).select_from(rows))
+
+
+def counted(count: int | None, word: str) -> str:
+    """A list's count in words: "25 records", or "more than 10,000 records" past the cap."""
+    if (count or 0) > COUNT_CAP:
+        return f"more than {plural(COUNT_CAP, word)}"
+    return plural(count or 0, word)
+
+
+def capped_count_query(session, model) -> CappedCount:
+    """What `get_count_query` returns: a count of `model`'s rows that stops past the cap."""
+    return CappedCount([func.count("*")], session=session).select_from(model)
 
 
 class BoundedListArguments:
