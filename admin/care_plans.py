@@ -111,7 +111,7 @@ class GoalView(SecureModelView):
     column_searchable_list = ["description"]
     column_filters = ["domain", "status", "target_on"]
     column_sortable_list = ["domain", "status", "target_on"]
-    column_default_sort = [("care_plan_id", True), ("id", False)]
+    column_default_sort = [("care_plan_id", True), ("id", True)]  # one direction: walked in ix_goal_plan_order
     form_columns = ["care_plan", "description", "domain", "target_on", "status"]
     form_ajax_refs = {"care_plan": CARE_PLAN}
 
