@@ -3,12 +3,14 @@ the chase interval, the update link (no sign-in, once, for LINK_DAYS) and `flask
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
 from flask import g
+from sqlalchemy import select
 
 from formats.dates import LONDON, today
 from formats.nhs import format_nhs_number
@@ -17,6 +19,8 @@ from models import (
     ActionChase,
     ActionStatus,
     ActionUpdate,
+    AuditAction,
+    AuditEntry,
     ChaseMethod,
     OrganisationType,
     OutboxEmail,
@@ -336,3 +340,18 @@ def test_the_command_sends_and_records_the_chases(app, overdue, council_action):
     assert sorted(c.action_id for c in _chases()) == sorted([first.id, second.id])
     again = runner.invoke(args=["chase-overdue"])
     assert "0 actions sent in 0 emails; 1 not sent." in again.output  # the interval holds
+
+
+def test_each_chase_is_in_the_audit_trail_without_its_link(app, overdue):
+    """The daily job records its chases in bulk: each still has its trail entry, and the link's token, which opens
+    the action without a sign-in, is not written into the trail."""
+    first, second = overdue("Ahmed"), overdue("Brown")
+    assert app.test_cli_runner().invoke(args=["chase-overdue"]).exit_code == 0
+    db.session.expire_all()
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.table_name == "action_chase")).all()
+    assert sorted(e.record_id for e in entries) == sorted(c.id for c in _chases())
+    for entry in entries:
+        changes = json.loads(entry.changes)
+        assert entry.action == AuditAction.create and entry.reason == "Chased by email (the daily chase)"
+        assert changes["token"] == ["(hidden)", "(changed)"]
+        assert changes["action_id"][1] in (first.id, second.id) and changes["sent_to"][1] == "sam.nurse@nhs.net"
