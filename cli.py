@@ -125,9 +125,7 @@ def chase_overdue_command(dry_run):
         click.echo(f"  {address}: {plural(len(actions), 'action')} {verb}")
     # Actions by number, agency and due date only: cron mails this output, and not to a secure address.
     for action, why in result.refused:
-        click.echo(
-            f"  not sent: action {action.id} ({action.agency}, due {action.due_on:%d/%m/%Y}): {why}"
-        )
+        click.echo(f"  not sent: action {action.id} ({action.agency}, due {action.due_on:%d/%m/%Y}): {why}")
     click.echo(
         f"{'Dry run: ' if dry_run else ''}{plural(result.chased, 'action')} {verb} in "
         f"{plural(len(result.sent), 'email')}; "

@@ -28,6 +28,7 @@ from services.kpis.links import Link, parse_parts
 from services.kpis.periods import PERIODS, Scope, period_dates
 from services.kpis.records import describe_parts, drill_rows
 from services.kpis.report import Report, build_report, chart_report
+from services.kpis.tallies import counted_scope
 from services.unit_of_work import perform
 from web.forms import AppForm, DateField, WholeNumberField
 
@@ -149,7 +150,9 @@ class KpiView(SecureView):
             if drill is None:
                 raise DomainError("There is no such list of records.")
             page = max(1, form.page.data or 1)
-            total, rows = drill_rows(target, scope, DRILL_PAGE_SIZE, (page - 1) * DRILL_PAGE_SIZE)
+            total, rows = drill_rows(
+                target, counted_scope(scope), DRILL_PAGE_SIZE, (page - 1) * DRILL_PAGE_SIZE, tallied=True
+            )
         except DomainError as error:
             flash(str(error), "error")
             return redirect(url_for(".index", **self._scope_args()))

@@ -3,7 +3,7 @@ records behind it, and the charts' data; in a fixed number of queries whatever t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from formats.dates import format_date
@@ -95,15 +95,9 @@ def _count_figure(label: str, n: int, link: Link | None) -> Figure:
     return Figure(label, _count_text(n), n, link)
 
 
-def counted_scope(scope: Scope) -> Scope:
-    """The scope as the figures will be counted: from the tallies, or from the records while the tallies are
-    missing or out of date (slower; the page says so)."""
-    return replace(scope, from_records=not tallies.is_built())
-
-
 def build_report(scope: Scope, period_label: str = "") -> Report:
     """Every KPI of DESIGN.md §5 for the scope, in a fixed number of queries."""
-    scope = counted_scope(scope)
+    scope = tallies.counted_scope(scope)
     threshold = int(get_setting(ATTENDANCE_THRESHOLD))
     breakdowns = count_breakdowns(scope)
     counts = _headline_counts(scope, breakdowns)
@@ -468,7 +462,7 @@ def _chart_data(report: Report, breakdowns: Breakdowns) -> dict:
 
 def chart_report(scope: Scope, name: str, period_label: str = "") -> Report:
     """A report holding one chart's data only (the chart's own request computes no other figure)."""
-    scope = counted_scope(scope)
+    scope = tallies.counted_scope(scope)
     threshold = int(get_setting(ATTENDANCE_THRESHOLD))
     part = {"referrals": "months", "attendance": "agencies", "actions": "actions"}[name]
     breakdowns = count_breakdowns(scope, frozenset({part}))

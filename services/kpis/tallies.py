@@ -14,6 +14,7 @@ raising `TALLY_VERSION`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from sqlalchemy import Integer, String, and_, case, cast, delete, func, literal, or_, select
@@ -135,6 +136,12 @@ def is_built(session: Session | None = None) -> bool:
     """Whether the tallies were built by this version of the definitions (and are kept in step since)."""
     session = session or db.session()
     return session.scalar(select(KpiTallyBuild.id).where(KpiTallyBuild.version == TALLY_VERSION).limit(1)) is not None
+
+
+def counted_scope(scope: Scope) -> Scope:
+    """The scope as figures will be counted: from the tallies, or from the records while the tallies are missing
+    or out of date (slower; the page says so)."""
+    return replace(scope, from_records=not is_built())
 
 
 def mark_out_of_date(session: Session) -> None:
