@@ -26,6 +26,7 @@ from models import AuditAction, Patient, db
 from services import audit
 from services.forms import FormAlreadyUsed, remember_saved, use_form_token
 from services.records import archive_records, restore_records
+from services.search import matching
 from services.unit_of_work import STALE_EDIT_MESSAGE, Outcome, perform
 from web.forms import AppForm
 
@@ -170,6 +171,15 @@ class SecureModelView(
             detail = f"{audit.describe_request_filters()} rows={count}"
             audit.record(AuditAction.list, table=self.model.__tablename__, detail=detail)
         return count, rows
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        """The list's search through the one search (services/search.py): each typed word through an index where the
+        records keep words, a patient's name or NHS number through the patient's."""
+        clause = matching(self.model, list(self.column_searchable_list or ()), search)
+        if clause is None:
+            return query, count_query, joins, count_joins
+        count_query = count_query.filter(clause) if count_query is not None else None
+        return query.filter(clause), count_query, joins, count_joins
 
     def _create_ajax_loader(self, name, options):
         loader = create_ajax_loader(self.model, db.session, name, name, options)

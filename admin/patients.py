@@ -8,7 +8,7 @@ from wtforms.validators import NumberRange
 from admin.base import SecureModelView
 from admin.formatters import nhs_number, patient_link, short_text
 from admin.lookups import PATIENT, STAFF_USER, lookup
-from formats.nhs import CFS_LABELS, nhs_number_digits
+from formats.nhs import CFS_LABELS
 from models import CollatedNote, HospitalEvent, OrganisationType, Patient, User, db, value_before
 from services.patients import known_gps, record_death, withdraw_consent
 from web.forms import (
@@ -182,11 +182,6 @@ class PatientView(SecureModelView):
     form_ajax_refs = {
         "gp_practice": lookup("name", "ods_code", filters=[f"type = '{OrganisationType.gp_practice.value}'"])
     }
-
-    def _apply_search(self, query, count_query, joins, count_joins, search):
-        """An NHS number searched with spaces (999 123 4567) finds the stored digits."""
-        search = nhs_number_digits(search) or search
-        return super()._apply_search(query, count_query, joins, count_joins, search)
 
     def on_model_change(self, form, model, is_created):
         """A death or consent withdrawal newly recorded runs its service (episodes close, agendas clear)."""

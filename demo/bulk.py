@@ -7,7 +7,10 @@ from collections import Counter, defaultdict
 from sqlalchemy import func, insert, select, text
 
 from models import db
+from services.search import WORDS, words
 
+#: The columns each searched table's words are made of, by table (rows here are dicts, not records).
+_WORDS = {model.__tablename__: columns for model, columns in WORDS.items()}
 #: Rows per INSERT statement (executemany).
 CHUNK_ROWS = 10_000
 
@@ -59,6 +62,9 @@ class BulkRows:
         """Write everything waiting, table by table in foreign-key order."""
         for table in db.metadata.sorted_tables:
             rows = self.pending.pop(table.name, None)
+            if rows and table.name in _WORDS:  # what the flush would make for each record (services/search.py)
+                for row in rows:
+                    row["search_words"] = words(*(row.get(column) for column in _WORDS[table.name]))
             for start in range(0, len(rows or ()), CHUNK_ROWS):
                 self._insert(table, rows[start : start + CHUNK_ROWS])
             if rows:

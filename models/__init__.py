@@ -6,6 +6,7 @@ from models.base import (
     Base,
     DomainError,
     LabelledEnum,
+    SearchableMixin,
     TimestampMixin,
     UTCDateTime,
     VersionedMixin,

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     event,
     func,
@@ -192,6 +193,13 @@ class ArchivableMixin:
 
     #: When the record left lists, exports and KPIs; null while it is live.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class SearchableMixin:
+    """A record found by words typed into a search (services/search.py): its words kept in `search_words`."""
+
+    #: Its text as searched: case-folded, accents removed, words one space apart; made at every flush.
+    search_words: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class VersionedMixin:

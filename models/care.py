@@ -14,6 +14,7 @@ from models.base import (
     ArchivableMixin,
     DomainError,
     LabelledEnum,
+    SearchableMixin,
     TimestampMixin,
     VersionedMixin,
     db,
@@ -98,7 +99,7 @@ class GoalStatus(LabelledEnum):
     no_longer_relevant = "no_longer_relevant", "No longer relevant"
 
 
-class Goal(TimestampMixin, VersionedMixin, db.Model):
+class Goal(SearchableMixin, TimestampMixin, VersionedMixin, db.Model):
     """A goal in the patient's own words, on one care-plan version."""
 
     __tablename__ = "goal"
@@ -225,7 +226,7 @@ class OnwardOutcome(LabelledEnum):
     declined = "declined", "Declined"
 
 
-class OnwardReferral(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+class OnwardReferral(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     """A referral or signposting onward from the ILR, and what the receiving service decided."""
 
     __tablename__ = "onward_referral"
@@ -280,7 +281,7 @@ class SafeguardingCategory(LabelledEnum):
     self_neglect = "self_neglect", "Self-neglect"
 
 
-class SafeguardingConcern(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+class SafeguardingConcern(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     """A safeguarding concern raised about a patient (Care Act 2014 s42)."""
 
     __tablename__ = "safeguarding_concern"

@@ -13,6 +13,7 @@ from models.base import (
     NARRATIVE_LENGTH,
     ArchivableMixin,
     LabelledEnum,
+    SearchableMixin,
     TimestampMixin,
     UTCDateTime,
     VersionedMixin,
@@ -77,7 +78,7 @@ class CaseStatus(LabelledEnum):
     withdrawn = "withdrawn", "Withdrawn"
 
 
-class AgendaItem(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+class AgendaItem(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     """A patient's case on a meeting's agenda and, once held, its discussion (one per patient per meeting)."""
 
     __tablename__ = "agenda_item"
@@ -154,7 +155,7 @@ class ActionStatus(LabelledEnum):
     cancelled = "cancelled", "Cancelled"
 
 
-class Action(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+class Action(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     """Something an agency agreed to do for a patient, chased until done."""
 
     __tablename__ = "action"
@@ -201,7 +202,7 @@ class ChaseMethod(LabelledEnum):
     meeting = "meeting", "At the meeting"
 
 
-class ActionChase(TimestampMixin, db.Model):
+class ActionChase(SearchableMixin, TimestampMixin, db.Model):
     """One chase of an action or of an onward referral still waiting: when, how, by whom, what was said, and (for an
     action) the update link it carried. It belongs to exactly one of the two."""
 

@@ -12,7 +12,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from formats.dates import format_datetime
 from formats.nhs import format_nhs_number
-from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, UTCDateTime, VersionedMixin, db, enum_column
+from models.base import (
+    ArchivableMixin,
+    LabelledEnum,
+    SearchableMixin,
+    TimestampMixin,
+    UTCDateTime,
+    VersionedMixin,
+    db,
+    enum_column,
+)
 
 if TYPE_CHECKING:
     from models.people import Organisation, User
@@ -44,7 +53,7 @@ class RiskBand(LabelledEnum):
     low = "low", "Low"
 
 
-class Patient(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+class Patient(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     """A person referred to the ILR, with what the risk rule and the team need to know."""
 
     __tablename__ = "patient"
@@ -140,7 +149,7 @@ class HospitalEventKind(LabelledEnum):
     ae_attendance = "ae_attendance", "A&E attendance"
 
 
-class HospitalEvent(TimestampMixin, ArchivableMixin, db.Model):
+class HospitalEvent(SearchableMixin, TimestampMixin, ArchivableMixin, db.Model):
     """A dated non-elective admission or A&E attendance, for "last 12 months" and before/after counts."""
 
     __tablename__ = "hospital_event"
@@ -176,7 +185,7 @@ class NoteSource(LabelledEnum):
     other = "other", "Other"
 
 
-class CollatedNote(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+class CollatedNote(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     """A summary collated from another system, with who checked it and when."""
 
     __tablename__ = "collated_note"
@@ -220,7 +229,7 @@ class ContactMethod(LabelledEnum):
     letter = "letter", "Letter"
 
 
-class ContactLogEntry(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+class ContactLogEntry(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     """One call, email, Teams message, visit or letter about a patient: when, with whom, how, what, what next."""
 
     __tablename__ = "contact_log"

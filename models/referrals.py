@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import ArchivableMixin, LabelledEnum, TimestampMixin, VersionedMixin, db, enum_column
+from models.base import ArchivableMixin, LabelledEnum, SearchableMixin, TimestampMixin, VersionedMixin, db, enum_column
 from models.care import GoalStatus
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class ReferralStatus(LabelledEnum):
     redirected = "redirected", "Redirected"
 
 
-class Referral(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+class Referral(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     """A referral from a GP or professional, with consent, criteria and signposting already tried."""
 
     __tablename__ = "referral"
@@ -104,7 +104,7 @@ class DeclineReason(LabelledEnum):
     other = "other", "Other"
 
 
-class TriageDecision(TimestampMixin, db.Model):
+class TriageDecision(SearchableMixin, TimestampMixin, db.Model):
     """One triage decision on a referral: who, when, what and why."""
 
     __tablename__ = "triage_decision"

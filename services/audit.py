@@ -33,7 +33,7 @@ UNAUDITED_TABLES = frozenset(
 #: Columns whose values never enter the trail (only the fact that they changed).
 SECRET_COLUMNS = frozenset({"password_hash", "session_token", "totp_secret", "token"})
 #: Columns that change on every save and say nothing on their own.
-NOISE_COLUMNS = frozenset({"updated_at", "version", "last_sign_in_at", "totp_last_step"})
+NOISE_COLUMNS = frozenset({"updated_at", "version", "last_sign_in_at", "totp_last_step", "search_words"})
 
 
 class AuditTampering(Exception):

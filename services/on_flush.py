@@ -20,6 +20,8 @@ HOOKS = (
      "a change to the audit trail is refused before anything is written"),
     ("before_flush", "models.care:refuse_changes_to_agreed_plans",
      "an agreed care plan is frozen: its change is refused before anything is counted or written"),
+    ("before_flush", "services.search:refresh_words",
+     "a record's search words are made from its text before it is written (and before anything reads them)"),
     ("before_flush", "services.kpis.upkeep:count_before",
      "the touched records' KPI tally rows are counted as they stand, before the flush changes them"),
     ("after_flush", "services.audit:record_changes",

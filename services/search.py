@@ -1,0 +1,156 @@
+"""One search for every list and for finding a patient: what a person types matched, word by word, against words
+stored once per record, through an index, with the same results on both databases.
+
+The words are made in Python when a record is saved (`refresh_words`, run at every flush): its text case-folded,
+accents removed, cut into letters-and-digits words (`words`), kept in its `search_words` column. Each database
+indexes that column its own way: SQLite in an FTS5 table kept by triggers (`<table>_words`), PostgreSQL with a GIN
+index over `to_tsvector('simple', search_words)` (migration 0021). A typed word matches a stored word it begins
+(a surname's first letters, an NHS number's first digits): an NHS number typed with spaces is one word.
+
+A list searches through its screen's `column_searchable_list` (`matching`): a patient's columns through the
+patient's words; the list's own columns through its words; a related record's columns through that record's words
+when it has them, or else (a small table: agencies, localities, people) by its text containing the typed word.
+Every typed word must match somewhere (as Flask-Admin's own search does).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import and_, func, inspect, literal, literal_column, or_, select, text
+from sqlalchemy.orm import Session
+
+from formats.nhs import nhs_number_digits
+from models import (
+    Action,
+    ActionChase,
+    AgendaItem,
+    CollatedNote,
+    ContactLogEntry,
+    Goal,
+    HospitalEvent,
+    OnwardReferral,
+    Patient,
+    Referral,
+    SafeguardingConcern,
+    TriageDecision,
+    db,
+)
+
+#: Each model with words of its own, and the columns they are made of (a patient's: their names, NHS number and
+#: postcode; a record's: its free text). A list of records about a patient also finds them by the patient's words.
+WORDS: dict[type, tuple[str, ...]] = {
+    Patient: ("family_name", "given_name", "nhs_number", "postcode"),
+    Referral: ("referrer_name", "reason"),
+    TriageDecision: ("reason_text", "redirected_to"),
+    AgendaItem: ("outcome",),
+    Action: ("description",),
+    ActionChase: ("note", "sent_to"),
+    Goal: ("description",),
+    OnwardReferral: ("service",),
+    SafeguardingConcern: ("concern", "reference", "referred_to"),
+    HospitalEvent: ("hospital",),
+    CollatedNote: ("summary",),
+    ContactLogEntry: ("with_name", "summary"),
+}
+#: At most this many typed words are looked for (a pasted paragraph is not a search).
+MAX_TERMS = 6
+_WORD = re.compile(r"[^\W_]+")
+
+
+def words(*texts) -> str:
+    """Text as it is stored for searching: case-folded, accents removed, letters-and-digits words, one space apart
+    ("Zoë O'Brien-Smith" → "zoe o brien smith")."""
+    plain = unicodedata.normalize("NFKD", " ".join(str(t) for t in texts if t))
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+    return " ".join(_WORD.findall(plain))
+
+
+def terms(typed: str | None) -> list[str]:
+    """The words a search looks for: an NHS number typed with spaces or hyphens is one word."""
+    digits = nhs_number_digits(typed)
+    if digits:
+        return [digits]
+    return words(typed or "").split()[:MAX_TERMS]
+
+
+# --- keeping the words --------------------------------------------------------------------------------------------
+
+
+def words_of(obj) -> str:
+    return words(*(getattr(obj, column) for column in WORDS[type(obj)]))
+
+
+def refresh_words(session: Session, flush_context, instances) -> None:
+    """Before a flush: a new record's words, and those of a record whose text changed."""
+    for obj in [*session.new, *session.dirty]:
+        columns = WORDS.get(type(obj))
+        if columns is None:
+            continue
+        state = inspect(obj)
+        if obj in session.new or any(state.attrs[c].history.has_changes() for c in columns):
+            made = words_of(obj)
+            if obj.search_words != made:
+                obj.search_words = made
+
+
+# --- matching -----------------------------------------------------------------------------------------------------
+
+
+def own_matches(model, term: str):
+    """The ids of `model`'s records with a word beginning `term` (through the database's own index)."""
+    table = model.__tablename__
+    if db.session.get_bind().dialect.name == "postgresql":
+        document = func.to_tsvector(literal_column("'simple'"), model.search_words)
+        query = func.to_tsquery(literal_column("'simple'"), f"{term}:*")
+        return select(model.id).where(document.op("@@")(query))
+    match = literal_column(f"{table}_words").op("MATCH")(literal(f'"{term}"*'))  # a bind of its own per word
+    return select(literal_column("rowid")).select_from(text(f"{table}_words")).where(match)
+
+
+def _related(model, path: str, term: str):
+    """A related record's column (`owner_organisation.name`): through its words, or its text containing the term."""
+    relation, column = path.split(".", 1)
+    prop = getattr(model, relation).property
+    target = prop.mapper.class_
+    local = next(iter(prop.local_columns))
+    if relation == "patient":
+        return local.in_(own_matches(Patient, term))
+    if target in WORDS and column in WORDS[target]:
+        return local.in_(own_matches(target, term))
+    like = getattr(target, column).ilike(f"%{term}%")
+    return local.in_(select(inspect(target).primary_key[0]).where(like))
+
+
+def term_matches(model, searchable: list[str], term: str):
+    """Where one typed word may match a record of `model`, by the columns its screen searches."""
+    found, own = [], False
+    for path in searchable:
+        if "." in path:
+            found.append(_related(model, path, term))
+        elif model in WORDS and path in WORDS[model]:
+            own = True
+        else:
+            column = getattr(model, path)
+            found.append(column.ilike(f"%{term}%"))
+    if own:
+        found.append(model.id.in_(own_matches(model, term)))
+    return or_(*found)
+
+
+def matching(model, searchable: list[str], typed: str):
+    """The clause a list applies for a search: every typed word matches somewhere (`term_matches`)."""
+    looked_for = terms(typed)
+    if not looked_for:
+        return None
+    unique = list(dict.fromkeys(searchable))
+    return and_(*(term_matches(model, unique, term) for term in looked_for))
+
+
+def find_patients(typed: str):
+    """The patients whose words match what was typed (a select of `Patient`; the caller applies the row scope)."""
+    looked_for = terms(typed)
+    if not looked_for:
+        return None
+    return and_(*(Patient.id.in_(own_matches(Patient, term)) for term in looked_for))
