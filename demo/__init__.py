@@ -79,8 +79,9 @@ def database_is_empty() -> bool:
     return not db.session.scalar(select(func.count()).select_from(User))
 
 
-def seed_demo(patients: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED) -> SeedReport:
-    """Load synthetic demo data for `patients` patients (the caller commits)."""
+def seed_demo(patients: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED, progress=None) -> SeedReport:
+    """Load synthetic demo data for `patients` patients (the caller commits); `progress(done, total)` hears of the
+    patients written (the command's progress bar)."""
     started = time.perf_counter()
     ctx = Context(patients, seed)
     session = db.session()
@@ -98,6 +99,8 @@ def seed_demo(patients: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED) -> See
         for _ in range(first, min(first + BLOCK_PATIENTS, ctx.n)):
             seed_patient(ctx)
         ctx.rows.flush()
+        if progress:
+            progress(min(first + BLOCK_PATIENTS, ctx.n), ctx.n)
     seed_system_records(ctx)
     ctx.rows.flush()
     advance_sequences(session, ctx.rows.counts)

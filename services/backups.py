@@ -23,12 +23,14 @@ def _sqlite_path() -> str:
     return url.database
 
 
-def backup_sqlite(target: str) -> int:
-    """Copy the live database with SQLite's online backup API (a consistent snapshot, writers carry on)."""
+def backup_sqlite(target: str, progress=None) -> int:
+    """Copy the live database with SQLite's online backup API (a consistent snapshot, writers carry on).
+    `progress(done, total)` hears of the pages copied (the command's progress bar)."""
     source = sqlite3.connect(_sqlite_path(), timeout=30)
     destination = sqlite3.connect(target)
+    copied = (lambda _status, remaining, total: progress(total - remaining, total)) if progress else None
     try:
-        source.backup(destination, pages=1024)
+        source.backup(destination, pages=1024, progress=copied)
         return destination.execute("PRAGMA page_count").fetchone()[0]
     finally:
         destination.close()

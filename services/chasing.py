@@ -141,14 +141,17 @@ def _sort_out(actions: list[Chasable]) -> ChaseResult:
     return result
 
 
-def chase_actions(actions: list[Chasable | Action], by: User | None, *, dry_run: bool = False) -> ChaseResult:
+def chase_actions(
+    actions: list[Chasable | Action], by: User | None, *, dry_run: bool = False, progress=None
+) -> ChaseResult:
     """Chase each action's owner: one email per address listing all their actions, and a chase on each action
-    (recorded in bulk, each with its audit entry: the daily job chases tens of thousands at 100,000 patients)."""
+    (recorded in bulk, each with its audit entry: the daily job chases tens of thousands at 100,000 patients).
+    `progress(done, total)` hears of each email written (the command's progress bar)."""
     result = _sort_out([a if isinstance(a, Chasable) else Chasable.of(a) for a in actions])
     if dry_run:
         return result
     now, on, by_name = utcnow(), today(), by.name if by else "the daily chase"
-    for address, owned in result.sent.items():
+    for done, (address, owned) in enumerate(result.sent.items(), start=1):
         tokens = [secrets.token_urlsafe(24) for _ in owned]
         rows = [
             dict(action_id=a.id, chased_at=now, chased_by_id=by.id if by else None, method=ChaseMethod.email,
@@ -165,6 +168,8 @@ def chase_actions(actions: list[Chasable | Action], by: User | None, *, dry_run:
         )
         subject = f"ILR actions still open: {len(owned)} for {owned[0].agency}"
         queue_email(address, subject, body, purpose="chase", contains_patient_data=True)
+        if progress:
+            progress(done, len(result.sent))
     return result
 
 
@@ -207,7 +212,7 @@ def _chasable_due() -> list[Chasable]:
     ]  # fmt: skip
 
 
-def chase_overdue(*, dry_run: bool = False) -> ChaseResult:
+def chase_overdue(*, dry_run: bool = False, progress=None) -> ChaseResult:
     """The daily job: chase every overdue action at most once per interval (see `due_for_chasing`).
 
     A run claims the job first (services/job_locks.py), so two servers' timers never chase an action twice;
@@ -215,7 +220,7 @@ def chase_overdue(*, dry_run: bool = False) -> ChaseResult:
     """
     if not dry_run:
         claim_job("chase-overdue")
-    return chase_actions(_chasable_due(), None, dry_run=dry_run)
+    return chase_actions(_chasable_due(), None, dry_run=dry_run, progress=progress)
 
 
 def _signed_token(token: str, invalid: str, expired: str) -> str:

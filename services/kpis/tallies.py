@@ -86,19 +86,21 @@ def tallied_keys() -> list[str]:
     return [key for key, drill in DRILLS.items() if drill.tallied]
 
 
-def rebuild(session: Session | None = None, keys: list[str] | None = None) -> int:
-    """Count every tallied drill-down (or those named) afresh from the records; returns the rows written."""
+def rebuild(session: Session | None = None, keys: list[str] | None = None, progress=None) -> int:
+    """Count every tallied drill-down (or those named) afresh from the records; returns the rows written.
+    `progress(done, total)` hears of each drill-down counted (the command's progress bar)."""
     session = session or db.session()
     conn = session.connection()
     keys = keys or tallied_keys()
     conn.execute(delete(KpiTally).where(KpiTally.drill.in_(_with_value_rows(keys))))
     everything = Scope(*EVER, tallying=True)
-    written = 0
-    for key in keys:
+    for done, key in enumerate(keys, start=1):
         rows = day_rows(key, everything).subquery()
         columns = [rows.c[c] for c in (_COLUMNS[:1] + _COLUMNS[2:])]
         query = select(columns[0], literal("day", String(5)), *columns[1:])
-        written += conn.execute(KpiTally.__table__.insert().from_select(_COLUMNS, query)).rowcount or 0
+        conn.execute(KpiTally.__table__.insert().from_select(_COLUMNS, query))
+        if progress:
+            progress(done, len(keys))
     day = KpiTally.__table__.c
     every_practice = (
         select(day.drill, day.grain, literal(ALL_PRACTICES), day.on, day.locality_id, day.part_1, day.part_2,
@@ -106,7 +108,7 @@ def rebuild(session: Session | None = None, keys: list[str] | None = None) -> in
         .where(day.grain == "day", day.drill.in_(_with_value_rows(keys)))
         .group_by(day.drill, day.grain, day.on, day.locality_id, day.part_1, day.part_2, day.part_3, day.value)
     )  # fmt: skip
-    written += conn.execute(KpiTally.__table__.insert().from_select(_COLUMNS, every_practice)).rowcount or 0
+    conn.execute(KpiTally.__table__.insert().from_select(_COLUMNS, every_practice))
     month = _month_of(session, day.on)
     by_month = (
         select(day.drill, literal("month", String(5)), day.practice_id, month, day.locality_id, day.part_1,
@@ -114,11 +116,12 @@ def rebuild(session: Session | None = None, keys: list[str] | None = None) -> in
         .where(day.grain == "day", day.drill.in_(_with_value_rows(keys)))
         .group_by(day.drill, day.practice_id, month, day.locality_id, day.part_1, day.part_2, day.part_3, day.value)
     )  # fmt: skip
-    written += conn.execute(KpiTally.__table__.insert().from_select(_COLUMNS, by_month)).rowcount or 0
+    conn.execute(KpiTally.__table__.insert().from_select(_COLUMNS, by_month))
     if set(keys) == set(tallied_keys()):
         conn.execute(delete(KpiTallyBuild))
         conn.execute(KpiTallyBuild.__table__.insert().values(version=TALLY_VERSION, built_at=utcnow()))
-    return written
+    # Counted, not summed from each insert's rowcount (which a driver may leave unknown for INSERT ... SELECT).
+    return conn.scalar(select(func.count()).select_from(KpiTally).where(KpiTally.drill.in_(_with_value_rows(keys))))
 
 
 def _with_value_rows(keys: list[str]) -> list[str]:
