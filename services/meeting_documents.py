@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from exports.word import safe_filename
-from formats.dates import LONDON, format_date, format_datetime
+from formats.dates import LONDON, format_date, format_datetime, format_slot
 from formats.nhs import format_nhs_number
 from models import (
     Action,
@@ -227,7 +227,7 @@ def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingCon
     return MeetingContext(
         title=f"{meeting.locality.name} Integrated Locality Review",
         locality=meeting.locality.name,
-        when=f"{format_datetime(meeting.starts_at)} to {(start + timedelta(minutes=meeting.duration_minutes)):%H:%M}",
+        when=f"{format_slot(meeting.starts_at)} to {(start + timedelta(minutes=meeting.duration_minutes)):%H:%M}",
         day=format_date(meeting.starts_at),
         teams_link=meeting.teams_link or "",
         chair=chair_of(meeting),

@@ -53,6 +53,7 @@ from models import (
 from services import polls, scheduling
 from services.chasing import update_link
 from tests.conftest import Client
+from tests.factories import working_day
 from tests.policy import ANONYMOUS, CALLERS, PARTNER, POLICY, Call
 
 #: Methods Flask answers by itself for every rule.
@@ -112,9 +113,8 @@ def records(make_org, make_user) -> dict[str, int | str]:
         signposting_tried="Age UK",
     )
     db.session.add(referral)
-    soon = utcnow() + timedelta(days=10)
-    poll = polls.create_poll(locality, [soon, soon + timedelta(days=1)], utcnow() + timedelta(days=5), subject)
-    meeting = scheduling.book_meeting(locality, soon + timedelta(days=7), subject)
+    poll = polls.create_poll(locality, [working_day(10), working_day(11)], utcnow() + timedelta(days=5), subject)
+    meeting = scheduling.book_meeting(locality, working_day(15), subject)
     episode = Episode(patient=patient, locality=locality, opened_on=date(2026, 11, 2))
     item = AgendaItem(meeting=meeting, patient=patient, episode=episode)
     db.session.add_all([episode, item])
