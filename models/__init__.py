@@ -76,6 +76,7 @@ from models.people import (
 )
 from models.referrals import (
     ATTAINMENTS,
+    REFERRAL_CRITERIA,
     ClosureGoal,
     ClosureReason,
     Consent,
