@@ -24,6 +24,8 @@ from models import (
     OnwardOutcome,
     OnwardReferral,
     OutboxAttachment,
+    SignpostedTo,
+    Signposting,
 )
 
 #: Shares sent from the tool as one email with the letter and the plan attached: a few, so the outbox shows how.
@@ -71,7 +73,7 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
         **ctx.stamp(discussed_on, agreed_on if agreed else None),
     )
     episode["goals"] = []  # the latest plan's goals are the ones whose attainment the closure records
-    for _ in range(rng.randint(2, 4)):
+    for position in range(1, rng.randint(2, 4) + 1):
         domain = rng.choice(list(GoalDomain))
         if closed is not None and agreed:
             status = ctx.pick(
@@ -104,6 +106,7 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
             domain=domain,
             target_on=discussed_on + ctx.days(42, 120),
             status=status,
+            position=position,
             **ctx.stamp(discussed_on),
         )
         # An agreed plan stays as agreed: the progress since is also a dated update on the goal.
@@ -178,10 +181,14 @@ def _gp_email(ctx: Context, story: Story, episode: dict, plan_id: int, sent_on: 
 
 
 def onward_referral(ctx: Context, story: Story, episode: dict, discussed_on: date, item_id: int) -> None:
-    """A referral to a directory service agreed at the discussion, most of them answered within weeks."""
+    """A directory service agreed at the discussion: a referral, most of them answered within weeks, or, for a
+    service people contact themselves, signposting given to the patient or their carer."""
     rng = ctx.rng
     service = rng.choice(ctx.directory)
     referred = min(ctx.today, discussed_on + ctx.days(0, 7))
+    if service["how"] == OnwardMethod.signposted:
+        _signposting(ctx, story, episode, service, referred, item_id)
+        return
     decided = referred + ctx.days(5, 45)
     if decided > ctx.today or rng.random() < 0.08:
         outcome, outcome_on = OnwardOutcome.waiting, None
@@ -203,6 +210,33 @@ def onward_referral(ctx: Context, story: Story, episode: dict, discussed_on: dat
         outcome=outcome,
         outcome_on=outcome_on,
         **ctx.stamp(referred, outcome_on),
+    )
+
+
+#: What signposting advised, by whom it was given to.
+SIGNPOSTED = {
+    SignpostedTo.patient: "Leaflet given and the phone number written down; {name} will call them this week.",
+    SignpostedTo.carer: "Details given to the carer, who will ring on {name}'s behalf.",
+    SignpostedTo.both: "Talked through with {name} and their carer; the service's leaflet and number left with them.",
+}
+
+
+def _signposting(ctx: Context, story: Story, episode: dict, service: dict, given_on: date, item_id: int) -> None:
+    """Advice about a service the patient or carer contacts themselves: recorded as given, awaiting nothing."""
+    given_to = ctx.pick({SignpostedTo.patient: 50, SignpostedTo.carer: 30, SignpostedTo.both: 20})
+    ctx.rows.add(
+        Signposting,
+        id=ctx.rows.next_id(Signposting),
+        patient_id=story.pid,
+        episode_id=episode["id"],
+        service=service["name"],
+        directory_service_id=service["id"],
+        given_on=given_on,
+        given_to=given_to,
+        what=SIGNPOSTED[given_to].format(name="the patient"),
+        given_by_id=episode["coordinator"],
+        agenda_item_id=item_id,
+        **ctx.stamp(given_on),
     )
 
 

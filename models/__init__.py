@@ -29,6 +29,8 @@ from models.care import (
     OnwardReferral,
     SafeguardingCategory,
     SafeguardingConcern,
+    SignpostedTo,
+    Signposting,
 )
 from models.meetings import (
     Action,

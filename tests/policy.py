@@ -357,6 +357,8 @@ POLICY.update(
         ("care_plan_page.agree", "POST"): Call(STAFF, {"plan_id": "{care_plan}"}),  # an empty form: refused
         ("care_plan_page.edit_goal", "POST"): Call(STAFF, {"goal_id": "{goal}"}),  # an empty form: refused
         ("care_plan_page.goal_progress", "POST"): Call(STAFF, {"goal_id": "{goal}"}),  # a draft's goal: refused
+        ("care_plan_page.remove_goal", "POST"): Call(STAFF, {"goal_id": "{spare_goal}"}),
+        ("care_plan_page.move_goal", "POST"): Call(STAFF, {"goal_id": "{goal}"}, form={"direction": "down"}),
         ("care_plan_page.document", "GET"): Call(STAFF, {"plan_id": "{care_plan}", "what": "plan"}),
         ("care_plan_page.send_to_gp", "POST"): Call(STAFF, {"patient_id": "{patient}"}),  # no agreed plan: refused
         # The team's letterhead: the team lead's alone.

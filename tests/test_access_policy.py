@@ -166,6 +166,8 @@ def _record_screen_rows(subject, organisation, patient, referral, meeting, item,
         "action_chase": ActionChase(action=action, chased_at=utcnow(), chased_by=subject, token="policy-walk-chase"),
         "care_plan": plan,
         "goal": Goal(care_plan=plan, description="Walk to the shops", domain=GoalDomain.functional),
+        #: Removed by the walk (no other route names it).
+        "spare_goal": Goal(care_plan=plan, description="See friends at the club", domain=GoalDomain.social),
         "care_plan_share": CarePlanShare(care_plan=plan, shared_on=day, shared_by=subject, shared_with=organisation),
         "onward_referral": OnwardReferral(patient=patient, service="Falls clinic", referred_on=day),
         "safeguarding_concern": SafeguardingConcern(
