@@ -36,6 +36,8 @@ from models import (
     Referral,
     SafeguardingCategory,
     SafeguardingConcern,
+    SignpostedTo,
+    Signposting,
     db,
     utcnow,
 )
@@ -204,6 +206,22 @@ def create_onward_referral(create_patient):
         values.update(overrides)
         _default(values, "patient", create_patient)
         return _save(OnwardReferral(**values))
+
+    return create
+
+
+@pytest.fixture
+def create_signposting(create_patient):
+    def create(**overrides) -> Signposting:
+        values = dict(
+            service="Carers' support and breaks",
+            given_on=today() - timedelta(days=7),
+            given_to=SignpostedTo.carer,
+            what="Carers' assessment and short breaks: the number given to her daughter",
+        )
+        values.update(overrides)
+        _default(values, "patient", create_patient)
+        return _save(Signposting(**values))
 
     return create
 

@@ -44,6 +44,8 @@ from models import (
     SafeguardingConcern,
     SecureDomain,
     SignInAlert,
+    SignpostedTo,
+    Signposting,
     TriageDecision,
     TriageOutcome,
     UserSession,
@@ -170,6 +172,13 @@ def _record_screen_rows(subject, organisation, patient, referral, meeting, item,
         "spare_goal": Goal(care_plan=plan, description="See friends at the club", domain=GoalDomain.social),
         "care_plan_share": CarePlanShare(care_plan=plan, shared_on=day, shared_by=subject, shared_with=organisation),
         "onward_referral": OnwardReferral(patient=patient, service="Falls clinic", referred_on=day),
+        "signposting": Signposting(
+            patient=patient,
+            service="Carers' centre",
+            given_on=day,
+            given_to=SignpostedTo.carer,
+            what="Carers' assessment and breaks",
+        ),  # fmt: skip
         "safeguarding_concern": SafeguardingConcern(
             patient=patient, raised_on=day, category=SafeguardingCategory.self_neglect
         ),
