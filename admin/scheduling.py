@@ -29,7 +29,7 @@ from models import (
     db,
 )
 from services import polls, scheduling
-from services.calendar import DAY_OFF_CONFIRMATION, DayOffNotConfirmed, days_off
+from services.calendar import DAY_OFF_CONFIRMATION, DayOffNotConfirmed, why_not_working
 from web.forms import AppForm, IdField, LondonDateTimeField, WholeNumberField
 
 #: Candidate times offered on the new-poll form.
@@ -189,10 +189,11 @@ class SchedulingView(SecureView):
         poll = get_or_404(AvailabilityPoll, poll_id)
         rows, counts = polls.poll_grid(poll)
         best = max(counts.values(), default=0)
+        off = why_not_working([slot.starts_at for slot in poll.slots])
         return self.render(
             "admin/scheduling/poll.html", poll=poll, rows=rows, counts=counts, best=best,
             members=scheduling.members_of(poll.locality), usual_chair=scheduling.standing_chair(poll.locality),
-            day_off={slot.id: bool(days_off([slot.starts_at])) for slot in poll.slots},
+            day_off={slot.id: off.get(slot.starts_at) for slot in poll.slots},
             day_off_confirmation=DAY_OFF_CONFIRMATION,
         )  # fmt: skip
 

@@ -35,6 +35,9 @@ AGREED_WITH = ("the patient", "the patient and their daughter", "the patient's c
 #: Progress recorded on an agreed plan's goal since it was agreed.
 PROGRESS_NOTES = ("Reviewed with the patient by phone.", "Seen at home; carer present.", "Update from the GP practice.")
 
+#: Every goal in the reference data, with its domain.
+ALL_GOALS = [(domain, words) for domain, said in GOALS.items() for words in said]
+
 CONTINGENCY = (
     "If unwell out of hours call 111; if a fall with injury call 999. Key safe code with the ambulance service."
 )
@@ -73,8 +76,8 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
         **ctx.stamp(discussed_on, agreed_on if agreed else None),
     )
     episode["goals"] = []  # the latest plan's goals are the ones whose attainment the closure records
-    for position in range(1, rng.randint(2, 4) + 1):
-        domain = rng.choice(list(GoalDomain))
+    # Two to four goals, each in different words (a draft refuses the same goal twice).
+    for position, (domain, words) in enumerate(rng.sample(ALL_GOALS, rng.randint(2, 4)), start=1):
         if closed is not None and agreed:
             status = ctx.pick(
                 {
@@ -102,7 +105,7 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
             Goal,
             id=goal_id,
             care_plan_id=plan_id,
-            description=rng.choice(GOALS[domain]),
+            description=words,
             domain=domain,
             target_on=discussed_on + ctx.days(42, 120),
             status=status,
@@ -215,9 +218,18 @@ def onward_referral(ctx: Context, story: Story, episode: dict, discussed_on: dat
 
 #: What signposting advised, by whom it was given to.
 SIGNPOSTED = {
-    SignpostedTo.patient: "Leaflet given and the phone number written down; {name} will call them this week.",
-    SignpostedTo.carer: "Details given to the carer, who will ring on {name}'s behalf.",
-    SignpostedTo.both: "Talked through with {name} and their carer; the service's leaflet and number left with them.",
+    SignpostedTo.patient: (
+        "Leaflet given and the number written down; they will phone this week.",
+        "Talked through what the service offers; they would rather call themselves.",
+    ),
+    SignpostedTo.carer: (
+        "Details given to the carer, who will ring on the patient's behalf.",
+        "The carer was given the service's number and its drop-in times.",
+    ),
+    SignpostedTo.both: (
+        "Talked through with the patient and their carer; the leaflet and number left with them.",
+        "Both were keen; the carer will help with the first call.",
+    ),
 }
 
 
@@ -233,7 +245,7 @@ def _signposting(ctx: Context, story: Story, episode: dict, service: dict, given
         directory_service_id=service["id"],
         given_on=given_on,
         given_to=given_to,
-        what=SIGNPOSTED[given_to].format(name="the patient"),
+        what=ctx.rng.choice(SIGNPOSTED[given_to]),
         given_by_id=episode["coordinator"],
         agenda_item_id=item_id,
         **ctx.stamp(given_on),

@@ -178,7 +178,8 @@ class CarePlanShare(TimestampMixin, db.Model):
 
 
 class OnwardMethod(LabelledEnum):
-    """How a referral onward is made (or, in the directory, how a service takes referrals)."""
+    """How a referral onward is made, or, in the directory, how a service takes referrals ("signposted": people
+    contact it themselves, so the ILR records a `Signposting`, never an onward referral sent that way)."""
 
     email = "email", "Secure email"
     form = "form", "Referral form"

@@ -52,20 +52,26 @@ class DayOffNotConfirmed(DomainError):
     comes back with the box to tick."""
 
 
-def days_off(times: Iterable[datetime]) -> list[str]:
-    """Each time that falls (in London) on a weekend or an England & Wales bank holiday, in words: "Saturday
-    16/01/2027 10:00 (a weekend)", "Monday 03/05/2027 10:00 (Early May bank holiday)"."""
+def why_not_working(times: Iterable[datetime]) -> dict[datetime, str]:
+    """Why each time that falls (in London) on a weekend or an England & Wales bank holiday is not on a working day:
+    "a weekend", or the bank holiday's name ("May Day"); the other times are left out."""
     times = sorted(times)
     days = {to_london(t).date() for t in times}
     named = dict(db.session.execute(select(BankHoliday.day, BankHoliday.name).where(BankHoliday.day.in_(days))).all())
-    said = []
+    why = {}
     for moment in times:
         day = to_london(moment).date()
         if day.weekday() >= 5:
-            said.append(f"{format_slot(moment)} (a weekend)")
+            why[moment] = "a weekend"
         elif day in named:
-            said.append(f"{format_slot(moment)} ({named[day]})")
-    return said
+            why[moment] = named[day]
+    return why
+
+
+def days_off(times: Iterable[datetime]) -> list[str]:
+    """Each time on a weekend or a bank holiday, in words: "Saturday 16/01/2027 10:00 (a weekend)", "Monday
+    03/05/2027 10:00 (May Day)"."""
+    return [f"{format_slot(moment)} ({why})" for moment, why in why_not_working(times).items()]
 
 
 def refuse_days_off(times: Iterable[datetime], confirmed: bool) -> None:
