@@ -183,6 +183,17 @@ def edit_goal(
     return goal
 
 
+def check_goal_record(goal: Goal, is_new: bool) -> Goal:
+    """A goal saved on its record screen keeps the page's rules: its words checked (not another goal's of the plan),
+    and a new one goes last on its plan's list."""
+    plan = goal.care_plan
+    with db.session.no_autoflush:
+        goal.description = _goal_values(plan, goal.description, goal.domain, goal)
+        if is_new:
+            goal.position = max((g.position for g in plan.goals if g is not goal), default=0) + 1
+    return goal
+
+
 def remove_goal(goal: Goal, by: User) -> CarePlan:
     """Take a goal off a draft (one added twice, or no longer wanted); an agreed plan's goals stay as agreed."""
     plan = goal.care_plan

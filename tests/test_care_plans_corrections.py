@@ -13,7 +13,7 @@ from formats.dates import today
 from models import AuditAction, AuditEntry, CarePlan, DomainError, Goal, GoalDomain, db
 from services import care_plans
 from services.care_plan_documents import care_plan_context
-from tests.factories import shown
+from tests.factories import refused, shown
 
 
 @pytest.fixture
@@ -144,3 +144,11 @@ def test_a_refused_agree_keeps_everything_typed(draft, signed_in):
         {"agreed_with": "the patient and Jo (daughter)", "agreed_on": today().isoformat()},
     )
     assert agreed.status_code == 302
+
+
+def test_the_goal_screen_keeps_the_same_rules(draft, signed_in):
+    coordinator = signed_in("coordinator")
+    goal = {"care_plan": draft.id, "description": "SEE my  friends", "domain": "social", "status": "proposed"}
+    refused(coordinator, "/admin/goal/new/", goal, "This plan already has the goal “See my friends”")
+    assert coordinator.submit("/admin/goal/new/", goal | {"description": "Tend the allotment"}).status_code == 302
+    assert _goals(draft)[-1] == "Tend the allotment"  # a new goal goes last
