@@ -161,6 +161,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.filters.update(
         ukdate=dates.format_date,
         ukdatetime=dates.format_datetime,
+        ukslot=dates.format_slot,
         nhs=nhs.format_nhs_number,
         plural=plural,
         counted=counted,

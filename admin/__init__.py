@@ -23,6 +23,7 @@ from admin import (
     scheduling,
     sessions,
     settings,
+    signposting,
     system,
     triage,
 )
@@ -47,6 +48,7 @@ def register_views(admin) -> None:
     care_plans.register(admin)
     care_plan_page.register(admin)
     onward.register(admin)
+    signposting.register(admin)
     safeguarding.register(admin)
     system.register(admin)
     accounts.register(admin)

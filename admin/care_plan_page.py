@@ -73,6 +73,12 @@ class GoalForm(AppForm):
         return enum(self[name].data) if self[name].data in {m.value for m in enum} else None
 
 
+class GoalMoveForm(AppForm):
+    """Moving a draft's goal one place up or down its list."""
+
+    direction = SelectField(choices=[("up", "Up"), ("down", "Down")], validate_choice=False)
+
+
 class GoalProgressForm(AppForm):
     """Progress on a goal of an agreed plan: a status, its date and a note."""
 
@@ -133,9 +139,11 @@ class CarePlanPageView(SecureView):
 
     @expose("/<int:patient_id>/")
     def patient(self, patient_id: int):
-        patient = self._patient(patient_id)
+        return self._page(self._patient(patient_id), record_id(request.args.get("v")))
+
+    def _page(self, patient: Patient, wanted: int | None, agree_form: AgreeForm | None = None):
+        """The plan page at version `wanted` (else the latest); a refused agree comes back with what was typed."""
         all_versions = care_plans.versions(patient)
-        wanted = record_id(request.args.get("v"))
         plan = next((p for p in all_versions if p.number == wanted), all_versions[0] if all_versions else None)
         audit.record(AuditAction.view, table="care_plan", record_id=plan.id if plan else None, patient_id=patient.id,
                      detail="care plan page")  # fmt: skip
@@ -147,6 +155,7 @@ class CarePlanPageView(SecureView):
             limits=PLAN_LIMITS, support=support, domains=GoalDomain, statuses=GoalStatus, agreed=CarePlanState.agreed,
             barrier=documents.gp_send_barrier(next((p for p in all_versions if p.state == CarePlanState.agreed), None)),
             staff=current_user.role in STAFF, documents=DOCUMENTS, signature_missing=missing_details(current_user),
+            agree_form=agree_form or AgreeForm(formdata=None),
         )  # fmt: skip
 
     @expose("/<int:patient_id>/edit", methods=("POST",))
@@ -211,6 +220,25 @@ class CarePlanPageView(SecureView):
         )  # fmt: skip
         return self._back(goal.care_plan)
 
+    @expose("/goal/<int:goal_id>/remove", methods=("POST",))
+    def remove_goal(self, goal_id: int):
+        """Take a goal off a draft (one added twice, or no longer wanted)."""
+        self.require(STAFF)
+        goal = self._goal(goal_id)
+        plan = goal.care_plan
+        ConfirmForm()
+        self.perform(lambda: care_plans.remove_goal(goal, current_user), "Goal removed from the draft.")
+        return self._back(plan)
+
+    @expose("/goal/<int:goal_id>/move", methods=("POST",))
+    def move_goal(self, goal_id: int):
+        """A draft's goal one place up or down its list."""
+        self.require(STAFF)
+        goal = self._goal(goal_id)
+        up = GoalMoveForm().direction.data == "up"
+        self.perform(lambda: care_plans.move_goal(goal, up, current_user), f"Goal moved {'up' if up else 'down'}.")
+        return self._back(goal.care_plan)
+
     @expose("/goal/<int:goal_id>/progress", methods=("POST",))
     def goal_progress(self, goal_id: int):
         self.require(STAFF)
@@ -236,8 +264,9 @@ class CarePlanPageView(SecureView):
                 plan, current_user, form.agreed_on.data, agreed_with=form.agreed_with.data
             )
 
-        self.perform(agree, f"Care plan version {plan.number} agreed: it is now frozen.")
-        return self._back(plan)
+        if self.perform(agree, f"Care plan version {plan.number} agreed: it is now frozen."):
+            return self._back(plan)
+        return self._page(plan.patient, plan.number, agree_form=form)  # refused: everything typed stays
 
     @expose("/<int:patient_id>/compare")
     def compare(self, patient_id: int):

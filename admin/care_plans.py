@@ -18,7 +18,7 @@ from models import (
     db,
     value_before,
 )
-from services.care_plans import agree_care_plan, share_care_plan, start_new_draft
+from services.care_plans import agree_care_plan, check_goal_record, share_care_plan, start_new_draft
 from web.forms import field_is, not_in_future, required_when, same_patient
 
 CARE_PLAN = ByPatientLoader("care_plan", CarePlan)
@@ -120,6 +120,10 @@ class GoalView(SecureModelView):
     def get_query(self):
         """What each row shows, loaded with the page (not one query per row)."""
         return super().get_query().options(joinedload(Goal.care_plan).joinedload(CarePlan.patient))
+
+    def on_model_change(self, form, model, is_created):
+        """The care-plan page's rules: no goal twice in words, a new one last on its plan's list."""
+        check_goal_record(model, is_created)
 
 
 class CarePlanShareView(SecureModelView):

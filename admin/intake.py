@@ -17,7 +17,7 @@ from admin.base import SecureView
 from formats.dates import today
 from formats.nhs import CFS_LABELS, format_nhs_number
 from formats.numbers import record_id, whole_number
-from models import AuditAction, Consent, DomainError, Locality, Patient, Referral, Sex, db
+from models import REFERRAL_CRITERIA, AuditAction, Consent, DomainError, Locality, Patient, Referral, Sex, db
 from services import audit
 from services.forms import (
     ALREADY_SAVED,
@@ -96,11 +96,11 @@ class ReferralForm(AppForm):
         "Reason for referral", validators=[DataRequired(message="Enter the reason for referral."), Length(max=4000)]
     )
     question = TextAreaField("Question for the ILR", validators=[Optional(), Length(max=2000)])
-    criteria_multiple_ltcs = BooleanField("Several long-term conditions")
-    criteria_complex_needs = BooleanField("Complex needs")
-    criteria_frailty = BooleanField("Frailty")
-    criteria_multi_agency = BooleanField("Needs span several agencies")
-    criteria_urgent_care = BooleanField("Recent discharge or high use of urgent care")
+    criteria_multiple_ltcs = BooleanField(REFERRAL_CRITERIA["criteria_multiple_ltcs"])
+    criteria_complex_needs = BooleanField(REFERRAL_CRITERIA["criteria_complex_needs"])
+    criteria_frailty = BooleanField(REFERRAL_CRITERIA["criteria_frailty"])
+    criteria_multi_agency = BooleanField(REFERRAL_CRITERIA["criteria_multi_agency"])
+    criteria_urgent_care = BooleanField(REFERRAL_CRITERIA["criteria_urgent_care"])
     consent = RadioField("Consent", choices=Consent.choices(), default=Consent.not_recorded.value)
     consent_by = StringField("Consent given by", validators=[Optional(), Length(max=200)])
     consent_on = DateField("Consent given on", validators=[Optional(), not_in_future])

@@ -15,6 +15,7 @@ from wtforms.validators import Optional
 from access import STAFF, get_or_404, in_scope, row_filters
 from admin.base import SecureView
 from admin.onward import OnwardReferralForm
+from admin.signposting import SignpostingForm
 from formats.dates import LONDON, today
 from formats.numbers import record_id
 from formats.words import plural
@@ -30,13 +31,13 @@ from models import (
     DomainError,
     Episode,
     Meeting,
-    OnwardMethod,
     Organisation,
     Role,
+    SignpostedTo,
     db,
     utcnow,
 )
-from services import audit, documents, meeting_room, onward
+from services import audit, documents, meeting_room, onward, signposting
 from services.actions import update_action_status
 from services.caseload import review_case
 from services.documents import DOCX
@@ -294,8 +295,10 @@ class MeetingRoomView(SecureView):
             contacts=contacts,
             flagged=meeting_room.open_safeguarding_patient_ids([i.patient_id for i in items]),
             services=onward.find_services(),
-            methods=OnwardMethod,
+            methods=onward.REFERRAL_METHODS,
+            given_to=SignpostedTo,
             referred=onward.referrals_agreed_at([i.id for i in items]),
+            signposted=signposting.signposting_given_at([i.id for i in items]),
             review_from=meeting.starts_at.astimezone(LONDON).date() + timedelta(days=1),
             today=today(),
         )
@@ -377,7 +380,7 @@ class MeetingRoomView(SecureView):
 
     @expose("/case/<int:item_id>/onward", methods=("POST",))
     def refer_onward(self, item_id: int):
-        """A referral on (or signposting) agreed in the case's discussion, to a directory service or one typed."""
+        """A referral on agreed in the case's discussion, to a directory service or one typed."""
         self.require(STAFF)
         item = self._item(item_id)
         form = OnwardReferralForm()
@@ -392,6 +395,25 @@ class MeetingRoomView(SecureView):
             )  # fmt: skip
 
         self.perform(refer, lambda referral: f"Onward referral to {referral.service} recorded for {item.patient}.")
+        return self._back_to_case(item)
+
+    @expose("/case/<int:item_id>/signpost", methods=("POST",))
+    def signpost(self, item_id: int):
+        """Signposting agreed in the case's discussion: to whom, which service, what was advised."""
+        self.require(STAFF)
+        item = self._item(item_id)
+        form = SignpostingForm()
+        if not form.validate():
+            flash(form.first_error(), "error")
+            return self._back_to_case(item)
+
+        def give():
+            return signposting.signpost(
+                item.patient, current_user, on=form.given_on.data, given_to=form.given_to.data, what=form.what.data,
+                directory_service=form.directory_service(), service_name=form.service_name.data, agenda_item=item,
+            )  # fmt: skip
+
+        self.perform(give, lambda given: f"Signposting to {given.service} recorded for {item.patient}.")
         return self._back_to_case(item)
 
     # --- documents -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from access import NOBODY, PARTNER, READERS, TEAM_LEAD
 from admin.base import SecureModelView
 from admin.formatters import patient_link, short_text
 from admin.lookups import CONTACT, ORGANISATION, PATIENT, USER, ByPatientLoader, MeetingLoader, localities
-from formats.dates import LONDON
+from formats.dates import LONDON, format_slot
 from models import (
     AgendaItem,
     Attendance,
@@ -159,6 +159,8 @@ class MeetingView(SecureModelView):
     column_descriptions = {
         "status": "Book, move or cancel a meeting on the Scheduling page so members are invited or told."
     }
+    #: A booked time with its weekday ("Tuesday 14/01/2027 10:00"), so a weekend meeting stands out.
+    column_formatters = {"starts_at": lambda view, context, model, name: format_slot(model.starts_at)}
     column_searchable_list = ["locality.name"]
     column_filters = ["locality.name", "status", "starts_at"]
     column_sortable_list = ["starts_at", "status", ("locality", "locality.name")]

@@ -1,4 +1,5 @@
-"""The services directory (kept by the team lead), onward referrals, and the list of those still waiting."""
+"""The services directory (kept by the team lead), onward referrals, and the list of those still waiting (signposting,
+which waits for nothing, is admin/signposting.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from models import (
     db,
 )
 from services.onward import (
+    REFERRAL_METHODS,
     add_onward_referral,
     chase_onward_referrals,
     chase_stats,
@@ -157,7 +159,7 @@ ONWARD_LABELS = {
 
 
 class OnwardReferralView(SecureModelView):
-    """Referrals and signposting onward from the ILR, and what the receiving service decided."""
+    """Referrals onward from the ILR, and what the receiving service decided."""
 
     column_list = ["patient", "service", "organisation", "referred_on", "method", "outcome", "outcome_on"]
     column_labels = ONWARD_LABELS
@@ -203,6 +205,17 @@ class OnwardReferralView(SecureModelView):
         if chosen is not None and chosen.data is not None and not (form.service.data or "").strip():
             form.service.data, form.service.raw_data = chosen.data.name, [chosen.data.name]
         return super().validate_form(form)
+
+    def _without_signposting(self, form):
+        """Signposting is its own record: "how sent" offers every way of referring but that."""
+        form.method.choices = [c for c in form.method.choices if c[0] != OnwardMethod.signposted.value]
+        return form
+
+    def create_form(self, obj=None):
+        return self._without_signposting(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._without_signposting(super().edit_form(obj))
 
     def on_model_change(self, form, model, is_created):
         """Recorded and edited through the onward service (the directory's name, dates in order, the audit)."""
@@ -314,12 +327,14 @@ class WaitingOnwardView(WrittenByWorkflow, SecureModelView):
 
 
 class OnwardReferralForm(AppForm):
-    """A referral or signposting made from the patient's page or a case in the live minutes."""
+    """A referral onward made from the patient's page or a case in the live minutes."""
 
     directory_service_id = SelectField("Service from the directory", coerce=str, validate_choice=False)
     service_name = StringField("Or a service not in the directory", validators=[Optional(), MaxLength(200)])
     referred_on = DateField("Referred on (today unless given)", validators=[Optional(), not_in_future])
-    method = SelectField("How sent", choices=[("", "Choose"), *OnwardMethod.choices()], validate_choice=False)
+    method = SelectField(
+        "How sent", choices=[("", "Choose"), *((m.value, m.label) for m in REFERRAL_METHODS)], validate_choice=False
+    )
     reason = TextAreaField("Why", validators=[Optional(), MaxLength(2000)])
 
     def directory_service(self) -> DirectoryService | None:

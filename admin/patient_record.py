@@ -10,16 +10,18 @@ from access import PARTNER, READERS, STAFF, get_or_404
 from admin.base import SecureView
 from admin.contacts import ContactForm
 from admin.onward import OnwardReferralForm
+from admin.signposting import SignpostingForm
 from formats.dates import today
 from formats.nhs import CFS_LABELS, efi_category, format_nhs_number
-from models import AuditAction, ContactLogEntry, OnwardMethod, Patient, Role
+from models import AuditAction, ContactLogEntry, Patient, Role, SignpostedTo
 from services import audit
 from services.accounts import missing_details
 from services.contacts import complete_follow_up, log_contact
 from services.documents import gp_shares
-from services.onward import find_services, refer_onward
+from services.onward import REFERRAL_METHODS, find_services, refer_onward
 from services.patient_record import actions_for, age_on, case_now, partner_view, timeline
 from services.patients import record_death, withdraw_consent
+from services.signposting import signpost
 from web.forms import AppForm, DateField
 
 
@@ -70,7 +72,8 @@ class PatientRecordView(SecureView):
             actions=actions_for(patient),
             now=case_now(patient),
             services=find_services(),
-            methods=OnwardMethod,
+            methods=REFERRAL_METHODS,
+            given_to=SignpostedTo,
             onward_form=OnwardReferralForm(formdata=None),
             contact_form=ContactForm(formdata=None),
             today=on,
@@ -90,7 +93,7 @@ class PatientRecordView(SecureView):
 
     @expose("/<int:patient_id>/onward/", methods=("POST",))
     def refer_onward(self, patient_id: int):
-        """Refer the patient on, or signpost them, to a service from the directory or one typed."""
+        """Refer the patient on to a service from the directory or one typed."""
         self.require(STAFF)
         patient = self._patient(patient_id)
         form = OnwardReferralForm()
@@ -106,6 +109,26 @@ class PatientRecordView(SecureView):
 
             self.perform(refer, lambda referral: f"Onward referral to {referral.service} recorded.")
         return redirect(url_for(".patient", patient_id=patient.id) + "#onward-heading")
+
+    @expose("/<int:patient_id>/signpost/", methods=("POST",))
+    def signpost(self, patient_id: int):
+        """Signposting given to the patient or their carer: a service from the directory or one typed, and what was
+        advised."""
+        self.require(STAFF)
+        patient = self._patient(patient_id)
+        form = SignpostingForm()
+        if not form.validate():
+            flash(form.first_error(), "error")
+        else:
+
+            def give():
+                return signpost(
+                    patient, current_user, on=form.given_on.data, given_to=form.given_to.data, what=form.what.data,
+                    directory_service=form.directory_service(), service_name=form.service_name.data,
+                )  # fmt: skip
+
+            self.perform(give, lambda given: f"Signposting to {given.service} recorded.")
+        return redirect(url_for(".patient", patient_id=patient.id) + "#signposting-heading")
 
     @expose("/<int:patient_id>/contact/", methods=("POST",))
     def log_contact(self, patient_id: int):

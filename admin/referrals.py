@@ -10,7 +10,7 @@ from wtforms.validators import Email, Optional
 from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_link, short_text
 from admin.lookups import ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader, localities
-from models import Consent, Episode, Referral, TriageDecision, User, db, value_before
+from models import REFERRAL_CRITERIA, Consent, Episode, Referral, TriageDecision, User, db, value_before
 from services.caseload import reassign_episodes, set_next_review
 from services.referrals import CONSENT_DETAILS, REFERRAL_QUESTIONS, record_referral
 from web.forms import field_is, not_in_future, received_after_birth, required_when, same_patient
@@ -28,11 +28,7 @@ REFERRAL_LABELS = {
     "referrer_phone": "Referrer's phone",
     "reason": "Reason for referral",
     "question": "Question for the ILR",
-    "criteria_multiple_ltcs": "Several long-term conditions",
-    "criteria_complex_needs": "Complex needs",
-    "criteria_frailty": "Frailty",
-    "criteria_multi_agency": "Needs span several agencies",
-    "criteria_urgent_care": "Recent discharge or high use of urgent care",
+    **REFERRAL_CRITERIA,
     "consent": "Consent",
     "consent_by": "Consent given by",
     "consent_on": "Consent given on",

@@ -8,7 +8,7 @@ from flask import abort, redirect, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Optional
 
 from access import STAFF, get_or_404, in_scope
@@ -29,6 +29,7 @@ from models import (
     db,
 )
 from services import polls, scheduling
+from services.calendar import DAY_OFF_CONFIRMATION, DayOffNotConfirmed, why_not_working
 from web.forms import AppForm, IdField, LondonDateTimeField, WholeNumberField
 
 #: Candidate times offered on the new-poll form.
@@ -58,6 +59,16 @@ class LocalityChoice(AppForm):
         return locality
 
 
+def day_off_field() -> BooleanField:
+    """The box that says a weekend or bank-holiday time is meant (shown once a time on such a day is refused)."""
+    return BooleanField(DAY_OFF_CONFIRMATION)
+
+
+def asked_day_off(outcome) -> bool:
+    """Whether a refused save was a time on a day off not yet confirmed: the form then shows the box to tick."""
+    return isinstance(outcome.error, DayOffNotConfirmed)
+
+
 def when(field) -> object:
     """A date-and-time input's value, or a sentence when it is blank or unreadable."""
     if field.data is None:
@@ -71,6 +82,7 @@ class NewPollForm(LocalityChoice):
     locality_id = locality_field("poll-locality")
     closes_at = LondonDateTimeField("Answers by", validators=[Optional()], description="Enter when the poll closes.")
     duration_minutes = WholeNumberField("Length (minutes)", validators=[Optional()], default=120)
+    day_off_confirmed = day_off_field()
 
     def starts(self):
         return [self[f"slot_{n}"].data for n in range(SLOT_INPUTS) if self[f"slot_{n}"].data]
@@ -93,12 +105,14 @@ class SeriesForm(LocalityChoice):
     teams_link = StringField("Teams link", id="series-teams")
     #: One of the locality's members; blank: the locality's usual chair. Every meeting of the series keeps it.
     chair_id = IdField("Chair", id="series-chair", validators=[Optional()])
+    day_off_confirmed = BooleanField(DAY_OFF_CONFIRMATION, id="series-day-off")
 
 
 class BookForm(AppForm):
     teams_link = StringField()
     #: One of the locality's members; blank: the locality's usual chair.
     chair_id = IdField(validators=[Optional()])
+    day_off_confirmed = day_off_field()
 
 
 def chosen_chair(form) -> Contact | None:
@@ -110,6 +124,7 @@ class MoveForm(AppForm):
     starts_at = LondonDateTimeField(
         "New date and time", validators=[Optional()], description="Enter the new date and time."
     )
+    day_off_confirmed = day_off_field()
 
 
 class CancelForm(AppForm):
@@ -125,8 +140,11 @@ class SchedulingView(SecureView):
     def index(self):
         return self._index()
 
-    def _index(self, poll_form: NewPollForm | None = None, series_form: SeriesForm | None = None):
-        """The page; a refused form comes back as typed (status 200), the other one blank."""
+    def _index(
+        self, poll_form: NewPollForm | None = None, series_form: SeriesForm | None = None, ask_day_off: str = ""
+    ):
+        """The page; a refused form comes back as typed (status 200), the other one blank, with the box confirming a
+        weekend or bank-holiday time when that is what was refused (`ask_day_off`: "poll" or "series")."""
         open_polls = db.session.scalars(
             select(AvailabilityPoll)
             .where(AvailabilityPoll.status == PollStatus.open)
@@ -146,6 +164,7 @@ class SchedulingView(SecureView):
             open_polls=open_polls,
             upcoming=upcoming,
             today=today(),
+            ask_day_off=ask_day_off,
         )
 
     @expose("/polls/", methods=("POST",))
@@ -155,19 +174,27 @@ class SchedulingView(SecureView):
         def create():
             closes_at = when(form.closes_at)
             duration = form.duration_minutes.data or 120
-            return polls.create_poll(form.locality(), form.starts(), closes_at, current_user, duration_minutes=duration)
+            return polls.create_poll(
+                form.locality(), form.starts(), closes_at, current_user, duration_minutes=duration,
+                day_off_confirmed=form.day_off_confirmed.data,
+            )  # fmt: skip
 
         poll = self.perform(create, "Poll created: each member has been emailed their own link (see the outbox).")
-        return redirect(url_for(".poll", poll_id=poll.value.id)) if poll else self._index(poll_form=form)
+        if poll:
+            return redirect(url_for(".poll", poll_id=poll.value.id))
+        return self._index(poll_form=form, ask_day_off="poll" if asked_day_off(poll) else "")
 
     @expose("/polls/<int:poll_id>/")
     def poll(self, poll_id: int):
         poll = get_or_404(AvailabilityPoll, poll_id)
         rows, counts = polls.poll_grid(poll)
         best = max(counts.values(), default=0)
+        off = why_not_working([slot.starts_at for slot in poll.slots])
         return self.render(
             "admin/scheduling/poll.html", poll=poll, rows=rows, counts=counts, best=best,
             members=scheduling.members_of(poll.locality), usual_chair=scheduling.standing_chair(poll.locality),
+            day_off={slot.id: off.get(slot.starts_at) for slot in poll.slots},
+            day_off_confirmation=DAY_OFF_CONFIRMATION,
         )  # fmt: skip
 
     @expose("/polls/<int:poll_id>/resend/<int:invitation_id>", methods=("POST",))
@@ -183,9 +210,11 @@ class SchedulingView(SecureView):
         poll = get_or_404(AvailabilityPoll, poll_id)
         slot = get_or_404(PollSlot, slot_id)
         form = BookForm()
-        link, chair = form.teams_link.data or None, chosen_chair(form)
+        link, chair, day_off = form.teams_link.data or None, chosen_chair(form), form.day_off_confirmed.data
         meeting = self.perform(
-            lambda: polls.book_from_poll(poll, slot, current_user, teams_link=link, chair=chair),
+            lambda: polls.book_from_poll(
+                poll, slot, current_user, teams_link=link, chair=chair, day_off_confirmed=day_off
+            ),  # fmt: skip
             "Meeting booked: every member has been sent an invitation.",
         )
         return redirect(
@@ -200,24 +229,29 @@ class SchedulingView(SecureView):
         def book():
             first, link = when(form.first_starts_at), form.teams_link.data or None
             return scheduling.book_weekly_series(
-                form.locality(), first, weeks, current_user, teams_link=link, chair=chosen_chair(form)
-            )
+                form.locality(), first, weeks, current_user, teams_link=link, chair=chosen_chair(form),
+                day_off_confirmed=form.day_off_confirmed.data,
+            )  # fmt: skip
 
         booked = self.perform(book, f"{plural(weeks, 'weekly meeting')} booked and invitations sent.")
-        return redirect(url_for(".index")) if booked else self._index(series_form=form)
+        if booked:
+            return redirect(url_for(".index"))
+        return self._index(series_form=form, ask_day_off="series" if asked_day_off(booked) else "")
 
     @expose("/meetings/<int:meeting_id>/")
     def meeting(self, meeting_id: int):
         return self._meeting(get_or_404(Meeting, meeting_id))
 
-    def _meeting(self, meeting: Meeting, move_form: MoveForm | None = None):
-        """The meeting page; a refused move comes back with the time as typed."""
+    def _meeting(self, meeting: Meeting, move_form: MoveForm | None = None, ask_day_off: bool = False):
+        """The meeting page; a refused move comes back with the time as typed (and the box confirming a weekend or
+        bank-holiday time, when that is what was refused)."""
         return self.render(
             "admin/scheduling/meeting.html",
             meeting=meeting,
             members=scheduling.members_of(meeting.locality),
             invitation_sent_on=scheduling.invitation_sent_on(meeting),
             move_form=move_form or MoveForm(formdata=None),
+            ask_day_off=ask_day_off,
         )
 
     @expose("/meetings/<int:meeting_id>/invitation.ics")
@@ -232,9 +266,12 @@ class SchedulingView(SecureView):
     def move(self, meeting_id: int):
         meeting = get_or_404(Meeting, meeting_id)
         form = MoveForm()
-        move = lambda: scheduling.move_meeting(meeting, when(form.starts_at), current_user)
+        day_off = form.day_off_confirmed.data
+        move = lambda: scheduling.move_meeting(meeting, when(form.starts_at), current_user, day_off_confirmed=day_off)
         moved = self.perform(move, "Meeting moved: updated invitations sent.")
-        return redirect(url_for(".meeting", meeting_id=meeting_id)) if moved else self._meeting(meeting, form)
+        if moved:
+            return redirect(url_for(".meeting", meeting_id=meeting_id))
+        return self._meeting(meeting, form, ask_day_off=asked_day_off(moved))
 
     @expose("/meetings/<int:meeting_id>/cancel", methods=("POST",))
     def cancel(self, meeting_id: int):

@@ -14,19 +14,24 @@ from services.outbox import is_secure_address
 ACTIONS_PER_PATIENT = 10
 #: Discussed cases per patient, measured: sets how many actions each discussion agrees.
 DISCUSSED_PER_PATIENT = 1.93
+#: Actions due within this many days before today may still be open (overdue by days or weeks); those due earlier were
+#: all done or cancelled long since, as in a service that chases its actions.
+STILL_OPEN_DAYS = 56
+#: What became of an action by today: due recently, a few still open; due long ago, settled.
+RECENTLY_DUE = {ActionStatus.done: 80, ActionStatus.cancelled: 4, ActionStatus.in_progress: 7, ActionStatus.open: 9}
+LONG_DUE = {ActionStatus.done: 95, ActionStatus.cancelled: 5}
 
 
 def agree_actions(ctx: Context, story: Story, item_id: int, index: int) -> None:
-    """What the agencies agreed at the discussion; statuses follow the due dates (done ones have a completion date)."""
+    """What the agencies agreed at the discussion; statuses follow the due dates (done ones have a completion date,
+    most within a few weeks; only those due in the last eight weeks may still be open)."""
     rng, rows, loc = ctx.rng, ctx.rows, story.loc
     meeting_day = loc.meeting_days[index]
     meeting_at = loc.meeting_starts[index]
     mean = ACTIONS_PER_PATIENT * ctx.n / max(1.0, ctx.n * DISCUSSED_PER_PATIENT)
+    agreed: set[str] = set()
     for _ in range(rng.randint(max(1, round(mean * 0.4)), max(1, round(mean * 1.6)))):
-        if rng.random() < 0.3:
-            owner, type_ = story.practice["id"], OrganisationType.gp_practice
-        else:
-            owner, type_ = rng.choice(loc.owners)
+        owner, type_, description = _owner_and_task(ctx, story, agreed)
         due = meeting_day + timedelta(days=rng.choice([7, 14, 14, 21, 28, 28, 42, 56]))
         completed = None
         if due > ctx.today:
@@ -34,14 +39,7 @@ def agree_actions(ctx: Context, story: Story, item_id: int, index: int) -> None:
             if status == ActionStatus.done:
                 completed = min(ctx.today, meeting_day + ctx.days(1, 14))
         else:
-            status = ctx.pick(
-                {
-                    ActionStatus.done: 86,
-                    ActionStatus.cancelled: 4,
-                    ActionStatus.in_progress: 4,
-                    ActionStatus.open: 6,
-                }
-            )
+            status = ctx.pick(RECENTLY_DUE if (ctx.today - due).days <= STILL_OPEN_DAYS else LONG_DUE)
             if status == ActionStatus.done:
                 late = rng.random() < 0.15
                 completed = due + ctx.days(1, 30) if late else max(meeting_day, due - ctx.days(0, 14))
@@ -53,7 +51,7 @@ def agree_actions(ctx: Context, story: Story, item_id: int, index: int) -> None:
                 id=rows.next_id(Action),
                 agenda_item_id=item_id,
                 patient_id=story.pid,
-                description=rng.choice(ACTION_TEMPLATES[type_]),
+                description=description,
                 owner_organisation_id=owner,
                 owner_contact_id=loc.member_of.get(owner) if rng.random() < 0.85 else None,
                 due_on=due,
@@ -63,6 +61,22 @@ def agree_actions(ctx: Context, story: Story, item_id: int, index: int) -> None:
                 updated_at=agreed_at,
             )
         )
+
+
+def _owner_and_task(ctx: Context, story: Story, agreed: set[str]) -> tuple[int, OrganisationType, str]:
+    """An agency and a task for it, not one already agreed at this discussion (a few tries: the same task twice is
+    rare, as in real minutes)."""
+    rng = ctx.rng
+    for _ in range(3):
+        if rng.random() < 0.3:
+            owner, type_ = story.practice["id"], OrganisationType.gp_practice
+        else:
+            owner, type_ = rng.choice(story.loc.owners)
+        description = rng.choice(ACTION_TEMPLATES[type_])
+        if description not in agreed:
+            break
+    agreed.add(description)
+    return owner, type_, description
 
 
 def settle_actions(ctx: Context, story: Story) -> None:

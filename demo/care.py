@@ -24,6 +24,8 @@ from models import (
     OnwardOutcome,
     OnwardReferral,
     OutboxAttachment,
+    SignpostedTo,
+    Signposting,
 )
 
 #: Shares sent from the tool as one email with the letter and the plan attached: a few, so the outbox shows how.
@@ -32,6 +34,9 @@ GP_EMAILS = 6
 AGREED_WITH = ("the patient", "the patient and their daughter", "the patient's carer", "the patient and their son")
 #: Progress recorded on an agreed plan's goal since it was agreed.
 PROGRESS_NOTES = ("Reviewed with the patient by phone.", "Seen at home; carer present.", "Update from the GP practice.")
+
+#: Every goal in the reference data, with its domain.
+ALL_GOALS = [(domain, words) for domain, said in GOALS.items() for words in said]
 
 CONTINGENCY = (
     "If unwell out of hours call 111; if a fall with injury call 999. Key safe code with the ambulance service."
@@ -71,8 +76,8 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
         **ctx.stamp(discussed_on, agreed_on if agreed else None),
     )
     episode["goals"] = []  # the latest plan's goals are the ones whose attainment the closure records
-    for _ in range(rng.randint(2, 4)):
-        domain = rng.choice(list(GoalDomain))
+    # Two to four goals, each in different words (a draft refuses the same goal twice).
+    for position, (domain, words) in enumerate(rng.sample(ALL_GOALS, rng.randint(2, 4)), start=1):
         if closed is not None and agreed:
             status = ctx.pick(
                 {
@@ -100,10 +105,11 @@ def care_plan(ctx: Context, story: Story, episode: dict, discussed_on: date) -> 
             Goal,
             id=goal_id,
             care_plan_id=plan_id,
-            description=rng.choice(GOALS[domain]),
+            description=words,
             domain=domain,
             target_on=discussed_on + ctx.days(42, 120),
             status=status,
+            position=position,
             **ctx.stamp(discussed_on),
         )
         # An agreed plan stays as agreed: the progress since is also a dated update on the goal.
@@ -178,10 +184,14 @@ def _gp_email(ctx: Context, story: Story, episode: dict, plan_id: int, sent_on: 
 
 
 def onward_referral(ctx: Context, story: Story, episode: dict, discussed_on: date, item_id: int) -> None:
-    """A referral to a directory service agreed at the discussion, most of them answered within weeks."""
+    """A directory service agreed at the discussion: a referral, most of them answered within weeks, or, for a
+    service people contact themselves, signposting given to the patient or their carer."""
     rng = ctx.rng
     service = rng.choice(ctx.directory)
     referred = min(ctx.today, discussed_on + ctx.days(0, 7))
+    if service["how"] == OnwardMethod.signposted:
+        _signposting(ctx, story, episode, service, referred, item_id)
+        return
     decided = referred + ctx.days(5, 45)
     if decided > ctx.today or rng.random() < 0.08:
         outcome, outcome_on = OnwardOutcome.waiting, None
@@ -203,6 +213,42 @@ def onward_referral(ctx: Context, story: Story, episode: dict, discussed_on: dat
         outcome=outcome,
         outcome_on=outcome_on,
         **ctx.stamp(referred, outcome_on),
+    )
+
+
+#: What signposting advised, by whom it was given to.
+SIGNPOSTED = {
+    SignpostedTo.patient: (
+        "Leaflet given and the number written down; they will phone this week.",
+        "Talked through what the service offers; they would rather call themselves.",
+    ),
+    SignpostedTo.carer: (
+        "Details given to the carer, who will ring on the patient's behalf.",
+        "The carer was given the service's number and its drop-in times.",
+    ),
+    SignpostedTo.both: (
+        "Talked through with the patient and their carer; the leaflet and number left with them.",
+        "Both were keen; the carer will help with the first call.",
+    ),
+}
+
+
+def _signposting(ctx: Context, story: Story, episode: dict, service: dict, given_on: date, item_id: int) -> None:
+    """Advice about a service the patient or carer contacts themselves: recorded as given, awaiting nothing."""
+    given_to = ctx.pick({SignpostedTo.patient: 50, SignpostedTo.carer: 30, SignpostedTo.both: 20})
+    ctx.rows.add(
+        Signposting,
+        id=ctx.rows.next_id(Signposting),
+        patient_id=story.pid,
+        episode_id=episode["id"],
+        service=service["name"],
+        directory_service_id=service["id"],
+        given_on=given_on,
+        given_to=given_to,
+        what=ctx.rng.choice(SIGNPOSTED[given_to]),
+        given_by_id=episode["coordinator"],
+        agenda_item_id=item_id,
+        **ctx.stamp(given_on),
     )
 
 

@@ -10,9 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 from faker import Faker
 
 from demo.bulk import BulkRows
+from demo.reference import STREET_ENDINGS, STREET_STEMS
 from formats.dates import LONDON
 from formats.dates import today as london_today
 from models import MeetingStatus, OrganisationType, Sex, db
+from services.calendar import bank_holidays
 
 #: Days of history the demo covers: two years up to today (meetings also run five weeks ahead).
 HISTORY_DAYS = 730
@@ -35,8 +37,8 @@ class Locality:
     weight: int = 1
     #: Meetings a week: one, or more as the caseload grows.
     per_week: int = 1
-    postcode_areas: list[str] = field(default_factory=list)
-    towns: list[str] = field(default_factory=list)
+    #: Its towns, each with the postcode district it lies in (`demo.reference.LOCALITY_AREAS`).
+    area: list[tuple[str, str]] = field(default_factory=list)
     #: Non-cancelled meetings in date order: their London dates, ids, start times and statuses.
     meeting_days: list[date] = field(default_factory=list)
     meeting_ids: list[int] = field(default_factory=list)
@@ -52,6 +54,8 @@ class Story:
     loc: Locality
     practice: dict
     born: date
+    #: Clinical Frailty Scale (None: not recorded): what the referral says about frailty follows it.
+    cfs: int | None = None
     died_on: date | None = None
     withdrawn_on: date | None = None
     last_episode: dict | None = None
@@ -78,6 +82,8 @@ class Context:
         self.today = london_today()
         self.now = datetime.now(UTC)
         self.start = self.today - timedelta(days=HISTORY_DAYS)
+        #: No meeting is held, nor a time offered, on these (the years the demo covers).
+        self.bank_holidays = set(bank_holidays(self.start.year, self.today.year + 1))
         #: The day the reference data (organisations, people, members) was set up: before the history starts.
         self.set_up_on = self.start - timedelta(days=30)
         self.rows = BulkRows(db.session)
@@ -112,11 +118,22 @@ class Context:
         self.female = sorted({fake.first_name_female() for _ in range(600)})
         self.male = sorted({fake.first_name_male() for _ in range(600)})
         self.surnames = sorted({fake.last_name() for _ in range(2000)})
-        self.streets = sorted({fake.street_name() for _ in range(1500)})
-        self.towns = sorted({fake.city() for _ in range(200)})
-        self.outward = sorted({fake.postcode().split()[0] for _ in range(400)})
+        self.streets = [f"{stem} {ending}" for stem in STREET_STEMS for ending in STREET_ENDINGS]
         # Ofcom's drama ranges: numbers that ring nobody.
         self.phones = [f"01632 960{n:03d}" for n in range(1000)] + [f"07700 900{n:03d}" for n in range(1000)]
+
+    def working_days_from(self, day: date, count: int) -> list[date]:
+        """The first `count` working days from `day` on (weekends and England & Wales bank holidays skipped)."""
+        found = []
+        while len(found) < count:
+            if self.is_working_day(day):
+                found.append(day)
+            day += timedelta(days=1)
+        return found
+
+    def is_working_day(self, day: date) -> bool:
+        """Not a weekend nor an England & Wales bank holiday: a day a meeting is held."""
+        return day.weekday() < 5 and day not in self.bank_holidays
 
     def at(self, day: date, hour: int | None = None, minute: int | None = None) -> datetime:
         """A time in office hours on `day`, in UTC (models refuse naive datetimes, so always aware)."""

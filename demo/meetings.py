@@ -39,8 +39,8 @@ def seed_meetings(ctx: Context) -> None:
                 day = monday + timedelta(weeks=week, days=(1 + index + slot // len(SLOT_TIMES)) % 5)
                 hour, minute = SLOT_TIMES[(slot + index) % len(SLOT_TIMES)]
                 starts = datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON).astimezone(UTC)
-                if day < ctx.start or day > ctx.today + timedelta(days=35):
-                    continue
+                if day < ctx.start or day > ctx.today + timedelta(days=35) or not ctx.is_working_day(day):
+                    continue  # outside the demo's dates, or a bank holiday: no meeting that week
                 if starts < ctx.now:
                     status = MeetingStatus.cancelled if rng.random() < 0.03 else MeetingStatus.held
                 elif day <= ctx.today + timedelta(days=14):

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from demo.bulk import existing_ids
 from demo.context import Context, Locality
-from demo.reference import ACCREDITED_DOMAINS, AGENCIES, ILR_TEAM, LOCALITIES, LOCALITY_WEIGHTS
+from demo.reference import (
+    ACCREDITED_DOMAINS,
+    AGENCIES,
+    ILR_TEAM,
+    LOCALITIES,
+    LOCALITY_AREAS,
+    LOCALITY_WEIGHTS,
+    STREET_STEMS,
+)
 from models import Locality as LocalityRow
 from models import Organisation, OrganisationType, SecureDomain
 
 
 def seed_organisations(ctx: Context) -> None:
-    """The ILR team, every agency, their accredited domains, and 3-4 localities with 4-12 GP practices each."""
+    """The ILR team, every agency, their accredited domains, and 3-4 localities with 4-12 GP practices each, named
+    for their locality's towns (or a street)."""
     rng = ctx.rng
     ctx.orgs_by_code = existing_ids(Organisation, "ods_code")
     ctx.team_id = _organisation(ctx, *ILR_TEAM)
@@ -26,20 +35,15 @@ def seed_organisations(ctx: Context) -> None:
         if loc_id is None:
             loc_id = ctx.rows.next_id(LocalityRow)
             ctx.rows.add(LocalityRow, id=loc_id, name=name, **ctx.stamp(ctx.set_up_on))
-        loc = Locality(
-            loc_id,
-            name,
-            weight=LOCALITY_WEIGHTS[index],
-            towns=rng.sample(ctx.towns, 3),
-            postcode_areas=rng.sample(ctx.outward, 4),
-        )
+        loc = Locality(loc_id, name, weight=LOCALITY_WEIGHTS[index], area=LOCALITY_AREAS[name])
+        towns = [town for town, _ in loc.area]
         for _ in range(practices_each):
             practice_no += 1
             code = f"Z{81000 + practice_no}"  # ODS-like (a letter and five digits), outside real practice codes
             style = rng.choice(["{} Surgery", "{} Medical Centre", "The {} Practice", "{} Health Centre"])
-            label = style.format(rng.choice([rng.choice(ctx.streets).split()[0], rng.choice(loc.towns)]))
+            label = style.format(rng.choice([rng.choice(STREET_STEMS), rng.choice(towns)]))
             # Two practices with one name read as one in every pick-list: a second gets its town (then its code).
-            candidates = [label, *(f"{label}, {town}" for town in loc.towns), f"{label} ({code})"]
+            candidates = [label, *(f"{label}, {town}" for town in towns), f"{label} ({code})"]
             label = next(name for name in candidates if name not in used_names)
             used_names.add(label)
             org_id = _organisation(

@@ -16,6 +16,7 @@ from demo.reference import (
     HOSPITAL_NOTES,
     HOSPITALS,
     LANGUAGES,
+    LATER_LIFE_CONDITIONS,
     NOTE_SUMMARIES,
     SAFEGUARDING_OUTCOMES,
     SAFEGUARDING_WEIGHTS,
@@ -38,6 +39,38 @@ from services import risk
 
 #: Letters a postcode's inward part may end with.
 POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXY"
+#: The Clinical Frailty Scale by age (the youngest age of each band): frailty rises with age, and nobody under 50 is
+#: living with frailty (5 or more); the younger adults the ILR sees come for complex needs, not frailty.
+CFS_BY_AGE = (
+    (18, {2: 10, 3: 35, 4: 55}),
+    (50, {3: 10, 4: 30, 5: 35, 6: 20, 7: 5}),
+    (65, {3: 4, 4: 14, 5: 30, 6: 30, 7: 17, 8: 5}),
+    (75, {4: 8, 5: 24, 6: 30, 7: 26, 8: 9, 9: 3}),
+    (85, {4: 4, 5: 14, 6: 30, 7: 32, 8: 13, 9: 7}),
+)
+#: Most people the ILR sees are in their eighties; some younger adults come for complex needs.
+YOUNGER_SHARE = 0.1
+
+
+def frailty(ctx: Context, age: int) -> tuple[int | None, Decimal | None]:
+    """A Clinical Frailty Scale score and an eFI for someone of `age`, each rising with age (either may be
+    unrecorded): the eFI follows the frailty score, and under 50 stays below moderate frailty."""
+    rng = ctx.rng
+    bands = next(weights for youngest, weights in reversed(CFS_BY_AGE) if age >= youngest)
+    cfs = None if rng.random() < 0.08 else ctx.pick(bands)
+    if rng.random() < 0.12:
+        return cfs, None
+    mean = 0.045 * (cfs or 5) - 0.04 + 0.002 * max(0, age - 65)
+    highest = 0.24 if age < 50 else 0.8
+    return cfs, Decimal(f"{min(highest, max(0.02, rng.gauss(mean, 0.05))):.3f}")
+
+
+def _conditions(ctx: Context, age: int, cfs: int | None) -> list[str]:
+    """Long-term conditions, more of them with age and frailty; those of later life only from 60."""
+    rng = ctx.rng
+    pool = CONDITIONS + LATER_LIFE_CONDITIONS if age >= 60 else CONDITIONS
+    many = int(rng.triangular(1, 9, 2 + (cfs or 5) // 2))
+    return rng.sample(pool, min(len(pool), max(1, many)))
 
 
 def draw_nhs_numbers(ctx: Context) -> list[str]:
@@ -62,15 +95,12 @@ def seed_patient(ctx: Context) -> None:
     practice = rng.choice(loc.practices)
     sex = ctx.pick({Sex.female: 55, Sex.male: 43, Sex.other: 1, Sex.unknown: 1})
     given, family = ctx.person(sex if sex in (Sex.female, Sex.male) else None)
-    age = int(rng.triangular(38, 101, 84)) if rng.random() < 0.9 else rng.randint(30, 64)
-    born = ctx.today - timedelta(days=age * 365 + rng.randrange(365))
-    cfs = None if rng.random() < 0.08 else ctx.pick({3: 4, 4: 10, 5: 22, 6: 26, 7: 22, 8: 10, 9: 6})
-    efi = None
-    if rng.random() > 0.12:
-        efi = Decimal(f"{min(0.8, max(0.02, rng.gauss(0.05 * (cfs or 5) + 0.01, 0.07))):.3f}")
-    conditions = rng.sample(CONDITIONS, min(len(CONDITIONS), max(1, int(rng.triangular(1, 9, 4)))))
+    age = rng.randint(30, 64) if rng.random() < YOUNGER_SHARE else int(rng.triangular(65, 101, 84))
+    born = ctx.today - timedelta(days=round(age * 365.25) + 2 + rng.randrange(362))  # `age` years old today
+    cfs, efi = frailty(ctx, age)
+    conditions = _conditions(ctx, age, cfs)
 
-    story = Story(pid=pid, loc=loc, practice=practice, born=born)
+    story = Story(pid=pid, loc=loc, practice=practice, born=born, cfs=cfs)
     first = ctx.start + ctx.days(0, HISTORY_DAYS - 1)
     referral(ctx, story, first)
     if story.died_on is None and story.withdrawn_on is None:
@@ -99,8 +129,8 @@ def seed_patient(ctx: Context) -> None:
     else:
         number, status = None, rng.choice([NhsNumberStatus.not_present, NhsNumberStatus.trace_required])
     street = rng.choice(ctx.streets)
-    postcode = f"{rng.choice(loc.postcode_areas)} {rng.randint(1, 9)}"
-    postcode += rng.choice(POSTCODE_LETTERS) + rng.choice(POSTCODE_LETTERS)
+    town, district = rng.choice(loc.area)  # the locality's towns, each in its own postcode district
+    postcode = f"{district} {rng.randint(1, 9)}{rng.choice(POSTCODE_LETTERS)}{rng.choice(POSTCODE_LETTERS)}"
     carer = None
     if rng.random() < 0.35:
         carer_given, _ = ctx.person()
@@ -116,7 +146,7 @@ def seed_patient(ctx: Context) -> None:
         family_name=family,
         date_of_birth=born,
         sex=sex,
-        address=f"{rng.randint(1, 180)} {street}, {rng.choice(loc.towns)}",
+        address=f"{rng.randint(1, 180)} {street}, {town}",
         postcode=postcode,
         phone=rng.choice(ctx.phones),
         gp_practice_id=practice["id"],

@@ -161,6 +161,24 @@ ILR_TEAM = ("Integrated Locality Review team", OrganisationType.ilr_team, ILR_TE
 
 #: The localities: the first three, and the fourth from 5,000 patients.
 LOCALITIES = ["Riverside", "Northdown", "Wealden Vale", "Coastside"]
+#: Each locality's towns and the postcode district each lies in: one area, Medway and Swale in Kent (the ME postcode
+#: area), as the services directory's "Medway" says. Patients live, and practices are named, in their locality's towns.
+LOCALITY_AREAS = {
+    "Riverside": [("Rochester", "ME1"), ("Strood", "ME2"), ("Chatham", "ME4"), ("Walderslade", "ME5")],
+    "Northdown": [("Gillingham", "ME7"), ("Hempstead", "ME7"), ("Rainham", "ME8"), ("Twydall", "ME8")],
+    "Wealden Vale": [("Snodland", "ME6"), ("Aylesford", "ME20"), ("Larkfield", "ME20"), ("Hoo St Werburgh", "ME3")],
+    "Coastside": [("Sittingbourne", "ME10"), ("Sheerness", "ME12"), ("Minster-on-Sea", "ME12"), ("Faversham", "ME13")],
+}
+#: Street names as Kent towns have them: each stem with each ending ("Church Road", "Nelson Terrace").
+STREET_STEMS = [
+    "Church", "Station", "Victoria", "Albert", "Mill", "Park", "King's", "Queen's", "London", "Maidstone",
+    "Canterbury", "Castle", "Priory", "Orchard", "Cherry", "Hawthorn", "Oak", "Beech", "Willow", "Elm", "Chestnut",
+    "Medway", "Hillside", "Valley", "Fort", "Dock", "Watling", "Bredgar", "Cobham", "Darnley", "Marlborough",
+    "Nelson", "Napier", "Balmoral", "Windsor", "Wellington", "Grange", "Manor", "Rectory", "Hazel", "Chapel",
+    "Saxon", "Roman", "Bligh", "Cossack", "Luton", "Pier", "Admiral", "Ordnance", "Hop Garden",
+]  # fmt: skip
+STREET_ENDINGS = ["Road", "Street", "Avenue", "Close", "Lane", "Gardens", "Crescent", "Way", "Drive", "Grove",
+                  "Place", "Terrace"]  # fmt: skip
 #: Relative sizes: patients are spread, and weekly meeting slots sized, in these proportions.
 LOCALITY_WEIGHTS = [4, 3, 3, 2]
 
@@ -180,32 +198,56 @@ MEMBERSHIP = {
     OrganisationType.voluntary: ("Community navigator", MemberRole.optional, 0.55),
 }
 
+#: Long-term conditions any adult may have; those of later life are in `LATER_LIFE_CONDITIONS` (from 60).
 CONDITIONS = [
     "Type 2 diabetes",
+    "Type 1 diabetes",
     "COPD",
+    "Asthma",
     "Heart failure",
     "Atrial fibrillation",
     "Hypertension",
-    "Chronic kidney disease stage 3",
-    "Osteoarthritis",
-    "Osteoporosis",
-    "Dementia (Alzheimer's type)",
-    "Vascular dementia",
-    "Parkinson's disease",
-    "Previous stroke",
     "Ischaemic heart disease",
+    "Chronic kidney disease stage 3",
+    "Previous stroke",
+    "Peripheral vascular disease",
     "Depression",
     "Anxiety",
-    "Asthma",
-    "Hypothyroidism",
-    "Peripheral vascular disease",
-    "Macular degeneration",
+    "Bipolar disorder",
+    "Schizophrenia",
+    "Epilepsy",
+    "Multiple sclerosis",
+    "Learning disability",
     "Chronic pain",
-    "Urinary incontinence",
-    "Hearing loss",
+    "Fibromyalgia",
     "Rheumatoid arthritis",
-    "Cancer (in remission)",
+    "Hypothyroidism",
+    "Obesity",
     "Alcohol dependence",
+    "Opioid dependence",
+    "Chronic liver disease",
+    "Cancer (in remission)",
+    "Bronchiectasis",
+    "Leg ulcers",
+    "Sickle cell disease",
+]
+#: Conditions of later life: given only from 60.
+LATER_LIFE_CONDITIONS = [
+    "Dementia (Alzheimer's type)",
+    "Vascular dementia",
+    "Mild cognitive impairment",
+    "Parkinson's disease",
+    "Osteoarthritis",
+    "Osteoporosis",
+    "Previous hip fracture",
+    "Macular degeneration",
+    "Glaucoma",
+    "Hearing loss",
+    "Urinary incontinence",
+    "Aortic stenosis",
+    "Polymyalgia rheumatica",
+    "Prostate cancer (on hormone therapy)",
+    "Recurrent falls",
 ]
 HOSPITALS = [
     "Riverside General Hospital",
@@ -222,6 +264,7 @@ COMMUNICATION = [
     "Aphasia after stroke: allow time, use yes/no questions.",
     "Prefers contact by phone, not letter.",
 ]
+#: Why a frail older person is referred.
 REFERRAL_REASONS = [
     "Three falls in two months and struggling to manage at home.",
     "Frequent A&E attendances with breathlessness; lives alone.",
@@ -233,6 +276,27 @@ REFERRAL_REASONS = [
     "Complex polypharmacy with recent admission for a fall on anticoagulants.",
     "Housing no longer suitable: cannot manage the stairs.",
     "Low mood, isolated, not engaging with community services.",
+    "Husband with dementia cares for her; both struggling since his diagnosis.",
+    "Four admissions this year with heart failure; not keen on going back in.",
+    "Pressure sores developing; declining district nurse visits.",
+    "Found on the floor overnight twice; no pendant alarm.",
+    "Daughter moving abroad; no other family nearby.",
+    "Getting lost when out walking; police brought him home last week.",
+    "Not eating since his wife died in the spring; losing weight.",
+    "Repeated urinary infections and confusion; three admissions in six months.",
+    "Care package keeps breaking down; agencies unable to staff the calls.",
+    "Wants to stay at home to the end; family unsure how to support that.",
+]
+#: Why a younger adult (under 65) with complex needs is referred.
+YOUNGER_REASONS = [
+    "Alcohol-related admissions and a tenancy at risk.",
+    "Uncontrolled diabetes with repeated A&E visits; missing clinic appointments.",
+    "Severe COPD, housebound, struggling with oxygen at home.",
+    "Learning disability; his mother, his carer, has just been admitted.",
+    "Chronic pain and low mood; frequent calls to 111 and the out-of-hours GP.",
+    "Multiple sclerosis progressing; adaptations and care needed at home.",
+    "Mental illness and diabetes: several agencies involved, none leading.",
+    "Homeless after eviction, with heart failure and leg ulcers.",
 ]
 QUESTIONS = [
     "Can the agencies agree one plan to keep them safely at home?",
@@ -240,6 +304,13 @@ QUESTIONS = [
     "What support would reduce the A&E attendances?",
     "Who should lead on the safeguarding concerns?",
     "Could a medication review and telecare reduce the falls?",
+    "Can we plan ahead with the family for the last months of life?",
+    "Which agency can support the carer before they break down?",
+    "Is there a safer home: sheltered housing, extra care?",
+    "How do we engage someone who keeps declining help?",
+    "Would a joint visit by the community team and social care help?",
+    "What would stop the repeated calls to the ambulance service?",
+    "Can the hospital and community teams share one plan after discharge?",
 ]
 SIGNPOSTING = [
     "Age UK information and advice; falls prevention leaflet.",
@@ -276,14 +347,21 @@ OTHER_DECLINE = [
 #: Phrases agenda items are made of.
 SUMMARY_BITS = [
     "Lives alone in a first-floor flat.",
+    "Lives with a spouse who has dementia.",
     "Daughter visits twice a week.",
+    "Son lives in Scotland and phones daily.",
     "Package of care twice daily.",
+    "Four calls a day since the last discharge.",
     "Three falls since the last review.",
     "Two A&E attendances in the last quarter.",
     "Struggling with medication.",
     "Wife is main carer and exhausted.",
     "Recently discharged after pneumonia.",
     "Weight has dropped by 5 kg.",
+    "Neighbour does the shopping.",
+    "Has a cat and will not leave it.",
+    "Uses a frame indoors; housebound.",
+    "Key safe fitted; pendant not worn.",
 ]
 DISCUSSION_BITS = [
     "GP reported the recent medication changes.",
@@ -298,6 +376,12 @@ DISCUSSION_BITS = [
     "Family are keen for more support but patient wants to stay independent.",
     "Ambulance service reported four calls for falls without injury.",
     "Voluntary sector befriending offered weekly.",
+    "District nurses are dressing leg ulcers three times a week.",
+    "Occupational therapist recommends a stairlift assessment.",
+    "Carer has not had a break in two years; respite discussed.",
+    "Patient has capacity and declines a care home; risks explained and recorded.",
+    "Advance care plan started with the GP; resuscitation wishes discussed with the family.",
+    "Recovery worker reports drinking has reduced since the last meeting.",
 ]
 OUTCOMES = [
     "Plan agreed: stay at home with increased support.",
@@ -306,6 +390,10 @@ OUTCOMES = [
     "Safeguarding concern to be raised with adult social care.",
     "Review at the next meeting once assessments are back.",
     "Refer to memory clinic; GP to discuss with patient.",
+    "Joint visit by the community matron and social worker.",
+    "Advance care planning with the patient and family.",
+    "Move to extra-care housing to be explored with housing.",
+    "Telecare and a key safe to be installed; falls team to follow up.",
 ]
 #: What an agency of each type can be asked to do at a meeting.
 ACTION_TEMPLATES = {
@@ -354,17 +442,56 @@ GOALS = {
         "I want to walk to the corner shop again",
         "I want to stop falling",
         "I want to breathe more easily",
+        "I want my legs to heal",
+        "I want to sleep through the night",
+        "I want to get my strength back after hospital",
     ],
-    GoalDomain.psychological: ["I want to feel less low", "I want to stop worrying about my memory"],
-    GoalDomain.social: ["I want to see my friends at the lunch club", "I want my daughter to have a break"],
-    GoalDomain.functional: ["I want to wash and dress myself", "I want to manage my own tablets"],
-    GoalDomain.environmental: ["I want to stay in my own home", "I want to be able to use the stairs safely"],
+    GoalDomain.psychological: [
+        "I want to feel less low",
+        "I want to stop worrying about my memory",
+        "I want to feel safe at night",
+        "I want to stop drinking so much",
+        "I want to feel like myself again",
+    ],
+    GoalDomain.social: [
+        "I want to see my friends at the lunch club",
+        "I want my daughter to have a break",
+        "I want to get to church on Sundays",
+        "I want to see my grandchildren more",
+        "I want someone to talk to in the week",
+    ],
+    GoalDomain.functional: [
+        "I want to wash and dress myself",
+        "I want to manage my own tablets",
+        "I want to cook a proper meal",
+        "I want to get out into the garden",
+        "I want to get in and out of the bath",
+    ],
+    GoalDomain.environmental: [
+        "I want to stay in my own home",
+        "I want to be able to use the stairs safely",
+        "I want a warm house this winter",
+        "I want to live nearer my family",
+        "I want my flat to be clear and safe",
+    ],
 }
 ABOUT_ME = [
     "I was a bus driver for 30 years and love my garden.",
     "I have lived in this town all my life; my cat matters to me.",
     "I used to sing in the church choir.",
     "I like to do the crossword every morning.",
+    "I worked at the dockyard in Chatham until it closed.",
+    "I was a nurse at the old hospital; I like to be independent.",
+    "I follow Gillingham FC and never miss a home game on the radio.",
+    "My husband and I ran a pub for twenty years.",
+    "I keep an allotment and grow my own vegetables.",
+    "I came here from Jamaica in 1962 and raised five children.",
+    "I love my dog, Bess; she is my reason to get up.",
+    "I was a teacher; I still read two books a week.",
+    "I play dominoes at the club on Thursdays when I can get there.",
+    "I like my routine: tea at four, the news at six.",
+    "I served in the navy and do not like a fuss.",
+    "My faith is important to me; the mosque community visits.",
 ]
 #: Reasons for a hospital event (None: not recorded).
 HOSPITAL_NOTES = [

@@ -17,6 +17,7 @@ from demo.reference import (
     REDIRECT_SERVICES,
     REFERRAL_REASONS,
     SIGNPOSTING,
+    YOUNGER_REASONS,
 )
 from models import (
     ClosureReason,
@@ -72,7 +73,9 @@ def referral(ctx: Context, story: Story, received: date) -> None:
     signposting = None
     if accepted or (reason != DeclineReason.signposting_not_tried and rng.random() < 0.8):
         signposting = rng.choice(SIGNPOSTING)
-    criteria = [rng.random() < p for p in (0.8, 0.6, 0.7, 0.75, 0.5)]
+    # Frailty is ticked for someone living with frailty (CFS 5 or more), rarely at 4 (very mild).
+    frail = story.cfs is not None and (story.cfs >= 5 or (story.cfs == 4 and rng.random() < 0.3))
+    criteria = [rng.random() < 0.8, rng.random() < 0.6, frail, rng.random() < 0.75, rng.random() < 0.5]
     if reason == DeclineReason.criteria_not_met:
         criteria = [False, rng.random() < 0.3, False, False, False]
     domain = ctx.org_domain.get(org, "gp-demo.nhs.net")
@@ -88,7 +91,7 @@ def referral(ctx: Context, story: Story, received: date) -> None:
         referrer_organisation_id=org,
         referrer_email=f"{referrer.replace('Dr ', '').replace(' ', '.').lower().replace(chr(39), '')}@{domain}",
         referrer_phone=rng.choice(ctx.phones),
-        reason=rng.choice(REFERRAL_REASONS),
+        reason=rng.choice(YOUNGER_REASONS if (received - story.born).days < 65 * 365 else REFERRAL_REASONS),
         question=rng.choice(QUESTIONS),
         criteria_multiple_ltcs=criteria[0],
         criteria_complex_needs=criteria[1],

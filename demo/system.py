@@ -242,8 +242,7 @@ def _poll(ctx: Context, loc: Locality) -> None:
         **ctx.stamp(opened_on),
     )
     slot_ids = []
-    for offset in (21, 22, 24):
-        day = ctx.today + timedelta(days=offset)
+    for day in ctx.working_days_from(ctx.today + timedelta(days=21), 3):  # no weekend or bank holiday offered
         slot_ids.append(rows.next_id(PollSlot))
         rows.add(PollSlot, id=slot_ids[-1], poll_id=poll_id, starts_at=ctx.at(day, 14, 0), **ctx.stamp(opened_on))
     for contact_id, _, _ in loc.members:

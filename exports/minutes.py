@@ -66,8 +66,8 @@ def _case(document, case: Case) -> None:
 
 
 def onward_tables(document, lines: list, level: int) -> None:
-    """The onward referrals (to which service, why, how, the outcome) and the signposting (to which service, why)
-    made for a case; nothing when none were."""
+    """The onward referrals (to which service, why, how, the outcome) and the signposting (to which service, given to
+    whom, what was advised, when) made for a case; nothing when none were."""
     referred = [line for line in lines if not line.signposted]
     signposted = [line for line in lines if line.signposted]
     if referred:
@@ -82,7 +82,7 @@ def onward_tables(document, lines: list, level: int) -> None:
         word.heading(document, "Signposting", level)
         word.table(
             document,
-            ["Signposted to", "Why", "On"],
-            [[r.service, r.reason, r.referred_on] for r in signposted],
-            widths=[4.5, 9.7, 2.8],
+            ["Signposted to", "Given to", "What was advised", "On"],
+            [[r.service, r.given_to, r.reason, r.referred_on] for r in signposted],
+            widths=[4.0, 3.0, 7.2, 2.8],
         )

@@ -37,6 +37,19 @@ def format_datetime(value: datetime | None) -> str:
     return to_london(value).strftime("%d/%m/%Y %H:%M")
 
 
+#: The days of the week in English, Monday first (as `date.weekday()` counts them), whatever the server's locale.
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def format_slot(value: datetime | None) -> str:
+    """Tuesday 14/01/2027 10:00 in London time: a meeting's time, offered or booked, always with its weekday, so a
+    Saturday is seen for what it is."""
+    if value is None:
+        return ""
+    local = to_london(value)
+    return f"{WEEKDAYS[local.weekday()]} {format_datetime(local)}"
+
+
 # --- reading what a person types (a list filter): a day as 20/12/2026, a time on the 24-hour clock ------------
 
 #: The years a typed date may fall in: outside them it is a slip of the keyboard, not a date anyone means.

@@ -62,7 +62,7 @@ def compare_type(context, inspected_column, metadata_column, inspected_type, met
     return None
 
 
-#: What the search keeps outside the models (migration 0021): SQLite's FTS5 tables and their shadow tables
+#: What the search keeps outside the models (migration 0022): SQLite's FTS5 tables and their shadow tables
 #: (`<table>_words`, `<table>_words_data`...), PostgreSQL's GIN indexes (`ix_<table>_words`). Autogenerate, and so
 #: `flask db check` and tests/test_migrations.py, leaves them alone.
 _SEARCH_OBJECT = re.compile(r"(ix_)?\w+_words(_data|_idx|_docsize|_config|_content)?$")

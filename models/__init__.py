@@ -30,6 +30,8 @@ from models.care import (
     OnwardReferral,
     SafeguardingCategory,
     SafeguardingConcern,
+    SignpostedTo,
+    Signposting,
 )
 from models.meetings import (
     Action,
@@ -77,6 +79,7 @@ from models.people import (
 )
 from models.referrals import (
     ATTAINMENTS,
+    REFERRAL_CRITERIA,
     ClosureGoal,
     ClosureReason,
     Consent,

@@ -72,7 +72,7 @@ class CarePlan(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     patient: Mapped[Patient] = relationship()
     episode: Mapped[Episode | None] = relationship()
     agreed_by: Mapped[User | None] = relationship()
-    goals: Mapped[list[Goal]] = relationship(back_populates="care_plan", order_by="Goal.id")
+    goals: Mapped[list[Goal]] = relationship(back_populates="care_plan", order_by=lambda: (Goal.position, Goal.id))
     shares: Mapped[list[CarePlanShare]] = relationship(back_populates="care_plan")
 
     def __str__(self) -> str:
@@ -116,6 +116,8 @@ class Goal(SearchableMixin, TimestampMixin, VersionedMixin, db.Model):
     domain: Mapped[GoalDomain] = enum_column(GoalDomain)
     target_on: Mapped[date | None]
     status: Mapped[GoalStatus] = enum_column(GoalStatus, default=GoalStatus.proposed, index=True)
+    #: Its place in the plan's list (1 first): set when it is added, changed by moving it up or down in a draft.
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
 
     care_plan: Mapped[CarePlan] = relationship(back_populates="goals")
     updates: Mapped[list[GoalUpdate]] = relationship(back_populates="goal", order_by="GoalUpdate.id")
@@ -183,7 +185,8 @@ class CarePlanShare(TimestampMixin, db.Model):
 
 
 class OnwardMethod(LabelledEnum):
-    """How a referral onward is made (or, in the directory, how a service takes referrals)."""
+    """How a referral onward is made, or, in the directory, how a service takes referrals ("signposted": people
+    contact it themselves, so the ILR records a `Signposting`, never an onward referral sent that way)."""
 
     email = "email", "Secure email"
     form = "form", "Referral form"
@@ -227,11 +230,14 @@ class OnwardOutcome(LabelledEnum):
 
 
 class OnwardReferral(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
-    """A referral or signposting onward from the ILR, and what the receiving service decided."""
+    """A referral onward from the ILR to another service, and what the receiving service decided (waiting until it
+    answers). Advice about a service the patient or carer contacts themselves is a `Signposting` instead."""
 
     __tablename__ = "onward_referral"
     __table_args__ = (
         CheckConstraint("outcome = 'waiting' OR outcome_on IS NOT NULL", name="outcome_has_date"),
+        #: Signposting is its own record (`Signposting`), never a referral waiting for an answer.
+        CheckConstraint("method IS NULL OR method <> 'signposted'", name="not_signposting"),
         #: The waiting list: oldest first.
         Index("ix_onward_referral_outcome_referred", "outcome", "referred_on"),
     )
@@ -245,7 +251,7 @@ class OnwardReferral(SearchableMixin, TimestampMixin, ArchivableMixin, Versioned
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     referred_on: Mapped[date] = mapped_column(index=True)
     reason: Mapped[str | None] = mapped_column(String(2000))
-    #: How it was sent; null on referrals recorded before the directory.
+    #: How it was sent (never "signposted": that is a `Signposting`); null on referrals recorded before the directory.
     method: Mapped[OnwardMethod | None] = enum_column(OnwardMethod)
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     #: The case discussion it was agreed in, when made from the live minutes.
@@ -266,6 +272,54 @@ class OnwardReferral(SearchableMixin, TimestampMixin, ArchivableMixin, Versioned
 
     def __repr__(self) -> str:
         return f"<OnwardReferral {self.id} {self.service!r}>"
+
+
+class SignpostedTo(LabelledEnum):
+    """Whom signposting advice was given to."""
+
+    patient = "patient", "The patient"
+    carer = "carer", "Their carer"
+    both = "both", "The patient and their carer"
+
+
+class Signposting(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
+    """Advice given to the patient or their carer about a service they contact themselves, recorded as given: to whom,
+    what, when. Nothing comes back from the service, so it never waits for an answer and is never chased; an
+    `OnwardReferral` is the ILR referring to a service, which answers."""
+
+    __tablename__ = "signposting"
+    __table_args__ = (CheckConstraint("length(service) > 0", name="service_named"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episode.id"), index=True)
+    #: The service's name: the directory's when chosen from it, else as typed.
+    service: Mapped[str] = mapped_column(String(200), index=True)
+    directory_service_id: Mapped[int | None] = mapped_column(ForeignKey("directory_service.id"), index=True)
+    given_on: Mapped[date] = mapped_column(index=True)
+    #: Asked of every signposting recorded (services.signposting); null only on signposting recorded as an onward
+    #: referral before migration 0020, which did not ask.
+    given_to: Mapped[SignpostedTo | None] = enum_column(SignpostedTo)
+    #: What was advised: what the service offers them, how to contact it.
+    what: Mapped[str | None] = mapped_column(String(2000))
+    given_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: The case discussion it was agreed in, when recorded from the live minutes.
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_item.id"), index=True)
+    #: Anything else worth keeping; holds the chases of signposting recorded as an onward referral before migration
+    #: 0020 (when, how, what was said).
+    notes: Mapped[str | None] = mapped_column(String(4000))
+
+    patient: Mapped[Patient] = relationship()
+    episode: Mapped[Episode | None] = relationship()
+    directory_service: Mapped[DirectoryService | None] = relationship()
+    given_by: Mapped[User | None] = relationship()
+    agenda_item: Mapped[AgendaItem | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.service} ({self.given_on:%d/%m/%Y})"
+
+    def __repr__(self) -> str:
+        return f"<Signposting {self.id} {self.service!r}>"
 
 
 class SafeguardingCategory(LabelledEnum):
@@ -361,3 +415,6 @@ def refuse_changes_to_agreed_plans(session, flush_context, instances) -> None:
             and _was_agreed(obj.care_plan)
         ):
             raise DomainError("Goals cannot be added to an agreed care plan: start a new draft.")
+    for obj in session.deleted:
+        if isinstance(obj, Goal) and obj.care_plan is not None and _was_agreed(obj.care_plan):
+            raise DomainError("Goals cannot be removed from an agreed care plan: start a new draft.")

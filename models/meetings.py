@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from formats.dates import format_datetime
+from formats.dates import format_datetime, format_slot
 from models.base import (
     NARRATIVE_LENGTH,
     ArchivableMixin,
@@ -64,7 +64,7 @@ class Meeting(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
 
     def __str__(self) -> str:
 
-        return f"{self.locality} ILR {format_datetime(self.starts_at)}" if self.locality else f"Meeting {self.id}"
+        return f"{self.locality} ILR {format_slot(self.starts_at)}" if self.locality else f"Meeting {self.id}"
 
     def __repr__(self) -> str:
         return f"<Meeting {self.id} {self.starts_at}>"
@@ -325,7 +325,7 @@ class PollSlot(TimestampMixin, db.Model):
 
     def __str__(self) -> str:
 
-        return format_datetime(self.starts_at)
+        return format_slot(self.starts_at)
 
     def __repr__(self) -> str:
         return f"<PollSlot {self.id} {self.starts_at}>"

@@ -32,6 +32,17 @@ class ReferralStatus(LabelledEnum):
     redirected = "redirected", "Redirected"
 
 
+#: The ILR criteria a referral ticks (DESIGN.md §3.1): each column and its words, in the order forms and pages show
+#: them.
+REFERRAL_CRITERIA = {
+    "criteria_multiple_ltcs": "Several long-term conditions",
+    "criteria_complex_needs": "Complex needs",
+    "criteria_frailty": "Frailty",
+    "criteria_multi_agency": "Needs span several agencies",
+    "criteria_urgent_care": "Recent discharge or high use of urgent care",
+}
+
+
 class Referral(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     """A referral from a GP or professional, with consent, criteria and signposting already tried."""
 
@@ -78,6 +89,11 @@ class Referral(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin,
     decisions: Mapped[list[TriageDecision]] = relationship(
         back_populates="referral", order_by="TriageDecision.decided_on"
     )
+
+    @property
+    def criteria(self) -> list[tuple[str, bool]]:
+        """Each ILR criterion in words, and whether the referrer ticked it."""
+        return [(label, bool(getattr(self, column))) for column, label in REFERRAL_CRITERIA.items()]
 
     def __str__(self) -> str:
         return f"Referral received {self.received_on:%d/%m/%Y}"

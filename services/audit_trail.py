@@ -90,6 +90,7 @@ RECORD_KINDS: dict[str, tuple[str, str]] = {
     "safeguarding_concern": ("Safeguarding concern", "safeguarding concerns"),
     "secure_domain": ("Secure email domain", "secure email domains"),
     "setting": ("Setting", "settings"),
+    "signposting": ("Signposting", "signposting"),
     "triage_decision": ("Triage decision", "triage decisions"),
     "user_account": ("User account", "user accounts"),
     "user_session": ("Sign-in session", "sign-in sessions"),

@@ -12,10 +12,22 @@ from exports.word import safe_filename
 from formats.dates import LONDON, format_date
 from formats.names import salutation
 from formats.nhs import format_nhs_number
-from models import Action, ActionStatus, AgendaItem, CarePlan, CaseStatus, Meeting, OnwardReferral, Referral, User, db
+from models import (
+    Action,
+    ActionStatus,
+    AgendaItem,
+    CarePlan,
+    CaseStatus,
+    Meeting,
+    OnwardReferral,
+    Referral,
+    Signposting,
+    User,
+    db,
+)
 from services.accounts import Signatory, signatory
 from services.care_plans import PLAN_FIELDS
-from services.meeting_documents import OnwardLine, onward_line
+from services.meeting_documents import OnwardLine, onward_line, signposting_line
 
 
 @dataclass
@@ -166,19 +178,24 @@ def care_plan_context(plan: CarePlan, by: User | None = None) -> CarePlanContext
 
 
 def _onward_for(plan: CarePlan, item: AgendaItem | None) -> list[OnwardLine]:
-    """The onward referrals and signposting made for the case: agreed at its latest discussion, or in its episode."""
+    """The onward referrals, then the signposting, made for the case: agreed at its latest discussion, or in its
+    episode."""
     episode_id = item.episode_id if item is not None and item.episode_id else plan.episode_id
-    made_for = [OnwardReferral.agenda_item_id == item.id] if item is not None else []
-    if episode_id is not None:
-        made_for.append(OnwardReferral.episode_id == episode_id)
-    if not made_for:
+    if item is None and episode_id is None:
         return []
-    referrals = db.session.scalars(
-        select(OnwardReferral)
-        .where(OnwardReferral.patient_id == plan.patient_id, OnwardReferral.archived_at.is_(None), or_(*made_for))
-        .order_by(OnwardReferral.referred_on, OnwardReferral.id)
-    )
-    return [onward_line(r) for r in referrals]
+    lines = []
+    for model, line, on in ((OnwardReferral, onward_line, OnwardReferral.referred_on),
+                            (Signposting, signposting_line, Signposting.given_on)):  # fmt: skip
+        made_for = [model.agenda_item_id == item.id] if item is not None else []
+        if episode_id is not None:
+            made_for.append(model.episode_id == episode_id)
+        rows = db.session.scalars(
+            select(model)
+            .where(model.patient_id == plan.patient_id, model.archived_at.is_(None), or_(*made_for))
+            .order_by(on, model.id)
+        )
+        lines += [line(row) for row in rows]
+    return lines
 
 
 def _dear(named_gp: str | None, practice: str) -> str:

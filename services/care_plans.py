@@ -1,7 +1,8 @@
 """Shared care plans: each patient's versions, numbered; a draft is agreed, and an agreed version is frozen.
 
-Progress on an agreed plan's goals is recorded as dated updates; changing the plan itself starts a new draft
-copied from it. The GP receives the outcome letter and the agreed plan through the outbox.
+A draft's goals are added, edited, removed and put in order (a goal whose words another goal of the draft already
+has is refused). Progress on an agreed plan's goals is recorded as dated updates; changing the plan itself starts a
+new draft copied from it. The GP receives the outcome letter and the agreed plan through the outbox.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from models import (
     CarePlan,
     CarePlanShare,
     CarePlanState,
+    ClosureGoal,
     DomainError,
     Goal,
     GoalDomain,
@@ -68,9 +70,10 @@ def start_new_draft(plan: CarePlan, by: User, copy_from: CarePlan | None = None)
         for name in (*PLAN_FIELDS, "review_on", "episode_id"):
             setattr(plan, name, getattr(copy_from, name))
         plan.goals = [
-            Goal(description=g.description, domain=g.domain, target_on=g.target_on, status=g.current_status)
-            for g in copy_from.goals
-        ]
+            Goal(description=g.description, domain=g.domain, target_on=g.target_on, status=g.current_status,
+                 position=n)
+            for n, g in enumerate(copy_from.goals, start=1)
+        ]  # fmt: skip
     with db.session.no_autoflush:  # the new plan must not be counted before it has its number
         latest = db.session.scalar(select(func.max(CarePlan.number)).where(CarePlan.patient_id == plan.patient.id))
         plan.number = (latest or 0) + 1
@@ -121,7 +124,13 @@ def save_draft(plan: CarePlan, fields: dict, by: User, expected_version: int | N
     return plan
 
 
-def _goal_values(description: str, domain: GoalDomain | None) -> str:
+def same_words(text: str) -> str:
+    """A goal's words as compared for a repeat: spaces and line breaks collapsed, capitals ignored."""
+    return " ".join(text.split()).casefold()
+
+
+def _goal_values(plan: CarePlan, description: str, domain: GoalDomain | None, goal: Goal | None = None) -> str:
+    """The goal's words, checked: written, not too long, with a domain, and not a goal the draft already has."""
     description = (description or "").strip()
     if not description:
         raise DomainError("Write the goal, in the person's own words.")
@@ -129,13 +138,23 @@ def _goal_values(description: str, domain: GoalDomain | None) -> str:
         raise DomainError("A goal is at most 1,000 characters.")
     if domain is None:
         raise DomainError("Choose the goal's domain.")
+    words = same_words(description)
+    for other in plan.goals:
+        if other is not goal and same_words(other.description) == words:
+            raise DomainError(
+                f"This plan already has the goal “{other.description}”: change that one, or remove it, rather than "
+                "adding it twice."
+            )
     return description
 
 
 def add_goal(plan: CarePlan, description: str, domain: GoalDomain | None, target_on: date | None, by: User) -> Goal:
-    """A goal in the person's own words, on a draft."""
+    """A goal in the person's own words, at the end of a draft's list."""
     _refuse_unless_draft(plan)
-    goal = Goal(care_plan=plan, description=_goal_values(description, domain), domain=domain, target_on=target_on)
+    with db.session.no_autoflush:
+        description = _goal_values(plan, description, domain)
+        last = max((g.position for g in plan.goals), default=0)
+    goal = Goal(care_plan=plan, description=description, domain=domain, target_on=target_on, position=last + 1)
     db.session.add(goal)
     with audit.reason(f"Goal added to care plan version {plan.number} by {by.name}"):
         db.session.flush()
@@ -155,11 +174,57 @@ def edit_goal(
     _refuse_unless_draft(goal.care_plan)
     if expected_version is not None and expected_version != goal.version:
         raise DomainError("Someone else changed this goal after you opened the page: open it again to see theirs.")
+    with db.session.no_autoflush:
+        description = _goal_values(goal.care_plan, description, domain, goal)
     with audit.reason(f"Goal on care plan version {goal.care_plan.number} edited by {by.name}"):
-        goal.description, goal.domain, goal.target_on = _goal_values(description, domain), domain, target_on
+        goal.description, goal.domain, goal.target_on = description, domain, target_on
         goal.status = status or goal.status
         db.session.flush()
     return goal
+
+
+def check_goal_record(goal: Goal, is_new: bool) -> Goal:
+    """A goal saved on its record screen keeps the page's rules: its words checked (not another goal's of the plan),
+    and a new one goes last on its plan's list."""
+    plan = goal.care_plan
+    with db.session.no_autoflush:
+        goal.description = _goal_values(plan, goal.description, goal.domain, goal)
+        if is_new:
+            goal.position = max((g.position for g in plan.goals if g is not goal), default=0) + 1
+    return goal
+
+
+def remove_goal(goal: Goal, by: User) -> CarePlan:
+    """Take a goal off a draft (one added twice, or no longer wanted); an agreed plan's goals stay as agreed."""
+    plan = goal.care_plan
+    _refuse_unless_draft(plan)
+    recorded = db.session.scalar(select(func.count()).select_from(ClosureGoal).where(ClosureGoal.goal_id == goal.id))
+    if recorded:
+        raise DomainError("This goal's attainment was recorded when the episode closed, so it stays on the plan.")
+    with audit.reason(f"Goal removed from care plan version {plan.number} by {by.name}"):
+        db.session.delete(goal)
+        db.session.flush()
+    db.session.expire(plan, ["goals"])
+    return plan
+
+
+def move_goal(goal: Goal, up: bool, by: User) -> CarePlan:
+    """Move a draft's goal one place up (earlier) or down the list; the goals are numbered 1, 2, 3... afterwards."""
+    plan = goal.care_plan
+    _refuse_unless_draft(plan)
+    ordered = list(plan.goals)
+    here = ordered.index(goal)
+    there = here - 1 if up else here + 1
+    if not 0 <= there < len(ordered):
+        raise DomainError(f"This goal is already {'first' if up else 'last'}.")
+    ordered[here], ordered[there] = ordered[there], ordered[here]
+    with audit.reason(f"Goals of care plan version {plan.number} put in order by {by.name}"):
+        for position, each in enumerate(ordered, start=1):
+            if each.position != position:
+                each.position = position
+        db.session.flush()
+    db.session.expire(plan, ["goals"])  # read again in their new order
+    return plan
 
 
 def record_goal_update(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from exports.word import safe_filename
-from formats.dates import LONDON, format_date, format_datetime
+from formats.dates import LONDON, format_date, format_datetime, format_slot
 from formats.nhs import format_nhs_number
 from models import (
     Action,
@@ -20,15 +20,16 @@ from models import (
     CaseStatus,
     Contact,
     Meeting,
-    OnwardMethod,
     OnwardOutcome,
     OnwardReferral,
     Patient,
+    Signposting,
     db,
 )
 from services.meeting_room import case_contexts
 from services.onward import referrals_agreed_at
 from services.scheduling import members_of
+from services.signposting import signposting_given_at
 
 #: The attendance register's columns, in the order a reader expects them.
 REGISTER_COLUMNS = tuple(
@@ -52,22 +53,24 @@ class MeetingAction:
 
 @dataclass
 class OnwardLine:
-    """An onward referral or signposting made for a case, as the minutes and the GP letter print it."""
+    """An onward referral (`OnwardReferral`) or signposting (`Signposting`) made for a case, as the minutes and the GP
+    letter print it: in two tables, since signposting awaits no outcome."""
 
     service: str
-    #: Why (the reason given), "" when none was.
+    #: Why the referral was made, or what the signposting advised; "" when not recorded.
     reason: str
+    #: The date it was referred, or the advice given.
     referred_on: str
-    #: Signposting (advice to the patient or carer) awaits no outcome; a referral does.
     signposted: bool
     #: How the referral was sent ("Secure email"), "" for signposting or when not recorded.
-    how: str
+    how: str = ""
     #: "Waiting", "Accepted on 02/12/2026"...; "" for signposting.
-    outcome: str
+    outcome: str = ""
+    #: Whom signposting was given to ("The patient", "Their carer"), "" for a referral or when not recorded.
+    given_to: str = ""
 
 
 def onward_line(referral: OnwardReferral) -> OnwardLine:
-    signposted = referral.method == OnwardMethod.signposted
     outcome = referral.outcome.label
     if referral.outcome != OnwardOutcome.waiting and referral.outcome_on:
         outcome += f" on {format_date(referral.outcome_on)}"
@@ -75,9 +78,19 @@ def onward_line(referral: OnwardReferral) -> OnwardLine:
         service=referral.service,
         reason=referral.reason or "",
         referred_on=format_date(referral.referred_on),
-        signposted=signposted,
-        how="" if signposted or referral.method is None else referral.method.label,
-        outcome="" if signposted else outcome,
+        signposted=False,
+        how=referral.method.label if referral.method else "",
+        outcome=outcome,
+    )
+
+
+def signposting_line(given: Signposting) -> OnwardLine:
+    return OnwardLine(
+        service=given.service,
+        reason=given.what or "",
+        referred_on=format_date(given.given_on),
+        signposted=True,
+        given_to=given.given_to.label if given.given_to else "",
     )
 
 
@@ -117,7 +130,7 @@ class Case:
     actions: list[MeetingAction] = field(default_factory=list)
     #: The patient's actions still open from earlier meetings (or agreed outside one), earliest due first.
     carried: list[MeetingAction] = field(default_factory=list)
-    #: Onward referrals and signposting agreed in this case's discussion, in the order they were made.
+    #: Onward referrals (in the order they were made), then signposting, agreed in this case's discussion.
     onward: list[OnwardLine] = field(default_factory=list)
 
 
@@ -180,6 +193,7 @@ def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingCon
     start = meeting.starts_at.astimezone(LONDON)
     contexts = case_contexts(meeting, items)
     onward = referrals_agreed_at([item.id for item in items])
+    signposted = signposting_given_at([item.id for item in items])
     cases = []
     for item in items:
         patient, context = item.patient, contexts[item.id]
@@ -208,7 +222,10 @@ def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingCon
                 decisions=item.decisions or "",
                 actions=[_meeting_action(a, name, number) for a in agreed],
                 carried=[_meeting_action(a, name, number) for a in context.earlier_actions],
-                onward=[onward_line(r) for r in onward[item.id]],
+                onward=[
+                    *(onward_line(r) for r in onward[item.id]),
+                    *(signposting_line(s) for s in signposted[item.id]),
+                ],
             )
         )
     invitees: dict[str, list[str]] = {}
@@ -227,7 +244,7 @@ def meeting_context(meeting: Meeting, open_safeguarding: set[int]) -> MeetingCon
     return MeetingContext(
         title=f"{meeting.locality.name} Integrated Locality Review",
         locality=meeting.locality.name,
-        when=f"{format_datetime(meeting.starts_at)} to {(start + timedelta(minutes=meeting.duration_minutes)):%H:%M}",
+        when=f"{format_slot(meeting.starts_at)} to {(start + timedelta(minutes=meeting.duration_minutes)):%H:%M}",
         day=format_date(meeting.starts_at),
         teams_link=meeting.teams_link or "",
         chair=chair_of(meeting),

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from formats.dates import LONDON, format_datetime, today
+from formats.dates import LONDON, format_slot, today
 from models import (
     Action,
     ActionStatus,
@@ -353,7 +353,7 @@ def mark_held(meeting: Meeting, by: User) -> None:
         raise DomainError(f"This meeting is already {meeting.status.label.lower()}.")
     if meeting.starts_at > utcnow():
         raise DomainError(
-            f"This meeting has not started yet (it starts {format_datetime(meeting.starts_at)}): "
+            f"This meeting has not started yet (it starts {format_slot(meeting.starts_at)}): "
             "it can be marked as held once it has taken place."
         )
     with audit.reason(f"Meeting marked as held by {by.name}"):

@@ -1,9 +1,9 @@
 """The services directory and onward referrals: made from the patient's page or the live minutes, the receiving
 service's outcome, the list of those still waiting (oldest first), and chasing them.
 
+Signposting, which awaits no answer, is not an onward referral: it is its own record (services.signposting).
 A chase of an onward referral is an `ActionChase` like an action's (the chase belongs to one or the other). An email
-chase names the patient, so it goes only to a secure address (the directory's, else the organisation's), and never
-for signposting: the service holds no referral to chase, so nothing about the patient is sent to it.
+chase names the patient, so it goes only to a secure address (the directory's, else the organisation's).
 """
 
 from __future__ import annotations
@@ -41,6 +41,12 @@ REASON_LENGTH = 2000
 SERVICE_LENGTH = 200
 #: What a receiving service may answer.
 DECIDED = (OnwardOutcome.accepted, OnwardOutcome.declined)
+#: The refusal of an onward referral "sent" by signposting.
+SIGNPOSTING_IS_NOT_A_REFERRAL = (
+    "Signposting is not a referral: record it as signposting (to whom, what was advised), which waits for no answer."
+)
+#: How a referral may be sent: the directory's ways, but signposting.
+REFERRAL_METHODS = [m for m in OnwardMethod if m != OnwardMethod.signposted]
 
 
 # --- the directory -------------------------------------------------------------------------------------------
@@ -83,6 +89,8 @@ def _check_outcome(referral: OnwardReferral) -> None:
         referral.method = OnwardMethod(referral.method) if referral.method else None
     except ValueError:
         raise DomainError("Choose the outcome and how the referral was sent from the lists.") from None
+    if referral.method == OnwardMethod.signposted:
+        raise DomainError(SIGNPOSTING_IS_NOT_A_REFERRAL)
     if referral.outcome == OnwardOutcome.waiting:
         referral.outcome_on = None
         return
@@ -117,8 +125,8 @@ def _check(referral: OnwardReferral) -> None:
 
 
 def add_onward_referral(referral: OnwardReferral, by: User) -> OnwardReferral:
-    """Record a referral or signposting (built from a form): checked, named from the directory when one was chosen,
-    on the patient's open episode unless another is given, audited."""
+    """Record an onward referral (built from a form): checked, named from the directory when one was chosen, on the
+    patient's open episode unless another is given, audited."""
     with db.session.no_autoflush:
         patient = referral.patient or db.session.get(Patient, referral.patient_id)
         _check(referral)
@@ -133,8 +141,7 @@ def add_onward_referral(referral: OnwardReferral, by: User) -> OnwardReferral:
             )
         if referral.referred_by is None and referral.referred_by_id is None:
             referral.referred_by = db.session.get(User, by.id)
-    verb = "Signposted" if referral.method == OnwardMethod.signposted else "Referred on"
-    why = f"{verb} to {referral.service}, recorded by {by.name}"
+    why = f"Referred on to {referral.service}, recorded by {by.name}"
     db.session.add(referral)
     with audit.reason(why):
         db.session.flush()
@@ -152,8 +159,8 @@ def refer_onward(
     method: OnwardMethod | str | None = None,
     agenda_item: AgendaItem | None = None,
 ) -> OnwardReferral:
-    """Refer the patient on (or signpost them) to a service from the directory, or one typed, on a date (today unless
-    given), with why and how it was sent; from the live minutes, `agenda_item` is the case discussed."""
+    """Refer the patient on to a service from the directory, or one typed, on a date (today unless given), with why
+    and how it was sent; from the live minutes, `agenda_item` is the case discussed."""
     if directory_service is not None and directory_service.archived_at is not None:
         raise DomainError(f"{directory_service.name} has left the directory: choose another service.")
     try:
@@ -247,11 +254,6 @@ def chase_stats(referral_ids: list[int]) -> dict[int, tuple[int, datetime]]:
 
 def chase_address(referral: OnwardReferral) -> tuple[str | None, str | None]:
     """Where an email chase about this referral may go (a secure address), or why it may not."""
-    if referral.method == OnwardMethod.signposted:
-        return None, (
-            "this was signposting: the service holds no referral, so nothing about the patient is sent to it. "
-            "Ask the patient or carer instead, and log the contact."
-        )
     candidates = [
         referral.directory_service.secure_email if referral.directory_service else None,
         referral.organisation.secure_email if referral.organisation else None,

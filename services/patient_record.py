@@ -26,6 +26,7 @@ from models import (
     Patient,
     Referral,
     SafeguardingConcern,
+    Signposting,
     db,
 )
 from services.actions import STILL_OPEN
@@ -116,6 +117,15 @@ def _onward_referrals(pid: int) -> Iterator[Event]:
         )
 
 
+def _signposting(pid: int) -> Iterator[Event]:
+    for given in db.session.scalars(select(Signposting).where(*_live(Signposting, pid))):
+        to_whom = f" ({given.given_to.label.lower()})" if given.given_to else ""
+        yield Event(
+            given.given_on, "Signposting", f"Signposted to {given.service}{to_whom}", given.what or "",
+            ("signposting.details_view", given.id),
+        )  # fmt: skip
+
+
 def _safeguarding(pid: int) -> Iterator[Event]:
     for concern in db.session.scalars(select(SafeguardingConcern).where(*_live(SafeguardingConcern, pid))):
         referred = concern.referred_to and f"referred to {concern.referred_to}"
@@ -181,6 +191,7 @@ _KINDS = (
     _discussions,
     _care_plans,
     _onward_referrals,
+    _signposting,
     _safeguarding,
     _contacts,
     _hospital_events,
@@ -197,16 +208,19 @@ def timeline(patient: Patient) -> list[Event]:
 
 @dataclass(frozen=True)
 class CaseNow:
-    """What the patient's page says about their care now: the open episode, open concerns, referrals on, contacts."""
+    """What the patient's page says about their care now: the open episode, open concerns, referrals on, signposting
+    given, contacts."""
 
     episode: Episode | None
     open_concerns: list[SafeguardingConcern]
     onward: list[OnwardReferral]
+    signposting: list[Signposting]
     contacts: list[ContactLogEntry]
 
 
 def case_now(patient: Patient, contacts: int = 20) -> CaseNow:
-    """The open episode, open safeguarding concerns, onward referrals (newest first) and the latest contacts."""
+    """The open episode, open safeguarding concerns, onward referrals and signposting (newest first) and the latest
+    contacts."""
     pid = patient.id
     episode = db.session.scalars(
         select(Episode).where(Episode.patient_id == pid, Episode.closed_on.is_(None), Episode.archived_at.is_(None))
@@ -225,13 +239,16 @@ def case_now(patient: Patient, contacts: int = 20) -> CaseNow:
         .where(OnwardReferral.patient_id == pid, OnwardReferral.archived_at.is_(None))
         .order_by(OnwardReferral.referred_on.desc(), OnwardReferral.id.desc())
     ).all()
+    signposting = db.session.scalars(
+        select(Signposting).where(*_live(Signposting, pid)).order_by(Signposting.given_on.desc(), Signposting.id.desc())
+    ).all()
     logged = db.session.scalars(
         select(ContactLogEntry)
         .where(ContactLogEntry.patient_id == pid, ContactLogEntry.archived_at.is_(None))
         .order_by(ContactLogEntry.contacted_at.desc(), ContactLogEntry.id.desc())
         .limit(contacts)
     ).all()
-    return CaseNow(episode, list(concerns), list(onward), list(logged))
+    return CaseNow(episode, list(concerns), list(onward), list(signposting), list(logged))
 
 
 def actions_for(patient: Patient) -> list[Action]:

@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from formats.dates import format_datetime
+from formats.dates import format_datetime, format_slot
 from models import (
     AvailabilityPoll,
     Contact,
@@ -24,6 +24,7 @@ from models import (
     utcnow,
 )
 from services import audit
+from services.calendar import refuse_days_off
 from services.links import LinkRefused
 from services.outbox import queue_email
 from services.scheduling import book_meeting, members_of
@@ -72,7 +73,7 @@ def invitation_for_link(poll_id: int, token: str) -> PollInvitation:
 
 def _send_link(invitation: PollInvitation) -> None:
     poll = invitation.poll
-    slots = "\n".join(f"  - {format_datetime(s.starts_at)}" for s in poll.slots)
+    slots = "\n".join(f"  - {format_slot(s.starts_at)}" for s in poll.slots)
     body = (
         f"Dear {invitation.contact.name},\n\nWe are arranging the {poll.locality.name} Integrated Locality Review. "
         f"Please tick the times you can make:\n\n{poll_link(invitation)}\n\nThe times offered (UK time):\n{slots}\n\n"
@@ -96,8 +97,10 @@ def create_poll(
     *,
     title: str | None = None,
     duration_minutes: int = 120,
+    day_off_confirmed: bool = False,
 ) -> AvailabilityPoll:
-    """Propose slots and email every member their own link. No patient data goes in these emails."""
+    """Propose slots and email every member their own link. No patient data goes in these emails. A time on a
+    weekend or bank holiday is offered only when the person said it is meant (`day_off_confirmed`)."""
     starts = sorted(set(starts))
     if len(starts) < 2:
         raise DomainError("Offer at least two times.")
@@ -105,6 +108,7 @@ def create_poll(
         raise DomainError("Every time offered must be in the future.")
     if closes_at <= utcnow() or closes_at > starts[0]:
         raise DomainError("The poll must close in the future, before the first time offered.")
+    refuse_days_off(starts, day_off_confirmed)
     members = members_of(locality)
     if not members:
         raise DomainError(f"{locality.name} has no meeting members to ask. Add members first.")
@@ -169,16 +173,18 @@ def book_from_poll(
     *,
     teams_link: str | None = None,
     chair: Contact | None = None,
+    day_off_confirmed: bool = False,
 ) -> Meeting:
     """Book the chosen slot, chaired by one of the members (by default the locality's standing chair): the meeting is
-    created and every member invited; the poll closes."""
+    created and every member invited; the poll closes. A weekend or bank-holiday slot is confirmed again."""
     if poll.status != PollStatus.open:
         raise DomainError("This poll is already closed.")
     if slot.poll_id != poll.id:
         raise DomainError("That time is not one of this poll's.")
     meeting = book_meeting(
-        poll.locality, slot.starts_at, by, duration_minutes=poll.duration_minutes, teams_link=teams_link, chair=chair
-    )
+        poll.locality, slot.starts_at, by, duration_minutes=poll.duration_minutes, teams_link=teams_link, chair=chair,
+        day_off_confirmed=day_off_confirmed,
+    )  # fmt: skip
     with audit.reason(f"Poll booked as meeting {meeting.id} by {by.name}"):
         poll.status = PollStatus.booked
         poll.meeting = meeting

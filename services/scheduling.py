@@ -9,7 +9,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from formats.dates import LONDON, format_datetime, to_london
+from formats.dates import LONDON, format_slot, to_london
 from models import (
     Contact,
     DomainError,
@@ -24,6 +24,7 @@ from models import (
     utcnow,
 )
 from services import audit
+from services.calendar import refuse_days_off
 from services.faults import maybe_crash
 from services.outbox import queue_email
 
@@ -150,7 +151,7 @@ def _send_invitations(meeting: Meeting, method: str, subject: str, lead: str) ->
     """One email per member, each with the calendar part. No patient data: any address may receive it."""
     members = members_of(meeting.locality)
     ics = meeting_ics(meeting, members, method)
-    when = format_datetime(meeting.starts_at)
+    when = format_slot(meeting.starts_at)
     for contact in members:
         body = (
             f"Dear {contact.name},\n\n{lead}\n\nWhen: {when} (UK time), {meeting.duration_minutes} minutes\n"
@@ -176,12 +177,14 @@ def book_meeting(
     duration_minutes: int = 120,
     teams_link: str | None = None,
     chair: Contact | None = None,
+    day_off_confirmed: bool = False,
 ) -> Meeting:
     """Book a meeting and invite every member (.ics METHOD:REQUEST); its chair is one of the members, by default the
-    locality's standing chair."""
+    locality's standing chair. A weekend or bank-holiday time only when the person said it is meant."""
     if starts_at <= utcnow():
         raise DomainError("A meeting can only be booked for a time in the future.")
     chair = chair_for(locality, chair)
+    refuse_days_off([starts_at], day_off_confirmed)
     meeting = Meeting(
         locality=locality,
         starts_at=starts_at,
@@ -197,18 +200,20 @@ def book_meeting(
     _send_invitations(
         meeting,
         "REQUEST",
-        f"Invitation: {locality.name} ILR, {format_datetime(starts_at)}",
+        f"Invitation: {locality.name} ILR, {format_slot(starts_at)}",
         f"You are invited to the {locality.name} Integrated Locality Review.",
     )
     return meeting
 
 
-def move_meeting(meeting: Meeting, starts_at: datetime, by: User) -> Meeting:
-    """A new time: the invitation goes again with a higher SEQUENCE, so calendars update it."""
+def move_meeting(meeting: Meeting, starts_at: datetime, by: User, *, day_off_confirmed: bool = False) -> Meeting:
+    """A new time: the invitation goes again with a higher SEQUENCE, so calendars update it. A weekend or bank-holiday
+    time only when the person said it is meant."""
     if meeting.status in (MeetingStatus.cancelled, MeetingStatus.held):
         raise DomainError(f"This meeting is {meeting.status.label.lower()}: it cannot be moved.")
     if starts_at <= utcnow():
         raise DomainError("A meeting can only be moved to a time in the future.")
+    refuse_days_off([starts_at], day_off_confirmed)
     with audit.reason(f"Meeting moved by {by.name}"):
         meeting.starts_at = starts_at
         meeting.ics_sequence += 1
@@ -216,7 +221,7 @@ def move_meeting(meeting: Meeting, starts_at: datetime, by: User) -> Meeting:
     _send_invitations(
         meeting,
         "REQUEST",
-        f"Updated: {meeting.locality.name} ILR now {format_datetime(starts_at)}",
+        f"Updated: {meeting.locality.name} ILR now {format_slot(starts_at)}",
         f"The {meeting.locality.name} Integrated Locality Review has moved.",
     )
     return meeting
@@ -233,22 +238,28 @@ def cancel_meeting(meeting: Meeting, by: User, why: str | None = None) -> Meetin
     _send_invitations(
         meeting,
         "CANCEL",
-        f"Cancelled: {meeting.locality.name} ILR, {format_datetime(meeting.starts_at)}",
+        f"Cancelled: {meeting.locality.name} ILR, {format_slot(meeting.starts_at)}",
         f"The {meeting.locality.name} Integrated Locality Review has been cancelled." + (f" {why}" if why else ""),
     )
     return meeting
 
 
-def book_weekly_series(locality: Locality, first_starts_at: datetime, weeks: int, by: User, **details) -> list[Meeting]:
+def book_weekly_series(
+    locality: Locality, first_starts_at: datetime, weeks: int, by: User, *, day_off_confirmed: bool = False, **details
+) -> list[Meeting]:
     """Book the same weekday and London time for several weeks (summer time handled: 10:00 stays 10:00); every
-    meeting of the series has the series' chair and Teams link (`details`)."""
+    meeting of the series has the series' chair and Teams link (`details`). Weeks that fall on a bank holiday (or a
+    series on a weekend) are named, and booked only when the person said they are meant."""
     if not 1 <= weeks <= 52:
         raise DomainError("A series is 1 to 52 weeks.")
     first_local = first_starts_at.astimezone(LONDON)
+    times = [(first_local.replace(tzinfo=None) + timedelta(weeks=n)).replace(tzinfo=LONDON) for n in range(weeks)]
+    if first_starts_at <= utcnow():
+        raise DomainError("A meeting can only be booked for a time in the future.")
+    refuse_days_off(times, day_off_confirmed)
     booked = []
-    for n in range(weeks):
-        starts_at = (first_local.replace(tzinfo=None) + timedelta(weeks=n)).replace(tzinfo=LONDON)
-        booked.append(book_meeting(locality, starts_at, by, **details))
+    for n, starts_at in enumerate(times):
+        booked.append(book_meeting(locality, starts_at, by, day_off_confirmed=True, **details))
         if n == 0:
             maybe_crash("mid-write")  # the crash-safety test: half the series flushed, nothing yet committed
     return booked

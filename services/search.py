@@ -4,7 +4,7 @@ stored once per record, through an index, with the same results on both database
 The words are made in Python when a record is saved (`refresh_words`, run at every flush): its text case-folded,
 accents removed, cut into letters-and-digits words (`words`), kept in its `search_words` column. Each database
 indexes that column its own way: SQLite in an FTS5 table kept by triggers (`<table>_words`), PostgreSQL with a GIN
-index over `to_tsvector('simple', search_words)` (migration 0021). A typed word matches a stored word it begins
+index over `to_tsvector('simple', search_words)` (migration 0022). A typed word matches a stored word it begins
 (a surname's first letters, an NHS number's first digits): an NHS number typed with spaces is one word.
 
 A list searches through its screen's `column_searchable_list` (`matching`): a patient's columns through the

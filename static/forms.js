@@ -201,10 +201,13 @@
   document.addEventListener('input', noteChange);
   document.addEventListener('change', noteChange);
 
-  // A form sent back to be corrected holds what was typed, not yet saved.
+  // A form sent back to be corrected holds what was typed, not yet saved: the one that was sent (the page is at the
+  // address it was posted to), not the page's other forms, which hold only what is saved.
   if (body.hasAttribute('data-form-returned')) {
     Array.prototype.forEach.call(document.forms, function (form) {
-      if (guarded(form) && !form.hasAttribute('data-autosave') && holdsText(form)) { form.ilrChanged = true; }
+      var sentTo = new URL(form.getAttribute('action') || window.location.href, window.location.href);
+      if (sentTo.pathname === window.location.pathname && guarded(form) && !form.hasAttribute('data-autosave') &&
+          holdsText(form)) { form.ilrChanged = true; }
     });
   }
 

@@ -2,7 +2,7 @@
 
 Each makes one valid row, committed, with sensible defaults; pass a field to change it. The
 conftest loads this module as a pytest plugin, so a test names the fixture as an argument and
-imports nothing; only the plain helpers (`nhs_number`, `shown`, `refused`) are imported.
+imports nothing; only the plain helpers (`nhs_number`, `working_day`, `shown`, `refused`) are imported.
 """
 
 from __future__ import annotations
@@ -36,9 +36,12 @@ from models import (
     Referral,
     SafeguardingCategory,
     SafeguardingConcern,
+    SignpostedTo,
+    Signposting,
     db,
     utcnow,
 )
+from services.calendar import bank_holidays
 
 _numbers = count(1)
 
@@ -49,6 +52,20 @@ def nhs_number() -> str:
         number = with_check_digit(f"999{next(_numbers):06d}")
         if number:
             return number
+
+
+def working_day(days: int, hour: int = 10) -> datetime:
+    """`hour`:00 London time on the `days`-th working day after today (before it, when negative), weekends and England
+    & Wales bank holidays skipped: a meeting time no form asks to confirm, in the order the days are counted."""
+    closed = bank_holidays(today().year - 1, today().year + 2)
+    working = lambda day: day.weekday() < 5 and day not in closed  # noqa: E731
+    day, step, left = today(), 1 if days >= 0 else -1, abs(days)
+    while left:
+        day += timedelta(days=step)
+        left -= working(day)
+    while not working(day):  # the 0th on a day off: the next working day
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=LONDON)
 
 
 def _default(values: dict, relation: str, make, **arguments) -> None:
@@ -189,6 +206,22 @@ def create_onward_referral(create_patient):
         values.update(overrides)
         _default(values, "patient", create_patient)
         return _save(OnwardReferral(**values))
+
+    return create
+
+
+@pytest.fixture
+def create_signposting(create_patient):
+    def create(**overrides) -> Signposting:
+        values = dict(
+            service="Carers' support and breaks",
+            given_on=today() - timedelta(days=7),
+            given_to=SignpostedTo.carer,
+            what="Carers' assessment and short breaks: the number given to her daughter",
+        )
+        values.update(overrides)
+        _default(values, "patient", create_patient)
+        return _save(Signposting(**values))
 
     return create
 

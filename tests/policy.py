@@ -255,6 +255,9 @@ POLICY.update(
             "onward_referral", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"
         ),
         **model_view(
+            "signposting", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=STAFF, ajax_field="patient"
+        ),
+        **model_view(
             "safeguarding_concern",
             view=READERS,
             create=STAFF,
@@ -336,10 +339,12 @@ POLICY.update(
         ("caseload.close", "POST"): Call(STAFF, {"episode_id": "{episode}"}),  # an empty form: refused, nothing closes
         # From the patient's page: refer on, log a contact, mark its follow-up done.
         ("record.refer_onward", "POST"): Call(STAFF, {"patient_id": "{patient}"}),  # an empty form: refused
+        ("record.signpost", "POST"): Call(STAFF, {"patient_id": "{patient}"}),  # an empty form: refused
         ("record.log_contact", "POST"): Call(STAFF, {"patient_id": "{patient}"}),  # an empty form: refused
         ("record.followed_up", "POST"): Call(STAFF, {"patient_id": "{patient}", "entry_id": "{contact_log}"}),
         # From a case in the live minutes: refer on.
         ("meeting_room.refer_onward", "POST"): Call(STAFF, {"item_id": "{item}"}),  # an empty form: refused
+        ("meeting_room.signpost", "POST"): Call(STAFF, {"item_id": "{item}"}),  # an empty form: refused
     }
 )
 
@@ -357,6 +362,8 @@ POLICY.update(
         ("care_plan_page.agree", "POST"): Call(STAFF, {"plan_id": "{care_plan}"}),  # an empty form: refused
         ("care_plan_page.edit_goal", "POST"): Call(STAFF, {"goal_id": "{goal}"}),  # an empty form: refused
         ("care_plan_page.goal_progress", "POST"): Call(STAFF, {"goal_id": "{goal}"}),  # a draft's goal: refused
+        ("care_plan_page.remove_goal", "POST"): Call(STAFF, {"goal_id": "{spare_goal}"}),
+        ("care_plan_page.move_goal", "POST"): Call(STAFF, {"goal_id": "{goal}"}, form={"direction": "down"}),
         ("care_plan_page.document", "GET"): Call(STAFF, {"plan_id": "{care_plan}", "what": "plan"}),
         ("care_plan_page.send_to_gp", "POST"): Call(STAFF, {"patient_id": "{patient}"}),  # no agreed plan: refused
         # The team's letterhead: the team lead's alone.

@@ -44,6 +44,8 @@ from models import (
     SafeguardingConcern,
     SecureDomain,
     SignInAlert,
+    SignpostedTo,
+    Signposting,
     TriageDecision,
     TriageOutcome,
     UserSession,
@@ -53,6 +55,7 @@ from models import (
 from services import polls, scheduling
 from services.chasing import update_link
 from tests.conftest import Client
+from tests.factories import working_day
 from tests.policy import ANONYMOUS, CALLERS, PARTNER, POLICY, Call
 
 #: Methods Flask answers by itself for every rule.
@@ -112,9 +115,8 @@ def records(make_org, make_user) -> dict[str, int | str]:
         signposting_tried="Age UK",
     )
     db.session.add(referral)
-    soon = utcnow() + timedelta(days=10)
-    poll = polls.create_poll(locality, [soon, soon + timedelta(days=1)], utcnow() + timedelta(days=5), subject)
-    meeting = scheduling.book_meeting(locality, soon + timedelta(days=7), subject)
+    poll = polls.create_poll(locality, [working_day(10), working_day(11)], utcnow() + timedelta(days=5), subject)
+    meeting = scheduling.book_meeting(locality, working_day(15), subject)
     episode = Episode(patient=patient, locality=locality, opened_on=date(2026, 11, 2))
     item = AgendaItem(meeting=meeting, patient=patient, episode=episode)
     db.session.add_all([episode, item])
@@ -166,8 +168,17 @@ def _record_screen_rows(subject, organisation, patient, referral, meeting, item,
         "action_chase": ActionChase(action=action, chased_at=utcnow(), chased_by=subject, token="policy-walk-chase"),
         "care_plan": plan,
         "goal": Goal(care_plan=plan, description="Walk to the shops", domain=GoalDomain.functional),
+        #: Removed by the walk (no other route names it).
+        "spare_goal": Goal(care_plan=plan, description="See friends at the club", domain=GoalDomain.social),
         "care_plan_share": CarePlanShare(care_plan=plan, shared_on=day, shared_by=subject, shared_with=organisation),
         "onward_referral": OnwardReferral(patient=patient, service="Falls clinic", referred_on=day),
+        "signposting": Signposting(
+            patient=patient,
+            service="Carers' centre",
+            given_on=day,
+            given_to=SignpostedTo.carer,
+            what="Carers' assessment and breaks",
+        ),  # fmt: skip
         "safeguarding_concern": SafeguardingConcern(
             patient=patient, raised_on=day, category=SafeguardingCategory.self_neglect
         ),

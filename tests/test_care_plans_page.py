@@ -107,6 +107,7 @@ def test_an_agreed_plan_cannot_change_by_code(draft):
         "UPDATE goal SET domain = 'social' WHERE care_plan_id = :plan",
         "UPDATE goal SET target_on = '2030-01-01' WHERE care_plan_id = :plan",
         "UPDATE goal SET status = 'achieved' WHERE care_plan_id = :plan",
+        "UPDATE goal SET position = 9 WHERE care_plan_id = :plan",
         "DELETE FROM goal WHERE care_plan_id = :plan",
     ],
 )

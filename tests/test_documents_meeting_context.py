@@ -113,7 +113,7 @@ def test_the_meeting_itself(meeting):
     assert (context.title, context.locality, context.when, context.day) == (
         "Medway North Integrated Locality Review",
         "Medway North",
-        "25/11/2026 10:00 to 12:00",
+        "Wednesday 25/11/2026 10:00 to 12:00",
         "25/11/2026",
     )
     assert (context.teams_link, context.chair, context.status) == (
@@ -256,7 +256,7 @@ def test_a_summer_meeting_is_shown_in_london_time(create_meeting, create_localit
     )
     context = meeting_context(meeting, set())
     assert (context.when, context.day, context.filename_stem) == (
-        "01/07/2027 00:30 to 02:00",
+        "Thursday 01/07/2027 00:30 to 02:00",
         "01/07/2027",
         "ilr-gillingham-and-rainham-2027-07-01",
     )

@@ -42,10 +42,11 @@ from models import (
     Role,
     SafeguardingCategory,
     SafeguardingConcern,
+    SignpostedTo,
     User,
     db,
 )
-from services import care_plans, documents, meeting_room, onward, scheduling
+from services import care_plans, documents, meeting_room, onward, scheduling, signposting
 from services.kpis.periods import Scope
 from services.kpis.report import build_report
 from tests.conftest import require_tool
@@ -243,7 +244,11 @@ def build_full(make_user, *, given="Margaret", family="Ashdown", locality_name="
     db.session.add_all([patient, referral, episode])
     db.session.flush()
     meeting = scheduling.book_meeting(
-        locality, datetime.now(LONDON) + timedelta(days=10), user, teams_link="https://teams.example/ilr-north"
+        locality,
+        datetime.now(LONDON) + timedelta(days=10),
+        user,
+        teams_link="https://teams.example/ilr-north",
+        day_off_confirmed=True,  # whatever day that is: this test is about the documents
     )
     item = meeting_room.add_case_to_agenda(meeting, episode, user)
     item.presenter, item.slot_starts_at = sam, meeting.starts_at + timedelta(minutes=15)
@@ -273,13 +278,13 @@ def build_full(make_user, *, given="Margaret", family="Ashdown", locality_name="
         agenda_item=item,
     )
     onward.record_onward_outcome(referred, "accepted", today(), user)
-    onward.refer_onward(
+    signposting.signpost(
         patient,
         user,
         on=today(),
         service_name="Age UK befriending",
-        method=OnwardMethod.signposted,
-        reason="Lonely since her husband died",
+        given_to=SignpostedTo.carer,
+        what="Lonely since her husband died: weekly calls; Jo will ring them",
         agenda_item=item,
     )
     db.session.add(
@@ -342,7 +347,8 @@ def expected(world: World) -> dict[str, list[str]]:
         f"Accepted on {on}",
         "Signposting",
         "Age UK befriending",
-        "Lonely since her husband died",
+        "Their carer",
+        "Lonely since her husband died: weekly calls; Jo will ring them",
     ]
     return {
         "agenda": [

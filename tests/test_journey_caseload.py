@@ -3,12 +3,12 @@ live minutes referred on to a directory service, and an episode closed with each
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from formats.dates import LONDON, today
+from formats.dates import today
 from models import (
     Action,
     AgendaItem,
@@ -38,6 +38,7 @@ from models import (
 from services.scheduling import book_meeting
 from tests.browser import sign_in
 from tests.conftest import PASSWORD
+from tests.factories import working_day
 
 pytestmark = pytest.mark.browser
 
@@ -102,8 +103,7 @@ def _seed() -> None:
             ),
         ]
     )
-    day = (datetime.now(LONDON) + timedelta(days=30)).date()
-    meeting = book_meeting(locality, datetime(day.year, day.month, day.day, 10, 0, tzinfo=LONDON), user)
+    meeting = book_meeting(locality, working_day(20), user)
     for position, surname in enumerate(("Ahmed", "Brown"), start=1):
         episode = _episode(locality, user, surname)
         db.session.add(

@@ -31,6 +31,7 @@ from models import (
 from services.polls import poll_link
 from tests.browser import CSP_LISTENER, Visit, sign_in
 from tests.conftest import PASSWORD
+from tests.factories import working_day
 
 pytestmark = pytest.mark.browser
 
@@ -104,8 +105,8 @@ def test_referral_for_a_new_patient_to_the_caseload(visit):
 
 
 def _local_input(days: int, hour: int) -> str:
-    day = (datetime.now(LONDON) + timedelta(days=days)).date()
-    return f"{day.isoformat()}T{hour:02d}:00"
+    """A datetime-local input's value `days` working days away (a weekend time would be asked about)."""
+    return working_day(days, hour).strftime("%Y-%m-%dT%H:%M")
 
 
 def test_poll_answered_by_two_members_then_booked(visit, live_server, browser):
@@ -191,8 +192,7 @@ def test_agenda_attendance_outcome_action_and_minutes(visit, live_server):
             )
         from services.scheduling import book_meeting
 
-        day = (datetime.now(LONDON) + timedelta(days=30)).date()
-        meeting = book_meeting(locality, datetime(day.year, day.month, day.day, 10, 0, tzinfo=LONDON), coordinator)
+        meeting = book_meeting(locality, working_day(20), coordinator)
         db.session.commit()
         meeting_id = meeting.id
         db.session.remove()

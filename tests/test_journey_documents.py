@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from docx import Document
 from playwright.sync_api import expect
 
-from formats.dates import LONDON, today
+from formats.dates import today
 from models import (
     CarePlan,
     CarePlanState,
@@ -36,6 +36,7 @@ from models import (
 )
 from tests.browser import sign_in
 from tests.conftest import PASSWORD
+from tests.factories import working_day
 
 pytestmark = pytest.mark.browser
 
@@ -127,8 +128,7 @@ def test_a_meeting_with_a_chair_to_the_minutes_and_the_gp_letter_signed_by_its_m
     page = visit.goto("/admin/scheduling/", "scheduling")
     page.locator("#series-locality").select_option(label="Riverside")
     page.locator("#series-chair").select_option(label="Mo Mental (Mental Health Trust)")
-    day = (datetime.now(LONDON) + timedelta(days=14)).date()
-    page.locator("#first_starts_at").fill(f"{day.isoformat()}T10:00")
+    page.locator("#first_starts_at").fill(working_day(10).strftime("%Y-%m-%dT%H:%M"))
     page.locator("#weeks").fill("1")
     visit.check("series-with-chair")
     page.get_by_role("button", name="Book and invite").click()

@@ -30,6 +30,7 @@ from models import (
 from services.scheduling import book_meeting
 from tests.browser import WCAG_22_AA, sign_in
 from tests.conftest import PASSWORD
+from tests.factories import working_day
 
 pytestmark = pytest.mark.browser
 
@@ -61,8 +62,7 @@ def _seed() -> None:
     db.session.add_all(
         [team, locality, practice, social, user, member, MeetingMember(locality=locality, contact=member)]
     )
-    day = (datetime.now(LONDON) + timedelta(days=30)).date()
-    meeting = book_meeting(locality, datetime(day.year, day.month, day.day, 10, 0, tzinfo=LONDON), user)
+    meeting = book_meeting(locality, working_day(20), user)
     patient = Patient(given_name="Pat", family_name="Ahmed", date_of_birth=date(1935, 5, 5), gp_practice=practice)
     referral = Referral(
         patient=patient, locality=locality, received_on=date(2026, 11, 1), referrer_name="Dr Jones", reason="Falls",

@@ -5,12 +5,11 @@ nothing of them; pressing Sign out takes them away."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
-from formats.dates import LONDON
 from models import (
     AgendaItem,
     Consent,
@@ -28,6 +27,7 @@ from models import (
 from services.scheduling import book_meeting
 from tests.browser import move_clock_on, sign_in
 from tests.conftest import PASSWORD
+from tests.factories import working_day
 
 pytestmark = pytest.mark.browser
 
@@ -46,8 +46,7 @@ def _seed() -> None:
     for user in users:
         user.set_password(PASSWORD)
     db.session.add_all([team, locality, *users])
-    day = (datetime.now(LONDON) + timedelta(days=30)).date()
-    meeting = book_meeting(locality, datetime(day.year, day.month, day.day, 10, 0, tzinfo=LONDON), users[0])
+    meeting = book_meeting(locality, working_day(20), users[0])
     for position, surname in enumerate(("Ahmed", "Brown", "Clarke"), start=1):
         patient = Patient(given_name="Pat", family_name=surname, date_of_birth=date(1935, 5, 5))
         referral = Referral(

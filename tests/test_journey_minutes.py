@@ -28,6 +28,7 @@ from models import (
 from services.scheduling import book_meeting
 from tests.browser import ARTIFACTS, sign_in
 from tests.conftest import PASSWORD
+from tests.factories import working_day
 
 pytestmark = pytest.mark.browser
 
@@ -48,8 +49,7 @@ def _seed() -> None:
     ]
     db.session.add_all([team, social, housing, locality, user, *members])
     db.session.add_all([MeetingMember(locality=locality, contact=c) for c in members])
-    day = (datetime.now(LONDON) + timedelta(days=30)).date()
-    meeting = book_meeting(locality, datetime(day.year, day.month, day.day, 10, 0, tzinfo=LONDON), user)
+    meeting = book_meeting(locality, working_day(20), user)
     for position, surname in enumerate(("Ahmed", "Brown"), start=1):
         patient = Patient(given_name="Pat", family_name=surname, date_of_birth=date(1935, 5, 5))
         referral = Referral(

@@ -66,7 +66,7 @@ def _figure_link(page: str, figure: str) -> tuple[str, str]:
 def test_the_dashboard_shows_every_kpi_with_its_definition_and_is_audited(lead, october):
     page = shown(lead.get("/admin/kpis/" + OCTOBER))
     for title in ("Referrals received", "Acceptance rate", "Days to triage", "Days to first discussion",
-                  "Listed vs discussed", "Attendance by agency", "Actions on time", "Onward referrals",
+                  "Listed vs discussed", "Attendance by agency", "Actions on time", "Onward referrals", "Signposting",
                   "Care plans shared with the GP in time", "Goals achieved at closure", "Safeguarding", "Caseload",
                   "Data quality", "Hospital use before and after"):  # fmt: skip
         assert f">{title}</h2>" in page
@@ -150,7 +150,7 @@ def test_the_word_report_reopens_with_the_pages_figures_its_charts_and_caveat(le
     document = docx.Document(io.BytesIO(answer.data))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert headings[:3] == ["Referrals received", "Acceptance rate", "Days to triage"]
-    assert len(headings) == 14
+    assert len(headings) == 15
     figures = {row.cells[0].text: row.cells[1].text for table in document.tables for row in table.rows}
     assert figures["Referrals received"] == "3"
     assert figures["Onward referrals made"] == "1"

@@ -247,10 +247,12 @@ def test_a_change_holds_its_patient_and_meeting_until_commit_on_postgresql(built
 
 
 @pytest.fixture
-def every_kind(built, make_org, create_onward_referral, create_concern, create_locality, create_episode):
+def every_kind(
+    built, make_org, create_onward_referral, create_signposting, create_concern, create_locality, create_episode
+):
     """`built` plus the rows it lacks, each a row some drill-down counts: a second practice and patient (somewhere
     for a record to move to), a triage decision, a closed episode's goal, a draft plan shared with the GP, an onward
-    referral, a safeguarding concern; `rows` names the row of each table a test changes."""
+    referral, a signposting, a safeguarding concern; `rows` names the row of each table a test changes."""
     data = built
     other_practice = make_org(name="Other Surgery", type=OrganisationType.gp_practice, locality=data["first"].locality)
     other = save(Patient(given_name="Ada", family_name="Other", date_of_birth=date(1941, 2, 3),
@@ -266,6 +268,7 @@ def every_kind(built, make_org, create_onward_referral, create_concern, create_l
     onward = create_onward_referral(
         patient=data["patient"], referred_on=date(2026, 10, 8), outcome_on=date(2026, 10, 9)
     )
+    signposting = create_signposting(patient=data["patient"], given_on=date(2026, 10, 9))
     create_locality(name="Medway South")  # somewhere for a referral, an episode or a meeting to move to
     save(Contact(name="New member", email="new@example.nhs.net", organisation=data["fire"]))  # attends nothing yet
     create_episode(patient=other, opened_on=date(2026, 10, 1), closed_on=date(2026, 10, 20),
@@ -278,7 +281,8 @@ def every_kind(built, make_org, create_onward_referral, create_concern, create_l
     db.session.commit()
     rows = {
         "patient": data["patient"], "referral": data["referral"], "episode": episode, "agenda_item": item,
-        "action": data["action"], "onward_referral": onward, "safeguarding_concern": concern,
+        "action": data["action"], "onward_referral": onward, "signposting": signposting,
+        "safeguarding_concern": concern,
         "hospital_event": event, "care_plan": draft, "triage_decision": decision, "closure_goal": goal,
         "care_plan_share": share, "meeting": data["first"], "attendance": attendance,
         "contact": db.session.get(Contact, attendance.contact_id), "organisation": data["practice"],

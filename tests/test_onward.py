@@ -144,13 +144,13 @@ def test_a_coordinator_refers_on_from_the_patients_page_choosing_from_the_direct
 
 def test_a_service_not_in_the_directory_may_be_typed(signed_in, create_patient):
     patient = create_patient()
-    form = {"service_name": "  Parish council lunch club ", "method": "signposted"}
+    form = {"service_name": "  Parish council lunch club ", "method": "phone"}
     assert signed_in("coordinator").submit(f"/admin/record/{patient.id}/onward/", form).status_code == 302
     [onward] = _all(OnwardReferral)
     assert (onward.service, onward.directory_service_id, onward.method) == (
         "Parish council lunch club",
         None,
-        OnwardMethod.signposted,
+        OnwardMethod.phone,
     )
 
 
@@ -160,6 +160,7 @@ def test_a_service_not_in_the_directory_may_be_typed(signed_in, create_patient):
         ({"method": "email"}, "Choose a service from the directory, or type its name."),
         ({"service_name": "Falls clinic"}, "Choose how the referral was sent."),
         ({"service_name": "Falls clinic", "method": "pigeon"}, "Choose how the referral was sent."),
+        ({"service_name": "Lunch club", "method": "signposted"}, "Signposting is not a referral: record it as"),
         (
             {"service_name": "Falls clinic", "method": "email", "referred_on": "2099-01-01"},
             "The date cannot be in the future.",
@@ -261,18 +262,11 @@ def test_an_email_chase_goes_to_the_services_secure_address_and_is_recorded(sign
     assert "Chased 1 onward referral (email)." in shown(coordinator.get("/admin/onward-waiting/"))
 
 
-def test_signposting_and_services_without_a_secure_address_are_not_emailed(
-    signed_in, create_onward_referral, create_patient
-):
-    signposted = create_onward_referral(
-        patient=create_patient(family_name="Signposted"), service="Carers' centre", method=OnwardMethod.signposted
-    )
+def test_services_without_a_secure_address_are_not_emailed(signed_in, create_onward_referral, create_patient):
     insecure = create_onward_referral(patient=create_patient(family_name="Insecure"), service="Lunch club")
     coordinator = signed_in("coordinator")
-    ids = [str(signposted.id), str(insecure.id)]
-    coordinator.submit("/admin/onward-waiting/action/", {"action": "chase_email", "rowid": ids})
+    coordinator.submit("/admin/onward-waiting/action/", {"action": "chase_email", "rowid": [str(insecure.id)]})
     page = shown(coordinator.get("/admin/onward-waiting/"))
-    assert "this was signposting: the service holds no referral" in page
     assert "Lunch club has no secure address for patient details" in page
     assert _all(ActionChase) == [] and _all(OutboxEmail) == []
 

@@ -26,6 +26,7 @@ from models import (
 )
 from services import polls, scheduling
 from tests.conftest import page_text
+from tests.factories import working_day
 
 #: How a datetime-local input writes a time.
 TYPED = "%Y-%m-%dT%H:%M"
@@ -46,8 +47,8 @@ def locality(app):
 
 
 def _in(days: int, hour: int = 10) -> datetime:
-    day = (datetime.now(LONDON) + timedelta(days=days)).date()
-    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=LONDON)
+    """A meeting time `days` working days away: a weekend or bank holiday is asked about (test_scheduling_days.py)."""
+    return working_day(days, hour)
 
 
 @pytest.fixture
@@ -315,7 +316,9 @@ def test_a_refused_series_comes_back_with_everything_typed(locality, signed_in):
     assert values["poll-locality"] == "" and values["duration_minutes"] == "120"
     assert db.session.scalar(db.select(db.func.count()).select_from(Meeting)) == 0
 
-    booked = coordinator.submit("/admin/scheduling/series/", {**typed, "first_starts_at": _in(7).strftime(TYPED)})
+    # (a bank holiday among the four weeks is confirmed: test_scheduling_days.py)
+    typed.update(first_starts_at=_in(7).strftime(TYPED), day_off_confirmed="y")
+    booked = coordinator.submit("/admin/scheduling/series/", typed)
     assert booked.status_code == 302
     assert db.session.scalar(db.select(db.func.count()).select_from(Meeting)) == 4
 

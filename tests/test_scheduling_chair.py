@@ -4,11 +4,10 @@ meeting room; the minute-taker stays whoever records the minutes."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
-from formats.dates import LONDON
 from models import (
     AgendaItem,
     AuditAction,
@@ -26,14 +25,14 @@ from models import (
 )
 from services import meeting_room, polls, scheduling
 from tests.conftest import page_text
-from tests.factories import shown
+from tests.factories import shown, working_day
 
 TYPED = "%Y-%m-%dT%H:%M"
 
 
 def _in(days: int, hour: int = 10) -> datetime:
-    day = (datetime.now(LONDON) + timedelta(days=days)).date()
-    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=LONDON)
+    """A meeting time `days` working days away: a weekend or bank holiday is asked about (test_scheduling_days.py)."""
+    return working_day(days, hour)
 
 
 @pytest.fixture
@@ -155,7 +154,8 @@ def test_a_series_is_booked_with_its_chair_from_the_form(people, signed_in):
     coordinator = signed_in()
     page = shown(coordinator.get("/admin/scheduling/"))
     assert '<label for="series-chair">Chair</label>' in page and 'optgroup label="Medway South"' in page
-    form = {"locality_id": people["north"].id, "first_starts_at": _in(7).strftime(TYPED), "weeks": "3"}
+    form = {"locality_id": people["north"].id, "first_starts_at": _in(7).strftime(TYPED), "weeks": "3",
+            "day_off_confirmed": "y"}  # a bank holiday in the weeks: test_scheduling_days.py  # fmt: skip
     refused = coordinator.submit("/admin/scheduling/series/", {**form, "chair_id": people["other"].id})
     assert refused.status_code == 200 and "Oli Other is not a member of the Medway North meeting" in shown(refused)
     assert db.session.scalar(db.select(db.func.count()).select_from(Meeting)) == 0

@@ -45,6 +45,7 @@ from models import (
     SafeguardingConcern,
     SecureDomain,
     SignInAlert,
+    Signposting,
     TriageDecision,
     User,
     UserSession,
@@ -83,6 +84,7 @@ RECORDS = {
     "onward_referral": OnwardReferral, "safeguarding_concern": SafeguardingConcern, "outbox_email": OutboxEmail,
     "generated_document": GeneratedDocument, "user_session": UserSession, "secure_domain": SecureDomain,
     "directory_service": DirectoryService, "contact_log": ContactLogEntry, "sign_in_alert": SignInAlert,
+    "signposting": Signposting, "spare_goal": Goal,
 }  # fmt: skip
 #: More pages than one per route: lists as people use them (filtered, searched, refused), the figures' records.
 EXTRA_PAGES = {
@@ -93,6 +95,7 @@ EXTRA_PAGES = {
         "/admin/audit/?page=1",
         "/admin/kpis/records?drill=actions_due&period=last_year",
         "/admin/kpis/records?drill=agency_meetings&period=last_year",
+        "/admin/kpis/records?drill=signposting&period=last_year",
         "/admin/kpis/?period=last_year",
     ],
     "coordinator": [

@@ -1,6 +1,6 @@
 """The breakdowns behind the report's tables and charts, one query each: referrals by month and referrer, triage
 outcomes and decline reasons, agencies' attendance (with the meetings missed in a row), actions by owner, onward
-referrals by service and outcome."""
+referrals by service and outcome, signposting by service and by whom it was given to."""
 
 from __future__ import annotations
 
@@ -30,9 +30,10 @@ class Breakdowns:
     actions_by_org: list[tuple[int, int, int]]  # organisation, due, on time
     overdue_by_org: dict[int, int]
     onward: list[tuple[str, str, int]]  # service, outcome, count
+    signposting: list[tuple[str, str, int]]  # service, given to, count
 
 
-BREAKDOWNS = frozenset({"months", "agencies", "actions", "referrers", "triage", "onward"})
+BREAKDOWNS = frozenset({"months", "agencies", "actions", "referrers", "triage", "onward", "signposting"})
 
 
 def month_counts(scope: Scope) -> list[tuple[date, date, int, int]]:
@@ -72,6 +73,11 @@ def count_breakdowns(scope: Scope, parts: frozenset = BREAKDOWNS) -> Breakdowns:
         if "onward" in parts
         else []
     )
+    signposting = (
+        [(s, str(g), c) for s, g, c in grouped(link("signposting"), scope, "service", "given_to")]
+        if "signposting" in parts
+        else []
+    )
     wanted = {a["organisation_id"] for a in agencies} | set(actions) | set(overdue) | {r for r, _ in referrers}
     wanted |= {i for i in (scope.locality_id, scope.practice_id) if i}
     organisations = dict(
@@ -90,6 +96,7 @@ def count_breakdowns(scope: Scope, parts: frozenset = BREAKDOWNS) -> Breakdowns:
         actions_by_org=sorted(((o, d, t) for o, (d, t) in actions.items()), key=lambda r: -r[1]),
         overdue_by_org=overdue,
         onward=sorted(onward),
+        signposting=sorted(signposting),
     )
 
 

@@ -39,7 +39,11 @@ DEFINITIONS = {
         "Actions with a due date in the period (cancelled actions left out): completed on or before the due date "
         "÷ all; by owner organisation; plus the actions overdue today (open or in progress, due before today)."
     ),
-    "onward": "Onward referrals made in the period, by service, with their outcomes.",
+    "onward": "Onward referrals made in the period, by service, with their outcomes (signposting is counted apart).",
+    "signposting": (
+        "Signposting given in the period (advice to the patient or their carer about a service they contact "
+        "themselves, which awaits no answer), by service and by whom it was given to."
+    ),
     "care_plans": (
         "Patients first discussed in the period whose care plan was shared with their GP within the team lead's "
         "number of working days of that discussion (weekends and England & Wales bank holidays skipped) ÷ those "

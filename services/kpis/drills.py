@@ -30,6 +30,7 @@ from models import (
     Patient,
     Referral,
     SafeguardingConcern,
+    Signposting,
     TriageDecision,
 )
 from models.sql_dates import add_months, epoch_minute, london_date
@@ -277,6 +278,7 @@ def _actions_overdue(scope: Scope) -> Select:
 
 
 def _onward(scope: Scope) -> Select:
+    """Onward referrals made in the period: referrals only (signposting is its own record, counted apart)."""
     return (
         select(
             OnwardReferral.id.label("record_id"),
@@ -290,6 +292,26 @@ def _onward(scope: Scope) -> Select:
         .where(
             OnwardReferral.archived_at.is_(None), in_period(OnwardReferral.referred_on, scope), *patient_scope(scope)
         )
+    )
+
+
+#: A signposting's "given to" when it was not asked (recorded before migration 0020), as a part value.
+NOT_RECORDED = "not_recorded"
+
+
+def _signposting(scope: Scope) -> Select:
+    """Signposting given in the period, by service and by whom it was given to."""
+    return (
+        select(
+            Signposting.id.label("record_id"),
+            Signposting.given_on.label("on"),
+            Signposting.patient_id.label("patient_id"),
+            Signposting.service.label("part_service"),
+            func.coalesce(as_text(Signposting.given_to), NOT_RECORDED).label("part_given_to"),
+            *tally_columns(scope, practice_locality()),
+        )
+        .join(Patient, Patient.id == Signposting.patient_id)
+        .where(Signposting.archived_at.is_(None), in_period(Signposting.given_on, scope), *patient_scope(scope))
     )
 
 
@@ -493,6 +515,10 @@ DRILLS: dict[str, Drill] = {
     "onward": Drill(
         title="Onward referrals made", record="onward referral", endpoint="onward_referral", build=_onward,
         parts={"service": "Service", "outcome": "Outcome"}, date_label="Referred",
+    ),
+    "signposting": Drill(
+        title="Signposting given", record="signposting", endpoint="signposting", build=_signposting,
+        parts={"service": "Service", "given_to": "Given to"}, date_label="Given",
     ),
     "first_discussed_patients": Drill(
         title="Patients first discussed", record="patient", endpoint=None, build=_first_discussed_patients,

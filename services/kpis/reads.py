@@ -45,6 +45,7 @@ REACH: dict[str, Reach] = {
     "agenda_item": Reach(patient="patient_id"),
     "action": Reach(patient="patient_id"),
     "onward_referral": Reach(patient="patient_id"),
+    "signposting": Reach(patient="patient_id"),
     "safeguarding_concern": Reach(patient="patient_id"),
     "hospital_event": Reach(patient="patient_id"),
     "care_plan": Reach(patient="patient_id"),

@@ -10,9 +10,18 @@ from sqlalchemy import func, select
 
 from formats.dates import format_date
 from formats.numbers import record_id
-from models import DeclineReason, HospitalEventKind, OnwardOutcome, Organisation, Patient, TriageOutcome, db
+from models import (
+    DeclineReason,
+    HospitalEventKind,
+    OnwardOutcome,
+    Organisation,
+    Patient,
+    SignpostedTo,
+    TriageOutcome,
+    db,
+)
 from services.kpis.counts import count_links
-from services.kpis.drills import DRILLS, TOOK_PART, Drill
+from services.kpis.drills import DRILLS, NOT_RECORDED, TOOK_PART, Drill
 from services.kpis.links import Link, dated, drill_query
 from services.kpis.periods import Scope, as_date
 from services.kpis.tallies import counted_scope
@@ -111,6 +120,8 @@ _PART_WORDS = {
     **{o.value: o.label for o in TriageOutcome},
     **{r.value: r.label for r in DeclineReason},
     **{o.value: o.label for o in OnwardOutcome},
+    **{g.value: g.label for g in SignpostedTo},
+    NOT_RECORDED: "Not recorded",
     **{v: v for v in TOOK_PART.values()},
     **{k.value: k.label for k in HospitalEventKind},
     "before": "before",

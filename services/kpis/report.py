@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from formats.dates import format_date
-from models import DeclineReason, HospitalEventKind, OnwardOutcome, TriageOutcome
+from models import DeclineReason, HospitalEventKind, OnwardOutcome, SignpostedTo, TriageOutcome
 from services.kpis import tallies
 from services.kpis.breakdowns import Breakdowns, count_breakdowns
 from services.kpis.counts import caseload_counts, count_links, percentiles_of
@@ -109,6 +109,7 @@ def build_report(scope: Scope, period_label: str = "") -> Report:
         _attendance_kpi(counts["meetings"], breakdowns, threshold),
         _actions_kpi(counts, breakdowns),
         _onward_kpi(counts, breakdowns),
+        _signposting_kpi(breakdowns),
         _care_plans_kpi(counts, int(get_setting(CARE_PLAN_SHARE_DAYS))),
         _goals_kpi(counts),
         _safeguarding_kpi(counts),
@@ -398,6 +399,41 @@ def _onward_kpi(counts, breakdowns: Breakdowns) -> Kpi:
         DEFINITIONS["onward"],
         [_count_figure("Onward referrals made", counts["onward"], link("onward"))],
         [Table("By service", ["Service", "Made", *(o.label for o in OnwardOutcome)], rows)],
+    )
+
+
+def _signposting_kpi(breakdowns: Breakdowns) -> Kpi:
+    """Signposting given, counted apart from the referrals: in all, to whom, and by service."""
+    services: dict[str, dict[str, int]] = {}
+    for service, given_to, count in breakdowns.signposting:
+        services.setdefault(service, {})[given_to] = count
+    given = sum(count for _, _, count in breakdowns.signposting)
+    to_whom = {g.value: sum(c.get(g.value, 0) for c in services.values()) for g in SignpostedTo}
+    rows = [
+        [
+            Figure("Service", service),
+            _count_figure("Given", sum(counts.values()), link("signposting", service=service)),
+            *(
+                _count_figure(g.label, counts.get(g.value, 0), link("signposting", service=service, given_to=g.value))
+                for g in SignpostedTo
+            ),
+        ]
+        for service, counts in services.items()
+    ]
+    return Kpi(
+        "signposting",
+        "Signposting",
+        DEFINITIONS["signposting"],
+        [
+            _count_figure("Signposting given", given, link("signposting")),
+            *(
+                _count_figure(
+                    f"To {g.label[0].lower()}{g.label[1:]}", to_whom[g.value], link("signposting", given_to=g.value)
+                )
+                for g in SignpostedTo
+            ),
+        ],  # fmt: skip
+        [Table("By service", ["Service", "Given", *(g.label for g in SignpostedTo)], rows)],
     )
 
 

@@ -29,8 +29,9 @@ from services.kpis.periods import EVER, Scope
 
 #: Raise when a drill-down's query changes what it counts: the figures are counted from the records until the
 #: tallies are rebuilt. 2: the bank holidays of every year are stored (a working-day count no longer depends on
-#: which years a report had asked for before).
-TALLY_VERSION = 2
+#: which years a report had asked for before). 3: signposting is its own record (migration 0020), counted apart
+#: from the onward referrals.
+TALLY_VERSION = 3
 KEY = ("drill", "grain", "practice_id", "on", "locality_id", "part_1", "part_2", "part_3", "value")
 _COLUMNS = (*KEY, "n")
 _PARTS = 3

@@ -7,8 +7,8 @@ words of existing rows are made here, in batches, by this migration's own copy o
 A later migration that rebuilds one of these tables on SQLite (a batch operation that recreates it) drops its
 triggers: it calls `search_triggers(table)` from this module to make them again.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-06 16:30:00
 """
 
@@ -18,8 +18,8 @@ import unicodedata
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -4,15 +4,15 @@ At 100,000 patients the hospital events, collated notes, contact log, care plans
 lists sorted every live row for each page (a temporary B-tree over up to 300,000 rows): with these, a page reads
 its 25 rows from the index, in order.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-06 16:00:00
 """
 
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
