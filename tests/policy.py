@@ -388,3 +388,13 @@ POLICY.update(
         ("kpis.report", "GET"): Call(LEAD, {"fmt": "xlsx"}),
     }
 )
+
+POLICY.update(
+    {
+        # --- the user guide (issue 31): everyone signed in opens its contents; the staff's pages (and their
+        # screenshots) are for staff and observers, the partners' page for everyone (tests/test_guide.py)
+        ("guide.index", "GET"): Call(SIGNED_IN),
+        ("guide.page", "GET"): Call(READERS, {"slug": "meeting-day"}),
+        ("guide.image", "GET"): Call(READERS, {"filename": "meeting.png"}),
+    }
+)
