@@ -10,6 +10,7 @@ from admin import (
     care_plans,
     caseload,
     contacts,
+    guide,
     intake,
     kpis,
     meeting_room,
@@ -57,3 +58,4 @@ def register_views(admin) -> None:
     settings.register(admin)
     sessions.register(admin)
     own_details.register(admin)
+    guide.register(admin)  # no category: the menu's last entry of its own
