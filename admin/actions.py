@@ -38,7 +38,7 @@ from models import (
     value_before,
 )
 from services import documents
-from services.actions import REPORTABLE, STILL_OPEN, complete_action, report_on_action
+from services.actions import REPORTABLE, complete_action, report_on_action
 from services.chasing import chase_actions, last_chases
 from web.forms import AppForm, DateField, due_on_or_after_its_meeting, not_in_future, same_patient
 
@@ -53,7 +53,7 @@ class OverdueFilter(BaseSQLAFilter):
         super().__init__(Action.due_on, "Overdue", options=(("1", "Yes"), ("0", "No")))
 
     def apply(self, query, value, alias=None):
-        overdue = and_(Action.status.in_(STILL_OPEN), Action.due_on < today())
+        overdue = and_(Action.still_open(), Action.due_on < today())
         return query.filter(overdue if value == "1" else not_(overdue))
 
     def operation(self):
@@ -229,7 +229,7 @@ class ActionView(SecureModelView):
         return not any(key.startswith("flt") for key in request.args) and request.args.get("all") != "1"
 
     def _only_open(self, query):
-        return query.filter(Action.status.in_(STILL_OPEN)) if self.showing_open_only else query
+        return query.filter(Action.still_open()) if self.showing_open_only else query
 
     def get_query(self):
         """What each row shows, loaded with the page (not one query per row)."""

@@ -292,7 +292,7 @@ def agency_overdue(app: Flask) -> list[tuple[str, str, str]]:
         busiest = db.session.execute(
             select(Organisation.id, func.count())
             .join(Action, Action.owner_organisation_id == Organisation.id)
-            .where(Action.status.in_(STILL_OPEN), Action.due_on < today(), Action.archived_at.is_(None))
+            .where(Action.still_open(), Action.due_on < today(), Action.archived_at.is_(None))
             .group_by(Organisation.id, Organisation.name)
             .order_by(func.count().desc())
             .limit(1)

@@ -34,6 +34,7 @@ from models.care import (
     Signposting,
 )
 from models.meetings import (
+    STILL_OPEN,
     Action,
     ActionChase,
     ActionStatus,

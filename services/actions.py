@@ -6,6 +6,7 @@ from datetime import date
 
 from formats.dates import today
 from models import (
+    STILL_OPEN,
     Action,
     ActionChase,
     ActionStatus,
@@ -21,10 +22,6 @@ from models import (
 )
 from services import audit
 from services.date_checks import due_before_meeting_problem, refuse_if
-
-#: Statuses of an action still to be done: past its due date, such an action is overdue.
-STILL_OPEN = (ActionStatus.open, ActionStatus.in_progress)
-
 
 #: Longest description kept (the column's length).
 DESCRIPTION_LENGTH = 2000

@@ -11,7 +11,6 @@ from exports.word import safe_filename
 from formats.dates import format_date, today
 from formats.nhs import format_nhs_number
 from models import Action, AgendaItem, Organisation, db
-from services.actions import STILL_OPEN
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ def agency_log(organisation: Organisation, scope: list) -> AgencyLog:
     on = today()
     actions = db.session.scalars(
         select(Action)
-        .where(Action.owner_organisation_id == organisation.id, Action.status.in_(STILL_OPEN), *scope)
+        .where(Action.owner_organisation_id == organisation.id, Action.still_open(), *scope)
         .order_by(Action.due_on, Action.id)
         .options(
             selectinload(Action.patient),

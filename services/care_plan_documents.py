@@ -14,7 +14,6 @@ from formats.names import salutation
 from formats.nhs import format_nhs_number
 from models import (
     Action,
-    ActionStatus,
     AgendaItem,
     CarePlan,
     CaseStatus,
@@ -116,7 +115,7 @@ def _actions(plan: CarePlan) -> list[Action]:
             select(Action)
             .where(
                 Action.patient_id == plan.patient_id,
-                Action.status.in_([ActionStatus.open, ActionStatus.in_progress]),
+                Action.still_open(),
                 Action.archived_at.is_(None),
             )
             .options(selectinload(Action.owner_organisation), selectinload(Action.owner_contact))

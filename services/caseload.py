@@ -35,7 +35,6 @@ from models import (
     utcnow,
 )
 from services import audit
-from services.actions import STILL_OPEN
 from services.date_checks import closed_before_opened_problem, refuse_if
 
 #: Who may hold a caseload (and so take a colleague's cases for cover).
@@ -77,7 +76,7 @@ def board_facts(episodes: list[Episode]) -> dict[int, CaseFacts]:
         )
         return dict(rows.all())
 
-    for pid, n in counts(Action, Action.status.in_(STILL_OPEN)).items():
+    for pid, n in counts(Action, Action.still_open()).items():
         by_patient[pid].open_actions = n
     for pid, n in counts(OnwardReferral, OnwardReferral.outcome == OnwardOutcome.waiting).items():
         by_patient[pid].waiting_onward = n
@@ -229,7 +228,7 @@ def open_items(episode: Episode) -> list[OpenItem]:
     items: list[OpenItem] = []
     for action in db.session.scalars(
         select(Action)
-        .where(Action.patient_id == pid, Action.archived_at.is_(None), Action.status.in_(STILL_OPEN))
+        .where(Action.patient_id == pid, Action.archived_at.is_(None), Action.still_open())
         .order_by(Action.due_on, Action.id)
         .options(selectinload(Action.owner_organisation))
     ):

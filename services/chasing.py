@@ -179,7 +179,7 @@ def _due(on, interval_days: int | None) -> list:
     since = utcnow() - timedelta(days=interval)
     recently = exists().where(ActionChase.action_id == Action.id, ActionChase.chased_at > since)
     return [
-        Action.status.in_(STILL_OPEN),
+        Action.still_open(),
         Action.due_on < (on or today()),
         Action.archived_at.is_(None),
         and_(Patient.archived_at.is_(None), Patient.may_be_contacted),

@@ -11,7 +11,6 @@ from sqlalchemy.orm import contains_eager, selectinload
 from formats.dates import LONDON, format_slot, today
 from models import (
     Action,
-    ActionStatus,
     AgendaItem,
     Attendance,
     AttendanceStatus,
@@ -440,7 +439,7 @@ def open_actions_from_earlier_meetings(meeting: Meeting, patient_ids: list[int])
             .where(
                 Action.patient_id.in_(patient_ids),
                 Action.archived_at.is_(None),
-                Action.status.in_([ActionStatus.open, ActionStatus.in_progress]),
+                Action.still_open(),
                 elsewhere,
             )
             .order_by(Action.due_on, Action.id)
