@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import and_
+from sqlalchemy.sql import ColumnElement
+
 from formats.dates import today
 from models import Action, ActionChase, ActionStatus, ActionUpdate, DomainError, User, db, utcnow
 from services import audit
 
 #: Statuses of an action still to be done: past its due date, such an action is overdue.
 STILL_OPEN = (ActionStatus.open, ActionStatus.in_progress)
+
+
+def overdue(on: date | None = None) -> ColumnElement:
+    """The overdue rule as SQL: still open after its due date (today in London unless `on` is given)."""
+    return and_(Action.status.in_(STILL_OPEN), Action.due_on < (on or today()))
 
 
 def complete_action(action: Action, by: User, on: date | None = None) -> Action:

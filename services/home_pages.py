@@ -1,0 +1,132 @@
+"""Each role's home page, put together from the lists of services/home.py and services/home_meetings.py.
+
+- A coordinator: their own work (referrals awaiting triage, the next meetings of their localities, their overdue
+  actions, reviews, follow-ups, onward referrals, care plans for the GP, failed emails).
+- The team lead: the same for the whole team, by coordinator, with the month's headline KPIs (from
+  `services.kpis`, not counted again), sign-in alerts and accounts awaiting set-up.
+- A partner: their organisation's open actions and their upcoming meetings.
+- An observer: the lists they may read (the page's links, from the menu).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+
+from access import row_filters
+from formats.dates import today
+from models import Action, Episode, Role, User, db
+from services import home
+from services.actions import overdue
+from services.caseload import case_holders, review_due_before
+from services.home import HomeList, Target
+from services.home_meetings import next_meetings, partner_meetings
+from services.kpis.periods import Scope, period_dates
+from services.kpis.report import build_report
+
+
+@dataclass
+class Headline:
+    """One KPI's first figure for the month, linked to the records behind it."""
+
+    title: str
+    label: str
+    text: str
+    target: Target | None
+    flagged: bool = False
+
+
+@dataclass
+class HolderRow:
+    """The team lead's view of one coordinator's caseload."""
+
+    name: str
+    open_cases: int
+    reviews_due: int
+    overdue_actions: int
+    caseload: Target
+    overdue: Target
+
+
+@dataclass
+class HomePage:
+    role: Role
+    lists: list[HomeList] = field(default_factory=list)
+    team: list[HolderRow] = field(default_factory=list)
+    headlines: list[Headline] = field(default_factory=list)
+    admin: list[HomeList] = field(default_factory=list)
+
+
+def staff_lists(user: User, holder_id: int | None, on: date | None = None) -> list[HomeList]:
+    """The coordinator's lists (`holder_id` theirs), or the whole team's (None)."""
+    return [
+        home.awaiting_triage(user, on),
+        next_meetings(user, holder_id, on),
+        home.overdue_actions(user, holder_id, on),
+        home.reviews_due(user, holder_id, on),
+        home.follow_ups(user, holder_id),
+        home.onward_waiting(user, holder_id, on),
+        home.plans_for_the_gp(user, holder_id),
+        home.failed_emails(user),
+    ]
+
+
+def by_coordinator(user: User, on: date | None = None) -> list[HolderRow]:
+    """Each case holder's open cases, reviews due this week and overdue actions: three grouped queries."""
+    on = on or today()
+    holders = case_holders()
+    open_cases = select(Episode.coordinator_id, func.count()).where(
+        Episode.closed_on.is_(None), *row_filters(Episode, user)
+    )
+    cases = dict(db.session.execute(open_cases.group_by(Episode.coordinator_id)).all())
+    due = open_cases.where(Episode.review_on < review_due_before(on)).group_by(Episode.coordinator_id)
+    reviews = dict(db.session.execute(due).all())
+    late = (
+        select(Episode.coordinator_id, func.count(Action.id))
+        .join(Episode, (Episode.patient_id == Action.patient_id) & Episode.closed_on.is_(None))
+        .where(overdue(on), Episode.archived_at.is_(None), *row_filters(Action, user))
+        .group_by(Episode.coordinator_id)
+    )
+    actions = dict(db.session.execute(late).all())
+    return [
+        HolderRow(
+            u.name,
+            cases.get(u.id, 0),
+            reviews.get(u.id, 0),
+            actions.get(u.id, 0),
+            Target("caseload.index_view", {"coordinator": str(u.id)}),
+            Target("action.index_view", {"flt0_overdue_is": "1", "flt9_coordinator_is": str(u.id)}),
+        )  # fmt: skip
+        for u in holders
+    ]
+
+
+def month_headlines(on: date | None = None) -> list[Headline]:
+    """The first figure of each KPI this month, as the dashboard shows it (`services.kpis.report.build_report`)."""
+    start, end = period_dates("this_month", on or today())
+    report = build_report(Scope(start, end), "This month")
+    found = []
+    for kpi in report.kpis:
+        if not kpi.figures:
+            continue
+        figure = kpi.figures[0]
+        target = Target("kpis.records", {"period": "this_month", **figure.link.args()}) if figure.link else None
+        found.append(Headline(kpi.title, figure.label, figure.text, target, figure.flagged))
+    return found
+
+
+def home_page(user: User, on: date | None = None) -> HomePage:
+    """What `user`'s home page lists."""
+    page = HomePage(user.role)
+    if user.role == Role.coordinator:
+        page.lists = staff_lists(user, user.id, on)
+    elif user.role == Role.team_lead:
+        page.lists = staff_lists(user, None, on)
+        page.team = by_coordinator(user, on)
+        page.headlines = month_headlines(on)
+        page.admin = [home.sign_in_alerts(user), home.accounts_to_set_up(user)]
+    elif user.role == Role.partner:
+        page.lists = [home.partner_actions(user, on), partner_meetings(user)]
+    return page

@@ -1,0 +1,121 @@
+"""Each role's home page: today's work, each count the count of the list it links to, within the person's scope."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from formats.dates import today
+from models import CarePlanState, EmailStatus, OutboxEmail, ReferralStatus, Role, db
+from services.home_pages import home_page
+from tests.conftest import page_text
+from tests.test_query_counts import queries_for, sql_statements  # noqa: F401 (a fixture)
+
+LIST_COUNT = re.compile(r'aria-current="page">(more than )?([\d,]+) records?<')
+HOME_ITEM = re.compile(r'<a href="([^"]+)" data-home-count="(\d+)"')
+
+
+def list_count(client, url: str) -> int:
+    """The count a list shows at the top, for `url` (the link a home item gives)."""
+    text = page_text(client.get(url.replace("&amp;", "&")))
+    found = LIST_COUNT.search(text)
+    assert found, f"no count on {url}"
+    return int(found.group(2).replace(",", ""))
+
+
+def home_items(client) -> dict[str, int]:
+    """The home page's counted items: link → count."""
+    text = page_text(client.get("/admin/"))
+    return {url.replace("&amp;", "&"): int(n) for url, n in HOME_ITEM.findall(text)}
+
+
+@pytest.fixture
+def week(create_episode, create_action, create_referral, create_contact_entry, create_onward_referral,
+         create_care_plan, create_meeting, make_user):  # fmt: skip
+    """A coordinator's own cases and a colleague's, with something to do on each list."""
+
+    def build(coordinator, colleague):
+        late = today() - timedelta(days=3)
+        for holder in (coordinator, colleague, colleague):
+            episode = create_episode(coordinator=holder, review_on=today() + timedelta(days=2))
+            patient = episode.patient
+            create_action(patient=patient, due_on=late)
+            create_action(patient=patient)  # not yet due
+            create_contact_entry(patient=patient, follow_up_on=today())
+            create_onward_referral(patient=patient)
+            create_care_plan(patient=patient, state=CarePlanState.agreed, agreed_on=today())
+        create_episode(coordinator=coordinator, review_on=today() + timedelta(days=30))  # not this week
+        create_referral()
+        create_referral(status=ReferralStatus.more_information)
+        create_referral(status=ReferralStatus.accepted)  # decided: not on the queue
+        create_meeting()
+        db.session.add(OutboxEmail(to_address="gp@example.nhs.net", subject="Letter", body_text="x",
+                                   status=EmailStatus.given_up))  # fmt: skip
+        db.session.commit()
+
+    return build
+
+
+def test_a_coordinators_home_counts_their_own_work_as_the_lists_it_links_to(signed_in, week, make_user):
+    coordinator = signed_in(Role.coordinator)
+    week(coordinator.user, make_user(Role.coordinator))
+    items = home_items(coordinator)
+    assert len(items) == 7, items
+    for url, count in items.items():
+        assert list_count(coordinator, url) == count, url
+    page = home_page(coordinator.user)
+    counts = {item.key: item.count for item in page.lists}
+    assert counts == {"triage": 2, "meetings": 2, "overdue": 1, "reviews": 1, "follow_ups": 1, "onward": 1,
+                      "gp": 1, "emails": 1}  # fmt: skip
+
+
+def test_the_team_leads_home_counts_the_whole_team_and_adds_kpis_alerts_and_accounts(signed_in, week, make_user):
+    lead = signed_in(Role.team_lead)
+    first, second = make_user(Role.coordinator, name="Casey"), make_user(Role.coordinator, name="Robin")
+    week(first, second)
+    page = home_page(lead.user)
+    counts = {item.key: item.count for item in page.lists}
+    assert counts["overdue"] == 3 and counts["reviews"] == 3 and counts["gp"] == 3
+    team = {row.name: (row.open_cases, row.reviews_due, row.overdue_actions) for row in page.team}
+    assert team["Casey"] == (2, 1, 1) and team["Robin"] == (2, 2, 2)
+    assert page.headlines and {item.key for item in page.admin} == {"alerts", "accounts"}
+    for url, count in home_items(lead).items():
+        assert list_count(lead, url) == count, url
+
+
+def test_a_partner_sees_their_organisations_open_actions_overdue_first(signed_in, create_action, make_org):
+    partner = signed_in(Role.partner)
+    mine = partner.user.organisation
+    create_action(owner_organisation=mine, due_on=today() + timedelta(days=5), description="Later")
+    create_action(owner_organisation=mine, due_on=today() - timedelta(days=5), description="Late")
+    create_action(description="Someone else's")
+    db.session.commit()
+    page = home_page(partner.user)
+    actions = page.lists[0]
+    assert actions.count == 2 and [line.text.split(" — ")[0] for line in actions.lines] == ["Late", "Later"]
+    assert actions.lines[0].flagged
+    for url, count in home_items(partner).items():
+        assert list_count(partner, url) == count, url
+    assert "Someone else" not in page_text(partner.get("/admin/"))
+
+
+def test_an_observers_home_lists_what_they_may_read(signed_in):
+    observer = signed_in(Role.read_only)
+    text = page_text(observer.get("/admin/"))
+    assert "What you may read" in text and "/admin/triage/" in text
+    assert "/admin/user/" not in text  # the team lead's
+
+
+def test_each_home_list_is_bounded_and_its_queries_do_not_grow_with_rows(signed_in, week, make_user, sql_statements):  # noqa: F811
+    coordinator = signed_in(Role.coordinator)
+    week(coordinator.user, make_user(Role.coordinator))
+    few = queries_for(coordinator, sql_statements, "/admin/")
+    for _ in range(15):
+        week(coordinator.user, make_user(Role.coordinator))
+    many = queries_for(coordinator, sql_statements, "/admin/")
+    assert many == few
+    page = home_page(coordinator.user)
+    assert all(len(item.lines) <= 10 for item in page.lists)
+    assert next(item for item in page.lists if item.key == "overdue").count == 16
