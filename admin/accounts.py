@@ -250,12 +250,14 @@ class SignInAlertView(WrittenByWorkflow, SecureModelView):
 
 def register(admin) -> None:
     admin.add_view(
-        OrganisationView(Organisation, db, name="Organisations", category="Settings", endpoint="organisation")
+        OrganisationView(Organisation, db, name="Organisations", category="Administration", endpoint="organisation")
     )
     admin.add_view(
-        SecureDomainView(SecureDomain, db, name="Secure email domains", category="Settings", endpoint="secure_domain")
+        SecureDomainView(
+            SecureDomain, db, name="Secure email domains", category="Administration", endpoint="secure_domain"
+        )
     )
-    admin.add_view(UserView(User, db, name="User accounts", category="Settings", endpoint="user"))
+    admin.add_view(UserView(User, db, name="User accounts", category="Administration", endpoint="user"))
     admin.add_view(
-        SignInAlertView(SignInAlert, db, name="Sign-in alerts", category="Settings", endpoint="sign_in_alert")
+        SignInAlertView(SignInAlert, db, name="Sign-in alerts", category="Administration", endpoint="sign_in_alert")
     )

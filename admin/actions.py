@@ -377,5 +377,5 @@ class ActionChaseView(WrittenByWorkflow, SecureModelView):
 
 
 def register(admin) -> None:
-    admin.add_view(ActionView(Action, db, name="Actions", category="Actions", endpoint="action"))
+    admin.add_view(ActionView(Action, db, name="Open actions", category="Actions", endpoint="action"))
     admin.add_view(ActionChaseView(ActionChase, db, name="Chases", category="Actions", endpoint="action_chase"))

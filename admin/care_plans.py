@@ -175,8 +175,8 @@ class CarePlanShareView(SecureModelView):
 
 
 def register(admin) -> None:
-    admin.add_view(CarePlanView(CarePlan, db, name="Care plans", category="Care", endpoint="care_plan"))
-    admin.add_view(GoalView(Goal, db, name="Goals", category="Care", endpoint="goal"))
+    admin.add_view(CarePlanView(CarePlan, db, name="Care plans", category="Patients", endpoint="care_plan"))
+    admin.add_view(GoalView(Goal, db, name="Goals", category="Patients", endpoint="goal"))
     admin.add_view(
-        CarePlanShareView(CarePlanShare, db, name="Care plans shared", category="Care", endpoint="care_plan_share")
+        CarePlanShareView(CarePlanShare, db, name="Care plans shared", category="Patients", endpoint="care_plan_share")
     )

@@ -346,18 +346,18 @@ class OnwardReferralForm(AppForm):
 def register(admin) -> None:
     admin.add_view(
         DirectoryServiceView(
-            DirectoryService, db, name="Services directory", category="Care", endpoint="directory_service"
+            DirectoryService, db, name="Services directory", category="Administration", endpoint="directory_service"
         )
     )
     admin.add_view(
-        OnwardReferralView(OnwardReferral, db, name="Onward referrals", category="Care", endpoint="onward_referral")
+        OnwardReferralView(OnwardReferral, db, name="Onward referrals", category="Patients", endpoint="onward_referral")
     )
     admin.add_view(
         WaitingOnwardView(
             OnwardReferral,
             db,
             name="Onward referrals waiting",
-            category="Care",
+            category="Patients",
             endpoint="onward_waiting",
             url="/admin/onward-waiting",
         )

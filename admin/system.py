@@ -129,15 +129,13 @@ class GeneratedDocumentView(WrittenByWorkflow, SecureModelView):
 
 
 def register(admin) -> None:
-    admin.add_view(
-        OutboxEmailView(OutboxEmail, db, name="Outbox", category="Email and documents", endpoint="outbox_email")
-    )
+    admin.add_view(OutboxEmailView(OutboxEmail, db, name="Outbox", category="Administration", endpoint="outbox_email"))
     admin.add_view(
         GeneratedDocumentView(
             GeneratedDocument,
             db,
             name="Documents generated",
-            category="Email and documents",
+            category="Reports",
             endpoint="generated_document",
         )
     )
