@@ -10,6 +10,7 @@ from admin import (
     care_plans,
     caseload,
     contacts,
+    find,
     intake,
     kpis,
     meeting_room,
@@ -75,6 +76,7 @@ def register_views(admin) -> None:
     settings.register(admin)
     sessions.register(admin)
     own_details.register(admin)
+    find.register(admin)
     for item in admin.menu():
         if item.is_category():
             item._children.sort(key=_leading_first)
