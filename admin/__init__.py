@@ -32,6 +32,8 @@ from admin import (
 #: The menu's categories, in the order of the week's work: each screen's module names its category (`register`), and
 #: each screen is in one. Top-level entries (Home, the user guide) have none.
 MENU = ("Referrals", "Meetings", "Patients", "Actions", "Reports", "Administration", "Your account")
+#: The category of the person's own pages: shown under their name at the header's right (templates/ilr/menu.html).
+PERSONAL = MENU[-1]
 #: Screens (by endpoint) that lead their category, in this order; the rest follow in the order they are added.
 LEADING = (
     "intake", "triage", "referral", "scheduling", "meeting", "patient", "caseload", "episode", "action", "kpis",

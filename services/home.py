@@ -64,6 +64,8 @@ class Line:
     target: Target | None = None
     #: Shown as a warning (overdue, passed its cut-off).
     flagged: bool = False
+    #: A button beside the line, to the same place (a partner's "Update" on their action).
+    button: str = ""
 
 
 @dataclass
@@ -79,6 +81,8 @@ class HomeList:
     empty: str = "Nothing to do."
     #: Whether the count is the linked list's (a list of meetings is one line per locality: no count shown).
     counted: bool = True
+    #: The link's words when no count is shown.
+    link_text: str = ""
 
 
 def capped_count(query) -> int:
@@ -314,6 +318,7 @@ def partner_actions(user: User, on: date | None = None) -> HomeList:
             f"due {format_date(a.due_on)}" + (", overdue" if a.due_on < on else "") + f" ({a.status.label})",
             Target("action.details_view", {"id": a.id}),
             flagged=a.due_on < on,
+            button="Update",
         )  # fmt: skip
         for a in db.session.scalars(query.options(_with_patient(Action)).limit(SHOWN))
     ]

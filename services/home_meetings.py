@@ -140,7 +140,7 @@ def next_meetings(user: User, holder_id: int | None, on: date | None = None) -> 
         text = f"{locality.name}: {format_slot(meeting.starts_at)}"
         lines.append(Line(text, detail, Target("meeting_room.meeting", {"meeting_id": meeting.id}), flagged=late))
     return HomeList("meetings", "Next meetings", len(lines), lines, Target("scheduling.index"),
-                    "No locality is set up yet.", counted=False)  # fmt: skip
+                    "No locality is set up yet.", counted=False, link_text="Scheduling")  # fmt: skip
 
 
 def partner_meetings(user: User) -> HomeList:
@@ -161,4 +161,4 @@ def partner_meetings(user: User) -> HomeList:
         for m in meetings
     ]
     return HomeList("partner_meetings", "Your upcoming meetings", len(lines), lines, Target("meeting.index_view"),
-                    "No meeting is booked yet.", counted=False)  # fmt: skip
+                    "No meeting is booked yet.", counted=False, link_text="All meetings")  # fmt: skip
