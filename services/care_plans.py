@@ -21,6 +21,7 @@ from models import (
     CarePlanState,
     ClosureGoal,
     DomainError,
+    Episode,
     Goal,
     GoalDomain,
     GoalStatus,
@@ -60,15 +61,27 @@ class CarePlanChanged(DomainError):
 
 
 def agreed_not_shared_with_gp() -> ColumnElement:
-    """An agreed plan, the patient's latest version, not yet shared with the patient's GP practice (a clause on
-    CarePlan): the home page's list and the care plan list's filter it links to."""
-    newer = aliased(CarePlan)
-    practice = select(Patient.gp_practice_id).where(Patient.id == CarePlan.patient_id).scalar_subquery()
-    shared = exists().where(CarePlanShare.care_plan_id == CarePlan.id, CarePlanShare.shared_with_id == practice)
-    superseded = exists().where(
-        newer.patient_id == CarePlan.patient_id, newer.number > CarePlan.number, newer.archived_at.is_(None)
+    """An agreed plan, the latest agreed version, of a patient with an open episode, not yet shared with the patient's GP
+    practice (a clause on CarePlan): the home page's list and the care plan list's filter it links to."""
+    newer, owner = aliased(CarePlan), aliased(Patient)
+    practice = select(owner.gp_practice_id).where(owner.id == CarePlan.patient_id).correlate(CarePlan)
+    shared = (
+        exists()
+        .where(CarePlanShare.care_plan_id == CarePlan.id, CarePlanShare.shared_with_id == practice.scalar_subquery())
+        .correlate(CarePlan)
     )
-    return and_(CarePlan.state == CarePlanState.agreed, ~shared, ~superseded)
+    superseded = (
+        exists()
+        .where(
+            newer.patient_id == CarePlan.patient_id,
+            newer.number > CarePlan.number,
+            newer.state == CarePlanState.agreed,
+            newer.archived_at.is_(None),
+        )
+        .correlate(CarePlan)
+    )
+    open_case = select(Episode.patient_id).where(Episode.closed_on.is_(None), Episode.archived_at.is_(None))
+    return and_(CarePlan.state == CarePlanState.agreed, CarePlan.patient_id.in_(open_case), ~shared, ~superseded)
 
 
 def versions(patient: Patient) -> list[CarePlan]:

@@ -119,3 +119,27 @@ def test_each_home_list_is_bounded_and_its_queries_do_not_grow_with_rows(signed_
     page = home_page(coordinator.user)
     assert all(len(item.lines) <= 10 for item in page.lists)
     assert next(item for item in page.lists if item.key == "overdue").count == 16
+
+
+def test_a_care_plan_counts_for_the_gp_until_its_latest_agreed_version_is_shared_with_the_practice(
+    signed_in, create_episode, create_care_plan, make_org
+):
+    from models import CarePlanShare, OrganisationType
+
+    lead = signed_in(Role.team_lead)
+    practice = make_org(type=OrganisationType.gp_practice)
+    waiting, shared, superseded = (create_episode().patient for _ in range(3))
+    for patient in (waiting, shared, superseded):
+        patient.gp_practice = practice
+    create_care_plan(patient=waiting, state=CarePlanState.agreed, agreed_on=today())
+    plan = create_care_plan(patient=shared, state=CarePlanState.agreed, agreed_on=today())
+    db.session.add(CarePlanShare(care_plan=plan, shared_on=today(), shared_by_id=lead.user.id, shared_with=practice))
+    create_care_plan(patient=superseded, state=CarePlanState.agreed, agreed_on=today())  # version 2 replaced it:
+    newer = create_care_plan(patient=superseded, number=2, state=CarePlanState.agreed, agreed_on=today())
+    db.session.add(CarePlanShare(care_plan=newer, shared_on=today(), shared_by_id=lead.user.id, shared_with=practice))
+    create_care_plan(patient=waiting, number=2)  # a draft after the agreed version: that one still waits
+    create_care_plan(state=CarePlanState.agreed, agreed_on=today())  # no open episode: not today's work
+    db.session.commit()
+    gp = next(item for item in home_page(lead.user).lists if item.key == "gp")
+    assert gp.count == 1 and waiting.display_name in gp.lines[0].text
+    assert list_count(lead, "/admin/care_plan/?flt0_waiting_to_go_to_the_gp_is=1") == 1
