@@ -11,7 +11,7 @@ from sqlalchemy import not_
 
 from admin.forms import FromDatabase
 from formats.numbers import record_id
-from services.caseload import case_holders, patients_held_by
+from services.caseload import case_holders, held_by
 
 #: The filter's name and operation as a list's address carries them (Flask-Admin's named filter arguments).
 HELD_BY_ARG = "coordinator_is"
@@ -32,7 +32,7 @@ class HeldByFilter(BaseSQLAFilter):
         return record_id(value) is not None
 
     def apply(self, query, value, alias=None):
-        return query.filter(self.model.patient_id.in_(patients_held_by(record_id(value))))
+        return query.filter(held_by(self.model.patient_id, record_id(value)))
 
     def operation(self):
         return "is"

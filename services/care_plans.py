@@ -61,8 +61,8 @@ class CarePlanChanged(DomainError):
 
 
 def agreed_not_shared_with_gp() -> ColumnElement:
-    """An agreed plan, the latest agreed version, of a patient with an open episode, not yet shared with the patient's GP
-    practice (a clause on CarePlan): the home page's list and the care plan list's filter it links to."""
+    """An agreed plan (the latest agreed version) of a patient with an open episode, not yet shared with the
+    patient's GP practice (a clause on CarePlan): the home page's list and the care plan list's filter it links to."""
     newer, owner = aliased(CarePlan), aliased(Patient)
     practice = select(owner.gp_practice_id).where(owner.id == CarePlan.patient_id).correlate(CarePlan)
     shared = (

@@ -14,7 +14,7 @@ from sqlalchemy import Select, select
 from formats.dates import to_london, today
 from models import ContactLogEntry, ContactMethod, ContactParty, DomainError, Patient, User, db, utcnow
 from services import audit
-from services.caseload import patients_held_by
+from services.caseload import held_by
 
 SUMMARY_LENGTH = 4000
 
@@ -99,5 +99,5 @@ def awaiting_follow_up(coordinator_id: int | None = None) -> Select:
         .order_by(ContactLogEntry.follow_up_on, ContactLogEntry.id)
     )
     if coordinator_id is not None:
-        query = query.where(ContactLogEntry.patient_id.in_(patients_held_by(coordinator_id)))
+        query = query.where(held_by(ContactLogEntry.patient_id, coordinator_id))
     return query

@@ -35,7 +35,7 @@ from models import (
 from services.accounts import awaiting_set_up
 from services.actions import STILL_OPEN, overdue
 from services.care_plans import agreed_not_shared_with_gp
-from services.caseload import patients_held_by, review_due_before
+from services.caseload import held_by, review_due_before
 from services.chasing import last_chases
 from services.contacts import awaiting_follow_up
 from services.onward import waiting_onward_referrals
@@ -122,7 +122,7 @@ def _record(patient_id: int) -> Target:
 
 def _held(model, holder_id: int | None):
     """Rows about the coordinator's own patients; everything when no coordinator is named (the team lead)."""
-    return [] if holder_id is None else [model.patient_id.in_(patients_held_by(holder_id))]
+    return [] if holder_id is None else [held_by(model.patient_id, holder_id)]
 
 
 def _held_args(holder_id: int | None) -> dict:
