@@ -173,6 +173,11 @@ def overdue_actions(user: User, holder_id: int | None, on: date | None = None) -
     return HomeList("overdue", "Overdue actions to chase", capped_count(query), lines, target, "No action is overdue.")
 
 
+def review_args(on: date | None = None) -> dict:
+    """The caseload board's filter for reviews due this week (or past), as its address carries it."""
+    return {"flt0_next_review_before": format_date(review_due_before(on))}
+
+
 def reviews_due(user: User, holder_id: int | None, on: date | None = None) -> HomeList:
     """Open cases whose next review falls this week (or has passed), earliest first."""
     before = review_due_before(on)
@@ -192,8 +197,7 @@ def reviews_due(user: User, holder_id: int | None, on: date | None = None) -> Ho
         )  # fmt: skip
         for e in db.session.scalars(query.options(_with_patient(Episode)).limit(SHOWN))
     ]
-    args = {"flt0_next_review_before": format_date(before)}
-    args["coordinator"] = "" if holder_id is not None else "all"
+    args = {**review_args(on), "coordinator": "" if holder_id is not None else "all"}
     return HomeList("reviews", "Reviews due this week", capped_count(query), lines, Target("caseload.index_view", args),
                     "No review is due this week.")  # fmt: skip
 

@@ -21,7 +21,7 @@ from models import Action, Episode, Role, User, db
 from services import home
 from services.actions import STILL_OPEN, overdue
 from services.caseload import case_holders, review_due_before
-from services.home import HomeList, Target
+from services.home import HomeList, Target, review_args
 from services.home_meetings import next_meetings, partner_meetings
 from services.kpis.periods import Scope, period_dates
 from services.kpis.report import build_report
@@ -47,6 +47,7 @@ class HolderRow:
     reviews_due: int
     overdue_actions: int
     caseload: Target
+    reviews: Target
     overdue: Target
 
 
@@ -103,6 +104,7 @@ def by_coordinator(user: User, on: date | None = None) -> list[HolderRow]:
             reviews.get(u.id, 0),
             actions.get(u.id, 0),
             Target("caseload.index_view", {"coordinator": str(u.id)}),
+            Target("caseload.index_view", {"coordinator": str(u.id), **review_args(on)}),
             Target("action.index_view", {"flt0_overdue_is": "1", "flt9_coordinator_is": str(u.id)}),
         )  # fmt: skip
         for u in holders
@@ -119,7 +121,8 @@ def month_headlines(on: date | None = None) -> list[Headline]:
             continue
         figure = kpi.figures[0]
         target = Target("kpis.records", {"period": "this_month", **figure.link.args()}) if figure.link else None
-        found.append(Headline(kpi.title, figure.label, figure.text, target, figure.flagged))
+        label = "" if figure.label == kpi.title else figure.label  # said once
+        found.append(Headline(kpi.title, label, figure.text, target, figure.flagged))
     return found
 
 

@@ -143,3 +143,19 @@ def test_a_care_plan_counts_for_the_gp_until_its_latest_agreed_version_is_shared
     gp = next(item for item in home_page(lead.user).lists if item.key == "gp")
     assert gp.count == 1 and waiting.display_name in gp.lines[0].text
     assert list_count(lead, "/admin/care_plan/?flt0_waiting_to_go_to_the_gp_is=1") == 1
+
+
+def test_the_team_table_links_each_figure_to_the_list_that_counts_it(signed_in, week, make_user):
+    lead = signed_in(Role.team_lead)
+    first, second = make_user(Role.coordinator, name="Casey"), make_user(Role.coordinator, name="Robin")
+    week(first, second)
+    for row in home_page(lead.user).team:
+        if row.name != "Robin":
+            continue
+        with lead.application.test_request_context():
+            from flask import url_for
+
+            reviews = url_for(row.reviews.endpoint, **row.reviews.args)
+            late = url_for(row.overdue.endpoint, **row.overdue.args)
+        assert list_count(lead, reviews) == row.reviews_due == 2
+        assert list_count(lead, late) == row.overdue_actions == 2
