@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, literal, select, union_all
+from sqlalchemy.orm import contains_eager
 
 from access import row_filters
 from admin.listing import COUNT_CAP
-from formats.dates import format_date, format_datetime, format_slot, today
+from formats.dates import format_date, format_datetime, today
 from formats.nhs import format_nhs_number
 from models import (
     Action,
@@ -150,8 +151,6 @@ def awaiting_triage(user: User, on: date | None = None) -> HomeList:
 
 
 def _with_patient(model):
-    from sqlalchemy.orm import contains_eager
-
     return contains_eager(model.patient)
 
 
@@ -302,8 +301,6 @@ def sign_in_alerts(user: User) -> HomeList:
 
 
 def _with_user():
-    from sqlalchemy.orm import contains_eager
-
     return contains_eager(SignInAlert.user)
 
 
@@ -339,7 +336,3 @@ def partner_actions(user: User, on: date | None = None) -> HomeList:
     organisation = db.session.get(Organisation, user.organisation_id)
     return HomeList("partner_actions", f"Open actions for {organisation.name}", capped_count(query), lines,
                     Target("action.index_view"), "Your organisation has no open action.")  # fmt: skip
-
-
-def format_meeting(starts_at) -> str:
-    return format_slot(starts_at)

@@ -145,17 +145,22 @@ def test_a_care_plan_counts_for_the_gp_until_its_latest_agreed_version_is_shared
     assert list_count(lead, "/admin/care_plan/?flt0_waiting_to_go_to_the_gp_is=1") == 1
 
 
-def test_the_team_table_links_each_figure_to_the_list_that_counts_it(signed_in, week, make_user):
+def test_the_team_tables_link_each_figure_to_the_list_that_counts_it(signed_in, week, make_user):
     lead = signed_in(Role.team_lead)
     first, second = make_user(Role.coordinator, name="Casey"), make_user(Role.coordinator, name="Robin")
     week(first, second)
-    for row in home_page(lead.user).team:
-        if row.name != "Robin":
-            continue
-        with lead.application.test_request_context():
-            from flask import url_for
+    page = home_page(lead.user)
+    assert len(page.localities) == 8 and sum(row.open_cases for row in page.localities) == 4
+    robin = next(row for row in page.team if row.name == "Robin")
+    assert (robin.reviews_due, robin.overdue_actions) == (2, 2)
+    with lead.application.test_request_context():
+        from flask import url_for
 
-            reviews = url_for(row.reviews.endpoint, **row.reviews.args)
-            late = url_for(row.overdue.endpoint, **row.overdue.args)
-        assert list_count(lead, reviews) == row.reviews_due == 2
-        assert list_count(lead, late) == row.overdue_actions == 2
+        def url(target):
+            return url_for(target.endpoint, **target.args)
+
+        links = [(url(row.caseload), row.open_cases) for row in [*page.team, *page.localities]]
+        links += [(url(row.reviews), row.reviews_due) for row in [*page.team, *page.localities]]
+        links += [(url(row.overdue), row.overdue_actions) for row in page.team]
+    for link, count in links:
+        assert list_count(lead, link) == count, link
