@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 export FLASK_APP := app
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint deps venv system-deps bench load clean
+.PHONY: run test lint deps venv system-deps bench load clean screenshots
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ run: venv
 	ILR_ENV=development $(BIN)/flask seed-demo --if-empty
 	ILR_ENV=development $(BIN)/flask demo-logins
 	ILR_ENV=development ALLOW_HTTP=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# The user guide's screenshots (docs/guide/images/), taken afresh from the demo data: after a screen the guide shows
+# changes. Look at them before committing.
+screenshots: deps
+	$(BIN)/python -m docs.screenshots
 
 # Formatting, lint and the security scan: a drift fails CI like a failing test.
 lint: venv

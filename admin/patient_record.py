@@ -10,6 +10,7 @@ from access import PARTNER, READERS, STAFF, get_or_404
 from admin.base import SecureView
 from admin.contacts import ContactForm
 from admin.onward import OnwardReferralForm
+from admin.patient_hub import PatientHub, blank_hub_forms
 from admin.signposting import SignpostingForm
 from formats.dates import today
 from formats.nhs import CFS_LABELS, efi_category, format_nhs_number
@@ -19,7 +20,16 @@ from services.accounts import missing_details
 from services.contacts import complete_follow_up, log_contact
 from services.documents import gp_shares
 from services.onward import REFERRAL_METHODS, find_services, refer_onward
-from services.patient_record import actions_for, age_on, case_now, partner_view, timeline
+from services.patient_record import (
+    actions_for,
+    age_on,
+    case_now,
+    facts,
+    hub_lists,
+    next_agenda,
+    partner_view,
+    timeline,
+)
 from services.patients import record_death, withdraw_consent
 from services.signposting import signpost
 from web.forms import AppForm, DateField
@@ -32,8 +42,9 @@ class LifeEventForm(AppForm):
     withdrawn_on = DateField()
 
 
-class PatientRecordView(SecureView):
-    """`/admin/record/<id>/`: opening it is audited; staff record a death or consent withdrawn here."""
+class PatientRecordView(PatientHub, SecureView):
+    """`/admin/record/<id>/`: opening it is audited; staff record a death or consent withdrawn here, and add what the
+    week brings (admin/patient_hub.py)."""
 
     roles = READERS | PARTNER  # a partner sees only the minimum (access.py scopes which patients)
 
@@ -54,13 +65,19 @@ class PatientRecordView(SecureView):
         audit.record(
             AuditAction.view, table="patient", record_id=patient.id, patient_id=patient.id, detail="patient record page"
         )
-        on = today()
         if current_user.role == Role.partner:
             cases, actions = partner_view(patient, current_user)
             return self.render(
                 "admin/partner_patient.html", patient=patient, nhs_number=format_nhs_number(patient.nhs_number),
-                cases=cases, actions=actions, today=on,
+                cases=cases, actions=actions, today=today(),
             )  # fmt: skip
+        return self._page(patient)
+
+    def _page(self, patient: Patient, typed: dict | None = None):
+        """The staff's and observers' page; `typed` is a refused hub form by name, shown open with what was typed."""
+        on = today()
+        now = case_now(patient)
+        can_change = current_user.role in STAFF
         return self.render(
             "admin/patient_record.html",
             patient=patient,
@@ -70,16 +87,21 @@ class PatientRecordView(SecureView):
             efi_band=efi_category(patient.efi),
             events=timeline(patient),
             actions=actions_for(patient),
-            now=case_now(patient),
+            now=now,
+            facts=facts(patient),
+            next_agenda=next_agenda(now.episode),
             services=find_services(),
             methods=REFERRAL_METHODS,
             given_to=SignpostedTo,
             onward_form=OnwardReferralForm(formdata=None),
             contact_form=ContactForm(formdata=None),
             today=on,
-            can_change=current_user.role in STAFF,
+            can_change=can_change,
+            lists=hub_lists() if can_change else None,
+            refused=set(typed or {}),
             gp_shares=gp_shares(patient),
             signature_missing=missing_details(current_user),
+            **(blank_hub_forms(patient, current_user) | (typed or {})),
         )
 
     @expose("/<int:patient_id>/death/", methods=("POST",))

@@ -9,7 +9,8 @@ from admin.base import SecureModelView
 from admin.formatters import nhs_number, patient_link, short_text
 from admin.lookups import PATIENT, STAFF_USER, lookup
 from formats.nhs import CFS_LABELS
-from models import CollatedNote, HospitalEvent, OrganisationType, Patient, User, db, value_before
+from models import CollatedNote, HospitalEvent, OrganisationType, Patient, db, value_before
+from services.patient_facts import check_collated_note, check_hospital_event
 from services.patients import known_gps, record_death, withdraw_consent
 from web.forms import (
     NamedGpField,
@@ -64,6 +65,7 @@ class PatientView(SecureModelView):
         "long_term_conditions": "Long-term conditions",
         "cfs": "Clinical Frailty Scale",
         "efi": "eFI",
+        "efi_on": "eFI calculated on",
         "date_of_death": "Date of death",
         "consent_withdrawn_on": "Consent withdrawn on",
         "risk_score": "Risk score",
@@ -141,6 +143,7 @@ class PatientView(SecureModelView):
         "long_term_conditions",
         "cfs",
         "efi",
+        "efi_on",
         "date_of_death",
         "consent_withdrawn_on",
     ]
@@ -172,6 +175,7 @@ class PatientView(SecureModelView):
             ]
         },
         "consent_withdrawn_on": {"validators": [not_in_future]},
+        "efi_on": {"validators": [not_in_future]},
         "named_gp": {
             "known": known_gps,
             "practice_field": "gp_practice",
@@ -224,6 +228,11 @@ class HospitalEventView(SecureModelView):
     }
     form_ajax_refs = {"patient": PATIENT}
 
+    def on_model_change(self, form, model, is_created):
+        """The rules the patient's page keeps (services/patient_facts.py), for a record added or edited here."""
+        with db.session.no_autoflush:
+            check_hospital_event(model, model.patient)
+
 
 class CollatedNoteView(SecureModelView):
     """Summaries gathered from RIO, EMIS, IBIS and the shared care record, with who checked them and when."""
@@ -254,10 +263,10 @@ class CollatedNoteView(SecureModelView):
     form_ajax_refs = {"patient": PATIENT, "checked_by": STAFF_USER}
 
     def on_model_change(self, form, model, is_created):
-        """A note checked without naming who checked it was checked by the person recording it."""
-        if model.checked_on and model.checked_by is None:
-            with db.session.no_autoflush:
-                model.checked_by = db.session.get(User, current_user.id)
+        """The rules the patient's page keeps (services/patient_facts.py): a note checked without naming who checked
+        it was checked by the person recording it."""
+        with db.session.no_autoflush:
+            check_collated_note(model, current_user)
 
 
 def register(admin) -> None:

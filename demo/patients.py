@@ -158,6 +158,8 @@ def seed_patient(ctx: Context) -> None:
         long_term_conditions="\n".join(conditions),
         cfs=cfs,
         efi=efi,
+        # Calculated from the GP record a week or more before the first referral (no draw: the data stays the same).
+        efi_on=first - timedelta(days=7 + pid % 50) if efi is not None else None,
         date_of_death=story.died_on,
         consent_withdrawn_on=story.withdrawn_on,
         risk_score=result.score,

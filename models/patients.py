@@ -90,6 +90,8 @@ class Patient(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin, 
     cfs: Mapped[int | None]
     #: Electronic Frailty Index, 0-1.
     efi: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
+    #: The day the eFI was calculated (from the GP record): how current it is.
+    efi_on: Mapped[date | None]
     date_of_death: Mapped[date | None]
     consent_withdrawn_on: Mapped[date | None]
     #: Priority from the risk rule (DESIGN.md §6), stored so lists sort by it.

@@ -8,8 +8,22 @@ from sqlalchemy import and_
 from sqlalchemy.sql import ColumnElement
 
 from formats.dates import today
-from models import Action, ActionChase, ActionStatus, ActionUpdate, DomainError, User, db, utcnow
+from models import (
+    Action,
+    ActionChase,
+    ActionStatus,
+    ActionUpdate,
+    AgendaItem,
+    Contact,
+    DomainError,
+    Organisation,
+    Patient,
+    User,
+    db,
+    utcnow,
+)
 from services import audit
+from services.date_checks import due_before_meeting_problem, refuse_if
 
 #: Statuses of an action still to be done: past its due date, such an action is overdue.
 STILL_OPEN = (ActionStatus.open, ActionStatus.in_progress)
@@ -18,6 +32,53 @@ STILL_OPEN = (ActionStatus.open, ActionStatus.in_progress)
 def overdue(on: date | None = None) -> ColumnElement:
     """The overdue rule as SQL: still open after its due date (today in London unless `on` is given)."""
     return and_(Action.status.in_(STILL_OPEN), Action.due_on < (on or today()))
+
+
+#: Longest description kept (the column's length).
+DESCRIPTION_LENGTH = 2000
+
+
+def add_action(
+    patient: Patient,
+    description: str | None,
+    owner_organisation: Organisation | None,
+    due_on: date | None,
+    by: User,
+    *,
+    owner_contact: Contact | None = None,
+    agenda_item: AgendaItem | None = None,
+) -> Action:
+    """An action owned by an agency (and a person there): agreed in a case's discussion (`agenda_item`, due no earlier
+    than its meeting), or outside a meeting (due today or later)."""
+    description = (description or "").strip()
+    if not description:
+        raise DomainError("Describe the action.")
+    if len(description) > DESCRIPTION_LENGTH:
+        raise DomainError(f"The action is too long: at most {DESCRIPTION_LENGTH} characters.")
+    if owner_organisation is None:
+        raise DomainError("Choose the agency that owns the action.")
+    if owner_contact is not None and owner_contact.organisation_id != owner_organisation.id:
+        raise DomainError(f"{owner_contact.name} does not work for {owner_organisation.name}.")
+    if due_on is None:
+        raise DomainError("Enter the due date.")
+    if agenda_item is not None:
+        refuse_if(due_before_meeting_problem(due_on, agenda_item))
+    elif due_on < today():
+        raise DomainError("The due date cannot be in the past: an action is due today or later.")
+    action = Action(
+        agenda_item=agenda_item,
+        patient_id=patient.id,
+        description=description,
+        owner_organisation=owner_organisation,
+        owner_contact=owner_contact,
+        due_on=due_on,
+        status=ActionStatus.open,
+    )
+    db.session.add(action)
+    where = "at the meeting" if agenda_item is not None else "outside a meeting"
+    with audit.reason(f"Action agreed {where}, recorded by {by.name}"):
+        db.session.flush()
+    return action
 
 
 def complete_action(action: Action, by: User, on: date | None = None) -> Action:

@@ -30,9 +30,8 @@ from models import (
     db,
     utcnow,
 )
-from services import audit, minutes_trail
+from services import actions, audit, minutes_trail
 from services.calendar import bank_holidays
-from services.date_checks import due_before_meeting_problem, refuse_if
 from services.scheduling import chair_for
 from services.settings import AGENDA_CUTOFF, get_setting
 
@@ -194,6 +193,44 @@ def next_meeting(meeting: Meeting) -> Meeting | None:
     ).first()
 
 
+def next_meeting_of(locality_id: int) -> Meeting | None:
+    """A locality's next meeting: the first planned or booked one not yet started."""
+    return db.session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.locality_id == locality_id,
+            Meeting.starts_at > utcnow(),
+            Meeting.archived_at.is_(None),
+            Meeting.status.in_([MeetingStatus.planned, MeetingStatus.booked]),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    ).first()
+
+
+def open_episode(patient: Patient) -> Episode | None:
+    """The patient's open episode, if they are open to the ILR."""
+    return db.session.scalars(
+        select(Episode).where(
+            Episode.patient_id == patient.id, Episode.closed_on.is_(None), Episode.archived_at.is_(None)
+        )
+    ).first()
+
+
+def list_on_next_agenda(patient: Patient, by: User, on: date | None = None) -> AgendaItem:
+    """From the patient's page: their case on the next meeting of their episode's locality (late after its cut-off).
+    Refused in words when they are not open to the ILR, when the locality has no meeting booked, when they are already
+    on it, or when they may not be listed (`add_case_to_agenda`)."""
+    episode = open_episode(patient)
+    if episode is None:
+        raise DomainError(f"{patient} is not open to the ILR: only open cases can be listed.")
+    meeting = next_meeting_of(episode.locality_id)
+    if meeting is None:
+        raise DomainError(
+            f"{episode.locality} has no meeting booked: book one under Meetings (Scheduling), then list the case."
+        )
+    return add_case_to_agenda(meeting, episode, by, on)
+
+
 def roll_over(meeting: Meeting, by: User) -> tuple[Meeting, list[AgendaItem]]:
     """Cases listed but not discussed move to the locality's next meeting, in one step."""
     target = next_meeting(meeting)
@@ -308,28 +345,10 @@ def add_action(
     by: User,
     owner_contact: Contact | None = None,
 ) -> Action:
-    """An action agreed in the discussion, owned by an agency (and a person there)."""
-    description = (description or "").strip()
-    if not description:
-        raise DomainError("Describe the action.")
-    if len(description) > 2000:
-        raise DomainError("The action is too long: at most 2000 characters.")
-    if owner_contact is not None and owner_contact.organisation_id != owner_organisation.id:
-        raise DomainError(f"{owner_contact.name} does not work for {owner_organisation.name}.")
-    refuse_if(due_before_meeting_problem(due_on, item))
-    action = Action(
-        agenda_item=item,
-        patient_id=item.patient_id,
-        description=description,
-        owner_organisation=owner_organisation,
-        owner_contact=owner_contact,
-        due_on=due_on,
-        status=ActionStatus.open,
+    """An action agreed in the discussion, owned by an agency (and a person there): services/actions.py's rules."""
+    return actions.add_action(
+        item.patient, description, owner_organisation, due_on, by, owner_contact=owner_contact, agenda_item=item
     )
-    db.session.add(action)
-    with audit.reason(f"Action agreed at the meeting, recorded by {by.name}"):
-        db.session.flush()
-    return action
 
 
 def change_chair(meeting: Meeting, chair: Contact | None, by: User) -> Meeting:

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from access import row_filters
+from access import STAFF, row_filters
 from formats.dates import LONDON, format_date
 from models import (
     Action,
@@ -17,19 +17,23 @@ from models import (
     AgendaItem,
     CarePlan,
     CollatedNote,
+    Contact,
     ContactLogEntry,
     Episode,
     GeneratedDocument,
     HospitalEvent,
     Meeting,
     OnwardReferral,
+    Organisation,
     Patient,
     Referral,
     SafeguardingConcern,
     Signposting,
+    User,
     db,
 )
 from services.actions import STILL_OPEN
+from services.meeting_room import cutoff_for, next_meeting_of
 from services.referrals import OPEN_STATUSES
 
 
@@ -291,3 +295,70 @@ def partner_view(patient: Patient, user) -> tuple[list[PartnerCase], list[Action
         .options(selectinload(Action.owner_organisation), selectinload(Action.owner_contact))
     ).all()
     return cases, list(actions)
+
+
+@dataclass(frozen=True)
+class HubLists:
+    """What the patient's page offers to choose from when something is added there: the team (who checked a note),
+    the agencies and their people (who owns an action); each one query."""
+
+    team: list[User]
+    agencies: list[Organisation]
+    people: list[Contact]
+
+
+def hub_lists() -> HubLists:
+    team = db.session.scalars(
+        select(User).where(User.role.in_(STAFF), User.active.is_(True)).order_by(User.name, User.id)
+    ).all()
+    agencies = db.session.scalars(
+        select(Organisation).where(Organisation.archived_at.is_(None)).order_by(Organisation.name, Organisation.id)
+    ).all()
+    people = db.session.scalars(
+        select(Contact).where(Contact.archived_at.is_(None)).order_by(Contact.name, Contact.id)
+    ).all()
+    return HubLists(list(team), list(agencies), list(people))
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Hospital events and collated notes, newest first, for their sections of the page."""
+
+    hospital_events: list[HospitalEvent]
+    notes: list[CollatedNote]
+
+
+def facts(patient: Patient) -> Facts:
+    events = db.session.scalars(
+        select(HospitalEvent)
+        .where(*_live(HospitalEvent, patient.id))
+        .order_by(HospitalEvent.occurred_on.desc(), HospitalEvent.id.desc())
+    ).all()
+    notes = db.session.scalars(
+        select(CollatedNote)
+        .where(*_live(CollatedNote, patient.id))
+        .order_by(CollatedNote.created_at.desc(), CollatedNote.id.desc())
+        .options(selectinload(CollatedNote.checked_by))
+    ).all()
+    return Facts(list(events), list(notes))
+
+
+@dataclass(frozen=True)
+class NextAgenda:
+    """The next meeting of the open episode's locality, its cut-off, and the patient's case on it if listed."""
+
+    meeting: Meeting | None
+    cutoff: date | None
+    listed: AgendaItem | None
+
+
+def next_agenda(episode: Episode | None) -> NextAgenda:
+    if episode is None:
+        return NextAgenda(None, None, None)
+    meeting = next_meeting_of(episode.locality_id)
+    if meeting is None:
+        return NextAgenda(None, None, None)
+    listed = db.session.scalars(
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting.id, AgendaItem.patient_id == episode.patient_id)
+    ).first()
+    return NextAgenda(meeting, cutoff_for(meeting), listed)

@@ -344,6 +344,13 @@ POLICY.update(
         ("record.signpost", "POST"): Call(STAFF, {"patient_id": "{patient}"}),  # an empty form: refused
         ("record.log_contact", "POST"): Call(STAFF, {"patient_id": "{patient}"}),  # an empty form: refused
         ("record.followed_up", "POST"): Call(STAFF, {"patient_id": "{patient}", "entry_id": "{contact_log}"}),
+        # The patient's page as the hub (issue 31): each with the patient chosen; an empty form is refused in words.
+        ("record.add_collated_note", "POST"): Call(STAFF, {"patient_id": "{patient}"}),
+        ("record.record_hospital_event", "POST"): Call(STAFF, {"patient_id": "{patient}"}),
+        ("record.update_frailty", "POST"): Call(STAFF, {"patient_id": "{patient}"}),
+        ("record.add_action", "POST"): Call(STAFF, {"patient_id": "{patient}"}),
+        # The walk's patient is already on the walk's meeting: refused in words, nothing listed twice.
+        ("record.list_on_next_agenda", "POST"): Call(STAFF, {"patient_id": "{patient}"}),
         # From a case in the live minutes: refer on.
         ("meeting_room.refer_onward", "POST"): Call(STAFF, {"item_id": "{item}"}),  # an empty form: refused
         ("meeting_room.signpost", "POST"): Call(STAFF, {"item_id": "{item}"}),  # an empty form: refused
@@ -381,5 +388,15 @@ POLICY.update(
         ("kpis.records", "GET"): Call(LEAD, {"drill": "received"}),
         ("kpis.chart", "GET"): Call(LEAD, {"chart_name": "referrals"}),
         ("kpis.report", "GET"): Call(LEAD, {"fmt": "xlsx"}),
+    }
+)
+
+POLICY.update(
+    {
+        # --- the user guide (issue 31): everyone signed in opens its contents; the staff's pages (and their
+        # screenshots) are for staff and observers, the partners' page for everyone (tests/test_guide.py)
+        ("guide.index", "GET"): Call(SIGNED_IN),
+        ("guide.page", "GET"): Call(READERS, {"slug": "meeting-day"}),
+        ("guide.image", "GET"): Call(READERS, {"filename": "meeting.png"}),
     }
 )

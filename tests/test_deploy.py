@@ -30,6 +30,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import text
 
 from cli import COMMANDS
 from models import AuditAction, AuditEntry, db
@@ -390,3 +391,22 @@ def test_readme_names_every_deploy_file():
     for path in DEPLOY.rglob("*"):
         if path.is_file():
             assert path.name in section, f"README's 'Running for a team' does not name deploy/{path.name}"
+
+
+def settings_in(path: Path) -> dict[str, str]:
+    pairs = (line.split("#", 1)[0].split("=", 1) for line in path.read_text().splitlines())
+    return {pair[0].strip(): pair[1].strip() for pair in pairs if len(pair) == 2}
+
+
+@pytest.mark.skipif(not USE_POSTGRES, reason="the settings are PostgreSQL's")
+def test_postgresql_settings_are_settings_this_server_accepts(app):
+    """Every line of deploy/postgresql/ilr.conf names a real setting; those a session may set, with a value it takes."""
+    settings = settings_in(DEPLOY / "postgresql" / "ilr.conf")
+    assert {"shared_buffers", "work_mem", "random_page_cost", "jit"} <= settings.keys()
+    with app.app_context(), db.engine.connect() as connection:
+        for name, value in settings.items():
+            # set_config checks the name and the value without changing the server (for this transaction only)
+            context = connection.scalar(text("SELECT context FROM pg_settings WHERE name = :n"), {"n": name})
+            assert context is not None, f"{name} is not a PostgreSQL setting"
+            if context in {"user", "superuser"}:
+                connection.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
