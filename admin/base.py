@@ -50,7 +50,7 @@ class SecureIndexView(OwnWords, AdminIndexView):
     def index(self):
         """Today's work for the signed-in person's role (services/home_pages.py), each item linked to its list."""
         page = home_page(current_user)
-        if page.lists:
+        if any(item.lines for item in page.lists):  # it names patients: read like a list of them
             audit.record(AuditAction.list, table="home", detail=f"Home page ({current_user.role.label})")
         return self.render("admin/index.html", page=page, counted=counted)
 

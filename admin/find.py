@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
@@ -49,7 +51,8 @@ class FindPatientView(SecureView):
                                problem=form.first_error() if form.errors else None)  # fmt: skip
         scoped = select(Patient).where(clause, *row_filters(Patient, current_user))
         count = capped_count(scoped)
-        audit.record(AuditAction.list, table="patient", detail=f"header search: search={typed} rows={count}")
+        # As a list's search is recorded ("searched for “smith”; 2 rows" on the audit trail).
+        audit.record(AuditAction.list, table="patient", detail=f"{urlencode({'search': typed})} rows={count}")
         if count == 1:
             return redirect(url_for("record.patient", patient_id=db.session.scalars(scoped).one().id))
         order = (Patient.family_name, Patient.given_name, Patient.id)

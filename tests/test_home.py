@@ -173,3 +173,18 @@ def test_the_team_tables_link_each_figure_to_the_list_that_counts_it(signed_in, 
         links += [(url(row.overdue), row.overdue_actions) for row in page.team]
     for link, count in links:
         assert list_count(lead, link) == count, link
+
+
+def test_opening_the_home_page_is_audited_as_a_list_of_todays_work(signed_in, create_referral):
+    from sqlalchemy import select
+
+    from models import AuditAction, AuditEntry
+
+    coordinator = signed_in(Role.coordinator)
+    create_referral()
+    db.session.commit()
+    coordinator.get("/admin/")
+    entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.table_name, entry.user_id) == (AuditAction.list, "home", coordinator.user.id)
+    lead = signed_in(Role.team_lead)
+    assert "Listed today&#39;s work on the home page" in page_text(lead.get("/admin/audit/"))
