@@ -13,7 +13,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from admin import register_views
+from admin import PERSONAL, register_views
 from admin.base import SecureIndexView
 from admin.listing import counted
 from admin.words import own_words
@@ -169,6 +169,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     headers.init_app(app)
     app.jinja_env.globals["kept_text_owner"] = forms.kept_text_owner  # <body data-person>: static/forms.js
+    app.jinja_env.globals["personal_menu"] = PERSONAL  # the header's menu under the person's name
     request_logs.init_app(app)
     errors.init_app(app)
     audit.init_app(app)

@@ -12,12 +12,13 @@ from wtforms.validators import Email, Length, Optional, StopValidation
 
 from access import NOBODY, TEAM_LEAD
 from admin.base import SecureModelView, WrittenByWorkflow
+from admin.work_filters import RuleFilter
 from formats.words import plural
 from models import Organisation, SecureDomain, SignInAlert, User, db
-from services.accounts import deactivate_user, update_account
+from services.accounts import awaiting_set_up, deactivate_user, update_account
 from services.organisation_sign_in import unlink_identity
 from services.second_factor import reset_second_factor
-from services.sign_in_alerts import close_sign_in_alert
+from services.sign_in_alerts import close_sign_in_alert, not_closed
 from web.forms import unique
 
 ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
@@ -124,7 +125,12 @@ class UserView(SecureModelView):
     }
     column_formatters = {"oidc_subject": lambda view, context, model, name: "Yes" if model.oidc_subject else "No"}
     column_searchable_list = ["name", "email"]
-    column_filters = ["role", "active", "organisation.name"]
+    column_filters = [
+        "role",
+        "active",
+        "organisation.name",
+        RuleFilter(User.last_sign_in_at, "Awaiting set-up", awaiting_set_up),
+    ]
     column_default_sort = "name"
     column_details_list = [
         "name", "email", "role", "organisation", "active", "totp_enrolled_at", "oidc_subject", "last_sign_in_at",
@@ -221,7 +227,7 @@ class SignInAlertView(WrittenByWorkflow, SecureModelView):
         "closed_at": "Closed",
         "closed_by": "Closed by",
     }
-    column_filters = ["created_at", "closed_at", "user.name"]
+    column_filters = ["created_at", "closed_at", "user.name", RuleFilter(SignInAlert.closed_at, "Open", not_closed)]
     column_default_sort = [("created_at", True), ("id", True)]
     column_details_list = column_list
 
@@ -244,12 +250,14 @@ class SignInAlertView(WrittenByWorkflow, SecureModelView):
 
 def register(admin) -> None:
     admin.add_view(
-        OrganisationView(Organisation, db, name="Organisations", category="Settings", endpoint="organisation")
+        OrganisationView(Organisation, db, name="Organisations", category="Administration", endpoint="organisation")
     )
     admin.add_view(
-        SecureDomainView(SecureDomain, db, name="Secure email domains", category="Settings", endpoint="secure_domain")
+        SecureDomainView(
+            SecureDomain, db, name="Secure email domains", category="Administration", endpoint="secure_domain"
+        )
     )
-    admin.add_view(UserView(User, db, name="User accounts", category="Settings", endpoint="user"))
+    admin.add_view(UserView(User, db, name="User accounts", category="Administration", endpoint="user"))
     admin.add_view(
-        SignInAlertView(SignInAlert, db, name="Sign-in alerts", category="Settings", endpoint="sign_in_alert")
+        SignInAlertView(SignInAlert, db, name="Sign-in alerts", category="Administration", endpoint="sign_in_alert")
     )

@@ -21,6 +21,7 @@ from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_link, short_text
 from admin.forms import FromDatabase
 from admin.lookups import CONTACT, ORGANISATION, PATIENT, ByPatientLoader
+from admin.work_filters import HeldByFilter
 from formats.dates import format_datetime, today
 from formats.numbers import record_id
 from formats.words import plural
@@ -38,7 +39,7 @@ from models import (
     value_before,
 )
 from services import documents
-from services.actions import REPORTABLE, complete_action, report_on_action
+from services.actions import REPORTABLE, complete_action, overdue, report_on_action
 from services.chasing import chase_actions, last_chases
 from web.forms import AppForm, DateField, due_on_or_after_its_meeting, not_in_future, same_patient
 
@@ -53,8 +54,8 @@ class OverdueFilter(BaseSQLAFilter):
         super().__init__(Action.due_on, "Overdue", options=(("1", "Yes"), ("0", "No")))
 
     def apply(self, query, value, alias=None):
-        overdue = and_(Action.still_open(), Action.due_on < today())
-        return query.filter(overdue if value == "1" else not_(overdue))
+        late = overdue()
+        return query.filter(late if value == "1" else not_(late))
 
     def operation(self):
         return "is"
@@ -199,6 +200,7 @@ class ActionView(SecureModelView):
         "patient.nhs_number",
         "due_on",
         "completed_on",
+        HeldByFilter(Action),
     ]
     column_sortable_list = ["due_on", "status", "completed_on", ("owner_organisation", "owner_organisation.name")]
     column_default_sort = [("due_on", False), ("id", False)]
@@ -375,5 +377,5 @@ class ActionChaseView(WrittenByWorkflow, SecureModelView):
 
 
 def register(admin) -> None:
-    admin.add_view(ActionView(Action, db, name="Actions", category="Actions", endpoint="action"))
+    admin.add_view(ActionView(Action, db, name="Open actions", category="Actions", endpoint="action"))
     admin.add_view(ActionChaseView(ActionChase, db, name="Chases", category="Actions", endpoint="action_chase"))

@@ -160,4 +160,4 @@ class AuditView(WrittenByWorkflow, SecureModelView):
 
 
 def register(admin) -> None:
-    admin.add_view(AuditView(AuditEntry, db, name="Audit trail", category="Settings", endpoint="audit"))
+    admin.add_view(AuditView(AuditEntry, db, name="Audit trail", category="Administration", endpoint="audit"))

@@ -16,7 +16,7 @@ from flask_login import current_user
 from access import NOBODY, STAFF, in_scope, row_filters
 from admin.formatters import DETAIL_TYPE_FORMATTERS, EXPORT_TYPE_FORMATTERS, TYPE_FORMATTERS
 from admin.forms import GuardedForms, LabelledFilterConverter, RecordConverter
-from admin.listing import BoundedListArguments, SpreadsheetExports, capped_count_query
+from admin.listing import BoundedListArguments, SpreadsheetExports, capped_count_query, counted
 from admin.lookups import ScopedAjaxLoader
 from admin.roles import RoleRules, refuse, signed_in, to_sign_in
 from admin.words import OwnWords
@@ -25,6 +25,7 @@ from formats.words import plural
 from models import AuditAction, Patient, db
 from services import audit
 from services.forms import FormAlreadyUsed, remember_saved, use_form_token
+from services.home_pages import home_page
 from services.records import archive_records, restore_records
 from services.search import matching
 from services.unit_of_work import STALE_EDIT_MESSAGE, Outcome, perform
@@ -47,7 +48,11 @@ class SecureIndexView(OwnWords, AdminIndexView):
 
     @expose("/")
     def index(self):
-        return self.render("admin/index.html")
+        """Today's work for the signed-in person's role (services/home_pages.py), each item linked to its list."""
+        page = home_page(current_user)
+        if any(item.lines for item in page.lists):  # it names patients: read like a list of them
+            audit.record(AuditAction.list, table="home", detail=f"Home page ({current_user.role.label})")
+        return self.render("admin/index.html", page=page, counted=counted)
 
 
 class OneUnitOfWork:

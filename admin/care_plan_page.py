@@ -360,5 +360,5 @@ class LetterheadView(SecureView):
 def register(admin) -> None:
     admin.add_view(CarePlanPageView(name="Care plan", endpoint="care_plan_page", url="/admin/care-plan"))
     admin.add_view(
-        LetterheadView(name="Letterhead", category="Settings", endpoint="letterhead", url="/admin/letterhead")
+        LetterheadView(name="Letterhead", category="Administration", endpoint="letterhead", url="/admin/letterhead")
     )

@@ -9,6 +9,7 @@ from access import NOBODY
 from admin.base import SecureModelView
 from admin.formatters import patient_link, short_text
 from admin.lookups import ORGANISATION, PATIENT, STAFF_USER, ByPatientLoader
+from admin.work_filters import HeldByFilter, RuleFilter
 from models import (
     CarePlan,
     CarePlanShare,
@@ -18,7 +19,13 @@ from models import (
     db,
     value_before,
 )
-from services.care_plans import agree_care_plan, check_goal_record, share_care_plan, start_new_draft
+from services.care_plans import (
+    agree_care_plan,
+    agreed_not_shared_with_gp,
+    check_goal_record,
+    share_care_plan,
+    start_new_draft,
+)
 from web.forms import field_is, not_in_future, required_when, same_patient
 
 CARE_PLAN = ByPatientLoader("care_plan", CarePlan)
@@ -55,7 +62,10 @@ class CarePlanView(SecureModelView):
     }
     column_formatters = {"patient": patient_link}
     column_searchable_list = ["patient.family_name", "patient.nhs_number"]
-    column_filters = ["state", "review_on", "agreed_on", "agreed_by.name"]
+    column_filters = [
+        "state", "review_on", "agreed_on", "agreed_by.name",
+        RuleFilter(CarePlan.state, "Waiting to go to the GP", agreed_not_shared_with_gp), HeldByFilter(CarePlan),
+    ]  # fmt: skip
     column_sortable_list = ["number", "state", "review_on", "agreed_on", "updated_at"]
     column_default_sort = [("updated_at", True), ("id", True)]
     column_details_extra = ("number", "goals", "shares")
@@ -165,8 +175,8 @@ class CarePlanShareView(SecureModelView):
 
 
 def register(admin) -> None:
-    admin.add_view(CarePlanView(CarePlan, db, name="Care plans", category="Care", endpoint="care_plan"))
-    admin.add_view(GoalView(Goal, db, name="Goals", category="Care", endpoint="goal"))
+    admin.add_view(CarePlanView(CarePlan, db, name="Care plans", category="Patients", endpoint="care_plan"))
+    admin.add_view(GoalView(Goal, db, name="Goals", category="Patients", endpoint="goal"))
     admin.add_view(
-        CarePlanShareView(CarePlanShare, db, name="Care plans shared", category="Care", endpoint="care_plan_share")
+        CarePlanShareView(CarePlanShare, db, name="Care plans shared", category="Patients", endpoint="care_plan_share")
     )

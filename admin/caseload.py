@@ -345,5 +345,5 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
 
 def register(admin) -> None:
     admin.add_view(
-        CaseloadView(Episode, db, name="Caseload", category="Referrals", endpoint="caseload", url="/admin/caseload")
+        CaseloadView(Episode, db, name="Caseload", category="Patients", endpoint="caseload", url="/admin/caseload")
     )

@@ -13,6 +13,7 @@ from access import STAFF
 from admin.base import SecureModelView
 from admin.formatters import patient_link, short_text
 from admin.lookups import PATIENT
+from admin.work_filters import HeldByFilter
 from formats.dates import today
 from formats.words import plural
 from models import ContactLogEntry, ContactMethod, ContactParty, db, utcnow
@@ -100,7 +101,10 @@ class ContactLogView(SecureModelView):
     column_formatters_detail = {"patient": patient_link}
     column_formatters_export = {"follow_up": _follow_up}
     column_searchable_list = ["patient.family_name", "patient.nhs_number", "with_name", "summary"]
-    column_filters = [AwaitingFollowUpFilter(), "party", "method", "contacted_at", "follow_up_on", "by.name"]
+    column_filters = [
+        AwaitingFollowUpFilter(), "party", "method", "contacted_at", "follow_up_on", "by.name",
+        HeldByFilter(ContactLogEntry),
+    ]  # fmt: skip
     column_sortable_list = ["contacted_at", "party", "method", "follow_up_on"]
     column_default_sort = [("contacted_at", True), ("id", True)]
     column_details_extra = ("by",)

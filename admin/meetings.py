@@ -329,8 +329,10 @@ def register(admin) -> None:
         AgendaItemView(AgendaItem, db, name="Agenda items and minutes", category="Meetings", endpoint="agenda_item")
     )
     admin.add_view(AttendanceView(Attendance, db, name="Attendance", category="Meetings", endpoint="attendance"))
-    admin.add_view(LocalityView(Locality, db, name="Localities", category="Meetings", endpoint="locality"))
+    admin.add_view(LocalityView(Locality, db, name="Localities", category="Administration", endpoint="locality"))
     admin.add_view(
-        MeetingMemberView(MeetingMember, db, name="Meeting members", category="Meetings", endpoint="meeting_member")
+        MeetingMemberView(
+            MeetingMember, db, name="Meeting members", category="Administration", endpoint="meeting_member"
+        )
     )
-    admin.add_view(ContactView(Contact, db, name="Contacts", category="Meetings", endpoint="contact"))
+    admin.add_view(ContactView(Contact, db, name="Contacts", category="Administration", endpoint="contact"))

@@ -14,6 +14,7 @@ from access import NOBODY, STAFF, TEAM_LEAD, in_scope
 from admin.base import SecureModelView, WrittenByWorkflow
 from admin.formatters import patient_column, patient_link, short_text
 from admin.lookups import ORGANISATION, PATIENT, ByPatientLoader
+from admin.work_filters import HeldByFilter
 from formats.dates import format_datetime, today
 from formats.words import plural
 from models import (
@@ -257,7 +258,7 @@ class WaitingOnwardView(WrittenByWorkflow, SecureModelView):
         "last_chased": _last_chased,
     }
     column_searchable_list = ["service", "patient.family_name", "patient.nhs_number"]
-    column_filters = ["service", "method", "referred_on", "organisation.name"]
+    column_filters = ["service", "method", "referred_on", "organisation.name", HeldByFilter(OnwardReferral)]
     column_sortable_list = ["referred_on", "service"]
 
     def get_query(self):
@@ -345,18 +346,18 @@ class OnwardReferralForm(AppForm):
 def register(admin) -> None:
     admin.add_view(
         DirectoryServiceView(
-            DirectoryService, db, name="Services directory", category="Care", endpoint="directory_service"
+            DirectoryService, db, name="Services directory", category="Administration", endpoint="directory_service"
         )
     )
     admin.add_view(
-        OnwardReferralView(OnwardReferral, db, name="Onward referrals", category="Care", endpoint="onward_referral")
+        OnwardReferralView(OnwardReferral, db, name="Onward referrals", category="Patients", endpoint="onward_referral")
     )
     admin.add_view(
         WaitingOnwardView(
             OnwardReferral,
             db,
             name="Onward referrals waiting",
-            category="Care",
+            category="Patients",
             endpoint="onward_waiting",
             url="/admin/onward-waiting",
         )

@@ -55,4 +55,6 @@ class OwnDetailsView(SecureView):
 
 
 def register(admin) -> None:
-    admin.add_view(OwnDetailsView(name="Your details", category="Settings", endpoint="account", url="/admin/account"))
+    admin.add_view(
+        OwnDetailsView(name="Your details", category="Your account", endpoint="account", url="/admin/account")
+    )

@@ -270,7 +270,7 @@ class CollatedNoteView(SecureModelView):
 
 
 def register(admin) -> None:
-    admin.add_view(PatientView(Patient, db, name="Patients", category="Patients", endpoint="patient"))
+    admin.add_view(PatientView(Patient, db, name="Find a patient", category="Patients", endpoint="patient"))
     admin.add_view(
         HospitalEventView(HospitalEvent, db, name="Hospital events", category="Patients", endpoint="hospital_event")
     )

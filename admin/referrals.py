@@ -231,4 +231,4 @@ def register(admin) -> None:
             TriageDecision, db, name="Triage decisions", category="Referrals", endpoint="triage_decision"
         )
     )
-    admin.add_view(EpisodeView(Episode, db, name="Episodes (caseload)", category="Referrals", endpoint="episode"))
+    admin.add_view(EpisodeView(Episode, db, name="Episodes", category="Patients", endpoint="episode"))

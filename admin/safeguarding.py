@@ -117,6 +117,6 @@ class SafeguardingConcernView(SecureModelView):
 def register(admin) -> None:
     admin.add_view(
         SafeguardingConcernView(
-            SafeguardingConcern, db, name="Safeguarding concerns", category="Care", endpoint="safeguarding_concern"
+            SafeguardingConcern, db, name="Safeguarding concerns", category="Patients", endpoint="safeguarding_concern"
         )
     )

@@ -57,5 +57,7 @@ class SessionsView(SecureView):
 
 def register(admin) -> None:
     admin.add_view(
-        SessionsView(name="Where you are signed in", category="Settings", endpoint="sessions", url="/admin/sessions")
+        SessionsView(
+            name="Where you are signed in", category="Your account", endpoint="sessions", url="/admin/sessions"
+        )
     )

@@ -109,5 +109,7 @@ class SettingsView(SecureView):
 
 def register(admin) -> None:
     admin.add_view(
-        SettingsView(name="Risk and agenda settings", category="Settings", endpoint="settings", url="/admin/settings")
+        SettingsView(
+            name="Risk and agenda settings", category="Administration", endpoint="settings", url="/admin/settings"
+        )
     )

@@ -87,4 +87,4 @@ class SignpostingForm(AppForm):
 
 
 def register(admin) -> None:
-    admin.add_view(SignpostingView(Signposting, db, name="Signposting", category="Care", endpoint="signposting"))
+    admin.add_view(SignpostingView(Signposting, db, name="Signposting", category="Patients", endpoint="signposting"))

@@ -9,9 +9,10 @@ from markupsafe import Markup
 
 from access import NOBODY, STAFF
 from admin.base import SecureModelView, WrittenByWorkflow
+from admin.work_filters import RuleFilter
 from formats.words import file_size
 from models import GeneratedDocument, OutboxEmail, db
-from services.outbox import PURPOSES, purpose_label
+from services.outbox import PURPOSES, failed_to_send, purpose_label
 
 
 def _preformatted(view, context, model, name):
@@ -82,6 +83,7 @@ class OutboxEmailView(WrittenByWorkflow, SecureModelView):
         "created_at",
         "sent_at",
         "to_address",
+        RuleFilter(OutboxEmail.status, "Failed to send", failed_to_send),
     ]
     column_default_sort = [("created_at", True), ("id", True)]
     column_details_list = [
@@ -127,15 +129,13 @@ class GeneratedDocumentView(WrittenByWorkflow, SecureModelView):
 
 
 def register(admin) -> None:
-    admin.add_view(
-        OutboxEmailView(OutboxEmail, db, name="Outbox", category="Email and documents", endpoint="outbox_email")
-    )
+    admin.add_view(OutboxEmailView(OutboxEmail, db, name="Outbox", category="Administration", endpoint="outbox_email"))
     admin.add_view(
         GeneratedDocumentView(
             GeneratedDocument,
             db,
             name="Documents generated",
-            category="Email and documents",
+            category="Reports",
             endpoint="generated_document",
         )
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import (
@@ -43,6 +43,12 @@ def ilr_team() -> Organisation:
         db.session.add(team)
         db.session.flush()
     return team
+
+
+def awaiting_set_up():
+    """An account made but never used: active and not yet signed in (a clause on User; the home page's list and the
+    account list's filter it links to)."""
+    return and_(User.active.is_(True), User.last_sign_in_at.is_(None))
 
 
 def create_user(

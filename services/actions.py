@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import and_
+from sqlalchemy.sql import ColumnElement
+
 from formats.dates import today
 from models import (
     STILL_OPEN,
@@ -22,6 +25,12 @@ from models import (
 )
 from services import audit
 from services.date_checks import due_before_meeting_problem, refuse_if
+
+
+def overdue(on: date | None = None) -> ColumnElement:
+    """The overdue rule as SQL: still open after its due date (today in London unless `on` is given)."""
+    return and_(Action.still_open(), Action.due_on < (on or today()))
+
 
 #: Longest description kept (the column's length).
 DESCRIPTION_LENGTH = 2000

@@ -73,6 +73,7 @@ RECORD_KINDS: dict[str, tuple[str, str]] = {
     "generated_document": ("Document", "documents"),
     "goal": ("Goal", "goals"),
     "goal_update": ("Progress on a goal", "progress on goals"),
+    "home": ("Home page", "today's work on the home page"),
     "hospital_event": ("Hospital event", "hospital events"),
     "kpi": ("KPI figure", "KPI figures"),
     "locality": ("Locality", "localities"),

@@ -12,8 +12,9 @@ from datetime import date
 from sqlalchemy import Select, select
 
 from formats.dates import to_london, today
-from models import ContactLogEntry, ContactMethod, ContactParty, DomainError, Episode, Patient, User, db, utcnow
+from models import ContactLogEntry, ContactMethod, ContactParty, DomainError, Patient, User, db, utcnow
 from services import audit
+from services.caseload import held_by
 
 SUMMARY_LENGTH = 4000
 
@@ -98,8 +99,5 @@ def awaiting_follow_up(coordinator_id: int | None = None) -> Select:
         .order_by(ContactLogEntry.follow_up_on, ContactLogEntry.id)
     )
     if coordinator_id is not None:
-        mine = select(Episode.patient_id).where(
-            Episode.coordinator_id == coordinator_id, Episode.closed_on.is_(None), Episode.archived_at.is_(None)
-        )
-        query = query.where(ContactLogEntry.patient_id.in_(mine))
+        query = query.where(held_by(ContactLogEntry.patient_id, coordinator_id))
     return query

@@ -36,6 +36,15 @@ PURPOSES: dict[str, str] = {
 } | {kind.value: kind.label for kind in DocumentKind}
 
 
+#: Statuses of an email that failed to send: still retrying, or given up.
+NOT_SENT = (EmailStatus.failed, EmailStatus.given_up)
+
+
+def failed_to_send():
+    """An email that failed to send (a clause on OutboxEmail): the home page's list and the outbox filter."""
+    return OutboxEmail.status.in_(NOT_SENT)
+
+
 def purpose_label(purpose: str | None) -> str:
     """ "Letter to the GP" for `gp_feedback`: an email's kind in words."""
     return PURPOSES.get(purpose or "", (purpose or "").replace("_", " ").capitalize())

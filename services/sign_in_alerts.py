@@ -52,9 +52,14 @@ def raise_sign_in_alert(user: User, email: str) -> SignInAlert | None:
     return alert
 
 
+def not_closed():
+    """An alert the team lead has not closed yet (a clause on SignInAlert)."""
+    return SignInAlert.closed_at.is_(None)
+
+
 def open_sign_in_alerts() -> list[SignInAlert]:
     """The alerts the team lead has not closed yet, newest first."""
-    query = select(SignInAlert).where(SignInAlert.closed_at.is_(None))
+    query = select(SignInAlert).where(not_closed())
     return list(db.session.scalars(query.order_by(SignInAlert.created_at.desc(), SignInAlert.id.desc())))
 
 

@@ -146,6 +146,8 @@ POLICY.update(
         **model_view("caseload", view=READERS, export=STAFF, record="episode"),
         # --- the patient record page and its life events -------------------------------------------
         ("record.index", "GET"): Call(READERS | {PARTNER}),
+        # The header's search box: everyone signed in finds the patients they may see (a partner: their own few).
+        ("find.index", "GET"): Call(READERS | {PARTNER}),
         # A partner sees the minimum of the patients on their meetings or their agency's actions (§2).
         ("record.patient", "GET"): Call(READERS | {PARTNER}, {"patient_id": "{patient}"}),
         ("record.record_death", "POST"): Call(STAFF, {"patient_id": "{patient}"}, form={"died_on": "2026-11-01"}),

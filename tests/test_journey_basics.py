@@ -83,8 +83,8 @@ def test_team_lead_manages_organisations(visit):
     sign_in(visit, TEAM_LEAD_EMAIL)
     page = visit.page
 
-    # Open the list from the Settings menu.
-    page.get_by_role("link", name="Settings").click()
+    # Open the list from the Administration menu.
+    page.get_by_role("link", name="Administration", exact=True).click()
     page.get_by_role("link", name="Organisations").click()
     page.wait_for_url(re.compile(r"/admin/organisation/$"))
     visit.check("organisation-list")
@@ -222,7 +222,7 @@ def test_coordinator_sees_organisations_without_team_lead_tools(visit):
     assert "Hillview Surgery" in list_names(page)
     assert page.get_by_role("link", name="Show archived").count() == 0
     assert page.get_by_role("button", name="With the selected records").count() == 0  # archiving is the team lead's
-    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Administration", exact=True).click()
     assert page.get_by_role("link", name="User accounts").count() == 0
     # Asked for directly (with this browser's cookies), the accounts screen is refused.
     assert page.request.get(visit.base_url + "/admin/user/", max_redirects=0).status == 403
