@@ -35,6 +35,7 @@ from sqlalchemy import event, func, select
 import demo
 from admin.actions import AgencyFilter, OverdueFilter
 from admin.forms import FromDatabase
+from admin.listing import EXPORT_MAX_ROWS
 from bench.home import time_home_pages
 from cli import run
 from formats.dates import today
@@ -169,7 +170,7 @@ def _filter_arg(view: ModelView, column: str | None, value: str | None) -> tuple
 
 
 def list_screens(app: Flask) -> list[tuple[str, str, str]]:
-    """(screen, variant, url) for every model list: page 1, a filter and a search."""
+    """(screen, variant, url) for every model list: page 1, page 50 (the 1,226th row on), a filter and a search."""
     urls = []
     with app.test_request_context():
         for admin in app.extensions["admin"]:
@@ -178,6 +179,7 @@ def list_screens(app: Flask) -> list[tuple[str, str, str]]:
                     continue
                 base = url_for(f"{view.endpoint}.index_view")
                 urls.append((view.endpoint, "page 1", base))
+                urls.append((view.endpoint, "page 50", f"{base}?page=49"))
                 column, value = FILTERS.get(view.endpoint, (None, None))
                 arg = _filter_arg(view, column, value)
                 if arg:
@@ -284,6 +286,17 @@ def kpi_pages(app: Flask) -> list[tuple[str, str, str]]:
         ("kpis", "records behind actions due, year (page 1)", f"/admin/kpis/records{year}&drill=actions_due"),
         ("kpis", "report .docx, year", f"/admin/kpis/report.docx{year}"),
         ("kpis", "report .xlsx, year (rows capped)", f"/admin/kpis/report.xlsx{year}"),
+    ]
+
+
+def exports(app: Flask) -> list[tuple[str, str, str]]:
+    """A list exported at its cap (10,000 rows), as a spreadsheet and as CSV: every live action, the longest list."""
+    with app.test_request_context():
+        base = url_for("action.index_view")
+    everything = "?flt0_status_equals=done"
+    return [
+        ("action", f"export .xlsx, {EXPORT_MAX_ROWS:,} rows", f"{base}export/xlsx/{everything}"),
+        ("action", f"export .csv, {EXPORT_MAX_ROWS:,} rows", f"{base}export/csv/{everything}"),
     ]
 
 
@@ -477,7 +490,9 @@ def main(argv: list[str] | None = None) -> int:
     lead = next(email for email, _, role, _ in demo.DEMO_ACCOUNTS if role.value == "team_lead")
     sign_in(client, lead, demo.DEMO_PASSWORD)
     timings = []
-    for screen, variant, target in list_screens(app) + record_pages(app) + agency_overdue(app) + kpi_pages(app):
+    for screen, variant, target in (
+        list_screens(app) + record_pages(app) + agency_overdue(app) + kpi_pages(app) + exports(app)
+    ):
         if args.only and not screen.startswith(args.only):
             continue
         status, times, queries = measure(client, counter, target, args.runs)
