@@ -26,6 +26,7 @@ from werkzeug.serving import make_server
 
 import demo
 from app import create_app
+from cli import run
 from demo.reference import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_totp_secret
 from models import (
     Action,
@@ -139,8 +140,7 @@ def _seeded_app(folder: Path, patients: int):
     app = create_app(config)
     with app.app_context():
         upgrade()
-        demo.seed_demo(patients)
-        db.session.commit()
+        run(lambda: demo.seed_demo(patients))  # the commands' one commit (services.unit_of_work.perform)
         records = _records()
         db.session.remove()
     return app, records

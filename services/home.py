@@ -34,7 +34,7 @@ from models import (
     db,
 )
 from services.accounts import awaiting_set_up
-from services.actions import STILL_OPEN, overdue
+from services.actions import overdue
 from services.care_plans import agreed_not_shared_with_gp
 from services.caseload import held_by, review_due_before
 from services.chasing import last_chases
@@ -95,7 +95,7 @@ def capped_count(query) -> int:
 def first_rows(model, status, statuses, where: list, order: list):
     """The first `SHOWN` rows of `model` in `order` whose `status` is one of `statuses`, each with its patient: one
     query, each status's rows read in its own (status, date) index order and only then merged, rather than the whole
-    table walked in date order past the rows of other statuses (a million actions, most of them done: 1.2 s → 1 ms).
+    table walked in date order past the rows of other statuses.
     """
     parts = [
         select(model.id).where(status == value, *where).order_by(*order).limit(SHOWN).subquery() for value in statuses
@@ -103,6 +103,13 @@ def first_rows(model, status, statuses, where: list, order: list):
     ids = union_all(*(select(part.c.id) for part in parts))
     query = select(model).join(model.patient).where(model.id.in_(ids)).order_by(*order).limit(SHOWN)
     return list(db.session.scalars(query.options(_with_patient(model))))
+
+
+def first_actions(query) -> list[Action]:
+    """The first `SHOWN` open actions of `query` in due order, each with its patient: read in the partial index of
+    open actions (`ix_action_open_due`), not by walking a million actions, most of them done, in due order."""
+    query = query.order_by(Action.due_on, Action.id).limit(SHOWN).options(_with_patient(Action))
+    return list(db.session.scalars(query))
 
 
 def rows_and_count(query) -> tuple[list, int]:
@@ -159,7 +166,7 @@ def overdue_actions(user: User, holder_id: int | None, on: date | None = None) -
     on = on or today()
     where = [overdue(on), *row_filters(Action, user), *_held(Action, holder_id)]
     query = select(Action).join(Action.patient).where(*where)
-    rows = first_rows(Action, Action.status, STILL_OPEN, where, [Action.due_on, Action.id])
+    rows = first_actions(query)
     chased = last_chases([a.id for a in rows])
     lines = []
     for action in rows:
@@ -331,7 +338,7 @@ def partner_actions(user: User, on: date | None = None) -> HomeList:
             flagged=a.due_on < on,
             button="Update",
         )  # fmt: skip
-        for a in first_rows(Action, Action.status, STILL_OPEN, where, [Action.due_on, Action.id])
+        for a in first_actions(query)
     ]
     organisation = db.session.get(Organisation, user.organisation_id)
     return HomeList("partner_actions", f"Open actions for {organisation.name}", capped_count(query), lines,
