@@ -52,7 +52,7 @@ def _check_home(visit, role: str) -> dict[str, int]:
     for n, href in enumerate(seen_first.values()):
         response = page.goto(visit.base_url + href)
         assert response.status == 200, f"{role}: {href} answered {response.status}"
-        visit.check(f"{role}-line-{n}")
+        visit.check(f"{role}-line-{n}", WCAG_22_AA)
     return counts
 
 
@@ -69,7 +69,7 @@ def test_the_team_leads_home_page_matches_the_lists_it_links_to_and_shows_the_mo
     expect(visit.page.get_by_role("heading", name="By coordinator")).to_be_visible()
     visit.page.get_by_role("link", name="Open the KPI dashboard").click()
     expect(visit.page).to_have_url(re.compile(r"/admin/kpis/"))
-    visit.check("team-lead-dashboard")  # the dashboard is checked as its own journey checks it
+    visit.check("team-lead-dashboard", WCAG_22_AA)
 
 
 def test_the_partner_updates_an_action_from_their_home_page(visit):
@@ -94,7 +94,7 @@ def test_the_observers_home_page_lists_what_they_may_read(visit):
     links = page.locator("main li a")
     assert links.count() > 5
     links.first.click()
-    visit.check("observer-first-link")
+    visit.check("observer-first-link", WCAG_22_AA)
 
 
 def test_the_header_search_finds_a_patient_from_any_page(visit):
