@@ -7,6 +7,7 @@ every flush (registered in services/on_flush.py).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -151,11 +152,15 @@ class HospitalAndSafeguarding:
         )
 
 
-def gather_inputs(session: Session, on: date, patient_id: int | None = None) -> HospitalAndSafeguarding:
-    """The rule's inputs from other tables for one patient, or for everyone: the same three grouped queries
-    serve both recompute paths (a flush that touched one patient, the points changed), so they cannot drift."""
-    one_event = [HospitalEvent.patient_id == patient_id] if patient_id else []
-    one_concern = [SafeguardingConcern.patient_id == patient_id] if patient_id else []
+def gather_inputs(
+    session: Session, on: date, patient_id: int | None = None, patient_ids: Collection[int] | None = None
+) -> HospitalAndSafeguarding:
+    """The rule's inputs from other tables for one patient, some (a flush's), or everyone: the same three grouped
+    queries serve every recompute path (a flush, the points changed), so they cannot drift."""
+    if patient_id:
+        patient_ids = [patient_id]
+    one_event = [HospitalEvent.patient_id.in_(patient_ids)] if patient_ids is not None else []
+    one_concern = [SafeguardingConcern.patient_id.in_(patient_ids)] if patient_ids is not None else []
     live_events = [HospitalEvent.archived_at.is_(None), *one_event]
     year_ago = on - timedelta(days=365)
     counts = {
@@ -204,6 +209,9 @@ def recompute(patient: Patient, session: Session | None = None, points: dict[str
     return result
 
 
+#: Patients whose inputs are gathered in one go after a flush (each id a parameter: SQLite allows 32,766).
+_GATHERED = 2000
+
 #: Patient columns the rule reads.
 _PATIENT_INPUTS = ("cfs", "efi", "long_term_conditions")
 
@@ -233,10 +241,14 @@ def recompute_noted(session: Session, flush_context) -> None:
         return
     with session.no_autoflush:
         points = current_points(session)
-        for patient_id in pending:
-            patient = session.get(Patient, patient_id)
-            if patient is not None:
-                recompute(patient, session, points)
+        pending = sorted(pending)
+        for first in range(0, len(pending), _GATHERED):  # a list import touches a thousand patients a flush
+            chunk = pending[first : first + _GATHERED]
+            facts = gather_inputs(session, today(), patient_ids=chunk)
+            for patient_id in chunk:
+                patient = session.get(Patient, patient_id)
+                if patient is not None:
+                    _store(patient, assess(facts.inputs(patient), points))
 
 
 def recompute_all(session: Session | None = None, batch: int = 2000) -> int:

@@ -1,0 +1,220 @@
+"""Saving an imported list (services/case_finding.py checks it): all of it or none, in batches of rows a flush.
+
+A row changes its patient only where the list knows better: an eFI or CFS whose date is newer than the one held (a
+value typed on a screen is dated by the patient's last change), a hospital event not already held on that date,
+a long-term condition not already listed. What each import changed is counted on it; the patients it changed point
+to it (`PatientListFigures.import_id`: "the import they came from").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import select
+
+from formats.dates import today
+from models import (
+    HospitalEvent,
+    ListImport,
+    ListImportRefusal,
+    ListSource,
+    Patient,
+    PatientListFigures,
+    User,
+    db,
+    utcnow,
+)
+from services import audit
+from services.case_finding import BATCH, ListRow, Preview, preview_list, read_list, remember_mapping
+
+Progress = Callable[[int, int], None]
+
+
+def import_list(
+    data: bytes,
+    filename: str,
+    source: ListSource,
+    mapping: dict[str, str],
+    by: User,
+    *,
+    create_new: bool = False,
+    figures_on: date | None = None,
+    progress: Progress | None = None,
+    batch: int = BATCH,
+) -> ListImport:
+    """Check the file as the preview does, then save every usable row (or, on any failure, the caller's unit of
+    work saves none). `figures_on` dates the eFI and CFS of a list without date columns for them (today)."""
+    preview = preview_list(read_list(data, filename), mapping, create_new=create_new)
+    return save_preview(preview, filename, source, mapping, by, create_new=create_new, figures_on=figures_on,
+                        progress=progress, batch=batch)  # fmt: skip
+
+
+def save_preview(
+    preview: Preview,
+    filename: str,
+    source: ListSource,
+    mapping: dict[str, str],
+    by: User,
+    *,
+    create_new: bool = False,
+    figures_on: date | None = None,
+    progress: Progress | None = None,
+    batch: int = BATCH,
+) -> ListImport:
+    session = db.session()
+    why = f"List {filename[:150]} ({source.label}) imported by {by.name}"
+    with audit.reason(why):
+        remember_mapping(source, mapping, by)
+        record = ListImport(
+            filename=filename[:200],
+            source=source,
+            imported_by_id=by.id,
+            imported_at=utcnow(),
+            column_mapping=json.dumps(mapping, sort_keys=True),
+            figures_on=figures_on or today(),
+            created_new=create_new,
+            rows_read=preview.rows_read,
+            matched=len(preview.matched),
+            new=len(preview.new),
+            refused=len(preview.refusals),
+        )
+        session.add(record)
+        session.flush()
+        audit.insert_audited(
+            ListImportRefusal,
+            [
+                {
+                    "import_id": record.id,
+                    "row_number": r.row_number,
+                    "reason": r.reason,
+                    "raw_values": json.dumps(r.values),
+                }
+                for r in preview.refusals
+            ],  # fmt: skip
+        )
+        rows = preview.matched + (preview.new if create_new else [])
+        saver = _Saver(record, preview.patient_ids)
+        for first in range(0, len(rows), batch):
+            saver.save(rows[first : first + batch])
+            session.flush()  # the batch; the risk rule recomputes its patients after it
+            session.flush()  # their new priority
+            if progress:
+                progress(min(first + batch, len(rows)), len(rows))
+        record.figures_changed, record.events_added = saver.figures_changed, saver.events_added
+        session.flush()
+    return record
+
+
+class _Saver:
+    """Saves one batch of rows at a time: three queries to read what is held, then the changes."""
+
+    def __init__(self, record: ListImport, patient_ids: dict[str, int]):
+        self.record, self.patient_ids = record, patient_ids
+        self.figures_changed = self.events_added = 0
+
+    def save(self, rows: list[ListRow]) -> None:
+        session = db.session()
+        ids = [self.patient_ids[r.nhs_number] for r in rows if r.nhs_number in self.patient_ids]
+        patients = {p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(ids)))} if ids else {}
+        marks = select(PatientListFigures).where(PatientListFigures.patient_id.in_(ids))
+        figures = {f.patient_id: f for f in session.scalars(marks)} if ids else {}
+        held_events = set()
+        if ids:
+            query = select(HospitalEvent.patient_id, HospitalEvent.kind, HospitalEvent.occurred_on).where(
+                HospitalEvent.patient_id.in_(ids), HospitalEvent.archived_at.is_(None)
+            )
+            held_events = {tuple(row) for row in session.execute(query)}
+        created = []
+        for row in rows:
+            pid = self.patient_ids.get(row.nhs_number)
+            if pid is None:
+                created.append((row, self._new_patient(row)))
+                continue
+            patient = patients[pid]
+            mark = figures.get(pid)
+            taken = self._figures(patient, mark, row)
+            changed = self._conditions(patient, row)
+            changed |= self._events(pid, row, held_events)
+            if taken or changed:
+                self._point_to_import(pid, mark, taken)
+        if created:
+            session.flush()  # the new patients' ids
+            for row, patient in created:
+                self.patient_ids[row.nhs_number] = patient.id
+                self._events(patient.id, row, set())
+                taken = {
+                    n: self._dated(row, getattr(row, f"{n}_on")) for n in ("efi", "cfs") if getattr(row, n) is not None
+                }
+                self._point_to_import(patient.id, None, taken)
+
+    def _new_patient(self, row: ListRow) -> Patient:
+        patient = Patient(
+            nhs_number=row.nhs_number,
+            given_name=row.given_name,
+            family_name=row.family_name,
+            date_of_birth=row.date_of_birth,
+            gp_practice_id=row.practice_id,
+            efi=row.efi,
+            cfs=row.cfs,
+            long_term_conditions="\n".join(row.conditions) or None,
+        )
+        db.session.add(patient)
+        self.figures_changed += row.efi is not None or row.cfs is not None
+        return patient
+
+    def _dated(self, row: ListRow, on: date | None) -> date:
+        return on or self.record.figures_on
+
+    def _figures(self, patient: Patient, mark: PatientListFigures | None, row: ListRow) -> dict[str, date]:
+        """eFI and CFS, each only when the list's value is newer than the one held: {name: date} of those taken."""
+        taken, changed = {}, False
+        last_change = patient.updated_at.date() if patient.updated_at else None
+        for name in ("efi", "cfs"):
+            value = getattr(row, name)
+            if value is None:
+                continue
+            on = self._dated(row, getattr(row, f"{name}_on"))
+            held_on = getattr(mark, f"{name}_on", None) or (last_change if getattr(patient, name) is not None else None)
+            if held_on is not None and on <= held_on:
+                continue
+            taken[name] = on
+            if getattr(patient, name) != value:
+                setattr(patient, name, value)
+                changed = True
+        self.figures_changed += changed
+        return taken
+
+    @staticmethod
+    def _conditions(patient: Patient, row: ListRow) -> bool:
+        held = [line.strip() for line in (patient.long_term_conditions or "").splitlines() if line.strip()]
+        known = {line.lower() for line in held}
+        added = [c for c in row.conditions if c.lower() not in known]
+        if not added:
+            return False
+        text = "\n".join(held + added)
+        if len(text) > 2000:
+            return False
+        patient.long_term_conditions = text
+        return True
+
+    def _events(self, pid: int, row: ListRow, held: set) -> bool:
+        added = False
+        for kind, day in row.events:
+            if (pid, kind, day) in held:
+                continue
+            held.add((pid, kind, day))
+            db.session.add(HospitalEvent(patient_id=pid, kind=kind, occurred_on=day))
+            self.events_added += 1
+            added = True
+        return added
+
+    def _point_to_import(self, pid: int, mark: PatientListFigures | None, taken: dict[str, date]) -> None:
+        """The patient now came from this import; the dates of the eFI and CFS it set are kept with it."""
+        if mark is None:
+            mark = PatientListFigures(patient_id=pid)
+            db.session.add(mark)
+        mark.import_id = self.record.id
+        for name, on in taken.items():
+            setattr(mark, f"{name}_on", on)
