@@ -8,11 +8,13 @@ from admin import (
     audit_trail,
     care_plan_page,
     care_plans,
+    case_finding,
     caseload,
     contacts,
     guide,
     intake,
     kpis,
+    list_imports,
     meeting_room,
     meetings,
     onward,
@@ -42,6 +44,8 @@ def register_views(admin) -> None:
     caseload.register(admin)
     referrals.register(admin)
     patient_record.register(admin)
+    case_finding.register(admin)
+    list_imports.register(admin)
     scheduling.register(admin)
     meeting_room.register(admin)
     meetings.register(admin)
