@@ -69,7 +69,7 @@ def mapping_form(headings: list[str]):
 
     choices = [("", "Not in this list"), *((h, h) for h in headings if h)]
     for name, label in FIELDS.items():
-        setattr(MappingForm, f"map_{name}", SelectField(label, choices=choices, validate_choice=True))
+        setattr(MappingForm, f"map_{name}", SelectField(label, choices=choices, default="", validate_choice=True))
     return MappingForm
 
 
@@ -185,7 +185,7 @@ class ListImportView(SecureView):
         else:
             flash(form.first_error() or "Check the choices below.", "error")
         return self.render("admin/case_finding/mapping.html", form=form, kept=kept, source=source, table=table,
-                           fields=FIELDS, sample=table.rows[:3])  # fmt: skip
+                           field_names=FIELDS, sample=table.rows[:3])  # fmt: skip
 
     @expose("/confirm", methods=("POST",))
     def confirm(self):
