@@ -309,3 +309,21 @@ def test_the_mapping_is_kept_per_source_and_offered_next_time(app, lead):
     perform(lambda: import_list(data, "x.csv", ListSource.efi_report, mapping, lead), say=False)
     assert offered_mapping(ListSource.efi_report, headings) == mapping
     assert offered_mapping(ListSource.admissions, HEADINGS)["nhs_number"] == "NHS Number"  # guessed by name
+
+
+def test_flask_import_list_previews_then_saves_with_the_kept_mapping(app, create_patient, lead, tmp_path):
+    held = create_patient()
+    path = tmp_path / "efi.csv"
+    path.write_bytes(csv_bytes([[held.nhs_number, "", "", "", "", "0.4", "", ""], ["bad", "", "", "", "", "", "", ""]]))
+    runner = app.test_cli_runner()
+    arguments = ["import-list", str(path), "--source", "efi_report", "--by", lead.email]
+    shown = runner.invoke(args=[*arguments, "--preview"])
+    assert shown.exit_code == 0, shown.output
+    assert "2 rows: 1 matched by NHS number, 0 not held" in shown.output and "Bad NHS number: 1" in shown.output
+    assert db.session.scalar(select(func.count()).select_from(ListImport)) == 0
+    saved = runner.invoke(args=[*arguments, "--figures-on", (today() + timedelta(days=1)).strftime("%d/%m/%Y")])
+    assert saved.exit_code == 0, saved.output
+    assert "1 patient with a newer eFI or CFS" in saved.output
+    assert db.session.get(Patient, held.id).efi == Decimal("0.400")
+    refused = runner.invoke(args=["import-list", str(path), "--source", "efi_report", "--by", "nobody@example.org"])
+    assert refused.exit_code != 0 and "is not an active coordinator or team lead" in refused.output
