@@ -35,6 +35,7 @@ from sqlalchemy import event, func, select
 import demo
 from admin.actions import AgencyFilter, OverdueFilter
 from admin.forms import FromDatabase
+from bench import case_finding
 from cli import run
 from formats.dates import today
 from models import (
@@ -487,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         timings += time_minutes_autosave(app, client, counter, args.runs)
     if not args.only:
         timings.append(time_chase_dry_run(app, counter, args.runs))
+    timings += case_finding.timings(app, client, counter, args)  # issue 32: a 100,000-row list and the list screen
     if timings:
         print_table(args.patients, args.runs, timings)
     if not args.only or "minutes".startswith(args.only):

@@ -34,6 +34,7 @@ from flask import g
 from sqlalchemy import func, select, text
 
 from demo.bulk import advance_sequences
+from demo.case_finding import seed_case_finding
 from demo.context import Context
 from demo.directory import seed_directory
 from demo.meetings import seed_meetings
@@ -104,6 +105,7 @@ def seed_demo(patients: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED, progre
     seed_system_records(ctx)
     ctx.rows.flush()
     advance_sequences(session, ctx.rows.counts)
+    seed_case_finding(ctx)  # through the real import (ORM, audited): after the sequences are advanced
     # The trail sealed, as the nightly `flask seal-audit` would (an ORM insert: after the sequences are advanced).
     seal_audit()
     ctx.rows.counts["audit_seal"] += 1
