@@ -34,7 +34,8 @@ class UnreadableFile(DomainError):
 class Limits:
     """How big a list may be: the file, its rows, and (an .xlsx) what its parts unpack to."""
 
-    max_bytes: int = 20 * 1024 * 1024
+    #: Under the app's MAX_CONTENT_LENGTH (16 MB), so an upload over it is refused here, in words.
+    max_bytes: int = 15 * 1024 * 1024
     max_rows: int = 100_000
     max_unpacked_bytes: int = 300 * 1024 * 1024
 
