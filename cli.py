@@ -281,8 +281,7 @@ def import_list_command(path, source, email, create_new, figures_on, preview_onl
     if preview_only:
         return
     with ProgressBar("Saving the list") as progress:
-        record = run(lambda: save_preview(preview, file.name, kind, mapping, user, create_new=create_new,
-                                          figures_on=on, progress=progress))  # fmt: skip
+        record = run(lambda: save_preview(preview, file.name, kind, mapping, user, figures_on=on, progress=progress))
     click.echo(
         f"Imported as list {record.id}: {plural(record.figures_changed, 'patient')} with a newer eFI or CFS, "
         f"{plural(record.events_added, 'hospital event')} added."

@@ -191,6 +191,8 @@ class Preview:
     """What an import would do: nothing is saved while it is worked out."""
 
     headings: list[str]
+    #: Whether the people not held are to be added (then each needs a name and a date of birth).
+    create_new: bool = False
     rows_read: int = 0
     #: Rows for patients held, and for people not held (created only when asked).
     matched: list[ListRow] = field(default_factory=list)
@@ -333,7 +335,7 @@ def preview_list(table: Table, mapping: dict[str, str], *, create_new: bool = Fa
     """What importing the table with this mapping would do; nothing is saved."""
     columns = check_mapping(mapping, table.headings)
     practices, on = gp_practices(), today()
-    preview = Preview(headings=table.headings, rows_read=len(table.rows))
+    preview = Preview(headings=table.headings, create_new=create_new, rows_read=len(table.rows))
     checked, seen = [], {}
     for number, cells in enumerate(table.rows, start=2):
         try:

@@ -28,8 +28,14 @@ from models import (
 )
 from services import audit
 from services.case_finding import BATCH, ListRow, Preview, preview_list, read_list, remember_mapping
+from services.kpis import tallies
 
 Progress = Callable[[int, int], None]
+
+#: Rows above which an import leaves the KPI tallies to the nightly rebuild (`flask rebuild-kpi-tallies
+#: --if-out-of-date`): keeping them in step costs two counts of every touched patient's rows a flush (a 100,000-row
+#: list, minutes); until the rebuild the dashboard counts from the records, more slowly, and says so.
+TALLIED_ROWS = 2000
 
 
 def import_list(
@@ -47,8 +53,7 @@ def import_list(
     """Check the file as the preview does, then save every usable row (or, on any failure, the caller's unit of
     work saves none). `figures_on` dates the eFI and CFS of a list without date columns for them (today)."""
     preview = preview_list(read_list(data, filename), mapping, create_new=create_new)
-    return save_preview(preview, filename, source, mapping, by, create_new=create_new, figures_on=figures_on,
-                        progress=progress, batch=batch)  # fmt: skip
+    return save_preview(preview, filename, source, mapping, by, figures_on=figures_on, progress=progress, batch=batch)
 
 
 def save_preview(
@@ -58,12 +63,12 @@ def save_preview(
     mapping: dict[str, str],
     by: User,
     *,
-    create_new: bool = False,
     figures_on: date | None = None,
     progress: Progress | None = None,
     batch: int = BATCH,
 ) -> ListImport:
-    session = db.session()
+    """Save what a preview found usable: the people not held are added when the preview was made to add them."""
+    session, create_new = db.session(), preview.create_new
     why = f"List {filename[:150]} ({source.label}) imported by {by.name}"
     with audit.reason(why):
         remember_mapping(source, mapping, by)
@@ -95,6 +100,8 @@ def save_preview(
             ],  # fmt: skip
         )
         rows = preview.matched + (preview.new if create_new else [])
+        if len(rows) > TALLIED_ROWS and tallies.is_built(session):
+            tallies.mark_out_of_date(session)  # counted afresh by the nightly rebuild, not a patient at a time
         saver = _Saver(record, preview.patient_ids)
         for first in range(0, len(rows), batch):
             saver.save(rows[first : first + batch])

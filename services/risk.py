@@ -219,10 +219,11 @@ _PATIENT_INPUTS = ("cfs", "efi", "long_term_conditions")
 def _touched_patients(session: Session) -> set[int]:
     ids: set[int] = set()
 
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+    new = session.new  # a fresh set each time it is read: built once, not once per object
+    for obj in list(new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, Patient):
             state = inspect(obj)
-            if obj in session.new or any(state.attrs[c].history.has_changes() for c in _PATIENT_INPUTS):
+            if obj in new or any(state.attrs[c].history.has_changes() for c in _PATIENT_INPUTS):
                 ids.add(obj.id)
         elif isinstance(obj, (HospitalEvent, SafeguardingConcern)) and obj.patient_id:
             ids.add(obj.patient_id)

@@ -327,3 +327,16 @@ def test_flask_import_list_previews_then_saves_with_the_kept_mapping(app, create
     assert db.session.get(Patient, held.id).efi == Decimal("0.400")
     refused = runner.invoke(args=["import-list", str(path), "--source", "efi_report", "--by", "nobody@example.org"])
     assert refused.exit_code != 0 and "is not an active coordinator or team lead" in refused.output
+
+
+def test_a_large_import_leaves_the_kpi_tallies_to_the_nightly_rebuild(app, create_patient, lead, monkeypatch):
+    from services import list_import
+    from services.kpis import tallies
+
+    patients = [create_patient() for _ in range(3)]
+    assert perform(lambda: tallies.rebuild(), say=False) and tallies.is_built()
+    _import(csv_bytes([[patients[0].nhs_number, "", "", "", "", "0.3", "", ""]]), lead)
+    assert tallies.is_built()  # a small list keeps them in step, a flush at a time
+    monkeypatch.setattr(list_import, "TALLIED_ROWS", 1)
+    _import(csv_bytes([[p.nhs_number, "", "", "", "", "0.3", "", ""] for p in patients[1:]]), lead)
+    assert not tallies.is_built()
