@@ -15,7 +15,7 @@ from formats.numbers import record_id
 from formats.words import plural
 from models import AuditAction, Organisation, OrganisationType
 from services import audit
-from services.case_finding_list import SHOWN, case_finding_list, months, practices_on_the_list, suggest_to_practice
+from services.case_finding_list import SHOWN, case_finding_list, gp_practices, months, suggest_to_practice
 from services.settings import CASE_FINDING_MONTHS, LABELS, set_setting
 from web.forms import AppForm, IdField, WholeNumberField
 
@@ -44,19 +44,22 @@ class CaseFindingView(SecureView):
 
     @expose("/")
     def index(self):
-        practices = practices_on_the_list()
         practice_id = record_id(request.args.get("practice"))
         candidates = case_finding_list(practice_id)
         groups: dict = {}
-        for candidate in candidates:
+        for candidate in candidates:  # highest priority first within each practice; practices by name
             groups.setdefault(candidate.patient.gp_practice, []).append(candidate)
+        groups = dict(
+            sorted(groups.items(), key=lambda item: (item[0] is None, item[0].name.lower() if item[0] else ""))
+        )
         audit.record_patients_shown(
             AuditAction.list, [c.patient.id for c in candidates], table="patient", detail="case-finding list"
         )
         months_form = MonthsForm(months=months())
-        return self.render("admin/case_finding/list.html", groups=groups, practices=practices, practice_id=practice_id,
-                           shown=SHOWN, total=sum(n for _, n in practices), months=months(), months_form=months_form,
-                           lead=current_user.role in TEAM_LEAD, form=SuggestForm())  # fmt: skip
+        return self.render("admin/case_finding/list.html", groups=groups, practices=gp_practices(),
+                           practice_id=practice_id, shown=SHOWN, found=len(candidates), months=months(),
+                           months_form=months_form, lead=current_user.role in TEAM_LEAD, form=SuggestForm(),
+                           )  # fmt: skip
 
     @expose("/suggest", methods=("POST",))
     def suggest(self):

@@ -24,6 +24,7 @@ from models import (
     ListImport,
     Meeting,
     Organisation,
+    OrganisationType,
     Patient,
     PatientListFigures,
     PracticeSuggestion,
@@ -87,18 +88,17 @@ def on_the_list(since: datetime | None = None):
     ]
 
 
-def practices_on_the_list() -> list[tuple[Organisation | None, int]]:
-    """Each practice with people on the list and how many, by name (people with no practice last, as None)."""
-    query = select(Patient.gp_practice_id, func.count()).where(*on_the_list()).group_by(Patient.gp_practice_id)
-    counts = dict(db.session.execute(query).all())
-    ids = [pid for pid in counts if pid is not None]
-    practices = db.session.scalars(select(Organisation).where(Organisation.id.in_(ids))).all() if ids else []
-    found = [(p, counts[p.id]) for p in sorted(practices, key=lambda p: p.name.lower())]
-    return found + ([(None, counts[None])] if None in counts else [])
+def gp_practices() -> list[Organisation]:
+    """The live GP practices, by name: the list's filter (counting each one's people would read the whole band)."""
+    query = select(Organisation).where(
+        Organisation.type == OrganisationType.gp_practice, Organisation.archived_at.is_(None)
+    )
+    return list(db.session.scalars(query.order_by(Organisation.name)))
 
 
 def case_finding_list(practice_id: int | None = None, limit: int = SHOWN) -> list[Candidate]:
-    """The people on the list (of one practice, or all), by practice then highest priority first."""
+    """The people on the list (of one practice, or all), highest priority first: walked down the priority index
+    until `limit` are found, so a page reads a few hundred patients, not the whole high band."""
     last_suggested = (
         select(func.max(PracticeSuggestion.suggested_at))
         .where(PracticeSuggestion.patient_id == Patient.id)
@@ -112,7 +112,7 @@ def case_finding_list(practice_id: int | None = None, limit: int = SHOWN) -> lis
         .outerjoin(ListImport, ListImport.id == PatientListFigures.import_id)
         .where(*on_the_list())
         .options(contains_eager(Patient.gp_practice))
-        .order_by(Organisation.name.is_(None), Organisation.name, Patient.risk_score.desc(), Patient.id)
+        .order_by(Patient.risk_score.desc(), Patient.id.desc())
         .limit(limit)
     )
     if practice_id is not None:
