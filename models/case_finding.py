@@ -105,7 +105,8 @@ class PatientListFigures(db.Model):
 
     __tablename__ = "patient_list_figures"
 
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), unique=True)
     efi_on: Mapped[date | None]
     cfs_on: Mapped[date | None]
     #: The import that last changed something about the patient: "the import they came from".

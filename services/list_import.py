@@ -26,7 +26,7 @@ from models import (
     db,
     utcnow,
 )
-from services import audit
+from services import audit, risk
 from services.case_finding import BATCH, ListRow, Preview, preview_list, read_list, remember_mapping
 from services.kpis import tallies
 
@@ -102,10 +102,11 @@ def save_preview(
         rows = preview.matched + (preview.new if create_new else [])
         if len(rows) > TALLIED_ROWS and tallies.is_built(session):
             tallies.mark_out_of_date(session)  # counted afresh by the nightly rebuild, not a patient at a time
-        saver = _Saver(record, preview.patient_ids)
+        saver = _Saver(record, preview.patient_ids, bulk=len(rows) > TALLIED_ROWS)
         for first in range(0, len(rows), batch):
             saver.save(rows[first : first + batch])
             session.flush()  # the batch; the risk rule recomputes its patients after it
+            risk.recompute_noted(session, None)  # those whose hospital events alone changed (written in bulk)
             session.flush()  # their new priority
             if progress:
                 progress(min(first + batch, len(rows)), len(rows))
@@ -115,11 +116,30 @@ def save_preview(
 
 
 class _Saver:
-    """Saves one batch of rows at a time: three queries to read what is held, then the changes."""
+    """Saves one batch of rows at a time: three queries to read what is held, then the changes.
 
-    def __init__(self, record: ListImport, patient_ids: dict[str, int]):
-        self.record, self.patient_ids = record, patient_ids
+    A large import (`bulk`, the KPI tallies left to the nightly rebuild) writes the new hospital events and the new
+    marks of where a patient came from with one audited INSERT a batch (`audit.insert_audited`: the trail entries the
+    flush would write), not an object each; their patients are noted for the risk rule as a flush would note them.
+    """
+
+    def __init__(self, record: ListImport, patient_ids: dict[str, int], *, bulk: bool = False):
+        self.record, self.patient_ids, self.bulk = record, patient_ids, bulk
         self.figures_changed = self.events_added = 0
+        self.pending_events: list[dict] = []
+        self.pending_marks: dict[int, dict] = {}
+
+    def _write_pending(self) -> None:
+        """The batch's new events and marks, in bulk (without flushing the patients' changes first)."""
+        session = db.session()
+        with session.no_autoflush:
+            if self.pending_events:
+                audit.insert_audited(HospitalEvent, self.pending_events)
+                noted = {row["patient_id"] for row in self.pending_events}
+                session.info.setdefault("risk_recompute", set()).update(noted)
+            if self.pending_marks:
+                audit.insert_audited(PatientListFigures, list(self.pending_marks.values()))
+        self.pending_events, self.pending_marks = [], {}
 
     def save(self, rows: list[ListRow]) -> None:
         session = db.session()
@@ -146,6 +166,8 @@ class _Saver:
             changed |= self._events(pid, row, held_events)
             if taken or changed:
                 self._point_to_import(pid, mark, taken)
+        if self.bulk:
+            self._write_pending()
         if created:
             session.flush()  # the new patients' ids
             for row, patient in created:
@@ -155,6 +177,8 @@ class _Saver:
                     n: self._dated(row, getattr(row, f"{n}_on")) for n in ("efi", "cfs") if getattr(row, n) is not None
                 }
                 self._point_to_import(patient.id, None, taken)
+            if self.bulk:
+                self._write_pending()
 
     def _new_patient(self, row: ListRow) -> Patient:
         patient = Patient(
@@ -212,13 +236,23 @@ class _Saver:
             if (pid, kind, day) in held:
                 continue
             held.add((pid, kind, day))
-            db.session.add(HospitalEvent(patient_id=pid, kind=kind, occurred_on=day))
+            if self.bulk:
+                now = utcnow()
+                self.pending_events.append(dict(patient_id=pid, kind=kind, occurred_on=day, discharged_on=None,
+                                                hospital=None, notes=None, search_words="", created_at=now,
+                                                updated_at=now, archived_at=None))  # fmt: skip
+            else:
+                db.session.add(HospitalEvent(patient_id=pid, kind=kind, occurred_on=day))
             self.events_added += 1
             added = True
         return added
 
     def _point_to_import(self, pid: int, mark: PatientListFigures | None, taken: dict[str, date]) -> None:
         """The patient now came from this import; the dates of the eFI and CFS it set are kept with it."""
+        if mark is None and self.bulk:
+            dates = {f"{name}_on": taken.get(name) for name in ("efi", "cfs")}
+            self.pending_marks[pid] = {"patient_id": pid, "import_id": self.record.id, **dates}
+            return
         if mark is None:
             mark = PatientListFigures(patient_id=pid)
             db.session.add(mark)

@@ -172,7 +172,8 @@ def test_an_import_sets_figures_adds_events_creates_new_patients_when_asked_and_
     created = db.session.scalar(select(Patient).where(Patient.nhs_number == new))
     assert created.gp_practice_id == practice.id and created.efi == Decimal("0.500")
     assert (record.matched, record.new, record.refused, record.events_added) == (1, 1, 0, 1)
-    assert db.session.get(PatientListFigures, held.id).import_id == record.id
+    mark = db.session.scalar(select(PatientListFigures).where(PatientListFigures.patient_id == held.id))
+    assert mark.import_id == record.id
     why = db.session.scalars(select(AuditEntry.reason).where(AuditEntry.table_name == "patient")).all()
     assert any(w and w.startswith("List list.csv (GP practice search") for w in why)
 
@@ -340,3 +341,34 @@ def test_a_large_import_leaves_the_kpi_tallies_to_the_nightly_rebuild(app, creat
     monkeypatch.setattr(list_import, "TALLIED_ROWS", 1)
     _import(csv_bytes([[p.nhs_number, "", "", "", "", "0.3", "", ""] for p in patients[1:]]), lead)
     assert not tallies.is_built()
+
+
+def test_a_large_import_writes_events_and_marks_in_bulk_with_the_same_outcome(
+    app, create_patient, practice, lead, monkeypatch
+):
+    from services import list_import
+
+    monkeypatch.setattr(list_import, "TALLIED_ROWS", 0)
+    held, only_events = create_patient(), create_patient(cfs=8, efi=Decimal("0.5"))
+    new = nhs_number()
+    admitted = (today() - timedelta(days=20)).strftime("%d/%m/%Y")
+    rows = [[held.nhs_number, "", "", "", "", "0.4", "7", admitted],
+            [only_events.nhs_number, "", "", "", "", "", "", admitted],
+            [new, "Bea", "New", "03/03/1939", "Y01234", "0.5", "8", admitted]]  # fmt: skip
+    data = csv_bytes(rows)
+    on = today() + timedelta(days=1)
+    record = _import(data, lead, create_new=True, figures_on=on)
+    assert record.events_added == 3
+    created = db.session.scalar(select(Patient).where(Patient.nhs_number == new))
+    for patient_id in (held.id, only_events.id, created.id):
+        patient = db.session.get(Patient, patient_id)
+        assert patient.risk_band is RiskBand.high, patient.risk_reasons  # the bulk events were counted
+        assert "discharged from hospital in the last 30 days" in patient.risk_reasons
+    marks = db.session.scalars(select(PatientListFigures)).all()
+    assert {m.patient_id for m in marks} == {held.id, only_events.id, created.id}
+    trail = db.session.scalars(select(AuditEntry.table_name).where(AuditEntry.table_name.in_(
+        ["hospital_event", "patient_list_figures"]))).all()  # fmt: skip
+    assert sorted(trail).count("hospital_event") == 3 and trail.count("patient_list_figures") == 3
+    again = _import(data, lead, create_new=True, figures_on=on)
+    assert (again.figures_changed, again.events_added, again.new) == (0, 0, 0)
+    assert db.session.scalar(select(func.count()).select_from(HospitalEvent)) == 3

@@ -89,6 +89,7 @@ def upgrade():
 
     op.create_table(
         "patient_list_figures",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("patient_id", sa.Integer(), nullable=False),
         sa.Column("efi_on", sa.Date(), nullable=True),
         sa.Column("cfs_on", sa.Date(), nullable=True),
@@ -99,7 +100,8 @@ def upgrade():
         sa.ForeignKeyConstraint(
             ["patient_id"], ["patient.id"], name=op.f("fk_patient_list_figures_patient_id_patient")
         ),
-        sa.PrimaryKeyConstraint("patient_id", name=op.f("pk_patient_list_figures")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_patient_list_figures")),
+        sa.UniqueConstraint("patient_id", name=op.f("uq_patient_list_figures_patient_id")),
     )
     with op.batch_alter_table("patient_list_figures", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_patient_list_figures_import_id"), ["import_id"], unique=False)
