@@ -128,6 +128,9 @@ class _Saver:
         self.figures_changed = self.events_added = 0
         self.pending_events: list[dict] = []
         self.pending_marks: dict[int, dict] = {}
+        #: The batch's patients, held until the next batch: the risk rule reads them after the flush.
+        self.held: list[Patient] = []
+        self.points = risk.current_points(db.session())
 
     def _write_pending(self) -> None:
         """The batch's new events and marks, in bulk (without flushing the patients' changes first)."""
@@ -166,8 +169,12 @@ class _Saver:
             changed |= self._events(pid, row, held_events)
             if taken or changed:
                 self._point_to_import(pid, mark, taken)
+        self.held = [*patients.values(), *(patient for _, patient in created)]
         if self.bulk:
             self._write_pending()
+            # Their new priority goes out with their new figures, one UPDATE each (the flush's own recompute then
+            # finds nothing to change).
+            risk.recompute_patients(list(patients.values()), session, self.points)
         if created:
             session.flush()  # the new patients' ids
             for row, patient in created:
