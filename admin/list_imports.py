@@ -166,7 +166,7 @@ class ListImportView(SecureView):
         source = ListSource(kept["source"])
         form = mapping_form(table.headings)()
         if request.method == "GET":
-            for name, heading in {**kept.get("mapping", {}), **offered_mapping(source, table.headings)}.items():
+            for name, heading in (kept.get("mapping") or offered_mapping(source, table.headings)).items():
                 form[f"map_{name}"].data = heading
         elif form.validate_on_submit():
             try:

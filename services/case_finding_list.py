@@ -8,6 +8,7 @@ setting `CASE_FINDING_MONTHS`). What was suggested to a practice is kept (`Pract
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -96,7 +97,9 @@ def gp_practices() -> list[Organisation]:
     return list(db.session.scalars(query.order_by(Organisation.name)))
 
 
-def case_finding_list(practice_id: int | None = None, limit: int = SHOWN) -> list[Candidate]:
+def case_finding_list(
+    practice_id: int | None = None, limit: int = SHOWN, only: Collection[int] | None = None
+) -> list[Candidate]:
     """The people on the list (of one practice, or all), highest priority first: walked down the priority index
     until `limit` are found, so a page reads a few hundred patients, not the whole high band."""
     last_suggested = (
@@ -117,6 +120,8 @@ def case_finding_list(practice_id: int | None = None, limit: int = SHOWN) -> lis
     )
     if practice_id is not None:
         query = query.where(Patient.gp_practice_id == practice_id)
+    if only is not None:
+        query = query.where(Patient.id.in_(sorted(only)))
     return [Candidate(patient, made, at) for patient, made, at in db.session.execute(query)]
 
 
@@ -153,9 +158,7 @@ def suggest_to_practice(practice: Organisation, patient_ids: list[int], by: User
             f"{address} is not a secure address, so no patient details are sent to {practice.name}: record the "
             "practice's nhs.net (or other accredited) address."
         )
-    chosen = [
-        c for c in case_finding_list(practice.id, limit=len(patient_ids) + SHOWN) if c.patient.id in set(patient_ids)
-    ]
+    chosen = case_finding_list(practice.id, limit=len(patient_ids), only=patient_ids)
     if not chosen:
         raise DomainError(f"Choose at least one patient on the list registered with {practice.name}.")
     subject = f"Patients to consider referring to the ILR ({len(chosen)})"
