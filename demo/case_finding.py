@@ -72,7 +72,7 @@ def seed_case_finding(ctx: Context) -> None:
         return
     lines = [",".join(HEADINGS)] + [",".join(row) for row in _rows(ctx, codes)]
     import_list("\r\n".join(lines).encode(), FILENAME, ListSource.practice_search, MAPPING, coordinator,
-                figures_on=ctx.today + timedelta(days=1))  # fmt: skip
+                figures_on=ctx.today)  # fmt: skip
     _suggest_one(coordinator)
     for model in (ListImport, ListImportRefusal, ListColumnMapping, PatientListFigures, PracticeSuggestion):
         ctx.rows.counts[model.__tablename__] += db.session.scalar(select(func.count()).select_from(model))

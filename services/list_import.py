@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from formats.dates import today
 from models import (
+    DomainError,
     HospitalEvent,
     ListImport,
     ListImportRefusal,
@@ -69,6 +70,8 @@ def save_preview(
 ) -> ListImport:
     """Save what a preview found usable: the people not held are added when the preview was made to add them."""
     session, create_new = db.session(), preview.create_new
+    if figures_on is not None and figures_on > today():
+        raise DomainError("The date of the list's eFI and CFS cannot be in the future.")
     why = f"List {filename[:150]} ({source.label}) imported by {by.name}"
     with audit.reason(why):
         remember_mapping(source, mapping, by)
@@ -195,6 +198,7 @@ class _Saver:
             date_of_birth=row.date_of_birth,
             gp_practice_id=row.practice_id,
             efi=row.efi,
+            efi_on=self._dated(row, row.efi_on) if row.efi is not None else None,
             cfs=row.cfs,
             long_term_conditions="\n".join(row.conditions) or None,
         )
@@ -205,22 +209,31 @@ class _Saver:
     def _dated(self, row: ListRow, on: date | None) -> date:
         return on or self.record.figures_on
 
+    @staticmethod
+    def _held_on(patient: Patient, mark: PatientListFigures | None, name: str) -> date | None:
+        """The date of the value held: the eFI's own date, else the date an import set it (the CFS has no date of its
+        own), else the patient's last change; None when nothing is held."""
+        if getattr(patient, name) is None:
+            return None
+        own = patient.efi_on if name == "efi" else None
+        return own or getattr(mark, f"{name}_on", None) or (patient.updated_at.date() if patient.updated_at else None)
+
     def _figures(self, patient: Patient, mark: PatientListFigures | None, row: ListRow) -> dict[str, date]:
         """eFI and CFS, each only when the list's value is newer than the one held: {name: date} of those taken."""
         taken, changed = {}, False
-        last_change = patient.updated_at.date() if patient.updated_at else None
         for name in ("efi", "cfs"):
             value = getattr(row, name)
             if value is None:
                 continue
-            on = self._dated(row, getattr(row, f"{name}_on"))
-            held_on = getattr(mark, f"{name}_on", None) or (last_change if getattr(patient, name) is not None else None)
+            on, held_on = self._dated(row, getattr(row, f"{name}_on")), self._held_on(patient, mark, name)
             if held_on is not None and on <= held_on:
                 continue
             taken[name] = on
             if getattr(patient, name) != value:
                 setattr(patient, name, value)
                 changed = True
+            if name == "efi" and patient.efi_on != on:
+                patient.efi_on = on  # the eFI's date goes with it
         self.figures_changed += changed
         return taken
 

@@ -165,7 +165,7 @@ def test_an_import_sets_figures_adds_events_creates_new_patients_when_asked_and_
     admitted = (today() - timedelta(days=20)).strftime("%d/%m/%Y")
     data = csv_bytes([[held.nhs_number, "", "", "", "", "0.4", "7", admitted],
                       [new, "Bea", "New", "03/03/1939", "Y01234", "0.5", "", ""]])  # fmt: skip
-    record = _import(data, lead, create_new=True, figures_on=today() + timedelta(days=1))
+    record = _import(data, lead, create_new=True, figures_on=today())
     patient = db.session.get(Patient, held.id)
     assert (patient.efi, patient.cfs) == (Decimal("0.400"), 7)
     assert patient.risk_band is RiskBand.high  # CFS 7 (3) + eFI severe (3) + an admission (2) + recent discharge (2)
@@ -187,7 +187,7 @@ def test_new_people_are_left_out_unless_asked(app, lead):
 def test_importing_the_same_file_twice_changes_nothing(app, create_patient, lead):
     held = create_patient()
     data = csv_bytes([[held.nhs_number, "", "", "", "", "0.3", "6", "01/02/2026;03/04/2026"]])
-    on = today() + timedelta(days=1)
+    on = today()
     _import(data, lead, figures_on=on)
     entries = db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.patient_id == held.id))
     second = _import(data, lead, figures_on=on)
@@ -198,14 +198,19 @@ def test_importing_the_same_file_twice_changes_nothing(app, create_patient, lead
 
 
 def test_a_value_wins_only_when_newer_than_the_one_held(app, create_patient, lead):
-    held = create_patient(efi=Decimal("0.2"))  # typed today: dated by the patient's last change
-    data = csv_bytes([[held.nhs_number, "", "", "", "", "0.5", "", ""]])
+    held = create_patient(efi=Decimal("0.2"), efi_on=today() - timedelta(days=10), cfs=4)  # the CFS typed today
+    data = csv_bytes([[held.nhs_number, "", "", "", "", "0.5", "6", ""]])
     older = _import(data, lead, figures_on=today() - timedelta(days=30))
     assert older.figures_changed == 0 and db.session.get(Patient, held.id).efi == Decimal("0.200")
-    _import(data, lead, figures_on=today() + timedelta(days=1))
-    assert db.session.get(Patient, held.id).efi == Decimal("0.500")
-    _import(csv_bytes([[held.nhs_number, "", "", "", "", "0.1", "", ""]]), lead, figures_on=today())
+    _import(data, lead, figures_on=today() - timedelta(days=5))
+    patient = db.session.get(Patient, held.id)
+    assert (patient.efi, patient.efi_on) == (Decimal("0.500"), today() - timedelta(days=5))  # the date goes with it
+    assert patient.cfs == 4  # dated by the patient's last change (today): the list's is older
+    _import(csv_bytes([[held.nhs_number, "", "", "", "", "0.1", "", ""]]), lead, figures_on=today() - timedelta(days=7))
     assert db.session.get(Patient, held.id).efi == Decimal("0.500")  # older than the value the last import set
+    refused = perform(lambda: import_list(data, "x.csv", ListSource.other, MAPPING, lead,
+                                          figures_on=today() + timedelta(days=1)), say=False)  # fmt: skip
+    assert not refused and refused.message == "The date of the list's eFI and CFS cannot be in the future."
 
 
 def test_all_or_nothing_a_failure_on_the_last_batch_leaves_nothing(app, create_patient, lead, monkeypatch):
@@ -322,7 +327,7 @@ def test_flask_import_list_previews_then_saves_with_the_kept_mapping(app, create
     assert shown.exit_code == 0, shown.output
     assert "2 rows: 1 matched by NHS number, 0 not held" in shown.output and "Bad NHS number: 1" in shown.output
     assert db.session.scalar(select(func.count()).select_from(ListImport)) == 0
-    saved = runner.invoke(args=[*arguments, "--figures-on", (today() + timedelta(days=1)).strftime("%d/%m/%Y")])
+    saved = runner.invoke(args=[*arguments, "--figures-on", today().strftime("%d/%m/%Y")])
     assert saved.exit_code == 0, saved.output
     assert "1 patient with a newer eFI or CFS" in saved.output
     assert db.session.get(Patient, held.id).efi == Decimal("0.400")
@@ -356,7 +361,7 @@ def test_a_large_import_writes_events_and_marks_in_bulk_with_the_same_outcome(
             [only_events.nhs_number, "", "", "", "", "", "", admitted],
             [new, "Bea", "New", "03/03/1939", "Y01234", "0.5", "8", admitted]]  # fmt: skip
     data = csv_bytes(rows)
-    on = today() + timedelta(days=1)
+    on = today()
     record = _import(data, lead, create_new=True, figures_on=on)
     assert record.events_added == 3
     created = db.session.scalar(select(Patient).where(Patient.nhs_number == new))
