@@ -9,8 +9,9 @@ from flask.cli import with_appcontext
 
 import demo
 from formats.words import plural
-from models import EmailStatus, Organisation, OutboxEmail, Role, User, db
+from models import EmailStatus, ListSource, Organisation, OutboxEmail, Role, User, db
 from services.accounts import create_user
+from services.case_finding import FIELDS
 from services.job_locks import JobBusy, claim_job
 from services.second_factor import enrol_with_secret, reset_second_factor
 from services.unit_of_work import perform
@@ -239,6 +240,54 @@ def rebuild_kpi_tallies_command(if_out_of_date):
     click.echo(f"KPI tallies rebuilt: {rows:,} rows.")
 
 
+@click.command("import-list")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--source", required=True, type=click.Choice([s.value for s in ListSource]), help="Where the list is from."
+)
+@click.option("--by", "email", required=True, help="The coordinator or team lead importing it (their email).")
+@click.option("--create-new", is_flag=True, help="Add the people on the list who are not held as new patients.")
+@click.option("--figures-on", default=None, help="The date of the list's eFI and CFS (dd/mm/yyyy; today if not given).")
+@click.option("--preview", "preview_only", is_flag=True, help="Show what the import would do, and save nothing.")
+@with_appcontext
+def import_list_command(path, source, email, create_new, figures_on, preview_only):
+    """Import a risk-stratification list (CSV or .xlsx) with the column mapping kept for its source (or guessed from
+    the headings): all of it is saved, or none."""
+    from pathlib import Path
+
+    from formats.dates import read_date
+    from services.case_finding import offered_mapping, preview_list, read_list
+    from services.list_import import save_preview
+
+    user = db.session.scalars(db.select(User).where(db.func.lower(User.email) == email.strip().lower())).first()
+    if user is None or not user.active or user.role not in (Role.coordinator, Role.team_lead):
+        raise click.ClickException(f"{email} is not an active coordinator or team lead account.")
+    file, kind = Path(path), ListSource(source)
+    try:
+        on = read_date(figures_on) if figures_on else None
+    except ValueError as exc:
+        raise click.ClickException(f"--figures-on: {exc}") from None
+    table = run(lambda: read_list(file.read_bytes(), file.name))
+    mapping = offered_mapping(kind, table.headings)
+    click.echo("Columns: " + ", ".join(f"{FIELDS[name]} = {heading!r}" for name, heading in mapping.items()))
+    preview = run(lambda: preview_list(table, mapping, create_new=create_new))
+    click.echo(
+        f"{plural(preview.rows_read, 'row')}: {len(preview.matched):,} matched by NHS number, {len(preview.new):,} "
+        f"not held{' (added as new patients)' if create_new else ' (left out: --create-new adds them)'}, "
+        f"{len(preview.refusals):,} refused."
+    )
+    for reason, count in preview.reasons:
+        click.echo(f"  {reason}: {count:,}")
+    if preview_only:
+        return
+    with ProgressBar("Saving the list") as progress:
+        record = run(lambda: save_preview(preview, file.name, kind, mapping, user, figures_on=on, progress=progress))
+    click.echo(
+        f"Imported as list {record.id}: {plural(record.figures_changed, 'patient')} with a newer eFI or CFS, "
+        f"{plural(record.events_added, 'hospital event')} added."
+    )
+
+
 @click.command("refresh-bank-holidays")
 @with_appcontext
 def refresh_bank_holidays_command():
@@ -340,6 +389,7 @@ COMMANDS = (
     seed_demo_command,
     demo_logins_command,
     rebuild_kpi_tallies_command,
+    import_list_command,
     refresh_bank_holidays_command,
     optimise_db_command,
 )

@@ -8,12 +8,14 @@ from admin import (
     audit_trail,
     care_plan_page,
     care_plans,
+    case_finding,
     caseload,
     contacts,
     find,
     guide,
     intake,
     kpis,
+    list_imports,
     meeting_room,
     meetings,
     onward,
@@ -64,6 +66,8 @@ def register_views(admin) -> None:
     meetings.register(admin)
     patients.register(admin)
     caseload.register(admin)
+    case_finding.register(admin)
+    list_imports.register(admin)
     patient_record.register(admin)
     contacts.register(admin)
     care_plans.register(admin)

@@ -36,6 +36,7 @@ import demo
 from admin.actions import AgencyFilter, OverdueFilter
 from admin.forms import FromDatabase
 from admin.listing import EXPORT_MAX_ROWS
+from bench import case_finding
 from bench.home import time_home_pages
 from cli import run
 from formats.dates import today
@@ -504,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.only:
         timings.append(time_chase_dry_run(app, counter, args.runs))
     timings += time_home_pages(app, counter, args)
+    timings += case_finding.timings(app, client, counter, args)  # issue 32: a 100,000-row list and the list screen
     if timings:
         print_table(args.patients, args.runs, timings)
     if not args.only or "minutes".startswith(args.only):

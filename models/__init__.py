@@ -33,6 +33,14 @@ from models.care import (
     SignpostedTo,
     Signposting,
 )
+from models.case_finding import (
+    ListColumnMapping,
+    ListImport,
+    ListImportRefusal,
+    ListSource,
+    PatientListFigures,
+    PracticeSuggestion,
+)
 from models.meetings import (
     STILL_OPEN,
     Action,

@@ -84,12 +84,13 @@ def words_of(obj) -> str:
 
 def refresh_words(session: Session, flush_context, instances) -> None:
     """Before a flush: a new record's words, and those of a record whose text changed."""
-    for obj in [*session.new, *session.dirty]:
+    new = session.new  # a fresh set each time it is read: built once, not once per object
+    for obj in [*new, *session.dirty]:
         columns = WORDS.get(type(obj))
         if columns is None:
             continue
         state = inspect(obj)
-        if obj in session.new or any(state.attrs[c].history.has_changes() for c in columns):
+        if obj in new or any(state.attrs[c].history.has_changes() for c in columns):
             made = words_of(obj)
             if obj.search_words != made:
                 obj.search_words = made

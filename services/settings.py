@@ -27,6 +27,9 @@ ATTENDANCE_THRESHOLD = "attendance_threshold_percent"
 #: KPI: working days after a patient's first discussion within which the care plan should reach the GP.
 CARE_PLAN_SHARE_DAYS = "care_plan_share_working_days"
 
+#: Case finding: a patient discussed at a meeting in this many months is left off the case-finding list (an int).
+CASE_FINDING_MONTHS = "case_finding_not_discussed_months"
+
 #: What each setting is called, on the settings form and in the audit trail.
 LABELS: dict[str, str] = {
     RISK_POINTS: "Risk rule: points and bands",
@@ -36,6 +39,7 @@ LABELS: dict[str, str] = {
     ABSOLUTE_HOURS: "Sign out this many hours after signing in, whatever happens",
     ATTENDANCE_THRESHOLD: "Attendance threshold (% of meetings an agency was invited to)",
     CARE_PLAN_SHARE_DAYS: "Care plan to the GP within (working days of the first discussion)",
+    CASE_FINDING_MONTHS: "Case finding: leave off people discussed in the last (months)",
 }
 
 DEFAULTS: dict[str, object] = {
@@ -46,6 +50,7 @@ DEFAULTS: dict[str, object] = {
     ABSOLUTE_HOURS: 12,
     ATTENDANCE_THRESHOLD: 75,
     CARE_PLAN_SHARE_DAYS: 5,
+    CASE_FINDING_MONTHS: 6,
 }
 
 

@@ -400,3 +400,20 @@ POLICY.update(
         ("guide.image", "GET"): Call(READERS, {"filename": "meeting.png"}),
     }
 )
+
+POLICY.update(
+    {
+        # --- case finding (issue 32): staff alone, partners and observers see none of it -------------------------
+        ("case_finding.index", "GET"): Call(STAFF),
+        ("case_finding.suggest", "POST"): Call(STAFF),  # an empty form: refused, nothing sent
+        ("case_finding.set_months", "POST"): Call(LEAD),  # the team lead's setting; an empty form: refused
+        ("list_import.index", "GET"): Call(STAFF),
+        ("list_import.upload", "POST"): Call(STAFF),  # nothing uploaded: refused
+        ("list_import.mapping", "GET"): Call(STAFF),  # nothing waiting: back to the history
+        ("list_import.mapping", "POST"): Call(STAFF),  # nothing waiting: back to the history
+        ("list_import.confirm", "POST"): Call(STAFF),  # nothing previewed: refused
+        ("list_import.cancel", "POST"): Call(STAFF),
+        ("list_import.record", "GET"): Call(STAFF, {"import_id": "{list_import}"}),
+        ("list_import.refused", "GET"): Call(STAFF, {"import_id": "{list_import}"}),
+    }
+)

@@ -30,6 +30,8 @@ from models import (
     GoalDomain,
     HospitalEvent,
     HospitalEventKind,
+    ListImport,
+    ListSource,
     Locality,
     MeetingMember,
     NoteSource,
@@ -188,6 +190,13 @@ def _record_screen_rows(subject, organisation, patient, referral, meeting, item,
         "secure_domain": SecureDomain(domain="subject.gov.uk", note="Subject council: on the DCB1596 list"),
         "sign_in_alert": SignInAlert(user=subject, failures=30, addresses=12),
         "directory_service": DirectoryService(name="Subject falls service", organisation=organisation),
+        "list_import": ListImport(
+            filename="search.csv",
+            source=ListSource.practice_search,
+            column_mapping="{}",
+            figures_on=day,
+            imported_by=subject,
+        ),  # fmt: skip
         "contact_log": ContactLogEntry(
             patient=patient,
             contacted_at=utcnow(),

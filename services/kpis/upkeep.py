@@ -89,13 +89,14 @@ def _reach(obj, reach: Reach, touched: Touched) -> None:
 def what_changed(session: Session) -> Touched:
     """The drill-downs a flush touches and what it reaches, from the session alone (no query)."""
     touched = Touched()
-    for obj in [*session.new, *session.dirty, *session.deleted]:
+    new, deleted = session.new, session.deleted  # each a fresh set: built once, not once per object
+    for obj in [*new, *session.dirty, *deleted]:
         if isinstance(obj, Setting):
             touched.recount.update(setting_readers(obj.key))
         reach = REACH.get(getattr(obj, "__tablename__", None))
         if reach is None:
             continue
-        whole = obj in session.new or obj in session.deleted
+        whole = obj in new or obj in deleted
         drills = readers(obj.__tablename__, None if whole else _changed_columns(obj))
         if drills:
             touched.drills.update(drills)
