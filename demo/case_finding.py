@@ -49,7 +49,11 @@ def _rows(ctx: Context, practice_codes: list[str]) -> list[list[str]]:
     case-finding list), ordinary ones for a few others, and two rows the import refuses."""
     rng, rows = ctx.rng, []
     unreferred = on_the_list()[1:]  # all but "in the high band": the search puts them there
-    found = select(Patient).where(Patient.nhs_number.is_not(None), *unreferred).order_by(Patient.id).limit(FOUND)
+    # Severe frailty (CFS 7-8) only where it is plausible: people of 65 and over, as the rest of the demo data.
+    over_65 = Patient.date_of_birth <= ctx.today - timedelta(days=round(65 * 365.25))
+    found = (
+        select(Patient).where(Patient.nhs_number.is_not(None), over_65, *unreferred).order_by(Patient.id).limit(FOUND)
+    )
     for patient in db.session.scalars(found):
         admitted = ctx.today - timedelta(days=rng.randint(3, 25))
         rows.append([format_nhs_number(patient.nhs_number), patient.given_name, patient.family_name,

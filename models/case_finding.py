@@ -80,6 +80,9 @@ class ListImportRefusal(db.Model):
 
     list_import: Mapped[ListImport] = relationship(back_populates="refusals")
 
+    def __str__(self) -> str:
+        return f"Row {self.row_number}: {self.reason}"
+
     def __repr__(self) -> str:
         return f"<ListImportRefusal {self.import_id}:{self.row_number}>"
 
@@ -94,6 +97,9 @@ class ListColumnMapping(TimestampMixin, db.Model):
     #: {field: column heading} (JSON).
     mapping: Mapped[str] = mapped_column(Text)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+
+    def __str__(self) -> str:
+        return f"Columns of a {self.source.label}"
 
     def __repr__(self) -> str:
         return f"<ListColumnMapping {self.source}>"
@@ -113,6 +119,9 @@ class PatientListFigures(db.Model):
     import_id: Mapped[int] = mapped_column(ForeignKey("list_import.id"), index=True)
 
     list_import: Mapped[ListImport] = relationship()
+
+    def __str__(self) -> str:
+        return f"Figures from {self.list_import}"
 
     def __repr__(self) -> str:
         return f"<PatientListFigures {self.patient_id} import={self.import_id}>"
@@ -138,6 +147,9 @@ class PracticeSuggestion(TimestampMixin, db.Model):
     practice: Mapped[Organisation] = relationship()
     suggested_by: Mapped[User | None] = relationship()
     email: Mapped[OutboxEmail] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.patient} suggested to {self.practice} on {format_datetime(self.suggested_at)}"
 
     def __repr__(self) -> str:
         return f"<PracticeSuggestion {self.id} patient={self.patient_id}>"

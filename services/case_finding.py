@@ -54,8 +54,8 @@ FIELDS: dict[str, str] = {
     "cfs": "CFS",
     "cfs_on": "CFS date",
     "conditions": "Long-term conditions",
-    "admissions": "Admission date(s)",
-    "ae_attendances": "A&E attendance date(s)",
+    "admissions": "Admission dates",
+    "ae_attendances": "A&E attendance dates",
 }
 #: Headings a column is recognised by when a source has no mapping yet (compared without case, spaces or marks).
 _GUESSES: dict[str, tuple[str, ...]] = {

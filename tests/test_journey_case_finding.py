@@ -64,7 +64,7 @@ def test_a_practice_search_finds_people_to_refer_and_the_practice_is_told(visit,
     visit.check("choose-columns")
     expect(page.get_by_label("NHS number", exact=True)).to_have_value("NHS Number")  # recognised by its heading
     page.get_by_label("Practice ODS code").select_option("Practice Code")
-    page.get_by_label("Admission date(s)").select_option("Admission date")
+    page.get_by_label("Admission dates").select_option("Admission date")
     page.get_by_label("Add the people on the list who are not held as new patients").check()
     page.get_by_role("button", name="Preview the import").click()
     page.wait_for_load_state("load")

@@ -31,6 +31,7 @@ from models import (
     GeneratedDocument,
     Goal,
     HospitalEvent,
+    ListImport,
     Locality,
     Meeting,
     MeetingMember,
@@ -84,7 +85,7 @@ RECORDS = {
     "onward_referral": OnwardReferral, "safeguarding_concern": SafeguardingConcern, "outbox_email": OutboxEmail,
     "generated_document": GeneratedDocument, "user_session": UserSession, "secure_domain": SecureDomain,
     "directory_service": DirectoryService, "contact_log": ContactLogEntry, "sign_in_alert": SignInAlert,
-    "signposting": Signposting, "spare_goal": Goal,
+    "signposting": Signposting, "spare_goal": Goal, "list_import": ListImport,
 }  # fmt: skip
 #: More pages than one per route: lists as people use them (filtered, searched, refused), the figures' records.
 EXTRA_PAGES = {
