@@ -149,7 +149,10 @@ def write_plan(target: Target, users: int, path: Path) -> None:
     from bench.load.plan import make_plan
     from models import db
 
-    config = {"SQLALCHEMY_DATABASE_URI": database_url(target.url), "ILR_ENV": "development", "SECRET_KEY": "plan"}
+    # The accounts' second-factor secrets are encrypted with the keys gunicorn is given (`app_environment`): with
+    # another key the server could not read them back, and every sign-in would fail.
+    config = {"SQLALCHEMY_DATABASE_URI": database_url(target.url), "ILR_ENV": "development", "SECRET_KEY": "plan",
+              "ILR_SECRET_KEYS": [_SECRET_KEYS]}  # fmt: skip
     app = create_app(config)
     with app.app_context():
         plan = make_plan(users, lambda: b32encode(secrets.token_bytes(20)).decode())
