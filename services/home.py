@@ -18,7 +18,6 @@ from sqlalchemy.orm import contains_eager
 from access import row_filters
 from admin.listing import COUNT_CAP
 from formats.dates import format_date, format_datetime, today
-from formats.nhs import format_nhs_number
 from models import (
     Action,
     CarePlan,
@@ -27,7 +26,6 @@ from models import (
     OnwardReferral,
     Organisation,
     OutboxEmail,
-    Patient,
     Referral,
     SignInAlert,
     User,
@@ -119,11 +117,6 @@ def rows_and_count(query) -> tuple[list, int]:
     return [row[0] for row in found], (found[0][-1] if found else 0)
 
 
-def _patient(patient: Patient) -> str:
-    number = format_nhs_number(patient.nhs_number)
-    return f"{patient.display_name}" + (f" ({number})" if number else "")
-
-
 def _record(patient_id: int) -> Target:
     return Target("record.patient", {"patient_id": patient_id})
 
@@ -147,7 +140,7 @@ def awaiting_triage(user: User, on: date | None = None) -> HomeList:
     query = select(Referral).join(Referral.patient).where(Referral.status.in_(OPEN_STATUSES), *where)
     lines = [
         Line(
-            _patient(r.patient),
+            str(r.patient),
             f"received {format_date(r.received_on)}, {(on - r.received_on).days} days waiting ({r.status.label})",
             Target("triage.details_view", {"id": r.id}),
         )
@@ -173,7 +166,7 @@ def overdue_actions(user: User, holder_id: int | None, on: date | None = None) -
         times, last = chased.get(action.id, (0, None))
         when = f"last chased {format_datetime(last)}" if times else "not chased yet"
         detail = f"due {format_date(action.due_on)}, {(on - action.due_on).days} days overdue; {when}"
-        lines.append(Line(f"{action.description} — {_patient(action.patient)}", detail,
+        lines.append(Line(f"{action.description} — {action.patient}", detail,
                           Target("action.details_view", {"id": action.id}), flagged=True))  # fmt: skip
     target = Target("action.index_view", {"flt0_overdue_is": "1", **_held_args(holder_id)})
     return HomeList("overdue", "Overdue actions to chase", capped_count(query), lines, target, "No action is overdue.")
@@ -196,7 +189,7 @@ def reviews_due(user: User, holder_id: int | None, on: date | None = None) -> Ho
     )
     lines = [
         Line(
-            _patient(e.patient),
+            str(e.patient),
             f"review {format_date(e.review_on)}",
             _record(e.patient_id),
             flagged=e.review_on < (on or today()),
@@ -213,7 +206,7 @@ def follow_ups(user: User, holder_id: int | None) -> HomeList:
     query = awaiting_follow_up(holder_id).where(*row_filters(ContactLogEntry, user))
     lines = [
         Line(
-            f"{c.with_name or c.party.label} about {_patient(c.patient)}",
+            f"{c.with_name or c.party.label} about {c.patient}",
             f"follow up by {format_date(c.follow_up_on)}",
             _record(c.patient_id),
             flagged=c.follow_up_on < today(),
@@ -231,7 +224,7 @@ def onward_waiting(user: User, holder_id: int | None, on: date | None = None) ->
     base = select(OnwardReferral).where(*row_filters(OnwardReferral, user), *_held(OnwardReferral, holder_id))
     query = waiting_onward_referrals(base).order_by(OnwardReferral.referred_on, OnwardReferral.id)
     lines = [
-        Line(f"{o.service} — {_patient(o.patient)}", f"referred {format_date(o.referred_on)}, "
+        Line(f"{o.service} — {o.patient}", f"referred {format_date(o.referred_on)}, "
              f"{(on - o.referred_on).days} days waiting", Target("onward_referral.details_view", {"id": o.id}))
         for o in db.session.scalars(query.options(_with_patient(OnwardReferral)).limit(SHOWN))
     ]  # fmt: skip
@@ -252,7 +245,7 @@ def plans_for_the_gp(user: User, holder_id: int | None) -> HomeList:
     plans, count = rows_and_count(query)
     lines = [
         Line(
-            _patient(p.patient),
+            str(p.patient),
             f"version {p.number} agreed {format_date(p.agreed_on)}",
             Target("care_plan_page.patient", {"patient_id": p.patient_id}),
         )  # fmt: skip
@@ -332,7 +325,7 @@ def partner_actions(user: User, on: date | None = None) -> HomeList:
     query = select(Action).join(Action.patient).where(Action.still_open(), *where)
     lines = [
         Line(
-            f"{a.description} — {_patient(a.patient)}",
+            f"{a.description} — {a.patient}",
             f"due {format_date(a.due_on)}" + (", overdue" if a.due_on < on else "") + f" ({a.status.label})",
             Target("action.details_view", {"id": a.id}),
             flagged=a.due_on < on,
