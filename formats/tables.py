@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from formats.dates import read_date
 from models.base import DomainError
 
 #: The first bytes of a zip (an .xlsx) and of an old binary Office file (.xls).
@@ -166,8 +167,7 @@ def _read_xlsx(data: bytes, filename: str, limits: Limits) -> Table:
 
 # --- cells -------------------------------------------------------------------------------------------------------
 
-_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?$")
+_MIDNIGHT = re.compile(r"[ T]00:00(?::00)?$")
 _SERIAL = re.compile(r"^\d{1,7}(?:\.0+)?$")
 
 
@@ -186,7 +186,7 @@ def cell_text(value) -> str:
 
 def cell_date(value) -> date | None:
     """A cell as a date: a date from an .xlsx, an Excel serial number (as a number or text), dd/mm/yyyy or
-    yyyy-mm-dd. None for an empty cell; ValueError for anything else."""
+    yyyy-mm-dd (`formats.dates.read_date`). None for an empty cell; ValueError for anything else."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime):
@@ -198,12 +198,8 @@ def cell_date(value) -> date | None:
     text = str(value).strip()
     if _SERIAL.match(text):
         return _serial(float(text))
-    for pattern, order in ((_DMY, (3, 2, 1)), (_ISO, (1, 2, 3))):
-        found = pattern.match(text)
-        if found:
-            year, month, day = (int(found.group(i)) for i in order)
-            return date(year, month, day)
-    raise ValueError(text)
+    # A date as typed, read as every form reads one; a text export may add midnight to a day.
+    return read_date(_MIDNIGHT.sub("", text))
 
 
 def _serial(number: float) -> date:
