@@ -27,10 +27,6 @@ from web.forms import AppForm, DateField, IdField, MaxLength, not_in_future, one
 EFI_REFUSAL = "The eFI is a number from 0 to 1, for example 0.27."
 
 
-def _choices(enum) -> list[tuple[str, str]]:
-    return [("", "Choose")] + enum.choices()
-
-
 class EfiField(StringField):
     """The eFI as typed ("0.27"), read as a number; anything else is refused in words and comes back as typed."""
 
@@ -55,7 +51,7 @@ class EfiField(StringField):
 class CollatedNoteForm(AppForm):
     """A summary collated from another system, who checked it and when."""
 
-    source = SelectField("Source", choices=_choices(NoteSource), validate_choice=False)
+    source = SelectField("Source", choices=NoteSource.choices(blank="Choose"), validate_choice=False)
     summary = TextAreaField(
         "Summary", validators=[Optional(), MaxLength(patient_facts.SUMMARY_LENGTH)], filters=[one_character_line_breaks]
     )
@@ -66,7 +62,7 @@ class CollatedNoteForm(AppForm):
 class HospitalEventForm(AppForm):
     """A non-elective admission or an A&E attendance."""
 
-    kind = SelectField("Type", choices=_choices(HospitalEventKind), validate_choice=False)
+    kind = SelectField("Type", choices=HospitalEventKind.choices(blank="Choose"), validate_choice=False)
     occurred_on = DateField("Date", validators=[Optional(), not_in_future])
     discharged_on = DateField("Discharged (if admitted)", validators=[Optional(), not_in_future])
     hospital = StringField("Hospital", validators=[Optional(), MaxLength(patient_facts.HOSPITAL_LENGTH)])

@@ -78,7 +78,7 @@ class SignpostingForm(AppForm):
     directory_service_id = SelectField("Service from the directory", coerce=str, validate_choice=False)
     service_name = StringField("Or a service not in the directory", validators=[Optional(), MaxLength(200)])
     given_on = DateField("Given on (today unless given)", validators=[Optional(), not_in_future])
-    given_to = SelectField("Given to", choices=[("", "Choose"), *SignpostedTo.choices()], validate_choice=False)
+    given_to = SelectField("Given to", choices=SignpostedTo.choices(blank="Choose"), validate_choice=False)
     what = TextAreaField("What was advised", validators=[Optional(), MaxLength(2000)])
 
     def directory_service(self) -> DirectoryService | None:

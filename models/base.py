@@ -158,9 +158,9 @@ class LabelledEnum(str, enum.Enum):
         return self.label
 
     @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        """(value, label) pairs for select boxes and filters."""
-        return [(m.value, m.label) for m in cls]
+    def choices(cls, blank: str | None = None) -> list[tuple[str, str]]:
+        """(value, label) pairs for select boxes and filters; first a blank choice with these words, when given."""
+        return ([("", blank)] if blank is not None else []) + [(m.value, m.label) for m in cls]
 
 
 def enum_column(enum_cls: type[LabelledEnum], **kwargs) -> Mapped:
