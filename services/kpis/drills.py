@@ -54,6 +54,7 @@ from services.kpis.rules import (
     only_patients,
     own_locality,
     own_scope,
+    patient_id_scope,
     patient_scope,
     practice_locality,
     tally_columns,
@@ -457,10 +458,15 @@ def _closed(scope: Scope) -> Select:
 
 
 def _reviews_overdue(scope: Scope) -> Select:
-    return (
-        _episodes(scope)
-        .add_columns(Episode.review_on.label("on"))
-        .where(Episode.closed_on.is_(None), Episode.review_on < scope.on)
+    """Open cases whose review date has passed: read in the index of open cases, the patient's scope said by id."""
+    return select(
+        Episode.id.label("record_id"), Episode.patient_id.label("patient_id"), Episode.review_on.label("on")
+    ).where(
+        Episode.archived_at.is_(None),
+        Episode.closed_on.is_(None),
+        Episode.review_on < scope.on,
+        *own_locality(Episode.locality_id, scope),
+        *patient_id_scope(Episode.patient_id, scope),
     )
 
 

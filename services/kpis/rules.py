@@ -59,6 +59,18 @@ def patient_scope(scope: Scope, *, by_practice_locality: bool = True) -> list:
     return rules
 
 
+def patient_id_scope(column, scope: Scope) -> list:
+    """`patient_scope` said of a record's patient id, for a query that need not join the patient: not one of the
+    archived patients (a short list, read once and hashed) and, with a practice chosen, one of its patients. A
+    count over a few open cases that joined every patient was read by PostgreSQL over all 100,000 (25 ms for the
+    reviews overdue today); this reads the cases' own index."""
+    archived = select(Patient.id).where(Patient.archived_at.is_not(None))
+    rules = [column.not_in(archived), *only_patients(column, scope)]
+    if scope.practice_id:
+        rules.append(column.in_(select(Patient.id).where(Patient.gp_practice_id == scope.practice_id)))
+    return rules
+
+
 def only_patients(column, scope: Scope) -> list:
     return [] if scope.patients is None else [column.in_(sorted(scope.patients))]
 
