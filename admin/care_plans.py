@@ -21,11 +21,11 @@ from models import (
 )
 from services.care_plans import (
     agree_care_plan,
-    agreed_not_shared_with_gp,
     check_goal_record,
     share_care_plan,
     start_new_draft,
 )
+from services.plans_for_the_gp import agreed_not_shared_with_gp
 from web.forms import field_is, not_in_future, required_when, same_patient
 
 CARE_PLAN = ByPatientLoader("care_plan", CarePlan)

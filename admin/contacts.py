@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_login import current_user
-from sqlalchemy import and_, not_
+from sqlalchemy import not_
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
@@ -53,7 +53,7 @@ class AwaitingFollowUpFilter(BaseSQLAFilter):
         super().__init__(ContactLogEntry.follow_up_on, "Awaiting follow-up", options=(("1", "Yes"), ("0", "No")))
 
     def apply(self, query, value, alias=None):
-        awaiting = and_(ContactLogEntry.follow_up_on.is_not(None), ContactLogEntry.followed_up_on.is_(None))
+        awaiting = ContactLogEntry.awaiting_follow_up
         return query.filter(awaiting if value == "1" else not_(awaiting))
 
     def operation(self):

@@ -18,6 +18,7 @@ from models.base import (
 )
 from models.care import (
     CarePlan,
+    CarePlanForGp,
     CarePlanShare,
     CarePlanState,
     DirectoryService,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, inspect
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, bindparam, inspect, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import (
@@ -184,6 +184,29 @@ class CarePlanShare(TimestampMixin, db.Model):
         return f"<CarePlanShare {self.id} plan={self.care_plan_id}>"
 
 
+class CarePlanForGp(db.Model):
+    """An agreed care plan waiting to go to the patient's GP practice: the latest agreed version of a patient on the
+    caseload, not shared with the practice they are registered with (the rule: `services.plans_for_the_gp`).
+
+    Derived, never typed: kept in step at every flush that touches a plan, a share or a patient's practice, and
+    rebuilt after bulk loads, so that the home pages and the care plan list read the few thousand such plans rather
+    than checking each of ninety thousand agreed ones (bench/results.md). Not audited (the plans and shares are).
+    """
+
+    __tablename__ = "care_plan_for_gp"
+
+    care_plan_id: Mapped[int] = mapped_column(ForeignKey("care_plan.id"), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    #: The plan's own date: the lists read the oldest first without going back to the plans.
+    agreed_on: Mapped[date]
+
+    def __str__(self) -> str:
+        return f"Care plan waiting to go to the GP (agreed {self.agreed_on:%d/%m/%Y})"
+
+    def __repr__(self) -> str:
+        return f"<CarePlanForGp plan={self.care_plan_id} patient={self.patient_id}>"
+
+
 class OnwardMethod(LabelledEnum):
     """How a referral onward is made, or, in the directory, how a service takes referrals ("signposted": people
     contact it themselves, so the ILR records a `Signposting`, never an onward referral sent that way)."""
@@ -229,6 +252,10 @@ class OnwardOutcome(LabelledEnum):
     declined = "declined", "Declined"
 
 
+#: The rows of the partial index `ix_onward_referral_waiting`: live referrals still waiting for an answer.
+WAITING_AND_LIVE = text("outcome = 'waiting' AND archived_at IS NULL")
+
+
 class OnwardReferral(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     """A referral onward from the ILR to another service, and what the receiving service decided (waiting until it
     answers). Advice about a service the patient or carer contacts themselves is a `Signposting` instead."""
@@ -238,8 +265,20 @@ class OnwardReferral(SearchableMixin, TimestampMixin, ArchivableMixin, Versioned
         CheckConstraint("outcome = 'waiting' OR outcome_on IS NOT NULL", name="outcome_has_date"),
         #: Signposting is its own record (`Signposting`), never a referral waiting for an answer.
         CheckConstraint("method IS NULL OR method <> 'signposted'", name="not_signposting"),
-        #: The waiting list: oldest first.
+        #: Referrals by outcome in date order (the KPIs' onward figures, the list's outcome filter).
         Index("ix_onward_referral_outcome_referred", "outcome", "referred_on"),
+        #: The waiting list, oldest first, and its counts: the live ones waiting, with every column those read
+        #: (migration 0026; `OnwardReferral.waiting`).
+        Index(
+            "ix_onward_referral_waiting",
+            "referred_on",
+            "id",
+            "patient_id",
+            "outcome",
+            "archived_at",
+            sqlite_where=WAITING_AND_LIVE,
+            postgresql_where=WAITING_AND_LIVE,
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -272,6 +311,12 @@ class OnwardReferral(SearchableMixin, TimestampMixin, ArchivableMixin, Versioned
 
     def __repr__(self) -> str:
         return f"<OnwardReferral {self.id} {self.service!r}>"
+
+    @classmethod
+    def waiting(cls):
+        """SQL: still waiting for the service's answer, the outcome written into the statement (not a bound
+        parameter) so that either database's planner sees it is the partial index's (`ix_onward_referral_waiting`)."""
+        return cls.outcome == bindparam(None, OnwardOutcome.waiting, literal_execute=True)
 
 
 class SignpostedTo(LabelledEnum):

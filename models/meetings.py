@@ -169,8 +169,19 @@ class Action(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin, d
         CheckConstraint("status <> 'done' OR completed_on IS NOT NULL", name="done_has_completion_date"),
         Index("ix_action_status_due", "status", "due_on"),
         #: The open actions in due order (the action list's default, the overdue to chase): a page read from the
-        #: index, not found by walking a million actions, most of them done, in due order.
-        Index("ix_action_open_due", "due_on", "id", sqlite_where=OPEN_AND_LIVE, postgresql_where=OPEN_AND_LIVE),
+        #: index, not found by walking a million actions, most of them done, in due order. It holds every column
+        #: the overdue counts read (the patient, and the status and archiving its own condition names: SQLite reads a
+        #: row from its table for any column an index lacks), so those counts never leave it (migration 0026).
+        Index(
+            "ix_action_open_due",
+            "due_on",
+            "id",
+            "patient_id",
+            "status",
+            "archived_at",
+            sqlite_where=OPEN_AND_LIVE,
+            postgresql_where=OPEN_AND_LIVE,
+        ),  # fmt: skip
         Index("ix_action_owner_status", "owner_organisation_id", "status"),
     )
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import func, select
 
 from formats.dates import today
 from models import (
@@ -21,7 +19,6 @@ from models import (
     CarePlanState,
     ClosureGoal,
     DomainError,
-    Episode,
     Goal,
     GoalDomain,
     GoalStatus,
@@ -58,30 +55,6 @@ class CarePlanChanged(DomainError):
         self.version = plan.version
         self.theirs = {name: getattr(plan, name) or "" for name in (*PLAN_FIELDS, "review_on")}
         self.theirs["review_on"] = plan.review_on.isoformat() if plan.review_on else ""
-
-
-def agreed_not_shared_with_gp() -> ColumnElement:
-    """An agreed plan (the latest agreed version) of a patient with an open episode, not yet shared with the
-    patient's GP practice (a clause on CarePlan): the home page's list and the care plan list's filter it links to."""
-    newer, owner = aliased(CarePlan), aliased(Patient)
-    practice = select(owner.gp_practice_id).where(owner.id == CarePlan.patient_id).correlate(CarePlan)
-    shared = (
-        exists()
-        .where(CarePlanShare.care_plan_id == CarePlan.id, CarePlanShare.shared_with_id == practice.scalar_subquery())
-        .correlate(CarePlan)
-    )
-    superseded = (
-        exists()
-        .where(
-            newer.patient_id == CarePlan.patient_id,
-            newer.number > CarePlan.number,
-            newer.state == CarePlanState.agreed,
-            newer.archived_at.is_(None),
-        )
-        .correlate(CarePlan)
-    )
-    open_case = select(Episode.patient_id).where(Episode.closed_on.is_(None), Episode.archived_at.is_(None))
-    return and_(CarePlan.state == CarePlanState.agreed, CarePlan.patient_id.in_(open_case), ~shared, ~superseded)
 
 
 def versions(patient: Patient) -> list[CarePlan]:

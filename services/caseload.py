@@ -26,7 +26,6 @@ from models import (
     GoalStatus,
     Meeting,
     MeetingStatus,
-    OnwardOutcome,
     OnwardReferral,
     Role,
     SafeguardingConcern,
@@ -78,7 +77,7 @@ def board_facts(episodes: list[Episode]) -> dict[int, CaseFacts]:
 
     for pid, n in counts(Action, Action.still_open()).items():
         by_patient[pid].open_actions = n
-    for pid, n in counts(OnwardReferral, OnwardReferral.outcome == OnwardOutcome.waiting).items():
+    for pid, n in counts(OnwardReferral, OnwardReferral.waiting()).items():
         by_patient[pid].waiting_onward = n
     for pid, _ in counts(SafeguardingConcern, SafeguardingConcern.closed_on.is_(None)).items():
         by_patient[pid].open_safeguarding = True
@@ -263,7 +262,7 @@ def open_items(episode: Episode) -> list[OpenItem]:
         .where(
             OnwardReferral.patient_id == pid,
             OnwardReferral.archived_at.is_(None),
-            OnwardReferral.outcome == OnwardOutcome.waiting,
+            OnwardReferral.waiting(),
         )
         .order_by(OnwardReferral.referred_on, OnwardReferral.id)
     ):

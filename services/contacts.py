@@ -11,8 +11,9 @@ from datetime import date
 
 from sqlalchemy import Select, select
 
+from access import about_a_live_patient
 from formats.dates import to_london, today
-from models import ContactLogEntry, ContactMethod, ContactParty, DomainError, Patient, User, db, utcnow
+from models import ContactLogEntry, ContactMethod, ContactParty, DomainError, User, db, utcnow
 from services import audit
 from services.caseload import held_by
 
@@ -89,15 +90,10 @@ def awaiting_follow_up(coordinator_id: int | None = None) -> Select:
     anyone without one named."""
     query = (
         select(ContactLogEntry)
-        .join(Patient, ContactLogEntry.patient_id == Patient.id)
-        .where(
-            ContactLogEntry.follow_up_on.is_not(None),
-            ContactLogEntry.followed_up_on.is_(None),
-            ContactLogEntry.archived_at.is_(None),
-            Patient.archived_at.is_(None),
-        )
+        .where(ContactLogEntry.awaiting_follow_up, ContactLogEntry.archived_at.is_(None))
+        .where(about_a_live_patient(ContactLogEntry))
         .order_by(ContactLogEntry.follow_up_on, ContactLogEntry.id)
-    )
+    )  # read in the index of those awaiting (ix_contact_log_awaiting), never a contact's own row until shown
     if coordinator_id is not None:
         query = query.where(held_by(ContactLogEntry.patient_id, coordinator_id))
     return query

@@ -28,6 +28,9 @@ HOOKS = (
      "each change's trail entry is written in the same transaction, with its before and after values"),
     ("after_flush", "services.risk:note_inputs_changed",
      "the patients whose risk inputs changed are noted while the flush's history is still there"),
+    ("after_flush", "services.plans_for_the_gp:keep_for_gp",
+     "the agreed care plans waiting to go to the GP are found again for the patients whose plans, shares or practice "
+     "changed, in the same transaction"),
     ("after_flush", "services.kpis.upkeep:count_after",
      "the same tally rows are counted again and the difference added, in the same transaction"),
     ("after_flush_postexec", "services.risk:recompute_noted",

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from access import about_a_live_patient
 from formats.dates import format_date, today
 from formats.nhs import format_nhs_number
 from models import (
@@ -235,9 +236,7 @@ def waiting_onward_referrals(query=None):
     if query is None:
         live = select(OnwardReferral).where(OnwardReferral.archived_at.is_(None))
         query = live.order_by(OnwardReferral.referred_on, OnwardReferral.id)
-    return query.join(OnwardReferral.patient).where(
-        OnwardReferral.outcome == OnwardOutcome.waiting, Patient.archived_at.is_(None)
-    )
+    return query.where(OnwardReferral.waiting(), about_a_live_patient(OnwardReferral))
 
 
 def chase_stats(referral_ids: list[int]) -> dict[int, tuple[int, datetime]]:
