@@ -2,8 +2,9 @@
 
 Services give the *why* of a change with `with audit.reason("..."):`. Bulk `update()`/`delete()`
 statements on audited tables are refused, because they would bypass the listener. A file's bytes never enter
-the trail: its kind, size and SHA-256 do (`plain`). One service writes some changes' entries itself: the live
-minutes, coalesced over many autosaves (`held_back`, `write_change`; services/minutes_trail.py).
+the trail: its kind, size and SHA-256 do (`plain`). Two services write some changes' entries themselves: the live
+minutes, coalesced over many autosaves (`held_back`, `write_change`; services/minutes_trail.py), and a large list
+import, its new rows and changed patients written a batch at a time (`insert_audited`, `update_audited`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from enum import Enum
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import insert, inspect, select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy.orm import Session, load_only, object_session
+from sqlalchemy.orm.exc import StaleDataError
 
 from formats.words import file_summary
 from models import AuditAction, AuditEntry, Patient, db, utcnow
@@ -127,6 +129,76 @@ def insert_audited(model, rows: list[dict], *, batch: int = 2000) -> list[int]:
         session.execute(insert(AuditEntry), entries)
         ids += made
     return ids
+
+
+def update_audited(objects: list, *, batch: int = 2000) -> int:
+    """Write the unsaved changes of many loaded rows of one versioned model (a list import's patients) with one
+    UPDATE per batch and set of changed columns, each with the trail entry the flush listener would write for it;
+    returns how many rows changed. Each row's version is checked and moved on as the flush does (a row changed by
+    someone else meanwhile refuses the whole batch), and the objects are expired, so the next flush writes nothing
+    more for them and their next read loads what was written. The flush's other hooks do not see these rows: the
+    caller does their work (the risk rule before, the KPI tallies marked for rebuilding).
+
+    For a job that changes tens of thousands of rows at once: the ORM sends a versioned row's UPDATE one at a time
+    (0.3 ms a round trip on PostgreSQL) and audits it one at a time."""
+    session = session_of(objects)
+    groups: dict[tuple, list] = {}
+    for obj in objects:
+        before = _changed_from(obj)
+        if before:
+            groups.setdefault(tuple(before), []).append((obj, before))
+    written = 0
+    with session.no_autoflush:  # the objects' changes are written here, never by a flush before they are
+        for columns, group in groups.items():
+            for first in range(0, len(group), batch):
+                written += _update_batch(session, columns, group[first : first + batch])
+    return written
+
+
+def _changed_from(obj) -> dict:
+    """{column: value before} for the columns of a loaded row changed since it was read (the session's own record of
+    what it held, not each column's history asked in turn)."""
+    state = inspect(obj)
+    columns = state.mapper.columns
+    return {
+        key: held
+        for key, held in state.committed_state.items()
+        if key in columns and key != "version" and held != state.dict.get(key)
+    }
+
+
+def session_of(objects: list) -> Session:
+    return object_session(objects[0]) if objects else db.session()
+
+
+def _update_batch(session: Session, columns: tuple, chunk: list) -> int:
+    table, now = chunk[0][0].__table__, utcnow()
+    common = _entry_values(AuditAction.update, table=table.name, reason=session.info.get("audit_reason"))
+    params, entries = [], []
+    for obj, before in chunk:
+        held = obj.version
+        after = {c: getattr(obj, c) for c in columns}
+        params.append({"_id": obj.id, "_held": held, **after, "updated_at": now, "version": held + 1})
+        changes = {
+            c: ["(hidden)", "(changed)"] if c in SECRET_COLUMNS else [plain(before[c]), plain(after[c])]
+            for c in columns
+            if c not in NOISE_COLUMNS
+        }  # as `_changes` writes them for a flush
+        entries.append({**common, "record_id": obj.id, "patient_id": patient_id_of(obj),
+                        "changes": json.dumps(changes, default=str)})  # fmt: skip
+    written = [*columns, "updated_at", "version"]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_held"))
+        .values({name: bindparam(name) for name in dict.fromkeys(written)})
+    )
+    found = session.connection().execute(statement, params).rowcount  # audited here, so not through the guard
+    if found != len(chunk):
+        raise StaleDataError(f"{len(chunk) - found} of {len(chunk)} {table.name} rows changed meanwhile")
+    for obj, _ in chunk:
+        session.expire(obj)  # as saved: nothing left for a flush, and its next read loads what was written
+    session.execute(insert(AuditEntry), entries)
+    return found
 
 
 def _created(row: dict) -> str:

@@ -241,8 +241,12 @@ def recompute_noted(session: Session, flush_context) -> None:
     if not pending:
         return
     with session.no_autoflush:
-        patients = [session.get(Patient, patient_id) for patient_id in sorted(pending)]
-        recompute_patients([p for p in patients if p is not None], session)
+        patients = []
+        ordered = sorted(pending)
+        for first in range(0, len(ordered), _GATHERED):  # read a batch at a time, not a query each
+            chunk = ordered[first : first + _GATHERED]
+            patients += session.scalars(select(Patient).where(Patient.id.in_(chunk)).order_by(Patient.id))
+        recompute_patients(patients, session)
 
 
 def recompute_patients(patients: list[Patient], session: Session, points: dict[str, int] | None = None) -> None:

@@ -190,3 +190,33 @@ def test_a_stale_edit_is_refused_and_keeps_the_text(app, signed_in):
     assert "2 Second Street" in text
     db.session.expire_all()
     assert db.session.get(Patient, patient.id).address == "1 First Street"
+
+
+def test_changes_written_a_batch_at_a_time_are_audited_as_the_flush_audits_them(app):
+    by_flush, in_bulk = _patient(), _patient(nhs_number="9990000026", given_name="Bo")
+    version = in_bulk.version  # both read, as a list import reads its patients
+    for patient in (by_flush, in_bulk):
+        patient.postcode, patient.cfs = "ME1 1AA", 6
+    with audit.reason("Figures from a list"):
+        assert audit.update_audited([in_bulk]) == 1
+        db.session.commit()  # the flush writes by_flush; in_bulk is already written and left as saved
+    # Each one's first change after its creation (the flush then recomputes by_flush's risk: a later entry).
+    flushed, bulk = (_entries(table_name="patient", record_id=p.id)[1] for p in (by_flush, in_bulk))
+    assert bulk.action == flushed.action == AuditAction.update and bulk.reason == "Figures from a list"
+    assert json.loads(bulk.changes) == json.loads(flushed.changes) == {"postcode": [None, "ME1 1AA"], "cfs": [None, 6]}
+    assert bulk.patient_id == in_bulk.id and len(_entries(table_name="patient", record_id=in_bulk.id)) == 2
+    db.session.expire_all()
+    assert (in_bulk.postcode, in_bulk.cfs, in_bulk.version) == ("ME1 1AA", 6, version + 1)
+
+
+def test_a_batch_write_refuses_a_row_someone_else_changed_meanwhile(app):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    patient = _patient()
+    assert patient.version == 1  # read, then changed here while someone else saves it
+    patient.cfs = 5
+    table = Patient.__table__
+    db.session.connection().execute(update(table).where(table.c.id == patient.id).values(version=table.c.version + 1))
+    with pytest.raises(StaleDataError):
+        audit.update_audited([patient])
+    db.session.rollback()

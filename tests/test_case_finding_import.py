@@ -374,6 +374,12 @@ def test_a_large_import_writes_events_and_marks_in_bulk_with_the_same_outcome(
     trail = db.session.scalars(select(AuditEntry.table_name).where(AuditEntry.table_name.in_(
         ["hospital_event", "patient_list_figures"]))).all()  # fmt: skip
     assert sorted(trail).count("hospital_event") == 3 and trail.count("patient_list_figures") == 3
+    changed = db.session.scalars(
+        select(AuditEntry.changes).where(
+            AuditEntry.table_name == "patient", AuditEntry.record_id == held.id, AuditEntry.action == "update"
+        )
+    ).all()
+    assert [c for c in changed if '"efi"' in c and '"risk_score"' in c]  # figures and priority in one batch write
     again = _import(data, lead, create_new=True, figures_on=on)
     assert (again.figures_changed, again.events_added, again.new) == (0, 0, 0)
     assert db.session.scalar(select(func.count()).select_from(HospitalEvent)) == 3
