@@ -11,7 +11,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import and_, not_, or_, true
+from sqlalchemy import and_, not_, or_, select, true, union
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import Optional, ValidationError
@@ -368,12 +368,33 @@ class ActionChaseView(WrittenByWorkflow, SecureModelView):
     #: Rows leave the lists with their archived parent (an action's; see `scope` for an onward referral's).
 
     def scope(self, query, include_archived: bool = False):
-        """A chase is listed while its parent is: the action, or the onward referral whose answer was chased."""
+        """A chase is listed while its parent is: the action, or the onward referral whose answer was chased.
+
+        A partner sees the chases of their organisation's own: an EXISTS on each parent. Staff see every parent but
+        the archived ones, so for them it is said as "not one of the few parents left out" (read once and hashed):
+        PostgreSQL answered the EXISTS on either parent by hashing every one of a million actions (700 ms)."""
         action = row_filters(Action, current_user, include_archived)
         onward = row_filters(OnwardReferral, current_user, include_archived)
+        if current_user.role == Role.partner:
+            return query.filter(
+                or_(
+                    ActionChase.action.has(and_(true(), *action)),
+                    ActionChase.onward_referral.has(and_(true(), *onward)),
+                )
+            )
         return query.filter(
-            or_(ActionChase.action.has(and_(true(), *action)), ActionChase.onward_referral.has(and_(true(), *onward)))
+            _not_left_out(ActionChase.action_id, Action, action),
+            _not_left_out(ActionChase.onward_referral_id, OnwardReferral, onward),
         )
+
+
+def _not_left_out(column, parent, seen: list):
+    """The chase's parent (by `column`, null when it is the other kind) is not among those `seen` leaves out."""
+    if not seen:
+        return true()
+    # Those each clause leaves out, by its opposite ("archived_at IS NOT NULL"), each read through its own index.
+    left_out = union(*(select(parent.id).where(not_(clause)) for clause in seen))
+    return or_(column.is_(None), column.not_in(left_out))
 
 
 def register(admin) -> None:

@@ -155,3 +155,22 @@ def test_chases_are_listed_but_recorded_by_the_workflow(signed_in, create_action
     assert coordinator.get("/admin/action_chase/new/").status_code == 403
     assert coordinator.submit("/admin/action_chase/new/", {"action": action.id, "method": "email"}).status_code == 403
     assert len(db.session.scalars(db.select(ActionChase)).all()) == 2
+
+
+def test_a_chase_leaves_the_list_with_its_archived_action_onward_referral_or_patient(
+    signed_in, create_action, create_onward_referral, create_patient
+):
+    gone = create_patient(archived_at=utcnow())
+    parents = {
+        "Chase of a live action": {"action": create_action()},
+        "Chase of a live onward referral": {"onward_referral": create_onward_referral()},
+        "Chase of an archived onward referral": {"onward_referral": create_onward_referral(archived_at=utcnow())},
+        "Chase of an archived patient's action": {"action": create_action(patient=gone)},
+    }
+    for note, parent in parents.items():
+        db.session.add(ActionChase(chased_at=utcnow(), method=ChaseMethod.email, note=note, **parent))
+    db.session.commit()
+    for role in ("coordinator", "team_lead", "read_only"):
+        page = shown(signed_in(role).get("/admin/action_chase/"))
+        shown_notes = [note for note in parents if note in page]
+        assert shown_notes == ["Chase of a live action", "Chase of a live onward referral"], role

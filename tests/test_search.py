@@ -74,7 +74,11 @@ def test_a_changed_name_is_found_by_its_new_words_only(people):
     assert found("okafor") == {"Omar"} and found("ahmed") == set()
 
 
-def test_a_list_finds_records_by_their_patient_and_by_their_own_words(people, signed_in, create_action, make_org):
+@pytest.mark.parametrize("handed_over", [search.IDS_HANDED_OVER, 1], ids=["ids handed over", "the query itself"])
+def test_a_list_finds_records_by_their_patient_and_by_their_own_words(
+    people, signed_in, create_action, make_org, monkeypatch, handed_over
+):
+    monkeypatch.setattr(search, "IDS_HANDED_OVER", handed_over)  # a word finding more than this: its query, not ids
     council = make_org(name="Kent County Council")
     create_action(patient=people["zoe"], description="Arrange a falls assessment", owner_organisation=council)
     create_action(patient=people["ahmed"], description="Review medication", owner_organisation=council)
