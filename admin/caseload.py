@@ -19,7 +19,7 @@ from admin.lookups import localities
 from formats.dates import format_date, today
 from formats.numbers import record_id
 from formats.words import plural
-from models import ATTAINMENTS, ClosureReason, ContactLogEntry, Episode, Patient, Role, User, db
+from models import ATTAINMENTS, ClosureReason, ContactLogEntry, Episode, Role, User, db
 from services.caseload import (
     board_facts,
     case_holders,
@@ -176,7 +176,7 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
         "next_meeting": "Next meeting",
         "close": "Close",
         "opened_on": "Open since",
-        "patient.risk_band": "Priority band",
+        "risk_band": "Priority band",
         "patient.family_name": "Surname",
         "patient.nhs_number": "NHS number",
     }
@@ -208,8 +208,10 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
         "last_discussed": _last_discussed,
     }
     column_export_list = [name for name in column_list if name != "close"]
-    column_sortable_list = [("priority", "patient.risk_score"), ("days_open", "opened_on"), "review_on"]
-    column_filters = ["patient.risk_band", "review_on", "opened_on"]
+    #: Priority sorts by the episode's copy of its patient's score (`Episode.risk_score`): read from an index.
+    column_sortable_list = [("priority", "risk_score"), ("days_open", "opened_on"), "review_on"]
+    #: The band filter reads the episode's copy of its patient's band (`Episode.risk_band`), in the board's index.
+    column_filters = ["risk_band", "review_on", "opened_on"]
     column_searchable_list = ["patient.family_name", "patient.nhs_number"]
 
     # --- whose caseload --------------------------------------------------------------------------------
@@ -241,7 +243,7 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
         return coordinator_id, record_id(locality)
 
     def _open_episodes(self, query):
-        query = query.join(Episode.patient).filter(Episode.closed_on.is_(None))
+        query = query.filter(Episode.closed_on.is_(None))  # the patient is joined only by a filter that names it
         coordinator_id, locality_id = self.chosen()
         if coordinator_id is not None:
             query = query.filter(Episode.coordinator_id == coordinator_id)
@@ -249,15 +251,20 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
             query = query.filter(Episode.locality_id == locality_id)
         return query
 
+    #: The page's patients, localities and coordinators read for its rows alone (`get_query`), not joined to every
+    #: open case before the sort: the sort then orders 19,000 narrow rows, not 19,000 rows of four tables (60 ms).
+    column_auto_select_related = False
+
     def get_query(self):
-        return self._open_episodes(super().get_query())
+        related = (selectinload(Episode.patient), selectinload(Episode.locality), selectinload(Episode.coordinator))
+        return self._open_episodes(super().get_query()).options(*related)
 
     def get_count_query(self):
         return self._open_episodes(super().get_count_query())
 
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
-        if sort_column is None:
-            return query.order_by(Patient.risk_score.desc(), Episode.opened_on, Episode.id), joins
+        if sort_column is None:  # priority first, then the longest open: read in `ix_episode_caseload`
+            return query.order_by(Episode.risk_score.desc(), Episode.opened_on, Episode.id), joins
         return super()._apply_sorting(query, joins, sort_column, sort_desc)
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):

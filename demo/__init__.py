@@ -46,6 +46,7 @@ from demo.system import seed_system_records
 from models import User, db
 from services import risk
 from services.audit_seal import seal_audit
+from services.caseload import copy_case_scores
 from services.kpis import tallies
 from services.plans_for_the_gp import rebuild_for_gp
 
@@ -108,6 +109,7 @@ def seed_demo(patients: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED, progre
     advance_sequences(session, ctx.rows.counts)
     # The agreed care plans waiting for the GP found from the rows just loaded (the flush that keeps them was not run).
     ctx.rows.counts["care_plan_for_gp"] += rebuild_for_gp(session)
+    copy_case_scores(session.connection())  # each episode's copy of its patient's score: the caseload's order
     # Statistics for the query planner: without them SQLite picks the index on archived_at over the one on
     # patient_id for "this patient's open actions", and a patient's page takes seconds at 100,000 patients; and
     # PostgreSQL plans the case-finding list below (its NOT EXISTS over the bulk-loaded rows) for an hour.

@@ -26,6 +26,7 @@ from models import (
     Episode,
     Referral,
     ReferralStatus,
+    RiskBand,
     TriageDecision,
     TriageOutcome,
 )
@@ -234,6 +235,8 @@ def _episode(ctx: Context, story: Story, referral_id: int, opened: date) -> None
         review_on=review,
         closed_on=closed,
         closure_reason=reason,
+        risk_score=0,  # its patient's score and band, copied once every row is in (demo/__init__.py)
+        risk_band=RiskBand.low,
         **ctx.stamp(opened, closed or last),
     )
     if closed is not None and reason != ClosureReason.died:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import ArchivableMixin, LabelledEnum, SearchableMixin, TimestampMixin, VersionedMixin, db, enum_column
 from models.care import GoalStatus
+from models.patients import RiskBand
 
 if TYPE_CHECKING:
     from models.care import Goal
@@ -189,6 +190,12 @@ class Episode(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     #: What was still open when the episode closed (actions, onward referrals, safeguarding, a draft plan) and why
     #: it closed all the same.
     closure_note: Mapped[str | None] = mapped_column(String(2000))
+    #: Copies of the patient's risk score and band, never typed: the caseload board's order and its band filter,
+    #: read from an index (`ix_episode_caseload`) rather than from every open case's patient. Kept at every flush
+    #: that changes a patient's score or adds an episode (`services.caseload.keep_case_scores`); not audited (the
+    #: patient's are).
+    risk_score: Mapped[int] = mapped_column(default=0, server_default="0")
+    risk_band: Mapped[RiskBand] = enum_column(RiskBand, default=RiskBand.low, server_default="low")
 
     patient: Mapped[Patient] = relationship()
     referral: Mapped[Referral | None] = relationship()
@@ -206,6 +213,17 @@ class Episode(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     def is_open(self) -> bool:
         return self.closed_on is None
 
+
+#: The caseload board's default order: the open cases by priority, highest first, then the longest open.
+Index(
+    "ix_episode_caseload",
+    Episode.closed_on,
+    Episode.archived_at,
+    Episode.risk_score.desc(),
+    Episode.opened_on,
+    Episode.id,
+    Episode.risk_band,
+)
 
 #: What a goal's attainment may be at closure: the end states of GoalStatus.
 ATTAINMENTS = (

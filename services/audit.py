@@ -137,7 +137,8 @@ def update_audited(objects: list, *, batch: int = 2000) -> int:
     returns how many rows changed. Each row's version is checked and moved on as the flush does (a row changed by
     someone else meanwhile refuses the whole batch), and the objects are expired, so the next flush writes nothing
     more for them and their next read loads what was written. The flush's other hooks do not see these rows: the
-    caller does their work (the risk rule before, the KPI tallies marked for rebuilding).
+    caller does their work (services/list_import.py: the risk rule before, the KPI tallies marked for rebuilding,
+    the caseload's copy of the score after).
 
     For a job that changes tens of thousands of rows at once: the ORM sends a versioned row's UPDATE one at a time
     (0.3 ms a round trip on PostgreSQL) and audits it one at a time."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Connection, func, inspect, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from formats.dates import LONDON, today
 from formats.words import plural
@@ -27,6 +28,7 @@ from models import (
     Meeting,
     MeetingStatus,
     OnwardReferral,
+    Patient,
     Role,
     SafeguardingConcern,
     User,
@@ -369,3 +371,43 @@ def close_episode(
         db.session.add_all(ClosureGoal(episode=episode, goal_id=goal.id, attainment=chosen[goal.id]) for goal in goals)
         db.session.flush()
     return episode
+
+
+# --- the board's order: each episode's copy of its patient's risk score ---------------------------------------
+
+#: Patients whose episodes are brought up to date a statement (SQLite allows 32,766 parameters to one).
+SCORE_CHUNK = 1000
+
+
+def copy_case_scores(connection: Connection, patient_ids: Iterable[int] | None = None) -> None:
+    """Each episode of these patients (of everyone, without any) given its patient's current risk score and band."""
+    table = Episode.__table__
+    copied = {
+        name: select(getattr(Patient, name)).where(Patient.id == table.c.patient_id).scalar_subquery()
+        for name in ("risk_score", "risk_band")
+    }
+    if patient_ids is None:
+        connection.execute(update(table).values(copied))
+        return
+    ordered = sorted(patient_ids)
+    for first in range(0, len(ordered), SCORE_CHUNK):
+        chunk = ordered[first : first + SCORE_CHUNK]
+        connection.execute(update(table).where(table.c.patient_id.in_(chunk)).values(copied))
+
+
+def _changed(obj, column: str) -> bool:
+    return inspect(obj).attrs[column].history.has_changes()
+
+
+def keep_case_scores(session: Session, flush_context) -> None:
+    """After a flush: the episodes it added or moved, and those of the patients whose score it changed, take their
+    patient's score and band (a copy: the patient's change is the one audited)."""
+    patients: set[int] = set()
+    new = session.new
+    for obj in (*new, *session.dirty):
+        if isinstance(obj, Episode) and (obj in new or _changed(obj, "patient_id")):
+            patients.add(obj.patient_id)
+        elif isinstance(obj, Patient) and obj not in new and _changed(obj, "risk_score"):
+            patients.add(obj.id)
+    if patients:
+        copy_case_scores(session.connection(), patients)

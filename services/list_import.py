@@ -29,6 +29,7 @@ from models import (
 )
 from services import audit, risk
 from services.case_finding import BATCH, ListRow, Preview, preview_list, read_list, remember_mapping
+from services.caseload import copy_case_scores
 from services.kpis import tallies
 
 Progress = Callable[[int, int], None]
@@ -180,6 +181,7 @@ class _Saver:
             # flush's own recompute then finds nothing to change, and the flush nothing to write for them).
             risk.recompute_patients(list(patients.values()), session, self.points)
             audit.update_audited(list(patients.values()))
+            copy_case_scores(session.connection(), patients)  # the flush that would have copied them sees none
         if created:
             session.flush()  # the new patients' ids
             for row, patient in created:

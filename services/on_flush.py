@@ -31,6 +31,8 @@ HOOKS = (
     ("after_flush", "services.plans_for_the_gp:keep_for_gp",
      "the agreed care plans waiting to go to the GP are found again for the patients whose plans, shares or practice "
      "changed, in the same transaction"),
+    ("after_flush", "services.caseload:keep_case_scores",
+     "the episodes added, and those of patients whose risk score changed, take a copy of it: the board's order"),
     ("after_flush", "services.kpis.upkeep:count_after",
      "the same tally rows are counted again and the difference added, in the same transaction"),
     ("after_flush_postexec", "services.risk:recompute_noted",

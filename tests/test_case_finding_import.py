@@ -18,6 +18,7 @@ from formats.tables import UnreadableFile, cell_date
 from models import (
     AuditEntry,
     DomainError,
+    Episode,
     HospitalEvent,
     ListImport,
     ListImportRefusal,
@@ -349,12 +350,13 @@ def test_a_large_import_leaves_the_kpi_tallies_to_the_nightly_rebuild(app, creat
 
 
 def test_a_large_import_writes_events_and_marks_in_bulk_with_the_same_outcome(
-    app, create_patient, practice, lead, monkeypatch
+    app, create_patient, create_episode, practice, lead, monkeypatch
 ):
     from services import list_import
 
     monkeypatch.setattr(list_import, "TALLIED_ROWS", 0)
     held, only_events = create_patient(), create_patient(cfs=8, efi=Decimal("0.5"))
+    case = create_episode(patient=held)
     new = nhs_number()
     admitted = (today() - timedelta(days=20)).strftime("%d/%m/%Y")
     rows = [[held.nhs_number, "", "", "", "", "0.4", "7", admitted],
@@ -369,6 +371,7 @@ def test_a_large_import_writes_events_and_marks_in_bulk_with_the_same_outcome(
         patient = db.session.get(Patient, patient_id)
         assert patient.risk_band is RiskBand.high, patient.risk_reasons  # the bulk events were counted
         assert "discharged from hospital in the last 30 days" in patient.risk_reasons
+    assert db.session.get(Episode, case.id).risk_score == db.session.get(Patient, held.id).risk_score  # the board's
     marks = db.session.scalars(select(PatientListFigures)).all()
     assert {m.patient_id for m in marks} == {held.id, only_events.id, created.id}
     trail = db.session.scalars(select(AuditEntry.table_name).where(AuditEntry.table_name.in_(

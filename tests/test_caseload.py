@@ -402,3 +402,27 @@ def test_board_facts_take_the_same_queries_for_one_case_or_many(app, create_epis
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert one == many == 6
+
+
+def test_each_episode_keeps_a_copy_of_its_patients_risk_score_for_the_boards_order(create_episode):
+    from sqlalchemy import select as select_
+
+    from models import Episode, Patient
+
+    def copies() -> set[tuple[int, int]]:
+        rows = db.session.execute(select_(Episode.risk_score, Patient.risk_score).join(Episode.patient))
+        return {tuple(row) for row in rows}
+
+    episode = create_episode()
+    patient = episode.patient
+    patient.cfs = 7  # the risk rule raises the score at the flush after this one: the copy follows it
+    db.session.commit()
+    db.session.expire_all()
+    assert patient.risk_score > 0 and copies() == {(patient.risk_score, patient.risk_score)}
+    later = create_episode(patient=patient)  # a new episode takes the score held
+    db.session.expire_all()
+    assert later.risk_score == patient.risk_score
+    patient.cfs = None
+    db.session.commit()
+    db.session.expire_all()
+    assert copies() == {(patient.risk_score, patient.risk_score)}

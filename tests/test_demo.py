@@ -56,9 +56,14 @@ def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
+#: Derived tables a small demo may leave empty: the agreed plans still to go to the GP (one in eight is not shared, and
+#: at this size no open case may have one); at 100,000 patients it holds 2,700 (bench/results.md).
+MAY_BE_EMPTY = {"care_plan_for_gp"}
+
+
 def test_every_table_has_rows(seeded):
     empty = [t.name for t in db.metadata.sorted_tables if not db.session.scalar(select(func.count()).select_from(t))]
-    assert empty == []
+    assert [name for name in empty if name not in MAY_BE_EMPTY] == []
     assert _count(Patient) == PATIENTS
 
 
