@@ -77,10 +77,10 @@ class TriageQueueView(WrittenByWorkflow, SecureModelView):
 
     def get_query(self):
         # Flask-Admin eager-loads patient and locality (they are list columns); this join is for ordering.
-        return super().get_query().join(Referral.patient).filter(Referral.status.in_(OPEN_STATUSES))
+        return super().get_query().join(Referral.patient).filter(Referral.untriaged())
 
-    def get_count_query(self):
-        return super().get_count_query().join(Referral.patient).filter(Referral.status.in_(OPEN_STATUSES))
+    def get_count_query(self):  # counted in the queue's own index (`ix_referral_untriaged`), no patient joined
+        return super().get_count_query().filter(Referral.untriaged())
 
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
         if sort_column is None:  # the default: highest priority, then longest waiting

@@ -90,6 +90,7 @@ from models.people import (
 from models.referrals import (
     ATTAINMENTS,
     REFERRAL_CRITERIA,
+    UNTRIAGED,
     ClosureGoal,
     ClosureReason,
     Consent,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, bindparam, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import ArchivableMixin, LabelledEnum, SearchableMixin, TimestampMixin, VersionedMixin, db, enum_column
@@ -44,6 +44,12 @@ REFERRAL_CRITERIA = {
 }
 
 
+#: A referral still to be triaged: awaiting triage, or waiting for more information (then triaged again).
+UNTRIAGED = (ReferralStatus.awaiting_triage, ReferralStatus.more_information)
+#: The rows of the partial index `ix_referral_untriaged`.
+UNTRIAGED_AND_LIVE = text(f"status IN ({', '.join(repr(s.value) for s in UNTRIAGED)}) AND archived_at IS NULL")
+
+
 class Referral(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     """A referral from a GP or professional, with consent, criteria and signposting already tried."""
 
@@ -55,6 +61,18 @@ class Referral(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin,
         Index("ix_referral_status_received", "status", "received_on"),
         #: A list's default order (newest first), walked in the index rather than sorted (bench/results.md).
         Index("ix_referral_received", "received_on", "id"),
+        #: The triage queue: the few live referrals still to be triaged, with every column its counts read (so that
+        #: SQLite reads the queue from here, not every high-priority patient's referrals; migration 0028).
+        Index(
+            "ix_referral_untriaged",
+            "received_on",
+            "id",
+            "patient_id",
+            "status",
+            "archived_at",
+            sqlite_where=UNTRIAGED_AND_LIVE,
+            postgresql_where=UNTRIAGED_AND_LIVE,
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +119,12 @@ class Referral(SearchableMixin, TimestampMixin, ArchivableMixin, VersionedMixin,
 
     def __repr__(self) -> str:
         return f"<Referral {self.id} patient={self.patient_id} {self.status.value if self.status else None}>"
+
+    @classmethod
+    def untriaged(cls):
+        """SQL: still to be triaged, the statuses written into the statement (not bound parameters) so that either
+        database's planner sees they are the partial index's (`ix_referral_untriaged`)."""
+        return cls.status.in_(bindparam(None, list(UNTRIAGED), expanding=True, literal_execute=True))
 
 
 class TriageOutcome(LabelledEnum):

@@ -129,7 +129,7 @@ def awaiting_triage(user: User, on: date | None = None) -> HomeList:
     """Referrals awaiting triage or more information, oldest first, with days waiting (the triage queue's rows)."""
     on = on or today()
     where, order = row_filters(Referral, user), [Referral.received_on, Referral.id]
-    query = select(Referral).where(Referral.status.in_(OPEN_STATUSES), *where)
+    query = select(Referral).where(Referral.untriaged(), *where)
     lines = [
         Line(
             str(r.patient),

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from formats.dates import today
 from models import (
+    UNTRIAGED,
     Consent,
     DeclineReason,
     DomainError,
@@ -25,7 +26,7 @@ from services import audit
 from services.date_checks import received_before_birth_problem, refuse_if
 
 #: Statuses of a referral still in play: a new one for the same patient is flagged as a possible duplicate.
-OPEN_STATUSES = (ReferralStatus.awaiting_triage, ReferralStatus.more_information)
+OPEN_STATUSES = UNTRIAGED
 
 #: What a referral asks of the ILR and says it meets, in the order the forms ask it (intake, the referral screen).
 REFERRAL_QUESTIONS = (
