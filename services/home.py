@@ -1,4 +1,5 @@
-"""What each role's home page lists: today's work, each list one bounded query (its first rows) and one capped count.
+"""What each role's home page lists: today's work, each list a capped count and its first rows (their ids read in the
+list's own index, then those rows with their patients): a fixed number of bounded queries however large the data.
 
 Plain data: each `HomeList` has a count, its first `SHOWN` lines and a `Target` (an endpoint and its arguments) for
 the list where the work is done; the count is that list's count, because both read the same rule, said once in the
