@@ -215,8 +215,9 @@ class Episode(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
     #: it closed all the same.
     closure_note: Mapped[str | None] = mapped_column(String(2000))
     #: Copies of the patient's risk score and band, never typed: the caseload board's order and its band filter,
-    #: read from an index (`ix_episode_caseload`) rather than from every open case's patient. Kept at every flush
-    #: that changes a patient's score or adds an episode (`services.caseload.keep_case_scores`); not audited (the
+    #: read from an index (`ix_episode_caseload`) rather than from every open case's patient. Kept while the episode
+    #: is open, at every flush that changes a patient's score or adds an episode
+    #: (`services.caseload.keep_case_scores`); a closed episode keeps those it closed with. Not audited (the
     #: patient's are).
     risk_score: Mapped[int] = mapped_column(default=0, server_default="0")
     risk_band: Mapped[RiskBand] = enum_column(RiskBand, default=RiskBand.low, server_default="low")

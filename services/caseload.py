@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, func, inspect, select, update
+from sqlalchemy import Connection, func, inspect, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from formats.dates import LONDON, today
@@ -380,7 +380,9 @@ SCORE_CHUNK = 1000
 
 
 def copy_case_scores(connection: Connection, patient_ids: Iterable[int] | None = None) -> None:
-    """Each episode of these patients (of everyone, without any) given its patient's current risk score and band."""
+    """Each open episode of these patients given its patient's current risk score and band, where they differ; every
+    episode, without patients named (after a bulk load). A closed episode keeps those it closed with: the board
+    lists open ones, and rewriting every past episode of the 100,000 patients a list import touches took 3.5 s."""
     table = Episode.__table__
     copied = {
         name: select(getattr(Patient, name)).where(Patient.id == table.c.patient_id).scalar_subquery()
@@ -389,10 +391,11 @@ def copy_case_scores(connection: Connection, patient_ids: Iterable[int] | None =
     if patient_ids is None:
         connection.execute(update(table).values(copied))
         return
+    differs = or_(*(table.c[name] != value for name, value in copied.items()))
+    statement = update(table).where(table.c.closed_on.is_(None), differs).values(copied)
     ordered = sorted(patient_ids)
     for first in range(0, len(ordered), SCORE_CHUNK):
-        chunk = ordered[first : first + SCORE_CHUNK]
-        connection.execute(update(table).where(table.c.patient_id.in_(chunk)).values(copied))
+        connection.execute(statement.where(table.c.patient_id.in_(ordered[first : first + SCORE_CHUNK])))
 
 
 def _changed(obj, column: str) -> bool:
