@@ -403,14 +403,16 @@ def _changed(obj, column: str) -> bool:
 
 
 def keep_case_scores(session: Session, flush_context) -> None:
-    """After a flush: the episodes it added or moved, and those of the patients whose score it changed, take their
-    patient's score and band (a copy: the patient's change is the one audited)."""
+    """After a flush: the episodes it added or moved, and those of the patients whose score or band it changed, take
+    their patient's score and band (a copy: the patient's change is the one audited)."""
     patients: set[int] = set()
     new = session.new
     for obj in (*new, *session.dirty):
         if isinstance(obj, Episode) and (obj in new or _changed(obj, "patient_id")):
             patients.add(obj.patient_id)
-        elif isinstance(obj, Patient) and obj not in new and _changed(obj, "risk_score"):
-            patients.add(obj.id)
+        elif (
+            isinstance(obj, Patient) and obj not in new and (_changed(obj, "risk_score") or _changed(obj, "risk_band"))
+        ):
+            patients.add(obj.id)  # the band moves alone when the team lead moves the bands' thresholds
     if patients:
         copy_case_scores(session.connection(), patients)

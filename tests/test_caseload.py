@@ -404,25 +404,35 @@ def test_board_facts_take_the_same_queries_for_one_case_or_many(app, create_epis
     assert one == many == 6
 
 
-def test_each_episode_keeps_a_copy_of_its_patients_risk_score_for_the_boards_order(create_episode):
+def test_each_episode_keeps_a_copy_of_its_patients_risk_score_and_band_for_the_boards_order(create_episode, make_user):
     from sqlalchemy import select as select_
 
-    from models import Episode, Patient
+    from models import Episode, Patient, RiskBand
+    from services.risk import DEFAULTS, save_points
 
-    def copies() -> set[tuple[int, int]]:
-        rows = db.session.execute(select_(Episode.risk_score, Patient.risk_score).join(Episode.patient))
-        return {tuple(row) for row in rows}
+    def copies() -> set[tuple]:
+        both = (Episode.risk_score, Episode.risk_band, Patient.risk_score, Patient.risk_band)
+        return {tuple(row) for row in db.session.execute(select_(*both).join(Episode.patient))}
+
+    def then() -> None:
+        db.session.commit()
+        db.session.expire_all()
+        assert copies() == {(patient.risk_score, patient.risk_band) * 2}
 
     episode = create_episode()
     patient = episode.patient
     patient.cfs = 7  # the risk rule raises the score at the flush after this one: the copy follows it
-    db.session.commit()
-    db.session.expire_all()
-    assert patient.risk_score > 0 and copies() == {(patient.risk_score, patient.risk_score)}
-    later = create_episode(patient=patient)  # a new episode takes the score held
-    db.session.expire_all()
-    assert later.risk_score == patient.risk_score
+    then()
+    held = patient.risk_score
+    assert held > 0
+    create_episode(patient=patient)  # a new episode takes the score held
+    then()
     patient.cfs = None
-    db.session.commit()
-    db.session.expire_all()
-    assert copies() == {(patient.risk_score, patient.risk_score)}
+    then()
+    assert patient.risk_score < held
+    patient.cfs = 5  # 2 points: the low band
+    then()
+    score = patient.risk_score
+    save_points({**DEFAULTS, "medium_from": 1, "high_from": 2}, make_user(Role.team_lead))  # the band alone moves
+    then()
+    assert (patient.risk_score, patient.risk_band) == (score, RiskBand.high)
