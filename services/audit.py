@@ -103,11 +103,13 @@ def _changes(obj, kind: AuditAction) -> dict:
         after = None if kind is AuditAction.delete else getattr(obj, key)
         if kind is AuditAction.create and after is None:
             continue
-        if key in SECRET_COLUMNS:
-            changes[key] = ["(hidden)", "(changed)"]
-        else:
-            changes[key] = [plain(before), plain(after)]
+        changes[key] = _change(key, before, after)
     return changes
+
+
+def _change(key: str, before, after) -> list:
+    """One column's [before, after] as the trail keeps it: a secret only as having changed."""
+    return ["(hidden)", "(changed)"] if key in SECRET_COLUMNS else [plain(before), plain(after)]
 
 
 def insert_audited(model, rows: list[dict], *, batch: int = 2000) -> list[int]:
@@ -142,7 +144,7 @@ def update_audited(objects: list, *, batch: int = 2000) -> int:
 
     For a job that changes tens of thousands of rows at once: the ORM sends a versioned row's UPDATE one at a time
     (0.3 ms a round trip on PostgreSQL) and audits it one at a time."""
-    session = session_of(objects)
+    session = object_session(objects[0]) if objects else db.session()
     groups: dict[tuple, list] = {}
     for obj in objects:
         before = _changed_from(obj)
@@ -168,10 +170,6 @@ def _changed_from(obj) -> dict:
     }
 
 
-def session_of(objects: list) -> Session:
-    return object_session(objects[0]) if objects else db.session()
-
-
 def _update_batch(session: Session, columns: tuple, chunk: list) -> int:
     table, now = chunk[0][0].__table__, utcnow()
     common = _entry_values(AuditAction.update, table=table.name, reason=session.info.get("audit_reason"))
@@ -180,11 +178,7 @@ def _update_batch(session: Session, columns: tuple, chunk: list) -> int:
         held = obj.version
         after = {c: getattr(obj, c) for c in columns}
         params.append({"_id": obj.id, "_held": held, **after, "updated_at": now, "version": held + 1})
-        changes = {
-            c: ["(hidden)", "(changed)"] if c in SECRET_COLUMNS else [plain(before[c]), plain(after[c])]
-            for c in columns
-            if c not in NOISE_COLUMNS
-        }  # as `_changes` writes them for a flush
+        changes = {c: _change(c, before[c], after[c]) for c in columns if c not in NOISE_COLUMNS}
         entries.append({**common, "record_id": obj.id, "patient_id": patient_id_of(obj),
                         "changes": json.dumps(changes, default=str)})  # fmt: skip
     written = [*columns, "updated_at", "version"]
@@ -205,9 +199,7 @@ def _update_batch(session: Session, columns: tuple, chunk: list) -> int:
 def _created(row: dict) -> str:
     """A created row's values as the trail keeps them (none empty; secrets hidden)."""
     values = {
-        key: ["(hidden)", "(changed)"] if key in SECRET_COLUMNS else [None, plain(value)]
-        for key, value in row.items()
-        if value is not None and key not in NOISE_COLUMNS
+        key: _change(key, None, value) for key, value in row.items() if value is not None and key not in NOISE_COLUMNS
     }
     return json.dumps(values, default=str)
 

@@ -243,15 +243,20 @@ def plans_for_the_gp(user: User, holder_id: int | None) -> HomeList:
     order = (CarePlanForGp.agreed_on, CarePlanForGp.care_plan_id)
     first = waiting.with_only_columns(CarePlanForGp.care_plan_id, func.count().over()).order_by(*order).limit(SHOWN)
     found = db.session.execute(first).all()
-    ids = [row[0] for row in found]
-    query = select(CarePlan).where(CarePlan.id.in_(ids), *row_filters(CarePlan, user)).order_by(CarePlan.agreed_on)
+    plans = (
+        select(CarePlan)
+        .join(CarePlan.patient)
+        .where(CarePlan.id.in_([row[0] for row in found]), *row_filters(CarePlan, user))
+        .order_by(CarePlan.agreed_on, CarePlan.id)
+        .options(_with_patient(CarePlan))
+    )
     lines = [
         Line(
             str(p.patient),
             f"version {p.number} agreed {format_date(p.agreed_on)}",
             Target("care_plan_page.patient", {"patient_id": p.patient_id}),
         )  # fmt: skip
-        for p in first_with_patient(query.order_by(CarePlan.id), CarePlan)
+        for p in (db.session.scalars(plans) if found else [])
     ]
     target = Target("care_plan.index_view", {"flt0_waiting_to_go_to_the_gp_is": "1", **_held_args(holder_id)})
     return HomeList("gp", "Care plans agreed, not yet shared with the GP", found[0][-1] if found else 0, lines,

@@ -48,22 +48,25 @@ def _localities(user: User, holder_id: int | None) -> list[Locality]:
     return list(db.session.scalars(live.limit(SHOWN)))
 
 
+def _coming(meeting) -> tuple:
+    """A meeting (or an alias of it) still to come: booked or planned, and live."""
+    return meeting.status.in_(COMING), meeting.archived_at.is_(None)
+
+
 def _next_meetings(user: User, locality_ids: list[int]) -> dict[int, Meeting]:
     """Each locality's next meeting (by locality id), in one query: each locality's first start still to come, read
     in the (locality, start) index, then its meeting (not a search for the first start for every meeting held)."""
-    coming = (Meeting.status.in_(COMING), Meeting.archived_at.is_(None))
     later = aliased(Meeting)
     first = (
         select(later.locality_id, func.min(later.starts_at).label("starts_at"))
-        .where(later.locality_id.in_(locality_ids), later.status.in_(COMING), later.starts_at >= utcnow(),
-               later.archived_at.is_(None))
+        .where(later.locality_id.in_(locality_ids), later.starts_at >= utcnow(), *_coming(later))
         .group_by(later.locality_id)
         .subquery()
-    )  # fmt: skip
+    )
     query = (
         select(Meeting)
         .join(first, and_(Meeting.locality_id == first.c.locality_id, Meeting.starts_at == first.c.starts_at))
-        .where(*coming, *row_filters(Meeting, user))
+        .where(*_coming(Meeting), *row_filters(Meeting, user))
     )
     found: dict[int, Meeting] = {}
     for meeting in db.session.scalars(query.order_by(Meeting.id)):
