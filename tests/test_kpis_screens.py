@@ -138,6 +138,7 @@ def test_charts_are_svg_files_from_the_app_itself(lead, october):
     assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
     svg = page_text(answer)
     assert "<svg" in svg and "<script" not in svg
+    assert ">Referrals received and accepted, by month</text>" in svg  # words kept as text, not drawn as outlines
     # Nothing loaded from the internet: no linked image, font or style.
     assert not re.search(r"(href=\"https?:|url\(\s*['\"]?https?:|@import)", svg)
     assert lead.get("/admin/kpis/chart/pie.svg" + OCTOBER).status_code == 404
