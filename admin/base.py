@@ -22,10 +22,10 @@ from admin.roles import RoleRules, refuse, signed_in, to_sign_in
 from admin.words import OwnWords
 from formats.numbers import record_id
 from formats.words import plural
-from models import AuditAction, Patient, db
+from models import AuditAction, Patient, Role, db
 from services import audit
 from services.forms import FormAlreadyUsed, remember_saved, use_form_token
-from services.home_pages import home_page
+from services.home_pages import home_page, month_headlines
 from services.records import archive_records, restore_records
 from services.search import matching
 from services.unit_of_work import STALE_EDIT_MESSAGE, Outcome, perform
@@ -53,6 +53,14 @@ class SecureIndexView(OwnWords, AdminIndexView):
         if any(item.lines for item in page.lists):  # it names patients: read like a list of them
             audit.record(AuditAction.list, table="home", detail=f"Home page ({current_user.role.label})")
         return self.render("admin/index.html", page=page, counted=counted)
+
+    @expose("/month-figures")
+    def month_figures(self):
+        """The team lead's home page's headline KPIs for the month, as a part of the page it fetches once shown
+        (no patient is named: the figures are counts, each linked to the records behind it)."""
+        if current_user.role != Role.team_lead:
+            abort(403)
+        return self.render("admin/home_month_figures.html", headlines=month_headlines())
 
 
 class OneUnitOfWork:

@@ -1,4 +1,4 @@
-"""Each role's home page (and the header's patient search) in the bench: `time_home_pages`, hooked from `main`.
+"""Each role's home page (the team lead's month figures, the header's patient search) in the bench: `time_home_pages`.
 
 Signs in as each demo account with its own test client and times its home page, then the header's search for a
 common surname as the coordinator. DESIGN.md §7 and issue 31 aim for under 100 ms each, in a fixed number of
@@ -25,6 +25,8 @@ def time_home_pages(app, counter, args) -> list:
         urls = [("home", role.value, "/admin/")]
         if role.value == "coordinator":
             urls.append(("home search", role.value, f"/admin/find/?q={DEFAULT_SEARCH}"))
+        if role.value == "team_lead":  # the month's headline KPIs, fetched by the page once it is shown
+            urls.append(("home month figures", role.value, "/admin/month-figures"))
         for screen, variant, url in urls:
             status, times, queries = measure(client, counter, url, args.runs)
             timings.append(

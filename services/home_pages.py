@@ -3,7 +3,9 @@
 - A coordinator: their own work (referrals awaiting triage, the next meetings of their localities, their overdue
   actions, reviews, follow-ups, onward referrals, care plans for the GP, failed emails).
 - The team lead: the same for the whole team, by coordinator, with the month's headline KPIs (from
-  `services.kpis`, not counted again), sign-in alerts and accounts awaiting set-up.
+  `services.kpis`, not counted again), sign-in alerts and accounts awaiting set-up. The headlines are a report, not a
+  list: their thirty-odd sums take as long as the rest of the page, so the page says where they go
+  (`HomePage.month_figures`) and they come in their own request once it is shown (`month_headlines`).
 - A partner: their organisation's open actions and their upcoming meetings.
 - An observer: the lists they may read (the page's links, from the menu).
 """
@@ -58,7 +60,8 @@ class HomePage:
     lists: list[HomeList] = field(default_factory=list)
     team: list[TeamRow] = field(default_factory=list)
     localities: list[TeamRow] = field(default_factory=list)
-    headlines: list[Headline] = field(default_factory=list)
+    #: The month's headline KPIs have a place on this page, filled in by their own request (`month_headlines`).
+    month_figures: bool = False
     admin: list[HomeList] = field(default_factory=list)
 
 
@@ -162,7 +165,7 @@ def home_page(user: User, on: date | None = None) -> HomePage:
     elif user.role == Role.team_lead:
         page.lists = staff_lists(user, None, on)
         page.team, page.localities = by_coordinator_and_locality(user, on)
-        page.headlines = month_headlines(on)
+        page.month_figures = True
         page.admin = [home.sign_in_alerts(user), home.accounts_to_set_up(user)]
     elif user.role == Role.partner:
         page.lists = [home.partner_actions(user, on), partner_meetings(user)]

@@ -151,3 +151,25 @@
     formatAjaxError: function () { return 'The search did not answer: try again'; }
   });
 }());
+
+/* A part of a page that comes in its own request once the page is shown (the team lead's month figures on the home
+   page): [data-fill-from] is replaced by what its address answers; if that fails, what it already says (a link to
+   where the same is shown) stays, less its "counting…". */
+(function () {
+  'use strict';
+  document.querySelectorAll('[data-fill-from]').forEach(function (place) {
+    fetch(place.getAttribute('data-fill-from'), { credentials: 'same-origin', headers: { Accept: 'text/html' } })
+      .then(function (answer) {
+        if (!answer.ok) { throw new Error(answer.status); }
+        return answer.text();
+      })
+      .then(function (html) {
+        place.innerHTML = html;
+        place.removeAttribute('aria-busy');
+      })
+      .catch(function () {
+        place.querySelectorAll('[data-fill-waiting]').forEach(function (waiting) { waiting.remove(); });
+        place.removeAttribute('aria-busy');
+      });
+  });
+}());

@@ -114,6 +114,7 @@ POLICY: dict[tuple[str, str], Call] = {
     ("auth.organisation_login", "GET"): Call(EVERYONE, sign_in_step=True),
     ("auth.organisation_callback", "GET"): Call(EVERYONE, sign_in_step=True),
     ("admin.index", "GET"): Call(SIGNED_IN),
+    ("admin.month_figures", "GET"): Call(LEAD),
     # --- Settings ------------------------------------------------------------------------------
     # Organisations are reference data staff keep up to date; only the team lead archives them.
     **model_view("organisation", view=READERS, create=STAFF, edit=STAFF, export=STAFF, act=LEAD),

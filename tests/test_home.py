@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -80,9 +81,27 @@ def test_the_team_leads_home_counts_the_whole_team_and_adds_kpis_alerts_and_acco
     assert counts["overdue"] == 3 and counts["reviews"] == 3 and counts["gp"] == 3
     team = {row.name: (row.open_cases, row.reviews_due, row.overdue_actions) for row in page.team}
     assert team["Casey"] == (2, 1, 1) and team["Robin"] == (2, 2, 2)
-    assert page.headlines and {item.key for item in page.admin} == {"alerts", "accounts"}
+    assert page.month_figures and {item.key for item in page.admin} == {"alerts", "accounts"}
     for url, count in home_items(lead).items():
         assert list_count(lead, url) == count, url
+
+
+def test_the_team_leads_month_figures_come_in_their_own_request_for_the_team_lead_alone(signed_in, week, make_user):
+    lead = signed_in(Role.team_lead)
+    week(make_user(Role.coordinator, name="Casey"), make_user(Role.coordinator, name="Robin"))
+    home = page_text(lead.get("/admin/"))
+    assert 'data-fill-from="/admin/month-figures"' in home and "Referrals received" not in home
+    figures = lead.get("/admin/month-figures")
+    assert figures.status_code == 200 and "<html" not in page_text(figures)  # a part of the home page, not a page
+    links = dict(re.findall(r'<span class="d-block small text-muted">([^<]+)</span>\s*<a href="([^"]+)"',
+                            page_text(figures)))  # fmt: skip
+    assert "Referrals received" in links and "Actions on time" in links
+    received = html.unescape(links["Referrals received"])
+    assert received.startswith("/admin/kpis/records?") and "period=this_month" in received
+    assert lead.get(received).status_code == 200
+    for role in (Role.coordinator, Role.partner, Role.read_only):
+        assert signed_in(role).get("/admin/month-figures").status_code == 403
+        assert "data-fill-from" not in page_text(signed_in(role).get("/admin/"))
 
 
 def test_a_partner_sees_their_organisations_open_actions_overdue_first(signed_in, create_action, make_org):

@@ -66,6 +66,10 @@ def test_the_team_leads_home_page_matches_the_lists_it_links_to_and_shows_the_mo
     assert len(counts) == 9
     visit.goto("/admin/", "team-lead-home-again")
     expect(visit.page.get_by_role("heading", name="This month's headline figures")).to_be_visible()
+    figures = visit.page.locator("section[aria-labelledby=home-kpis]")  # filled in by its own request
+    expect(figures.locator(".home-kpis a").first).to_be_visible()
+    expect(figures).not_to_have_attribute("aria-busy", "true")
+    visit.check("team-lead-home-with-figures", WCAG_22_AA)
     expect(visit.page.get_by_role("heading", name="By coordinator")).to_be_visible()
     visit.page.get_by_role("link", name="Open the KPI dashboard").click()
     expect(visit.page).to_have_url(re.compile(r"/admin/kpis/"))
