@@ -10,6 +10,7 @@ from models.base import (
     TimestampMixin,
     UTCDateTime,
     VersionedMixin,
+    among,
     db,
     enum_column,
     install_sqlite_pragmas,

@@ -8,11 +8,15 @@ from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
+    ARRAY,
     DateTime,
+    Integer,
     MetaData,
     String,
     Text,
     TypeDecorator,
+    any_,
+    bindparam,
     event,
     func,
     inspect,
@@ -96,6 +100,16 @@ def value_before(obj, attribute: str):
     if history.deleted:
         return history.deleted[0]
     return history.unchanged[0] if history.unchanged else None
+
+
+def among(column, ids):
+    """`column IN ids`, for a list of ids that may be long (an export's 10,000 rows, a search's matches): on
+    PostgreSQL one array parameter (`= ANY(:ids)`), since psycopg parses a statement of 10,000 placeholders in about
+    100 ms; elsewhere the usual expanding IN (SQLite takes up to 32,766 parameters a statement)."""
+    ids = list(ids)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def utcnow() -> datetime:

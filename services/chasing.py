@@ -29,6 +29,7 @@ from models import (
     Organisation,
     Patient,
     User,
+    among,
     db,
     utcnow,
 )
@@ -274,7 +275,7 @@ def last_chases(action_ids: list[int]) -> dict[int, tuple[int, datetime]]:
         return {}
     rows = db.session.execute(
         select(ActionChase.action_id, db.func.count(), db.func.max(ActionChase.chased_at))
-        .where(ActionChase.action_id.in_(action_ids))
+        .where(among(ActionChase.action_id, action_ids))
         .group_by(ActionChase.action_id)
     )
     return {action_id: (count, last) for action_id, count, last in rows}

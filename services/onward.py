@@ -30,6 +30,7 @@ from models import (
     Organisation,
     Patient,
     User,
+    among,
     db,
     utcnow,
     value_before,
@@ -245,7 +246,7 @@ def chase_stats(referral_ids: list[int]) -> dict[int, tuple[int, datetime]]:
         return {}
     rows = db.session.execute(
         select(ActionChase.onward_referral_id, func.count(), func.max(ActionChase.chased_at))
-        .where(ActionChase.onward_referral_id.in_(referral_ids))
+        .where(among(ActionChase.onward_referral_id, referral_ids))
         .group_by(ActionChase.onward_referral_id)
     )
     return {referral_id: (count, last) for referral_id, count, last in rows}

@@ -19,11 +19,7 @@ import re
 import unicodedata
 
 from sqlalchemy import (
-    ARRAY,
-    Integer,
     and_,
-    any_,
-    bindparam,
     func,
     inspect,
     literal,
@@ -49,6 +45,7 @@ from models import (
     Referral,
     SafeguardingConcern,
     TriageDecision,
+    among,
     db,
 )
 
@@ -200,11 +197,7 @@ def _ids_among(model, selects: list) -> list:
         else:
             handed = set(found) if handed is None else handed & set(found)
     if handed is not None:
-        ids = sorted(handed)
-        if db.session.get_bind().dialect.name == "postgresql":  # one array parameter, not thousands of placeholders
-            clauses.append(model.id == any_(bindparam(None, ids, type_=ARRAY(Integer))))
-        else:
-            clauses.append(model.id.in_(ids))
+        clauses.append(among(model.id, sorted(handed)))
     return clauses
 
 
