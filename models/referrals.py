@@ -239,7 +239,8 @@ class Episode(TimestampMixin, ArchivableMixin, VersionedMixin, db.Model):
         return self.closed_on is None
 
 
-#: The caseload board's default order: the open cases by priority, highest first, then the longest open.
+#: The caseload board's default order: the open cases by priority, highest first, then the longest open. SQLite reads
+#: it from here: the open cases found by equality on `closed_on` and `archived_at`, in the columns' order after them.
 Index(
     "ix_episode_caseload",
     Episode.closed_on,
@@ -248,6 +249,23 @@ Index(
     Episode.opened_on,
     Episode.id,
     Episode.risk_band,
+)
+#: The live open cases: the rows of the partial index `ix_episode_caseload_open`.
+OPEN_AND_LIVE = text("closed_on IS NULL AND archived_at IS NULL")
+#: The same order for PostgreSQL, which reads an index in order only after columns it is told equal a value, and
+#: `closed_on IS NULL` is not one (it sorted all 19,000 open cases for each page of the board: 22 ms; migration
+#: 0029). Partial, so the order leads; the columns the board's filters read follow. SQLite keeps to the first: its
+#: statistics count the rows per value of `closed_on`, not how many are NULL, so it would not expect this one to help.
+Index(
+    "ix_episode_caseload_open",
+    Episode.risk_score.desc(),
+    Episode.opened_on,
+    Episode.id,
+    Episode.risk_band,
+    Episode.coordinator_id,
+    Episode.locality_id,
+    sqlite_where=OPEN_AND_LIVE,
+    postgresql_where=OPEN_AND_LIVE,
 )
 
 #: What a goal's attainment may be at closure: the end states of GoalStatus.
