@@ -571,3 +571,29 @@ def test_right_to_left_text_keeps_its_direction_in_every_document(make_user, tmp
                            capture_output=True, text=True).stdout  # fmt: skip
     line = next(line for line in shown.splitlines() if "0026" in line)
     assert "999 000 0026" in line, line
+
+
+def test_every_right_to_left_character_lies_in_the_blocks_the_quick_look_checks():
+    from exports.word import _MAY_BE_RIGHT_TO_LEFT
+
+    missed = [
+        f"U+{code:04X}"
+        for code in range(0x110000)
+        if unicodedata.bidirectional(chr(code)) in ("R", "AL") and not _MAY_BE_RIGHT_TO_LEFT.match(chr(code))
+    ]
+    assert not missed
+
+
+def test_written_text_keeps_its_spaces_tabs_line_breaks_and_bold_label_when_reopened():
+    from exports import word
+
+    document = word.new_document("Runs")
+    word.paragraph(document, "  two spaces first\tthen a tab\nsecond line ", "Note")
+    word.table(document, ["Who", "What"], [["Ada", "line one\nline two"]])
+    reopened = Document(io.BytesIO(word.to_bytes(document)))
+    written = next(p for p in reopened.paragraphs if p.text.startswith("Note"))
+    assert written.text == "Note:   two spaces first\tthen a tab\nsecond line "
+    assert [run.bold for run in written.runs][:1] == [True] and not any(run.bold for run in written.runs[1:])
+    cell = reopened.tables[-1].rows[1].cells[1]
+    assert cell.text == "line one\nline two"
+    assert all(run.font.size.pt == 9 for run in cell.paragraphs[0].runs)
