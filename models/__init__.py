@@ -13,6 +13,7 @@ from models.base import (
     among,
     db,
     enum_column,
+    insert_rows,
     install_sqlite_pragmas,
     utcnow,
     value_before,

@@ -177,10 +177,7 @@ class _Saver:
         self.held = [*patients.values(), *(patient for _, patient in created)]
         if self.bulk:
             self._write_pending()
-            # Their new priority goes out with their new figures, a batch at a time with their trail entries (the
-            # flush's own recompute then finds nothing to change, and the flush nothing to write for them).
-            risk.recompute_patients(list(patients.values()), session, self.points)
-            audit.update_audited(list(patients.values()))
+            self._score(list(patients.values()))
             copy_case_scores(session.connection(), patients)  # the flush that would have copied them sees none
         if created:
             session.flush()  # the new patients' ids
@@ -193,6 +190,17 @@ class _Saver:
                 self._point_to_import(patient.id, None, taken)
             if self.bulk:
                 self._write_pending()
+                self._score([patient for _, patient in created])
+
+    def _score(self, patients: list[Patient]) -> None:
+        """In bulk: the patients' new priority, from what this batch wrote, goes out with their new figures a batch at
+        a time with their trail entries; the risk rule's own recompute after the flush then has nothing left to do for
+        them (for the new patients, it would have written each one's priority with a statement of its own)."""
+        session = db.session()
+        ids = [patient.id for patient in patients]  # read before they are written and expired
+        risk.recompute_patients(patients, session, self.points)
+        audit.update_audited(patients)
+        session.info.get("risk_recompute", set()).difference_update(ids)
 
     def _new_patient(self, row: ListRow) -> Patient:
         patient = Patient(

@@ -220,3 +220,18 @@ def test_a_batch_write_refuses_a_row_someone_else_changed_meanwhile(app):
     with pytest.raises(StaleDataError):
         audit.update_audited([patient])
     db.session.rollback()
+
+
+def test_a_batch_write_of_rows_changing_different_columns_keeps_each_rows_own_change(app):
+    first, second = _patient(), _patient(nhs_number="9990000034", given_name="Bo")
+    held = (first.cfs, first.postcode, second.cfs)
+    first.cfs, second.postcode = 7, "TN1 1AA"
+    with audit.reason("Figures from a list"):
+        assert audit.update_audited([first, second]) == 2  # one statement, both columns, each row's own values
+        db.session.commit()
+    db.session.expire_all()
+    assert (first.cfs, first.postcode, second.cfs, second.postcode) == (7, held[1], held[2], "TN1 1AA")
+    assert json.loads(_entries(table_name="patient", record_id=first.id)[-1].changes) == {"cfs": [held[0], 7]}
+    assert json.loads(_entries(table_name="patient", record_id=second.id)[-1].changes) == {
+        "postcode": [None, "TN1 1AA"]
+    }
