@@ -176,6 +176,7 @@ def test_the_workbook_has_a_sheet_per_kpi_the_rows_behind_them_and_inert_cells(l
     assert received[0] == ["Referral id", "Received", "NHS number", "Referrer organisation"]
     assert [row[1] for row in received[1:3]] == ["01/10/2026", "15/10/2026"]
     assert received[1][2] == october["patients"][0].nhs_number
+    assert received[1][3] == october["surgery"].name  # the referrer by name, as the page says it, never its id
     assert received[3][0] == "Cut at 2 rows of 3: narrow the period or the filters for the rest."
     onward = [[c.value for c in row] for row in book["Rows onward"].iter_rows()]
     assert onward[1][3] == '\'=HYPERLINK("http://x")'  # shown as text, never run

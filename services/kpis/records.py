@@ -90,8 +90,8 @@ def _part_words(drill: Drill, values: list[list]) -> list[dict[str, str]]:
 
 
 def record_sheet_rows(key: str, scope: Scope, cap: int) -> tuple[list[str], list[list], int, list[int]]:
-    """The rows behind a drill-down for the workbook: record id, date, NHS number and its parts; at most `cap`, with
-    the total and the patients named (for the audit trail)."""
+    """The rows behind a drill-down for the workbook: record id, date, NHS number and its parts in words (as the page
+    shows them); at most `cap`, with the total and the patients named (for the audit trail)."""
     drill = DRILLS[key]
     sub = drill_query(Link(key), scope)
     parts = list(drill.parts)
@@ -106,9 +106,11 @@ def record_sheet_rows(key: str, scope: Scope, cap: int) -> tuple[list[str], list
     # Counted only when the rows are cut, and then as the dashboard counts it (the tallies): a count of the records
     # behind a year's actions took longer than the rows themselves.
     total = count_links({"total": Link(key)}, counted_scope(scope))["total"] if len(found) > cap else len(found)
-    rows = [[record_id, format_date(as_date(on)), nhs_number or "", *values]
-            for record_id, on, _, nhs_number, *values in found[:cap]]  # fmt: skip
-    return header, rows, total, [row.patient_id for row in found[:cap] if row.patient_id]
+    kept = found[:cap]
+    words = _part_words(drill, [list(values) for _, _, _, _, *values in kept])  # an agency by its name, not its id
+    rows = [[record_id, format_date(as_date(on)), nhs_number or "", *shown.values()]
+            for (record_id, on, _, nhs_number, *_), shown in zip(kept, words, strict=True)]  # fmt: skip
+    return header, rows, total, [row.patient_id for row in kept if row.patient_id]
 
 
 _PART_WORDS = {
