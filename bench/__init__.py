@@ -467,7 +467,8 @@ def nearest_rank(values: list[float], percent: float) -> float:
 
 def machine_reference() -> float:
     """Seconds this machine takes to add up ten million integers in a Python loop: the same work on any day, printed
-    with the figures so that two rounds on machines of different speed can be compared (0.94 s on 07/12/2026)."""
+    with the figures so that two rounds on machines of different speed can be compared (0.39 s on 07/12/2026, the
+    day of the third round in bench/results.md)."""
     started = time.perf_counter()
     total = 0
     for number in range(10_000_000):
