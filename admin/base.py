@@ -22,10 +22,10 @@ from admin.roles import RoleRules, refuse, signed_in, to_sign_in
 from admin.words import OwnWords
 from formats.numbers import record_id
 from formats.words import plural
-from models import AuditAction, Patient, Role, db
+from models import AuditAction, Patient, db
 from services import audit
 from services.forms import FormAlreadyUsed, remember_saved, use_form_token
-from services.home_pages import home_page, month_headlines
+from services.home_pages import MONTH_FIGURES_ROLES, home_page, month_headlines
 from services.records import archive_records, restore_records
 from services.search import matching
 from services.unit_of_work import STALE_EDIT_MESSAGE, Outcome, perform
@@ -58,7 +58,7 @@ class SecureIndexView(OwnWords, AdminIndexView):
     def month_figures(self):
         """The team lead's home page's headline KPIs for the month, as a part of the page it fetches once shown
         (no patient is named: the figures are counts, each linked to the records behind it)."""
-        if current_user.role != Role.team_lead:
+        if current_user.role not in MONTH_FIGURES_ROLES:
             abort(403)
         return self.render("admin/home_month_figures.html", headlines=month_headlines())
 

@@ -54,6 +54,10 @@ class TeamRow:
     overdue: Target | None = None
 
 
+#: Whose home page has the month's headline KPIs (and who may ask for them).
+MONTH_FIGURES_ROLES = frozenset({Role.team_lead})
+
+
 @dataclass
 class HomePage:
     role: Role
@@ -159,13 +163,12 @@ def month_headlines(on: date | None = None) -> list[Headline]:
 
 def home_page(user: User, on: date | None = None) -> HomePage:
     """What `user`'s home page lists."""
-    page = HomePage(user.role)
+    page = HomePage(user.role, month_figures=user.role in MONTH_FIGURES_ROLES)
     if user.role == Role.coordinator:
         page.lists = staff_lists(user, user.id, on)
     elif user.role == Role.team_lead:
         page.lists = staff_lists(user, None, on)
         page.team, page.localities = by_coordinator_and_locality(user, on)
-        page.month_figures = True
         page.admin = [home.sign_in_alerts(user), home.accounts_to_set_up(user)]
     elif user.role == Role.partner:
         page.lists = [home.partner_actions(user, on), partner_meetings(user)]
