@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Setting, User, db
@@ -56,8 +57,21 @@ DEFAULTS: dict[str, object] = {
 
 def get_setting(key: str, session: Session | None = None):
     """The stored value, or the default when the team lead has not set one."""
-    row = (session or db.session()).get(Setting, key)
-    return json.loads(row.value) if row is not None else DEFAULTS[key]
+    value = _stored(session or db.session()).get(key)
+    return json.loads(value) if value is not None else DEFAULTS[key]
+
+
+def _stored(session: Session) -> dict[str, str]:
+    """{key: JSON} of every stored setting, read in one query once a transaction and kept with it: a page reads
+    several (every request its session timeouts, the home page each meeting's agenda cut-off), and a setting the
+    team lead has never set is not in the table, so a look-up by key could not be answered from the session's own
+    map. A new transaction (the next request, or after a commit) reads them afresh; `set_setting` keeps it true."""
+    transaction = session.get_transaction()
+    held = session.info.get("settings")
+    if transaction is None or held is None or held[0] is not transaction:
+        values = dict(session.execute(select(Setting.key, Setting.value)).all())
+        held = session.info["settings"] = (session.get_transaction(), values)
+    return held[1]
 
 
 def set_setting(key: str, value, by: User, session: Session | None = None) -> None:
@@ -72,3 +86,4 @@ def set_setting(key: str, value, by: User, session: Session | None = None) -> No
             row.value, row.updated_by_id = text, by.id
             session.add(row)
             session.flush()
+            _stored(session)[key] = text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from models import AuditAction, AuditEntry, Setting, db
 from services import settings
@@ -63,3 +64,30 @@ def test_an_unknown_key_is_refused(make_user):
     assert db.session.scalars(db.select(Setting)).all() == []
     with pytest.raises(KeyError):
         settings.get_setting("colour_scheme")
+
+
+def test_settings_are_read_once_a_transaction_and_a_change_is_seen_at_once(app, make_user):
+    lead = make_user("team_lead")
+    db.session.commit()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert [settings.get_setting(key) for key in ("session_idle_minutes", "agenda_cutoff_working_days")] == [30, 2]
+        assert settings.get_setting("session_absolute_hours") == 12
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len([statement for statement in statements if "FROM setting" in statement]) == 1
+    settings.set_setting("agenda_cutoff_working_days", 4, lead)
+    assert settings.get_setting("agenda_cutoff_working_days") == 4  # the same transaction sees its own change
+
+
+def test_a_setting_changed_elsewhere_is_read_in_the_next_transaction(app):
+    assert settings.get_setting("chase_interval_days") == 7
+    db.session.commit()
+    with db.engine.begin() as elsewhere:  # another request, another worker
+        elsewhere.execute(Setting.__table__.insert(), {"key": "chase_interval_days", "value": "10"})
+    assert settings.get_setting("chase_interval_days") == 10
