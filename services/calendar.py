@@ -5,6 +5,7 @@ meeting time on a weekend or a bank holiday is meant (`refuse_days_off`)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date, datetime
 
@@ -22,8 +23,15 @@ STORED_YEARS = (2000, 2060)
 
 def bank_holidays(first_year: int, last_year: int) -> dict[date, str]:
     """England & Wales bank holidays that fall on a weekday, for the years given (both included)."""
+    return dict(_weekday_holidays(first_year, last_year))
+
+
+@functools.cache
+def _weekday_holidays(first_year: int, last_year: int) -> tuple[tuple[date, str], ...]:
+    """The package's answer, worked out once a process for each span of years: a millisecond each time, and a page
+    asks for each meeting's agenda cut-off (the home page, four)."""
     found = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
-    return {day: name[:100] for day, name in sorted(found.items()) if day.weekday() < 5}
+    return tuple((day, name[:100]) for day, name in sorted(found.items()) if day.weekday() < 5)
 
 
 def refresh_bank_holidays(first_year: int = STORED_YEARS[0], last_year: int = STORED_YEARS[1]) -> int:
