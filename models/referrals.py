@@ -268,6 +268,20 @@ Index(
     postgresql_where=OPEN_AND_LIVE,
 )
 
+#: The live open cases in review order, for the same reason (migration 0030): the reviews due this week, first
+#: ten of them on a home page, were found by reading every open case and sorting (7 ms on PostgreSQL) and are now the
+#: index's first entries; a coordinator's own are filtered in the index.
+Index(
+    "ix_episode_reviews_open",
+    Episode.review_on,
+    Episode.id,
+    Episode.coordinator_id,
+    Episode.locality_id,
+    Episode.patient_id,
+    sqlite_where=OPEN_AND_LIVE,
+    postgresql_where=OPEN_AND_LIVE,
+)
+
 #: What a goal's attainment may be at closure: the end states of GoalStatus.
 ATTAINMENTS = (
     GoalStatus.achieved,
