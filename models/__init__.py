@@ -15,6 +15,7 @@ from models.base import (
     enum_column,
     insert_rows,
     install_sqlite_pragmas,
+    update_rows,
     utcnow,
     value_before,
 )

@@ -17,12 +17,12 @@ from enum import Enum
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session, load_only, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from formats.words import file_summary
-from models import AuditAction, AuditEntry, Patient, db, insert_rows, utcnow
+from models import AuditAction, AuditEntry, Patient, db, insert_rows, update_rows, utcnow
 
 #: Tables whose changes are not audited: the trail itself.
 #: recovery_code holds hashes of secrets: its uses are audited in words (services/second_factor.py).
@@ -113,17 +113,18 @@ def _change(key: str, before, after) -> list:
 
 
 def insert_audited(model, rows: list[dict], *, batch: int = 2000) -> list[int]:
-    """Insert many new rows of `model` with one statement per batch, each with the trail entry the flush listener
-    would write for it (a created record, its values, the reason given by `reason`); returns their ids in order.
+    """Insert many new rows of `model` a batch at a time (`models.insert_rows`: COPY on PostgreSQL), each with the
+    trail entry the flush listener would write for it (a created record, its values, the reason given by `reason`);
+    returns their ids in order.
 
-    For a job that records tens of thousands of rows at once (the daily chase): ORM objects cost a millisecond each
-    to build, flush and audit one by one. The rows must be complete (defaults are not applied here)."""
+    For a job that records tens of thousands of rows at once (the daily chase, a list import): ORM objects cost a
+    millisecond each to build, flush and audit one by one. The rows must be complete and alike (the same columns):
+    the database's defaults fill the columns left out, the model's Python-side defaults are not applied."""
     session, table, ids = db.session(), model.__table__, []
     common = _entry_values(AuditAction.create, table=table.name, reason=session.info.get("audit_reason"))
     for first in range(0, len(rows), batch):
         chunk = rows[first : first + batch]
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        made = list(session.execute(statement, chunk).scalars())
+        made = insert_rows(session.connection(), table, chunk, ids=True)
         entries = [
             {**common, "record_id": record_id, "patient_id": row.get("patient_id"), "changes": _created(row)}
             for record_id, row in zip(made, chunk, strict=True)
@@ -178,13 +179,7 @@ def _update_batch(session: Session, chunk: list) -> int:
         changes = {c: _change(c, before[c], after[c]) for c in columns if c in before and c not in NOISE_COLUMNS}
         entries.append({**common, "record_id": obj.id, "patient_id": patient_id_of(obj),
                         "changes": json.dumps(changes, default=str)})  # fmt: skip
-    written = [*columns, "updated_at", "version"]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_held"))
-        .values({name: bindparam(name) for name in dict.fromkeys(written)})
-    )
-    found = session.connection().execute(statement, params).rowcount  # audited here, so not through the guard
+    found = update_rows(session.connection(), table, params)  # audited here, so not through the guard
     if found != len(chunk):
         raise StaleDataError(f"{len(chunk) - found} of {len(chunk)} {table.name} rows changed meanwhile")
     for obj, _ in chunk:

@@ -32,6 +32,7 @@ from models import (
     Role,
     SafeguardingConcern,
     User,
+    among,
     db,
     utcnow,
 )
@@ -395,7 +396,7 @@ def copy_case_scores(connection: Connection, patient_ids: Iterable[int] | None =
     statement = update(table).where(table.c.closed_on.is_(None), differs).values(copied)
     ordered = sorted(patient_ids)
     for first in range(0, len(ordered), SCORE_CHUNK):
-        connection.execute(statement.where(table.c.patient_id.in_(ordered[first : first + SCORE_CHUNK])))
+        connection.execute(statement.where(among(table.c.patient_id, ordered[first : first + SCORE_CHUNK])))
 
 
 def _changed(obj, column: str) -> bool:

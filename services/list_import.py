@@ -24,6 +24,7 @@ from models import (
     Patient,
     PatientListFigures,
     User,
+    among,
     db,
     utcnow,
 )
@@ -152,13 +153,13 @@ class _Saver:
     def save(self, rows: list[ListRow]) -> None:
         session = db.session()
         ids = [self.patient_ids[r.nhs_number] for r in rows if r.nhs_number in self.patient_ids]
-        patients = {p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(ids)))} if ids else {}
-        marks = select(PatientListFigures).where(PatientListFigures.patient_id.in_(ids))
+        patients = {p.id: p for p in session.scalars(select(Patient).where(among(Patient.id, ids)))} if ids else {}
+        marks = select(PatientListFigures).where(among(PatientListFigures.patient_id, ids))
         figures = {f.patient_id: f for f in session.scalars(marks)} if ids else {}
         held_events = set()
         if ids:
             query = select(HospitalEvent.patient_id, HospitalEvent.kind, HospitalEvent.occurred_on).where(
-                HospitalEvent.patient_id.in_(ids), HospitalEvent.archived_at.is_(None)
+                among(HospitalEvent.patient_id, ids), HospitalEvent.archived_at.is_(None)
             )
             held_events = {tuple(row) for row in session.execute(query)}
         created = []

@@ -17,7 +17,17 @@ from sqlalchemy.orm import Session
 
 from formats.dates import today
 from formats.nhs import CFS_LABELS, efi_category
-from models import DomainError, HospitalEvent, HospitalEventKind, Patient, RiskBand, SafeguardingConcern, User, db
+from models import (
+    DomainError,
+    HospitalEvent,
+    HospitalEventKind,
+    Patient,
+    RiskBand,
+    SafeguardingConcern,
+    User,
+    among,
+    db,
+)
 from services.settings import RISK_POINTS, get_setting, set_setting
 
 DEFAULTS: dict[str, int] = {
@@ -159,8 +169,8 @@ def gather_inputs(
     queries serve every recompute path (a flush, the points changed), so they cannot drift."""
     if patient_id:
         patient_ids = [patient_id]
-    one_event = [HospitalEvent.patient_id.in_(patient_ids)] if patient_ids is not None else []
-    one_concern = [SafeguardingConcern.patient_id.in_(patient_ids)] if patient_ids is not None else []
+    one_event = [among(HospitalEvent.patient_id, patient_ids)] if patient_ids is not None else []
+    one_concern = [among(SafeguardingConcern.patient_id, patient_ids)] if patient_ids is not None else []
     live_events = [HospitalEvent.archived_at.is_(None), *one_event]
     year_ago = on - timedelta(days=365)
     counts = {
@@ -245,7 +255,7 @@ def recompute_noted(session: Session, flush_context) -> None:
         ordered = sorted(pending)
         for first in range(0, len(ordered), _GATHERED):  # read a batch at a time, not a query each
             chunk = ordered[first : first + _GATHERED]
-            patients += session.scalars(select(Patient).where(Patient.id.in_(chunk)).order_by(Patient.id))
+            patients += session.scalars(select(Patient).where(among(Patient.id, chunk)).order_by(Patient.id))
         recompute_patients(patients, session)
 
 

@@ -235,3 +235,25 @@ def test_a_batch_write_of_rows_changing_different_columns_keeps_each_rows_own_ch
     assert json.loads(_entries(table_name="patient", record_id=second.id)[-1].changes) == {
         "postcode": [None, "TN1 1AA"]
     }
+
+
+def test_rows_inserted_a_batch_at_a_time_get_their_own_ids_and_trail_entries(app):
+    from models import HospitalEvent, HospitalEventKind, utcnow
+
+    patients = [_patient(), _patient(nhs_number="9990000026", given_name="Bo")]
+    rows = [
+        dict(patient_id=patient.id, kind=HospitalEventKind.admission, occurred_on=date(2026, 3, day), created_at=now,
+             updated_at=now)
+        for day, patient in ((4, patients[0]), (5, patients[1]), (6, patients[0]))
+        for now in [utcnow()]
+    ]  # fmt: skip
+    with audit.reason("Events from a list"):
+        ids = audit.insert_audited(HospitalEvent, rows, batch=2)  # two batches: on PostgreSQL, ids taken then COPY
+    db.session.commit()
+    saved = {e.id: (e.patient_id, e.occurred_on, e.search_words) for e in db.session.scalars(db.select(HospitalEvent))}
+    assert [saved[i][:2] for i in ids] == [(row["patient_id"], row["occurred_on"]) for row in rows]
+    assert {words for *_, words in saved.values()} == {""}  # a column left out takes the database's default
+    for record_id, row in zip(ids, rows, strict=True):
+        (entry,) = _entries(table_name="hospital_event", record_id=record_id)
+        assert entry.patient_id == row["patient_id"] and entry.reason == "Events from a list"
+        assert json.loads(entry.changes)["occurred_on"] == [None, row["occurred_on"].isoformat()]
