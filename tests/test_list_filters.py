@@ -3,7 +3,8 @@ lists nothing and says why: never the whole table, in the list or in its export.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -155,3 +156,17 @@ def test_a_contact_time_filter_reads_london_days_and_times(signed_in, create_con
     page = shown(reader.get("/admin/contact_log/?flt0_when_on=21/07/2026 2pm"))
     assert "When: “2pm” is not a time: enter it on the 24-hour clock, for example 14:30." in page
     assert summaries("flt0_when_on=21/07/2026 2pm") == set()
+
+
+def test_a_later_page_lists_the_next_rows_in_the_lists_order_with_its_filter_kept(create_action, make_org, signed_in):
+    """A page reads its ids first, then those rows (admin/listing.py): the rows and their order are the list's own."""
+    owner, start = make_org(name="Medway Pharmacy"), date(2027, 1, 1)
+    for number in range(1, 61):
+        done = number % 3 == 0
+        create_action(description=f"Paged action {number:02d}", owner_organisation=owner,
+                      due_on=start + timedelta(days=number), status=ActionStatus.done if done else ActionStatus.open,
+                      completed_on=date(2026, 12, 1) if done else None)  # fmt: skip
+    lead = signed_in("team_lead")
+    second = shown(lead.get("/admin/action/?flt0_status_equals=open&page=1"))
+    still_open = [number for number in range(1, 61) if number % 3]
+    assert [int(n) for n in dict.fromkeys(re.findall(r"Paged action (\d\d)", second))] == still_open[25:40]
