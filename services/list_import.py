@@ -124,9 +124,10 @@ class _Saver:
     """Saves one batch of rows at a time: three queries to read what is held, then the changes.
 
     A large import (`bulk`, the KPI tallies left to the nightly rebuild) writes the new hospital events and the new
-    marks of where a patient came from with one audited INSERT a batch, and the patients' changed figures with one
-    audited UPDATE a batch (`audit.insert_audited`, `audit.update_audited`: the trail entries the flush would write),
-    not an object each; the patients whose events alone changed are noted for the risk rule as a flush would.
+    marks of where a patient came from with one audited write a batch (COPY on PostgreSQL), and the patients' changed
+    figures with one audited UPDATE a batch (`audit.insert_audited`, `audit.update_audited`: the trail entries the
+    flush would write), not an object each; the patients whose events alone changed are noted for the risk rule as
+    a flush would.
     """
 
     def __init__(self, record: ListImport, patient_ids: dict[str, int], *, bulk: bool = False):
