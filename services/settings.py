@@ -66,9 +66,8 @@ def _stored(session: Session) -> dict[str, str]:
     several (every request its session timeouts, the home page each meeting's agenda cut-off), and a setting the
     team lead has never set is not in the table, so a look-up by key could not be answered from the session's own
     map. A new transaction (the next request, or after a commit) reads them afresh; `set_setting` keeps it true."""
-    transaction = session.get_transaction()
     held = session.info.get("settings")
-    if transaction is None or held is None or held[0] is not transaction:
+    if held is None or held[0] is not session.get_transaction():
         values = dict(session.execute(select(Setting.key, Setting.value)).all())
         held = session.info["settings"] = (session.get_transaction(), values)
     return held[1]

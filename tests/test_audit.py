@@ -240,12 +240,11 @@ def test_a_batch_write_of_rows_changing_different_columns_keeps_each_rows_own_ch
 def test_rows_inserted_a_batch_at_a_time_get_their_own_ids_and_trail_entries(app):
     from models import HospitalEvent, HospitalEventKind, utcnow
 
-    patients = [_patient(), _patient(nhs_number="9990000026", given_name="Bo")]
+    patients, now = [_patient(), _patient(nhs_number="9990000026", given_name="Bo")], utcnow()
     rows = [
         dict(patient_id=patient.id, kind=HospitalEventKind.admission, occurred_on=date(2026, 3, day), created_at=now,
              updated_at=now)
         for day, patient in ((4, patients[0]), (5, patients[1]), (6, patients[0]))
-        for now in [utcnow()]
     ]  # fmt: skip
     with audit.reason("Events from a list"):
         ids = audit.insert_audited(HospitalEvent, rows, batch=2)  # two batches: on PostgreSQL, ids taken then COPY
