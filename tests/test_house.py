@@ -173,7 +173,7 @@ def test_no_module_but_on_flush_registers_what_runs_at_flush():
 #: What a renderer may import: the standard library, the document libraries, other renderers, formats.
 RENDERER_IMPORTS = re.compile(
     r"(__future__|io|re|csv|textwrap|unicodedata|zipfile|pathlib|dataclasses|decimal|"
-    r"datetime|typing|collections|docx|openpyxl|matplotlib|exports|formats)(\..*)?$"
+    r"datetime|typing|collections|docx|openpyxl|xlsxwriter|matplotlib|exports|formats)(\..*)?$"
 )
 
 

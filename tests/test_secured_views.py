@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 import admin.base
-from exports.spreadsheets import neutralise_formula
+from exports.spreadsheets import neutralise_formula, workbook_of_sheets
 from models import Organisation, db, utcnow
 from tests.conftest import page_text
 from tests.factories import shown
@@ -241,9 +241,20 @@ def test_xlsx_export_neutralises_formulas_and_keeps_numbers(signed_in, make_org,
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("Id", "Name")
+    assert sheet["A1"].font.b and sheet.freeze_panes == "A2"  # a bold header that stays in view
     by_name = {r[1]: r[0] for r in rows[1:]}
     assert "'@evil" in by_name
     assert all(isinstance(i, int) for i in by_name.values())  # ids stay numbers
+
+
+def test_sheets_whose_titles_differ_only_after_31_characters_or_in_case_each_get_their_own():
+    same_start = "Actions completed on time, by owner"  # cut at 31 characters: "Actions completed on time, by o"
+    made = workbook_of_sheets([(same_start, ["A"], [[1]]), (same_start + " (year)", ["A"], [[2]]),
+                               ("rows", ["A"], [[3]]), ("ROWS", ["A"], [[4]]), ("'quoted'", ["A"], [[5]])])  # fmt: skip
+    book = openpyxl.load_workbook(io.BytesIO(made))
+    assert book.sheetnames == ["Actions completed on time, by o", "Actions completed on time, by 2", "rows", "ROWS 2",
+                               "quoted"]  # fmt: skip
+    assert [sheet["A2"].value for sheet in book] == [1, 2, 3, 4, 5]
 
 
 def test_export_is_capped(signed_in, make_org, monkeypatch):
