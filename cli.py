@@ -304,11 +304,15 @@ def refresh_bank_holidays_command():
 @click.command("seal-audit")
 @with_appcontext
 def seal_audit_command():
-    """Seal the audit entries added since the last seal (a scheduled job, e.g. nightly)."""
+    """Seal the audit entries added since the last seal, then make the search words of every entry without them (a
+    scheduled job, e.g. nightly)."""
     from services.audit_seal import seal_audit
+    from services.search import index_trail
 
     seal = run(seal_audit)
     click.echo(f"Sealed entries {seal.first_entry_id} to {seal.last_entry_id}." if seal else "Nothing new to seal.")
+    made = run(lambda: index_trail(every=True))
+    click.echo(f"Search words made for {made:,} audit entries.")
 
 
 @click.command("verify-audit")

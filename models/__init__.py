@@ -108,6 +108,7 @@ from models.system import (
     AuditAction,
     AuditEntry,
     AuditSeal,
+    AuditSearch,
     BankHoliday,
     BaseDocument,
     DocumentKind,

@@ -201,6 +201,18 @@ class AuditEntry(db.Model):
         return f"<AuditEntry {self.id} {self.action.value if self.action else None}>"
 
 
+class AuditSearch(db.Model):
+    """An audit entry's words for searching the trail (its detail and reason, as `services.search.words` makes them),
+    kept apart from the sealed entry and made after it is written (`services.search.index_trail`): an index written
+    with every entry would double the cost of the hundred thousand a year's KPI workbook writes at once."""
+
+    __tablename__ = "audit_search"
+
+    #: The entry's own id.
+    id: Mapped[int] = mapped_column(ForeignKey("audit_entry.id"), primary_key=True, autoincrement=False)
+    search_words: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
 class Setting(TimestampMixin, db.Model):
     """A team-lead setting (risk points and bands, cut-offs, thresholds), stored as JSON."""
 

@@ -24,14 +24,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from formats.words import file_summary
 from models import AuditAction, AuditEntry, Patient, db, insert_rows, update_rows, utcnow
 
-#: Tables whose changes are not audited: the trail itself.
+#: Tables whose changes are not audited: the trail itself, and its search words (services/search.py).
 #: recovery_code holds hashes of secrets: its uses are audited in words (services/second_factor.py).
 #: kpi_tally(_build) are counts derived from audited records (services/kpis/tallies.py).
 #: care_plan_for_gp is derived from audited plans and shares (services/plans_for_the_gp.py).
 #: bank_holiday is reference data from the holidays package, rewritten whole by `flask refresh-bank-holidays`.
 UNAUDITED_TABLES = frozenset(
-    {"audit_entry", "audit_seal", "alembic_version", "user_session", "recovery_code", "kpi_tally", "kpi_tally_build",
-     "care_plan_for_gp", "bank_holiday"}
+    {"audit_entry", "audit_search", "audit_seal", "alembic_version", "user_session", "recovery_code", "kpi_tally",
+     "kpi_tally_build", "care_plan_for_gp", "bank_holiday"}
 )  # fmt: skip
 #: Columns whose values never enter the trail (only the fact that they changed).
 SECRET_COLUMNS = frozenset({"password_hash", "session_token", "totp_secret", "token"})
