@@ -132,19 +132,17 @@ def index_trail(limit: int | None = None, *, every: bool = False) -> int:
     entries below it without words: on PostgreSQL an entry whose transaction committed after a newer entry's words
     were made (a 60-second list import, say) is found only so. Claims the job: JobBusy while another run makes them."""
     claim_job("audit-words")
-    made = 0
+    made, after = 0, 0 if every else trail_words_upto()
     while limit is None or made < limit:
-        found = select(AuditEntry.id, AuditEntry.detail, AuditEntry.reason).order_by(AuditEntry.id)
+        found = select(AuditEntry.id, AuditEntry.detail, AuditEntry.reason).where(AuditEntry.id > after)
         if every:
             found = found.where(~select(AuditSearch.id).where(AuditSearch.id == AuditEntry.id).exists())
-        else:
-            found = found.where(AuditEntry.id > trail_words_upto())
         take = _TRAIL_BATCH if limit is None else min(_TRAIL_BATCH, limit - made)
-        rows = db.session.execute(found.limit(take)).all()
+        rows = db.session.execute(found.order_by(AuditEntry.id).limit(take)).all()
         if not rows:
             break
         _write_trail_words([(entry_id, words(detail, reason)) for entry_id, detail, reason in rows])
-        made += len(rows)
+        made, after = made + len(rows), rows[-1][0]  # the next batch reads on from here, not from the start
     if made:
         commit_at_end_of_request()  # a search's words are kept with the request's own trail entry
     return made
