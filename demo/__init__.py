@@ -49,6 +49,7 @@ from services.audit_seal import seal_audit
 from services.caseload import copy_case_scores
 from services.kpis import tallies
 from services.plans_for_the_gp import rebuild_for_gp
+from services.search import index_trail
 
 __all__ = [
     "DEFAULT_PATIENTS",
@@ -115,9 +116,11 @@ def seed_demo(patients: int = DEFAULT_PATIENTS, seed: int = DEFAULT_SEED, progre
     # PostgreSQL plans the case-finding list below (its NOT EXISTS over the bulk-loaded rows) for an hour.
     session.execute(text("ANALYZE"))
     seed_case_finding(ctx)  # through the real import (ORM, audited): after the sequences are advanced
-    # The trail sealed, as the nightly `flask seal-audit` would (an ORM insert: after the sequences are advanced).
+    # The trail sealed and its search words made, as the nightly `flask seal-audit` would (an ORM insert: after the
+    # sequences are advanced).
     seal_audit()
     ctx.rows.counts["audit_seal"] += 1
+    ctx.rows.counts["audit_search"] += index_trail(every=True)
     # The KPI tallies counted from the rows just loaded (bulk inserts go round the flush that keeps them in step).
     ctx.rows.counts["kpi_tally"] += tallies.rebuild(session)
     ctx.rows.counts["kpi_tally_build"] += 1
