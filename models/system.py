@@ -212,6 +212,12 @@ class AuditSearch(db.Model):
     id: Mapped[int] = mapped_column(ForeignKey("audit_entry.id"), primary_key=True, autoincrement=False)
     search_words: Mapped[str] = mapped_column(Text, default="", server_default="")
 
+    def __str__(self) -> str:
+        return f"Search words of audit entry {self.id}"
+
+    def __repr__(self) -> str:
+        return f"<AuditSearch {self.id}>"
+
 
 class Setting(TimestampMixin, db.Model):
     """A team-lead setting (risk points and bands, cut-offs, thresholds), stored as JSON."""
