@@ -339,15 +339,20 @@ def optimise_statement(dialect: str, sqlite_version: tuple[int, ...]) -> str:
     return "PRAGMA optimize=0x10002" if sqlite_version >= SQLITE_OPTIMIZE_ALL_TABLES else "ANALYZE"
 
 
-@click.command("optimise-db")
-@with_appcontext
-def optimise_db_command():
-    """Refresh the query planner's statistics (a nightly job), so lists keep their fast plans as the data grows."""
+def optimise_db() -> str:
+    """Refresh the planner's statistics on the app's database, in a unit of work of its own; the statement run."""
     import sqlite3
 
     statement = optimise_statement(db.engine.dialect.name, sqlite3.sqlite_version_info)
     run(lambda: db.session.execute(db.text(statement)))
-    click.echo(f"Planner statistics refreshed ({statement}).")
+    return statement
+
+
+@click.command("optimise-db")
+@with_appcontext
+def optimise_db_command():
+    """Refresh the query planner's statistics (a nightly job), so lists keep their fast plans as the data grows."""
+    click.echo(f"Planner statistics refreshed ({optimise_db()}).")
 
 
 @click.command("backup")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -39,7 +38,7 @@ from admin.forms import FromDatabase
 from admin.listing import EXPORT_MAX_ROWS
 from bench import case_finding
 from bench.home import time_home_pages
-from cli import optimise_statement, run
+from cli import optimise_db, run
 from formats.dates import today
 from models import (
     Action,
@@ -142,8 +141,7 @@ def run_nightly_jobs(app: Flask) -> None:
     once analysed). `flask seal-audit` makes the trail's search words (services/search.py `index_trail`); a search
     would otherwise make them for the first 50,000 entries and read the rest of the last run's by their text."""
     with app.app_context():
-        statement = optimise_statement(db.engine.dialect.name, sqlite3.sqlite_version_info)
-        run(lambda: db.session.execute(text(statement)))
+        optimise_db()
         made = run(lambda: index_trail(every=True))
         print(f"Nightly jobs: planner statistics refreshed; search words made for {made:,} audit entries.")
 
