@@ -12,7 +12,7 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import and_, not_, or_, select, true, union
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defaultload, joinedload, load_only
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
@@ -31,9 +31,11 @@ from models import (
     ActionStatus,
     AgendaItem,
     Contact,
+    Locality,
     Meeting,
     OnwardReferral,
     Organisation,
+    Patient,
     Role,
     db,
     value_before,
@@ -207,6 +209,21 @@ class ActionView(SecureModelView):
     column_details_extra = ("overdue", "chases", "updates")
     column_export_list = ["patient", "description", "owner_organisation", "owner_contact", "meeting", "due_on",
                           "status", "days_overdue", "completed_on"]  # fmt: skip
+    column_export_loads = (
+        load_only(Action.patient_id, Action.description, Action.owner_organisation_id, Action.owner_contact_id,
+                  Action.agenda_item_id, Action.due_on, Action.status, Action.completed_on, raiseload=True),
+        defaultload(Action.patient).load_only(Patient.given_name, Patient.family_name, Patient.nhs_number,
+                                               raiseload=True),
+        defaultload(Action.owner_organisation).load_only(Organisation.name, Organisation.ods_code, raiseload=True),
+        defaultload(Action.owner_contact).load_only(Contact.name, Contact.organisation_id, raiseload=True),
+        defaultload(Action.owner_contact).defaultload(Contact.organisation).load_only(  # often the agency above
+            Organisation.name, Organisation.ods_code, raiseload=True),
+        defaultload(Action.agenda_item).load_only(AgendaItem.meeting_id, raiseload=True),
+        defaultload(Action.agenda_item).defaultload(AgendaItem.meeting).load_only(Meeting.starts_at,
+                                                                                  Meeting.locality_id, raiseload=True),
+        defaultload(Action.agenda_item).defaultload(AgendaItem.meeting).defaultload(Meeting.locality).load_only(
+            Locality.name, raiseload=True),
+    )  # fmt: skip
     form_columns = ["patient", "agenda_item", "description", "owner_organisation", "owner_contact", "due_on", "status",
                     "completed_on"]  # fmt: skip
     column_descriptions = {"completed_on": "Left blank when marking it done, it is today."}

@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 
 import openpyxl
 import pytest
 
 import admin.base
 from exports.spreadsheets import neutralise_formula, workbook_of_sheets
-from models import Organisation, db, utcnow
+from formats.dates import today
+from models import ActionStatus, Organisation, db, utcnow
 from tests.conftest import page_text
 from tests.factories import shown
 
@@ -255,6 +257,28 @@ def test_sheets_whose_titles_differ_only_after_31_characters_or_in_case_each_get
     assert book.sheetnames == ["Actions completed on time, by o", "Actions completed on time, by 2", "rows", "ROWS 2",
                                "quoted"]  # fmt: skip
     assert [sheet["A2"].value for sheet in book] == [1, 2, 3, 4, 5]
+
+
+def test_an_export_that_loads_only_its_columns_still_fills_every_cell(
+    signed_in, make_org, create_contact, create_agenda_item, create_action
+):
+    # The action list's export loads only the columns its cells show (`column_export_loads`, raising on any other):
+    # every cell of an action with a meeting, an owner and a completed one is still filled, in the list's words.
+    agency = make_org(name="Medway Pharmacy", ods_code="FA123")
+    owner = create_contact(name="Pat Pharmacist", organisation=agency)
+    item = create_agenda_item()
+    late = create_action(agenda_item=item, patient=item.patient, owner_organisation=agency, owner_contact=owner,
+                         description="Review medicines", due_on=today() - timedelta(days=3))  # fmt: skip
+    done = create_action(description="Fit a key safe", status=ActionStatus.done, completed_on=today())
+    rows = list(csv.reader(io.StringIO(page_text(signed_in("team_lead").get("/admin/action/export/csv/?all=1")))))
+    assert rows[0] == ["Patient", "Action", "Agency", "Owner", "Meeting", "Due", "Status", "Days overdue", "Completed"]
+    by_action = {row[1]: row for row in rows[1:]}
+    assert by_action["Review medicines"] == [
+        str(late.patient), "Review medicines", "Medway Pharmacy (FA123)", "Pat Pharmacist (Medway Pharmacy)",
+        str(item.meeting), f"{late.due_on:%d/%m/%Y}", ActionStatus.open.label, "3", "",
+    ]  # fmt: skip
+    assert by_action["Fit a key safe"][4:] == ["", f"{done.due_on:%d/%m/%Y}", ActionStatus.done.label, "",
+                                               f"{today():%d/%m/%Y}"]  # fmt: skip
 
 
 def test_export_is_capped(signed_in, make_org, monkeypatch):
