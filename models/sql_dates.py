@@ -108,8 +108,13 @@ def weekdays_before(number):
 
 
 def _sqlite_london_date(value: str | None) -> str | None:
+    """The London day of a stored UTC time ("2026-07-01 23:30:00" is the 2nd). Called for every row a figure's records
+    read (half a million in a year's KPI workbook): since 1972 London is on UTC or one hour ahead, so a time before
+    23:00 is on the same day there, read from the text without working out the zone."""
     if value is None:
         return None
+    if len(value) >= 13 and value[11:13] < "23" and value[:4] >= "1972":
+        return value[:10]
     moment = datetime.fromisoformat(value).replace(tzinfo=UTC)
     return moment.astimezone(LONDON).date().isoformat()
 

@@ -4,7 +4,7 @@ rows, a change of the clocks and bank holidays."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, literal, select
@@ -42,7 +42,7 @@ from models import (
     TriageOutcome,
     db,
 )
-from models.sql_dates import add_months, london_date, months_later
+from models.sql_dates import _sqlite_london_date, add_months, london_date, months_later
 from services.calendar import refresh_bank_holidays
 from services.kpis.definitions import HOSPITAL_CAVEAT, NOT_RECORDED
 from services.kpis.links import link
@@ -86,6 +86,16 @@ def test_dates_in_sql_mean_the_same_on_both_databases(app, locality):
     assert db.session.scalar(select(add_months(literal(date(2027, 8, 31)), 6))) == date(2028, 2, 29)
     assert db.session.scalar(select(add_months(literal(date(2026, 8, 31)), -6))) == date(2026, 2, 28)
     assert months_later(date(2026, 1, 31), 1) == date(2026, 2, 28)
+
+
+def test_the_sqlite_london_day_of_every_half_hour_is_the_zones(app):
+    # Its short cut (a UTC time before 23:00 is on the same day in London) agrees with the zone at every half hour
+    # of a year with both clock changes, and is not taken before 1972 (double summer time, two hours ahead, in 1944).
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for moment in [start + timedelta(minutes=30 * n) for n in range(366 * 48)] + [datetime(1944, 6, 1, 22, 30)]:
+        stored = moment.replace(tzinfo=None).isoformat(sep=" ")
+        expected = moment.replace(tzinfo=UTC).astimezone(LONDON).date().isoformat()
+        assert _sqlite_london_date(stored) == expected, stored
 
 
 # --- an empty period ------------------------------------------------------------------------------------------------
