@@ -39,7 +39,6 @@ from services.kpis.rules import (
     ACHIEVED,
     CONSENTED,
     HOSPITAL_MONTHS,
-    OPEN_ACTION,
     ROLLED_OVER,
     SETTLED,
     after_incomplete,
@@ -273,7 +272,7 @@ def _actions_overdue(scope: Scope) -> Select:
             *tally_columns(scope, practice_locality()),
         )
         .join(Patient, Patient.id == ActionRecord.patient_id)
-        .where(ActionRecord.archived_at.is_(None), ActionRecord.status.in_(OPEN_ACTION))
+        .where(ActionRecord.archived_at.is_(None), ActionRecord.still_open())  # the partial index's rows
         .where(in_period(ActionRecord.due_on, scope), *patient_scope(scope))
     )
 

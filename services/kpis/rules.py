@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from sqlalchemy import String, case, cast, func, select
 
 from models import (
-    STILL_OPEN,
     AgendaItem,
     BankHoliday,
     CaseStatus,
@@ -33,7 +32,6 @@ from services.kpis.periods import Scope
 #: The triage outcomes that settle a referral (more information needed leaves it open).
 SETTLED = (TriageOutcome.accept, TriageOutcome.decline, TriageOutcome.advice_only, TriageOutcome.redirect)
 ROLLED_OVER = (CaseStatus.not_reached, CaseStatus.rolled_over)
-OPEN_ACTION = STILL_OPEN
 ACHIEVED = (GoalStatus.achieved, GoalStatus.partly_achieved)
 CONSENTED = (Consent.given, Consent.best_interests)
 #: The months before and after a first discussion over which hospital use is compared.
