@@ -15,7 +15,7 @@ from sqlalchemy.orm import Query, joinedload
 from exports.spreadsheets import csv_text, workbook_bytes
 from formats.numbers import MAX_ID, whole_number
 from formats.words import plural
-from models import AuditAction, utcnow
+from models import AuditAction, among, utcnow
 from services import audit
 
 #: Most rows one export may hold; a larger export must be narrowed with filters.
@@ -128,7 +128,7 @@ class BoundedListArguments:
             return count, query.options(*self.column_export_loads).all()
         key = getattr(self.model, self._primary_key)
         ids = [found for (found,) in query.with_entities(key)]
-        rows = self.get_query().filter(key.in_(ids)).options(*(joinedload(j) for j in self._auto_joins))
+        rows = self.get_query().filter(among(key, ids)).options(*(joinedload(j) for j in self._auto_joins))
         by_id = {getattr(row, self._primary_key): row for row in rows} if ids else {}
         return count, [by_id[found] for found in ids if found in by_id]
 

@@ -73,7 +73,7 @@ def board_facts(episodes: list[Episode]) -> dict[int, CaseFacts]:
     def counts(model, *where):
         rows = db.session.execute(
             select(model.patient_id, func.count())
-            .where(model.patient_id.in_(patient_ids), model.archived_at.is_(None), *where)
+            .where(among(model.patient_id, patient_ids), model.archived_at.is_(None), *where)
             .group_by(model.patient_id)
         )
         return dict(rows.all())
@@ -87,7 +87,7 @@ def board_facts(episodes: list[Episode]) -> dict[int, CaseFacts]:
     follow_ups = db.session.execute(
         select(ContactLogEntry.patient_id, func.count(), func.min(ContactLogEntry.follow_up_on))
         .where(
-            ContactLogEntry.patient_id.in_(patient_ids),
+            among(ContactLogEntry.patient_id, patient_ids),
             ContactLogEntry.archived_at.is_(None),
             ContactLogEntry.follow_up_on.is_not(None),
             ContactLogEntry.followed_up_on.is_(None),
@@ -100,7 +100,7 @@ def board_facts(episodes: list[Episode]) -> dict[int, CaseFacts]:
         select(AgendaItem.patient_id, func.max(Meeting.starts_at))
         .join(Meeting, AgendaItem.meeting_id == Meeting.id)
         .where(
-            AgendaItem.patient_id.in_(patient_ids),
+            among(AgendaItem.patient_id, patient_ids),
             AgendaItem.archived_at.is_(None),
             AgendaItem.status == CaseStatus.discussed,
         )
@@ -112,7 +112,7 @@ def board_facts(episodes: list[Episode]) -> dict[int, CaseFacts]:
         select(AgendaItem.patient_id, Meeting)
         .join(Meeting, AgendaItem.meeting_id == Meeting.id)
         .where(
-            AgendaItem.patient_id.in_(patient_ids),
+            among(AgendaItem.patient_id, patient_ids),
             AgendaItem.archived_at.is_(None),
             AgendaItem.status == CaseStatus.listed,
             Meeting.archived_at.is_(None),
