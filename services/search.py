@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
     text,
     union,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -175,11 +176,14 @@ def _trail_matching(typed: str):
     with suppress(JobBusy):  # another request is making them: the newer entries are matched by their text meanwhile
         index_trail(TRAIL_CATCH_UP)
     upto = trail_words_upto()
-    return and_(*(
-        or_(AuditEntry.id.in_(own_matches(AuditSearch, term)),
-            and_(AuditEntry.id > upto, or_(AuditEntry.detail.ilike(f"%{term}%"), AuditEntry.reason.ilike(f"%{term}%"))))
-        for term in looked_for
-    ))  # fmt: skip
+
+    def newer(term: str):
+        contains = or_(AuditEntry.detail.ilike(f"%{term}%"), AuditEntry.reason.ilike(f"%{term}%"))
+        return select(AuditEntry.id).where(AuditEntry.id > upto, contains)
+
+    # One set of ids a word (the index's and the newer entries'), not `IN (index) OR (newer and contains)`: given the
+    # OR, PostgreSQL read the whole trail to test each entry against both (128 ms over 690,000 entries, against 3 ms).
+    return and_(*(AuditEntry.id.in_(union_all(own_matches(AuditSearch, term), newer(term))) for term in looked_for))
 
 
 # --- matching -----------------------------------------------------------------------------------------------------
