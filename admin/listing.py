@@ -117,8 +117,7 @@ class BoundedListArguments:
         order. Read in one query, every row skipped to reach a later page was joined to its patient, meeting and
         owner too (page 50 of the actions: 1,250 rows joined, 26 ms on PostgreSQL), and PostgreSQL, given the
         search's matches and the page's ids together, walked every open action to find 25 (60 ms). An export (more
-        rows than any page) reads its rows in one go, loading only
-        `column_export_loads` where a list names them."""
+        rows than any page) reads its rows in one go, loading only `column_export_loads` where a list names them."""
         if self.filter_refusals(filters):
             return 0, ([] if execute else self.get_query().filter(false()))
         count, query = super().get_list(page, sort_column, sort_desc, search, filters, False, page_size)
