@@ -265,11 +265,8 @@ class ActionView(SecureModelView):
     def get_count_query(self):
         return self._only_open(super().get_count_query())
 
-    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
-        if execute:
-            g.chase_stats = last_chases([row.id for row in rows])  # times chased and when last, in one query
-        return count, rows
+    def with_facts(self, rows: list) -> None:
+        g.chase_stats = last_chases([row.id for row in rows])  # times chased and when last, in one query
 
     def on_model_change(self, form, model, is_created):
         """An action newly marked done is completed by the actions service (today unless a date is given)."""

@@ -122,12 +122,9 @@ class AuditView(WrittenByWorkflow, SecureModelView):
     def holds_patient_data(self) -> bool:
         return True  # the trail names patients: opening it is audited like any list of them
 
-    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+    def with_facts(self, rows: list) -> None:
         """The page's entries, put in words together (their records named in a fixed number of queries)."""
-        count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
-        if execute:
-            g.audit_words = audit_trail.in_words(list(rows), self.column_label)
-        return count, rows
+        g.audit_words = audit_trail.in_words(rows, self.column_label)
 
     def words(self, entry: AuditEntry, short: bool = True) -> audit_trail.Entry:
         """The entry in words: from the page's batch, or alone (its own page shows changes in full)."""
@@ -151,12 +148,10 @@ class AuditView(WrittenByWorkflow, SecureModelView):
             self._column_labels_by_table = found
         return self._column_labels_by_table
 
-    def _export_table(self):
-        """Exports carry the same words, a batch at a time."""
-        rows = self._export_data()[1]
-        words = audit_trail.in_words(list(rows), self.column_label, short=False)
-        columns = self._export_columns
-        return [label for _, label in columns], [[_plain(words[r.id], r, name) for name, _ in columns] for r in rows]
+    def _export_cells(self, batch: list) -> list[list]:
+        """Exports carry the same words, in full, a batch at a time."""
+        words = audit_trail.in_words(batch, self.column_label, short=False)
+        return [[_plain(words[r.id], r, name) for name, _ in self._export_columns] for r in batch]
 
 
 def register(admin) -> None:

@@ -267,12 +267,8 @@ class CaseloadView(WrittenByWorkflow, SecureModelView):
             return query.order_by(Episode.risk_score.desc(), Episode.opened_on, Episode.id), joins
         return super()._apply_sorting(query, joins, sort_column, sort_desc)
 
-    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
-        if execute:
-            rows = list(rows)
-            g.case_facts = board_facts(rows)  # what is open about each, for the whole page in fixed queries
-        return count, rows
+    def with_facts(self, rows: list) -> None:
+        g.case_facts = board_facts(rows)  # what is open about each, for the whole page in fixed queries
 
     def render(self, template, **kwargs):
         if template == self.list_template:

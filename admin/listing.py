@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from itertools import islice
 
 from flask import Response, abort, flash, redirect, request, send_file, url_for
 from flask_admin.model.filters import BaseIntFilter, BaseIntListFilter
@@ -20,6 +21,8 @@ from services import audit
 
 #: Most rows one export may hold; a larger export must be narrowed with filters.
 EXPORT_MAX_ROWS = 10_000
+#: An export reads its rows this many at a time (on PostgreSQL through a server-side cursor), not all at once.
+EXPORT_BATCH = 1_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -116,20 +119,29 @@ class BoundedListArguments:
         nothing joined), then those rows by id alone, with the records the list shows beside them, in the ids'
         order. Read in one query, every row skipped to reach a later page was joined to its patient, meeting and
         owner too (page 50 of the actions: 1,250 rows joined, 26 ms on PostgreSQL), and PostgreSQL, given the
-        search's matches and the page's ids together, walked every open action to find 25 (60 ms). An export (more
-        rows than any page) reads its rows in one go, loading only `column_export_loads` where a list names them."""
+        search's matches and the page's ids together, walked every open action to find 25 (60 ms). An export (the
+        export endpoint's request, up to its cap) gets its rows as batches of `EXPORT_BATCH`, read as they are
+        wanted, loading only `column_export_loads` where a list names them. A page's rows are given `with_facts`; an
+        export's batches each get theirs as its cells are made (`SpreadsheetExports._export_cells`)."""
         if self.filter_refusals(filters):
             return 0, ([] if execute else self.get_query().filter(false()))
         count, query = super().get_list(page, sort_column, sort_desc, search, filters, False, page_size)
         if not execute:
             return count, query
-        if (page_size or self.page_size) > max(self.page_size_options):
-            return count, query.options(*self.column_export_loads).all()
+        if request.endpoint == f"{self.endpoint}.export":
+            return count, _batches(query.options(*self.column_export_loads))
         key = getattr(self.model, self._primary_key)
         ids = [found for (found,) in query.with_entities(key)]
         rows = self.get_query().filter(among(key, ids)).options(*(joinedload(j) for j in self._auto_joins))
         by_id = {getattr(row, self._primary_key): row for row in rows} if ids else {}
-        return count, [by_id[found] for found in ids if found in by_id]
+        page_rows = [by_id[found] for found in ids if found in by_id]
+        self.with_facts(page_rows)
+        return count, page_rows
+
+    def with_facts(self, rows: list) -> None:
+        """What the list shows beside its rows, worked out together for the rows given (a page, or a batch of an
+        export) in a fixed number of queries, for its formatters to read: nothing here; the actions' chases, the
+        onward referrals' chases, the caseload board's facts and the audit trail's words are their lists' own."""
 
     def _get_list_extra_args(self):
         """Page numbers, sizes and sort indexes bounded; a search in NFC (as the data are stored)."""
@@ -149,20 +161,25 @@ class SpreadsheetExports:
     export_types = ["csv", "xlsx"]
     export_max_rows = EXPORT_MAX_ROWS
 
-    def _export_data(self):
-        count, rows = super()._export_data()
+    def _export_table(self) -> tuple[list[str], list[list]]:
+        """The export's header and its rows' cells (capped), made a batch of rows at a time; then the export is
+        audited with its filters and how many rows it holds. The document is built whole before it is sent, so the
+        request's commit (the audit entry) comes after every row has been read."""
+        count, batches = self._export_data()  # Flask-Admin's: the list's filters, search and order, at most the cap
+        table: list[list] = []
+        for batch in batches:
+            table += self._export_cells(batch)
         detail = (
-            f"{request.view_args.get('export_type')} {audit.describe_request_filters()} rows={len(rows)} of {count}"
+            f"{request.view_args.get('export_type')} {audit.describe_request_filters()} rows={len(table)} of {count}"
         )
         audit.record(AuditAction.export, table=self.model.__tablename__, detail=detail)
-        return count, rows
+        return [label for _, label in self._export_columns], table
 
-    def _export_table(self) -> tuple[list[str], list[list]]:
-        """The export's header and rows (capped), built in full so the audit commit cannot expire them mid-stream."""
-        _, rows = self._export_data()
-        columns = self._export_columns
-        cells = [self._export_cell(name) for name, _ in columns]
-        return [label for _, label in columns], [[cell(row) for cell in cells] for row in rows]
+    def _export_cells(self, batch: list) -> list[list]:
+        """One batch of rows as cells, with the facts the list shows beside them."""
+        self.with_facts(batch)
+        cells = [self._export_cell(name) for name, _ in self._export_columns]
+        return [[cell(row) for cell in cells] for row in batch]
 
     def _export_cell(self, name: str):
         """Flask-Admin's `get_export_value` for one column, worked out once an export rather than once a cell (90,000
@@ -203,7 +220,7 @@ class SpreadsheetExports:
         return Response(body, mimetype="text/csv", headers={"Content-Disposition": disposition})
 
     def _export_tablib(self, export_type, return_url):
-        """XLSX through openpyxl, keeping numbers and dates as real cells (Flask-Admin's makes all text)."""
+        """XLSX through XlsxWriter, keeping numbers as real cells (Flask-Admin's makes all text)."""
         if export_type != "xlsx":
             abort(404)
         if refused := self._refused_export():
@@ -215,3 +232,10 @@ class SpreadsheetExports:
 
     def get_export_name(self, export_type: str = "csv") -> str:
         return f"{self.endpoint}-{utcnow():%Y%m%d-%H%M}.{export_type}"
+
+
+def _batches(query):
+    """An export's rows, `EXPORT_BATCH` at a time, read as they are wanted (`yield_per`)."""
+    rows = iter(query.yield_per(EXPORT_BATCH))
+    while batch := list(islice(rows, EXPORT_BATCH)):
+        yield batch

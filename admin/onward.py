@@ -272,11 +272,8 @@ class WaitingOnwardView(WrittenByWorkflow, SecureModelView):
             return query.order_by(OnwardReferral.referred_on, OnwardReferral.id), joins
         return super()._apply_sorting(query, joins, sort_column, sort_desc)
 
-    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
-        if execute:
-            g.onward_chases = chase_stats([row.id for row in rows])  # times chased and when last, in one query
-        return count, rows
+    def with_facts(self, rows: list) -> None:
+        g.onward_chases = chase_stats([row.id for row in rows])  # times chased and when last, in one query
 
     # --- chasing and answers ------------------------------------------------------------------------------
 

@@ -9,11 +9,12 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
 import admin.base
 from exports.spreadsheets import neutralise_formula, workbook_of_sheets
 from formats.dates import today
-from models import ActionStatus, Organisation, db, utcnow
+from models import ActionStatus, AuditAction, AuditEntry, Organisation, db, utcnow
 from tests.conftest import page_text
 from tests.factories import shown
 
@@ -279,6 +280,25 @@ def test_an_export_that_loads_only_its_columns_still_fills_every_cell(
     ]  # fmt: skip
     assert by_action["Fit a key safe"][4:] == ["", f"{done.due_on:%d/%m/%Y}", ActionStatus.done.label, "",
                                                f"{today():%d/%m/%Y}"]  # fmt: skip
+
+
+def test_an_export_read_in_batches_holds_every_row_with_its_own_facts(
+    signed_in, monkeypatch, create_episode, create_action
+):
+    # An export reads its rows EXPORT_BATCH at a time, each batch's facts (here the caseload board's open actions)
+    # worked out for that batch: in batches of two, five cases each keep their own count, and the trail says five.
+    monkeypatch.setattr(admin.listing, "EXPORT_BATCH", 2)
+    expected = {}
+    for n in range(5):
+        episode = create_episode()
+        for _ in range(n):
+            create_action(patient=episode.patient)
+        expected[str(episode.patient)] = str(n)
+    rows = list(csv.reader(io.StringIO(page_text(signed_in("team_lead").get("/admin/caseload/export/csv/")))))
+    column = rows[0].index("Open actions")
+    assert {row[0]: row[column] for row in rows[1:]} == expected
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == AuditAction.export)).all()[-1]
+    assert entry.detail.endswith("rows=5 of 5")
 
 
 def test_export_is_capped(signed_in, make_org, monkeypatch):
